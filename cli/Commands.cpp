@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "Commands.h"
+
+#include "ExitCodes.h"
+#include "ProgressPrinter.h"
+
+#include <lathe/Error.h>
+#include <lathe/Inspect.h>
+#include <lathe/JsonReport.h>
+#include <lathe/Text.h>
+#include <lathe/gpu/Gpu.h>
+#include <lathe/signals/DemoMix.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+namespace lathe::cli {
+namespace {
+
+// Test hooks (tests/cli): environment variables read only here, never by the engine.
+//   LATHE_TEST_FAIL_WRITE_AFTER_BYTES=N  the writer fails with ENOSPC after N bytes (disk full)
+//   LATHE_TEST_BLOCK_DELAY_MS=N          sleep N ms after each block (to interrupt a render mid-way)
+WriterFaults faultsFromEnvironment() {
+    WriterFaults f;
+    if (const char* v = std::getenv("LATHE_TEST_FAIL_WRITE_AFTER_BYTES")) {
+        f.failAfterBytes = std::strtoull(v, nullptr, 10);
+    }
+    return f;
+}
+
+int blockDelayMs() {
+    const char* v = std::getenv("LATHE_TEST_BLOCK_DELAY_MS");
+    return v != nullptr ? std::atoi(v) : 0;
+}
+
+void note(const GlobalOptions& g, const std::string& line) {
+    if (!g.quiet) {
+        std::fprintf(stderr, "lathe: %s\n", line.c_str());
+    }
+}
+
+BackendRegistry::Selection selectBackend(const GlobalOptions& g) {
+    BackendRegistry::Selection sel = g.registry->select(g.backend);
+    note(g, "backend " + std::string(sel.backend->name()) + " — " + sel.reason);
+    return sel;
+}
+
+JobControl makeControl(const GlobalOptions& g, ProgressPrinter& printer) {
+    JobControl control;
+    control.cancel = g.cancel;
+    const int delay = blockDelayMs();
+    control.progress = [&printer, delay](const Progress& p) {
+        printer.update(p);
+        if (delay > 0) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+        }
+    };
+    return control;
+}
+
+AudioReader::Options readerOptions(bool strict, const std::string& layout) {
+    AudioReader::Options r;
+    r.strict = strict;
+    if (!layout.empty()) {
+        r.layout = parseChannelLayout(layout);
+    }
+    return r;
+}
+
+void printInspection(const FileInspection& x) {
+    const AudioFileInfo& i = x.info;
+    std::cout << i.path.string() << "\n";
+    std::cout << "  format       " << i.formatDescription << ", " << encodingName(i.encoding) << "\n";
+    std::cout << "  sample rate  " << i.sampleRate << " Hz\n";
+    std::cout << "  channels     " << i.channels << " (" << i.layout.name() << ")\n";
+    std::cout << "  duration     " << formatDuration(i.durationSeconds()) << " (" << i.frames << " frames)\n";
+    std::cout << "  peak         " << formatDb(amplitudeToDb(x.peakAbs())) << "\n";
+    for (std::size_t c = 0; c < x.stats.size(); ++c) {
+        const auto& s = x.stats[c];
+        const Speaker sp = c < i.layout.speakers.size() ? i.layout.speakers[c] : Speaker::Unknown;
+        std::cout << "    ch " << (c + 1) << " " << speakerLabel(sp) << "  peak " << formatDb(amplitudeToDb(s.peakAbs));
+        if (s.peakFrame >= 0) {
+            std::cout << " at " << formatDuration(framesToSeconds(s.peakFrame, i.sampleRate));
+        }
+        if (s.finiteCount > 0) {
+            std::cout << ", rms "
+                      << formatDb(10.0 * std::log10(s.sumSquares / static_cast<double>(s.finiteCount)));
+        }
+        std::cout << "\n";
+    }
+    for (const auto& w : x.warnings) {
+        std::cout << "  warning      " << w << "\n";
+    }
+}
+
+int printDevices(const GlobalOptions& g, bool json) {
+    const auto statuses = g.registry->availableBackends();
+    const gpu::ProbeResult& p = gpu::probe();
+    if (json) {
+        nlohmann::json j;
+        j["backends"] = nlohmann::json::array();
+        for (const auto& s : statuses) {
+            j["backends"].push_back(toJson(s));
+        }
+        nlohmann::json cuda;
+        cuda["compiled"] = p.compiled;
+        cuda["available"] = p.available;
+        cuda["reason"] = p.available ? nlohmann::json() : nlohmann::json(p.reason);
+        cuda["runtime_version"] = p.runtimeVersion > 0 ? nlohmann::json(gpu::cudaVersionText(p.runtimeVersion))
+                                                       : nlohmann::json();
+        cuda["driver_version"] = p.driverVersion > 0 ? nlohmann::json(gpu::cudaVersionText(p.driverVersion))
+                                                     : nlohmann::json();
+        cuda["devices"] = nlohmann::json::array();
+        for (const auto& d : p.devices) {
+            cuda["devices"].push_back({{"index", d.index},
+                                       {"name", d.name},
+                                       {"compute_capability", std::to_string(d.computeMajor) + "." +
+                                                                  std::to_string(d.computeMinor)},
+                                       {"memory_bytes", d.totalMemoryBytes},
+                                       {"free_memory_bytes", d.freeMemoryBytes},
+                                       {"multiprocessors", d.multiprocessors}});
+        }
+        j["cuda"] = cuda;
+        std::cout << j.dump(2) << "\n";
+        return kExitOk;
+    }
+    std::cout << "Compute backends (--backend auto takes the first available):\n";
+    for (const auto& s : statuses) {
+        std::printf("  %-5s %s\n", s.name.c_str(),
+                    (s.available ? "available: " + s.description : "unavailable: " + s.reason).c_str());
+    }
+    if (p.compiled) {
+        std::cout << "CUDA runtime " << gpu::cudaVersionText(p.runtimeVersion) << ", driver "
+                  << (p.driverVersion > 0 ? gpu::cudaVersionText(p.driverVersion) : std::string("not installed"))
+                  << "\n";
+    }
+    for (const auto& d : p.devices) {
+        std::cout << "  device " << d.index << ": " << d.name << ", compute capability " << d.computeMajor << "."
+                  << d.computeMinor << ", " << formatBytes(static_cast<double>(d.totalMemoryBytes)) << " ("
+                  << formatBytes(static_cast<double>(d.freeMemoryBytes)) << " free), " << d.multiprocessors
+                  << " SMs\n";
+    }
+    return kExitOk;
+}
+
+void printRender(const RenderReport& r) {
+    std::cerr << "lathe: wrote " << r.output.string() << " (" << containerName(r.container) << ", "
+              << sampleFormatName(r.format) << "-bit, " << r.outputRate << " Hz, " << r.channels << " ch, "
+              << formatDuration(framesToSeconds(r.outputFrames, r.outputRate)) << ") in "
+              << formatFixed(r.seconds, 2) << " s";
+    if (r.seconds > 0) {
+        std::cerr << " (" << formatFixed(framesToSeconds(r.inputFrames, r.inputRate) / r.seconds, 0)
+                  << "x real time)";
+    }
+    std::cerr << "\nlathe: dither: " << r.ditherReason << "\n";
+    for (const auto& w : r.warnings) {
+        std::cerr << "lathe: warning: " << w << "\n";
+    }
+}
+
+DitherMode parseDither(const std::string& s) {
+    if (s == "auto") {
+        return DitherMode::Auto;
+    }
+    if (s == "tpdf" || s == "on") {
+        return DitherMode::Tpdf;
+    }
+    if (s == "off" || s == "none") {
+        return DitherMode::Off;
+    }
+    throw UsageError("unknown dither mode '" + s + "' (use auto, tpdf or off)");
+}
+
+} // namespace
+
+int runInfo(const GlobalOptions& g, const InfoOptions& o) {
+    if (o.devices) {
+        const int rc = printDevices(g, o.json && o.files.empty());
+        if (o.files.empty()) {
+            return rc;
+        }
+    }
+    if (o.files.empty()) {
+        throw UsageError("info needs at least one file (or --devices)");
+    }
+    const auto reader = readerOptions(o.strict, o.layout);
+    std::unique_ptr<Backend> backend = g.registry->select(g.backend).backend;
+    int rc = kExitOk;
+    for (const auto& file : o.files) {
+        try {
+            ProgressPrinter printer("inspect " + file.filename().string(), !g.quiet && o.files.size() == 1);
+            const FileInspection x = inspectFile(file, reader, *backend, makeControl(g, printer));
+            printer.finish();
+            if (o.json) {
+                const auto j = toJson(x);
+                std::cout << (o.files.size() == 1 ? j.dump(2) : j.dump()) << "\n";
+            } else {
+                printInspection(x);
+            }
+        } catch (const Error& e) {
+            if (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::Usage) {
+                throw; // cancellation, device failures: stop the whole command
+            }
+            std::fprintf(stderr, "lathe: error: %s\n", e.what());
+            if (o.json) {
+                nlohmann::json j{{"file", file.string()}, {"error", e.what()}};
+                std::cout << (o.files.size() == 1 ? j.dump(2) : j.dump()) << "\n";
+            }
+            rc = exitCodeFor(e.kind());
+        }
+    }
+    return rc;
+}
+
+int runConvert(const GlobalOptions& g, const ConvertOptions& o) {
+    ConvertSettings s;
+    if (o.rate) {
+        if (*o.rate < kMinSampleRate || *o.rate > kMaxSampleRate) {
+            throw UsageError("--rate " + std::to_string(*o.rate) + " is outside " + std::to_string(kMinSampleRate) +
+                             "–" + std::to_string(kMaxSampleRate) + " Hz");
+        }
+        s.sampleRate = *o.rate;
+    }
+    if (!o.bits.empty()) {
+        s.format = parseSampleFormat(o.bits);
+    }
+    if (!o.format.empty()) {
+        s.container = parseOutputContainer(o.format);
+    }
+    s.dither = parseDither(o.dither);
+    if (o.seed) {
+        s.ditherSeed = *o.seed;
+    }
+    s.nonFinite = o.sanitize ? NonFinitePolicy::Sanitize : NonFinitePolicy::Error;
+    s.reader = readerOptions(o.strict, o.layout);
+    s.faults = faultsFromEnvironment();
+
+    auto sel = selectBackend(g);
+    ProgressPrinter printer("convert " + o.input.filename().string(), !g.quiet);
+    const RenderReport r = convertFile(o.input, o.output, s, *sel.backend, makeControl(g, printer));
+    printer.finish();
+    if (!g.quiet) {
+        printRender(r);
+    }
+    if (o.json) {
+        auto j = toJson(r);
+        j["backend_reason"] = sel.reason;
+        std::cout << j.dump(2) << "\n";
+    }
+    return kExitOk;
+}
+
+int runDemoMix(const GlobalOptions& g, const DemoMixOptions& o) {
+    signals::DemoMixSettings settings;
+    settings.durationSeconds = o.durationSeconds;
+    settings.sampleRate = o.rate;
+    settings.seed = o.seed;
+    signals::DemoMix mix(settings);
+    RenderOptions options;
+    if (const auto c = containerForExtension(o.output)) {
+        options.container = *c;
+    } else {
+        throw UsageError("demo-mix writes .wav, .rf64, .flac or .aif files");
+    }
+    options.format = parseSampleFormat(o.bits);
+    options.faults = faultsFromEnvironment();
+    auto sel = selectBackend(g);
+    ProgressPrinter printer("demo-mix " + o.output.filename().string(), !g.quiet);
+    const RenderReport r = render(mix, {}, o.output, options, *sel.backend, makeControl(g, printer));
+    printer.finish();
+    if (!g.quiet) {
+        printRender(r);
+    }
+    if (o.json) {
+        std::cout << toJson(r).dump(2) << "\n";
+    }
+    return kExitOk;
+}
+
+} // namespace lathe::cli

@@ -1,0 +1,60 @@
+// Lathe CLI: the subcommands. Each parses nothing itself: main.cpp fills the options, the command
+// calls the engine and prints; errors propagate as lathe::Error to main's exit-code mapping.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <lathe/Backend.h>
+#include <lathe/Progress.h>
+#include <lathe/RenderJob.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lathe::cli {
+
+/// Options every command shares.
+struct GlobalOptions {
+    bool quiet = false;
+    std::string backend = "auto";
+    const CancelToken* cancel = nullptr;
+    const BackendRegistry* registry = nullptr;
+};
+
+struct InfoOptions {
+    std::vector<std::filesystem::path> files;
+    bool json = false;
+    bool devices = false;
+    bool strict = false;
+    std::string layout;
+};
+
+struct ConvertOptions {
+    std::filesystem::path input;
+    std::filesystem::path output;
+    std::optional<int> rate;
+    std::string bits;
+    std::string format;
+    std::string dither = "auto";
+    std::optional<std::uint64_t> seed;
+    bool sanitize = false;
+    bool strict = false;
+    bool json = false;
+    std::string layout;
+};
+
+struct DemoMixOptions {
+    std::filesystem::path output;
+    double durationSeconds = 60.0;
+    int rate = 48000;
+    std::uint64_t seed = 1;
+    std::string bits = "24";
+    bool json = false;
+};
+
+int runInfo(const GlobalOptions& g, const InfoOptions& o);
+int runConvert(const GlobalOptions& g, const ConvertOptions& o);
+int runDemoMix(const GlobalOptions& g, const DemoMixOptions& o);
+
+} // namespace lathe::cli

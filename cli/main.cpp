@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// `lathe`: argument parsing → engine → exit code. Nothing else lives here.
+#include "Commands.h"
+#include "ExitCodes.h"
+
+#include <lathe/Error.h>
+#include <lathe/gpu/Gpu.h>
+
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <exception>
+
+namespace {
+
+lathe::CancelToken g_cancel;
+
+extern "C" void onSignal(int signo) {
+    g_cancel.cancel(signo); // lock-free atomic store: async-signal-safe
+}
+
+void installSignalHandlers() {
+    struct sigaction sa {};
+    sa.sa_handler = onSignal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    for (int s : {SIGINT, SIGTERM, SIGHUP}) {
+        sigaction(s, &sa, nullptr);
+    }
+}
+
+const char* kExitCodeHelp = R"(Exit codes:
+  0  success
+  1  internal error (a bug in Lathe)
+  2  bad command line or option value
+  3  input missing, unreadable, unsupported, corrupt or outside the limits
+  4  output cannot be written (same file as the input, no directory, disk full, ...)
+  5  the audio cannot be processed (NaN/Inf without --sanitize, no audio)
+  6  the requested backend is unavailable or the GPU failed
+  128+N  cancelled by signal N (130: Ctrl-C, 143: SIGTERM); no partial output is left)";
+
+} // namespace
+
+int main(int argc, char** argv) {
+    using namespace lathe;
+    using namespace lathe::cli;
+
+    installSignalHandlers();
+    BackendRegistry registry;
+    gpu::registerCudaBackend(registry);
+
+    GlobalOptions g;
+    g.cancel = &g_cancel;
+    g.registry = &registry;
+
+    CLI::App app{"Lathe " LATHE_VERSION " — GPU-accelerated offline mastering and analysis"};
+    app.footer(kExitCodeHelp);
+    app.set_version_flag("--version", "lathe " LATHE_VERSION);
+    app.require_subcommand(1);
+    app.add_flag("-q,--quiet", g.quiet, "No progress or notes on stderr (errors are still printed)");
+    app.add_option("--backend", g.backend, "Compute backend: auto (CUDA if a device answers, else CPU), cpu, cuda")
+        ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+
+    InfoOptions info;
+    auto* infoCmd = app.add_subcommand("info", "Format, rate, channels and layout, duration, peak and warnings");
+    infoCmd->add_option("files", info.files, "Audio files");
+    infoCmd->add_flag("--json", info.json, "Print JSON (one object per file; one line each for several files)");
+    infoCmd->add_flag("--devices", info.devices, "List compute backends and CUDA devices");
+    infoCmd->add_flag("--strict", info.strict, "Treat a truncated file as an error");
+    infoCmd->add_option("--layout", info.layout, "Channel layout when the file has none (e.g. 5.1, \"L R C LFE Ls Rs\")");
+
+    ConvertOptions convert;
+    auto* convertCmd = app.add_subcommand("convert", "Convert format, bit depth and sample rate");
+    convertCmd->add_option("input", convert.input, "Input audio file")->required();
+    convertCmd->add_option("-o,--output", convert.output, "Output file (.wav, .rf64, .flac, .aif)")->required();
+    convertCmd->add_option("--rate", convert.rate, "Output sample rate in Hz (libsoxr, very high quality)");
+    convertCmd->add_option("--bits", convert.bits, "Output sample format: 16, 24 or 32f (default: as the input)");
+    convertCmd->add_option("--format", convert.format, "Output container: wav, rf64, flac, aiff (default: from the extension)");
+    convertCmd->add_option("--dither", convert.dither, "auto (when needed), tpdf (always), off")
+        ->check(CLI::IsMember({"auto", "tpdf", "on", "off", "none"}));
+    convertCmd->add_option("--seed", convert.seed, "Dither noise seed (renders are reproducible)");
+    convertCmd->add_flag("--sanitize", convert.sanitize, "Replace NaN/Inf samples by silence instead of failing");
+    convertCmd->add_flag("--strict", convert.strict, "Treat a truncated input as an error");
+    convertCmd->add_option("--layout", convert.layout, "Channel layout when the input has none (e.g. 5.1)");
+    convertCmd->add_flag("--json", convert.json, "Print the conversion report as JSON on stdout");
+
+    DemoMixOptions demo;
+    auto* demoCmd = app.add_subcommand("demo-mix", "Write Lathe's synthesised demo/benchmark mix");
+    demoCmd->add_option("-o,--output", demo.output, "Output file (.wav, .rf64, .flac, .aif)")->required();
+    demoCmd->add_option("--duration", demo.durationSeconds, "Length in seconds (default 60)");
+    demoCmd->add_option("--rate", demo.rate, "Sample rate in Hz (default 48000)");
+    demoCmd->add_option("--seed", demo.seed, "Random seed (default 1)");
+    demoCmd->add_option("--bits", demo.bits, "16, 24 (default) or 32f");
+    demoCmd->add_flag("--json", demo.json, "Print the render report as JSON on stdout");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return kExitUsage;
+    }
+
+    try {
+        if (infoCmd->parsed()) {
+            return runInfo(g, info);
+        }
+        if (convertCmd->parsed()) {
+            return runConvert(g, convert);
+        }
+        if (demoCmd->parsed()) {
+            return runDemoMix(g, demo);
+        }
+        return kExitUsage;
+    } catch (const lathe::CancelledError&) {
+        std::fprintf(stderr, "lathe: cancelled; no output was written\n");
+        return kExitSignalBase + (g_cancel.reason() > 1 ? g_cancel.reason() : SIGINT);
+    } catch (const lathe::Error& e) {
+        std::fprintf(stderr, "lathe: error: %s\n", e.what());
+        return exitCodeFor(e.kind());
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "lathe: error: out of memory\n");
+        return kExitInternal;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "lathe: internal error: %s\n", e.what());
+        return kExitInternal;
+    }
+}

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The CUDA backend. Blocks are copied to the device, processed by kernels over lathe/math and
+// copied back. Keeping audio resident across stages (and overlapping copies with compute) comes
+// with the mastering chain (issue F); for the foundation's per-sample work the point is parity.
+#include "CudaCheck.h"
+#include "DeviceBuffer.h"
+#include "Kernels.h"
+
+#include <lathe/Error.h>
+#include <lathe/gpu/Gpu.h>
+
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace lathe::gpu {
+namespace {
+
+using detail::DeviceBuffer;
+
+class CudaBackend final : public Backend {
+public:
+    explicit CudaBackend(int device) : m_device(device) {
+        LATHE_CUDA_TRY(cudaSetDevice(device));
+        const ProbeResult& p = probe();
+        const DeviceInfo& d = p.devices.at(static_cast<std::size_t>(device));
+        m_description = "CUDA: " + d.name + " (sm_" + std::to_string(d.computeMajor) +
+                        std::to_string(d.computeMinor) + ", " +
+                        std::to_string(d.totalMemoryBytes / (1024ull * 1024ull * 1024ull)) + " GiB, driver " +
+                        cudaVersionText(p.driverVersion) + ", runtime " + cudaVersionText(p.runtimeVersion) + ")";
+        m_counter.reserve(1);
+    }
+
+    std::string_view name() const override { return "cuda"; }
+    std::string description() const override { return m_description; }
+
+    void accumulateStats(const AudioBuffer& block, Frames firstFrame, std::span<math::SampleStats> stats) override {
+        LATHE_EXPECTS(stats.size() == static_cast<std::size_t>(block.channels()), "stats per channel");
+        if (block.frames() == 0) {
+            return;
+        }
+        upload(block);
+        // Enough blocks to fill the device, few enough that the host combine is negligible.
+        const int blocks = static_cast<int>(std::clamp<Frames>(block.frames() / (kernels::kStatsThreads * 16), 1, 256));
+        const std::size_t partialCount = static_cast<std::size_t>(blocks) * static_cast<std::size_t>(block.channels());
+        m_partials.reserve(partialCount);
+        LATHE_CUDA_TRY(static_cast<cudaError_t>(kernels::launchStats(m_samples.get(), block.channels(), block.frames(),
+                                                                      firstFrame, m_partials.get(), blocks)));
+        std::vector<math::SampleStats> host(partialCount);
+        LATHE_CUDA_TRY(cudaMemcpy(host.data(), m_partials.get(), partialCount * sizeof(math::SampleStats),
+                                  cudaMemcpyDeviceToHost));
+        for (int c = 0; c < block.channels(); ++c) {
+            for (int b = 0; b < blocks; ++b) {
+                stats[static_cast<std::size_t>(c)] = math::combineStats(
+                    stats[static_cast<std::size_t>(c)], host[static_cast<std::size_t>(c * blocks + b)]);
+            }
+        }
+    }
+
+    Frames sanitize(AudioBuffer& block) override {
+        if (block.frames() == 0) {
+            return 0;
+        }
+        upload(block);
+        LATHE_CUDA_TRY(cudaMemset(m_counter.get(), 0, sizeof(unsigned long long)));
+        const std::int64_t count = block.frames() * block.channels();
+        LATHE_CUDA_TRY(static_cast<cudaError_t>(kernels::launchSanitize(m_samples.get(), count, m_counter.get())));
+        download(block);
+        return static_cast<Frames>(readCounter());
+    }
+
+    Frames quantize(const AudioBuffer& block, Frames firstFrame, const math::QuantizeParams& params,
+                    std::int32_t* out) override {
+        if (block.frames() == 0) {
+            return 0;
+        }
+        upload(block);
+        const std::size_t count = static_cast<std::size_t>(block.frames()) * static_cast<std::size_t>(block.channels());
+        m_codes.reserve(count);
+        LATHE_CUDA_TRY(cudaMemset(m_counter.get(), 0, sizeof(unsigned long long)));
+        LATHE_CUDA_TRY(static_cast<cudaError_t>(kernels::launchQuantize(
+            m_samples.get(), block.channels(), block.frames(), firstFrame, params, m_codes.get(), m_counter.get())));
+        LATHE_CUDA_TRY(cudaMemcpy(out, m_codes.get(), count * sizeof(std::int32_t), cudaMemcpyDeviceToHost));
+        return static_cast<Frames>(readCounter());
+    }
+
+private:
+    /// Copies the planar block into channel-major device memory (pitch = frames).
+    void upload(const AudioBuffer& block) {
+        const std::size_t frames = static_cast<std::size_t>(block.frames());
+        m_samples.reserve(frames * static_cast<std::size_t>(block.channels()));
+        LATHE_CUDA_TRY(cudaMemcpy2D(m_samples.get(), frames * sizeof(float), block.channel(0),
+                                    static_cast<std::size_t>(block.capacity()) * sizeof(float), frames * sizeof(float),
+                                    static_cast<std::size_t>(block.channels()), cudaMemcpyHostToDevice));
+    }
+
+    void download(AudioBuffer& block) {
+        const std::size_t frames = static_cast<std::size_t>(block.frames());
+        LATHE_CUDA_TRY(cudaMemcpy2D(block.channel(0), static_cast<std::size_t>(block.capacity()) * sizeof(float),
+                                    m_samples.get(), frames * sizeof(float), frames * sizeof(float),
+                                    static_cast<std::size_t>(block.channels()), cudaMemcpyDeviceToHost));
+    }
+
+    unsigned long long readCounter() {
+        unsigned long long v = 0;
+        LATHE_CUDA_TRY(cudaMemcpy(&v, m_counter.get(), sizeof v, cudaMemcpyDeviceToHost));
+        return v;
+    }
+
+    int m_device;
+    std::string m_description;
+    DeviceBuffer<float> m_samples;
+    DeviceBuffer<std::int32_t> m_codes;
+    DeviceBuffer<math::SampleStats> m_partials;
+    DeviceBuffer<unsigned long long> m_counter;
+};
+
+} // namespace
+
+std::unique_ptr<Backend> makeCudaBackend(int device) {
+    const ProbeResult& p = probe();
+    if (!p.available) {
+        throw BackendUnavailableError("backend 'cuda' is not available: " + p.reason);
+    }
+    if (device < 0 || device >= static_cast<int>(p.devices.size())) {
+        throw BackendUnavailableError("CUDA device " + std::to_string(device) + " does not exist");
+    }
+    return std::make_unique<CudaBackend>(device);
+}
+
+void registerCudaBackend(BackendRegistry& registry) {
+    registry.add(
+        "cuda", 10,
+        [] {
+            const ProbeResult& p = probe();
+            BackendStatus s;
+            s.available = p.available;
+            s.reason = p.reason;
+            if (p.available) {
+                const DeviceInfo& d = p.devices.front();
+                s.description = "CUDA: " + d.name + " (sm_" + std::to_string(d.computeMajor) +
+                                std::to_string(d.computeMinor) + ")";
+            }
+            return s;
+        },
+        [] { return makeCudaBackend(0); });
+}
+
+} // namespace lathe::gpu

@@ -1,0 +1,50 @@
+// Lathe (private to gpu/src): RAII device memory.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "CudaCheck.h"
+
+#include <cstddef>
+#include <utility>
+
+namespace lathe::gpu::detail {
+
+/// Owns `count` elements of T in device memory; grows (never shrinks) with reserve().
+template <typename T>
+class DeviceBuffer {
+public:
+    DeviceBuffer() = default;
+    ~DeviceBuffer() { release(); }
+    DeviceBuffer(const DeviceBuffer&) = delete;
+    DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+    DeviceBuffer(DeviceBuffer&& o) noexcept : m_ptr(std::exchange(o.m_ptr, nullptr)), m_count(std::exchange(o.m_count, 0)) {}
+
+    /// Ensures room for `count` elements (contents are not preserved when it grows).
+    void reserve(std::size_t count) {
+        if (count <= m_count) {
+            return;
+        }
+        release();
+        void* p = nullptr;
+        LATHE_CUDA_TRY(cudaMalloc(&p, count * sizeof(T)));
+        m_ptr = static_cast<T*>(p);
+        m_count = count;
+    }
+
+    T* get() const noexcept { return m_ptr; }
+    std::size_t size() const noexcept { return m_count; }
+
+private:
+    void release() noexcept {
+        if (m_ptr != nullptr) {
+            cudaFree(m_ptr); // cannot fail meaningfully in a destructor; errors surface on the next call
+            m_ptr = nullptr;
+            m_count = 0;
+        }
+    }
+
+    T* m_ptr = nullptr;
+    std::size_t m_count = 0;
+};
+
+} // namespace lathe::gpu::detail

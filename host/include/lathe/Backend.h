@@ -1,0 +1,110 @@
+// Lathe: compute backends (CPU reference, CUDA accelerator) and their selection.
+// SPDX-License-Identifier: GPL-3.0-or-later
+//
+// A Backend runs the numeric work of a render on blocks of planar float audio. Every backend
+// computes the same formulas (lathe/math, LATHE_HD) and is tested against CpuBackend, the
+// reference (tests/parity). Backends are named and enumerable; selection is explicit: asking for a
+// backend that cannot run throws BackendUnavailableError, and "auto" reports which backend it
+// picked and why. Nothing ever switches backend silently.
+//
+// FFT conventions (for the convolution and spectrum work that follows): real-to-complex transforms
+// of size N produce N/2+1 bins; neither forward nor inverse transform is scaled (FFTW and cuFFT
+// agree); callers apply 1/N where they need it.
+//
+// Threading: a Backend instance is used by one render at a time. Create one per thread.
+#pragma once
+
+#include <lathe/AudioBuffer.h>
+#include <lathe/Types.h>
+#include <lathe/math/Quantize.h>
+#include <lathe/math/SampleStats.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lathe {
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+
+    /// "cpu" or "cuda".
+    virtual std::string_view name() const = 0;
+    /// One line for logs and reports: "CPU (2 threads)", "CUDA: NVIDIA H100 80GB HBM3 (sm_90, …)".
+    virtual std::string description() const = 0;
+
+    /// Adds the samples of `block` to the per-channel running statistics `stats` (one per channel).
+    /// `firstFrame` is the absolute frame index of the block's first frame, used for peak and
+    /// non-finite positions. Peak, counts and positions are exact on every backend; sums may differ
+    /// by double rounding order (relative 1e-12).
+    virtual void accumulateStats(const AudioBuffer& block, Frames firstFrame,
+                                 std::span<math::SampleStats> stats) = 0;
+
+    /// Replaces every NaN/±Inf sample of `block` by 0 and returns how many were replaced.
+    virtual Frames sanitize(AudioBuffer& block) = 0;
+
+    /// Quantises `block` (finite samples) to interleaved left-justified int32 codes, with the
+    /// dither of `params` evaluated at absolute frames firstFrame, firstFrame+1, …. `out` holds
+    /// block.frames() × block.channels() values. Returns the number of samples that clipped.
+    /// Bit-identical on every backend.
+    virtual Frames quantize(const AudioBuffer& block, Frames firstFrame, const math::QuantizeParams& params,
+                            std::int32_t* out) = 0;
+};
+
+/// The reference backend: plain loops over lathe/math.
+std::unique_ptr<Backend> makeCpuBackend();
+
+/// What a backend's probe found.
+struct BackendStatus {
+    std::string name;        ///< "cpu", "cuda"
+    bool available = false;  ///< it can run here
+    std::string description; ///< device/engine details when available
+    std::string reason;      ///< why not, when unavailable ("no CUDA device: cudaErrorInsufficientDriver …")
+};
+
+/// The backends compiled into this program. The engine registers "cpu"; lathe_gpu adds "cuda"
+/// (lathe::gpu::registerCudaBackend) so that the engine itself never depends on CUDA.
+class BackendRegistry {
+public:
+    using Probe = std::function<BackendStatus()>;
+    using Factory = std::function<std::unique_ptr<Backend>()>;
+
+    /// A registry holding only the CPU backend.
+    BackendRegistry();
+
+    /// Adds a backend. `preference` orders "auto": the highest available one wins (cpu is 0).
+    void add(std::string name, int preference, Probe probe, Factory factory);
+
+    /// Every compiled-in backend with its probe result, most preferred first. Probes run once.
+    std::vector<BackendStatus> availableBackends() const;
+
+    /// Creates the named backend. Throws BackendUnavailableError (with the probe's reason) if it
+    /// is unknown or cannot run here.
+    std::unique_ptr<Backend> makeBackend(std::string_view name) const;
+
+    struct Selection {
+        std::unique_ptr<Backend> backend;
+        std::string reason; ///< e.g. "auto: cuda unavailable (no CUDA device: …); using cpu"
+    };
+    /// "auto" picks the most preferred available backend; any other value is makeBackend(choice).
+    Selection select(std::string_view choice) const;
+
+private:
+    struct Entry {
+        std::string name;
+        int preference;
+        Probe probe;
+        Factory factory;
+        mutable bool probed = false;
+        mutable BackendStatus status;
+    };
+    const BackendStatus& statusOf(const Entry& e) const;
+    std::vector<Entry> m_entries;
+};
+
+} // namespace lathe

@@ -1,0 +1,27 @@
+// Lathe: machine-readable results (the CLI's --json, batch manifests, the UI's exports).
+// SPDX-License-Identifier: GPL-3.0-or-later
+//
+// Conventions: keys are snake_case; levels carry their unit in the key (_dbfs, _lufs, _db); times
+// are seconds (_s); an undefined value (the level of silence, a missing position) is null, never
+// NaN or ±Inf, which JSON cannot represent.
+#pragma once
+
+#include <lathe/Backend.h>
+#include <lathe/Inspect.h>
+#include <lathe/RenderJob.h>
+
+#include <nlohmann/json.hpp>
+
+namespace lathe {
+
+/// A dB value, or null when it is not finite (silence is −∞ dBFS).
+nlohmann::json dbOrNull(double db);
+
+nlohmann::json toJson(const ChannelLayout& layout);
+/// `lathe info`: file, format, rate, channels, layout, frames, duration, peaks, warnings.
+nlohmann::json toJson(const FileInspection& inspection);
+/// `lathe convert`: input, output, formats, dither decision, clipping, statistics, backend, timing.
+nlohmann::json toJson(const RenderReport& report);
+nlohmann::json toJson(const BackendStatus& status);
+
+} // namespace lathe

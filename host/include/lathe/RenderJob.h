@@ -1,0 +1,121 @@
+// Lathe: a render streams a source through a chain of stages into an output file.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <lathe/AudioFormat.h>
+#include <lathe/AudioReader.h>
+#include <lathe/AudioSource.h>
+#include <lathe/AudioWriter.h>
+#include <lathe/Backend.h>
+#include <lathe/Progress.h>
+#include <lathe/Stage.h>
+#include <lathe/math/SampleStats.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lathe {
+
+/// When integer output is dithered.
+enum class DitherMode {
+    Auto, ///< TPDF when the samples are not already on the output's integer grid: the source is
+          ///< float/lossy or has more bits, or a stage changed the values. (SoX's rule.) Never for
+          ///< float output. A 24-bit file copied to 24 bits stays bit-exact.
+    Tpdf, ///< always TPDF (±1 LSB triangular) for integer output
+    Off,  ///< plain rounding (with clipping)
+};
+
+/// What to do with NaN/±Inf input samples (one NaN poisons every IIR state and FFT block after it).
+enum class NonFinitePolicy {
+    Error,    ///< stop with AudioContentError naming the first channel and frame (default)
+    Sanitize, ///< replace them by 0 and report how many
+};
+
+/// What happens to the frames a stage emits after the input has ended (a reverb's decay).
+enum class TailPolicy {
+    Keep, ///< append the tail (the output is longer than the input)
+    Cut,  ///< the output has exactly the input's length (after rate conversion)
+};
+
+/// Seed of the dither noise when the caller does not choose one (reproducible renders).
+inline constexpr std::uint64_t kDefaultDitherSeed = 0x4c61746865ull; // "Lathe"
+
+struct RenderOptions {
+    Container container = Container::Wav;
+    SampleFormat format = SampleFormat::Pcm24;
+    DitherMode dither = DitherMode::Auto;
+    std::uint64_t ditherSeed = kDefaultDitherSeed;
+    NonFinitePolicy nonFinite = NonFinitePolicy::Error;
+    TailPolicy tail = TailPolicy::Keep;
+    Frames blockFrames = 65536; ///< frames per block (1.4 s at 48 kHz); memory is O(blockFrames)
+    WriterFaults faults;        ///< test hooks only
+};
+
+/// Everything a render did, for the CLI's JSON and the reports.
+struct RenderReport {
+    std::string source;
+    std::filesystem::path output;
+    Container container = Container::Wav; ///< as written (Wav or Rf64 for WAV output)
+    SampleFormat format = SampleFormat::Pcm24;
+    SampleRate inputRate = 0;
+    SampleRate outputRate = 0;
+    int channels = 0;
+    ChannelLayout layout;
+    Frames inputFrames = 0;
+    Frames outputFrames = 0;
+    Frames latencyFrames = 0; ///< total stage latency removed
+    bool dithered = false;
+    std::string ditherReason;
+    Frames clippedSamples = 0;   ///< integer output samples clamped to full scale
+    Frames sanitizedSamples = 0; ///< NaN/Inf replaced by 0 (NonFinitePolicy::Sanitize)
+    std::vector<math::SampleStats> inputStats;  ///< per channel, as read
+    std::vector<math::SampleStats> outputStats; ///< per channel, before quantisation
+    std::vector<std::string> stages;
+    std::string backend;
+    double seconds = 0;
+    std::vector<std::string> warnings;
+};
+
+/// Renders `source` through `stages` into `output`.
+///
+/// Order of work: checks that output and input differ (for file sources), opens the output's
+/// temporary file (so a bad destination fails before any processing), then streams blocks:
+/// read → non-finite check → stages → latency trim → stats → quantise/dither → write, with
+/// progress after every block and a cancellation check before every block. On success the output
+/// is committed atomically; on any exception nothing is left at the destination that was not
+/// there before.
+///
+/// Throws InputError, AudioContentError (NaN/Inf, no audio), OutputError, CancelledError,
+/// UsageError (a stage refused the format) or GpuError.
+RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> stages,
+                    const std::filesystem::path& output, const RenderOptions& options, Backend& backend,
+                    const JobControl& control = {});
+
+/// `lathe convert`: format, depth and rate conversion of one file.
+struct ConvertSettings {
+    std::optional<SampleRate> sampleRate;  ///< resample (libsoxr, very high quality) when set and different
+    std::optional<SampleFormat> format;    ///< default: the input's depth (16/24 stay, float stays float,
+                                           ///< lossy/other → 24)
+    std::optional<Container> container;    ///< default: from the output extension
+    DitherMode dither = DitherMode::Auto;
+    std::uint64_t ditherSeed = kDefaultDitherSeed;
+    NonFinitePolicy nonFinite = NonFinitePolicy::Error;
+    AudioReader::Options reader;
+    unsigned threads = 0; ///< worker threads for the resampler; 0 = all hardware threads
+    WriterFaults faults;
+};
+
+/// The output format a conversion will use (resolves the defaults above). Throws UsageError for
+/// impossible combinations (FLAC with float samples, an unknown extension without --format).
+RenderOptions resolveConvertOptions(const AudioFileInfo& input, const std::filesystem::path& output,
+                                    const ConvertSettings& settings);
+
+/// Opens `input`, converts it into `output`. See render() for guarantees.
+RenderReport convertFile(const std::filesystem::path& input, const std::filesystem::path& output,
+                         const ConvertSettings& settings, Backend& backend, const JobControl& control = {});
+
+} // namespace lathe

@@ -1,0 +1,81 @@
+// Lathe: float → integer PCM quantisation with TPDF dither (shared CPU/GPU math).
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <lathe/math/Hd.h>
+#include <lathe/math/Random.h>
+
+#include <cstdint>
+
+namespace lathe::math {
+
+/// Design output of the quantiser: everything a kernel or CPU loop needs, as a POD.
+///
+/// Convention (matches libsndfile's integer read scaling, so that integer round trips are exact):
+/// full scale is 2^(bits-1); an integer code q represents the float value q / 2^(bits-1).
+/// Reading a 16-bit file gives q/32768 exactly, and quantising that float gives q back.
+struct QuantizeParams {
+    double scale;         ///< 2^(bits-1): float → LSB units
+    std::int32_t minCode; ///< −2^(bits-1)
+    std::int32_t maxCode; ///< 2^(bits-1) − 1
+    int shiftLeft;        ///< 32 − bits: libsndfile's int API takes left-justified 32-bit codes
+    bool dither;          ///< add TPDF dither of ±1 LSB (triangular, zero mean, variance 1/6 LSB²)
+    std::uint64_t seed;   ///< dither stream seed; the noise depends only on (seed, channel, frame)
+};
+
+/// Result of quantising one sample.
+struct QuantizedSample {
+    std::int32_t leftJustified; ///< code << shiftLeft, ready for sf_writef_int
+    bool clipped;               ///< the value (after dither) lay outside [minCode, maxCode]
+};
+
+/// TPDF dither value in LSB for one sample: the difference of two independent uniform variables,
+/// so it lies in (−1, +1) with a triangular density. Counter-based: no state, any chunking, any
+/// thread order gives the same noise (which is what makes GPU output equal CPU output).
+LATHE_HD inline double tpdfDitherLsb(std::uint64_t seed, std::uint32_t channel, std::uint64_t frame) {
+    const std::uint64_t bits = hashCounter(seed, channel, frame);
+    const double u1 = uniformFromBits(static_cast<std::uint32_t>(bits >> 32));
+    const double u2 = uniformFromBits(static_cast<std::uint32_t>(bits & 0xffffffffu));
+    return u1 - u2;
+}
+
+/// Quantises one float sample to a left-justified integer code. `x` must be finite (callers scan
+/// for NaN/Inf first; the result for non-finite input is the clamped minimum code).
+/// Rounding is round-half-up (floor(v + 0.5)) with explicitly rounded arithmetic, so CPU and GPU
+/// give identical codes.
+LATHE_HD inline QuantizedSample quantizeSample(float x, const QuantizeParams& p, std::uint32_t channel,
+                                               std::uint64_t frame) {
+    double v = mulRn(static_cast<double>(x), p.scale); // exact: scale is a power of two
+    if (p.dither) {
+        v = addRn(v, tpdfDitherLsb(p.seed, channel, frame));
+    }
+    const double r = floor(addRn(v, 0.5));
+    QuantizedSample out{0, false};
+    std::int64_t code;
+    if (!(r >= static_cast<double>(p.minCode))) { // also catches NaN
+        code = p.minCode;
+        out.clipped = true;
+    } else if (r > static_cast<double>(p.maxCode)) {
+        code = p.maxCode;
+        out.clipped = true;
+    } else {
+        code = static_cast<std::int64_t>(r);
+    }
+    // Shift as unsigned: left-shifting a negative signed value is undefined before C++20.
+    out.leftJustified = static_cast<std::int32_t>(static_cast<std::uint32_t>(code) << p.shiftLeft);
+    return out;
+}
+
+/// Builds the parameters for an integer depth of 8..32 bits.
+LATHE_HD inline QuantizeParams makeQuantizeParams(int bits, bool dither, std::uint64_t seed) {
+    QuantizeParams p{};
+    p.scale = ldexp(1.0, bits - 1);
+    p.minCode = static_cast<std::int32_t>(-(std::int64_t{1} << (bits - 1)));
+    p.maxCode = static_cast<std::int32_t>((std::int64_t{1} << (bits - 1)) - 1);
+    p.shiftLeft = 32 - bits;
+    p.dither = dither;
+    p.seed = seed;
+    return p;
+}
+
+} // namespace lathe::math

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <lathe/Error.h>
+#include <lathe/RenderJob.h>
+#include <lathe/ResampleStage.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+namespace lathe {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+/// The dither decision, with the reason the report gives.
+std::pair<bool, std::string> decideDither(const RenderOptions& o, int sourceBits, bool altered) {
+    if (!isInteger(o.format)) {
+        return {false, "float output is never dithered"};
+    }
+    const int outBits = sampleFormatBits(o.format);
+    switch (o.dither) {
+    case DitherMode::Off: return {false, "dither switched off"};
+    case DitherMode::Tpdf: return {true, "TPDF dither requested"};
+    case DitherMode::Auto: break;
+    }
+    if (altered) {
+        return {true, "TPDF: processing changed the samples"};
+    }
+    if (sourceBits == 0) {
+        return {true, "TPDF: the source is not on an integer grid (float or lossy)"};
+    }
+    if (sourceBits > outBits) {
+        return {true, "TPDF: reducing " + std::to_string(sourceBits) + " to " + std::to_string(outBits) + " bits"};
+    }
+    return {false, "none needed: the " + std::to_string(sourceBits) + "-bit samples fit " + std::to_string(outBits) +
+                       " bits exactly"};
+}
+
+/// The first non-finite sample of a block: lowest frame, then lowest channel.
+std::pair<int, Frames> firstNonFinite(const std::vector<math::SampleStats>& block) {
+    int channel = -1;
+    Frames frame = -1;
+    for (std::size_t c = 0; c < block.size(); ++c) {
+        const Frames f = block[c].firstNonFinite;
+        if (f >= 0 && (frame < 0 || f < frame)) {
+            frame = f;
+            channel = static_cast<int>(c);
+        }
+    }
+    return {channel, frame};
+}
+
+/// Streams blocks from the end of the stage chain into the writer: removes latency, stops at the
+/// output length, gathers output statistics, quantises and writes.
+class Sink {
+public:
+    Sink(AudioWriter& writer, Backend& backend, const RenderOptions& options, const math::QuantizeParams& quant,
+         Frames latency, Frames length, int channels)
+        : m_writer(writer), m_backend(backend), m_options(options), m_quant(quant), m_skip(latency),
+          m_length(length), m_stats(static_cast<std::size_t>(channels), math::emptyStats()) {}
+
+    void consume(AudioBuffer& block) {
+        if (m_skip > 0) {
+            const Frames skip = std::min(m_skip, block.frames());
+            block.dropFront(skip);
+            m_skip -= skip;
+        }
+        const Frames n = std::min(block.frames(), m_length - m_written);
+        if (n <= 0) {
+            return;
+        }
+        block.setFrames(n);
+        m_backend.accumulateStats(block, m_written, m_stats);
+        const std::size_t samples = static_cast<std::size_t>(n) * static_cast<std::size_t>(block.channels());
+        if (isInteger(m_options.format)) {
+            m_ints.resize(samples);
+            m_clipped += m_backend.quantize(block, m_written, m_quant, m_ints.data());
+            m_writer.writeInt(m_ints.data(), n);
+        } else {
+            m_floats.resize(samples);
+            interleave(block, 0, n, m_floats.data());
+            m_writer.writeFloat(m_floats.data(), n);
+        }
+        m_written += n;
+    }
+
+    Frames written() const { return m_written; }
+    Frames clipped() const { return m_clipped; }
+    const std::vector<math::SampleStats>& stats() const { return m_stats; }
+
+private:
+    AudioWriter& m_writer;
+    Backend& m_backend;
+    const RenderOptions& m_options;
+    math::QuantizeParams m_quant;
+    Frames m_skip;
+    Frames m_length;
+    Frames m_written = 0;
+    Frames m_clipped = 0;
+    std::vector<math::SampleStats> m_stats;
+    std::vector<std::int32_t> m_ints;
+    std::vector<float> m_floats;
+};
+
+void checkCancel(const JobControl& control) {
+    if (control.cancel != nullptr && control.cancel->cancelled()) {
+        throw CancelledError();
+    }
+}
+
+} // namespace
+
+RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> stages,
+                    const std::filesystem::path& output, const RenderOptions& options, Backend& backend,
+                    const JobControl& control) {
+    const auto t0 = Clock::now();
+    RenderReport report;
+    report.source = source.sourceName();
+    report.output = output;
+    report.format = options.format;
+    report.inputRate = source.sampleRate();
+    report.inputFrames = source.totalFrames();
+    report.backend = std::string(backend.name());
+
+    if (source.totalFrames() <= 0) {
+        throw AudioContentError(source.sourceName(), "no audio (0 frames); nothing to render");
+    }
+    LATHE_EXPECTS(options.blockFrames > 0, "block size must be positive");
+
+    // Configure the chain and work out latency, tail and the exact output length.
+    StreamFormat format{source.sampleRate(), source.channelCount(), source.channelLayout()};
+    std::vector<StreamFormat> formats;
+    bool altered = false;
+    for (auto& stage : stages) {
+        format = stage->prepare(format, options.blockFrames);
+        formats.push_back(format);
+        altered = altered || stage->altersSamples();
+        report.stages.push_back(stage->name());
+    }
+    Frames latency = 0;
+    Frames tail = 0;
+    for (std::size_t k = 0; k < stages.size(); ++k) {
+        // A stage's latency and tail are in its own output frames; express them at the final rate.
+        latency += convertedFrames(stages[k]->latency(), formats[k].sampleRate, format.sampleRate);
+        tail += convertedFrames(stages[k]->tail(), formats[k].sampleRate, format.sampleRate);
+    }
+    const Frames alignedLength = convertedFrames(source.totalFrames(), source.sampleRate(), format.sampleRate);
+    const Frames length = alignedLength + (options.tail == TailPolicy::Keep ? tail : 0);
+    report.outputRate = format.sampleRate;
+    report.channels = format.channels;
+    report.layout = format.layout;
+    report.latencyFrames = latency;
+
+    const auto [dither, ditherReason] = decideDither(options, source.integerBits(), altered);
+    report.dithered = dither;
+    report.ditherReason = ditherReason;
+    const math::QuantizeParams quant =
+        math::makeQuantizeParams(isInteger(options.format) ? sampleFormatBits(options.format) : 24, dither,
+                                 options.ditherSeed);
+
+    // Output checks come before any processing: same file as the input, unwritable directory.
+    if (const auto inputPath = source.filePath()) {
+        ensureDistinctFiles(*inputPath, output);
+    }
+    OutputSpec spec;
+    spec.container = options.container;
+    spec.format = options.format;
+    spec.sampleRate = format.sampleRate;
+    spec.channels = format.channels;
+    spec.layout = format.layout;
+    spec.expectedFrames = length;
+    AudioWriter writer(output, spec, options.faults);
+    report.container = writer.effectiveContainer();
+
+    Sink sink(writer, backend, options, quant, latency, length, format.channels);
+    std::vector<AudioBuffer> buffers(stages.size());
+    // Passes `block` through stages [first, end) and into the sink.
+    auto runFrom = [&](std::size_t first, AudioBuffer& block) {
+        AudioBuffer* current = &block;
+        for (std::size_t k = first; k < stages.size(); ++k) {
+            stages[k]->process(*current, buffers[k]);
+            current = &buffers[k];
+        }
+        sink.consume(*current);
+    };
+
+    report.inputStats.assign(static_cast<std::size_t>(source.channelCount()), math::emptyStats());
+    std::vector<math::SampleStats> blockStats;
+    AudioBuffer input;
+    Frames position = 0;
+    for (;;) {
+        checkCancel(control);
+        const Frames n = source.read(input, options.blockFrames);
+        if (n == 0) {
+            break;
+        }
+        blockStats.assign(static_cast<std::size_t>(input.channels()), math::emptyStats());
+        backend.accumulateStats(input, position, blockStats);
+        const auto [badChannel, badFrame] = firstNonFinite(blockStats);
+        if (badFrame >= 0) {
+            if (options.nonFinite == NonFinitePolicy::Error) {
+                throw AudioContentError(source.sourceName(),
+                                        "non-finite sample (NaN or Inf) at frame " + std::to_string(badFrame) +
+                                            ", channel " + std::to_string(badChannel + 1) +
+                                            "; use --sanitize to replace such samples by silence",
+                                        badChannel, badFrame);
+            }
+            report.sanitizedSamples += backend.sanitize(input);
+        }
+        for (std::size_t c = 0; c < blockStats.size(); ++c) {
+            report.inputStats[c] = math::combineStats(report.inputStats[c], blockStats[c]);
+        }
+        position += n;
+        runFrom(0, input);
+        if (control.progress) {
+            control.progress(Progress{"render", position, source.totalFrames(), secondsSince(t0)});
+        }
+    }
+    // End of input: flush each stage in order, pushing what it releases through the stages after it.
+    AudioBuffer released;
+    for (std::size_t k = 0; k < stages.size(); ++k) {
+        for (;;) {
+            checkCancel(control);
+            stages[k]->flush(released);
+            if (released.empty()) {
+                break;
+            }
+            runFrom(k + 1, released);
+        }
+    }
+    LATHE_EXPECTS(sink.written() == length, "the chain produced " + std::to_string(sink.written()) +
+                                                " frames where " + std::to_string(length) + " were due");
+    checkCancel(control);
+    writer.commit();
+
+    report.inputFrames = position;
+    report.outputFrames = sink.written();
+    report.clippedSamples = sink.clipped();
+    report.outputStats = sink.stats();
+    report.warnings = source.warnings();
+    for (const auto& w : writer.warnings()) {
+        report.warnings.push_back(w);
+    }
+    if (report.sanitizedSamples > 0) {
+        report.warnings.push_back(std::to_string(report.sanitizedSamples) + " NaN/Inf samples replaced by silence");
+    }
+    if (report.clippedSamples > 0) {
+        report.warnings.push_back(std::to_string(report.clippedSamples) +
+                                  " samples clipped at integer full scale (lower the level or use --bits 32f)");
+    }
+    report.seconds = secondsSince(t0);
+    return report;
+}
+
+RenderOptions resolveConvertOptions(const AudioFileInfo& input, const std::filesystem::path& output,
+                                    const ConvertSettings& settings) {
+    RenderOptions o;
+    if (settings.container) {
+        o.container = *settings.container;
+    } else if (const auto c = containerForExtension(output)) {
+        o.container = *c;
+    } else {
+        throw UsageError("cannot tell the output format from '" + output.filename().string() +
+                         "'; use an extension .wav/.rf64/.flac/.aif or --format wav|rf64|flac|aiff");
+    }
+    const bool floatCapable = o.container != Container::Flac;
+    if (settings.format) {
+        o.format = *settings.format;
+        if (!floatCapable && o.format == SampleFormat::Float32) {
+            throw UsageError("FLAC stores 16- or 24-bit integers only; use --bits 24 or 16 (or another format)");
+        }
+    } else {
+        switch (input.encoding) {
+        case Encoding::PcmU8:
+        case Encoding::PcmS8:
+        case Encoding::Pcm16: o.format = SampleFormat::Pcm16; break;
+        case Encoding::Pcm24: o.format = SampleFormat::Pcm24; break;
+        case Encoding::Pcm32:
+        case Encoding::Float32:
+        case Encoding::Float64: o.format = floatCapable ? SampleFormat::Float32 : SampleFormat::Pcm24; break;
+        default: o.format = SampleFormat::Pcm24; break; // lossy sources: 24-bit keeps everything they hold
+        }
+    }
+    o.dither = settings.dither;
+    o.ditherSeed = settings.ditherSeed;
+    o.nonFinite = settings.nonFinite;
+    o.faults = settings.faults;
+    return o;
+}
+
+RenderReport convertFile(const std::filesystem::path& input, const std::filesystem::path& output,
+                         const ConvertSettings& settings, Backend& backend, const JobControl& control) {
+    AudioReader reader(input, settings.reader);
+    const RenderOptions options = resolveConvertOptions(reader.info(), output, settings);
+    std::vector<std::unique_ptr<Stage>> stages;
+    if (settings.sampleRate && *settings.sampleRate != reader.info().sampleRate) {
+        const unsigned threads =
+            settings.threads > 0 ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
+        stages.push_back(std::make_unique<ResampleStage>(*settings.sampleRate, threads));
+    }
+    return render(reader, std::move(stages), output, options, backend, control);
+}
+
+} // namespace lathe

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <lathe/Backend.h>
+#include <lathe/Error.h>
+
+#include <algorithm>
+
+namespace lathe {
+
+BackendRegistry::BackendRegistry() {
+    add(
+        "cpu", 0,
+        [] {
+            BackendStatus s;
+            s.name = "cpu";
+            s.available = true;
+            s.description = makeCpuBackend()->description();
+            return s;
+        },
+        [] { return makeCpuBackend(); });
+}
+
+void BackendRegistry::add(std::string name, int preference, Probe probe, Factory factory) {
+    m_entries.erase(std::remove_if(m_entries.begin(), m_entries.end(), [&](const Entry& e) { return e.name == name; }),
+                    m_entries.end());
+    m_entries.push_back(Entry{std::move(name), preference, std::move(probe), std::move(factory), false, {}});
+    std::stable_sort(m_entries.begin(), m_entries.end(),
+                     [](const Entry& a, const Entry& b) { return a.preference > b.preference; });
+}
+
+const BackendStatus& BackendRegistry::statusOf(const Entry& e) const {
+    if (!e.probed) {
+        e.status = e.probe();
+        e.status.name = e.name;
+        e.probed = true;
+    }
+    return e.status;
+}
+
+std::vector<BackendStatus> BackendRegistry::availableBackends() const {
+    std::vector<BackendStatus> out;
+    for (const Entry& e : m_entries) {
+        out.push_back(statusOf(e));
+    }
+    return out;
+}
+
+std::unique_ptr<Backend> BackendRegistry::makeBackend(std::string_view name) const {
+    for (const Entry& e : m_entries) {
+        if (e.name == name) {
+            const BackendStatus& s = statusOf(e);
+            if (!s.available) {
+                throw BackendUnavailableError("backend '" + e.name + "' is not available: " + s.reason);
+            }
+            return e.factory();
+        }
+    }
+    std::string known;
+    for (const Entry& e : m_entries) {
+        known += (known.empty() ? "" : ", ") + e.name;
+    }
+    throw BackendUnavailableError("unknown backend '" + std::string(name) + "' (compiled in: auto, " + known + ")");
+}
+
+BackendRegistry::Selection BackendRegistry::select(std::string_view choice) const {
+    Selection sel;
+    if (choice != "auto") {
+        sel.backend = makeBackend(choice);
+        sel.reason = std::string(choice) + " (requested)";
+        return sel;
+    }
+    std::string skipped;
+    for (const Entry& e : m_entries) {
+        const BackendStatus& s = statusOf(e);
+        if (s.available) {
+            sel.backend = e.factory();
+            sel.reason = "auto: " + (skipped.empty() ? std::string() : skipped + "; ") + "using " + e.name;
+            return sel;
+        }
+        skipped += e.name + " unavailable (" + s.reason + ")";
+    }
+    throw BackendUnavailableError("no backend available: " + skipped);
+}
+
+} // namespace lathe

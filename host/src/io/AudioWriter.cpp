@@ -1,0 +1,505 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "SndfileFormat.h"
+
+#include <lathe/AudioWriter.h>
+#include <lathe/Error.h>
+
+#include <sndfile.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace lathe {
+namespace fs = std::filesystem;
+
+WavHeader chooseWavHeader(Frames expectedFrames, int channels, int bytesPerSample) {
+    if (expectedFrames < 0) {
+        return WavHeader::Rf64;
+    }
+    const long double bytes = static_cast<long double>(expectedFrames) * channels * bytesPerSample;
+    // 1 % margin: estimates (resampling) are exact to a few frames; the margin is only a guard.
+    return bytes * 1.01L <= static_cast<long double>(kRiffDataLimitBytes) ? WavHeader::Riff : WavHeader::Rf64;
+}
+
+namespace {
+
+std::string errnoText(int e) { return std::strerror(e); }
+
+std::string describeCreateError(int e) {
+    switch (e) {
+    case ENOENT: return "the output directory does not exist";
+    case ENOTDIR: return "a component of the output path is not a directory";
+    case EACCES:
+    case EPERM: return "the output directory is not writable (" + errnoText(e) + ")";
+    case EROFS: return "the output directory is on a read-only file system";
+    case ENOSPC: return "no space left on the output device";
+    default: return "cannot create a file in the output directory (" + errnoText(e) + ")";
+    }
+}
+
+/// The process umask, read without changing it (umask(2) would race with other threads).
+mode_t currentUmask() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("Umask:", 0) == 0) {
+            try {
+                return static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8));
+            } catch (const std::exception&) {
+                break;
+            }
+        }
+    }
+    return 022;
+}
+
+/// A file descriptor with a write-back buffer, exposed to libsndfile as virtual I/O. Every system
+/// call is checked; the first failure is kept in `error` and every later call fails too, so a
+/// short write can never be mistaken for success (libsndfile's own sf_close returns 0 after a
+/// failed write, leaving a partial file: ../shared/reference/bad-input.md).
+class CheckedFile {
+public:
+    static constexpr std::size_t kBufferBytes = 1 << 20;
+
+    explicit CheckedFile(int fd, const WriterFaults& faults) : m_fd(fd), m_faults(faults) {
+        m_buffer.reserve(kBufferBytes);
+    }
+
+    int error() const { return m_error; }
+
+    sf_count_t write(const void* ptr, sf_count_t count) {
+        if (m_error != 0) {
+            return 0;
+        }
+        if (!m_buffer.empty() && m_bufferStart + static_cast<sf_count_t>(m_buffer.size()) != m_position) {
+            if (!flush()) {
+                return 0;
+            }
+        }
+        if (m_buffer.empty()) {
+            m_bufferStart = m_position;
+        }
+        const auto* bytes = static_cast<const unsigned char*>(ptr);
+        m_buffer.insert(m_buffer.end(), bytes, bytes + count);
+        m_position += count;
+        if (m_buffer.size() >= kBufferBytes && !flush()) {
+            return 0;
+        }
+        return count;
+    }
+
+    sf_count_t read(void* ptr, sf_count_t count) {
+        if (!flush()) {
+            return 0;
+        }
+        sf_count_t done = 0;
+        while (done < count) {
+            const ssize_t n = ::pread(m_fd, static_cast<char*>(ptr) + done, static_cast<size_t>(count - done),
+                                      m_position + done);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n < 0) {
+                m_error = errno;
+                break;
+            }
+            if (n == 0) {
+                break;
+            }
+            done += n;
+        }
+        m_position += done;
+        return done;
+    }
+
+    sf_count_t seek(sf_count_t offset, int whence) {
+        if (!flush()) {
+            return -1;
+        }
+        sf_count_t base = 0;
+        if (whence == SEEK_CUR) {
+            base = m_position;
+        } else if (whence == SEEK_END) {
+            base = length();
+        }
+        if (base + offset < 0) {
+            return -1;
+        }
+        m_position = base + offset;
+        return m_position;
+    }
+
+    sf_count_t tell() const { return m_position; }
+
+    sf_count_t length() {
+        if (!flush()) {
+            return -1;
+        }
+        struct stat st {};
+        if (::fstat(m_fd, &st) != 0) {
+            m_error = errno;
+            return -1;
+        }
+        return st.st_size;
+    }
+
+    bool flush() {
+        if (m_error != 0) {
+            return false;
+        }
+        std::size_t done = 0;
+        while (done < m_buffer.size()) {
+            std::size_t want = m_buffer.size() - done;
+            if (m_faults.failAfterBytes) {
+                const std::uint64_t limit = *m_faults.failAfterBytes;
+                if (m_physicalBytes >= limit) {
+                    m_error = ENOSPC;
+                    return false;
+                }
+                want = static_cast<std::size_t>(std::min<std::uint64_t>(want, limit - m_physicalBytes));
+            }
+            const ssize_t n = ::pwrite(m_fd, m_buffer.data() + done, want,
+                                       m_bufferStart + static_cast<sf_count_t>(done));
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n < 0) {
+                m_error = errno;
+                return false;
+            }
+            if (n == 0) {
+                m_error = ENOSPC; // a zero-byte write on a regular file means no room
+                return false;
+            }
+            done += static_cast<std::size_t>(n);
+            m_physicalBytes += static_cast<std::uint64_t>(n);
+        }
+        m_buffer.clear();
+        return true;
+    }
+
+    static SF_VIRTUAL_IO vio() {
+        SF_VIRTUAL_IO v{};
+        v.get_filelen = [](void* u) { return static_cast<CheckedFile*>(u)->length(); };
+        v.seek = [](sf_count_t o, int w, void* u) { return static_cast<CheckedFile*>(u)->seek(o, w); };
+        v.read = [](void* p, sf_count_t c, void* u) { return static_cast<CheckedFile*>(u)->read(p, c); };
+        v.write = [](const void* p, sf_count_t c, void* u) { return static_cast<CheckedFile*>(u)->write(p, c); };
+        v.tell = [](void* u) { return static_cast<CheckedFile*>(u)->tell(); };
+        return v;
+    }
+
+private:
+    int m_fd;
+    WriterFaults m_faults;
+    int m_error = 0;
+    sf_count_t m_position = 0;
+    sf_count_t m_bufferStart = 0;
+    std::uint64_t m_physicalBytes = 0;
+    std::vector<unsigned char> m_buffer;
+};
+
+int subtypeFor(SampleFormat f) {
+    switch (f) {
+    case SampleFormat::Pcm16: return SF_FORMAT_PCM_16;
+    case SampleFormat::Pcm24: return SF_FORMAT_PCM_24;
+    case SampleFormat::Float32: return SF_FORMAT_FLOAT;
+    }
+    return 0;
+}
+
+} // namespace
+
+struct AudioWriter::Impl {
+    fs::path destination;
+    fs::path temporary;
+    OutputSpec spec;
+    WriterFaults faults;
+    Container effective = Container::Wav;
+    int fd = -1;
+    std::unique_ptr<CheckedFile> file;
+    SF_VIRTUAL_IO vio{};
+    SNDFILE* sf = nullptr;
+    Frames written = 0;
+    std::uint64_t byteLimit = 0; // 0: no limit
+    bool committed = false;
+    std::vector<std::string> warnings;
+
+    [[noreturn]] void fail(const std::string& cause) { throw OutputError(destination, cause); }
+
+    void checkIo(const char* what) {
+        if (file && file->error() != 0) {
+            const int e = file->error();
+            fail(std::string(what) + " failed: " + (e == ENOSPC ? "disk full (no space left on device)" : errnoText(e)));
+        }
+    }
+
+    /// RIFF and AIFF sizes are 32-bit: refuse to pass the limit rather than wrap silently.
+    void checkLimit(Frames frames) {
+        if (byteLimit == 0) {
+            return;
+        }
+        const std::uint64_t bytes = static_cast<std::uint64_t>(written + frames) *
+                                    static_cast<std::uint64_t>(spec.channels) *
+                                    static_cast<std::uint64_t>(sampleFormatBytes(spec.format));
+        if (bytes > byteLimit) {
+            fail("the audio exceeds 4 GiB, the limit of " + std::string(containerName(effective)) +
+                 "; write WAV with --format rf64 instead");
+        }
+    }
+
+    void closeSndfile() noexcept {
+        if (sf != nullptr) {
+            sf_close(sf);
+            sf = nullptr;
+        }
+    }
+
+    // Also runs when the AudioWriter constructor throws (its destructor does not run then).
+    ~Impl() {
+        if (!committed) {
+            removeTemporary();
+        }
+    }
+
+    void removeTemporary() noexcept {
+        closeSndfile();
+        if (fd >= 0) {
+            ::close(fd);
+            fd = -1;
+        }
+        if (!temporary.empty()) {
+            ::unlink(temporary.c_str());
+            temporary.clear();
+        }
+    }
+};
+
+AudioWriter::AudioWriter(const fs::path& destination, const OutputSpec& spec)
+    : AudioWriter(destination, spec, WriterFaults{}) {}
+
+AudioWriter::AudioWriter(const fs::path& destination, const OutputSpec& spec, const WriterFaults& faults)
+    : m_impl(std::make_unique<Impl>()) {
+    Impl& d = *m_impl;
+    d.destination = destination;
+    d.spec = spec;
+    d.faults = faults;
+
+    if (spec.channels <= 0 || spec.channels > kMaxChannels) {
+        throw UsageError("cannot write " + std::to_string(spec.channels) + " channels");
+    }
+    if (spec.container == Container::Flac && spec.format == SampleFormat::Float32) {
+        throw UsageError("FLAC stores 16- or 24-bit integers only; use --bits 24 (or 16) for FLAC output");
+    }
+    if (spec.container == Container::Flac && spec.channels > 8) {
+        throw UsageError("FLAC stores at most 8 channels; use WAV for " + std::to_string(spec.channels));
+    }
+
+    std::error_code ec;
+    if (fs::is_directory(destination, ec)) {
+        d.fail("is a directory");
+    }
+
+    // Decide the container before creating anything.
+    int major = 0;
+    const int bytes = sampleFormatBytes(spec.format);
+    switch (spec.container) {
+    case Container::Wav:
+        if (chooseWavHeader(spec.expectedFrames, spec.channels, bytes) == WavHeader::Riff) {
+            d.effective = Container::Wav;
+            // WAVEX carries the channel mask; plain WAVE_FORMAT_PCM is the most compatible for
+            // mono/stereo by convention.
+            major = spec.layout.source == LayoutSource::File && spec.channels > 2 ? SF_FORMAT_WAVEX : SF_FORMAT_WAV;
+            d.byteLimit = faults.riffLimitBytes.value_or(kRiffDataLimitBytes);
+        } else {
+            d.effective = Container::Rf64;
+            major = SF_FORMAT_RF64;
+        }
+        break;
+    case Container::Rf64:
+        d.effective = Container::Rf64;
+        major = SF_FORMAT_RF64;
+        break;
+    case Container::Aiff:
+        d.effective = Container::Aiff;
+        major = SF_FORMAT_AIFF;
+        d.byteLimit = faults.riffLimitBytes.value_or(kRiffDataLimitBytes);
+        if (spec.expectedFrames >= 0 &&
+            static_cast<long double>(spec.expectedFrames) * spec.channels * bytes > kRiffDataLimitBytes) {
+            throw UsageError("AIFF holds at most 4 GiB of audio; this output needs more, use WAV (RF64)");
+        }
+        break;
+    case Container::Flac:
+        d.effective = Container::Flac;
+        major = SF_FORMAT_FLAC;
+        break;
+    default: throw UsageError("cannot write " + std::string(containerName(spec.container)) + " files");
+    }
+
+    SF_INFO sfinfo{};
+    sfinfo.samplerate = spec.sampleRate;
+    sfinfo.channels = spec.channels;
+    sfinfo.format = major | subtypeFor(spec.format);
+    if (!sf_format_check(&sfinfo)) {
+        throw UsageError("libsndfile cannot write " + std::string(containerName(d.effective)) + " with " +
+                         std::string(sampleFormatName(spec.format)) + "-bit samples at " +
+                         std::to_string(spec.sampleRate) + " Hz");
+    }
+
+    // Create the temporary file now: a missing or read-only directory fails before any work.
+    const fs::path dir = destination.has_parent_path() ? destination.parent_path() : fs::path(".");
+    std::string pattern = (dir / ("." + destination.filename().string() + ".lathe-XXXXXX")).string();
+    d.fd = ::mkstemp(pattern.data());
+    if (d.fd < 0) {
+        d.fail(describeCreateError(errno));
+    }
+    d.temporary = pattern;
+    struct stat existing {};
+    const mode_t mode = ::stat(destination.c_str(), &existing) == 0 ? (existing.st_mode & 07777)
+                                                                      : (0666 & ~currentUmask());
+    if (::fchmod(d.fd, mode) != 0) {
+        const int e = errno;
+        d.removeTemporary();
+        d.fail("cannot set permissions of the temporary file: " + errnoText(e));
+    }
+
+    d.file = std::make_unique<CheckedFile>(d.fd, faults);
+    d.vio = CheckedFile::vio();
+    d.sf = sf_open_virtual(&d.vio, SFM_WRITE, &sfinfo, d.file.get());
+    if (d.sf == nullptr) {
+        const std::string cause = sf_strerror(nullptr);
+        const int ioError = d.file->error();
+        d.removeTemporary();
+        if (ioError != 0) {
+            d.fail("cannot write the file header: " + (ioError == ENOSPC ? std::string("disk full") : errnoText(ioError)));
+        }
+        d.fail("cannot create the audio file: " + cause);
+    }
+    if (d.effective == Container::Rf64 && spec.container == Container::Wav) {
+        // Chosen by us for a large or unknown size: become plain RIFF again if it stays small.
+        sf_command(d.sf, SFC_RF64_AUTO_DOWNGRADE, nullptr, SF_TRUE);
+    }
+    if (spec.layout.source == LayoutSource::File && spec.layout.channels() == spec.channels &&
+        d.effective != Container::Flac) {
+        std::vector<int> map;
+        for (Speaker s : spec.layout.speakers) {
+            map.push_back(io::speakerToSndfile(s));
+        }
+        if (sf_command(d.sf, SFC_SET_CHANNEL_MAP_INFO, map.data(), static_cast<int>(map.size() * sizeof(int))) !=
+            SF_TRUE) {
+            d.warnings.push_back("the channel layout " + spec.layout.name() + " cannot be stored in " +
+                                 std::string(containerName(d.effective)) + "; the output has no channel mask");
+        }
+    }
+    d.checkIo("writing the header");
+}
+
+AudioWriter::~AudioWriter() = default;
+
+const OutputSpec& AudioWriter::spec() const noexcept { return m_impl->spec; }
+Container AudioWriter::effectiveContainer() const noexcept { return m_impl->effective; }
+const fs::path& AudioWriter::temporaryPath() const noexcept { return m_impl->temporary; }
+Frames AudioWriter::framesWritten() const noexcept { return m_impl->written; }
+const std::vector<std::string>& AudioWriter::warnings() const noexcept { return m_impl->warnings; }
+
+
+void AudioWriter::writeFloat(const float* interleaved, Frames frames) {
+    Impl& d = *m_impl;
+    LATHE_EXPECTS(d.sf != nullptr && !d.committed, "write after commit");
+    LATHE_EXPECTS(d.spec.format == SampleFormat::Float32, "writeFloat on an integer output");
+    d.checkLimit(frames);
+    const sf_count_t n = sf_writef_float(d.sf, interleaved, frames);
+    d.checkIo("writing audio");
+    if (n != frames) {
+        d.fail(std::string("writing audio failed: ") + sf_strerror(d.sf));
+    }
+    d.written += frames;
+}
+
+void AudioWriter::writeInt(const std::int32_t* interleaved, Frames frames) {
+    Impl& d = *m_impl;
+    LATHE_EXPECTS(d.sf != nullptr && !d.committed, "write after commit");
+    LATHE_EXPECTS(isInteger(d.spec.format), "writeInt on a float output");
+    d.checkLimit(frames);
+    const sf_count_t n = sf_writef_int(d.sf, interleaved, frames);
+    d.checkIo("writing audio");
+    if (n != frames) {
+        d.fail(std::string("writing audio failed: ") + sf_strerror(d.sf));
+    }
+    d.written += frames;
+}
+
+void AudioWriter::commit() {
+    Impl& d = *m_impl;
+    LATHE_EXPECTS(d.sf != nullptr && !d.committed, "commit twice");
+    try {
+        // sf_close writes the final header through our checked I/O.
+        const int closeResult = sf_close(d.sf);
+        d.sf = nullptr;
+        d.checkIo("finishing the file header");
+        if (closeResult != 0) {
+            d.fail(std::string("finishing the file failed: ") + sf_error_number(closeResult));
+        }
+        if (!d.file->flush()) {
+            d.checkIo("writing audio");
+        }
+        if (d.faults.failFsync || ::fsync(d.fd) != 0) {
+            const int e = d.faults.failFsync ? EIO : errno;
+            d.fail("flushing to disk (fsync) failed: " + errnoText(e));
+        }
+        if (::close(d.fd) != 0) {
+            const int e = errno;
+            d.fd = -1;
+            d.fail("closing the file failed: " + errnoText(e));
+        }
+        d.fd = -1;
+        if (d.faults.failRename || ::rename(d.temporary.c_str(), d.destination.c_str()) != 0) {
+            const int e = d.faults.failRename ? EIO : errno;
+            d.fail("moving the finished file into place failed: " + errnoText(e));
+        }
+        d.temporary.clear();
+        d.committed = true;
+        // Make the rename itself durable. A failure here cannot un-write the file, so it is ignored.
+        const fs::path dir = d.destination.has_parent_path() ? d.destination.parent_path() : fs::path(".");
+        const int dirFd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+        if (dirFd >= 0) {
+            ::fsync(dirFd);
+            ::close(dirFd);
+        }
+    } catch (...) {
+        d.removeTemporary();
+        throw;
+    }
+}
+
+void AudioWriter::discard() noexcept {
+    if (!m_impl->committed) {
+        m_impl->removeTemporary();
+    }
+}
+
+void ensureDistinctFiles(const fs::path& input, const fs::path& output) {
+    std::error_code ec1;
+    std::error_code ec2;
+    const fs::path a = fs::weakly_canonical(fs::absolute(input), ec1);
+    const fs::path b = fs::weakly_canonical(fs::absolute(output), ec2);
+    if (!ec1 && !ec2 && a == b) {
+        throw OutputError(output, "is the input file; refusing to overwrite the input (choose another output path)");
+    }
+    struct stat si {};
+    struct stat so {};
+    if (::stat(input.c_str(), &si) == 0 && ::stat(output.c_str(), &so) == 0 && si.st_dev == so.st_dev &&
+        si.st_ino == so.st_ino) {
+        throw OutputError(output, "is the same file as the input " + input.string() +
+                                      " (a hard link or symlink); refusing to overwrite the input");
+    }
+}
+
+} // namespace lathe

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <lathe/JsonReport.h>
+
+#include <cmath>
+
+namespace lathe {
+namespace {
+
+nlohmann::json channelStats(const math::SampleStats& s, Speaker speaker, SampleRate rate) {
+    nlohmann::json j;
+    j["label"] = std::string(speakerLabel(speaker));
+    j["peak_dbfs"] = dbOrNull(amplitudeToDb(s.peakAbs));
+    j["peak_time_s"] = s.peakFrame >= 0 ? nlohmann::json(framesToSeconds(s.peakFrame, rate)) : nlohmann::json();
+    const double n = static_cast<double>(s.finiteCount);
+    j["rms_dbfs"] = n > 0 ? dbOrNull(10.0 * std::log10(s.sumSquares / n)) : nlohmann::json();
+    j["dc_offset"] = n > 0 ? nlohmann::json(s.sum / n) : nlohmann::json();
+    j["non_finite_samples"] = s.nonFiniteCount;
+    j["first_non_finite_s"] =
+        s.firstNonFinite >= 0 ? nlohmann::json(framesToSeconds(s.firstNonFinite, rate)) : nlohmann::json();
+    return j;
+}
+
+nlohmann::json statsArray(const std::vector<math::SampleStats>& stats, const ChannelLayout& layout, SampleRate rate) {
+    nlohmann::json a = nlohmann::json::array();
+    for (std::size_t c = 0; c < stats.size(); ++c) {
+        const Speaker s = c < layout.speakers.size() ? layout.speakers[c] : Speaker::Unknown;
+        a.push_back(channelStats(stats[c], s, rate));
+    }
+    return a;
+}
+
+float peakOf(const std::vector<math::SampleStats>& stats) {
+    float p = 0.0f;
+    for (const auto& s : stats) {
+        p = std::max(p, s.peakAbs);
+    }
+    return p;
+}
+
+const char* layoutSourceName(LayoutSource s) {
+    switch (s) {
+    case LayoutSource::File: return "file";
+    case LayoutSource::Convention: return "convention";
+    case LayoutSource::Unknown: return "unknown";
+    }
+    return "unknown";
+}
+
+} // namespace
+
+nlohmann::json dbOrNull(double db) { return std::isfinite(db) ? nlohmann::json(db) : nlohmann::json(); }
+
+nlohmann::json toJson(const ChannelLayout& layout) {
+    nlohmann::json labels = nlohmann::json::array();
+    for (Speaker s : layout.speakers) {
+        labels.push_back(std::string(speakerLabel(s)));
+    }
+    return {{"name", layout.name()}, {"channels", labels}, {"source", layoutSourceName(layout.source)}};
+}
+
+nlohmann::json toJson(const FileInspection& x) {
+    const AudioFileInfo& i = x.info;
+    nlohmann::json j;
+    j["file"] = i.path.string();
+    j["container"] = std::string(containerName(i.container));
+    j["format"] = i.formatDescription;
+    j["encoding"] = std::string(encodingName(i.encoding));
+    j["bits"] = integerBits(i.encoding) > 0 ? nlohmann::json(integerBits(i.encoding)) : nlohmann::json();
+    j["sample_rate"] = i.sampleRate;
+    j["channels"] = i.channels;
+    j["layout"] = toJson(i.layout);
+    j["frames"] = i.frames;
+    j["duration_s"] = i.durationSeconds();
+    j["truncated"] = i.truncated;
+    j["declared_frames"] = i.declaredFrames >= 0 ? nlohmann::json(i.declaredFrames) : nlohmann::json();
+    j["peak_dbfs"] = dbOrNull(amplitudeToDb(x.peakAbs()));
+    j["non_finite_samples"] = x.nonFiniteSamples();
+    j["channel_stats"] = statsArray(x.stats, i.layout, i.sampleRate);
+    j["warnings"] = x.warnings;
+    return j;
+}
+
+nlohmann::json toJson(const RenderReport& r) {
+    nlohmann::json j;
+    j["input"] = r.source;
+    j["output"] = r.output.string();
+    j["container"] = std::string(containerName(r.container));
+    j["bits"] = std::string(sampleFormatName(r.format));
+    j["input_sample_rate"] = r.inputRate;
+    j["sample_rate"] = r.outputRate;
+    j["channels"] = r.channels;
+    j["layout"] = toJson(r.layout);
+    j["input_frames"] = r.inputFrames;
+    j["output_frames"] = r.outputFrames;
+    j["duration_s"] = framesToSeconds(r.outputFrames, r.outputRate);
+    j["latency_removed_frames"] = r.latencyFrames;
+    j["stages"] = r.stages;
+    j["dither"] = {{"applied", r.dithered}, {"reason", r.ditherReason}};
+    j["clipped_samples"] = r.clippedSamples;
+    j["sanitized_samples"] = r.sanitizedSamples;
+    j["input_peak_dbfs"] = dbOrNull(amplitudeToDb(peakOf(r.inputStats)));
+    j["output_peak_dbfs"] = dbOrNull(amplitudeToDb(peakOf(r.outputStats)));
+    j["input_channel_stats"] = statsArray(r.inputStats, r.layout, r.inputRate);
+    j["output_channel_stats"] = statsArray(r.outputStats, r.layout, r.outputRate);
+    j["backend"] = r.backend;
+    j["seconds"] = r.seconds;
+    const double audioSeconds = framesToSeconds(r.inputFrames, r.inputRate);
+    j["realtime_factor"] = r.seconds > 0 ? nlohmann::json(audioSeconds / r.seconds) : nlohmann::json();
+    j["warnings"] = r.warnings;
+    return j;
+}
+
+nlohmann::json toJson(const BackendStatus& s) {
+    return {{"name", s.name},
+            {"available", s.available},
+            {"description", s.description},
+            {"reason", s.available ? nlohmann::json() : nlohmann::json(s.reason)}};
+}
+
+} // namespace lathe

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The `lathe` binary end to end, the way a user (or a script) runs it: exit codes, messages,
+// outputs, and what is left on disk after failures and signals.
+#include "Process.h"
+#include "TestFiles.h"
+#include "TestSignals.h"
+
+#include <lathe/gpu/Gpu.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sndfile.h>
+
+#include <algorithm>
+#include <cmath>
+#include <csignal>
+
+namespace lathe {
+namespace {
+
+using test::Planar;
+using test::ProcessResult;
+using test::TempDir;
+
+ProcessResult lathe(const std::vector<std::string>& args, const test::ProcessOptions& o = {}) {
+    return test::runProcess(test::latheBinary(), args, o);
+}
+
+std::vector<std::string> sorted(std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+}
+
+class Cli : public ::testing::Test {
+protected:
+    void SetUp() override {
+        // 3 s stereo 24-bit at 48 kHz: a −6.02 dBFS tone left, −12.04 dBFS right.
+        test::writeRawFloat(m_dir / "in.wav", {test::sine(1000, 0.5, 48000, 144000), test::sine(500, 0.25, 48000, 144000)},
+                            48000, SF_FORMAT_WAV | SF_FORMAT_PCM_24);
+    }
+    std::string path(const std::string& name) const { return (m_dir / name).string(); }
+    TempDir m_dir;
+};
+
+TEST_F(Cli, VersionAndHelp) {
+    const auto v = lathe({"--version"});
+    EXPECT_EQ(v.exitCode, 0);
+    EXPECT_NE(v.out.find("lathe " LATHE_VERSION), std::string::npos);
+    const auto h = lathe({"--help"});
+    EXPECT_EQ(h.exitCode, 0);
+    EXPECT_NE(h.out.find("Exit codes"), std::string::npos);
+}
+
+TEST_F(Cli, UsageErrorsExitTwo) {
+    EXPECT_EQ(lathe({}).exitCode, 2);
+    EXPECT_EQ(lathe({"frobnicate"}).exitCode, 2);
+    EXPECT_EQ(lathe({"convert", path("in.wav")}).exitCode, 2); // no -o
+    EXPECT_EQ(lathe({"convert", path("in.wav"), "-o", path("o.wav"), "--bits", "12"}).exitCode, 2);
+    EXPECT_EQ(lathe({"convert", path("in.wav"), "-o", path("o.mp3")}).exitCode, 2);
+    const auto f = lathe({"convert", path("in.wav"), "-o", path("o.flac"), "--bits", "32f"});
+    EXPECT_EQ(f.exitCode, 2);
+    EXPECT_NE(f.err.find("FLAC stores 16- or 24-bit"), std::string::npos) << f.err;
+    EXPECT_EQ(lathe({"convert", path("in.wav"), "-o", path("o.wav"), "--rate", "1000"}).exitCode, 2);
+    EXPECT_EQ(sorted(m_dir.entries()), std::vector<std::string>{"in.wav"});
+}
+
+TEST_F(Cli, InfoJsonHasTheFacts) {
+    const auto r = lathe({"info", "--json", path("in.wav")});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["sample_rate"], 48000);
+    EXPECT_EQ(j["channels"], 2);
+    EXPECT_EQ(j["frames"], 144000);
+    EXPECT_EQ(j["bits"], 24);
+    EXPECT_EQ(j["encoding"], "pcm24");
+    EXPECT_EQ(j["layout"]["name"], "stereo");
+    EXPECT_DOUBLE_EQ(j["duration_s"].get<double>(), 3.0);
+    // Sample peaks of the two sines: 20·log10(0.5) and 20·log10(0.25), to 24-bit precision.
+    EXPECT_NEAR(j["channel_stats"][0]["peak_dbfs"].get<double>(), 20 * std::log10(0.5), 1e-4);
+    EXPECT_NEAR(j["channel_stats"][1]["peak_dbfs"].get<double>(), 20 * std::log10(0.25), 1e-4);
+    EXPECT_NEAR(j["peak_dbfs"].get<double>(), 20 * std::log10(0.5), 1e-4);
+    // RMS of a sine is peak − 3.01 dB.
+    EXPECT_NEAR(j["channel_stats"][0]["rms_dbfs"].get<double>(), 20 * std::log10(0.5 / std::sqrt(2.0)), 1e-3);
+    EXPECT_TRUE(j["warnings"].empty());
+}
+
+TEST_F(Cli, InfoOnSilenceGivesNullNotNan) {
+    test::writeRawFloat(m_dir / "silence.wav", {std::vector<float>(4800, 0.0f)}, 48000, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+    const auto r = lathe({"info", "--json", path("silence.wav")});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(r.out.find("nan"), std::string::npos);
+    EXPECT_EQ(r.out.find("inf"), std::string::npos);
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_TRUE(j["peak_dbfs"].is_null());
+}
+
+TEST_F(Cli, InfoSeveralFilesOneLineEachAndBadOnesReported) {
+    test::writeBytes(m_dir / "bad.wav", {'n', 'o', 'p', 'e'});
+    const auto r = lathe({"info", "--json", path("in.wav"), path("bad.wav"), path("missing.wav")});
+    EXPECT_EQ(r.exitCode, 3);
+    std::vector<nlohmann::json> lines;
+    std::size_t start = 0;
+    while (start < r.out.size()) {
+        const auto end = r.out.find('\n', start);
+        lines.push_back(nlohmann::json::parse(r.out.substr(start, end - start)));
+        start = end + 1;
+    }
+    ASSERT_EQ(lines.size(), 3u);
+    EXPECT_EQ(lines[0]["channels"], 2);
+    EXPECT_TRUE(lines[1].contains("error"));
+    EXPECT_NE(r.err.find("bad.wav: not a readable audio file"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("missing.wav: no such file"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, InfoWarnsAboutTruncationAndNonFiniteSamples) {
+    auto bytes = test::wavHeader(2, 48000, 16, 19200);
+    bytes.resize(bytes.size() + 1000, 0);
+    test::writeBytes(m_dir / "cut.wav", bytes);
+    auto r = lathe({"info", path("cut.wav")});
+    EXPECT_EQ(r.exitCode, 0);
+    EXPECT_NE(r.out.find("truncated: 250 of 4800 frames present"), std::string::npos) << r.out;
+    EXPECT_EQ(lathe({"info", "--strict", path("cut.wav")}).exitCode, 3);
+
+    Planar nan{std::vector<float>(1000, 0.1f)};
+    nan[0][77] = NAN;
+    test::writeRawFloat(m_dir / "nan.wav", nan, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    r = lathe({"info", path("nan.wav")});
+    EXPECT_EQ(r.exitCode, 0);
+    EXPECT_NE(r.out.find("1 non-finite samples (NaN/Inf), the first at frame 77, channel 1"), std::string::npos)
+        << r.out;
+}
+
+TEST_F(Cli, ConvertToSixteenBitWithJsonReport) {
+    const auto r = lathe({"convert", path("in.wav"), "-o", path("out.flac"), "--bits", "16", "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["container"], "flac");
+    EXPECT_EQ(j["bits"], "16");
+    EXPECT_EQ(j["output_frames"], 144000);
+    EXPECT_EQ(j["dither"]["applied"], true);
+    EXPECT_EQ(j["clipped_samples"], 0);
+    EXPECT_EQ(j["backend"], "cpu");
+    EXPECT_FALSE(j["backend_reason"].get<std::string>().empty());
+    EXPECT_EQ(test::rawFormatOf(m_dir / "out.flac"), SF_FORMAT_FLAC | SF_FORMAT_PCM_16);
+    // Without a GPU the engine says so on stderr (never silently).
+    if (!gpu::probe().available) {
+        EXPECT_NE(r.err.find("cuda unavailable"), std::string::npos) << r.err;
+    }
+}
+
+TEST_F(Cli, ConvertResamplesToTheRequestedRate) {
+    const auto r = lathe({"convert", path("in.wav"), "-o", path("out.wav"), "--rate", "44100"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    SampleRate fs = 0;
+    const Planar out = test::readRawFloat(m_dir / "out.wav", &fs);
+    EXPECT_EQ(fs, 44100);
+    EXPECT_EQ(out[0].size(), 132300u);
+    const test::SineFit fit = test::fitSine(out[0].data() + 4410, 44100, 1000.0, 44100, 4410);
+    EXPECT_NEAR(fit.amplitude, 0.5, 1e-4);
+}
+
+TEST_F(Cli, ProgressIsPlainLinesWhenNotATerminalAndQuietSilencesIt) {
+    auto r = lathe({"convert", path("in.wav"), "-o", path("a.wav")});
+    ASSERT_EQ(r.exitCode, 0);
+    EXPECT_NE(r.err.find("convert in.wav: 100%\n"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find('\r'), std::string::npos);
+    r = lathe({"--quiet", "convert", path("in.wav"), "-o", path("b.wav")});
+    ASSERT_EQ(r.exitCode, 0);
+    EXPECT_TRUE(r.err.empty()) << r.err;
+}
+
+TEST_F(Cli, RefusesToWriteOverTheInput) {
+    const auto before = test::readBytes(m_dir / "in.wav");
+    std::filesystem::create_symlink(m_dir / "in.wav", m_dir / "alias.wav");
+    for (const auto& out : {path("in.wav"), path("alias.wav")}) {
+        const auto r = lathe({"convert", path("in.wav"), "-o", out, "--bits", "16"});
+        EXPECT_EQ(r.exitCode, 4);
+        EXPECT_NE(r.err.find("refusing to overwrite the input"), std::string::npos) << r.err;
+    }
+    EXPECT_EQ(test::readBytes(m_dir / "in.wav"), before);
+}
+
+TEST_F(Cli, MissingOutputDirectory) {
+    const auto r = lathe({"convert", path("in.wav"), "-o", path("nodir/out.wav")});
+    EXPECT_EQ(r.exitCode, 4);
+    EXPECT_NE(r.err.find("nodir/out.wav: the output directory does not exist"), std::string::npos) << r.err;
+    // It failed before processing: no progress was reported.
+    EXPECT_EQ(r.err.find("%"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, BadInputsGiveOneClearLineAndExitThree) {
+    test::writeBytes(m_dir / "empty.wav", {});
+    const auto r = lathe({"convert", path("empty.wav"), "-o", path("out.wav")});
+    EXPECT_EQ(r.exitCode, 3);
+    EXPECT_NE(r.err.find("lathe: error: " + path("empty.wav") + ": file is empty"), std::string::npos) << r.err;
+    const auto missing = lathe({"convert", path("nope.wav"), "-o", path("out.wav")});
+    EXPECT_EQ(missing.exitCode, 3);
+    EXPECT_EQ(sorted(m_dir.entries()), (std::vector<std::string>{"empty.wav", "in.wav"}));
+}
+
+TEST_F(Cli, HeaderOnlyFileHasNoAudio) {
+    test::writeBytes(m_dir / "h.wav", test::wavHeader(2, 48000, 16, 0));
+    const auto r = lathe({"convert", path("h.wav"), "-o", path("out.wav")});
+    EXPECT_EQ(r.exitCode, 5);
+    EXPECT_NE(r.err.find("no audio"), std::string::npos) << r.err;
+    const auto info = lathe({"info", path("h.wav")});
+    EXPECT_EQ(info.exitCode, 0);
+    EXPECT_NE(info.out.find("no audio (0 frames)"), std::string::npos);
+}
+
+TEST_F(Cli, NonFiniteInputFailsUnlessSanitized) {
+    Planar x{test::sine(100, 0.5, 48000, 48000), test::sine(100, 0.5, 48000, 48000)};
+    x[1][4321] = NAN;
+    test::writeRawFloat(m_dir / "nan.wav", x, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    auto r = lathe({"convert", path("nan.wav"), "-o", path("out.wav")});
+    EXPECT_EQ(r.exitCode, 5);
+    EXPECT_NE(r.err.find("non-finite sample (NaN or Inf) at frame 4321, channel 2"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(m_dir / "out.wav"));
+    r = lathe({"convert", path("nan.wav"), "-o", path("out.wav"), "--sanitize"});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find("1 NaN/Inf samples replaced by silence"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, DiskFullLeavesNoPartialFileAndKeepsTheOldOne) {
+    test::writeBytes(m_dir / "out.wav", {'o', 'l', 'd'});
+    test::ProcessOptions o;
+    o.env["LATHE_TEST_FAIL_WRITE_AFTER_BYTES"] = "200000";
+    const auto r = lathe({"convert", path("in.wav"), "-o", path("out.wav")}, o);
+    EXPECT_EQ(r.exitCode, 4);
+    EXPECT_NE(r.err.find("disk full"), std::string::npos) << r.err;
+    EXPECT_EQ(sorted(m_dir.entries()), (std::vector<std::string>{"in.wav", "out.wav"}));
+    EXPECT_EQ(test::readBytes(m_dir / "out.wav"), (std::vector<std::uint8_t>{'o', 'l', 'd'}));
+}
+
+// A real child process interrupted mid-render: exit 128+signal, no output, no temporary file,
+// and a previous output at the destination untouched.
+TEST_F(Cli, SignalsCancelCleanly) {
+    test::writeBytes(m_dir / "out.wav", {'o', 'l', 'd'});
+    for (int sig : {SIGINT, SIGTERM}) {
+        test::ProcessOptions o;
+        o.env["LATHE_TEST_BLOCK_DELAY_MS"] = "200"; // 3 blocks of 65536 frames: at least 0.6 s
+        o.signalWhenStderrContains = "convert in.wav: ";
+        o.signal = sig;
+        const auto r = lathe({"convert", path("in.wav"), "-o", path("out.wav"), "--rate", "96000"}, o);
+        EXPECT_EQ(r.exitCode, 128 + sig) << r.err;
+        EXPECT_NE(r.err.find("cancelled; no output was written"), std::string::npos) << r.err;
+        EXPECT_EQ(sorted(m_dir.entries()), (std::vector<std::string>{"in.wav", "out.wav"}));
+        EXPECT_EQ(test::readBytes(m_dir / "out.wav"), (std::vector<std::uint8_t>{'o', 'l', 'd'}));
+    }
+}
+
+TEST_F(Cli, DevicesAndBackendChoice) {
+    const auto r = lathe({"info", "--devices", "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    ASSERT_EQ(j["backends"].size(), 2u);
+    EXPECT_EQ(j["backends"][1]["name"], "cpu");
+    EXPECT_EQ(j["backends"][1]["available"], true);
+    EXPECT_EQ(j["cuda"]["compiled"], true);
+    const bool cuda = j["cuda"]["available"].get<bool>();
+    EXPECT_EQ(cuda, gpu::probe().available);
+    const auto forced = lathe({"--backend", "cuda", "convert", path("in.wav"), "-o", path("c.wav")});
+    if (cuda) {
+        EXPECT_EQ(forced.exitCode, 0) << forced.err;
+    } else {
+        EXPECT_EQ(forced.exitCode, 6);
+        EXPECT_NE(forced.err.find("backend 'cuda' is not available: no CUDA device"), std::string::npos) << forced.err;
+        EXPECT_FALSE(std::filesystem::exists(m_dir / "c.wav"));
+    }
+    EXPECT_EQ(lathe({"--backend", "cpu", "convert", path("in.wav"), "-o", path("p.wav")}).exitCode, 0);
+}
+
+TEST_F(Cli, DemoMixWritesAPlayableFile) {
+    const auto r = lathe({"demo-mix", "-o", path("demo.wav"), "--duration", "5", "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["output_frames"], 240000);
+    EXPECT_EQ(j["dither"]["applied"], true);
+    const auto info = nlohmann::json::parse(lathe({"info", "--json", path("demo.wav")}).out);
+    EXPECT_EQ(info["bits"], 24);
+    EXPECT_EQ(info["sample_rate"], 48000);
+}
+
+} // namespace
+} // namespace lathe

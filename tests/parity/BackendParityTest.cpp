@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Every backend this build can run, against the CPU reference, over odd sizes (0, 1, block±1, …),
+// with guard canaries around every output. Without a CUDA device the CUDA cases are skipped with
+// the probe's reason and the suite says which backends went untested (Rubber Band's
+// showImplementations).
+#include "TestSignals.h"
+#include "Tolerances.h"
+
+#include <lathe/Backend.h>
+#include <lathe/gpu/Gpu.h>
+#include <lathe/math/Random.h>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+namespace lathe {
+namespace {
+
+BackendRegistry& registry() {
+    static BackendRegistry r = [] {
+        BackendRegistry reg;
+        gpu::registerCudaBackend(reg);
+        return reg;
+    }();
+    return r;
+}
+
+std::vector<std::string> compiledBackends() {
+    std::vector<std::string> names;
+    for (const auto& s : registry().availableBackends()) {
+        names.push_back(s.name);
+    }
+    return names;
+}
+
+class BackendParity : public ::testing::TestWithParam<std::string> {
+protected:
+    void SetUp() override {
+        for (const auto& s : registry().availableBackends()) {
+            if (s.name == GetParam() && !s.available) {
+                GTEST_SKIP() << s.name << ": not tested (" << s.reason << ")";
+            }
+        }
+        m_backend = registry().makeBackend(GetParam());
+        m_reference = makeCpuBackend();
+    }
+    std::unique_ptr<Backend> m_backend;
+    std::unique_ptr<Backend> m_reference;
+};
+
+AudioBuffer testBlock(int channels, Frames frames, std::uint64_t seed) {
+    AudioBuffer b(channels, frames + 3); // capacity > frames: the padding must be ignored
+    b.setFrames(frames);
+    for (int c = 0; c < channels; ++c) {
+        const auto x = test::noise(frames, 1.2, seed + static_cast<std::uint64_t>(c)); // some overs
+        std::copy(x.begin(), x.end(), b.channel(c));
+    }
+    if (frames > 10) {
+        b.channel(channels - 1)[frames / 2] = NAN;
+        b.channel(0)[frames - 1] = -INFINITY;
+        b.channel(0)[3] = 1.5f; // the peak, and a tie
+        b.channel(channels - 1)[7] = -1.5f;
+    }
+    return b;
+}
+
+const Frames kSizes[] = {0, 1, 2, 3, 7, 255, 256, 257, 1000, 4095, 4096, 4097, 65537};
+
+TEST_P(BackendParity, StatsEqualTheReference) {
+    for (int channels : {1, 2, 6}) {
+        for (Frames n : kSizes) {
+            const AudioBuffer b = testBlock(channels, n, 10);
+            std::vector<math::SampleStats> got(static_cast<std::size_t>(channels), math::emptyStats());
+            std::vector<math::SampleStats> want = got;
+            m_backend->accumulateStats(b, 1000, got);
+            m_reference->accumulateStats(b, 1000, want);
+            for (std::size_t c = 0; c < want.size(); ++c) {
+                SCOPED_TRACE("channels " + std::to_string(channels) + " frames " + std::to_string(n) + " ch " +
+                             std::to_string(c));
+                EXPECT_EQ(got[c].peakAbs, want[c].peakAbs);
+                EXPECT_EQ(got[c].peakFrame, want[c].peakFrame);
+                EXPECT_EQ(got[c].finiteCount, want[c].finiteCount);
+                EXPECT_EQ(got[c].nonFiniteCount, want[c].nonFiniteCount);
+                EXPECT_EQ(got[c].firstNonFinite, want[c].firstNonFinite);
+                EXPECT_NEAR(got[c].sum, want[c].sum, test::kStatsSumRelative * (want[c].sumSquares + 1.0));
+                EXPECT_NEAR(got[c].sumSquares, want[c].sumSquares, test::kStatsSumRelative * want[c].sumSquares);
+            }
+        }
+    }
+}
+
+TEST_P(BackendParity, SanitizeEqualsTheReference) {
+    for (Frames n : kSizes) {
+        AudioBuffer a = testBlock(2, n, 20);
+        AudioBuffer b = a;
+        EXPECT_EQ(m_backend->sanitize(a), m_reference->sanitize(b)) << n;
+        for (int c = 0; c < 2; ++c) {
+            ASSERT_EQ(std::memcmp(a.channel(c), b.channel(c), static_cast<std::size_t>(n) * sizeof(float)), 0) << n;
+        }
+    }
+}
+
+// Quantised codes must be bit-identical (dither included); canaries after the output must survive.
+TEST_P(BackendParity, QuantizeIsBitIdentical) {
+    constexpr std::int32_t kCanary = 0x5a5a5a5a;
+    for (int bits : {16, 24}) {
+        for (int channels : {1, 2, 3}) {
+            for (Frames n : kSizes) {
+                AudioBuffer b = testBlock(channels, n, 30);
+                m_reference->sanitize(b);
+                const auto params = math::makeQuantizeParams(bits, true, 0xfeed);
+                const std::size_t count = static_cast<std::size_t>(n) * static_cast<std::size_t>(channels);
+                std::vector<std::int32_t> got(count + 8, kCanary);
+                std::vector<std::int32_t> want(count + 8, kCanary);
+                const Frames clipsGot = m_backend->quantize(b, 123456789, params, got.data());
+                const Frames clipsWant = m_reference->quantize(b, 123456789, params, want.data());
+                SCOPED_TRACE("bits " + std::to_string(bits) + " channels " + std::to_string(channels) + " frames " +
+                             std::to_string(n));
+                EXPECT_EQ(clipsGot, clipsWant);
+                EXPECT_EQ(got, want);
+                for (std::size_t i = count; i < count + 8; ++i) {
+                    ASSERT_EQ(got[i], kCanary) << "wrote past the end";
+                }
+            }
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, BackendParity, ::testing::ValuesIn(compiledBackends()),
+                         [](const auto& p) { return p.param; });
+
+// Logs which backends this run could not test, so a green CI run is not mistaken for GPU coverage.
+TEST(BackendParityCoverage, ReportsUntestedBackends) {
+    for (const auto& s : registry().availableBackends()) {
+        if (s.available) {
+            std::printf("[ BACKEND  ] %s: tested (%s)\n", s.name.c_str(), s.description.c_str());
+        } else {
+            std::printf("[ BACKEND  ] %s: NOT tested (%s)\n", s.name.c_str(), s.reason.c_str());
+        }
+    }
+    // The CPU reference must always be there.
+    EXPECT_TRUE(registry().availableBackends().back().available);
+    EXPECT_EQ(registry().availableBackends().back().name, "cpu");
+}
+
+} // namespace
+} // namespace lathe

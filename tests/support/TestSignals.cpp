@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "TestSignals.h"
+
+#include <lathe/math/Random.h>
+
+#include <sndfile.h>
+
+#include <cmath>
+#include <cstring>
+#include <numbers>
+#include <stdexcept>
+
+namespace lathe::test {
+
+std::vector<float> sine(double hz, double amplitude, SampleRate fs, Frames frames, double phase) {
+    std::vector<float> out(static_cast<std::size_t>(frames));
+    for (Frames n = 0; n < frames; ++n) {
+        out[static_cast<std::size_t>(n)] = static_cast<float>(
+            amplitude * std::sin(2.0 * std::numbers::pi * hz * static_cast<double>(n) / fs + phase));
+    }
+    return out;
+}
+
+SineFit fitSine(const float* x, Frames n, double hz, SampleRate fs, Frames start) {
+    // Model x ≈ a·sin(w t) + b·cos(w t): solve the 2×2 normal equations in double.
+    double ss = 0, sc = 0, cc = 0, xs = 0, xc = 0;
+    for (Frames i = 0; i < n; ++i) {
+        const double w = 2.0 * std::numbers::pi * hz * static_cast<double>(start + i) / fs;
+        const double s = std::sin(w);
+        const double c = std::cos(w);
+        ss += s * s;
+        sc += s * c;
+        cc += c * c;
+        xs += x[i] * s;
+        xc += x[i] * c;
+    }
+    const double det = ss * cc - sc * sc;
+    const double a = (xs * cc - xc * sc) / det;
+    const double b = (xc * ss - xs * sc) / det;
+    SineFit f;
+    f.amplitude = std::hypot(a, b);
+    f.phase = std::atan2(b, a); // a·sin + b·cos = A·sin(w t + φ) with φ = atan2(b, a)
+    double r2 = 0;
+    for (Frames i = 0; i < n; ++i) {
+        const double w = 2.0 * std::numbers::pi * hz * static_cast<double>(start + i) / fs;
+        const double r = x[i] - (a * std::sin(w) + b * std::cos(w));
+        r2 += r * r;
+    }
+    f.residualRms = std::sqrt(r2 / static_cast<double>(n));
+    return f;
+}
+
+std::vector<float> noise(Frames frames, double amplitude, std::uint64_t seed) {
+    std::vector<float> out(static_cast<std::size_t>(frames));
+    for (Frames n = 0; n < frames; ++n) {
+        const auto bits = static_cast<std::uint32_t>(math::hashCounter(seed, 0, static_cast<std::uint64_t>(n)) >> 32);
+        out[static_cast<std::size_t>(n)] = static_cast<float>(amplitude * (2.0 * math::uniformFromBits(bits) - 1.0));
+    }
+    return out;
+}
+
+namespace {
+SNDFILE* openWrite(const std::filesystem::path& p, int channels, SampleRate fs, int format) {
+    SF_INFO info{};
+    info.channels = channels;
+    info.samplerate = fs;
+    info.format = format;
+    SNDFILE* f = sf_open(p.c_str(), SFM_WRITE, &info);
+    if (f == nullptr) {
+        throw std::runtime_error("test: cannot write " + p.string() + ": " + sf_strerror(nullptr));
+    }
+    return f;
+}
+} // namespace
+
+void writeRawFloat(const std::filesystem::path& p, const Planar& audio, SampleRate fs, int format) {
+    const int ch = static_cast<int>(audio.size());
+    const std::size_t frames = audio.empty() ? 0 : audio[0].size();
+    std::vector<float> inter(frames * static_cast<std::size_t>(ch));
+    for (std::size_t i = 0; i < frames; ++i) {
+        for (int c = 0; c < ch; ++c) {
+            inter[i * static_cast<std::size_t>(ch) + static_cast<std::size_t>(c)] = audio[static_cast<std::size_t>(c)][i];
+        }
+    }
+    SNDFILE* f = openWrite(p, ch, fs, format);
+    sf_writef_float(f, inter.data(), static_cast<sf_count_t>(frames));
+    sf_close(f);
+}
+
+void writeRawInt(const std::filesystem::path& p, const std::vector<std::vector<std::int32_t>>& audio, SampleRate fs,
+                 int format) {
+    const int ch = static_cast<int>(audio.size());
+    const std::size_t frames = audio.empty() ? 0 : audio[0].size();
+    std::vector<int> inter(frames * static_cast<std::size_t>(ch));
+    for (std::size_t i = 0; i < frames; ++i) {
+        for (int c = 0; c < ch; ++c) {
+            inter[i * static_cast<std::size_t>(ch) + static_cast<std::size_t>(c)] = audio[static_cast<std::size_t>(c)][i];
+        }
+    }
+    SNDFILE* f = openWrite(p, ch, fs, format);
+    sf_writef_int(f, inter.data(), static_cast<sf_count_t>(frames));
+    sf_close(f);
+}
+
+Planar readRawFloat(const std::filesystem::path& p, SampleRate* fs) {
+    SF_INFO info{};
+    SNDFILE* f = sf_open(p.c_str(), SFM_READ, &info);
+    if (f == nullptr) {
+        throw std::runtime_error("test: cannot read " + p.string() + ": " + sf_strerror(nullptr));
+    }
+    std::vector<float> inter(static_cast<std::size_t>(info.frames * info.channels));
+    const sf_count_t got = sf_readf_float(f, inter.data(), info.frames);
+    sf_close(f);
+    Planar out(static_cast<std::size_t>(info.channels), std::vector<float>(static_cast<std::size_t>(got)));
+    for (sf_count_t i = 0; i < got; ++i) {
+        for (int c = 0; c < info.channels; ++c) {
+            out[static_cast<std::size_t>(c)][static_cast<std::size_t>(i)] =
+                inter[static_cast<std::size_t>(i * info.channels + c)];
+        }
+    }
+    if (fs != nullptr) {
+        *fs = info.samplerate;
+    }
+    return out;
+}
+
+std::vector<std::vector<std::int32_t>> readRawInt(const std::filesystem::path& p) {
+    SF_INFO info{};
+    SNDFILE* f = sf_open(p.c_str(), SFM_READ, &info);
+    if (f == nullptr) {
+        throw std::runtime_error("test: cannot read " + p.string() + ": " + sf_strerror(nullptr));
+    }
+    std::vector<int> inter(static_cast<std::size_t>(info.frames * info.channels));
+    const sf_count_t got = sf_readf_int(f, inter.data(), info.frames);
+    sf_close(f);
+    std::vector<std::vector<std::int32_t>> out(static_cast<std::size_t>(info.channels),
+                                               std::vector<std::int32_t>(static_cast<std::size_t>(got)));
+    for (sf_count_t i = 0; i < got; ++i) {
+        for (int c = 0; c < info.channels; ++c) {
+            out[static_cast<std::size_t>(c)][static_cast<std::size_t>(i)] =
+                inter[static_cast<std::size_t>(i * info.channels + c)];
+        }
+    }
+    return out;
+}
+
+int rawFormatOf(const std::filesystem::path& p) {
+    SF_INFO info{};
+    SNDFILE* f = sf_open(p.c_str(), SFM_READ, &info);
+    if (f == nullptr) {
+        return 0;
+    }
+    sf_close(f);
+    return info.format;
+}
+
+std::vector<std::uint8_t> wavHeader(int channels, std::uint32_t rate, int bits, std::uint32_t dataBytes) {
+    std::vector<std::uint8_t> h;
+    auto put = [&](const char* tag) {
+        for (int i = 0; i < 4; ++i) {
+            h.push_back(static_cast<std::uint8_t>(tag[i]));
+        }
+    };
+    auto u32 = [&](std::uint32_t v) {
+        for (int i = 0; i < 4; ++i) {
+            h.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+        }
+    };
+    auto u16 = [&](std::uint32_t v) {
+        h.push_back(static_cast<std::uint8_t>(v));
+        h.push_back(static_cast<std::uint8_t>(v >> 8));
+    };
+    const std::uint32_t blockAlign = static_cast<std::uint32_t>(channels * bits / 8);
+    put("RIFF");
+    u32(36 + dataBytes);
+    put("WAVE");
+    put("fmt ");
+    u32(16);
+    u16(1);
+    u16(static_cast<std::uint32_t>(channels));
+    u32(rate);
+    u32(rate * blockAlign);
+    u16(blockAlign);
+    u16(static_cast<std::uint32_t>(bits));
+    put("data");
+    u32(dataBytes);
+    return h;
+}
+
+MemorySource::MemorySource(Planar audio, SampleRate fs, int integerBits)
+    : m_audio(std::move(audio)), m_fs(fs), m_bits(integerBits) {}
+
+ChannelLayout MemorySource::channelLayout() const { return ChannelLayout::fromConvention(channelCount()); }
+
+Frames MemorySource::totalFrames() const { return m_audio.empty() ? 0 : static_cast<Frames>(m_audio[0].size()); }
+
+Frames MemorySource::read(AudioBuffer& dst, Frames maxFrames) {
+    const Frames n = std::min(maxFrames, totalFrames() - m_position);
+    dst.reset(channelCount(), maxFrames);
+    dst.setFrames(n);
+    for (int c = 0; c < channelCount(); ++c) {
+        std::memcpy(dst.channel(c), m_audio[static_cast<std::size_t>(c)].data() + m_position,
+                    static_cast<std::size_t>(n) * sizeof(float));
+    }
+    m_position += n;
+    return n;
+}
+
+StreamFormat DelayStage::prepare(const StreamFormat& input, Frames) {
+    m_channels = input.channels;
+    m_pending.reset(m_channels, m_latency);
+    return input;
+}
+
+void DelayStage::process(const AudioBuffer& in, AudioBuffer& out) {
+    out.reset(m_channels, 0);
+    if (!m_started) {
+        m_started = true;
+        out.setFrames(m_latency);
+        out.clear();
+    }
+    out.append(in, 0, in.frames());
+    // Hold back the last `latency` frames of the whole stream until flush.
+    AudioBuffer combined;
+    combined.reset(m_channels, 0);
+    combined.append(m_pending, 0, m_pending.frames());
+    combined.append(out, 0, out.frames());
+    const Frames release = std::max<Frames>(0, combined.frames() - m_latency);
+    out.reset(m_channels, 0);
+    out.append(combined, 0, release);
+    m_pending.reset(m_channels, 0);
+    m_pending.append(combined, release, combined.frames() - release);
+}
+
+void DelayStage::flush(AudioBuffer& out) {
+    out.reset(m_channels, 0);
+    if (m_flushed) {
+        return;
+    }
+    m_flushed = true;
+    out.append(m_pending, 0, m_pending.frames());
+    const Frames start = out.frames();
+    out.setFrames(start + m_tail);
+    for (int c = 0; c < m_channels; ++c) {
+        std::fill(out.channel(c) + start, out.channel(c) + out.frames(), 0.25f);
+    }
+}
+
+} // namespace lathe::test

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// render(): latency removal, tails, cancellation, non-finite input, dither decisions.
+#include "TestFiles.h"
+#include "TestSignals.h"
+
+#include <lathe/Error.h>
+#include <lathe/RenderJob.h>
+#include <lathe/ResampleStage.h>
+
+#include <gtest/gtest.h>
+#include <sndfile.h>
+
+#include <cmath>
+
+namespace lathe {
+namespace {
+
+using test::Planar;
+using test::TempDir;
+
+RenderOptions floatOutput(Frames block = 65536) {
+    RenderOptions o;
+    o.format = SampleFormat::Float32;
+    o.blockFrames = block;
+    return o;
+}
+
+// Whatever the stages' latencies and the block size, output frame n is input frame n.
+TEST(RenderJob, LatencyIsRemovedExactly) {
+    const Planar in{test::noise(100001, 0.5, 1), test::noise(100001, 0.5, 2)};
+    auto backend = makeCpuBackend();
+    for (Frames block : {1000, 65536, 100001}) {
+        for (auto latencies : {std::vector<Frames>{0}, {1}, {1000}, {70000}, {300, 5000, 1}}) {
+            TempDir dir;
+            test::MemorySource src(in, 48000);
+            std::vector<std::unique_ptr<Stage>> stages;
+            for (Frames l : latencies) {
+                stages.push_back(std::make_unique<test::DelayStage>(l));
+            }
+            const RenderReport r = render(src, std::move(stages), dir / "o.wav", floatOutput(block), *backend);
+            Frames total = 0;
+            for (Frames l : latencies) {
+                total += l;
+            }
+            EXPECT_EQ(r.latencyFrames, total);
+            EXPECT_EQ(test::readRawFloat(dir / "o.wav"), in) << "block " << block << " latency " << total;
+        }
+    }
+}
+
+TEST(RenderJob, TailIsKeptOrCutByPolicy) {
+    const Planar in{test::noise(5000, 0.5, 1)};
+    auto backend = makeCpuBackend();
+    for (TailPolicy policy : {TailPolicy::Keep, TailPolicy::Cut}) {
+        TempDir dir;
+        test::MemorySource src(in, 48000);
+        std::vector<std::unique_ptr<Stage>> stages;
+        stages.push_back(std::make_unique<test::DelayStage>(123, 500));
+        RenderOptions o = floatOutput(1024);
+        o.tail = policy;
+        render(src, std::move(stages), dir / "o.wav", o, *backend);
+        const Planar out = test::readRawFloat(dir / "o.wav");
+        if (policy == TailPolicy::Keep) {
+            ASSERT_EQ(out[0].size(), 5500u);
+            EXPECT_EQ(out[0][5000], 0.25f);
+            EXPECT_EQ(out[0][5499], 0.25f);
+        } else {
+            ASSERT_EQ(out[0].size(), 5000u);
+        }
+        EXPECT_TRUE(std::equal(in[0].begin(), in[0].end(), out[0].begin()));
+    }
+}
+
+TEST(RenderJob, CancellationLeavesNothingBehind) {
+    TempDir dir;
+    test::writeBytes(dir / "o.wav", {'o', 'l', 'd'});
+    test::MemorySource src({test::noise(500000, 0.5, 1)}, 48000);
+    CancelToken token;
+    JobControl control;
+    control.cancel = &token;
+    int calls = 0;
+    control.progress = [&](const Progress&) {
+        if (++calls == 2) {
+            token.cancel();
+        }
+    };
+    auto backend = makeCpuBackend();
+    EXPECT_THROW(render(src, {}, dir / "o.wav", floatOutput(10000), *backend, control), CancelledError);
+    EXPECT_EQ(calls, 2);
+    EXPECT_EQ(dir.entries(), std::vector<std::string>{"o.wav"});
+    EXPECT_EQ(test::readBytes(dir / "o.wav"), (std::vector<std::uint8_t>{'o', 'l', 'd'}));
+}
+
+TEST(RenderJob, NonFiniteInputNamesTheFirstSample) {
+    TempDir dir;
+    Planar in{test::noise(200000, 0.5, 1), test::noise(200000, 0.5, 2)};
+    in[1][150000] = NAN;
+    in[0][150001] = INFINITY;
+    in[0][190000] = -INFINITY;
+    auto backend = makeCpuBackend();
+    {
+        test::MemorySource src(in, 48000);
+        try {
+            render(src, {}, dir / "o.wav", floatOutput(), *backend);
+            FAIL() << "NaN accepted";
+        } catch (const AudioContentError& e) {
+            EXPECT_EQ(e.channel(), 1);
+            EXPECT_EQ(e.frame(), 150000);
+            EXPECT_NE(std::string(e.what()).find("at frame 150000, channel 2"), std::string::npos) << e.what();
+        }
+        EXPECT_TRUE(dir.entries().empty());
+    }
+    test::MemorySource src(in, 48000);
+    RenderOptions o = floatOutput();
+    o.nonFinite = NonFinitePolicy::Sanitize;
+    const RenderReport r = render(src, {}, dir / "o.wav", o, *backend);
+    EXPECT_EQ(r.sanitizedSamples, 3);
+    const Planar out = test::readRawFloat(dir / "o.wav");
+    EXPECT_EQ(out[1][150000], 0.0f);
+    EXPECT_EQ(out[0][150001], 0.0f);
+    EXPECT_EQ(out[0][190000], 0.0f);
+    EXPECT_EQ(out[0][150002], in[0][150002]);
+}
+
+TEST(RenderJob, NoAudioIsRefused) {
+    TempDir dir;
+    test::MemorySource src({std::vector<float>{}}, 48000);
+    auto backend = makeCpuBackend();
+    EXPECT_THROW(render(src, {}, dir / "o.wav", floatOutput(), *backend), AudioContentError);
+    EXPECT_TRUE(dir.entries().empty());
+}
+
+TEST(RenderJob, OneSampleFile) {
+    TempDir dir;
+    test::writeRawFloat(dir / "one.wav", {{0.5f}}, 44100, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    auto backend = makeCpuBackend();
+    ConvertSettings s;
+    s.sampleRate = 48000;
+    const RenderReport r = convertFile(dir / "one.wav", dir / "o.wav", s, *backend);
+    EXPECT_EQ(r.outputFrames, 1);
+    EXPECT_EQ(test::readRawFloat(dir / "o.wav")[0].size(), 1u);
+}
+
+struct DitherCase {
+    const char* name;
+    int sourceBits;
+    SampleFormat out;
+    DitherMode mode;
+    bool withStage;
+    bool expectDither;
+};
+
+class DitherDecision : public ::testing::TestWithParam<DitherCase> {};
+
+TEST_P(DitherDecision, FollowsTheRule) {
+    const DitherCase& c = GetParam();
+    TempDir dir;
+    test::MemorySource src({test::noise(1000, 0.5, 1)}, 48000, c.sourceBits);
+    RenderOptions o;
+    o.format = c.out;
+    o.dither = c.mode;
+    std::vector<std::unique_ptr<Stage>> stages;
+    if (c.withStage) {
+        stages.push_back(std::make_unique<ResampleStage>(44100));
+    }
+    auto backend = makeCpuBackend();
+    const RenderReport r = render(src, std::move(stages), dir / "o.wav", o, *backend);
+    EXPECT_EQ(r.dithered, c.expectDither) << r.ditherReason;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Rules, DitherDecision,
+    ::testing::Values(DitherCase{"float_to_16", 0, SampleFormat::Pcm16, DitherMode::Auto, false, true},
+                      DitherCase{"s16_to_16", 16, SampleFormat::Pcm16, DitherMode::Auto, false, false},
+                      DitherCase{"s16_to_24", 16, SampleFormat::Pcm24, DitherMode::Auto, false, false},
+                      DitherCase{"s24_to_16", 24, SampleFormat::Pcm16, DitherMode::Auto, false, true},
+                      DitherCase{"s16_resampled_to_16", 16, SampleFormat::Pcm16, DitherMode::Auto, true, true},
+                      DitherCase{"float_to_float", 0, SampleFormat::Float32, DitherMode::Auto, true, false},
+                      DitherCase{"off", 0, SampleFormat::Pcm16, DitherMode::Off, false, false},
+                      DitherCase{"forced", 16, SampleFormat::Pcm16, DitherMode::Tpdf, false, true}),
+    [](const auto& p) { return std::string(p.param.name); });
+
+} // namespace
+} // namespace lathe
