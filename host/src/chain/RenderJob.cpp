@@ -5,6 +5,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
 #include <thread>
 
 namespace lathe {
@@ -23,9 +27,12 @@ std::pair<bool, std::string> decideDither(const RenderOptions& o, int sourceBits
     }
     const int outBits = sampleFormatBits(o.format);
     switch (o.dither) {
-    case DitherMode::Off: return {false, "dither switched off"};
-    case DitherMode::Tpdf: return {true, "TPDF dither requested"};
-    case DitherMode::Auto: break;
+    case DitherMode::Off:
+        return {false, "dither switched off"};
+    case DitherMode::Tpdf:
+        return {true, "TPDF dither requested"};
+    case DitherMode::Auto:
+        break;
     }
     if (altered) {
         return {true, "TPDF: processing changed the samples"};
@@ -34,10 +41,11 @@ std::pair<bool, std::string> decideDither(const RenderOptions& o, int sourceBits
         return {true, "TPDF: the source is not on an integer grid (float or lossy)"};
     }
     if (sourceBits > outBits) {
-        return {true, "TPDF: reducing " + std::to_string(sourceBits) + " to " + std::to_string(outBits) + " bits"};
+        return {true,
+                "TPDF: reducing " + std::to_string(sourceBits) + " to " + std::to_string(outBits) + " bits"};
     }
-    return {false, "none needed: the " + std::to_string(sourceBits) + "-bit samples fit " + std::to_string(outBits) +
-                       " bits exactly"};
+    return {false, "none needed: the " + std::to_string(sourceBits) + "-bit samples fit " +
+                       std::to_string(outBits) + " bits exactly"};
 }
 
 /// The first non-finite sample of a block: lowest frame, then lowest channel.
@@ -58,10 +66,14 @@ std::pair<int, Frames> firstNonFinite(const std::vector<math::SampleStats>& bloc
 /// output length, gathers output statistics, quantises and writes.
 class Sink {
 public:
-    Sink(AudioWriter& writer, Backend& backend, const RenderOptions& options, const math::QuantizeParams& quant,
-         Frames latency, Frames length, int channels)
+    Sink(AudioWriter& writer, Backend& backend, const RenderOptions& options,
+         const math::QuantizeParams& quant, Frames latency, Frames length, int channels)
         : m_writer(writer), m_backend(backend), m_options(options), m_quant(quant), m_skip(latency),
           m_length(length), m_stats(static_cast<std::size_t>(channels), math::emptyStats()) {}
+
+    /// With no stages the output samples are the input samples: the caller's input statistics are
+    /// the output statistics, and scanning them twice would only cost time.
+    void reuseInputStats(bool reuse) { m_reuseInputStats = reuse; }
 
     void consume(AudioBuffer& block) {
         if (m_skip > 0) {
@@ -74,7 +86,9 @@ public:
             return;
         }
         block.setFrames(n);
-        m_backend.accumulateStats(block, m_written, m_stats);
+        if (!m_reuseInputStats) {
+            m_backend.accumulateStats(block, m_written, m_stats);
+        }
         const std::size_t samples = static_cast<std::size_t>(n) * static_cast<std::size_t>(block.channels());
         if (isInteger(m_options.format)) {
             m_ints.resize(samples);
@@ -101,9 +115,102 @@ private:
     Frames m_length;
     Frames m_written = 0;
     Frames m_clipped = 0;
+    bool m_reuseInputStats = false;
     std::vector<math::SampleStats> m_stats;
     std::vector<std::int32_t> m_ints;
     std::vector<float> m_floats;
+};
+
+/// Reads the source on a worker thread, `depth` blocks ahead of the consumer, so that decoding
+/// (libsndfile's format conversion and the read syscalls) overlaps with processing and encoding.
+/// Memory stays bounded: depth + 1 blocks exist at any time. A reader exception is rethrown on the
+/// consumer's thread by next(); destroying the prefetcher stops and joins the worker.
+class Prefetcher {
+public:
+    Prefetcher(AudioSource& source, Frames blockFrames, int depth)
+        : m_source(source), m_blockFrames(blockFrames) {
+        m_free.resize(static_cast<std::size_t>(depth));
+        m_worker = std::thread([this] { run(); });
+    }
+
+    ~Prefetcher() {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stop = true;
+        }
+        m_changed.notify_all();
+        m_worker.join();
+    }
+
+    Prefetcher(const Prefetcher&) = delete;
+    Prefetcher& operator=(const Prefetcher&) = delete;
+
+    /// Swaps the next block into `block` (whose old buffer is recycled). Returns its frame count,
+    /// 0 at the end of the source.
+    Frames next(AudioBuffer& block) {
+        std::unique_lock lock(m_mutex);
+        m_changed.wait(lock, [this] { return !m_ready.empty() || m_error || m_finished; });
+        if (m_ready.empty()) {
+            if (m_error) {
+                std::rethrow_exception(m_error);
+            }
+            return 0;
+        }
+        std::swap(block, m_ready.front());
+        m_free.push_back(std::move(m_ready.front()));
+        m_ready.pop_front();
+        lock.unlock();
+        m_changed.notify_all();
+        return block.frames();
+    }
+
+private:
+    void run() {
+        try {
+            for (;;) {
+                AudioBuffer buffer;
+                {
+                    std::unique_lock lock(m_mutex);
+                    m_changed.wait(lock, [this] { return m_stop || !m_free.empty(); });
+                    if (m_stop) {
+                        return;
+                    }
+                    buffer = std::move(m_free.back());
+                    m_free.pop_back();
+                }
+                const Frames n = m_source.read(buffer, m_blockFrames);
+                {
+                    std::lock_guard lock(m_mutex);
+                    if (n == 0) {
+                        m_finished = true;
+                    } else {
+                        m_ready.push_back(std::move(buffer));
+                    }
+                }
+                m_changed.notify_all();
+                if (n == 0) {
+                    return;
+                }
+            }
+        } catch (...) {
+            {
+                std::lock_guard lock(m_mutex);
+                m_error = std::current_exception();
+            }
+            m_changed.notify_all();
+        }
+    }
+
+    AudioSource& m_source;
+    Frames m_blockFrames;
+    std::mutex m_mutex;
+    std::condition_variable m_changed;
+    std::deque<AudioBuffer> m_ready;
+    std::vector<AudioBuffer> m_free;
+    bool m_stop = false;
+    bool m_finished = false;
+    std::exception_ptr m_error;
+    std::thread m_worker;
 };
 
 void checkCancel(const JobControl& control) {
@@ -148,7 +255,8 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
         latency += convertedFrames(stages[k]->latency(), formats[k].sampleRate, format.sampleRate);
         tail += convertedFrames(stages[k]->tail(), formats[k].sampleRate, format.sampleRate);
     }
-    const Frames alignedLength = convertedFrames(source.totalFrames(), source.sampleRate(), format.sampleRate);
+    const Frames alignedLength =
+        convertedFrames(source.totalFrames(), source.sampleRate(), format.sampleRate);
     const Frames length = alignedLength + (options.tail == TailPolicy::Keep ? tail : 0);
     report.outputRate = format.sampleRate;
     report.channels = format.channels;
@@ -158,9 +266,8 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     const auto [dither, ditherReason] = decideDither(options, source.integerBits(), altered);
     report.dithered = dither;
     report.ditherReason = ditherReason;
-    const math::QuantizeParams quant =
-        math::makeQuantizeParams(isInteger(options.format) ? sampleFormatBits(options.format) : 24, dither,
-                                 options.ditherSeed);
+    const math::QuantizeParams quant = math::makeQuantizeParams(
+        isInteger(options.format) ? sampleFormatBits(options.format) : 24, dither, options.ditherSeed);
 
     // Output checks come before any processing: same file as the input, unwritable directory.
     if (const auto inputPath = source.filePath()) {
@@ -177,6 +284,7 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     report.container = writer.effectiveContainer();
 
     Sink sink(writer, backend, options, quant, latency, length, format.channels);
+    sink.reuseInputStats(stages.empty());
     std::vector<AudioBuffer> buffers(stages.size());
     // Passes `block` through stages [first, end) and into the sink.
     auto runFrom = [&](std::size_t first, AudioBuffer& block) {
@@ -192,32 +300,37 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     std::vector<math::SampleStats> blockStats;
     AudioBuffer input;
     Frames position = 0;
-    for (;;) {
-        checkCancel(control);
-        const Frames n = source.read(input, options.blockFrames);
-        if (n == 0) {
-            break;
-        }
-        blockStats.assign(static_cast<std::size_t>(input.channels()), math::emptyStats());
-        backend.accumulateStats(input, position, blockStats);
-        const auto [badChannel, badFrame] = firstNonFinite(blockStats);
-        if (badFrame >= 0) {
-            if (options.nonFinite == NonFinitePolicy::Error) {
-                throw AudioContentError(source.sourceName(),
-                                        "non-finite sample (NaN or Inf) at frame " + std::to_string(badFrame) +
-                                            ", channel " + std::to_string(badChannel + 1) +
-                                            "; use --sanitize to replace such samples by silence",
-                                        badChannel, badFrame);
+    // Scoped so that the reader thread has stopped before the source is asked for its warnings.
+    {
+        Prefetcher prefetch(source, options.blockFrames, 2);
+        for (;;) {
+            checkCancel(control);
+            const Frames n = prefetch.next(input);
+            if (n == 0) {
+                break;
             }
-            report.sanitizedSamples += backend.sanitize(input);
-        }
-        for (std::size_t c = 0; c < blockStats.size(); ++c) {
-            report.inputStats[c] = math::combineStats(report.inputStats[c], blockStats[c]);
-        }
-        position += n;
-        runFrom(0, input);
-        if (control.progress) {
-            control.progress(Progress{"render", position, source.totalFrames(), secondsSince(t0)});
+            blockStats.assign(static_cast<std::size_t>(input.channels()), math::emptyStats());
+            backend.accumulateStats(input, position, blockStats);
+            const auto [badChannel, badFrame] = firstNonFinite(blockStats);
+            if (badFrame >= 0) {
+                if (options.nonFinite == NonFinitePolicy::Error) {
+                    throw AudioContentError(source.sourceName(),
+                                            "non-finite sample (NaN or Inf) at frame " +
+                                                std::to_string(badFrame) + ", channel " +
+                                                std::to_string(badChannel + 1) +
+                                                "; use --sanitize to replace such samples by silence",
+                                            badChannel, badFrame);
+                }
+                report.sanitizedSamples += backend.sanitize(input);
+            }
+            for (std::size_t c = 0; c < blockStats.size(); ++c) {
+                report.inputStats[c] = math::combineStats(report.inputStats[c], blockStats[c]);
+            }
+            position += n;
+            runFrom(0, input);
+            if (control.progress) {
+                control.progress(Progress{"render", position, source.totalFrames(), secondsSince(t0)});
+            }
         }
     }
     // End of input: flush each stage in order, pushing what it releases through the stages after it.
@@ -240,17 +353,19 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     report.inputFrames = position;
     report.outputFrames = sink.written();
     report.clippedSamples = sink.clipped();
-    report.outputStats = sink.stats();
+    report.outputStats = stages.empty() ? report.inputStats : sink.stats();
     report.warnings = source.warnings();
     for (const auto& w : writer.warnings()) {
         report.warnings.push_back(w);
     }
     if (report.sanitizedSamples > 0) {
-        report.warnings.push_back(std::to_string(report.sanitizedSamples) + " NaN/Inf samples replaced by silence");
+        report.warnings.push_back(std::to_string(report.sanitizedSamples) +
+                                  " NaN/Inf samples replaced by silence");
     }
     if (report.clippedSamples > 0) {
-        report.warnings.push_back(std::to_string(report.clippedSamples) +
-                                  " samples clipped at integer full scale (lower the level or use --bits 32f)");
+        report.warnings.push_back(
+            std::to_string(report.clippedSamples) +
+            " samples clipped at integer full scale (lower the level or use --bits 32f)");
     }
     report.seconds = secondsSince(t0);
     return report;
@@ -271,18 +386,27 @@ RenderOptions resolveConvertOptions(const AudioFileInfo& input, const std::files
     if (settings.format) {
         o.format = *settings.format;
         if (!floatCapable && o.format == SampleFormat::Float32) {
-            throw UsageError("FLAC stores 16- or 24-bit integers only; use --bits 24 or 16 (or another format)");
+            throw UsageError(
+                "FLAC stores 16- or 24-bit integers only; use --bits 24 or 16 (or another format)");
         }
     } else {
         switch (input.encoding) {
         case Encoding::PcmU8:
         case Encoding::PcmS8:
-        case Encoding::Pcm16: o.format = SampleFormat::Pcm16; break;
-        case Encoding::Pcm24: o.format = SampleFormat::Pcm24; break;
+        case Encoding::Pcm16:
+            o.format = SampleFormat::Pcm16;
+            break;
+        case Encoding::Pcm24:
+            o.format = SampleFormat::Pcm24;
+            break;
         case Encoding::Pcm32:
         case Encoding::Float32:
-        case Encoding::Float64: o.format = floatCapable ? SampleFormat::Float32 : SampleFormat::Pcm24; break;
-        default: o.format = SampleFormat::Pcm24; break; // lossy sources: 24-bit keeps everything they hold
+        case Encoding::Float64:
+            o.format = floatCapable ? SampleFormat::Float32 : SampleFormat::Pcm24;
+            break;
+        default:
+            o.format = SampleFormat::Pcm24;
+            break; // lossy sources: 24-bit keeps everything they hold
         }
     }
     o.dither = settings.dither;

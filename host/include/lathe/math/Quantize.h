@@ -42,28 +42,39 @@ LATHE_HD inline double tpdfDitherLsb(std::uint64_t seed, std::uint32_t channel, 
 /// Quantises one float sample to a left-justified integer code. `x` must be finite (callers scan
 /// for NaN/Inf first; the result for non-finite input is the clamped minimum code).
 /// Rounding is round-half-up (floor(v + 0.5)) with explicitly rounded arithmetic, so CPU and GPU
-/// give identical codes.
-LATHE_HD inline QuantizedSample quantizeSample(float x, const QuantizeParams& p, std::uint32_t channel,
-                                               std::uint64_t frame) {
+/// give identical codes. `Dither` must equal p.dither; it is a template parameter so that loops can
+/// be specialised (quantizeSample() below picks it at run time).
+template <bool Dither>
+LATHE_HD inline QuantizedSample quantizeSampleT(float x, const QuantizeParams& p, std::uint32_t channel,
+                                                std::uint64_t frame) {
     double v = mulRn(static_cast<double>(x), p.scale); // exact: scale is a power of two
-    if (p.dither) {
+    if (Dither) {
         v = addRn(v, tpdfDitherLsb(p.seed, channel, frame));
     }
-    const double r = floor(addRn(v, 0.5));
+    const double t = addRn(v, 0.5);
     QuantizedSample out{0, false};
     std::int64_t code;
-    if (!(r >= static_cast<double>(p.minCode))) { // also catches NaN
+    if (!(t >= static_cast<double>(p.minCode))) { // also catches NaN
         code = p.minCode;
         out.clipped = true;
-    } else if (r > static_cast<double>(p.maxCode)) {
+    } else if (t >= static_cast<double>(p.maxCode) + 1.0) {
         code = p.maxCode;
         out.clipped = true;
     } else {
-        code = static_cast<std::int64_t>(r);
+        // floor(t) for t in [minCode, maxCode + 1): truncate, then step down where truncation went
+        // up (negative non-integers). Same result as floor(), without a libm call on baseline x86-64.
+        code = static_cast<std::int64_t>(t);
+        code -= static_cast<double>(code) > t ? 1 : 0;
     }
     // Shift as unsigned: left-shifting a negative signed value is undefined before C++20.
     out.leftJustified = static_cast<std::int32_t>(static_cast<std::uint32_t>(code) << p.shiftLeft);
     return out;
+}
+
+/// quantizeSampleT with the dither switch taken from `p`.
+LATHE_HD inline QuantizedSample quantizeSample(float x, const QuantizeParams& p, std::uint32_t channel,
+                                               std::uint64_t frame) {
+    return p.dither ? quantizeSampleT<true>(x, p, channel, frame) : quantizeSampleT<false>(x, p, channel, frame);
 }
 
 /// Builds the parameters for an integer depth of 8..32 bits.
