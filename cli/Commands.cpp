@@ -82,7 +82,8 @@ void printInspection(const FileInspection& x) {
     for (std::size_t c = 0; c < x.stats.size(); ++c) {
         const auto& s = x.stats[c];
         const Speaker sp = c < i.layout.speakers.size() ? i.layout.speakers[c] : Speaker::Unknown;
-        std::cout << "    ch " << (c + 1) << " " << speakerLabel(sp) << "  peak " << formatDb(amplitudeToDb(s.peakAbs));
+        std::cout << "    ch " << (c + 1) << " " << speakerLabel(sp) << "  peak "
+                  << formatDb(amplitudeToDb(s.peakAbs));
         if (s.peakFrame >= 0) {
             std::cout << " at " << formatDuration(framesToSeconds(s.peakFrame, i.sampleRate));
         }
@@ -110,10 +111,10 @@ int printDevices(const GlobalOptions& g, bool json) {
         cuda["compiled"] = p.compiled;
         cuda["available"] = p.available;
         cuda["reason"] = p.available ? nlohmann::json() : nlohmann::json(p.reason);
-        cuda["runtime_version"] = p.runtimeVersion > 0 ? nlohmann::json(gpu::cudaVersionText(p.runtimeVersion))
-                                                       : nlohmann::json();
-        cuda["driver_version"] = p.driverVersion > 0 ? nlohmann::json(gpu::cudaVersionText(p.driverVersion))
-                                                     : nlohmann::json();
+        cuda["runtime_version"] =
+            p.runtimeVersion > 0 ? nlohmann::json(gpu::cudaVersionText(p.runtimeVersion)) : nlohmann::json();
+        cuda["driver_version"] =
+            p.driverVersion > 0 ? nlohmann::json(gpu::cudaVersionText(p.driverVersion)) : nlohmann::json();
         cuda["devices"] = nlohmann::json::array();
         for (const auto& d : p.devices) {
             cuda["devices"].push_back({{"index", d.index},
@@ -135,14 +136,15 @@ int printDevices(const GlobalOptions& g, bool json) {
     }
     if (p.compiled) {
         std::cout << "CUDA runtime " << gpu::cudaVersionText(p.runtimeVersion) << ", driver "
-                  << (p.driverVersion > 0 ? gpu::cudaVersionText(p.driverVersion) : std::string("not installed"))
+                  << (p.driverVersion > 0 ? gpu::cudaVersionText(p.driverVersion)
+                                          : std::string("not installed"))
                   << "\n";
     }
     for (const auto& d : p.devices) {
-        std::cout << "  device " << d.index << ": " << d.name << ", compute capability " << d.computeMajor << "."
-                  << d.computeMinor << ", " << formatBytes(static_cast<double>(d.totalMemoryBytes)) << " ("
-                  << formatBytes(static_cast<double>(d.freeMemoryBytes)) << " free), " << d.multiprocessors
-                  << " SMs\n";
+        std::cout << "  device " << d.index << ": " << d.name << ", compute capability " << d.computeMajor
+                  << "." << d.computeMinor << ", " << formatBytes(static_cast<double>(d.totalMemoryBytes))
+                  << " (" << formatBytes(static_cast<double>(d.freeMemoryBytes)) << " free), "
+                  << d.multiprocessors << " SMs\n";
     }
     return kExitOk;
 }
@@ -220,8 +222,8 @@ int runConvert(const GlobalOptions& g, const ConvertOptions& o) {
     ConvertSettings s;
     if (o.rate) {
         if (*o.rate < kMinSampleRate || *o.rate > kMaxSampleRate) {
-            throw UsageError("--rate " + std::to_string(*o.rate) + " is outside " + std::to_string(kMinSampleRate) +
-                             "–" + std::to_string(kMaxSampleRate) + " Hz");
+            throw UsageError("--rate " + std::to_string(*o.rate) + " is outside " +
+                             std::to_string(kMinSampleRate) + "–" + std::to_string(kMaxSampleRate) + " Hz");
         }
         s.sampleRate = *o.rate;
     }

@@ -19,13 +19,20 @@ enum ExitCode : int {
 
 inline int exitCodeFor(ErrorKind kind) {
     switch (kind) {
-    case ErrorKind::Usage: return kExitUsage;
-    case ErrorKind::Input: return kExitInput;
-    case ErrorKind::Output: return kExitOutput;
-    case ErrorKind::AudioContent: return kExitAudio;
-    case ErrorKind::Device: return kExitDevice;
-    case ErrorKind::Cancelled: return kExitSignalBase + 2; // SIGINT unless the caller knows better
-    case ErrorKind::Internal: return kExitInternal;
+    case ErrorKind::Usage:
+        return kExitUsage;
+    case ErrorKind::Input:
+        return kExitInput;
+    case ErrorKind::Output:
+        return kExitOutput;
+    case ErrorKind::AudioContent:
+        return kExitAudio;
+    case ErrorKind::Device:
+        return kExitDevice;
+    case ErrorKind::Cancelled:
+        return kExitSignalBase + 2; // SIGINT unless the caller knows better
+    case ErrorKind::Internal:
+        return kExitInternal;
     }
     return kExitInternal;
 }

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cstdio>
-
 #include <unistd.h>
 
 namespace lathe::cli {
@@ -13,7 +12,9 @@ namespace lathe::cli {
 ProgressPrinter::ProgressPrinter(std::string label, bool enabled)
     : m_label(std::move(label)), m_enabled(enabled), m_tty(::isatty(STDERR_FILENO) != 0) {}
 
-ProgressPrinter::~ProgressPrinter() { finish(); }
+ProgressPrinter::~ProgressPrinter() {
+    finish();
+}
 
 void ProgressPrinter::update(const Progress& p) {
     if (!m_enabled || p.total <= 0) {
@@ -37,12 +38,12 @@ void ProgressPrinter::update(const Progress& p) {
     const int filled = static_cast<int>(f * kWidth);
     std::string bar(static_cast<std::size_t>(filled), '#');
     bar.resize(kWidth, '.');
-    std::string extra = formatDuration(p.elapsedSeconds);
+    std::string extra = formatDuration(p.elapsedSeconds) + " elapsed";
     if (f > 0.0 && f < 1.0) {
         extra += ", " + formatDuration(p.elapsedSeconds * (1.0 - f) / f) + " left";
     }
-    std::fprintf(stderr, "\r%s [%s] %3d%%  %s\033[K", m_label.c_str(), bar.c_str(), static_cast<int>(f * 100.0),
-                 extra.c_str());
+    std::fprintf(stderr, "\r%s [%s] %3d%%  %s\033[K", m_label.c_str(), bar.c_str(),
+                 static_cast<int>(f * 100.0), extra.c_str());
     std::fflush(stderr);
     m_drawn = true;
 }

@@ -59,28 +59,36 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", "lathe " LATHE_VERSION);
     app.require_subcommand(1);
     app.add_flag("-q,--quiet", g.quiet, "No progress or notes on stderr (errors are still printed)");
-    app.add_option("--backend", g.backend, "Compute backend: auto (CUDA if a device answers, else CPU), cpu, cuda")
+    app.add_option("--backend", g.backend,
+                   "Compute backend: auto (CUDA if a device answers, else CPU), cpu, cuda")
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
 
     InfoOptions info;
-    auto* infoCmd = app.add_subcommand("info", "Format, rate, channels and layout, duration, peak and warnings");
+    auto* infoCmd =
+        app.add_subcommand("info", "Format, rate, channels and layout, duration, peak and warnings");
     infoCmd->add_option("files", info.files, "Audio files");
-    infoCmd->add_flag("--json", info.json, "Print JSON (one object per file; one line each for several files)");
+    infoCmd->add_flag("--json", info.json,
+                      "Print JSON (one object per file; one line each for several files)");
     infoCmd->add_flag("--devices", info.devices, "List compute backends and CUDA devices");
     infoCmd->add_flag("--strict", info.strict, "Treat a truncated file as an error");
-    infoCmd->add_option("--layout", info.layout, "Channel layout when the file has none (e.g. 5.1, \"L R C LFE Ls Rs\")");
+    infoCmd->add_option("--layout", info.layout,
+                        "Channel layout when the file has none (e.g. 5.1, \"L R C LFE Ls Rs\")");
 
     ConvertOptions convert;
     auto* convertCmd = app.add_subcommand("convert", "Convert format, bit depth and sample rate");
     convertCmd->add_option("input", convert.input, "Input audio file")->required();
-    convertCmd->add_option("-o,--output", convert.output, "Output file (.wav, .rf64, .flac, .aif)")->required();
+    convertCmd->add_option("-o,--output", convert.output, "Output file (.wav, .rf64, .flac, .aif)")
+        ->required();
     convertCmd->add_option("--rate", convert.rate, "Output sample rate in Hz (libsoxr, very high quality)");
-    convertCmd->add_option("--bits", convert.bits, "Output sample format: 16, 24 or 32f (default: as the input)");
-    convertCmd->add_option("--format", convert.format, "Output container: wav, rf64, flac, aiff (default: from the extension)");
+    convertCmd->add_option("--bits", convert.bits,
+                           "Output sample format: 16, 24 or 32f (default: as the input)");
+    convertCmd->add_option("--format", convert.format,
+                           "Output container: wav, rf64, flac, aiff (default: from the extension)");
     convertCmd->add_option("--dither", convert.dither, "auto (when needed), tpdf (always), off")
         ->check(CLI::IsMember({"auto", "tpdf", "on", "off", "none"}));
     convertCmd->add_option("--seed", convert.seed, "Dither noise seed (renders are reproducible)");
-    convertCmd->add_flag("--sanitize", convert.sanitize, "Replace NaN/Inf samples by silence instead of failing");
+    convertCmd->add_flag("--sanitize", convert.sanitize,
+                         "Replace NaN/Inf samples by silence instead of failing");
     convertCmd->add_flag("--strict", convert.strict, "Treat a truncated input as an error");
     convertCmd->add_option("--layout", convert.layout, "Channel layout when the input has none (e.g. 5.1)");
     convertCmd->add_flag("--json", convert.json, "Print the conversion report as JSON on stdout");

@@ -25,28 +25,31 @@ public:
         LATHE_CUDA_TRY(cudaSetDevice(device));
         const ProbeResult& p = probe();
         const DeviceInfo& d = p.devices.at(static_cast<std::size_t>(device));
-        m_description = "CUDA: " + d.name + " (sm_" + std::to_string(d.computeMajor) +
-                        std::to_string(d.computeMinor) + ", " +
-                        std::to_string(d.totalMemoryBytes / (1024ull * 1024ull * 1024ull)) + " GiB, driver " +
-                        cudaVersionText(p.driverVersion) + ", runtime " + cudaVersionText(p.runtimeVersion) + ")";
+        m_description =
+            "CUDA: " + d.name + " (sm_" + std::to_string(d.computeMajor) + std::to_string(d.computeMinor) +
+            ", " + std::to_string(d.totalMemoryBytes / (1024ull * 1024ull * 1024ull)) + " GiB, driver " +
+            cudaVersionText(p.driverVersion) + ", runtime " + cudaVersionText(p.runtimeVersion) + ")";
         m_counter.reserve(1);
     }
 
     std::string_view name() const override { return "cuda"; }
     std::string description() const override { return m_description; }
 
-    void accumulateStats(const AudioBuffer& block, Frames firstFrame, std::span<math::SampleStats> stats) override {
+    void accumulateStats(const AudioBuffer& block, Frames firstFrame,
+                         std::span<math::SampleStats> stats) override {
         LATHE_EXPECTS(stats.size() == static_cast<std::size_t>(block.channels()), "stats per channel");
         if (block.frames() == 0) {
             return;
         }
         upload(block);
         // Enough blocks to fill the device, few enough that the host combine is negligible.
-        const int blocks = static_cast<int>(std::clamp<Frames>(block.frames() / (kernels::kStatsThreads * 16), 1, 256));
-        const std::size_t partialCount = static_cast<std::size_t>(blocks) * static_cast<std::size_t>(block.channels());
+        const int blocks =
+            static_cast<int>(std::clamp<Frames>(block.frames() / (kernels::kStatsThreads * 16), 1, 256));
+        const std::size_t partialCount =
+            static_cast<std::size_t>(blocks) * static_cast<std::size_t>(block.channels());
         m_partials.reserve(partialCount);
-        LATHE_CUDA_TRY(static_cast<cudaError_t>(kernels::launchStats(m_samples.get(), block.channels(), block.frames(),
-                                                                      firstFrame, m_partials.get(), blocks)));
+        LATHE_CUDA_TRY(static_cast<cudaError_t>(kernels::launchStats(
+            m_samples.get(), block.channels(), block.frames(), firstFrame, m_partials.get(), blocks)));
         std::vector<math::SampleStats> host(partialCount);
         LATHE_CUDA_TRY(cudaMemcpy(host.data(), m_partials.get(), partialCount * sizeof(math::SampleStats),
                                   cudaMemcpyDeviceToHost));
@@ -65,7 +68,8 @@ public:
         upload(block);
         LATHE_CUDA_TRY(cudaMemset(m_counter.get(), 0, sizeof(unsigned long long)));
         const std::int64_t count = block.frames() * block.channels();
-        LATHE_CUDA_TRY(static_cast<cudaError_t>(kernels::launchSanitize(m_samples.get(), count, m_counter.get())));
+        LATHE_CUDA_TRY(
+            static_cast<cudaError_t>(kernels::launchSanitize(m_samples.get(), count, m_counter.get())));
         download(block);
         return static_cast<Frames>(readCounter());
     }
@@ -76,11 +80,13 @@ public:
             return 0;
         }
         upload(block);
-        const std::size_t count = static_cast<std::size_t>(block.frames()) * static_cast<std::size_t>(block.channels());
+        const std::size_t count =
+            static_cast<std::size_t>(block.frames()) * static_cast<std::size_t>(block.channels());
         m_codes.reserve(count);
         LATHE_CUDA_TRY(cudaMemset(m_counter.get(), 0, sizeof(unsigned long long)));
-        LATHE_CUDA_TRY(static_cast<cudaError_t>(kernels::launchQuantize(
-            m_samples.get(), block.channels(), block.frames(), firstFrame, params, m_codes.get(), m_counter.get())));
+        LATHE_CUDA_TRY(static_cast<cudaError_t>(kernels::launchQuantize(m_samples.get(), block.channels(),
+                                                                        block.frames(), firstFrame, params,
+                                                                        m_codes.get(), m_counter.get())));
         LATHE_CUDA_TRY(cudaMemcpy(out, m_codes.get(), count * sizeof(std::int32_t), cudaMemcpyDeviceToHost));
         return static_cast<Frames>(readCounter());
     }
@@ -91,13 +97,15 @@ private:
         const std::size_t frames = static_cast<std::size_t>(block.frames());
         m_samples.reserve(frames * static_cast<std::size_t>(block.channels()));
         LATHE_CUDA_TRY(cudaMemcpy2D(m_samples.get(), frames * sizeof(float), block.channel(0),
-                                    static_cast<std::size_t>(block.capacity()) * sizeof(float), frames * sizeof(float),
-                                    static_cast<std::size_t>(block.channels()), cudaMemcpyHostToDevice));
+                                    static_cast<std::size_t>(block.capacity()) * sizeof(float),
+                                    frames * sizeof(float), static_cast<std::size_t>(block.channels()),
+                                    cudaMemcpyHostToDevice));
     }
 
     void download(AudioBuffer& block) {
         const std::size_t frames = static_cast<std::size_t>(block.frames());
-        LATHE_CUDA_TRY(cudaMemcpy2D(block.channel(0), static_cast<std::size_t>(block.capacity()) * sizeof(float),
+        LATHE_CUDA_TRY(cudaMemcpy2D(block.channel(0),
+                                    static_cast<std::size_t>(block.capacity()) * sizeof(float),
                                     m_samples.get(), frames * sizeof(float), frames * sizeof(float),
                                     static_cast<std::size_t>(block.channels()), cudaMemcpyDeviceToHost));
     }

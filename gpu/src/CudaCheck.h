@@ -18,10 +18,10 @@ namespace lathe::gpu::detail {
 } // namespace lathe::gpu::detail
 
 /// Runs a CUDA runtime call and throws lathe::GpuError (call, error name, file, line) on failure.
-#define LATHE_CUDA_TRY(call)                                                                            \
-    do {                                                                                                \
-        const cudaError_t latheCudaStatus_ = (call);                                                    \
-        if (latheCudaStatus_ != cudaSuccess) {                                                          \
-            ::lathe::gpu::detail::throwCudaError(latheCudaStatus_, #call, __FILE__, __LINE__);          \
-        }                                                                                               \
+#define LATHE_CUDA_TRY(call)                                                                                 \
+    do {                                                                                                     \
+        const cudaError_t latheCudaStatus_ = (call);                                                         \
+        if (latheCudaStatus_ != cudaSuccess) {                                                               \
+            ::lathe::gpu::detail::throwCudaError(latheCudaStatus_, #call, __FILE__, __LINE__);               \
+        }                                                                                                    \
     } while (false)

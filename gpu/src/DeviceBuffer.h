@@ -10,14 +10,14 @@
 namespace lathe::gpu::detail {
 
 /// Owns `count` elements of T in device memory; grows (never shrinks) with reserve().
-template <typename T>
-class DeviceBuffer {
+template <typename T> class DeviceBuffer {
 public:
     DeviceBuffer() = default;
     ~DeviceBuffer() { release(); }
     DeviceBuffer(const DeviceBuffer&) = delete;
     DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-    DeviceBuffer(DeviceBuffer&& o) noexcept : m_ptr(std::exchange(o.m_ptr, nullptr)), m_count(std::exchange(o.m_count, 0)) {}
+    DeviceBuffer(DeviceBuffer&& o) noexcept
+        : m_ptr(std::exchange(o.m_ptr, nullptr)), m_count(std::exchange(o.m_count, 0)) {}
 
     /// Ensures room for `count` elements (contents are not preserved when it grows).
     void reserve(std::size_t count) {

@@ -28,8 +28,8 @@ ProbeResult runProbe() {
         (void)cudaGetLastError();
         r.reason = "no CUDA device: " + errorText(e);
         if (e == cudaErrorInsufficientDriver && r.driverVersion > 0) {
-            r.reason += "; the driver supports CUDA " + cudaVersionText(r.driverVersion) + ", this build needs " +
-                        cudaVersionText(r.runtimeVersion);
+            r.reason += "; the driver supports CUDA " + cudaVersionText(r.driverVersion) +
+                        ", this build needs " + cudaVersionText(r.runtimeVersion);
         }
         return r;
     }
@@ -89,8 +89,8 @@ ProbeResult runProbe() {
         const DeviceInfo& d = r.devices.front();
         r.reason = "CUDA device " + d.name + " cannot run Lathe's kernels: " + errorText(le);
         if (le == cudaErrorNoKernelImageForDevice) {
-            r.reason += "; rebuild with sm_" + std::to_string(d.computeMajor) + std::to_string(d.computeMinor) +
-                        " in CMAKE_CUDA_ARCHITECTURES";
+            r.reason += "; rebuild with sm_" + std::to_string(d.computeMajor) +
+                        std::to_string(d.computeMinor) + " in CMAKE_CUDA_ARCHITECTURES";
         }
         return r;
     }

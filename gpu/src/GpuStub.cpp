@@ -7,7 +7,8 @@
 namespace lathe::gpu {
 
 const ProbeResult& probe() {
-    static const ProbeResult result{false, false, "this build has no CUDA support (LATHE_ENABLE_CUDA=OFF)", 0, 0, {}};
+    static const ProbeResult result{false, false, "this build has no CUDA support (LATHE_ENABLE_CUDA=OFF)",
+                                    0,     0,     {}};
     return result;
 }
 

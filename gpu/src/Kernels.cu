@@ -11,7 +11,9 @@
 namespace lathe::gpu::kernels {
 namespace {
 
-__global__ void probeKernel(int* flag) { *flag = 42; }
+__global__ void probeKernel(int* flag) {
+    *flag = 42;
+}
 
 __global__ void statsKernel(const float* samples, std::int64_t frames, std::int64_t firstFrame,
                             math::SampleStats* partials) {
@@ -47,8 +49,9 @@ __global__ void sanitizeKernel(float* samples, std::int64_t count, unsigned long
     }
 }
 
-__global__ void quantizeKernel(const float* samples, int channels, std::int64_t frames, std::int64_t firstFrame,
-                               math::QuantizeParams params, std::int32_t* out, unsigned long long* clipped) {
+__global__ void quantizeKernel(const float* samples, int channels, std::int64_t frames,
+                               std::int64_t firstFrame, math::QuantizeParams params, std::int32_t* out,
+                               unsigned long long* clipped) {
     // One thread per output sample, in interleaved order so that the stores coalesce.
     const std::int64_t k = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     if (k >= frames * channels) {
@@ -56,9 +59,9 @@ __global__ void quantizeKernel(const float* samples, int channels, std::int64_t 
     }
     const std::int64_t frame = k / channels;
     const int channel = static_cast<int>(k - frame * channels);
-    const math::QuantizedSample q =
-        math::quantizeSample(samples[static_cast<std::int64_t>(channel) * frames + frame], params,
-                             static_cast<std::uint32_t>(channel), static_cast<std::uint64_t>(firstFrame + frame));
+    const math::QuantizedSample q = math::quantizeSample(
+        samples[static_cast<std::int64_t>(channel) * frames + frame], params,
+        static_cast<std::uint32_t>(channel), static_cast<std::uint64_t>(firstFrame + frame));
     out[k] = q.leftJustified;
     if (q.clipped) {
         atomicAdd(clipped, 1ull);
@@ -99,8 +102,8 @@ int launchQuantize(const float* samples, int channels, std::int64_t frames, std:
     if (frames <= 0 || channels <= 0) {
         return 0;
     }
-    quantizeKernel<<<blocksFor(frames * channels, 256), 256>>>(samples, channels, frames, firstFrame, params, out,
-                                                               clipped);
+    quantizeKernel<<<blocksFor(frames * channels, 256), 256>>>(samples, channels, frames, firstFrame, params,
+                                                               out, clipped);
     return static_cast<int>(cudaGetLastError());
 }
 

@@ -35,7 +35,8 @@ class Cli : public ::testing::Test {
 protected:
     void SetUp() override {
         // 3 s stereo 24-bit at 48 kHz: a −6.02 dBFS tone left, −12.04 dBFS right.
-        test::writeRawFloat(m_dir / "in.wav", {test::sine(1000, 0.5, 48000, 144000), test::sine(500, 0.25, 48000, 144000)},
+        test::writeRawFloat(m_dir / "in.wav",
+                            {test::sine(1000, 0.5, 48000, 144000), test::sine(500, 0.25, 48000, 144000)},
                             48000, SF_FORMAT_WAV | SF_FORMAT_PCM_24);
     }
     std::string path(const std::string& name) const { return (m_dir / name).string(); }
@@ -85,7 +86,8 @@ TEST_F(Cli, InfoJsonHasTheFacts) {
 }
 
 TEST_F(Cli, InfoOnSilenceGivesNullNotNan) {
-    test::writeRawFloat(m_dir / "silence.wav", {std::vector<float>(4800, 0.0f)}, 48000, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+    test::writeRawFloat(m_dir / "silence.wav", {std::vector<float>(4800, 0.0f)}, 48000,
+                        SF_FORMAT_WAV | SF_FORMAT_PCM_16);
     const auto r = lathe({"info", "--json", path("silence.wav")});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_EQ(r.out.find("nan"), std::string::npos);
@@ -126,7 +128,8 @@ TEST_F(Cli, InfoWarnsAboutTruncationAndNonFiniteSamples) {
     test::writeRawFloat(m_dir / "nan.wav", nan, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
     r = lathe({"info", path("nan.wav")});
     EXPECT_EQ(r.exitCode, 0);
-    EXPECT_NE(r.out.find("1 non-finite samples (NaN/Inf), the first at frame 77, channel 1"), std::string::npos)
+    EXPECT_NE(r.out.find("1 non-finite samples (NaN/Inf), the first at frame 77, channel 1"),
+              std::string::npos)
         << r.out;
 }
 
@@ -192,7 +195,8 @@ TEST_F(Cli, BadInputsGiveOneClearLineAndExitThree) {
     test::writeBytes(m_dir / "empty.wav", {});
     const auto r = lathe({"convert", path("empty.wav"), "-o", path("out.wav")});
     EXPECT_EQ(r.exitCode, 3);
-    EXPECT_NE(r.err.find("lathe: error: " + path("empty.wav") + ": file is empty"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("lathe: error: " + path("empty.wav") + ": file is empty"), std::string::npos)
+        << r.err;
     const auto missing = lathe({"convert", path("nope.wav"), "-o", path("out.wav")});
     EXPECT_EQ(missing.exitCode, 3);
     EXPECT_EQ(sorted(m_dir.entries()), (std::vector<std::string>{"empty.wav", "in.wav"}));
@@ -214,7 +218,8 @@ TEST_F(Cli, NonFiniteInputFailsUnlessSanitized) {
     test::writeRawFloat(m_dir / "nan.wav", x, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
     auto r = lathe({"convert", path("nan.wav"), "-o", path("out.wav")});
     EXPECT_EQ(r.exitCode, 5);
-    EXPECT_NE(r.err.find("non-finite sample (NaN or Inf) at frame 4321, channel 2"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("non-finite sample (NaN or Inf) at frame 4321, channel 2"), std::string::npos)
+        << r.err;
     EXPECT_FALSE(std::filesystem::exists(m_dir / "out.wav"));
     r = lathe({"convert", path("nan.wav"), "-o", path("out.wav"), "--sanitize"});
     EXPECT_EQ(r.exitCode, 0) << r.err;
@@ -264,7 +269,8 @@ TEST_F(Cli, DevicesAndBackendChoice) {
         EXPECT_EQ(forced.exitCode, 0) << forced.err;
     } else {
         EXPECT_EQ(forced.exitCode, 6);
-        EXPECT_NE(forced.err.find("backend 'cuda' is not available: no CUDA device"), std::string::npos) << forced.err;
+        EXPECT_NE(forced.err.find("backend 'cuda' is not available: no CUDA device"), std::string::npos)
+            << forced.err;
         EXPECT_FALSE(std::filesystem::exists(m_dir / "c.wav"));
     }
     EXPECT_EQ(lathe({"--backend", "cpu", "convert", path("in.wav"), "-o", path("p.wav")}).exitCode, 0);

@@ -11,7 +11,9 @@
 namespace lathe::math {
 namespace {
 
-std::int32_t code(const QuantizedSample& q, int bits) { return q.leftJustified >> (32 - bits); }
+std::int32_t code(const QuantizedSample& q, int bits) {
+    return q.leftJustified >> (32 - bits);
+}
 
 TEST(Quantize, ParamsMatchBitDepth) {
     const QuantizeParams p16 = makeQuantizeParams(16, false, 0);
@@ -41,7 +43,7 @@ TEST(Quantize, EveryInteger16CodeRoundTripsWithoutDither) {
 TEST(Quantize, Integer24CodesRoundTripAcrossTheRange) {
     const QuantizeParams p = makeQuantizeParams(24, false, 0);
     for (std::int64_t q = -8388608; q <= 8388607; q += 997) { // a prime stride through the range
-        const float x = static_cast<float>(q) / 8388608.0f;  // exact: 24 significant bits
+        const float x = static_cast<float>(q) / 8388608.0f;   // exact: 24 significant bits
         ASSERT_EQ(code(quantizeSample(x, p, 1, 5), 24), q);
     }
     EXPECT_EQ(code(quantizeSample(8388607.0f / 8388608.0f, p, 0, 0), 24), 8388607);
@@ -49,8 +51,8 @@ TEST(Quantize, Integer24CodesRoundTripAcrossTheRange) {
 
 TEST(Quantize, RoundsHalfUpAndClips) {
     const QuantizeParams p = makeQuantizeParams(16, false, 0);
-    EXPECT_EQ(code(quantizeSample(0.5f / 32768.0f, p, 0, 0), 16), 1);    // +0.5 LSB → up
-    EXPECT_EQ(code(quantizeSample(-0.5f / 32768.0f, p, 0, 0), 16), 0);   // −0.5 LSB → up (to 0)
+    EXPECT_EQ(code(quantizeSample(0.5f / 32768.0f, p, 0, 0), 16), 1);  // +0.5 LSB → up
+    EXPECT_EQ(code(quantizeSample(-0.5f / 32768.0f, p, 0, 0), 16), 0); // −0.5 LSB → up (to 0)
     EXPECT_EQ(code(quantizeSample(0.49f / 32768.0f, p, 0, 0), 16), 0);
     EXPECT_EQ(code(quantizeSample(-1.51f / 32768.0f, p, 0, 0), 16), -2);
     const QuantizedSample hi = quantizeSample(1.0f, p, 0, 0); // +1.0 is one LSB above the largest code

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // lathe/math/SampleStats.h: the monoid property that lets a GPU tree reduction equal a CPU loop.
+#include "Tolerances.h"
+
 #include <lathe/math/Random.h>
 #include <lathe/math/SampleStats.h>
-
-#include "Tolerances.h"
 
 #include <gtest/gtest.h>
 
@@ -82,7 +82,8 @@ TEST(SampleStats, CombineEqualsSequentialForAnySplit) {
         EXPECT_EQ(t.firstNonFinite, ref.firstNonFinite) << "chunk " << chunk;
         EXPECT_EQ(t.finiteCount, ref.finiteCount) << "chunk " << chunk;
         EXPECT_NEAR(t.sum, ref.sum, test::kStatsSumRelative * ref.sumSquares) << "chunk " << chunk;
-        EXPECT_NEAR(t.sumSquares, ref.sumSquares, test::kStatsSumRelative * ref.sumSquares) << "chunk " << chunk;
+        EXPECT_NEAR(t.sumSquares, ref.sumSquares, test::kStatsSumRelative * ref.sumSquares)
+            << "chunk " << chunk;
     }
 }
 

@@ -77,15 +77,16 @@ TEST_P(BackendParity, StatsEqualTheReference) {
             m_backend->accumulateStats(b, 1000, got);
             m_reference->accumulateStats(b, 1000, want);
             for (std::size_t c = 0; c < want.size(); ++c) {
-                SCOPED_TRACE("channels " + std::to_string(channels) + " frames " + std::to_string(n) + " ch " +
-                             std::to_string(c));
+                SCOPED_TRACE("channels " + std::to_string(channels) + " frames " + std::to_string(n) +
+                             " ch " + std::to_string(c));
                 EXPECT_EQ(got[c].peakAbs, want[c].peakAbs);
                 EXPECT_EQ(got[c].peakFrame, want[c].peakFrame);
                 EXPECT_EQ(got[c].finiteCount, want[c].finiteCount);
                 EXPECT_EQ(got[c].nonFiniteCount, want[c].nonFiniteCount);
                 EXPECT_EQ(got[c].firstNonFinite, want[c].firstNonFinite);
                 EXPECT_NEAR(got[c].sum, want[c].sum, test::kStatsSumRelative * (want[c].sumSquares + 1.0));
-                EXPECT_NEAR(got[c].sumSquares, want[c].sumSquares, test::kStatsSumRelative * want[c].sumSquares);
+                EXPECT_NEAR(got[c].sumSquares, want[c].sumSquares,
+                            test::kStatsSumRelative * want[c].sumSquares);
             }
         }
     }
@@ -97,7 +98,8 @@ TEST_P(BackendParity, SanitizeEqualsTheReference) {
         AudioBuffer b = a;
         EXPECT_EQ(m_backend->sanitize(a), m_reference->sanitize(b)) << n;
         for (int c = 0; c < 2; ++c) {
-            ASSERT_EQ(std::memcmp(a.channel(c), b.channel(c), static_cast<std::size_t>(n) * sizeof(float)), 0) << n;
+            ASSERT_EQ(std::memcmp(a.channel(c), b.channel(c), static_cast<std::size_t>(n) * sizeof(float)), 0)
+                << n;
         }
     }
 }
@@ -116,8 +118,8 @@ TEST_P(BackendParity, QuantizeIsBitIdentical) {
                 std::vector<std::int32_t> want(count + 8, kCanary);
                 const Frames clipsGot = m_backend->quantize(b, 123456789, params, got.data());
                 const Frames clipsWant = m_reference->quantize(b, 123456789, params, want.data());
-                SCOPED_TRACE("bits " + std::to_string(bits) + " channels " + std::to_string(channels) + " frames " +
-                             std::to_string(n));
+                SCOPED_TRACE("bits " + std::to_string(bits) + " channels " + std::to_string(channels) +
+                             " frames " + std::to_string(n));
                 EXPECT_EQ(clipsGot, clipsWant);
                 EXPECT_EQ(got, want);
                 for (std::size_t i = count; i < count + 8; ++i) {

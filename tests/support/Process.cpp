@@ -3,11 +3,11 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
-#include <stdexcept>
-
 #include <fcntl.h>
 #include <poll.h>
+#include <stdexcept>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,7 +15,12 @@ extern char** environ;
 
 namespace lathe::test {
 
-std::string latheBinary() { return LATHE_CLI_PATH; }
+std::string latheBinary() {
+    // LATHE_CLI overrides the build-time path (the GPU machine runs a relocated bundle:
+    // scripts/device-bundle).
+    const char* env = std::getenv("LATHE_CLI");
+    return env != nullptr && *env != '\0' ? env : LATHE_CLI_PATH;
+}
 
 ProcessResult runProcess(const std::string& program, const std::vector<std::string>& args,
                          const ProcessOptions& options) {
@@ -52,7 +57,8 @@ ProcessResult runProcess(const std::string& program, const std::vector<std::stri
     bool signalled = false;
     pollfd fds[2] = {{outPipe[0], POLLIN, 0}, {errPipe[0], POLLIN, 0}};
     int open = 2;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(options.timeoutSeconds);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::duration<double>(options.timeoutSeconds);
     while (open > 0) {
         if (std::chrono::steady_clock::now() > deadline) {
             ::kill(pid, SIGKILL);

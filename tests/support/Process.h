@@ -9,9 +9,9 @@
 namespace lathe::test {
 
 struct ProcessResult {
-    int exitCode = -1;   ///< the exit status, or 128 + signal if the child was killed by a signal
-    std::string out;     ///< everything written to stdout
-    std::string err;     ///< everything written to stderr
+    int exitCode = -1; ///< the exit status, or 128 + signal if the child was killed by a signal
+    std::string out;   ///< everything written to stdout
+    std::string err;   ///< everything written to stderr
 };
 
 struct ProcessOptions {

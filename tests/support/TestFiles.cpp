@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "TestFiles.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <stdexcept>
-
-#include <cstdlib>
 
 namespace lathe::test {
 

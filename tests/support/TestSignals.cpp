@@ -53,8 +53,10 @@ SineFit fitSine(const float* x, Frames n, double hz, SampleRate fs, Frames start
 std::vector<float> noise(Frames frames, double amplitude, std::uint64_t seed) {
     std::vector<float> out(static_cast<std::size_t>(frames));
     for (Frames n = 0; n < frames; ++n) {
-        const auto bits = static_cast<std::uint32_t>(math::hashCounter(seed, 0, static_cast<std::uint64_t>(n)) >> 32);
-        out[static_cast<std::size_t>(n)] = static_cast<float>(amplitude * (2.0 * math::uniformFromBits(bits) - 1.0));
+        const auto bits =
+            static_cast<std::uint32_t>(math::hashCounter(seed, 0, static_cast<std::uint64_t>(n)) >> 32);
+        out[static_cast<std::size_t>(n)] =
+            static_cast<float>(amplitude * (2.0 * math::uniformFromBits(bits) - 1.0));
     }
     return out;
 }
@@ -79,7 +81,8 @@ void writeRawFloat(const std::filesystem::path& p, const Planar& audio, SampleRa
     std::vector<float> inter(frames * static_cast<std::size_t>(ch));
     for (std::size_t i = 0; i < frames; ++i) {
         for (int c = 0; c < ch; ++c) {
-            inter[i * static_cast<std::size_t>(ch) + static_cast<std::size_t>(c)] = audio[static_cast<std::size_t>(c)][i];
+            inter[i * static_cast<std::size_t>(ch) + static_cast<std::size_t>(c)] =
+                audio[static_cast<std::size_t>(c)][i];
         }
     }
     SNDFILE* f = openWrite(p, ch, fs, format);
@@ -87,14 +90,15 @@ void writeRawFloat(const std::filesystem::path& p, const Planar& audio, SampleRa
     sf_close(f);
 }
 
-void writeRawInt(const std::filesystem::path& p, const std::vector<std::vector<std::int32_t>>& audio, SampleRate fs,
-                 int format) {
+void writeRawInt(const std::filesystem::path& p, const std::vector<std::vector<std::int32_t>>& audio,
+                 SampleRate fs, int format) {
     const int ch = static_cast<int>(audio.size());
     const std::size_t frames = audio.empty() ? 0 : audio[0].size();
     std::vector<int> inter(frames * static_cast<std::size_t>(ch));
     for (std::size_t i = 0; i < frames; ++i) {
         for (int c = 0; c < ch; ++c) {
-            inter[i * static_cast<std::size_t>(ch) + static_cast<std::size_t>(c)] = audio[static_cast<std::size_t>(c)][i];
+            inter[i * static_cast<std::size_t>(ch) + static_cast<std::size_t>(c)] =
+                audio[static_cast<std::size_t>(c)][i];
         }
     }
     SNDFILE* f = openWrite(p, ch, fs, format);
@@ -190,9 +194,13 @@ std::vector<std::uint8_t> wavHeader(int channels, std::uint32_t rate, int bits, 
 MemorySource::MemorySource(Planar audio, SampleRate fs, int integerBits)
     : m_audio(std::move(audio)), m_fs(fs), m_bits(integerBits) {}
 
-ChannelLayout MemorySource::channelLayout() const { return ChannelLayout::fromConvention(channelCount()); }
+ChannelLayout MemorySource::channelLayout() const {
+    return ChannelLayout::fromConvention(channelCount());
+}
 
-Frames MemorySource::totalFrames() const { return m_audio.empty() ? 0 : static_cast<Frames>(m_audio[0].size()); }
+Frames MemorySource::totalFrames() const {
+    return m_audio.empty() ? 0 : static_cast<Frames>(m_audio[0].size());
+}
 
 Frames MemorySource::read(AudioBuffer& dst, Frames maxFrames) {
     const Frames n = std::min(maxFrames, totalFrames() - m_position);

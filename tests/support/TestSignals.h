@@ -33,8 +33,8 @@ std::vector<float> noise(Frames frames, double amplitude, std::uint64_t seed);
 /// Writes planar float audio with raw libsndfile in `format` (e.g. SF_FORMAT_WAV | SF_FORMAT_FLOAT).
 void writeRawFloat(const std::filesystem::path& p, const Planar& audio, SampleRate fs, int format);
 /// Writes planar left-justified 32-bit codes with raw libsndfile (exact for 16/24-bit subtypes).
-void writeRawInt(const std::filesystem::path& p, const std::vector<std::vector<std::int32_t>>& audio, SampleRate fs,
-                 int format);
+void writeRawInt(const std::filesystem::path& p, const std::vector<std::vector<std::int32_t>>& audio,
+                 SampleRate fs, int format);
 /// Reads a file with raw libsndfile.
 Planar readRawFloat(const std::filesystem::path& p, SampleRate* fs = nullptr);
 std::vector<std::vector<std::int32_t>> readRawInt(const std::filesystem::path& p);

@@ -52,7 +52,7 @@ TEST(DemoMix, ShapeOfTheSong) {
             peak = std::max(peak, std::fabs(v));
         }
     }
-    EXPECT_LT(peak, 0.891f);                   // headroom: below −1 dBFS
+    EXPECT_LT(peak, 0.891f);                     // headroom: below −1 dBFS
     EXPECT_GT(peak, std::pow(10.0f, -9 / 20.f)); // but a real level, not a whisper
     const double intro = rmsDb(x[0], 0.5, 7.5, 48000);
     const double verse = rmsDb(x[0], 9, 23, 48000);

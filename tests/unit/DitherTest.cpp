@@ -26,7 +26,8 @@ struct ErrorStats {
 };
 
 /// Renders `x` to a `bits`-bit WAV with `mode` and returns the statistics of (output − input).
-ErrorStats quantisationError(const std::vector<float>& x, int bits, DitherMode mode, std::vector<double>* error = nullptr) {
+ErrorStats quantisationError(const std::vector<float>& x, int bits, DitherMode mode,
+                             std::vector<double>* error = nullptr) {
     TempDir dir;
     test::MemorySource src({x}, kRate);
     RenderOptions o;
@@ -55,7 +56,7 @@ TEST(Dither, SixteenBitNoiseIsMinus96DbfsZeroMeanAndLevelIndependent) {
     signals.push_back(std::vector<float>(kFrames, 0.2501f));                           // DC, off the grid
     signals.push_back(test::sine(997.0, std::pow(10.0, -20.0 / 20), kRate, kFrames));  // −20 dBFS tone
     signals.push_back(test::sine(1000.0, std::pow(10.0, -60.0 / 20), kRate, kFrames)); // −60 dBFS tone
-    signals.push_back(test::noise(kFrames, 0.3, 77));                                 // noise
+    signals.push_back(test::noise(kFrames, 0.3, 77));                                  // noise
     std::vector<double> levels;
     for (const auto& x : signals) {
         const ErrorStats s = quantisationError(x, 16, DitherMode::Tpdf);
@@ -115,7 +116,8 @@ TEST(Dither, FloatOutputIsNeverDithered) {
 
 TEST(Dither, AppliedOnceNotOnEveryGeneration) {
     TempDir dir;
-    test::writeRawFloat(dir / "mix.wav", {test::noise(50000, 0.5, 2)}, kRate, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    test::writeRawFloat(dir / "mix.wav", {test::noise(50000, 0.5, 2)}, kRate,
+                        SF_FORMAT_WAV | SF_FORMAT_FLOAT);
     auto backend = makeCpuBackend();
     ConvertSettings to16;
     to16.format = SampleFormat::Pcm16;
@@ -128,7 +130,8 @@ TEST(Dither, AppliedOnceNotOnEveryGeneration) {
 
 TEST(Dither, ReproducibleForASeedAndDifferentAcrossSeeds) {
     TempDir dir;
-    test::writeRawFloat(dir / "mix.wav", {test::noise(20000, 0.5, 3)}, kRate, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    test::writeRawFloat(dir / "mix.wav", {test::noise(20000, 0.5, 3)}, kRate,
+                        SF_FORMAT_WAV | SF_FORMAT_FLOAT);
     auto backend = makeCpuBackend();
     ConvertSettings s;
     s.format = SampleFormat::Pcm16;

@@ -64,7 +64,8 @@ TEST_P(ReaderFormats, ReadsAsFloatInChunks) {
         }
         for (int c = 0; c < 2; ++c) {
             for (Frames i = 0; i < n; ++i) {
-                ASSERT_EQ(block.channel(c)[i], expected[static_cast<std::size_t>(c)][static_cast<std::size_t>(pos + i)])
+                ASSERT_EQ(block.channel(c)[i],
+                          expected[static_cast<std::size_t>(c)][static_cast<std::size_t>(pos + i)])
                     << fc.name << " channel " << c << " frame " << pos + i;
             }
         }
@@ -73,30 +74,42 @@ TEST_P(ReaderFormats, ReadsAsFloatInChunks) {
     EXPECT_EQ(pos, static_cast<Frames>(expected[0].size()));
     if (!fc.lossless) {
         // Lossy decoders: the tone is still there at its level (±0.5 dB) after the codec delay.
-        const test::SineFit fit = test::fitSine(expected[0].data() + fc.rate / 4, fc.rate / 2, 997.0, fc.rate, 0);
+        const test::SineFit fit =
+            test::fitSine(expected[0].data() + fc.rate / 4, fc.rate / 2, 997.0, fc.rate, 0);
         EXPECT_NEAR(20 * std::log10(fit.amplitude / 0.5), 0.0, 0.5) << fc.name;
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllFormats, ReaderFormats,
-    ::testing::Values(
-        FormatCase{"wav16", "wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, Container::Wav, Encoding::Pcm16, true, 44100},
-        FormatCase{"wav24", "wav", SF_FORMAT_WAV | SF_FORMAT_PCM_24, Container::Wav, Encoding::Pcm24, true, 48000},
-        FormatCase{"wav32", "wav", SF_FORMAT_WAV | SF_FORMAT_PCM_32, Container::Wav, Encoding::Pcm32, true, 96000},
-        FormatCase{"wavf", "wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, Container::Wav, Encoding::Float32, true, 192000},
-        FormatCase{"wavd", "wav", SF_FORMAT_WAV | SF_FORMAT_DOUBLE, Container::Wav, Encoding::Float64, true, 48000},
-        FormatCase{"rf64", "rf64", SF_FORMAT_RF64 | SF_FORMAT_PCM_24, Container::Rf64, Encoding::Pcm24, true, 48000},
-        FormatCase{"w64", "w64", SF_FORMAT_W64 | SF_FORMAT_FLOAT, Container::W64, Encoding::Float32, true, 88200},
-        FormatCase{"aiff", "aif", SF_FORMAT_AIFF | SF_FORMAT_PCM_24, Container::Aiff, Encoding::Pcm24, true, 48000},
-        FormatCase{"caf", "caf", SF_FORMAT_CAF | SF_FORMAT_PCM_16, Container::Caf, Encoding::Pcm16, true, 48000},
-        FormatCase{"flac16", "flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_16, Container::Flac, Encoding::Pcm16, true, 44100},
-        FormatCase{"flac24", "flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_24, Container::Flac, Encoding::Pcm24, true, 96000},
-        FormatCase{"vorbis", "ogg", SF_FORMAT_OGG | SF_FORMAT_VORBIS, Container::Ogg, Encoding::Vorbis, false, 44100},
-        FormatCase{"opus", "opus", SF_FORMAT_OGG | SF_FORMAT_OPUS, Container::Ogg, Encoding::Opus, false, 48000},
-        FormatCase{"mp3", "mp3", SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III, Container::Mp3, Encoding::Mp3, false,
-                   44100}),
-    [](const auto& p) { return std::string(p.param.name); });
+INSTANTIATE_TEST_SUITE_P(AllFormats, ReaderFormats,
+                         ::testing::Values(FormatCase{"wav16", "wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16,
+                                                      Container::Wav, Encoding::Pcm16, true, 44100},
+                                           FormatCase{"wav24", "wav", SF_FORMAT_WAV | SF_FORMAT_PCM_24,
+                                                      Container::Wav, Encoding::Pcm24, true, 48000},
+                                           FormatCase{"wav32", "wav", SF_FORMAT_WAV | SF_FORMAT_PCM_32,
+                                                      Container::Wav, Encoding::Pcm32, true, 96000},
+                                           FormatCase{"wavf", "wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT,
+                                                      Container::Wav, Encoding::Float32, true, 192000},
+                                           FormatCase{"wavd", "wav", SF_FORMAT_WAV | SF_FORMAT_DOUBLE,
+                                                      Container::Wav, Encoding::Float64, true, 48000},
+                                           FormatCase{"rf64", "rf64", SF_FORMAT_RF64 | SF_FORMAT_PCM_24,
+                                                      Container::Rf64, Encoding::Pcm24, true, 48000},
+                                           FormatCase{"w64", "w64", SF_FORMAT_W64 | SF_FORMAT_FLOAT,
+                                                      Container::W64, Encoding::Float32, true, 88200},
+                                           FormatCase{"aiff", "aif", SF_FORMAT_AIFF | SF_FORMAT_PCM_24,
+                                                      Container::Aiff, Encoding::Pcm24, true, 48000},
+                                           FormatCase{"caf", "caf", SF_FORMAT_CAF | SF_FORMAT_PCM_16,
+                                                      Container::Caf, Encoding::Pcm16, true, 48000},
+                                           FormatCase{"flac16", "flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_16,
+                                                      Container::Flac, Encoding::Pcm16, true, 44100},
+                                           FormatCase{"flac24", "flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_24,
+                                                      Container::Flac, Encoding::Pcm24, true, 96000},
+                                           FormatCase{"vorbis", "ogg", SF_FORMAT_OGG | SF_FORMAT_VORBIS,
+                                                      Container::Ogg, Encoding::Vorbis, false, 44100},
+                                           FormatCase{"opus", "opus", SF_FORMAT_OGG | SF_FORMAT_OPUS,
+                                                      Container::Ogg, Encoding::Opus, false, 48000},
+                                           FormatCase{"mp3", "mp3", SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III,
+                                                      Container::Mp3, Encoding::Mp3, false, 44100}),
+                         [](const auto& p) { return std::string(p.param.name); });
 
 std::string messageOf(const std::function<void()>& f) {
     try {
@@ -277,7 +290,8 @@ void writeWithMap(const std::filesystem::path& p, const std::vector<int>& map) {
     SNDFILE* f = sf_open(p.c_str(), SFM_WRITE, &info);
     ASSERT_NE(f, nullptr);
     std::vector<int> m = map;
-    ASSERT_EQ(sf_command(f, SFC_SET_CHANNEL_MAP_INFO, m.data(), static_cast<int>(m.size() * sizeof(int))), SF_TRUE);
+    ASSERT_EQ(sf_command(f, SFC_SET_CHANNEL_MAP_INFO, m.data(), static_cast<int>(m.size() * sizeof(int))),
+              SF_TRUE);
     std::vector<short> silence(map.size() * 100, 0);
     sf_writef_short(f, silence.data(), 100);
     sf_close(f);
@@ -285,8 +299,8 @@ void writeWithMap(const std::filesystem::path& p, const std::vector<int>& map) {
 
 TEST(ReaderLayout, ChannelMaskGivesTheLayout) {
     TempDir dir;
-    writeWithMap(dir / "51.wav", {SF_CHANNEL_MAP_LEFT, SF_CHANNEL_MAP_RIGHT, SF_CHANNEL_MAP_CENTER, SF_CHANNEL_MAP_LFE,
-                                  SF_CHANNEL_MAP_REAR_LEFT, SF_CHANNEL_MAP_REAR_RIGHT});
+    writeWithMap(dir / "51.wav", {SF_CHANNEL_MAP_LEFT, SF_CHANNEL_MAP_RIGHT, SF_CHANNEL_MAP_CENTER,
+                                  SF_CHANNEL_MAP_LFE, SF_CHANNEL_MAP_REAR_LEFT, SF_CHANNEL_MAP_REAR_RIGHT});
     AudioReader r(dir / "51.wav");
     EXPECT_EQ(r.info().layout.name(), "5.1");
     EXPECT_EQ(r.info().layout.source, LayoutSource::File);
@@ -302,9 +316,9 @@ TEST(ReaderLayout, LfeWhereverTheMaskPutsIt) {
     EXPECT_EQ(r.info().layout.speakers[2], Speaker::LowFrequency);
     EXPECT_TRUE(r.info().layout.hasLfe());
     // 7.1 with side channels.
-    writeWithMap(dir / "71.wav", {SF_CHANNEL_MAP_LEFT, SF_CHANNEL_MAP_RIGHT, SF_CHANNEL_MAP_CENTER, SF_CHANNEL_MAP_LFE,
-                                  SF_CHANNEL_MAP_REAR_LEFT, SF_CHANNEL_MAP_REAR_RIGHT, SF_CHANNEL_MAP_SIDE_LEFT,
-                                  SF_CHANNEL_MAP_SIDE_RIGHT});
+    writeWithMap(dir / "71.wav", {SF_CHANNEL_MAP_LEFT, SF_CHANNEL_MAP_RIGHT, SF_CHANNEL_MAP_CENTER,
+                                  SF_CHANNEL_MAP_LFE, SF_CHANNEL_MAP_REAR_LEFT, SF_CHANNEL_MAP_REAR_RIGHT,
+                                  SF_CHANNEL_MAP_SIDE_LEFT, SF_CHANNEL_MAP_SIDE_RIGHT});
     AudioReader r71(dir / "71.wav");
     EXPECT_EQ(r71.info().layout.name(), "7.1");
 }
@@ -329,7 +343,8 @@ TEST(ReaderLayout, NoMaskMeansUnknownUntilTheUserSaysSo) {
 
 TEST(ReaderLayout, MonoByConvention) {
     TempDir dir;
-    test::writeRawFloat(dir / "m.wav", {test::sine(1000, 0.1, 48000, 480)}, 48000, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+    test::writeRawFloat(dir / "m.wav", {test::sine(1000, 0.1, 48000, 480)}, 48000,
+                        SF_FORMAT_WAV | SF_FORMAT_PCM_16);
     AudioReader r(dir / "m.wav");
     EXPECT_EQ(r.info().layout.name(), "mono");
     EXPECT_EQ(r.info().layout.source, LayoutSource::Convention);
@@ -337,7 +352,8 @@ TEST(ReaderLayout, MonoByConvention) {
 
 TEST(Reader, SeekThenRead) {
     TempDir dir;
-    test::writeRawFloat(dir / "s.wav", {test::sine(1000, 0.5, 48000, 10000)}, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    test::writeRawFloat(dir / "s.wav", {test::sine(1000, 0.5, 48000, 10000)}, 48000,
+                        SF_FORMAT_WAV | SF_FORMAT_FLOAT);
     const Planar raw = test::readRawFloat(dir / "s.wav");
     AudioReader r(dir / "s.wav");
     r.seek(9000);

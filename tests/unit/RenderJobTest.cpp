@@ -37,7 +37,8 @@ TEST(RenderJob, LatencyIsRemovedExactly) {
             for (Frames l : latencies) {
                 stages.push_back(std::make_unique<test::DelayStage>(l));
             }
-            const RenderReport r = render(src, std::move(stages), dir / "o.wav", floatOutput(block), *backend);
+            const RenderReport r =
+                render(src, std::move(stages), dir / "o.wav", floatOutput(block), *backend);
             Frames total = 0;
             for (Frames l : latencies) {
                 total += l;
@@ -106,7 +107,8 @@ TEST(RenderJob, NonFiniteInputNamesTheFirstSample) {
         } catch (const AudioContentError& e) {
             EXPECT_EQ(e.channel(), 1);
             EXPECT_EQ(e.frame(), 150000);
-            EXPECT_NE(std::string(e.what()).find("at frame 150000, channel 2"), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find("at frame 150000, channel 2"), std::string::npos)
+                << e.what();
         }
         EXPECT_TRUE(dir.entries().empty());
     }
@@ -120,6 +122,44 @@ TEST(RenderJob, NonFiniteInputNamesTheFirstSample) {
     EXPECT_EQ(out[0][150001], 0.0f);
     EXPECT_EQ(out[0][190000], 0.0f);
     EXPECT_EQ(out[0][150002], in[0][150002]);
+}
+
+/// A source whose third read fails, as a disk or decoder error mid-file would.
+class FailingSource final : public AudioSource {
+public:
+    std::string sourceName() const override { return "failing"; }
+    SampleRate sampleRate() const override { return 48000; }
+    int channelCount() const override { return 1; }
+    ChannelLayout channelLayout() const override { return ChannelLayout::fromConvention(1); }
+    Frames totalFrames() const override { return 10 * 1024; }
+    int integerBits() const override { return 0; }
+    Frames read(AudioBuffer& dst, Frames maxFrames) override {
+        if (++m_reads == 3) {
+            throw InputError("failing.wav", "decoding failed at frame 2048");
+        }
+        dst.reset(1, maxFrames);
+        dst.setFrames(std::min<Frames>(maxFrames, 1024));
+        dst.clear();
+        return dst.frames();
+    }
+
+private:
+    int m_reads = 0;
+};
+
+// The read-ahead thread must hand its exception to the render, which then leaves nothing behind.
+TEST(RenderJob, ReaderErrorsOnTheDecodeThreadReachTheCaller) {
+    TempDir dir;
+    FailingSource src;
+    auto backend = makeCpuBackend();
+    try {
+        render(src, {}, dir / "o.wav", floatOutput(1024), *backend);
+        FAIL() << "no error";
+    } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find("failing.wav: decoding failed at frame 2048"),
+                  std::string::npos);
+    }
+    EXPECT_TRUE(dir.entries().empty());
 }
 
 TEST(RenderJob, NoAudioIsRefused) {
@@ -174,7 +214,8 @@ INSTANTIATE_TEST_SUITE_P(
                       DitherCase{"s16_to_16", 16, SampleFormat::Pcm16, DitherMode::Auto, false, false},
                       DitherCase{"s16_to_24", 16, SampleFormat::Pcm24, DitherMode::Auto, false, false},
                       DitherCase{"s24_to_16", 24, SampleFormat::Pcm16, DitherMode::Auto, false, true},
-                      DitherCase{"s16_resampled_to_16", 16, SampleFormat::Pcm16, DitherMode::Auto, true, true},
+                      DitherCase{"s16_resampled_to_16", 16, SampleFormat::Pcm16, DitherMode::Auto, true,
+                                 true},
                       DitherCase{"float_to_float", 0, SampleFormat::Float32, DitherMode::Auto, true, false},
                       DitherCase{"off", 0, SampleFormat::Pcm16, DitherMode::Off, false, false},
                       DitherCase{"forced", 16, SampleFormat::Pcm16, DitherMode::Tpdf, false, true}),

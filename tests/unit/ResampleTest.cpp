@@ -15,7 +15,8 @@ namespace lathe {
 namespace {
 
 /// Runs the stage over `in` in blocks of `block` frames and returns the whole output.
-std::vector<float> resample(const std::vector<float>& in, SampleRate from, SampleRate to, Frames block = 8191) {
+std::vector<float> resample(const std::vector<float>& in, SampleRate from, SampleRate to,
+                            Frames block = 8191) {
     ResampleStage stage(to, 1);
     stage.prepare(StreamFormat{from, 1, ChannelLayout::fromConvention(1)}, block);
     std::vector<float> out;
@@ -39,7 +40,9 @@ std::vector<float> resample(const std::vector<float>& in, SampleRate from, Sampl
     return out;
 }
 
-double db(double ratio) { return 20.0 * std::log10(ratio); }
+double db(double ratio) {
+    return 20.0 * std::log10(ratio);
+}
 
 struct RatePair {
     SampleRate from;
@@ -53,7 +56,8 @@ class ResamplePairs : public ::testing::TestWithParam<RatePair> {};
 TEST_P(ResamplePairs, SweepIsFlatAlignedAndClean) {
     const auto [from, to] = GetParam();
     const double seconds = 1.0;
-    for (double hz : {20.0, 50.0, 100.0, 300.0, 1000.0, 3000.0, 6000.0, 10000.0, 14000.0, 17000.0, 19000.0, 20000.0}) {
+    for (double hz :
+         {20.0, 50.0, 100.0, 300.0, 1000.0, 3000.0, 6000.0, 10000.0, 14000.0, 17000.0, 19000.0, 20000.0}) {
         const double amplitude = 0.5;
         const double phase = 0.7;
         const auto in = test::sine(hz, amplitude, from, static_cast<Frames>(seconds * from), phase);
@@ -63,7 +67,8 @@ TEST_P(ResamplePairs, SweepIsFlatAlignedAndClean) {
         const Frames start = to / 5;
         const Frames n = static_cast<Frames>(out.size()) - 2 * start;
         const test::SineFit fit = test::fitSine(out.data() + start, n, hz, to, start);
-        EXPECT_NEAR(db(fit.amplitude / amplitude), 0.0, test::kSrcPassbandDb) << from << "→" << to << " at " << hz;
+        EXPECT_NEAR(db(fit.amplitude / amplitude), 0.0, test::kSrcPassbandDb)
+            << from << "→" << to << " at " << hz;
         double dphi = fit.phase - phase;
         dphi = std::remainder(dphi, 2.0 * std::numbers::pi);
         EXPECT_NEAR(dphi, 0.0, test::kSrcPhaseRad) << from << "→" << to << " at " << hz;
@@ -73,8 +78,9 @@ TEST_P(ResamplePairs, SweepIsFlatAlignedAndClean) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Rates, ResamplePairs,
-                         ::testing::Values(RatePair{44100, 48000}, RatePair{48000, 44100}, RatePair{48000, 96000},
-                                           RatePair{96000, 48000}, RatePair{44100, 96000}, RatePair{96000, 44100}),
+                         ::testing::Values(RatePair{44100, 48000}, RatePair{48000, 44100},
+                                           RatePair{48000, 96000}, RatePair{96000, 48000},
+                                           RatePair{44100, 96000}, RatePair{96000, 44100}),
                          [](const auto& p) {
                              return std::to_string(p.param.from) + "_to_" + std::to_string(p.param.to);
                          });
@@ -82,8 +88,8 @@ INSTANTIATE_TEST_SUITE_P(Rates, ResamplePairs,
 // Downsampling: tones above the new Nyquist must not fold back into the audio band.
 TEST(Resample, AliasesAreRejected) {
     for (const auto& [from, to, hz] : {std::tuple{96000, 44100, 23000.0}, std::tuple{96000, 44100, 30000.0},
-                                      std::tuple{96000, 48000, 25000.0}, std::tuple{96000, 48000, 40000.0},
-                                      std::tuple{48000, 44100, 22500.0}}) {
+                                       std::tuple{96000, 48000, 25000.0}, std::tuple{96000, 48000, 40000.0},
+                                       std::tuple{48000, 44100, 22500.0}}) {
         const double amplitude = 0.5;
         const auto in = test::sine(hz, amplitude, from, from);
         const auto out = resample(in, from, to);
@@ -92,7 +98,8 @@ TEST(Resample, AliasesAreRejected) {
         for (Frames i = start; i < static_cast<Frames>(out.size()) - start; ++i) {
             sum2 += static_cast<double>(out[static_cast<std::size_t>(i)]) * out[static_cast<std::size_t>(i)];
         }
-        const double rms = std::sqrt(sum2 / static_cast<double>(out.size() - 2 * static_cast<std::size_t>(start)));
+        const double rms =
+            std::sqrt(sum2 / static_cast<double>(out.size() - 2 * static_cast<std::size_t>(start)));
         EXPECT_LT(db(rms / (amplitude / std::sqrt(2.0))), test::kSrcAliasRejectionDb)
             << from << "→" << to << " tone " << hz;
     }
@@ -101,8 +108,11 @@ TEST(Resample, AliasesAreRejected) {
 TEST(Resample, LengthIsExactForAnyInputLength) {
     for (Frames n : {1, 2, 3, 100, 4095, 44100, 44101}) {
         const std::vector<float> in(static_cast<std::size_t>(n), 0.1f);
-        EXPECT_EQ(static_cast<Frames>(resample(in, 44100, 48000, 1000).size()), convertedFrames(n, 44100, 48000)) << n;
-        EXPECT_EQ(static_cast<Frames>(resample(in, 48000, 44100, 7).size()), convertedFrames(n, 48000, 44100)) << n;
+        EXPECT_EQ(static_cast<Frames>(resample(in, 44100, 48000, 1000).size()),
+                  convertedFrames(n, 44100, 48000))
+            << n;
+        EXPECT_EQ(static_cast<Frames>(resample(in, 48000, 44100, 7).size()), convertedFrames(n, 48000, 44100))
+            << n;
     }
 }
 

@@ -14,9 +14,8 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
-
 #include <fcntl.h>
+#include <fstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,12 +25,14 @@ namespace {
 using test::Planar;
 using test::TempDir;
 
-std::vector<std::vector<std::int32_t>> randomCodes(int channels, Frames frames, int bits, std::uint64_t seed) {
+std::vector<std::vector<std::int32_t>> randomCodes(int channels, Frames frames, int bits,
+                                                   std::uint64_t seed) {
     std::vector<std::vector<std::int32_t>> out(static_cast<std::size_t>(channels));
     const std::int64_t range = std::int64_t{1} << bits;
     for (int c = 0; c < channels; ++c) {
         for (Frames i = 0; i < frames; ++i) {
-            const std::uint64_t h = math::hashCounter(seed, static_cast<std::uint32_t>(c), static_cast<std::uint64_t>(i));
+            const std::uint64_t h =
+                math::hashCounter(seed, static_cast<std::uint32_t>(c), static_cast<std::uint64_t>(i));
             std::int64_t code = static_cast<std::int64_t>(h % static_cast<std::uint64_t>(range)) - range / 2;
             if (i < 4) { // the extremes must survive too
                 code = i % 2 == 0 ? -range / 2 : range / 2 - 1;
@@ -67,12 +68,13 @@ TEST_P(IntegerRoundTrip, BitExact) {
     EXPECT_EQ(test::readRawInt(out), codes) << rc.name;
 }
 
-INSTANTIATE_TEST_SUITE_P(Formats, IntegerRoundTrip,
-                         ::testing::Values(RoundTripCase{"wav16", "wav", 16}, RoundTripCase{"wav24", "wav", 24},
-                                           RoundTripCase{"flac16", "flac", 16}, RoundTripCase{"flac24", "flac", 24},
-                                           RoundTripCase{"aiff16", "aif", 16}, RoundTripCase{"aiff24", "aiff", 24},
-                                           RoundTripCase{"rf64_24", "rf64", 24}),
-                         [](const auto& p) { return std::string(p.param.name); });
+INSTANTIATE_TEST_SUITE_P(
+    Formats, IntegerRoundTrip,
+    ::testing::Values(RoundTripCase{"wav16", "wav", 16}, RoundTripCase{"wav24", "wav", 24},
+                      RoundTripCase{"flac16", "flac", 16}, RoundTripCase{"flac24", "flac", 24},
+                      RoundTripCase{"aiff16", "aif", 16}, RoundTripCase{"aiff24", "aiff", 24},
+                      RoundTripCase{"rf64_24", "rf64", 24}),
+    [](const auto& p) { return std::string(p.param.name); });
 
 TEST(WriterRoundTrip, SixteenToTwentyFourIsExact) {
     TempDir dir;
@@ -129,7 +131,7 @@ TEST(WavHeaderChoice, RiffUntilFourGibibytesThenRf64) {
     // 3 hours of 96 kHz stereo float = 8.3 GB: does not.
     EXPECT_EQ(chooseWavHeader(Frames{3} * 3600 * 96000, 2, 4), WavHeader::Rf64);
     const Frames limitFrames = static_cast<Frames>(kRiffDataLimitBytes / 8); // stereo float
-    EXPECT_EQ(chooseWavHeader(limitFrames, 2, 4), WavHeader::Rf64);           // inside the 1 % margin
+    EXPECT_EQ(chooseWavHeader(limitFrames, 2, 4), WavHeader::Rf64);          // inside the 1 % margin
     EXPECT_EQ(chooseWavHeader(limitFrames * 98 / 100, 2, 4), WavHeader::Riff);
     EXPECT_EQ(chooseWavHeader(limitFrames + 1, 2, 4), WavHeader::Rf64);
 }
@@ -157,7 +159,8 @@ TEST(WavHeaderChoice, UnknownLengthSmallFileIsDowngradedToRiff) {
 
 TEST(WavHeaderChoice, ForcedRf64StaysRf64) {
     TempDir dir;
-    test::writeRawFloat(dir / "in.wav", {test::sine(100, 0.5, 48000, 4800)}, 48000, SF_FORMAT_WAV | SF_FORMAT_PCM_24);
+    test::writeRawFloat(dir / "in.wav", {test::sine(100, 0.5, 48000, 4800)}, 48000,
+                        SF_FORMAT_WAV | SF_FORMAT_PCM_24);
     auto backend = makeCpuBackend();
     ConvertSettings s;
     s.container = Container::Rf64;
@@ -191,10 +194,10 @@ TEST(WavHeaderChoice, SparseRf64LargerThanFourGibibytesReads) {
     put("WAVE");
     put("ds64");
     le(28, 4);
-    le(headerBytes + dataBytes - 8, 8);                  // RIFF size
-    le(dataBytes, 8);                                    // data size
-    le(dataBytes / (channels * bytesPerSample), 8);      // sample count
-    le(0, 4);                                            // table length
+    le(headerBytes + dataBytes - 8, 8);             // RIFF size
+    le(dataBytes, 8);                               // data size
+    le(dataBytes / (channels * bytesPerSample), 8); // sample count
+    le(0, 4);                                       // table length
     put("fmt ");
     le(16, 4);
     le(1, 2);
@@ -267,8 +270,8 @@ TEST(WriterGuards, FlacRefusesFloat) {
 class Atomicity : public ::testing::Test {
 protected:
     void SetUp() override {
-        test::writeRawFloat(m_dir / "in.wav", {test::noise(200000, 0.5, 1), test::noise(200000, 0.5, 2)}, 48000,
-                            SF_FORMAT_WAV | SF_FORMAT_PCM_24);
+        test::writeRawFloat(m_dir / "in.wav", {test::noise(200000, 0.5, 1), test::noise(200000, 0.5, 2)},
+                            48000, SF_FORMAT_WAV | SF_FORMAT_PCM_24);
         const std::string old = "previous master, must survive";
         m_previous = {old.begin(), old.end()};
         test::writeBytes(m_dir / "out.wav", m_previous);
@@ -407,18 +410,21 @@ TEST(OutputChecks, OutputThatIsADirectory) {
 
 TEST(OutputChecks, OutputEqualToInputIsRefusedInEveryDisguise) {
     TempDir dir;
-    test::writeRawFloat(dir / "in.wav", {test::sine(440, 0.5, 48000, 4800)}, 48000, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+    test::writeRawFloat(dir / "in.wav", {test::sine(440, 0.5, 48000, 4800)}, 48000,
+                        SF_FORMAT_WAV | SF_FORMAT_PCM_16);
     const auto original = test::readBytes(dir / "in.wav");
     std::filesystem::create_directory(dir / "sub");
     std::filesystem::create_symlink(dir / "in.wav", dir / "link.wav");
     std::filesystem::create_hard_link(dir / "in.wav", dir / "hard.wav");
     auto backend = makeCpuBackend();
-    for (const auto& out : {dir / "in.wav", dir / "sub" / ".." / "in.wav", dir / "link.wav", dir / "hard.wav"}) {
+    for (const auto& out :
+         {dir / "in.wav", dir / "sub" / ".." / "in.wav", dir / "link.wav", dir / "hard.wav"}) {
         try {
             convertFile(dir / "in.wav", out, {}, *backend);
             ADD_FAILURE() << "wrote over the input via " << out;
         } catch (const OutputError& e) {
-            EXPECT_NE(std::string(e.what()).find("refusing to overwrite the input"), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find("refusing to overwrite the input"), std::string::npos)
+                << e.what();
         }
         EXPECT_EQ(test::readBytes(dir / "in.wav"), original) << out;
     }
@@ -426,7 +432,8 @@ TEST(OutputChecks, OutputEqualToInputIsRefusedInEveryDisguise) {
 
 TEST(OutputChecks, NewFilesGetNormalPermissionsAndReplacementsKeepTheirs) {
     TempDir dir;
-    test::writeRawFloat(dir / "in.wav", {test::sine(440, 0.5, 48000, 4800)}, 48000, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+    test::writeRawFloat(dir / "in.wav", {test::sine(440, 0.5, 48000, 4800)}, 48000,
+                        SF_FORMAT_WAV | SF_FORMAT_PCM_16);
     auto backend = makeCpuBackend();
     const mode_t old = ::umask(022);
     convertFile(dir / "in.wav", dir / "new.wav", {}, *backend);

@@ -64,7 +64,7 @@ struct BackendStatus {
     std::string name;        ///< "cpu", "cuda"
     bool available = false;  ///< it can run here
     std::string description; ///< device/engine details when available
-    std::string reason;      ///< why not, when unavailable ("no CUDA device: cudaErrorInsufficientDriver …")
+    std::string reason; ///< why not, when unavailable ("no CUDA device: cudaErrorInsufficientDriver …")
 };
 
 /// The backends compiled into this program. The engine registers "cpu"; lathe_gpu adds "cuda"

@@ -84,8 +84,8 @@ class GpuError : public Error {
 public:
     GpuError(const std::string& call, const std::string& errorName, const std::string& detail,
              const std::string& file, int line)
-        : Error(ErrorKind::Device, call + " failed: " + errorName + " (" + detail + ") at " + file + ":" +
-                                       std::to_string(line)),
+        : Error(ErrorKind::Device,
+                call + " failed: " + errorName + " (" + detail + ") at " + file + ":" + std::to_string(line)),
           m_call(call), m_errorName(errorName) {}
     const std::string& call() const noexcept { return m_call; }
     const std::string& errorName() const noexcept { return m_errorName; }
@@ -107,13 +107,13 @@ public:
 };
 
 /// Precondition check for invariants (a failure is a bug in Lathe, never the user's fault).
-#define LATHE_EXPECTS(cond, what)                                                                       \
-    do {                                                                                                \
-        if (!(cond)) {                                                                                  \
-            throw ::lathe::Error(::lathe::ErrorKind::Internal, std::string("internal error: ") + (what) + \
-                                                                   " (" __FILE__ ":" +                 \
-                                                                   std::to_string(__LINE__) + ")");    \
-        }                                                                                               \
+#define LATHE_EXPECTS(cond, what)                                                                            \
+    do {                                                                                                     \
+        if (!(cond)) {                                                                                       \
+            throw ::lathe::Error(::lathe::ErrorKind::Internal, std::string("internal error: ") + (what) +    \
+                                                                   " (" __FILE__ ":" +                       \
+                                                                   std::to_string(__LINE__) + ")");          \
+        }                                                                                                    \
     } while (false)
 
 } // namespace lathe

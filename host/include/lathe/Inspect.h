@@ -25,8 +25,8 @@ struct FileInspection {
 /// Reads the whole file once (streaming, constant memory) and gathers per-channel statistics.
 /// Never fails on sample content (NaN/Inf and overs become warnings); throws InputError for files
 /// that cannot be read and CancelledError when cancelled.
-FileInspection inspectFile(const std::filesystem::path& path, const AudioReader::Options& options, Backend& backend,
-                           const JobControl& control = {});
+FileInspection inspectFile(const std::filesystem::path& path, const AudioReader::Options& options,
+                           Backend& backend, const JobControl& control = {});
 
 /// Level in dBFS of a linear amplitude (20·log10), or −∞ for 0.
 double amplitudeToDb(double linear);

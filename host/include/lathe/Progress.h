@@ -16,7 +16,9 @@ namespace lathe {
 class CancelToken {
 public:
     /// Requests cancellation. `reason` is free for the caller (the CLI stores the signal number).
-    void cancel(int reason = 1) noexcept { m_reason.store(reason == 0 ? 1 : reason, std::memory_order_relaxed); }
+    void cancel(int reason = 1) noexcept {
+        m_reason.store(reason == 0 ? 1 : reason, std::memory_order_relaxed);
+    }
     bool cancelled() const noexcept { return m_reason.load(std::memory_order_relaxed) != 0; }
     int reason() const noexcept { return m_reason.load(std::memory_order_relaxed); }
 
@@ -31,7 +33,9 @@ struct Progress {
     Frames done = 0;
     Frames total = 0;          ///< 0 when unknown
     double elapsedSeconds = 0; ///< since the job started
-    double fraction() const { return total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 0.0; }
+    double fraction() const {
+        return total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 0.0;
+    }
 };
 
 /// Callbacks a job calls on the caller's thread. Both may be empty.

@@ -70,8 +70,8 @@ struct RenderReport {
     Frames latencyFrames = 0; ///< total stage latency removed
     bool dithered = false;
     std::string ditherReason;
-    Frames clippedSamples = 0;   ///< integer output samples clamped to full scale
-    Frames sanitizedSamples = 0; ///< NaN/Inf replaced by 0 (NonFinitePolicy::Sanitize)
+    Frames clippedSamples = 0;                  ///< integer output samples clamped to full scale
+    Frames sanitizedSamples = 0;                ///< NaN/Inf replaced by 0 (NonFinitePolicy::Sanitize)
     std::vector<math::SampleStats> inputStats;  ///< per channel, as read
     std::vector<math::SampleStats> outputStats; ///< per channel, before quantisation
     std::vector<std::string> stages;
@@ -97,10 +97,10 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
 
 /// `lathe convert`: format, depth and rate conversion of one file.
 struct ConvertSettings {
-    std::optional<SampleRate> sampleRate;  ///< resample (libsoxr, very high quality) when set and different
-    std::optional<SampleFormat> format;    ///< default: the input's depth (16/24 stay, float stays float,
-                                           ///< lossy/other → 24)
-    std::optional<Container> container;    ///< default: from the output extension
+    std::optional<SampleRate> sampleRate; ///< resample (libsoxr, very high quality) when set and different
+    std::optional<SampleFormat> format;   ///< default: the input's depth (16/24 stay, float stays float,
+                                          ///< lossy/other → 24)
+    std::optional<Container> container;   ///< default: from the output extension
     DitherMode dither = DitherMode::Auto;
     std::uint64_t ditherSeed = kDefaultDitherSeed;
     NonFinitePolicy nonFinite = NonFinitePolicy::Error;

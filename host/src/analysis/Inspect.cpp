@@ -29,8 +29,8 @@ Frames FileInspection::nonFiniteSamples() const {
     return n;
 }
 
-FileInspection inspectFile(const std::filesystem::path& path, const AudioReader::Options& options, Backend& backend,
-                           const JobControl& control) {
+FileInspection inspectFile(const std::filesystem::path& path, const AudioReader::Options& options,
+                           Backend& backend, const JobControl& control) {
     const auto t0 = std::chrono::steady_clock::now();
     AudioReader reader(path, options);
     FileInspection out;
@@ -49,8 +49,9 @@ FileInspection inspectFile(const std::filesystem::path& path, const AudioReader:
         backend.accumulateStats(block, position, out.stats);
         position += n;
         if (control.progress) {
-            control.progress(Progress{"inspect", position, reader.info().frames,
-                                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()});
+            control.progress(
+                Progress{"inspect", position, reader.info().frames,
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()});
         }
     }
     out.info = reader.info();

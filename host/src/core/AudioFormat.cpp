@@ -16,32 +16,52 @@ std::string lower(std::string_view s) {
 
 std::string_view containerName(Container c) {
     switch (c) {
-    case Container::Wav: return "wav";
-    case Container::Rf64: return "rf64";
-    case Container::W64: return "w64";
-    case Container::Aiff: return "aiff";
-    case Container::Flac: return "flac";
-    case Container::Ogg: return "ogg";
-    case Container::Mp3: return "mp3";
-    case Container::Caf: return "caf";
-    case Container::Other: return "other";
+    case Container::Wav:
+        return "wav";
+    case Container::Rf64:
+        return "rf64";
+    case Container::W64:
+        return "w64";
+    case Container::Aiff:
+        return "aiff";
+    case Container::Flac:
+        return "flac";
+    case Container::Ogg:
+        return "ogg";
+    case Container::Mp3:
+        return "mp3";
+    case Container::Caf:
+        return "caf";
+    case Container::Other:
+        return "other";
     }
     return "other";
 }
 
 std::string_view encodingName(Encoding e) {
     switch (e) {
-    case Encoding::PcmU8: return "pcm_u8";
-    case Encoding::PcmS8: return "pcm_s8";
-    case Encoding::Pcm16: return "pcm16";
-    case Encoding::Pcm24: return "pcm24";
-    case Encoding::Pcm32: return "pcm32";
-    case Encoding::Float32: return "float32";
-    case Encoding::Float64: return "float64";
-    case Encoding::Vorbis: return "vorbis";
-    case Encoding::Opus: return "opus";
-    case Encoding::Mp3: return "mp3";
-    case Encoding::Other: return "other";
+    case Encoding::PcmU8:
+        return "pcm_u8";
+    case Encoding::PcmS8:
+        return "pcm_s8";
+    case Encoding::Pcm16:
+        return "pcm16";
+    case Encoding::Pcm24:
+        return "pcm24";
+    case Encoding::Pcm32:
+        return "pcm32";
+    case Encoding::Float32:
+        return "float32";
+    case Encoding::Float64:
+        return "float64";
+    case Encoding::Vorbis:
+        return "vorbis";
+    case Encoding::Opus:
+        return "opus";
+    case Encoding::Mp3:
+        return "mp3";
+    case Encoding::Other:
+        return "other";
     }
     return "other";
 }
@@ -49,35 +69,50 @@ std::string_view encodingName(Encoding e) {
 int integerBits(Encoding e) {
     switch (e) {
     case Encoding::PcmU8:
-    case Encoding::PcmS8: return 8;
-    case Encoding::Pcm16: return 16;
-    case Encoding::Pcm24: return 24;
-    case Encoding::Pcm32: return 32;
-    default: return 0;
+    case Encoding::PcmS8:
+        return 8;
+    case Encoding::Pcm16:
+        return 16;
+    case Encoding::Pcm24:
+        return 24;
+    case Encoding::Pcm32:
+        return 32;
+    default:
+        return 0;
     }
 }
 
 std::string_view sampleFormatName(SampleFormat f) {
     switch (f) {
-    case SampleFormat::Pcm16: return "16";
-    case SampleFormat::Pcm24: return "24";
-    case SampleFormat::Float32: return "32f";
+    case SampleFormat::Pcm16:
+        return "16";
+    case SampleFormat::Pcm24:
+        return "24";
+    case SampleFormat::Float32:
+        return "32f";
     }
     return "?";
 }
 
 int sampleFormatBits(SampleFormat f) {
     switch (f) {
-    case SampleFormat::Pcm16: return 16;
-    case SampleFormat::Pcm24: return 24;
-    case SampleFormat::Float32: return 32;
+    case SampleFormat::Pcm16:
+        return 16;
+    case SampleFormat::Pcm24:
+        return 24;
+    case SampleFormat::Float32:
+        return 32;
     }
     return 0;
 }
 
-int sampleFormatBytes(SampleFormat f) { return sampleFormatBits(f) / 8; }
+int sampleFormatBytes(SampleFormat f) {
+    return sampleFormatBits(f) / 8;
+}
 
-bool isInteger(SampleFormat f) { return f != SampleFormat::Float32; }
+bool isInteger(SampleFormat f) {
+    return f != SampleFormat::Float32;
+}
 
 SampleFormat parseSampleFormat(std::string_view text) {
     const std::string t = lower(text);

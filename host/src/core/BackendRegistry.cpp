@@ -20,8 +20,9 @@ BackendRegistry::BackendRegistry() {
 }
 
 void BackendRegistry::add(std::string name, int preference, Probe probe, Factory factory) {
-    m_entries.erase(std::remove_if(m_entries.begin(), m_entries.end(), [&](const Entry& e) { return e.name == name; }),
-                    m_entries.end());
+    m_entries.erase(
+        std::remove_if(m_entries.begin(), m_entries.end(), [&](const Entry& e) { return e.name == name; }),
+        m_entries.end());
     m_entries.push_back(Entry{std::move(name), preference, std::move(probe), std::move(factory), false, {}});
     std::stable_sort(m_entries.begin(), m_entries.end(),
                      [](const Entry& a, const Entry& b) { return a.preference > b.preference; });
@@ -58,7 +59,8 @@ std::unique_ptr<Backend> BackendRegistry::makeBackend(std::string_view name) con
     for (const Entry& e : m_entries) {
         known += (known.empty() ? "" : ", ") + e.name;
     }
-    throw BackendUnavailableError("unknown backend '" + std::string(name) + "' (compiled in: auto, " + known + ")");
+    throw BackendUnavailableError("unknown backend '" + std::string(name) + "' (compiled in: auto, " + known +
+                                  ")");
 }
 
 BackendRegistry::Selection BackendRegistry::select(std::string_view choice) const {

@@ -59,11 +59,11 @@ const std::vector<NamedLayout>& namedLayouts() {
         {"5.1(side)",
          {S::FrontLeft, S::FrontRight, S::FrontCenter, S::LowFrequency, S::SideLeft, S::SideRight}},
         {"7.1",
-         {S::FrontLeft, S::FrontRight, S::FrontCenter, S::LowFrequency, S::BackLeft, S::BackRight, S::SideLeft,
-          S::SideRight}},
+         {S::FrontLeft, S::FrontRight, S::FrontCenter, S::LowFrequency, S::BackLeft, S::BackRight,
+          S::SideLeft, S::SideRight}},
         {"7.1.4",
-         {S::FrontLeft, S::FrontRight, S::FrontCenter, S::LowFrequency, S::BackLeft, S::BackRight, S::SideLeft,
-          S::SideRight, S::TopFrontLeft, S::TopFrontRight, S::TopBackLeft, S::TopBackRight}},
+         {S::FrontLeft, S::FrontRight, S::FrontCenter, S::LowFrequency, S::BackLeft, S::BackRight,
+          S::SideLeft, S::SideRight, S::TopFrontLeft, S::TopFrontRight, S::TopBackLeft, S::TopBackRight}},
     };
     return layouts;
 }

@@ -18,7 +18,9 @@ std::string formatFixed(double value, int decimals) {
     return buf;
 }
 
-std::string formatDb(double db, const char* unit) { return formatFixed(db, 2) + " " + unit; }
+std::string formatDb(double db, const char* unit) {
+    return formatFixed(db, 2) + " " + unit;
+}
 
 std::string formatDuration(double seconds) {
     if (!std::isfinite(seconds) || seconds < 0) {

@@ -118,7 +118,8 @@ AudioReader::AudioReader(const std::filesystem::path& path, const Options& optio
         while (!cause.empty() && (cause.back() == '.' || cause.back() == ' ')) {
             cause.pop_back();
         }
-        throw InputError(path, "not a readable audio file (" + cause + "); supported formats: " + kSupportedFormats);
+        throw InputError(path, "not a readable audio file (" + cause +
+                                   "); supported formats: " + kSupportedFormats);
     }
 
     AudioFileInfo& info = d.info;
@@ -134,13 +135,13 @@ AudioReader::AudioReader(const std::filesystem::path& path, const Options& optio
         throw InputError(path, "has no channels");
     }
     if (sfinfo.channels > kMaxChannels) {
-        throw InputError(path, "has " + std::to_string(sfinfo.channels) + " channels; Lathe supports at most " +
-                                   std::to_string(kMaxChannels));
+        throw InputError(path, "has " + std::to_string(sfinfo.channels) +
+                                   " channels; Lathe supports at most " + std::to_string(kMaxChannels));
     }
     if (sfinfo.samplerate < kMinSampleRate || sfinfo.samplerate > kMaxSampleRate) {
         throw InputError(path, "sample rate " + std::to_string(sfinfo.samplerate) +
-                                   " Hz is outside the supported range " + std::to_string(kMinSampleRate) + "–" +
-                                   std::to_string(kMaxSampleRate) + " Hz");
+                                   " Hz is outside the supported range " + std::to_string(kMinSampleRate) +
+                                   "–" + std::to_string(kMaxSampleRate) + " Hz");
     }
     if (sfinfo.frames < 0) {
         throw InputError(path, "reports a negative length");
@@ -173,14 +174,16 @@ AudioReader::AudioReader(const std::filesystem::path& path, const Options& optio
     const LoggedChunkSize chunk = parseDataChunkLog(log);
     const int frameBytes = bytesPerFrame(info.encoding, info.channels);
     if (chunk.found && frameBytes > 0 && chunk.declaredBytes > chunk.presentBytes) {
-        const bool streamedMarker = chunk.declaredBytes == 0xffffffffull || chunk.declaredBytes == 0x7ffff000ull ||
+        const bool streamedMarker = chunk.declaredBytes == 0xffffffffull ||
+                                    chunk.declaredBytes == 0x7ffff000ull ||
                                     chunk.declaredBytes == 0x7ffffff0ull;
         if (streamedMarker) {
             info.warnings.push_back("header gives no real length (streamed file); read " +
                                     std::to_string(info.frames) + " frames to the end of the file");
         } else {
             info.truncated = true;
-            info.declaredFrames = static_cast<Frames>(chunk.declaredBytes / static_cast<std::uint64_t>(frameBytes));
+            info.declaredFrames =
+                static_cast<Frames>(chunk.declaredBytes / static_cast<std::uint64_t>(frameBytes));
             const std::string what = "truncated: " + std::to_string(info.frames) + " of " +
                                      std::to_string(info.declaredFrames) + " frames present";
             if (options.strict) {
@@ -200,7 +203,9 @@ AudioReader::AudioReader(const std::filesystem::path& path, const Options& optio
 
 AudioReader::~AudioReader() = default;
 
-const AudioFileInfo& AudioReader::info() const noexcept { return m_impl->info; }
+const AudioFileInfo& AudioReader::info() const noexcept {
+    return m_impl->info;
+}
 
 Frames AudioReader::read(AudioBuffer& dst, Frames maxFrames) {
     Impl& d = *m_impl;
@@ -212,7 +217,8 @@ Frames AudioReader::read(AudioBuffer& dst, Frames maxFrames) {
     d.interleaved.resize(static_cast<std::size_t>(maxFrames) * static_cast<std::size_t>(channels));
     Frames got = 0;
     while (got < maxFrames) {
-        const sf_count_t n = sf_readf_float(d.file.get(), d.interleaved.data() + got * channels, maxFrames - got);
+        const sf_count_t n =
+            sf_readf_float(d.file.get(), d.interleaved.data() + got * channels, maxFrames - got);
         if (n <= 0) {
             break;
         }
@@ -220,8 +226,9 @@ Frames AudioReader::read(AudioBuffer& dst, Frames maxFrames) {
     }
     const int err = sf_error(d.file.get());
     if (err != SF_ERR_NO_ERROR) {
-        throw InputError(d.info.path, "decoding failed at frame " + std::to_string(d.position + got) + " of " +
-                                          std::to_string(d.info.frames) + ": " + sf_strerror(d.file.get()));
+        throw InputError(d.info.path, "decoding failed at frame " + std::to_string(d.position + got) +
+                                          " of " + std::to_string(d.info.frames) + ": " +
+                                          sf_strerror(d.file.get()));
     }
     dst.setFrames(got);
     deinterleave(d.interleaved.data(), got, dst, 0);
@@ -246,7 +253,9 @@ Frames AudioReader::read(AudioBuffer& dst, Frames maxFrames) {
     return got;
 }
 
-Frames AudioReader::position() const noexcept { return m_impl->position; }
+Frames AudioReader::position() const noexcept {
+    return m_impl->position;
+}
 
 void AudioReader::seek(Frames frame) {
     Impl& d = *m_impl;
@@ -263,11 +272,23 @@ void AudioReader::seek(Frames frame) {
     d.position = frame;
 }
 
-std::string AudioReader::sourceName() const { return m_impl->info.path.string(); }
-SampleRate AudioReader::sampleRate() const { return m_impl->info.sampleRate; }
-int AudioReader::channelCount() const { return m_impl->info.channels; }
-ChannelLayout AudioReader::channelLayout() const { return m_impl->info.layout; }
-Frames AudioReader::totalFrames() const { return m_impl->info.frames; }
-int AudioReader::integerBits() const { return lathe::integerBits(m_impl->info.encoding); }
+std::string AudioReader::sourceName() const {
+    return m_impl->info.path.string();
+}
+SampleRate AudioReader::sampleRate() const {
+    return m_impl->info.sampleRate;
+}
+int AudioReader::channelCount() const {
+    return m_impl->info.channels;
+}
+ChannelLayout AudioReader::channelLayout() const {
+    return m_impl->info.layout;
+}
+Frames AudioReader::totalFrames() const {
+    return m_impl->info.frames;
+}
+int AudioReader::integerBits() const {
+    return lathe::integerBits(m_impl->info.encoding);
+}
 
 } // namespace lathe

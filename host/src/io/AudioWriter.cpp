@@ -9,13 +9,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
 #include <string>
-#include <vector>
-
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 namespace lathe {
 namespace fs = std::filesystem;
@@ -31,17 +30,25 @@ WavHeader chooseWavHeader(Frames expectedFrames, int channels, int bytesPerSampl
 
 namespace {
 
-std::string errnoText(int e) { return std::strerror(e); }
+std::string errnoText(int e) {
+    return std::strerror(e);
+}
 
 std::string describeCreateError(int e) {
     switch (e) {
-    case ENOENT: return "the output directory does not exist";
-    case ENOTDIR: return "a component of the output path is not a directory";
+    case ENOENT:
+        return "the output directory does not exist";
+    case ENOTDIR:
+        return "a component of the output path is not a directory";
     case EACCES:
-    case EPERM: return "the output directory is not writable (" + errnoText(e) + ")";
-    case EROFS: return "the output directory is on a read-only file system";
-    case ENOSPC: return "no space left on the output device";
-    default: return "cannot create a file in the output directory (" + errnoText(e) + ")";
+    case EPERM:
+        return "the output directory is not writable (" + errnoText(e) + ")";
+    case EROFS:
+        return "the output directory is on a read-only file system";
+    case ENOSPC:
+        return "no space left on the output device";
+    default:
+        return "cannot create a file in the output directory (" + errnoText(e) + ")";
     }
 }
 
@@ -166,8 +173,8 @@ public:
                 }
                 want = static_cast<std::size_t>(std::min<std::uint64_t>(want, limit - m_physicalBytes));
             }
-            const ssize_t n = ::pwrite(m_fd, m_buffer.data() + done, want,
-                                       m_bufferStart + static_cast<sf_count_t>(done));
+            const ssize_t n =
+                ::pwrite(m_fd, m_buffer.data() + done, want, m_bufferStart + static_cast<sf_count_t>(done));
             if (n < 0 && errno == EINTR) {
                 continue;
             }
@@ -191,7 +198,9 @@ public:
         v.get_filelen = [](void* u) { return static_cast<CheckedFile*>(u)->length(); };
         v.seek = [](sf_count_t o, int w, void* u) { return static_cast<CheckedFile*>(u)->seek(o, w); };
         v.read = [](void* p, sf_count_t c, void* u) { return static_cast<CheckedFile*>(u)->read(p, c); };
-        v.write = [](const void* p, sf_count_t c, void* u) { return static_cast<CheckedFile*>(u)->write(p, c); };
+        v.write = [](const void* p, sf_count_t c, void* u) {
+            return static_cast<CheckedFile*>(u)->write(p, c);
+        };
         v.tell = [](void* u) { return static_cast<CheckedFile*>(u)->tell(); };
         return v;
     }
@@ -208,9 +217,12 @@ private:
 
 int subtypeFor(SampleFormat f) {
     switch (f) {
-    case SampleFormat::Pcm16: return SF_FORMAT_PCM_16;
-    case SampleFormat::Pcm24: return SF_FORMAT_PCM_24;
-    case SampleFormat::Float32: return SF_FORMAT_FLOAT;
+    case SampleFormat::Pcm16:
+        return SF_FORMAT_PCM_16;
+    case SampleFormat::Pcm24:
+        return SF_FORMAT_PCM_24;
+    case SampleFormat::Float32:
+        return SF_FORMAT_FLOAT;
     }
     return 0;
 }
@@ -237,7 +249,8 @@ struct AudioWriter::Impl {
     void checkIo(const char* what) {
         if (file && file->error() != 0) {
             const int e = file->error();
-            fail(std::string(what) + " failed: " + (e == ENOSPC ? "disk full (no space left on device)" : errnoText(e)));
+            fail(std::string(what) +
+                 " failed: " + (e == ENOSPC ? "disk full (no space left on device)" : errnoText(e)));
         }
     }
 
@@ -316,7 +329,8 @@ AudioWriter::AudioWriter(const fs::path& destination, const OutputSpec& spec, co
             d.effective = Container::Wav;
             // WAVEX carries the channel mask; plain WAVE_FORMAT_PCM is the most compatible for
             // mono/stereo by convention.
-            major = spec.layout.source == LayoutSource::File && spec.channels > 2 ? SF_FORMAT_WAVEX : SF_FORMAT_WAV;
+            major = spec.layout.source == LayoutSource::File && spec.channels > 2 ? SF_FORMAT_WAVEX
+                                                                                  : SF_FORMAT_WAV;
             d.byteLimit = faults.riffLimitBytes.value_or(kRiffDataLimitBytes);
         } else {
             d.effective = Container::Rf64;
@@ -340,7 +354,8 @@ AudioWriter::AudioWriter(const fs::path& destination, const OutputSpec& spec, co
         d.effective = Container::Flac;
         major = SF_FORMAT_FLAC;
         break;
-    default: throw UsageError("cannot write " + std::string(containerName(spec.container)) + " files");
+    default:
+        throw UsageError("cannot write " + std::string(containerName(spec.container)) + " files");
     }
 
     SF_INFO sfinfo{};
@@ -362,8 +377,8 @@ AudioWriter::AudioWriter(const fs::path& destination, const OutputSpec& spec, co
     }
     d.temporary = pattern;
     struct stat existing {};
-    const mode_t mode = ::stat(destination.c_str(), &existing) == 0 ? (existing.st_mode & 07777)
-                                                                      : (0666 & ~currentUmask());
+    const mode_t mode =
+        ::stat(destination.c_str(), &existing) == 0 ? (existing.st_mode & 07777) : (0666 & ~currentUmask());
     if (::fchmod(d.fd, mode) != 0) {
         const int e = errno;
         d.removeTemporary();
@@ -378,7 +393,8 @@ AudioWriter::AudioWriter(const fs::path& destination, const OutputSpec& spec, co
         const int ioError = d.file->error();
         d.removeTemporary();
         if (ioError != 0) {
-            d.fail("cannot write the file header: " + (ioError == ENOSPC ? std::string("disk full") : errnoText(ioError)));
+            d.fail("cannot write the file header: " +
+                   (ioError == ENOSPC ? std::string("disk full") : errnoText(ioError)));
         }
         d.fail("cannot create the audio file: " + cause);
     }
@@ -392,10 +408,11 @@ AudioWriter::AudioWriter(const fs::path& destination, const OutputSpec& spec, co
         for (Speaker s : spec.layout.speakers) {
             map.push_back(io::speakerToSndfile(s));
         }
-        if (sf_command(d.sf, SFC_SET_CHANNEL_MAP_INFO, map.data(), static_cast<int>(map.size() * sizeof(int))) !=
-            SF_TRUE) {
+        if (sf_command(d.sf, SFC_SET_CHANNEL_MAP_INFO, map.data(),
+                       static_cast<int>(map.size() * sizeof(int))) != SF_TRUE) {
             d.warnings.push_back("the channel layout " + spec.layout.name() + " cannot be stored in " +
-                                 std::string(containerName(d.effective)) + "; the output has no channel mask");
+                                 std::string(containerName(d.effective)) +
+                                 "; the output has no channel mask");
         }
     }
     d.checkIo("writing the header");
@@ -403,12 +420,21 @@ AudioWriter::AudioWriter(const fs::path& destination, const OutputSpec& spec, co
 
 AudioWriter::~AudioWriter() = default;
 
-const OutputSpec& AudioWriter::spec() const noexcept { return m_impl->spec; }
-Container AudioWriter::effectiveContainer() const noexcept { return m_impl->effective; }
-const fs::path& AudioWriter::temporaryPath() const noexcept { return m_impl->temporary; }
-Frames AudioWriter::framesWritten() const noexcept { return m_impl->written; }
-const std::vector<std::string>& AudioWriter::warnings() const noexcept { return m_impl->warnings; }
-
+const OutputSpec& AudioWriter::spec() const noexcept {
+    return m_impl->spec;
+}
+Container AudioWriter::effectiveContainer() const noexcept {
+    return m_impl->effective;
+}
+const fs::path& AudioWriter::temporaryPath() const noexcept {
+    return m_impl->temporary;
+}
+Frames AudioWriter::framesWritten() const noexcept {
+    return m_impl->written;
+}
+const std::vector<std::string>& AudioWriter::warnings() const noexcept {
+    return m_impl->warnings;
+}
 
 void AudioWriter::writeFloat(const float* interleaved, Frames frames) {
     Impl& d = *m_impl;
@@ -491,7 +517,8 @@ void ensureDistinctFiles(const fs::path& input, const fs::path& output) {
     const fs::path a = fs::weakly_canonical(fs::absolute(input), ec1);
     const fs::path b = fs::weakly_canonical(fs::absolute(output), ec2);
     if (!ec1 && !ec2 && a == b) {
-        throw OutputError(output, "is the input file; refusing to overwrite the input (choose another output path)");
+        throw OutputError(output,
+                          "is the input file; refusing to overwrite the input (choose another output path)");
     }
     struct stat si {};
     struct stat so {};

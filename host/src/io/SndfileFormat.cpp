@@ -9,33 +9,53 @@ namespace lathe::io {
 Container containerFromSndfile(int format) {
     switch (format & SF_FORMAT_TYPEMASK) {
     case SF_FORMAT_WAV:
-    case SF_FORMAT_WAVEX: return Container::Wav;
-    case SF_FORMAT_RF64: return Container::Rf64;
-    case SF_FORMAT_W64: return Container::W64;
-    case SF_FORMAT_AIFF: return Container::Aiff;
-    case SF_FORMAT_FLAC: return Container::Flac;
-    case SF_FORMAT_OGG: return Container::Ogg;
-    case SF_FORMAT_MPEG: return Container::Mp3;
-    case SF_FORMAT_CAF: return Container::Caf;
-    default: return Container::Other;
+    case SF_FORMAT_WAVEX:
+        return Container::Wav;
+    case SF_FORMAT_RF64:
+        return Container::Rf64;
+    case SF_FORMAT_W64:
+        return Container::W64;
+    case SF_FORMAT_AIFF:
+        return Container::Aiff;
+    case SF_FORMAT_FLAC:
+        return Container::Flac;
+    case SF_FORMAT_OGG:
+        return Container::Ogg;
+    case SF_FORMAT_MPEG:
+        return Container::Mp3;
+    case SF_FORMAT_CAF:
+        return Container::Caf;
+    default:
+        return Container::Other;
     }
 }
 
 Encoding encodingFromSndfile(int format) {
     switch (format & SF_FORMAT_SUBMASK) {
-    case SF_FORMAT_PCM_U8: return Encoding::PcmU8;
-    case SF_FORMAT_PCM_S8: return Encoding::PcmS8;
-    case SF_FORMAT_PCM_16: return Encoding::Pcm16;
-    case SF_FORMAT_PCM_24: return Encoding::Pcm24;
-    case SF_FORMAT_PCM_32: return Encoding::Pcm32;
-    case SF_FORMAT_FLOAT: return Encoding::Float32;
-    case SF_FORMAT_DOUBLE: return Encoding::Float64;
-    case SF_FORMAT_VORBIS: return Encoding::Vorbis;
-    case SF_FORMAT_OPUS: return Encoding::Opus;
+    case SF_FORMAT_PCM_U8:
+        return Encoding::PcmU8;
+    case SF_FORMAT_PCM_S8:
+        return Encoding::PcmS8;
+    case SF_FORMAT_PCM_16:
+        return Encoding::Pcm16;
+    case SF_FORMAT_PCM_24:
+        return Encoding::Pcm24;
+    case SF_FORMAT_PCM_32:
+        return Encoding::Pcm32;
+    case SF_FORMAT_FLOAT:
+        return Encoding::Float32;
+    case SF_FORMAT_DOUBLE:
+        return Encoding::Float64;
+    case SF_FORMAT_VORBIS:
+        return Encoding::Vorbis;
+    case SF_FORMAT_OPUS:
+        return Encoding::Opus;
     case SF_FORMAT_MPEG_LAYER_I:
     case SF_FORMAT_MPEG_LAYER_II:
-    case SF_FORMAT_MPEG_LAYER_III: return Encoding::Mp3;
-    default: return Encoding::Other;
+    case SF_FORMAT_MPEG_LAYER_III:
+        return Encoding::Mp3;
+    default:
+        return Encoding::Other;
     }
 }
 

@@ -10,7 +10,8 @@ nlohmann::json channelStats(const math::SampleStats& s, Speaker speaker, SampleR
     nlohmann::json j;
     j["label"] = std::string(speakerLabel(speaker));
     j["peak_dbfs"] = dbOrNull(amplitudeToDb(s.peakAbs));
-    j["peak_time_s"] = s.peakFrame >= 0 ? nlohmann::json(framesToSeconds(s.peakFrame, rate)) : nlohmann::json();
+    j["peak_time_s"] =
+        s.peakFrame >= 0 ? nlohmann::json(framesToSeconds(s.peakFrame, rate)) : nlohmann::json();
     const double n = static_cast<double>(s.finiteCount);
     j["rms_dbfs"] = n > 0 ? dbOrNull(10.0 * std::log10(s.sumSquares / n)) : nlohmann::json();
     j["dc_offset"] = n > 0 ? nlohmann::json(s.sum / n) : nlohmann::json();
@@ -20,7 +21,8 @@ nlohmann::json channelStats(const math::SampleStats& s, Speaker speaker, SampleR
     return j;
 }
 
-nlohmann::json statsArray(const std::vector<math::SampleStats>& stats, const ChannelLayout& layout, SampleRate rate) {
+nlohmann::json statsArray(const std::vector<math::SampleStats>& stats, const ChannelLayout& layout,
+                          SampleRate rate) {
     nlohmann::json a = nlohmann::json::array();
     for (std::size_t c = 0; c < stats.size(); ++c) {
         const Speaker s = c < layout.speakers.size() ? layout.speakers[c] : Speaker::Unknown;
@@ -39,16 +41,21 @@ float peakOf(const std::vector<math::SampleStats>& stats) {
 
 const char* layoutSourceName(LayoutSource s) {
     switch (s) {
-    case LayoutSource::File: return "file";
-    case LayoutSource::Convention: return "convention";
-    case LayoutSource::Unknown: return "unknown";
+    case LayoutSource::File:
+        return "file";
+    case LayoutSource::Convention:
+        return "convention";
+    case LayoutSource::Unknown:
+        return "unknown";
     }
     return "unknown";
 }
 
 } // namespace
 
-nlohmann::json dbOrNull(double db) { return std::isfinite(db) ? nlohmann::json(db) : nlohmann::json(); }
+nlohmann::json dbOrNull(double db) {
+    return std::isfinite(db) ? nlohmann::json(db) : nlohmann::json();
+}
 
 nlohmann::json toJson(const ChannelLayout& layout) {
     nlohmann::json labels = nlohmann::json::array();

@@ -16,7 +16,9 @@ namespace {
 constexpr double kPi = std::numbers::pi;
 constexpr double kTwoPi = 2.0 * std::numbers::pi;
 
-double midiToHz(double note) { return 440.0 * std::pow(2.0, (note - 69.0) / 12.0); }
+double midiToHz(double note) {
+    return 440.0 * std::pow(2.0, (note - 69.0) / 12.0);
+}
 
 /// PolyBLEP correction of a naive sawtooth (Välimäki et al.), enough to keep aliasing below the
 /// mix for a demo signal.
@@ -76,7 +78,9 @@ struct OnePole {
 enum class Section { Intro, Verse, Chorus, Break };
 
 /// Bars of the form: 32 bars, then repeats from the verse (bar 4) for longer renders.
-int formBar(Frames bar) { return bar < 32 ? static_cast<int>(bar) : 4 + static_cast<int>((bar - 32) % 28); }
+int formBar(Frames bar) {
+    return bar < 32 ? static_cast<int>(bar) : 4 + static_cast<int>((bar - 32) % 28);
+}
 
 Section sectionOf(int fb) {
     if (fb < 4) {
@@ -135,8 +139,8 @@ struct DemoMix::Impl {
     double vocalTarget = 0;
     bool vocalOn = false;
     // Decay multipliers per sample
-    double kickDecay = 0, kickSweepDecay = 0, clickDecay = 0, snareDecay = 0, snareNoiseDecay = 0, hatDecay = 0,
-           hatOpenDecay = 0, bassDecay = 0, bassCutDecay = 0;
+    double kickDecay = 0, kickSweepDecay = 0, clickDecay = 0, snareDecay = 0, snareNoiseDecay = 0,
+           hatDecay = 0, hatOpenDecay = 0, bassDecay = 0, bassCutDecay = 0;
 
     double decayPerSample(double seconds) const { return std::exp(-1.0 / (seconds * fs)); }
 
@@ -209,8 +213,9 @@ struct DemoMix::Impl {
             const int step = kMelody[static_cast<std::size_t>((fb % 2) * 4 + beatInBar)];
             vocalOn = sings && step >= 0;
             if (vocalOn) {
-                const int note = step == 3 ? kChords[static_cast<std::size_t>(chord)][0] + 12
-                                           : kChords[static_cast<std::size_t>(chord)][static_cast<std::size_t>(step)];
+                const int note =
+                    step == 3 ? kChords[static_cast<std::size_t>(chord)][0] + 12
+                              : kChords[static_cast<std::size_t>(chord)][static_cast<std::size_t>(step)];
                 vocalTarget = midiToHz(note + (sec == Section::Chorus ? 12 : 0));
                 if (vocalGlide.y == 0.0) {
                     vocalGlide.y = vocalTarget;
@@ -299,8 +304,8 @@ struct DemoMix::Impl {
             const double env = vocalEnv.next(vocalOn && !noteEnding ? 1.0 : 0.0);
             const double glideHz = vocalGlide.next(vocalTarget > 0.0 ? vocalTarget : 220.0);
             vibratoPhase += kTwoPi * 5.5 / fs;
-            const double vibrato = 1.0 + 0.004 * std::min(1.0, std::max(0.0, sinceNote - 0.15) * 4.0) *
-                                             std::sin(vibratoPhase);
+            const double vibrato =
+                1.0 + 0.004 * std::min(1.0, std::max(0.0, sinceNote - 0.15) * 4.0) * std::sin(vibratoPhase);
             const double source = vocalSaw.next(glideHz * vibrato, fs) + 0.05 * noise(6, frame);
             double voice = 0.0;
             const std::array<double, 3> gains{1.0, 0.5, 0.25};
@@ -345,8 +350,12 @@ DemoMix::DemoMix(const DemoMixSettings& settings) : m_impl(std::make_unique<Impl
 
 DemoMix::~DemoMix() = default;
 
-SampleRate DemoMix::sampleRate() const { return m_impl->settings.sampleRate; }
-Frames DemoMix::totalFrames() const { return m_impl->total; }
+SampleRate DemoMix::sampleRate() const {
+    return m_impl->settings.sampleRate;
+}
+Frames DemoMix::totalFrames() const {
+    return m_impl->total;
+}
 
 Frames DemoMix::read(AudioBuffer& dst, Frames maxFrames) {
     const Frames n = std::max<Frames>(0, std::min(maxFrames, m_impl->total - m_impl->position));

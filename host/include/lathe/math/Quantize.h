@@ -74,7 +74,8 @@ LATHE_HD inline QuantizedSample quantizeSampleT(float x, const QuantizeParams& p
 /// quantizeSampleT with the dither switch taken from `p`.
 LATHE_HD inline QuantizedSample quantizeSample(float x, const QuantizeParams& p, std::uint32_t channel,
                                                std::uint64_t frame) {
-    return p.dither ? quantizeSampleT<true>(x, p, channel, frame) : quantizeSampleT<false>(x, p, channel, frame);
+    return p.dither ? quantizeSampleT<true>(x, p, channel, frame)
+                    : quantizeSampleT<false>(x, p, channel, frame);
 }
 
 /// Builds the parameters for an integer depth of 8..32 bits.

@@ -72,7 +72,8 @@ public:
                " hardware threads)";
     }
 
-    void accumulateStats(const AudioBuffer& block, Frames firstFrame, std::span<math::SampleStats> stats) override {
+    void accumulateStats(const AudioBuffer& block, Frames firstFrame,
+                         std::span<math::SampleStats> stats) override {
         LATHE_EXPECTS(stats.size() == static_cast<std::size_t>(block.channels()), "stats per channel");
         for (int c = 0; c < block.channels(); ++c) {
             math::SampleStats& s = stats[static_cast<std::size_t>(c)];
@@ -103,8 +104,8 @@ public:
 private:
     /// Frame-major so that the interleaved stores are sequential; the dither switch is hoisted out.
     template <bool Dither>
-    static Frames quantizeLoop(const AudioBuffer& block, Frames firstFrame, const math::QuantizeParams& params,
-                               std::int32_t* out) {
+    static Frames quantizeLoop(const AudioBuffer& block, Frames firstFrame,
+                               const math::QuantizeParams& params, std::int32_t* out) {
         const int channels = block.channels();
         const Frames frames = block.frames();
         Frames clipped = 0;
@@ -124,8 +125,8 @@ private:
         for (Frames i = 0; i < frames; ++i) {
             const auto frame = static_cast<std::uint64_t>(firstFrame + i);
             for (int c = 0; c < channels; ++c) {
-                const math::QuantizedSample q =
-                    math::quantizeSampleT<Dither>(block.channel(c)[i], params, static_cast<std::uint32_t>(c), frame);
+                const math::QuantizedSample q = math::quantizeSampleT<Dither>(
+                    block.channel(c)[i], params, static_cast<std::uint32_t>(c), frame);
                 out[i * channels + c] = q.leftJustified;
                 clipped += q.clipped ? 1 : 0;
             }
@@ -136,6 +137,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<Backend> makeCpuBackend() { return std::make_unique<CpuBackend>(); }
+std::unique_ptr<Backend> makeCpuBackend() {
+    return std::make_unique<CpuBackend>();
+}
 
 } // namespace lathe

@@ -34,7 +34,8 @@ struct ResampleStage::Impl {
         std::vector<float*> dst(static_cast<std::size_t>(channels));
         Frames consumed = 0;
         for (;;) {
-            const Frames room = std::max<Frames>(4096, convertedFrames(count - consumed, sourceRate, targetRate) + 64);
+            const Frames room =
+                std::max<Frames>(4096, convertedFrames(count - consumed, sourceRate, targetRate) + 64);
             const Frames start = out.frames();
             out.setFrames(start + room);
             for (int c = 0; c < channels; ++c) {
@@ -87,10 +88,11 @@ StreamFormat ResampleStage::prepare(const StreamFormat& input, Frames /*maxBlock
         const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_VHQ, SOXR_ROLLOFF_SMALL);
         const soxr_runtime_spec_t runtime = soxr_runtime_spec(d.threads);
         soxr_error_t err = nullptr;
-        d.soxr = soxr_create(d.sourceRate, d.targetRate, static_cast<unsigned>(d.channels), &err, &io, &quality,
-                             &runtime);
+        d.soxr = soxr_create(d.sourceRate, d.targetRate, static_cast<unsigned>(d.channels), &err, &io,
+                             &quality, &runtime);
         if (err != nullptr || d.soxr == nullptr) {
-            throw Error(ErrorKind::Internal, std::string("cannot create the resampler: ") + (err ? err : "unknown"));
+            throw Error(ErrorKind::Internal,
+                        std::string("cannot create the resampler: ") + (err ? err : "unknown"));
         }
     }
     StreamFormat out = input;
@@ -98,7 +100,9 @@ StreamFormat ResampleStage::prepare(const StreamFormat& input, Frames /*maxBlock
     return out;
 }
 
-bool ResampleStage::altersSamples() const { return !m_impl->passThrough(); }
+bool ResampleStage::altersSamples() const {
+    return !m_impl->passThrough();
+}
 
 void ResampleStage::process(const AudioBuffer& in, AudioBuffer& out) {
     Impl& d = *m_impl;

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// CpuBackend's vectorisable block statistics against the per-sample definition in lathe/math.
+#include "TestSignals.h"
+#include "Tolerances.h"
+
+#include <lathe/Backend.h>
+#include <lathe/math/Random.h>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace lathe {
+namespace {
+
+math::SampleStats definition(const AudioBuffer& b, int c, Frames first) {
+    math::SampleStats s = math::emptyStats();
+    for (Frames i = 0; i < b.frames(); ++i) {
+        math::accumulateSample(s, b.channel(c)[i], first + i);
+    }
+    return s;
+}
+
+void expectSame(const math::SampleStats& got, const math::SampleStats& want, const std::string& what) {
+    EXPECT_EQ(got.peakAbs, want.peakAbs) << what;
+    EXPECT_EQ(got.peakFrame, want.peakFrame) << what;
+    EXPECT_EQ(got.finiteCount, want.finiteCount) << what;
+    EXPECT_EQ(got.nonFiniteCount, want.nonFiniteCount) << what;
+    EXPECT_EQ(got.firstNonFinite, want.firstNonFinite) << what;
+    EXPECT_NEAR(got.sum, want.sum, test::kStatsSumRelative * (want.sumSquares + 1.0)) << what;
+    EXPECT_NEAR(got.sumSquares, want.sumSquares, test::kStatsSumRelative * want.sumSquares) << what;
+}
+
+TEST(CpuBackendStats, EqualsThePerSampleDefinition) {
+    auto cpu = makeCpuBackend();
+    for (Frames n : {0, 1, 3, 4, 5, 17, 1000, 65536}) {
+        for (int variant = 0; variant < 6; ++variant) {
+            AudioBuffer b(1, n);
+            b.setFrames(n);
+            const auto x = test::noise(n, 0.7, static_cast<std::uint64_t>(100 + variant));
+            std::copy(x.begin(), x.end(), b.channel(0));
+            float* p = b.channel(0);
+            if (n > 10) {
+                switch (variant) {
+                case 1:
+                    p[n / 3] = -0.9f;
+                    p[n / 2] = 0.9f;
+                    break; // tie: the first wins
+                case 2:
+                    p[7] = NAN;
+                    break; // falls back to the exact path
+                case 3:
+                    p[n - 1] = -INFINITY;
+                    p[2] = 1e-41f;
+                    break;
+                case 4:
+                    std::fill(p, p + n, -0.0f);
+                    break; // negative zeros: peak 0, no position
+                case 5:
+                    p[9] = 3.0e38f;
+                    break; // huge but finite
+                default:
+                    break;
+                }
+            }
+            std::vector<math::SampleStats> got{math::emptyStats()};
+            cpu->accumulateStats(b, 5000, got);
+            expectSame(got[0], definition(b, 0, 5000),
+                       "n " + std::to_string(n) + " variant " + std::to_string(variant));
+        }
+    }
+}
+
+} // namespace
+} // namespace lathe
