@@ -4,6 +4,7 @@
 #include "ExitCodes.h"
 #include "ProgressPrinter.h"
 
+#include <lathe/ChannelStats.h>
 #include <lathe/Error.h>
 #include <lathe/Inspect.h>
 #include <lathe/JsonReport.h>
@@ -78,7 +79,7 @@ void printInspection(const FileInspection& x) {
     std::cout << "  sample rate  " << i.sampleRate << " Hz\n";
     std::cout << "  channels     " << i.channels << " (" << i.layout.name() << ")\n";
     std::cout << "  duration     " << formatDuration(i.durationSeconds()) << " (" << i.frames << " frames)\n";
-    std::cout << "  peak         " << formatDb(amplitudeToDb(x.peakAbs())) << "\n";
+    std::cout << "  peak         " << formatDb(amplitudeToDb(peakOf(x.stats))) << "\n";
     for (std::size_t c = 0; c < x.stats.size(); ++c) {
         const auto& s = x.stats[c];
         const Speaker sp = c < i.layout.speakers.size() ? i.layout.speakers[c] : Speaker::Unknown;

@@ -75,51 +75,51 @@ SNDFILE* openWrite(const std::filesystem::path& p, int channels, SampleRate fs, 
 }
 } // namespace
 
-void writeRawFloat(const std::filesystem::path& p, const Planar& audio, SampleRate fs, int format) {
-    const int ch = static_cast<int>(audio.size());
+namespace {
+template <typename T> std::vector<T> interleaved(const std::vector<std::vector<T>>& audio) {
+    const std::size_t ch = audio.size();
     const std::size_t frames = audio.empty() ? 0 : audio[0].size();
-    std::vector<float> inter(frames * static_cast<std::size_t>(ch));
+    std::vector<T> inter(frames * ch);
     for (std::size_t i = 0; i < frames; ++i) {
-        for (int c = 0; c < ch; ++c) {
-            inter[i * static_cast<std::size_t>(ch) + static_cast<std::size_t>(c)] =
-                audio[static_cast<std::size_t>(c)][i];
+        for (std::size_t c = 0; c < ch; ++c) {
+            inter[i * ch + c] = audio[c][i];
         }
     }
-    SNDFILE* f = openWrite(p, ch, fs, format);
-    sf_writef_float(f, inter.data(), static_cast<sf_count_t>(frames));
+    return inter;
+}
+} // namespace
+
+void writeRawFloat(const std::filesystem::path& p, const Planar& audio, SampleRate fs, int format) {
+    const auto inter = interleaved(audio);
+    SNDFILE* f = openWrite(p, static_cast<int>(audio.size()), fs, format);
+    sf_writef_float(f, inter.data(), static_cast<sf_count_t>(audio.empty() ? 0 : audio[0].size()));
     sf_close(f);
 }
 
 void writeRawInt(const std::filesystem::path& p, const std::vector<std::vector<std::int32_t>>& audio,
                  SampleRate fs, int format) {
-    const int ch = static_cast<int>(audio.size());
-    const std::size_t frames = audio.empty() ? 0 : audio[0].size();
-    std::vector<int> inter(frames * static_cast<std::size_t>(ch));
-    for (std::size_t i = 0; i < frames; ++i) {
-        for (int c = 0; c < ch; ++c) {
-            inter[i * static_cast<std::size_t>(ch) + static_cast<std::size_t>(c)] =
-                audio[static_cast<std::size_t>(c)][i];
-        }
-    }
-    SNDFILE* f = openWrite(p, ch, fs, format);
-    sf_writef_int(f, inter.data(), static_cast<sf_count_t>(frames));
+    const auto inter = interleaved(audio);
+    SNDFILE* f = openWrite(p, static_cast<int>(audio.size()), fs, format);
+    sf_writef_int(f, inter.data(), static_cast<sf_count_t>(audio.empty() ? 0 : audio[0].size()));
     sf_close(f);
 }
 
-Planar readRawFloat(const std::filesystem::path& p, SampleRate* fs) {
+namespace {
+template <typename T, typename ReadFn>
+std::vector<std::vector<T>> readRaw(const std::filesystem::path& p, ReadFn readFrames, SampleRate* fs) {
     SF_INFO info{};
     SNDFILE* f = sf_open(p.c_str(), SFM_READ, &info);
     if (f == nullptr) {
         throw std::runtime_error("test: cannot read " + p.string() + ": " + sf_strerror(nullptr));
     }
-    std::vector<float> inter(static_cast<std::size_t>(info.frames * info.channels));
-    const sf_count_t got = sf_readf_float(f, inter.data(), info.frames);
+    const auto ch = static_cast<std::size_t>(info.channels);
+    std::vector<T> inter(static_cast<std::size_t>(info.frames) * ch);
+    const auto got = static_cast<std::size_t>(readFrames(f, inter.data(), info.frames));
     sf_close(f);
-    Planar out(static_cast<std::size_t>(info.channels), std::vector<float>(static_cast<std::size_t>(got)));
-    for (sf_count_t i = 0; i < got; ++i) {
-        for (int c = 0; c < info.channels; ++c) {
-            out[static_cast<std::size_t>(c)][static_cast<std::size_t>(i)] =
-                inter[static_cast<std::size_t>(i * info.channels + c)];
+    std::vector<std::vector<T>> out(ch, std::vector<T>(got));
+    for (std::size_t i = 0; i < got; ++i) {
+        for (std::size_t c = 0; c < ch; ++c) {
+            out[c][i] = inter[i * ch + c];
         }
     }
     if (fs != nullptr) {
@@ -127,25 +127,14 @@ Planar readRawFloat(const std::filesystem::path& p, SampleRate* fs) {
     }
     return out;
 }
+} // namespace
+
+Planar readRawFloat(const std::filesystem::path& p, SampleRate* fs) {
+    return readRaw<float>(p, sf_readf_float, fs);
+}
 
 std::vector<std::vector<std::int32_t>> readRawInt(const std::filesystem::path& p) {
-    SF_INFO info{};
-    SNDFILE* f = sf_open(p.c_str(), SFM_READ, &info);
-    if (f == nullptr) {
-        throw std::runtime_error("test: cannot read " + p.string() + ": " + sf_strerror(nullptr));
-    }
-    std::vector<int> inter(static_cast<std::size_t>(info.frames * info.channels));
-    const sf_count_t got = sf_readf_int(f, inter.data(), info.frames);
-    sf_close(f);
-    std::vector<std::vector<std::int32_t>> out(static_cast<std::size_t>(info.channels),
-                                               std::vector<std::int32_t>(static_cast<std::size_t>(got)));
-    for (sf_count_t i = 0; i < got; ++i) {
-        for (int c = 0; c < info.channels; ++c) {
-            out[static_cast<std::size_t>(c)][static_cast<std::size_t>(i)] =
-                inter[static_cast<std::size_t>(i * info.channels + c)];
-        }
-    }
-    return out;
+    return readRaw<std::int32_t>(p, sf_readf_int, nullptr);
 }
 
 int rawFormatOf(const std::filesystem::path& p) {

@@ -16,10 +16,6 @@ struct FileInspection {
     AudioFileInfo info;
     std::vector<math::SampleStats> stats; ///< per channel over the whole file
     std::vector<std::string> warnings;    ///< the reader's, plus non-finite samples and overs
-    /// Largest |sample| over all channels (linear); 0 for silence.
-    float peakAbs() const;
-    /// Total NaN/±Inf samples over all channels.
-    Frames nonFiniteSamples() const;
 };
 
 /// Reads the whole file once (streaming, constant memory) and gathers per-channel statistics.

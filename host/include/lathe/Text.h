@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace lathe {
 
@@ -14,6 +15,9 @@ std::string formatDb(double db, const char* unit = "dBFS");
 
 /// "HH:MM:SS.mmm" (hours omitted below one hour: "MM:SS.mmm").
 std::string formatDuration(double seconds);
+
+/// ASCII lower case (for option values, file extensions, channel labels).
+std::string toLower(std::string_view text);
 
 /// Byte count with a binary unit: "512 B", "17.3 MiB", "4.00 GiB".
 std::string formatBytes(double bytes);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include <lathe/ChannelStats.h>
 #include <lathe/Error.h>
 #include <lathe/Inspect.h>
 #include <lathe/Text.h>
@@ -11,22 +12,6 @@ namespace lathe {
 
 double amplitudeToDb(double linear) {
     return linear > 0.0 ? 20.0 * std::log10(linear) : -std::numeric_limits<double>::infinity();
-}
-
-float FileInspection::peakAbs() const {
-    float p = 0.0f;
-    for (const auto& s : stats) {
-        p = std::max(p, s.peakAbs);
-    }
-    return p;
-}
-
-Frames FileInspection::nonFiniteSamples() const {
-    Frames n = 0;
-    for (const auto& s : stats) {
-        n += s.nonFiniteCount;
-    }
-    return n;
 }
 
 FileInspection inspectFile(const std::filesystem::path& path, const AudioReader::Options& options,
@@ -56,21 +41,14 @@ FileInspection inspectFile(const std::filesystem::path& path, const AudioReader:
     }
     out.info = reader.info();
     out.warnings = out.info.warnings;
-    if (const Frames bad = out.nonFiniteSamples(); bad > 0) {
-        Frames first = -1;
-        int channel = -1;
-        for (std::size_t c = 0; c < out.stats.size(); ++c) {
-            const Frames f = out.stats[c].firstNonFinite;
-            if (f >= 0 && (first < 0 || f < first)) {
-                first = f;
-                channel = static_cast<int>(c);
-            }
-        }
+    if (const Frames bad = nonFiniteOf(out.stats); bad > 0) {
+        const SamplePosition first = firstNonFiniteOf(out.stats);
         out.warnings.push_back(std::to_string(bad) + " non-finite samples (NaN/Inf), the first at frame " +
-                               std::to_string(first) + ", channel " + std::to_string(channel + 1));
+                               std::to_string(first.frame) + ", channel " +
+                               std::to_string(first.channel + 1));
     }
-    if (out.peakAbs() > 1.0f) {
-        out.warnings.push_back("samples above 0 dBFS (peak " + formatDb(amplitudeToDb(out.peakAbs())) +
+    if (peakOf(out.stats) > 1.0f) {
+        out.warnings.push_back("samples above 0 dBFS (peak " + formatDb(amplitudeToDb(peakOf(out.stats))) +
                                "): integer export would clip");
     }
     return out;

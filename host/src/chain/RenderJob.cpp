@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include <lathe/ChannelStats.h>
 #include <lathe/Error.h>
 #include <lathe/RenderJob.h>
 #include <lathe/ResampleStage.h>
@@ -46,20 +47,6 @@ std::pair<bool, std::string> decideDither(const RenderOptions& o, int sourceBits
     }
     return {false, "none needed: the " + std::to_string(sourceBits) + "-bit samples fit " +
                        std::to_string(outBits) + " bits exactly"};
-}
-
-/// The first non-finite sample of a block: lowest frame, then lowest channel.
-std::pair<int, Frames> firstNonFinite(const std::vector<math::SampleStats>& block) {
-    int channel = -1;
-    Frames frame = -1;
-    for (std::size_t c = 0; c < block.size(); ++c) {
-        const Frames f = block[c].firstNonFinite;
-        if (f >= 0 && (frame < 0 || f < frame)) {
-            frame = f;
-            channel = static_cast<int>(c);
-        }
-    }
-    return {channel, frame};
 }
 
 /// Streams blocks from the end of the stage chain into the writer: removes latency, stops at the
@@ -311,15 +298,15 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
             }
             blockStats.assign(static_cast<std::size_t>(input.channels()), math::emptyStats());
             backend.accumulateStats(input, position, blockStats);
-            const auto [badChannel, badFrame] = firstNonFinite(blockStats);
-            if (badFrame >= 0) {
+            const SamplePosition bad = firstNonFiniteOf(blockStats);
+            if (bad.frame >= 0) {
                 if (options.nonFinite == NonFinitePolicy::Error) {
                     throw AudioContentError(source.sourceName(),
                                             "non-finite sample (NaN or Inf) at frame " +
-                                                std::to_string(badFrame) + ", channel " +
-                                                std::to_string(badChannel + 1) +
+                                                std::to_string(bad.frame) + ", channel " +
+                                                std::to_string(bad.channel + 1) +
                                                 "; use --sanitize to replace such samples by silence",
-                                            badChannel, badFrame);
+                                            bad.channel, bad.frame);
                 }
                 report.sanitizedSamples += backend.sanitize(input);
             }

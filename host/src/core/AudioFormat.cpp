@@ -1,18 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <lathe/AudioFormat.h>
 #include <lathe/Error.h>
-
-#include <algorithm>
-#include <cctype>
+#include <lathe/Text.h>
 
 namespace lathe {
-namespace {
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-    return out;
-}
-} // namespace
 
 std::string_view containerName(Container c) {
     switch (c) {
@@ -115,7 +106,7 @@ bool isInteger(SampleFormat f) {
 }
 
 SampleFormat parseSampleFormat(std::string_view text) {
-    const std::string t = lower(text);
+    const std::string t = toLower(text);
     if (t == "16") {
         return SampleFormat::Pcm16;
     }
@@ -129,7 +120,7 @@ SampleFormat parseSampleFormat(std::string_view text) {
 }
 
 Container parseOutputContainer(std::string_view text) {
-    const std::string t = lower(text);
+    const std::string t = toLower(text);
     if (t == "wav" || t == "wave") {
         return Container::Wav;
     }
@@ -146,7 +137,7 @@ Container parseOutputContainer(std::string_view text) {
 }
 
 std::optional<Container> containerForExtension(const std::filesystem::path& path) {
-    const std::string ext = lower(path.extension().string());
+    const std::string ext = toLower(path.extension().string());
     if (ext == ".wav" || ext == ".wave") {
         return Container::Wav;
     }

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <lathe/ChannelLayout.h>
 #include <lathe/Error.h>
+#include <lathe/Text.h>
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <utility>
 
 namespace lathe {
@@ -68,12 +68,6 @@ const std::vector<NamedLayout>& namedLayouts() {
     return layouts;
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-    return out;
-}
-
 } // namespace
 
 std::string_view speakerLabel(Speaker s) {
@@ -124,7 +118,7 @@ ChannelLayout ChannelLayout::fromConvention(int channels) {
 }
 
 ChannelLayout parseChannelLayout(std::string_view text) {
-    const std::string wanted = lower(text);
+    const std::string wanted = toLower(text);
     for (const auto& l : namedLayouts()) {
         if (wanted == l.name) {
             return ChannelLayout{l.speakers, LayoutSource::File};
@@ -137,8 +131,9 @@ ChannelLayout parseChannelLayout(std::string_view text) {
         if (token.empty()) {
             return;
         }
-        const auto it = std::find_if(kSpeakerNames.begin() + 1, kSpeakerNames.end(),
-                                     [&](const SpeakerName& n) { return lower(n.label) == lower(token); });
+        const auto it =
+            std::find_if(kSpeakerNames.begin() + 1, kSpeakerNames.end(),
+                         [&](const SpeakerName& n) { return toLower(n.label) == toLower(token); });
         if (it == kSpeakerNames.end()) {
             throw UsageError("unknown channel label '" + token +
                              "' in layout (use mono, stereo, 5.0, 5.1, 7.1, 7.1.4 or labels such as "

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <lathe/Text.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 
@@ -38,6 +40,12 @@ std::string formatDuration(double seconds) {
         std::snprintf(buf, sizeof buf, "%02lld:%02lld.%03lld", m, s, ms);
     }
     return buf;
+}
+
+std::string toLower(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    return out;
 }
 
 std::string formatBytes(double bytes) {

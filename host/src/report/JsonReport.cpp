@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include <lathe/ChannelStats.h>
 #include <lathe/JsonReport.h>
 
 #include <cmath>
@@ -29,14 +30,6 @@ nlohmann::json statsArray(const std::vector<math::SampleStats>& stats, const Cha
         a.push_back(channelStats(stats[c], s, rate));
     }
     return a;
-}
-
-float peakOf(const std::vector<math::SampleStats>& stats) {
-    float p = 0.0f;
-    for (const auto& s : stats) {
-        p = std::max(p, s.peakAbs);
-    }
-    return p;
 }
 
 const char* layoutSourceName(LayoutSource s) {
@@ -80,8 +73,8 @@ nlohmann::json toJson(const FileInspection& x) {
     j["duration_s"] = i.durationSeconds();
     j["truncated"] = i.truncated;
     j["declared_frames"] = i.declaredFrames >= 0 ? nlohmann::json(i.declaredFrames) : nlohmann::json();
-    j["peak_dbfs"] = dbOrNull(amplitudeToDb(x.peakAbs()));
-    j["non_finite_samples"] = x.nonFiniteSamples();
+    j["peak_dbfs"] = dbOrNull(amplitudeToDb(peakOf(x.stats)));
+    j["non_finite_samples"] = nonFiniteOf(x.stats);
     j["channel_stats"] = statsArray(x.stats, i.layout, i.sampleRate);
     j["warnings"] = x.warnings;
     return j;
