@@ -8,6 +8,8 @@
 #include <lathe/Error.h>
 #include <lathe/Inspect.h>
 #include <lathe/JsonReport.h>
+#include <lathe/Loudness.h>
+#include <lathe/Platforms.h>
 #include <lathe/Text.h>
 #include <lathe/gpu/Gpu.h>
 #include <lathe/signals/DemoMix.h>
@@ -16,6 +18,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <thread>
 
@@ -44,8 +48,8 @@ void note(const GlobalOptions& g, const std::string& line) {
     }
 }
 
-BackendRegistry::Selection selectBackend(const GlobalOptions& g) {
-    BackendRegistry::Selection sel = g.registry->select(g.backend);
+BackendRegistry::Selection selectBackend(const GlobalOptions& g, Capability needed = Capability::Render) {
+    BackendRegistry::Selection sel = g.registry->select(g.backend, needed);
     note(g, "backend " + std::string(sel.backend->name()) + " — " + sel.reason);
     return sel;
 }
@@ -178,7 +182,132 @@ DitherMode parseDither(const std::string& s) {
     throw UsageError("unknown dither mode '" + s + "' (use auto, tpdf or off)");
 }
 
+nlohmann::json optionalDbJson(const std::optional<double>& v) { return v ? dbOrNull(*v) : nlohmann::json(); }
+
+std::string level(const std::optional<double>& v, const char* unit) {
+    return v ? formatFixed(*v, 1) + " " + unit : std::string("—");
+}
+
+std::string atTime(const std::optional<TimedLevel>& t) {
+    return t ? " at " + formatDuration(t->atSeconds) : std::string();
+}
+
+void printLoudness(const LoudnessResult& r, const std::vector<PlatformPreview>* previews) {
+    std::cout << r.source << "  (" << r.sampleRate << " Hz, " << r.channels << " ch " << r.layout.name() << ", "
+              << formatDuration(r.durationSeconds) << ")\n";
+    std::cout << "  integrated       " << level(r.integratedLufs, "LUFS");
+    if (r.integratedLufs) {
+        std::cout << "   (relative gate " << formatFixed(*r.relativeGateLufs, 1) << " LUFS)";
+    } else {
+        std::cout << "   " << r.integratedNote;
+    }
+    std::cout << "\n  loudness range   " << (r.lraLu ? formatFixed(*r.lraLu, 1) + " LU" : std::string("—"));
+    if (r.lraLu) {
+        std::cout << "     (" << formatFixed(*r.lraLowLufs, 1) << " … " << formatFixed(*r.lraHighLufs, 1) << " LUFS)";
+    } else {
+        std::cout << "   " << r.lraNote;
+    }
+    std::cout << "\n  true peak        "
+              << (r.truePeakDbtp ? formatFixed(r.truePeakDbtp->value, 2) + " dBTP" : std::string("— (silence)"))
+              << atTime(r.truePeakDbtp);
+    if (r.truePeakChannel >= 0) {
+        std::cout << " (ch " << r.truePeakChannel + 1 << " "
+                  << speakerLabel(r.layout.speakers[static_cast<std::size_t>(r.truePeakChannel)]) << ")";
+    }
+    std::cout << "\n  sample peak      "
+              << (r.samplePeakDbfs ? formatFixed(r.samplePeakDbfs->value, 2) + " dBFS" : std::string("—"));
+    std::cout << "\n  max momentary    "
+              << (r.maxMomentaryLufs ? formatFixed(r.maxMomentaryLufs->value, 1) + " LUFS" : std::string("—"))
+              << atTime(r.maxMomentaryLufs);
+    std::cout << "\n  max short-term   "
+              << (r.maxShortTermLufs ? formatFixed(r.maxShortTermLufs->value, 1) + " LUFS" : std::string("—"))
+              << atTime(r.maxShortTermLufs);
+    std::cout << "\n  PLR " << level(r.plrDb, "dB") << ", PSR " << level(r.psrDb, "dB") << "\n";
+    if (previews != nullptr) {
+        std::cout << "  platform                         gain     heard     true peak\n";
+        for (const auto& p : *previews) {
+            char line[256];
+            std::snprintf(line, sizeof line, "  %-30s %7s  %9s  %11s%s  %s\n", p.name.c_str(),
+                          p.gainDb ? (formatFixed(*p.gainDb, 1) + " dB").c_str() : "—",
+                          p.loudnessLufs ? (formatFixed(*p.loudnessLufs, 1) + " LUFS").c_str() : "—",
+                          p.truePeakDbtp ? (formatFixed(*p.truePeakDbtp, 1) + " dBTP").c_str() : "—",
+                          p.truePeakOk && !*p.truePeakOk ? " (over)" : "", p.note.c_str());
+            std::cout << line;
+        }
+    }
+}
+
+std::vector<Platform> loadPlatformTable(const std::filesystem::path& file) {
+    if (file.empty()) {
+        return builtinPlatforms();
+    }
+    std::ifstream in(file);
+    if (!in) {
+        throw InputError(file, "cannot open the platform table");
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    return parsePlatforms(text.str(), file.string());
+}
+
 } // namespace
+
+int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o) {
+    if (o.files.empty()) {
+        throw UsageError("analyze needs at least one file");
+    }
+    const std::vector<Platform> platforms =
+        o.platforms || !o.platformsFile.empty() ? loadPlatformTable(o.platformsFile) : std::vector<Platform>{};
+    LoudnessOptions options;
+    options.dualMono = o.dualMono;
+    options.reader = readerOptions(o.strict, o.layout);
+    auto sel = selectBackend(g, Capability::Loudness);
+    std::vector<LoudnessResult> results;
+    int rc = kExitOk;
+    for (const auto& file : o.files) {
+        try {
+            ProgressPrinter printer("analyze " + file.filename().string(), !g.quiet);
+            LoudnessResult r = measureLoudness(file, options, *sel.backend, makeControl(g, printer));
+            printer.finish();
+            const auto previews = previewPlatforms(r, platforms);
+            if (o.json) {
+                auto j = toJson(r, o.history);
+                if (!platforms.empty()) {
+                    j["platforms"] = toJson(previews);
+                }
+                j["backend_reason"] = sel.reason;
+                std::cout << (o.files.size() == 1 ? j.dump(2) : j.dump()) << "\n";
+            } else {
+                printLoudness(r, platforms.empty() ? nullptr : &previews);
+            }
+            results.push_back(std::move(r));
+        } catch (const Error& e) {
+            if (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::AudioContent && e.kind() != ErrorKind::Usage) {
+                throw;
+            }
+            std::fprintf(stderr, "lathe: error: %s\n", e.what());
+            if (o.json) {
+                nlohmann::json j{{"file", file.string()}, {"error", e.what()}};
+                std::cout << (o.files.size() == 1 ? j.dump(2) : j.dump()) << "\n";
+            }
+            rc = rc == kExitOk ? exitCodeFor(e.kind()) : rc;
+        }
+    }
+    if (o.files.size() > 1 && !results.empty()) {
+        const AlbumLoudness album = albumLoudness(results);
+        if (o.json) {
+            std::cout << nlohmann::json{{"album", {{"files", results.size()},
+                                                   {"integrated_lufs", optionalDbJson(album.integratedLufs)},
+                                                   {"note", album.note.empty() ? nlohmann::json() : nlohmann::json(album.note)}}}}
+                             .dump()
+                      << "\n";
+        } else {
+            std::cout << "album (" << results.size() << " files): integrated " << level(album.integratedLufs, "LUFS")
+                      << (album.note.empty() ? "" : "  " + album.note) << "\n";
+        }
+    }
+    return rc;
+}
 
 int runInfo(const GlobalOptions& g, const InfoOptions& o) {
     if (o.devices) {

@@ -44,6 +44,17 @@ struct ConvertOptions {
     std::string layout;
 };
 
+struct AnalyzeOptions {
+    std::vector<std::filesystem::path> files;
+    bool json = false;
+    bool platforms = false;
+    std::filesystem::path platformsFile;
+    bool history = false;
+    bool dualMono = false;
+    bool strict = false;
+    std::string layout;
+};
+
 struct DemoMixOptions {
     std::filesystem::path output;
     double durationSeconds = 60.0;
@@ -56,5 +67,6 @@ struct DemoMixOptions {
 int runInfo(const GlobalOptions& g, const InfoOptions& o);
 int runConvert(const GlobalOptions& g, const ConvertOptions& o);
 int runDemoMix(const GlobalOptions& g, const DemoMixOptions& o);
+int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o);
 
 } // namespace lathe::cli

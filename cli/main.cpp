@@ -93,6 +93,18 @@ int main(int argc, char** argv) {
     convertCmd->add_option("--layout", convert.layout, "Channel layout when the input has none (e.g. 5.1)");
     convertCmd->add_flag("--json", convert.json, "Print the conversion report as JSON on stdout");
 
+    AnalyzeOptions analyze;
+    auto* analyzeCmd = app.add_subcommand("analyze", "Loudness (BS.1770-5 / EBU R128): integrated, LRA, true peak, "
+                                                     "momentary/short-term maxima, PLR/PSR, platform preview");
+    analyzeCmd->add_option("files", analyze.files, "Audio files (several: also their album loudness)")->required();
+    analyzeCmd->add_flag("--json", analyze.json, "Print JSON (one object per file; one line each for several)");
+    analyzeCmd->add_flag("--platforms", analyze.platforms, "Preview what streaming platforms would do to it");
+    analyzeCmd->add_option("--platforms-file", analyze.platformsFile, "Use this platform table instead of the built-in one");
+    analyzeCmd->add_flag("--history", analyze.history, "Include the 100 ms loudness history in the JSON");
+    analyzeCmd->add_flag("--dual-mono", analyze.dualMono, "Count a mono file twice (+3 dB), as played on two speakers");
+    analyzeCmd->add_flag("--strict", analyze.strict, "Treat a truncated file as an error");
+    analyzeCmd->add_option("--layout", analyze.layout, "Channel layout when the file has none (e.g. 5.1)");
+
     DemoMixOptions demo;
     auto* demoCmd = app.add_subcommand("demo-mix", "Write Lathe's synthesised demo/benchmark mix");
     demoCmd->add_option("-o,--output", demo.output, "Output file (.wav, .rf64, .flac, .aif)")->required();
@@ -121,6 +133,9 @@ int main(int argc, char** argv) {
         }
         if (convertCmd->parsed()) {
             return runConvert(g, convert);
+        }
+        if (analyzeCmd->parsed()) {
+            return runAnalyze(g, analyze);
         }
         if (demoCmd->parsed()) {
             return runDemoMix(g, demo);

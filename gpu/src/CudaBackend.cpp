@@ -33,6 +33,10 @@ public:
     }
 
     std::string_view name() const override { return "cuda"; }
+
+    /// Loudness on the GPU comes with issue F; until then the registry routes analysis to the CPU
+    /// and says so.
+    bool supports(Capability c) const override { return c == Capability::Render; }
     std::string description() const override { return m_description; }
 
     void accumulateStats(const AudioBuffer& block, Frames firstFrame,

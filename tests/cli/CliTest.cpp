@@ -287,5 +287,92 @@ TEST_F(Cli, DemoMixWritesAPlayableFile) {
     EXPECT_EQ(info["sample_rate"], 48000);
 }
 
+TEST_F(Cli, AnalyzeJsonHasTheLoudnessKeys) {
+    // 20 s stereo 1 kHz at −20 dBFS: integrated −20.0 LUFS, sample peak −20 dBFS.
+    test::writeRawFloat(m_dir / "tone.wav", {test::sine(1000, 0.1, 48000, 960000), test::sine(1000, 0.1, 48000, 960000)},
+                        48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    const auto r = lathe({"analyze", "--json", "--history", path("tone.wav")});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["file"], path("tone.wav"));
+    EXPECT_EQ(j["sample_rate"], 48000);
+    EXPECT_EQ(j["channels"], 2);
+    EXPECT_DOUBLE_EQ(j["duration_s"].get<double>(), 20.0);
+    const auto& l = j["loudness"];
+    for (const char* key : {"integrated_lufs", "lra_lu", "true_peak_dbtp", "sample_peak_dbfs", "max_momentary_lufs",
+                            "max_short_term_lufs", "plr_db"}) {
+        ASSERT_TRUE(l.contains(key)) << key;
+        EXPECT_TRUE(l[key].is_number()) << key;
+    }
+    EXPECT_NEAR(l["integrated_lufs"].get<double>(), -20.0, 0.1);
+    EXPECT_NEAR(l["sample_peak_dbfs"].get<double>(), -20.0, 1e-3);
+    EXPECT_NEAR(l["lra_lu"].get<double>(), 0.0, 0.1);
+    EXPECT_EQ(j["history"]["momentary_lufs"].size(), 200u);
+    EXPECT_TRUE(j["history"]["momentary_lufs"][0].is_null()); // 100 ms: no 400 ms window yet
+}
+
+TEST_F(Cli, AnalyzeSilenceGivesNullsWithReasons) {
+    test::writeRawFloat(m_dir / "silence.wav", {std::vector<float>(96000, 0.0f), std::vector<float>(96000, 0.0f)},
+                        48000, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+    const auto r = lathe({"analyze", "--json", path("silence.wav")});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(r.out.find("nan"), std::string::npos);
+    EXPECT_EQ(r.out.find("inf"), std::string::npos);
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_TRUE(j["loudness"]["integrated_lufs"].is_null());
+    EXPECT_NE(j["loudness"]["integrated_note"].get<std::string>().find("silence"), std::string::npos);
+    EXPECT_TRUE(j["loudness"]["lra_lu"].is_null());
+    EXPECT_FALSE(j["loudness"]["lra_note"].get<std::string>().empty());
+    EXPECT_TRUE(j["loudness"]["true_peak_dbtp"].is_null());
+}
+
+TEST_F(Cli, AnalyzeSeveralFilesAddsTheAlbumAndPlatforms) {
+    const auto r = lathe({"analyze", "--json", "--platforms", path("in.wav"), path("in.wav")});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    std::vector<nlohmann::json> lines;
+    std::size_t start = 0;
+    while (start < r.out.size()) {
+        const auto end = r.out.find('\n', start);
+        lines.push_back(nlohmann::json::parse(r.out.substr(start, end - start)));
+        start = end + 1;
+    }
+    ASSERT_EQ(lines.size(), 3u);
+    EXPECT_EQ(lines[0]["platforms"].size(), 12u);
+    EXPECT_EQ(lines[0]["platforms"][0]["id"], "spotify");
+    ASSERT_TRUE(lines[2].contains("album"));
+    EXPECT_EQ(lines[2]["album"]["files"], 2);
+    // The same file twice: the album reads what the file reads.
+    EXPECT_NEAR(lines[2]["album"]["integrated_lufs"].get<double>(),
+                lines[0]["loudness"]["integrated_lufs"].get<double>(), 1e-9);
+}
+
+TEST_F(Cli, AnalyzeHumanSummaryAndPlatformTable) {
+    const auto r = lathe({"analyze", "--platforms", path("in.wav")});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    for (const char* text : {"integrated", "loudness range", "true peak", "sample peak", "max momentary",
+                             "max short-term", "PLR", "Spotify (Normal)", "EBU R128"}) {
+        EXPECT_NE(r.out.find(text), std::string::npos) << text << "\n" << r.out;
+    }
+}
+
+TEST_F(Cli, AnalyzeRefusesAnUnknownLayoutUntilStated) {
+    test::writeRawFloat(m_dir / "six.wav", Planar(6, test::sine(1000, 0.1, 48000, 48000)), 48000,
+                        SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    auto r = lathe({"analyze", path("six.wav")});
+    EXPECT_EQ(r.exitCode, 3);
+    EXPECT_NE(r.err.find("--layout"), std::string::npos) << r.err;
+    r = lathe({"analyze", "--layout", "5.1", path("six.wav")});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+}
+
+TEST_F(Cli, AnalyzeNonFiniteInputIsAnAudioError) {
+    Planar x{test::sine(100, 0.5, 48000, 48000)};
+    x[0][100] = INFINITY;
+    test::writeRawFloat(m_dir / "inf.wav", x, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    const auto r = lathe({"analyze", path("inf.wav")});
+    EXPECT_EQ(r.exitCode, 5);
+    EXPECT_NE(r.err.find("frame 100, channel 1"), std::string::npos) << r.err;
+}
+
 } // namespace
 } // namespace lathe

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <lathe/AudioBuffer.h>
+#include <lathe/LoudnessKernel.h>
 #include <lathe/Types.h>
 #include <lathe/math/Quantize.h>
 #include <lathe/math/SampleStats.h>
@@ -29,9 +30,22 @@
 
 namespace lathe {
 
+/// What a backend can do. Every backend renders; analyses arrive on the GPU one by one, and a job
+/// that needs one asks for it explicitly (BackendRegistry::select), so it never runs somewhere else
+/// without saying so.
+enum class Capability {
+    Render,   ///< accumulateStats, sanitize, quantize
+    Loudness, ///< measureLoudnessChunk
+};
+
+std::string_view capabilityName(Capability c);
+
 class Backend {
 public:
     virtual ~Backend() = default;
+
+    /// Whether this backend implements the operations of `c`.
+    virtual bool supports(Capability c) const = 0;
 
     /// "cpu" or "cuda".
     virtual std::string_view name() const = 0;
@@ -54,6 +68,11 @@ public:
     /// Bit-identical on every backend.
     virtual Frames quantize(const AudioBuffer& block, Frames firstFrame, const math::QuantizeParams& params,
                             std::int32_t* out) = 0;
+
+    /// Reduces one chunk to loudness records (lathe/LoudnessKernel.h). Capability::Loudness.
+    /// The CPU implementation may be called from several threads at once (chunks in parallel).
+    /// The default throws BackendUnavailableError.
+    virtual void measureLoudnessChunk(const LoudnessParams& params, const LoudnessChunk& chunk, LoudnessRecords& out);
 };
 
 /// The reference backend: plain loops over lathe/math.
@@ -91,8 +110,9 @@ public:
         std::unique_ptr<Backend> backend;
         std::string reason; ///< e.g. "auto: cuda unavailable (no CUDA device: …); using cpu"
     };
-    /// "auto" picks the most preferred available backend; any other value is makeBackend(choice).
-    Selection select(std::string_view choice) const;
+    /// "auto" picks the most preferred available backend that supports `needed` (and says which it
+    /// skipped and why); any other value is makeBackend(choice), which must support `needed`.
+    Selection select(std::string_view choice, Capability needed = Capability::Render) const;
 
 private:
     struct Entry {

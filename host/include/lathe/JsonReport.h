@@ -8,6 +8,8 @@
 
 #include <lathe/Backend.h>
 #include <lathe/Inspect.h>
+#include <lathe/Loudness.h>
+#include <lathe/Platforms.h>
 #include <lathe/RenderJob.h>
 
 #include <nlohmann/json.hpp>
@@ -23,5 +25,10 @@ nlohmann::json toJson(const FileInspection& inspection);
 /// `lathe convert`: input, output, formats, dither decision, clipping, statistics, backend, timing.
 nlohmann::json toJson(const RenderReport& report);
 nlohmann::json toJson(const BackendStatus& status);
+/// `lathe analyze`: file facts and a "loudness" object (integrated_lufs, lra_lu, true_peak_dbtp,
+/// sample_peak_dbfs, max_momentary_lufs, max_short_term_lufs, plr_db, …, null where undefined with
+/// a note saying why), the histogram, and the 100 ms history when `withHistory`.
+nlohmann::json toJson(const LoudnessResult& result, bool withHistory);
+nlohmann::json toJson(const std::vector<PlatformPreview>& previews);
 
 } // namespace lathe

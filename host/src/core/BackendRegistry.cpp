@@ -63,10 +63,27 @@ std::unique_ptr<Backend> BackendRegistry::makeBackend(std::string_view name) con
                                   ")");
 }
 
-BackendRegistry::Selection BackendRegistry::select(std::string_view choice) const {
+std::string_view capabilityName(Capability c) {
+    switch (c) {
+    case Capability::Render: return "rendering";
+    case Capability::Loudness: return "loudness analysis";
+    }
+    return "?";
+}
+
+void Backend::measureLoudnessChunk(const LoudnessParams&, const LoudnessChunk&, LoudnessRecords&) {
+    throw BackendUnavailableError("backend '" + std::string(name()) + "' does not implement " +
+                                  std::string(capabilityName(Capability::Loudness)) + " yet");
+}
+
+BackendRegistry::Selection BackendRegistry::select(std::string_view choice, Capability needed) const {
     Selection sel;
     if (choice != "auto") {
         sel.backend = makeBackend(choice);
+        if (!sel.backend->supports(needed)) {
+            throw BackendUnavailableError("backend '" + std::string(choice) + "' does not implement " +
+                                          std::string(capabilityName(needed)) + " yet; use --backend auto or cpu");
+        }
         sel.reason = std::string(choice) + " (requested)";
         return sel;
     }
@@ -74,11 +91,17 @@ BackendRegistry::Selection BackendRegistry::select(std::string_view choice) cons
     for (const Entry& e : m_entries) {
         const BackendStatus& s = statusOf(e);
         if (s.available) {
-            sel.backend = e.factory();
-            sel.reason = "auto: " + (skipped.empty() ? std::string() : skipped + "; ") + "using " + e.name;
-            return sel;
+            auto backend = e.factory();
+            if (backend->supports(needed)) {
+                sel.backend = std::move(backend);
+                sel.reason = "auto: " + (skipped.empty() ? std::string() : skipped + "; ") + "using " + e.name;
+                return sel;
+            }
+            skipped += (skipped.empty() ? "" : "; ") + e.name + " does not implement " +
+                       std::string(capabilityName(needed)) + " yet";
+            continue;
         }
-        skipped += e.name + " unavailable (" + s.reason + ")";
+        skipped += (skipped.empty() ? "" : "; ") + e.name + " unavailable (" + s.reason + ")";
     }
     throw BackendUnavailableError("no backend available: " + skipped);
 }

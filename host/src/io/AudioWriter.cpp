@@ -370,7 +370,11 @@ AudioWriter::AudioWriter(const fs::path& destination, const OutputSpec& spec, co
 
     // Create the temporary file now: a missing or read-only directory fails before any work.
     const fs::path dir = destination.has_parent_path() ? destination.parent_path() : fs::path(".");
-    std::string pattern = (dir / ("." + destination.filename().string() + ".lathe-XXXXXX")).string();
+    // Appending (rather than "." + name) also sidesteps GCC 12's false -Wrestrict (PR 105329) at -O3.
+    std::string tempName = ".";
+    tempName += destination.filename().string();
+    tempName += ".lathe-XXXXXX";
+    std::string pattern = (dir / tempName).string();
     d.fd = ::mkstemp(pattern.data());
     if (d.fd < 0) {
         d.fail(describeCreateError(errno));

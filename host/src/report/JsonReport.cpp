@@ -110,6 +110,88 @@ nlohmann::json toJson(const RenderReport& r) {
     return j;
 }
 
+namespace {
+nlohmann::json optionalDb(const std::optional<double>& v) { return v ? dbOrNull(*v) : nlohmann::json(); }
+nlohmann::json noteOrNull(const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); }
+nlohmann::json series(const std::vector<double>& v) {
+    nlohmann::json a = nlohmann::json::array();
+    for (double x : v) {
+        a.push_back(dbOrNull(x));
+    }
+    return a;
+}
+} // namespace
+
+nlohmann::json toJson(const LoudnessResult& r, bool withHistory) {
+    nlohmann::json j;
+    j["file"] = r.source;
+    j["sample_rate"] = r.sampleRate;
+    j["channels"] = r.channels;
+    j["layout"] = toJson(r.layout);
+    j["duration_s"] = r.durationSeconds;
+    nlohmann::json l;
+    l["integrated_lufs"] = optionalDb(r.integratedLufs);
+    l["integrated_note"] = noteOrNull(r.integratedNote);
+    l["relative_gate_lufs"] = optionalDb(r.relativeGateLufs);
+    l["lra_lu"] = r.lraLu ? nlohmann::json(*r.lraLu) : nlohmann::json();
+    l["lra_low_lufs"] = optionalDb(r.lraLowLufs);
+    l["lra_high_lufs"] = optionalDb(r.lraHighLufs);
+    l["lra_note"] = noteOrNull(r.lraNote);
+    l["true_peak_dbtp"] = r.truePeakDbtp ? dbOrNull(r.truePeakDbtp->value) : nlohmann::json();
+    l["true_peak_time_s"] = r.truePeakDbtp ? nlohmann::json(r.truePeakDbtp->atSeconds) : nlohmann::json();
+    l["true_peak_channel"] = r.truePeakChannel >= 0 ? nlohmann::json(r.truePeakChannel + 1) : nlohmann::json();
+    l["sample_peak_dbfs"] = r.samplePeakDbfs ? dbOrNull(r.samplePeakDbfs->value) : nlohmann::json();
+    l["max_momentary_lufs"] = r.maxMomentaryLufs ? dbOrNull(r.maxMomentaryLufs->value) : nlohmann::json();
+    l["max_momentary_time_s"] = r.maxMomentaryLufs ? nlohmann::json(r.maxMomentaryLufs->atSeconds) : nlohmann::json();
+    l["max_short_term_lufs"] = r.maxShortTermLufs ? dbOrNull(r.maxShortTermLufs->value) : nlohmann::json();
+    l["max_short_term_time_s"] =
+        r.maxShortTermLufs ? nlohmann::json(r.maxShortTermLufs->atSeconds) : nlohmann::json();
+    l["plr_db"] = optionalDb(r.plrDb);
+    l["psr_db"] = optionalDb(r.psrDb);
+    nlohmann::json ch = nlohmann::json::array();
+    for (int c = 0; c < r.channels; ++c) {
+        const auto k = static_cast<std::size_t>(c);
+        ch.push_back({{"label", std::string(speakerLabel(k < r.layout.speakers.size() ? r.layout.speakers[k]
+                                                                                     : Speaker::Unknown))},
+                      {"weight", k < r.channelWeights.size() ? r.channelWeights[k] : 0.0},
+                      {"true_peak_dbtp", k < r.channelTruePeakDbtp.size() ? optionalDb(r.channelTruePeakDbtp[k])
+                                                                           : nlohmann::json()},
+                      {"sample_peak_dbfs", k < r.channelSamplePeakDbfs.size()
+                                               ? optionalDb(r.channelSamplePeakDbfs[k])
+                                               : nlohmann::json()}});
+    }
+    l["channels"] = ch;
+    j["loudness"] = l;
+    j["histogram"] = {{"low_lufs", r.histogram.lowLufs},
+                      {"bin_lu", r.histogram.binLu},
+                      {"short_term", r.histogram.shortTermCounts},
+                      {"momentary", r.histogram.momentaryCounts}};
+    if (withHistory) {
+        j["history"] = {{"step_s", r.history.stepSeconds},
+                        {"momentary_lufs", series(r.history.momentaryLufs)},
+                        {"short_term_lufs", series(r.history.shortTermLufs)},
+                        {"true_peak_dbtp", series(r.history.truePeakDbtp)}};
+    }
+    j["backend"] = r.backend;
+    j["analysis_seconds"] = r.seconds;
+    return j;
+}
+
+nlohmann::json toJson(const std::vector<PlatformPreview>& previews) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& p : previews) {
+        a.push_back({{"id", p.id},
+                     {"name", p.name},
+                     {"gain_db", optionalDb(p.gainDb)},
+                     {"loudness_lufs", optionalDb(p.loudnessLufs)},
+                     {"true_peak_dbtp", optionalDb(p.truePeakDbtp)},
+                     {"true_peak_ok", p.truePeakOk ? nlohmann::json(*p.truePeakOk) : nlohmann::json()},
+                     {"compliant", p.compliant ? nlohmann::json(*p.compliant) : nlohmann::json()},
+                     {"note", p.note}});
+    }
+    return a;
+}
+
 nlohmann::json toJson(const BackendStatus& s) {
     return {{"name", s.name},
             {"available", s.available},

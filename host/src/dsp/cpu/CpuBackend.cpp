@@ -67,6 +67,13 @@ class CpuBackend final : public Backend {
 public:
     std::string_view name() const override { return "cpu"; }
 
+    bool supports(Capability) const override { return true; }
+
+    void measureLoudnessChunk(const LoudnessParams& params, const LoudnessChunk& chunk,
+                              LoudnessRecords& out) override {
+        measureLoudnessChunkCpu(params, chunk, out);
+    }
+
     std::string description() const override {
         return "CPU reference (" + std::to_string(std::max(1u, std::thread::hardware_concurrency())) +
                " hardware threads)";
