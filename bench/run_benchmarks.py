@@ -76,7 +76,10 @@ def main():
     lathe = Path(args.build) / "cli" / "lathe"
     if not lathe.exists():
         sys.exit(f"{lathe} not found: run scripts/build first")
-    for tool in ("sox", "/usr/bin/time"):
+    peer_ebur128 = Path(args.build) / "bench" / "ebur128_measure"
+    if not peer_ebur128.exists():
+        sys.exit(f"{peer_ebur128} not found: build with LATHE_BUILD_BENCH=ON (scripts/build does)")
+    for tool in ("sox", "ffmpeg", "/usr/bin/time"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} not found: run scripts/deps")
 
@@ -102,8 +105,17 @@ def main():
                 "sox -v", ["sox", ten, "-b", "24", str(out / "s-src.wav"), "rate", "-v", "44100", "dither"], 600,
                 args.runs),
     ]
+    analyze = [str(lathe), "--quiet", "analyze", "--json"]
+    ffmpeg_ebur128 = ["ffmpeg", "-hide_banner", "-nostats", "-i", ten, "-af", "ebur128=peak=true", "-f", "null", "-"]
+    rows += [
+        compare("analyze 10 min 48k/24 (I + LRA + TP + history)", analyze + [ten], "libebur128 (I, LRA, TP)",
+                [str(peer_ebur128), ten], 600, args.runs),
+        compare("analyze 10 min 48k/24 (I + LRA + TP + history)", analyze + [ten], "ffmpeg ebur128=peak=true",
+                ffmpeg_ebur128, 600, args.runs),
+    ]
     singles = []
     if not args.skip_60min:
+        singles.append(once("analyze 60 min 48k/24 (memory)", analyze + [str(mixes[60])], 3600))
         sixty = str(mixes[60])
         singles.append(once("convert 60 min 48k/24 → 24-bit WAV (memory)", q + [sixty, "-o", str(out / "l-60.wav")],
                             3600))
@@ -121,8 +133,9 @@ def main():
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
     sox_version = subprocess.run(["sox", "--version"], capture_output=True, text=True).stdout.strip()
+    ffmpeg_version = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout.split("\n")[0]
     print(f"### {datetime.date.today()} — {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}")
-    print(f"commit {commit}; {sox_version}; median of {args.runs} alternating runs after 1 warm-up each\n")
+    print(f"commit {commit}; {sox_version}; {ffmpeg_version}; median of {args.runs} alternating runs after 1 warm-up each\n")
     print("| case | Lathe s | peer | peer s | Lathe/peer | Lathe RTF | peer RTF | Lathe RSS MiB | peer RSS MiB |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
