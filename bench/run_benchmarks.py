@@ -105,17 +105,22 @@ def main():
                 "sox -v", ["sox", ten, "-b", "24", str(out / "s-src.wav"), "rate", "-v", "44100", "dither"], 600,
                 args.runs),
     ]
-    analyze = [str(lathe), "--quiet", "analyze", "--json"]
+    analyze = [str(lathe), "--quiet", "analyze", "--json", "--loudness-only"]
+    full = [str(lathe), "--quiet", "analyze", "--json", "--html", str(out / "report.html")]
     ffmpeg_ebur128 = ["ffmpeg", "-hide_banner", "-nostats", "-i", ten, "-af", "ebur128=peak=true", "-f", "null", "-"]
     rows += [
         compare("analyze 10 min 48k/24 (I + LRA + TP + history)", analyze + [ten], "libebur128 (I, LRA, TP)",
                 [str(peer_ebur128), ten], 600, args.runs),
         compare("analyze 10 min 48k/24 (I + LRA + TP + history)", analyze + [ten], "ffmpeg ebur128=peak=true",
                 ffmpeg_ebur128, 600, args.runs),
+        # Issue 5: the full analysis and HTML report against loudness alone (target: at most 2x).
+        compare("analyze --html 10 min (loudness + spectrum + spectrogram + stereo + readiness)", full + [ten],
+                "lathe analyze --loudness-only", analyze + [ten], 600, args.runs),
     ]
     singles = []
     if not args.skip_60min:
         singles.append(once("analyze 60 min 48k/24 (memory)", analyze + [str(mixes[60])], 3600))
+        singles.append(once("analyze --html 60 min 48k/24, everything (memory)", full + [str(mixes[60])], 3600))
         sixty = str(mixes[60])
         singles.append(once("convert 60 min 48k/24 → 24-bit WAV (memory)", q + [sixty, "-o", str(out / "l-60.wav")],
                             3600))

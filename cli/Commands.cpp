@@ -5,7 +5,10 @@
 #include "ProgressPrinter.h"
 
 #include <lathe/ChannelStats.h>
+#include <lathe/Analysis.h>
 #include <lathe/Error.h>
+#include <lathe/FileOutput.h>
+#include <lathe/HtmlReport.h>
 #include <lathe/Inspect.h>
 #include <lathe/JsonReport.h>
 #include <lathe/Loudness.h>
@@ -252,35 +255,141 @@ std::vector<Platform> loadPlatformTable(const std::filesystem::path& file) {
 
 } // namespace
 
+namespace {
+
+void printFindings(const AnalysisResult& a) {
+    if (!a.spectral) {
+        return;
+    }
+    if (a.loudness.channels == 2 && a.stereo.correlation) {
+        std::cout << "  stereo           correlation " << formatFixed(*a.stereo.correlation, 2) << ", mono fold "
+                  << level(a.stereo.monoLossLu, "LU") << ", balance " << level(a.stereo.balanceDb, "dB") << "\n";
+    }
+    if (a.findings.empty()) {
+        std::cout << "  mix readiness    nothing to fix\n";
+    }
+    for (const Finding& f : a.findings) {
+        std::cout << "  " << severityName(f.severity) << ": " << f.title << " — " << f.message << "\n";
+    }
+}
+
+/// --target: a loudness ("-14", "-14LUFS") or a platform id from the table.
+std::pair<double, std::string> parseTarget(const std::string& text, const std::vector<Platform>& table) {
+    for (const Platform& p : table) {
+        if (p.id == text && p.targetLufs) {
+            return {*p.targetLufs, "target " + formatFixed(*p.targetLufs, 1) + " LUFS (" + p.name + ")"};
+        }
+    }
+    std::string t = toLower(text);
+    if (t.size() > 4 && t.substr(t.size() - 4) == "lufs") {
+        t.resize(t.size() - 4);
+    }
+    try {
+        std::size_t used = 0;
+        const double v = std::stod(t, &used);
+        if (used == t.size() && v < 0.0 && v > -60.0) {
+            return {v, "target " + formatFixed(v, 1) + " LUFS"};
+        }
+    } catch (const std::exception&) {
+    }
+    throw UsageError("--target '" + text + "' is neither a loudness (e.g. -14 or -14LUFS) nor a platform id");
+}
+
+} // namespace
+
 int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o) {
     if (o.files.empty()) {
         throw UsageError("analyze needs at least one file");
     }
-    const std::vector<Platform> platforms =
-        o.platforms || !o.platformsFile.empty() ? loadPlatformTable(o.platformsFile) : std::vector<Platform>{};
-    LoudnessOptions options;
-    options.dualMono = o.dualMono;
-    options.reader = readerOptions(o.strict, o.layout);
+    if ((!o.html.empty() || !o.compare.empty()) && o.files.size() != 1) {
+        throw UsageError("--html and --compare take one input file");
+    }
+    if (o.loudnessOnly && (!o.html.empty() || !o.compare.empty())) {
+        throw UsageError("--loudness-only leaves out what --html and --compare show");
+    }
+    if (o.smoothing != 0 && o.smoothing != 1 && o.smoothing != 3 && o.smoothing != 6 && o.smoothing != 12 &&
+        o.smoothing != 24) {
+        throw UsageError("--smoothing takes 1, 3, 6, 12 or 24 (1/N octave), or 0 for none");
+    }
+    const bool wantPlatforms = o.platforms || !o.platformsFile.empty() || !o.html.empty();
+    const std::vector<Platform> table = loadPlatformTable(o.platformsFile);
+    const std::vector<Platform> platforms = wantPlatforms ? table : std::vector<Platform>{};
+    const auto [targetLufs, targetLabel] = parseTarget(o.target, table);
+    if (!o.html.empty()) {
+        ensureDistinctFiles(o.files.front(), o.html);
+        if (!o.compare.empty()) {
+            ensureDistinctFiles(o.compare, o.html);
+        }
+        checkWritable(o.html); // before the analysis, not after it
+    }
+    AnalysisOptions options;
+    options.loudness.dualMono = o.dualMono;
+    options.loudness.reader = readerOptions(o.strict, o.layout);
+    options.spectral = !o.loudnessOnly;
+    options.smoothingFraction = o.smoothing;
     auto sel = selectBackend(g, Capability::Loudness);
+    auto analyzeOne = [&](const std::filesystem::path& file) {
+        ProgressPrinter printer("analyze " + file.filename().string(), !g.quiet);
+        AnalysisResult a = analyzeFile(file, options, *sel.backend, makeControl(g, printer));
+        printer.finish();
+        return a;
+    };
+
     std::vector<LoudnessResult> results;
     int rc = kExitOk;
     for (const auto& file : o.files) {
         try {
-            ProgressPrinter printer("analyze " + file.filename().string(), !g.quiet);
-            LoudnessResult r = measureLoudness(file, options, *sel.backend, makeControl(g, printer));
-            printer.finish();
-            const auto previews = previewPlatforms(r, platforms);
+            const AnalysisResult a = analyzeOne(file);
+            std::optional<AnalysisResult> b;
+            if (!o.compare.empty()) {
+                b = analyzeOne(o.compare);
+            }
+            const auto previews = previewPlatforms(a.loudness, platforms);
             if (o.json) {
-                auto j = toJson(r, o.history);
+                auto j = toJson(a, o.history);
                 if (!platforms.empty()) {
                     j["platforms"] = toJson(previews);
+                }
+                if (b) {
+                    j["compare"] = toJson(*b, o.history);
+                    if (a.spectral) {
+                        const auto hz = displayFrequencies(a.spectrum.sampleRate);
+                        const auto before = spectrumCurveDb(a.spectrum, a.spectrum.labels.size() >= 3 ? 2 : 0,
+                                                            o.smoothing, hz);
+                        const auto after = spectrumCurveDb(b->spectrum, b->spectrum.labels.size() >= 3 ? 2 : 0,
+                                                           o.smoothing, hz);
+                        nlohmann::json diff = nlohmann::json::array();
+                        for (std::size_t i = 0; i < hz.size(); ++i) {
+                            diff.push_back(dbOrNull(after[i] - before[i]));
+                        }
+                        j["compare"]["spectrum_difference_db"] = diff;
+                    }
                 }
                 j["backend_reason"] = sel.reason;
                 std::cout << (o.files.size() == 1 ? j.dump(2) : j.dump()) << "\n";
             } else {
-                printLoudness(r, platforms.empty() ? nullptr : &previews);
+                printLoudness(a.loudness, platforms.empty() ? nullptr : &previews);
+                printFindings(a);
+                if (b) {
+                    printLoudness(b->loudness, nullptr);
+                    printFindings(*b);
+                }
             }
-            results.push_back(std::move(r));
+            if (!o.html.empty()) {
+                HtmlReportInput in;
+                in.result = &a;
+                in.compare = b ? &*b : nullptr;
+                in.platforms = previews;
+                in.targetLufs = targetLufs;
+                in.targetLabel = targetLabel;
+                in.backend = std::string(sel.backend->name()) + " — " + sel.reason;
+                in.parameters.push_back({"options", std::string(o.dualMono ? "dual mono; " : "") +
+                                                        (o.layout.empty() ? "" : "layout " + o.layout + "; ") +
+                                                        "smoothing 1/" + std::to_string(o.smoothing) + " octave"});
+                writeFileAtomically(o.html, renderHtmlReport(in));
+                note(g, "wrote " + o.html.string());
+            }
+            results.push_back(a.loudness);
         } catch (const Error& e) {
             if (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::AudioContent && e.kind() != ErrorKind::Usage) {
                 throw;
@@ -296,9 +405,10 @@ int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o) {
     if (o.files.size() > 1 && !results.empty()) {
         const AlbumLoudness album = albumLoudness(results);
         if (o.json) {
-            std::cout << nlohmann::json{{"album", {{"files", results.size()},
-                                                   {"integrated_lufs", optionalDbJson(album.integratedLufs)},
-                                                   {"note", album.note.empty() ? nlohmann::json() : nlohmann::json(album.note)}}}}
+            std::cout << nlohmann::json{{"album",
+                                         {{"files", results.size()},
+                                          {"integrated_lufs", optionalDbJson(album.integratedLufs)},
+                                          {"note", album.note.empty() ? nlohmann::json() : nlohmann::json(album.note)}}}}
                              .dump()
                       << "\n";
         } else {

@@ -53,6 +53,11 @@ struct AnalyzeOptions {
     bool dualMono = false;
     bool strict = false;
     std::string layout;
+    std::filesystem::path html;
+    std::filesystem::path compare;
+    int smoothing = 6;
+    std::string target = "-14";
+    bool loudnessOnly = false;
 };
 
 struct DemoMixOptions {

@@ -94,8 +94,8 @@ int main(int argc, char** argv) {
     convertCmd->add_flag("--json", convert.json, "Print the conversion report as JSON on stdout");
 
     AnalyzeOptions analyze;
-    auto* analyzeCmd = app.add_subcommand("analyze", "Loudness (BS.1770-5 / EBU R128): integrated, LRA, true peak, "
-                                                     "momentary/short-term maxima, PLR/PSR, platform preview");
+    auto* analyzeCmd = app.add_subcommand("analyze", "Loudness (BS.1770-5 / EBU R128), spectrum, spectrogram, "
+                                                     "stereo image, mix-readiness findings, platform preview, HTML report");
     analyzeCmd->add_option("files", analyze.files, "Audio files (several: also their album loudness)")->required();
     analyzeCmd->add_flag("--json", analyze.json, "Print JSON (one object per file; one line each for several)");
     analyzeCmd->add_flag("--platforms", analyze.platforms, "Preview what streaming platforms would do to it");
@@ -104,6 +104,11 @@ int main(int argc, char** argv) {
     analyzeCmd->add_flag("--dual-mono", analyze.dualMono, "Count a mono file twice (+3 dB), as played on two speakers");
     analyzeCmd->add_flag("--strict", analyze.strict, "Treat a truncated file as an error");
     analyzeCmd->add_option("--layout", analyze.layout, "Channel layout when the file has none (e.g. 5.1)");
+    analyzeCmd->add_option("--html", analyze.html, "Write a self-contained HTML report (plots, findings, platforms)");
+    analyzeCmd->add_option("--compare", analyze.compare, "A second file (e.g. the master) for before/after views");
+    analyzeCmd->add_option("--smoothing", analyze.smoothing, "Spectrum smoothing: 1/N octave, N = 1, 3, 6, 12, 24 (default 6), 0 = none");
+    analyzeCmd->add_option("--target", analyze.target, "Loudness target line: -14, -14LUFS or a platform id (default -14)");
+    analyzeCmd->add_flag("--loudness-only", analyze.loudnessOnly, "Skip spectrum, spectrogram, stereo and readiness (faster)");
 
     DemoMixOptions demo;
     auto* demoCmd = app.add_subcommand("demo-mix", "Write Lathe's synthesised demo/benchmark mix");

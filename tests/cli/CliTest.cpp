@@ -5,6 +5,7 @@
 #include "TestFiles.h"
 #include "TestSignals.h"
 
+#include <lathe/Text.h>
 #include <lathe/gpu/Gpu.h>
 
 #include <gtest/gtest.h>
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <regex>
 
 namespace lathe {
 namespace {
@@ -90,8 +92,7 @@ TEST_F(Cli, InfoOnSilenceGivesNullNotNan) {
                         SF_FORMAT_WAV | SF_FORMAT_PCM_16);
     const auto r = lathe({"info", "--json", path("silence.wav")});
     ASSERT_EQ(r.exitCode, 0) << r.err;
-    EXPECT_EQ(r.out.find("nan"), std::string::npos);
-    EXPECT_EQ(r.out.find("inf"), std::string::npos);
+    EXPECT_FALSE(std::regex_search(r.out, std::regex(R"([:,\[]\s*-?(nan|inf))", std::regex::icase))) << r.out;
     const auto j = nlohmann::json::parse(r.out);
     EXPECT_TRUE(j["peak_dbfs"].is_null());
 }
@@ -316,8 +317,7 @@ TEST_F(Cli, AnalyzeSilenceGivesNullsWithReasons) {
                         48000, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
     const auto r = lathe({"analyze", "--json", path("silence.wav")});
     ASSERT_EQ(r.exitCode, 0) << r.err;
-    EXPECT_EQ(r.out.find("nan"), std::string::npos);
-    EXPECT_EQ(r.out.find("inf"), std::string::npos);
+    EXPECT_FALSE(std::regex_search(r.out, std::regex(R"([:,\[]\s*-?(nan|inf))", std::regex::icase))) << r.out;
     const auto j = nlohmann::json::parse(r.out);
     EXPECT_TRUE(j["loudness"]["integrated_lufs"].is_null());
     EXPECT_NE(j["loudness"]["integrated_note"].get<std::string>().find("silence"), std::string::npos);
@@ -372,6 +372,98 @@ TEST_F(Cli, AnalyzeNonFiniteInputIsAnAudioError) {
     const auto r = lathe({"analyze", path("inf.wav")});
     EXPECT_EQ(r.exitCode, 5);
     EXPECT_NE(r.err.find("frame 100, channel 1"), std::string::npos) << r.err;
+}
+
+std::size_t countPoints(const std::string& html, const std::string& series) {
+    std::size_t points = 0;
+    const std::string key = "data-series=\"" + series + "\" points=\"";
+    for (std::size_t at = html.find(key); at != std::string::npos; at = html.find(key, at + 1)) {
+        const std::size_t start = at + key.size();
+        const std::size_t end = html.find('"', start);
+        points += 1 + static_cast<std::size_t>(std::count(html.begin() + static_cast<std::ptrdiff_t>(start),
+                                                          html.begin() + static_cast<std::ptrdiff_t>(end), ' '));
+    }
+    return points;
+}
+
+TEST_F(Cli, AnalyzeHtmlReportIsWellFormedCompleteAndMatchesTheJson) {
+    ASSERT_EQ(lathe({"--quiet", "demo-mix", "-o", path("mix.wav"), "--duration", "20"}).exitCode, 0);
+    const auto r = lathe({"--quiet", "analyze", "--json", "--history", "--html", path("report.html"), path("mix.wav")});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    const std::string html = [&] {
+        const auto b = test::readBytes(m_dir / "report.html");
+        return std::string(b.begin(), b.end());
+    }();
+    // Well-formed XML (XHTML-compatible) and accepted by libxml2's HTML parser.
+    const auto xml = test::runProcess("/usr/bin/xmllint", {"--noout", path("report.html")});
+    EXPECT_EQ(xml.exitCode, 0) << xml.err;
+    EXPECT_TRUE(xml.err.empty()) << xml.err;
+    EXPECT_EQ(test::runProcess("/usr/bin/xmllint", {"--noout", "--html", path("report.html")}).exitCode, 0);
+    for (const char* id : {"summary", "readiness", "loudness-history", "loudness-histogram", "spectrum", "spectrogram",
+                           "stereo", "platforms", "parameters"}) {
+        EXPECT_NE(html.find(std::string("<section id=\"") + id + "\""), std::string::npos) << id;
+    }
+    EXPECT_EQ(html.find("<script"), std::string::npos);
+    // Nothing fetched from the network (the only URLs are XML namespace names).
+    EXPECT_EQ(html.find("href=\"http"), std::string::npos);
+    EXPECT_EQ(html.find("src=\"http"), std::string::npos);
+    EXPECT_EQ(html.find("url(http"), std::string::npos);
+    EXPECT_NE(html.find("data:image/png;base64,"), std::string::npos);
+    // The numbers in the report are the JSON's.
+    const double integrated = j["loudness"]["integrated_lufs"].get<double>();
+    EXPECT_NE(html.find("id=\"integrated\">" + formatFixed(integrated, 1) + " LUFS<"), std::string::npos);
+    EXPECT_NE(html.find("data-series=\"integrated\" data-value=\"" + formatFixed(integrated, 2) + "\""),
+              std::string::npos);
+    std::size_t finiteMomentary = 0;
+    for (const auto& v : j["history"]["momentary_lufs"]) {
+        finiteMomentary += v.is_number() ? 1 : 0;
+    }
+    EXPECT_EQ(countPoints(html, "momentary"), finiteMomentary);
+    for (const char* curve : {"L", "R", "M", "S"}) {
+        EXPECT_TRUE(j["spectrum"]["curves_db"].contains(curve)) << curve;
+        EXPECT_EQ(countPoints(html, curve), j["spectrum"]["frequencies_hz"].size()) << curve;
+    }
+    EXPECT_TRUE(j["stereo"]["correlation"].is_number());
+    EXPECT_TRUE(j["readiness"].is_array());
+    EXPECT_EQ(j["spectrogram"]["rows"], 160);
+}
+
+TEST_F(Cli, AnalyzeCompareShowsTheDifference) {
+    ASSERT_EQ(lathe({"--quiet", "demo-mix", "-o", path("mix.wav"), "--duration", "15"}).exitCode, 0);
+    // The "master": the same mix 6.02 dB quieter, so the difference is −6.02 dB at every frequency.
+    Planar x = test::readRawFloat(m_dir / "mix.wav");
+    for (auto& ch : x) {
+        for (float& v : ch) {
+            v *= 0.5f;
+        }
+    }
+    test::writeRawFloat(m_dir / "quiet.wav", x, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    const auto r = lathe({"--quiet", "analyze", "--json", "--html", path("cmp.html"), path("mix.wav"), "--compare",
+                          path("quiet.wav")});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    for (const auto& d : j["compare"]["spectrum_difference_db"]) {
+        if (d.is_number()) {
+            ASSERT_NEAR(d.get<double>(), 20 * std::log10(0.5), 0.01);
+        }
+    }
+    const auto b = test::readBytes(m_dir / "cmp.html");
+    const std::string html(b.begin(), b.end());
+    EXPECT_NE(html.find("data-series=\"difference\""), std::string::npos);
+    EXPECT_NE(html.find("id=\"integrated-after\""), std::string::npos);
+}
+
+TEST_F(Cli, AnalyzeHtmlOutputIsCheckedBeforeTheWork) {
+    auto r = lathe({"analyze", "--html", path("in.wav"), path("in.wav")});
+    EXPECT_EQ(r.exitCode, 4);
+    EXPECT_NE(r.err.find("refusing to overwrite the input"), std::string::npos) << r.err;
+    r = lathe({"analyze", "--html", path("nodir/r.html"), path("in.wav")});
+    EXPECT_EQ(r.exitCode, 4);
+    EXPECT_EQ(r.err.find("analyze in.wav:"), std::string::npos) << "analysed before failing: " << r.err;
+    EXPECT_EQ(lathe({"analyze", "--html", path("r.html"), path("in.wav"), path("in.wav")}).exitCode, 2);
+    EXPECT_EQ(lathe({"analyze", "--smoothing", "5", path("in.wav")}).exitCode, 2);
+    EXPECT_EQ(lathe({"analyze", "--target", "loud", path("in.wav")}).exitCode, 2);
 }
 
 } // namespace

@@ -6,6 +6,7 @@
 // NaN or ±Inf, which JSON cannot represent.
 #pragma once
 
+#include <lathe/Analysis.h>
 #include <lathe/Backend.h>
 #include <lathe/Inspect.h>
 #include <lathe/Loudness.h>
@@ -30,5 +31,9 @@ nlohmann::json toJson(const BackendStatus& status);
 /// a note saying why), the histogram, and the 100 ms history when `withHistory`.
 nlohmann::json toJson(const LoudnessResult& result, bool withHistory);
 nlohmann::json toJson(const std::vector<PlatformPreview>& previews);
+/// `lathe analyze` with every analysis: the loudness object above plus "spectrum" (display curves
+/// in dB at 24 points per octave), "stereo", "readiness" (findings) and, with `withHistory`, the
+/// time series (loudness, correlation) and the spectrogram grid.
+nlohmann::json toJson(const AnalysisResult& result, bool withHistory);
 
 } // namespace lathe

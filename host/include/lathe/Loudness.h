@@ -29,8 +29,10 @@
 #include <lathe/AudioSource.h>
 #include <lathe/Backend.h>
 #include <lathe/Progress.h>
+#include <lathe/math/SampleStats.h>
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -43,6 +45,9 @@ struct LoudnessOptions {
     unsigned threads = 0;          ///< chunks measured in parallel; 0 = all hardware threads
     Frames chunkSteps = 100;       ///< chunk length in 100 ms steps (10 s)
     AudioReader::Options reader;   ///< strictness, stated layout
+    /// Called on the caller's thread with every block as it is read (frames from `position`), so
+    /// other analyses can share the single read of the file.
+    std::function<void(const AudioBuffer& block, Frames position)> blockTap;
 };
 
 /// A level with when it happened (seconds from the start; for windows, the window's end).
@@ -93,6 +98,7 @@ struct LoudnessResult {
     std::vector<std::optional<double>> channelSamplePeakDbfs;
     std::optional<double> plrDb; ///< peak-to-loudness ratio: true peak − integrated
     std::optional<double> psrDb; ///< peak-to-short-term ratio: true peak − max short-term
+    std::vector<math::SampleStats> sampleStats; ///< per channel, over the whole file (DC, RMS, sample peak)
 
     LoudnessHistory history;
     LoudnessHistogram histogram;

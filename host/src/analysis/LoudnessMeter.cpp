@@ -360,6 +360,7 @@ LoudnessResult measureLoudness(AudioSource& source, const LoudnessOptions& optio
     Frames total = 0;
     bool ended = false;
     std::vector<math::SampleStats> stats;
+    std::vector<math::SampleStats> fileStats(static_cast<std::size_t>(channels), math::emptyStats());
     AudioBuffer block;
     auto submit = [&](Frames frames) {
         AudioBuffer chunk(channels, warm + frames + ahead);
@@ -414,6 +415,12 @@ LoudnessResult measureLoudness(AudioSource& source, const LoudnessOptions& optio
                                                 "; loudness is undefined",
                                             bad.channel, bad.frame);
                 }
+                for (std::size_t c = 0; c < stats.size(); ++c) {
+                    fileStats[c] = math::combineStats(fileStats[c], stats[c]);
+                }
+                if (options.blockTap) {
+                    options.blockTap(block, total);
+                }
                 stream.append(block, 0, n);
                 total += n;
             }
@@ -437,6 +444,7 @@ LoudnessResult measureLoudness(AudioSource& source, const LoudnessOptions& optio
     r.sampleRate = source.sampleRate();
     r.channels = channels;
     r.layout = layout;
+    r.sampleStats = std::move(fileStats);
     r.backend = std::string(backend.name());
     r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     return r;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "SndfileFormat.h"
+#include "TempFile.h"
 
 #include <lathe/AudioWriter.h>
 #include <lathe/Error.h>
@@ -9,8 +10,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
-#include <fstream>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,40 +31,6 @@ namespace {
 
 std::string errnoText(int e) {
     return std::strerror(e);
-}
-
-std::string describeCreateError(int e) {
-    switch (e) {
-    case ENOENT:
-        return "the output directory does not exist";
-    case ENOTDIR:
-        return "a component of the output path is not a directory";
-    case EACCES:
-    case EPERM:
-        return "the output directory is not writable (" + errnoText(e) + ")";
-    case EROFS:
-        return "the output directory is on a read-only file system";
-    case ENOSPC:
-        return "no space left on the output device";
-    default:
-        return "cannot create a file in the output directory (" + errnoText(e) + ")";
-    }
-}
-
-/// The process umask, read without changing it (umask(2) would race with other threads).
-mode_t currentUmask() {
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line)) {
-        if (line.rfind("Umask:", 0) == 0) {
-            try {
-                return static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8));
-            } catch (const std::exception&) {
-                break;
-            }
-        }
-    }
-    return 022;
 }
 
 /// A file descriptor with a write-back buffer, exposed to libsndfile as virtual I/O. Every system
@@ -231,11 +196,10 @@ int subtypeFor(SampleFormat f) {
 
 struct AudioWriter::Impl {
     fs::path destination;
-    fs::path temporary;
     OutputSpec spec;
     WriterFaults faults;
     Container effective = Container::Wav;
-    int fd = -1;
+    std::unique_ptr<io::TempFile> temp;
     std::unique_ptr<CheckedFile> file;
     SF_VIRTUAL_IO vio{};
     SNDFILE* sf = nullptr;
@@ -276,22 +240,11 @@ struct AudioWriter::Impl {
     }
 
     // Also runs when the AudioWriter constructor throws (its destructor does not run then).
-    ~Impl() {
-        if (!committed) {
-            removeTemporary();
-        }
-    }
+    ~Impl() { removeTemporary(); }
 
     void removeTemporary() noexcept {
         closeSndfile();
-        if (fd >= 0) {
-            ::close(fd);
-            fd = -1;
-        }
-        if (!temporary.empty()) {
-            ::unlink(temporary.c_str());
-            temporary.clear();
-        }
+        temp.reset(); // removes the temporary file unless it was committed
     }
 };
 
@@ -313,11 +266,6 @@ AudioWriter::AudioWriter(const fs::path& destination, const OutputSpec& spec, co
     }
     if (spec.container == Container::Flac && spec.channels > 8) {
         throw UsageError("FLAC stores at most 8 channels; use WAV for " + std::to_string(spec.channels));
-    }
-
-    std::error_code ec;
-    if (fs::is_directory(destination, ec)) {
-        d.fail("is a directory");
     }
 
     // Decide the container before creating anything.
@@ -369,27 +317,9 @@ AudioWriter::AudioWriter(const fs::path& destination, const OutputSpec& spec, co
     }
 
     // Create the temporary file now: a missing or read-only directory fails before any work.
-    const fs::path dir = destination.has_parent_path() ? destination.parent_path() : fs::path(".");
-    // Appending (rather than "." + name) also sidesteps GCC 12's false -Wrestrict (PR 105329) at -O3.
-    std::string tempName = ".";
-    tempName += destination.filename().string();
-    tempName += ".lathe-XXXXXX";
-    std::string pattern = (dir / tempName).string();
-    d.fd = ::mkstemp(pattern.data());
-    if (d.fd < 0) {
-        d.fail(describeCreateError(errno));
-    }
-    d.temporary = pattern;
-    struct stat existing {};
-    const mode_t mode =
-        ::stat(destination.c_str(), &existing) == 0 ? (existing.st_mode & 07777) : (0666 & ~currentUmask());
-    if (::fchmod(d.fd, mode) != 0) {
-        const int e = errno;
-        d.removeTemporary();
-        d.fail("cannot set permissions of the temporary file: " + errnoText(e));
-    }
+    d.temp = std::make_unique<io::TempFile>(destination);
 
-    d.file = std::make_unique<CheckedFile>(d.fd, faults);
+    d.file = std::make_unique<CheckedFile>(d.temp->fd(), faults);
     d.vio = CheckedFile::vio();
     d.sf = sf_open_virtual(&d.vio, SFM_WRITE, &sfinfo, d.file.get());
     if (d.sf == nullptr) {
@@ -431,7 +361,8 @@ Container AudioWriter::effectiveContainer() const noexcept {
     return m_impl->effective;
 }
 const fs::path& AudioWriter::temporaryPath() const noexcept {
-    return m_impl->temporary;
+    static const fs::path none;
+    return m_impl->temp ? m_impl->temp->path() : none;
 }
 Frames AudioWriter::framesWritten() const noexcept {
     return m_impl->written;
@@ -480,29 +411,8 @@ void AudioWriter::commit() {
         if (!d.file->flush()) {
             d.checkIo("writing audio");
         }
-        if (d.faults.failFsync || ::fsync(d.fd) != 0) {
-            const int e = d.faults.failFsync ? EIO : errno;
-            d.fail("flushing to disk (fsync) failed: " + errnoText(e));
-        }
-        if (::close(d.fd) != 0) {
-            const int e = errno;
-            d.fd = -1;
-            d.fail("closing the file failed: " + errnoText(e));
-        }
-        d.fd = -1;
-        if (d.faults.failRename || ::rename(d.temporary.c_str(), d.destination.c_str()) != 0) {
-            const int e = d.faults.failRename ? EIO : errno;
-            d.fail("moving the finished file into place failed: " + errnoText(e));
-        }
-        d.temporary.clear();
+        d.temp->commit(d.faults.failFsync, d.faults.failRename);
         d.committed = true;
-        // Make the rename itself durable. A failure here cannot un-write the file, so it is ignored.
-        const fs::path dir = d.destination.has_parent_path() ? d.destination.parent_path() : fs::path(".");
-        const int dirFd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-        if (dirFd >= 0) {
-            ::fsync(dirFd);
-            ::close(dirFd);
-        }
     } catch (...) {
         d.removeTemporary();
         throw;

@@ -192,6 +192,80 @@ nlohmann::json toJson(const std::vector<PlatformPreview>& previews) {
     return a;
 }
 
+nlohmann::json toJson(const AnalysisResult& a, bool withHistory) {
+    nlohmann::json j = toJson(a.loudness, withHistory);
+    j["container"] = std::string(containerName(a.file.container));
+    j["encoding"] = std::string(encodingName(a.file.encoding));
+    j["bits"] = integerBits(a.file.encoding) > 0 ? nlohmann::json(integerBits(a.file.encoding)) : nlohmann::json();
+    if (a.spectral) {
+        const auto hz = displayFrequencies(a.spectrum.sampleRate);
+        nlohmann::json curves = nlohmann::json::object();
+        for (std::size_t c = 0; c < a.spectrum.labels.size(); ++c) {
+            curves[a.spectrum.labels[c]] = series(spectrumCurveDb(a.spectrum, c, a.smoothingFraction, hz));
+        }
+        j["spectrum"] = {{"fft_size", a.spectrum.fftSize},
+                         {"resolution_hz", a.spectrum.binHz},
+                         {"frames_averaged", a.spectrum.framesAveraged},
+                         {"window", "hann, 50 % overlap"},
+                         {"level", "dB re a full-scale sine per bin (noise reads its power per bin)"},
+                         {"smoothing_octave_fraction", a.smoothingFraction},
+                         {"frequencies_hz", hz},
+                         {"curves_db", curves}};
+        const StereoImage& s = a.stereo;
+        nlohmann::json bands = nlohmann::json::array();
+        for (std::size_t b = 0; b < s.bandCentreHz.size(); ++b) {
+            bands.push_back({{"centre_hz", s.bandCentreHz[b]},
+                             {"side_to_mid_db", dbOrNull(s.sideToMidDb[b])},
+                             {"mono_loss_db", dbOrNull(s.monoLossDb[b])}});
+        }
+        j["stereo"] = {{"correlation", s.correlation ? nlohmann::json(*s.correlation) : nlohmann::json()},
+                       {"mono_loss_lu", optionalDb(s.monoLossLu)},
+                       {"balance_db", optionalDb(s.balanceDb)},
+                       {"bands", bands}};
+        if (withHistory) {
+            j["stereo"]["step_s"] = s.stepSeconds;
+            j["stereo"]["correlation_100ms"] = series(s.correlation100ms);
+            j["stereo"]["correlation_3s"] = series(s.correlation3s);
+            const Spectrogram& g = a.spectrogram;
+            nlohmann::json mx = nlohmann::json::array();
+            nlohmann::json mn = nlohmann::json::array();
+            for (int r = 0; r < g.rows; ++r) {
+                nlohmann::json rowMax = nlohmann::json::array();
+                nlohmann::json rowMean = nlohmann::json::array();
+                for (int c = 0; c < g.columns; ++c) {
+                    const std::size_t at = static_cast<std::size_t>(r) * static_cast<std::size_t>(g.columns) +
+                                           static_cast<std::size_t>(c);
+                    rowMax.push_back(dbOrNull(g.maxDb[at]));
+                    rowMean.push_back(dbOrNull(g.meanDb[at]));
+                }
+                mx.push_back(rowMax);
+                mn.push_back(rowMean);
+            }
+            j["spectrogram"] = {{"rows", g.rows},
+                                {"columns", g.columns},
+                                {"seconds_per_column", g.secondsPerColumn},
+                                {"row_low_hz", g.rowLowHz},
+                                {"row_high_hz", g.rowHighHz},
+                                {"max_db", mx},
+                                {"mean_db", mn}};
+        }
+    }
+    nlohmann::json findings = nlohmann::json::array();
+    for (const Finding& f : a.findings) {
+        nlohmann::json ranges = nlohmann::json::array();
+        for (const TimeRange& r : f.ranges) {
+            ranges.push_back({{"start_s", r.startSeconds}, {"end_s", r.endSeconds}});
+        }
+        findings.push_back({{"code", f.code},
+                            {"severity", std::string(severityName(f.severity))},
+                            {"title", f.title},
+                            {"message", f.message},
+                            {"ranges", ranges}});
+    }
+    j["readiness"] = findings;
+    return j;
+}
+
 nlohmann::json toJson(const BackendStatus& s) {
     return {{"name", s.name},
             {"available", s.available},

@@ -1,0 +1,33 @@
+// Lathe: the self-contained HTML report (inline SVG plots, no scripts, no network).
+// SPDX-License-Identifier: GPL-3.0-or-later
+//
+// One file a mastering engineer (or the artist) opens in any browser: summary, mix-readiness
+// findings with time stamps, loudness history and distribution, spectrum (before/after and the
+// difference when there is a comparison), spectrogram with its dB scale, stereo correlation over
+// time and per band, the platform preview, and every parameter the analysis used. The markup is
+// XHTML-compatible (well-formed XML), so it also parses as XML. Plot data carry data-series
+// attributes so that tests (and tools) can find them.
+#pragma once
+
+#include <lathe/Analysis.h>
+#include <lathe/Platforms.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace lathe {
+
+struct HtmlReportInput {
+    const AnalysisResult* result = nullptr;  ///< the file ("before" when comparing)
+    const AnalysisResult* compare = nullptr; ///< optional second file ("after")
+    std::vector<PlatformPreview> platforms;  ///< for `result`
+    double targetLufs = -14.0;               ///< drawn as the target line of the loudness plot
+    std::string targetLabel = "target −14 LUFS (streaming)";
+    std::string backend;                     ///< which backend ran, and why
+    std::vector<std::pair<std::string, std::string>> parameters; ///< extra parameters (the command line)
+};
+
+std::string renderHtmlReport(const HtmlReportInput& input);
+
+} // namespace lathe
