@@ -358,9 +358,11 @@ int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o) {
                                                             o.smoothing, hz);
                         const auto after = spectrumCurveDb(b->spectrum, b->spectrum.labels.size() >= 3 ? 2 : 0,
                                                            o.smoothing, hz);
+                        // At the first file's bin width (see the HTML report's note on sample rates).
+                        const double binCorrection = 10.0 * std::log10(a.spectrum.binHz / b->spectrum.binHz);
                         nlohmann::json diff = nlohmann::json::array();
                         for (std::size_t i = 0; i < hz.size(); ++i) {
-                            diff.push_back(dbOrNull(after[i] - before[i]));
+                            diff.push_back(dbOrNull(after[i] + binCorrection - before[i]));
                         }
                         j["compare"]["spectrum_difference_db"] = diff;
                     }

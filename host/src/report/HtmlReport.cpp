@@ -27,7 +27,8 @@ body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 24px au
 h1 { font-size: 22px; margin-bottom: 2px; } h2 { font-size: 17px; margin-top: 28px; border-bottom: 1px solid #ccc; }
 .sub { color: #666; font-size: 13px; }
 table { border-collapse: collapse; font-size: 13px; } td, th { padding: 3px 10px; text-align: left; border-bottom: 1px solid #e4e4e4; }
-th { background: #eee; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th { background: #eee; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; } td.text { font-size: 12px; }
+h3 { font-size: 14px; margin: 14px 0 0 0; color: #444; }
 .finding { margin: 8px 0; padding: 6px 10px; border-left: 4px solid #999; background: #fff; font-size: 14px; }
 .finding.problem { border-color: #c0392b; } .finding.warning { border-color: #e67e22; } .finding.info { border-color: #2980b9; }
 .badge { font-size: 11px; text-transform: uppercase; font-weight: bold; margin-right: 6px; }
@@ -108,9 +109,11 @@ std::string section(const std::string& id, const std::string& title, const std::
 
 std::string summaryTable(const AnalysisResult& a, const AnalysisResult* b) {
     auto row = [&](const std::string& id, const std::string& label, const std::string& va, const std::string& vb) {
-        std::string r = "<tr><th>" + xmlEscape(label) + "</th><td class=\"num\" id=\"" + id + "\">" + xmlEscape(va) + "</td>";
+        const std::string cls = id == "format" ? "text" : "num"; // the file line wraps, numbers do not
+        std::string r = "<tr><th>" + xmlEscape(label) + "</th><td class=\"" + cls + "\" id=\"" + id + "\">" +
+                        xmlEscape(va) + "</td>";
         if (b != nullptr) {
-            r += "<td class=\"num\" id=\"" + id + "-after\">" + xmlEscape(vb) + "</td>";
+            r += "<td class=\"" + cls + "\" id=\"" + id + "-after\">" + xmlEscape(vb) + "</td>";
         }
         return r + "</tr>";
     };
@@ -241,7 +244,15 @@ std::string spectrumPlot(const AnalysisResult& a, const AnalysisResult* b) {
         const std::size_t ca = a.spectrum.labels.size() >= 3 ? 2 : 0;
         const std::size_t cb = b->spectrum.labels.size() >= 3 ? 2 : 0;
         curves.push_back({spectrumCurveDb(a.spectrum, ca, a.smoothingFraction, hz), {"before", "before"}});
-        curves.push_back({spectrumCurveDb(b->spectrum, cb, a.smoothingFraction, hz), {"after", "after"}});
+        auto after = spectrumCurveDb(b->spectrum, cb, a.smoothingFraction, hz);
+        // Per-bin levels depend on the bin width for noise-like content: bring the second file to
+        // the first file's bins so that different sample rates compare (music is noise-like at the
+        // smoothing's resolution).
+        const double binCorrection = 10.0 * std::log10(a.spectrum.binHz / b->spectrum.binHz);
+        for (double& v : after) {
+            v += binCorrection;
+        }
+        curves.push_back({after, {"after", "after"}});
     }
     double top = -200.0;
     for (const auto& c : curves) {
@@ -264,6 +275,11 @@ std::string spectrumPlot(const AnalysisResult& a, const AnalysisResult* b) {
         p.legend(c.second.first, c.second.second);
     }
     std::string s = p.str();
+    if (b != nullptr && std::fabs(a.spectrum.binHz - b->spectrum.binHz) > 1e-9) {
+        s += "<p class=\"sub\">The files have different sample rates: the second file's spectrum is shown at the first "
+             "file's bin width (" + formatFixed(a.spectrum.binHz, 2) + " Hz instead of " +
+             formatFixed(b->spectrum.binHz, 2) + " Hz), as for noise-like content.</p>";
+    }
     if (b != nullptr) {
         std::vector<double> diff(hz.size());
         for (std::size_t i = 0; i < hz.size(); ++i) {
@@ -459,13 +475,16 @@ std::string renderHtmlReport(const HtmlReportInput& in) {
          (in.compare ? " compared with " + xmlEscape(in.compare->file.path.string()) : std::string()) + " · " + date +
          " · Lathe " + LATHE_VERSION + "</p>\n";
     h += section("summary", "Summary", summaryTable(a, in.compare));
-    h += section("readiness", "Mix readiness", findingsHtml(a) +
+    const std::string firstName = in.compare ? "<h3>" + xmlEscape(name) + "</h3>" : std::string();
+    h += section("readiness", "Mix readiness", firstName + findingsHtml(a) +
                                                     (in.compare ? "<h3>" + xmlEscape(in.compare->file.path.filename().string()) +
                                                                       "</h3>" + findingsHtml(*in.compare)
                                                                 : std::string()));
-    h += section("loudness-history", "Loudness over time", loudnessPlot(a, in.targetLufs, in.targetLabel) +
-                                                               (in.compare ? loudnessPlot(*in.compare, in.targetLufs, in.targetLabel)
-                                                                           : std::string()));
+    h += section("loudness-history", "Loudness over time",
+                 firstName + loudnessPlot(a, in.targetLufs, in.targetLabel) +
+                     (in.compare ? "<h3>" + xmlEscape(in.compare->file.path.filename().string()) + "</h3>" +
+                                       loudnessPlot(*in.compare, in.targetLufs, in.targetLabel)
+                                 : std::string()));
     h += section("loudness-histogram", "Loudness distribution", histogramPlot(a));
     if (a.spectral) {
         h += section("spectrum", in.compare ? "Spectrum before and after" : "Spectrum", spectrumPlot(a, in.compare));
