@@ -102,11 +102,8 @@ TEST_F(Cli, InfoSeveralFilesOneLineEachAndBadOnesReported) {
     const auto r = lathe({"info", "--json", path("in.wav"), path("bad.wav"), path("missing.wav")});
     EXPECT_EQ(r.exitCode, 3);
     std::vector<nlohmann::json> lines;
-    std::size_t start = 0;
-    while (start < r.out.size()) {
-        const auto end = r.out.find('\n', start);
-        lines.push_back(nlohmann::json::parse(r.out.substr(start, end - start)));
-        start = end + 1;
+    for (const auto& line : test::lines(r.out)) {
+        lines.push_back(nlohmann::json::parse(line));
     }
     ASSERT_EQ(lines.size(), 3u);
     EXPECT_EQ(lines[0]["channels"], 2);
@@ -330,11 +327,8 @@ TEST_F(Cli, AnalyzeSeveralFilesAddsTheAlbumAndPlatforms) {
     const auto r = lathe({"analyze", "--json", "--platforms", path("in.wav"), path("in.wav")});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     std::vector<nlohmann::json> lines;
-    std::size_t start = 0;
-    while (start < r.out.size()) {
-        const auto end = r.out.find('\n', start);
-        lines.push_back(nlohmann::json::parse(r.out.substr(start, end - start)));
-        start = end + 1;
+    for (const auto& line : test::lines(r.out)) {
+        lines.push_back(nlohmann::json::parse(line));
     }
     ASSERT_EQ(lines.size(), 3u);
     EXPECT_EQ(lines[0]["platforms"].size(), 12u);

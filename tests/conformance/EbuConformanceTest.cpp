@@ -21,22 +21,8 @@ using test::ebu::stereoSegments;
 constexpr double kSilence = -999.0;
 
 LoudnessResult measure(const Planar& audio, SampleRate fs, const ChannelLayout* layout = nullptr) {
-    class Source final : public AudioSource {
-    public:
-        Source(const Planar& a, SampleRate fs, const ChannelLayout* l) : m_mem(a, fs), m_layout(l) {}
-        std::string sourceName() const override { return "ebu"; }
-        SampleRate sampleRate() const override { return m_mem.sampleRate(); }
-        int channelCount() const override { return m_mem.channelCount(); }
-        ChannelLayout channelLayout() const override { return m_layout ? *m_layout : m_mem.channelLayout(); }
-        Frames totalFrames() const override { return m_mem.totalFrames(); }
-        int integerBits() const override { return 0; }
-        Frames read(AudioBuffer& dst, Frames maxFrames) override { return m_mem.read(dst, maxFrames); }
-
-    private:
-        test::MemorySource m_mem;
-        const ChannelLayout* m_layout;
-    };
-    Source src(audio, fs, layout);
+    test::MemorySource src(audio, fs,
+                           layout ? *layout : ChannelLayout::fromConvention(static_cast<int>(audio.size())));
     auto cpu = makeCpuBackend();
     return measureLoudness(src, LoudnessOptions{}, *cpu);
 }

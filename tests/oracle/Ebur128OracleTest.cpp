@@ -143,20 +143,7 @@ Planar programme(int channels, SampleRate fs, std::uint64_t seed, double seconds
 }
 
 LoudnessResult ours(const Planar& x, SampleRate fs, const ChannelLayout& layout) {
-    class Src final : public AudioSource {
-    public:
-        Src(const Planar& a, SampleRate fs, ChannelLayout l) : m(a, fs), layout(std::move(l)) {}
-        std::string sourceName() const override { return "programme"; }
-        SampleRate sampleRate() const override { return m.sampleRate(); }
-        int channelCount() const override { return m.channelCount(); }
-        ChannelLayout channelLayout() const override { return layout; }
-        Frames totalFrames() const override { return m.totalFrames(); }
-        int integerBits() const override { return 0; }
-        Frames read(AudioBuffer& d, Frames n) override { return m.read(d, n); }
-        test::MemorySource m;
-        ChannelLayout layout;
-    };
-    Src src(x, fs, layout);
+    test::MemorySource src(x, fs, layout);
     auto cpu = makeCpuBackend();
     return measureLoudness(src, LoudnessOptions{}, *cpu);
 }

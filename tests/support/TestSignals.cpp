@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "TestSignals.h"
 
+#include <lathe/ResampleStage.h>
 #include <lathe/math/Random.h>
 
 #include <sndfile.h>
@@ -181,10 +182,40 @@ std::vector<std::uint8_t> wavHeader(int channels, std::uint32_t rate, int bits, 
 }
 
 MemorySource::MemorySource(Planar audio, SampleRate fs, int integerBits)
-    : m_audio(std::move(audio)), m_fs(fs), m_bits(integerBits) {}
+    : m_audio(std::move(audio)), m_fs(fs), m_bits(integerBits),
+      m_layout(ChannelLayout::fromConvention(static_cast<int>(m_audio.size()))) {}
 
-ChannelLayout MemorySource::channelLayout() const {
-    return ChannelLayout::fromConvention(channelCount());
+MemorySource::MemorySource(Planar audio, SampleRate fs, ChannelLayout layout)
+    : m_audio(std::move(audio)), m_fs(fs), m_bits(0), m_layout(std::move(layout)) {}
+
+ChannelLayout MemorySource::channelLayout() const { return m_layout; }
+
+std::vector<float> resampleOffline(const std::vector<float>& x, SampleRate from, SampleRate to) {
+    ResampleStage stage(to);
+    stage.prepare(StreamFormat{from, 1, ChannelLayout::fromConvention(1)}, static_cast<Frames>(x.size()));
+    AudioBuffer in(1, static_cast<Frames>(x.size()));
+    in.setFrames(static_cast<Frames>(x.size()));
+    std::copy(x.begin(), x.end(), in.channel(0));
+    AudioBuffer out;
+    AudioBuffer tail;
+    stage.process(in, out);
+    stage.flush(tail);
+    out.append(tail, 0, tail.frames());
+    return {out.channel(0), out.channel(0) + out.frames()};
+}
+
+std::vector<std::string> lines(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        const auto end = text.find('\n', start);
+        out.push_back(text.substr(start, end - start));
+        if (end == std::string::npos) {
+            break;
+        }
+        start = end + 1;
+    }
+    return out;
 }
 
 Frames MemorySource::totalFrames() const {

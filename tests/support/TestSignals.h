@@ -48,6 +48,8 @@ std::vector<std::uint8_t> wavHeader(int channels, std::uint32_t rate, int bits, 
 class MemorySource final : public AudioSource {
 public:
     MemorySource(Planar audio, SampleRate fs, int integerBits = 0);
+    /// With a stated layout (multichannel tests).
+    MemorySource(Planar audio, SampleRate fs, ChannelLayout layout);
     std::string sourceName() const override { return "memory"; }
     SampleRate sampleRate() const override { return m_fs; }
     int channelCount() const override { return static_cast<int>(m_audio.size()); }
@@ -60,8 +62,15 @@ private:
     Planar m_audio;
     SampleRate m_fs;
     int m_bits;
+    ChannelLayout m_layout;
     Frames m_position = 0;
 };
+
+/// Resamples one channel in one go through ResampleStage (test-side convenience).
+std::vector<float> resampleOffline(const std::vector<float>& x, SampleRate from, SampleRate to);
+
+/// Splits a stream of JSON documents printed one per line.
+std::vector<std::string> lines(const std::string& text);
 
 /// A stage that delays its input by `latency` frames and declares it: the render must remove it.
 /// With `tail` > 0 it also emits that many frames of a constant 0.25 after the input (a fake tail).

@@ -7,7 +7,6 @@
 
 #include <lathe/Error.h>
 #include <lathe/Loudness.h>
-#include <lathe/ResampleStage.h>
 
 #include <gtest/gtest.h>
 #include <sndfile.h>
@@ -20,25 +19,8 @@ namespace {
 using test::Planar;
 using test::ebu::stereoSegments;
 
-/// An in-memory source with a stated layout.
-class LayoutSource final : public AudioSource {
-public:
-    LayoutSource(Planar a, SampleRate fs, ChannelLayout layout) : m_mem(std::move(a), fs), m_layout(std::move(layout)) {}
-    std::string sourceName() const override { return "memory"; }
-    SampleRate sampleRate() const override { return m_mem.sampleRate(); }
-    int channelCount() const override { return m_mem.channelCount(); }
-    ChannelLayout channelLayout() const override { return m_layout; }
-    Frames totalFrames() const override { return m_mem.totalFrames(); }
-    int integerBits() const override { return 0; }
-    Frames read(AudioBuffer& d, Frames n) override { return m_mem.read(d, n); }
-
-private:
-    test::MemorySource m_mem;
-    ChannelLayout m_layout;
-};
-
 LoudnessResult measure(Planar x, SampleRate fs, ChannelLayout layout, LoudnessOptions o = {}) {
-    LayoutSource src(std::move(x), fs, std::move(layout));
+    test::MemorySource src(std::move(x), fs, std::move(layout));
     auto cpu = makeCpuBackend();
     return measureLoudness(src, o, *cpu);
 }
@@ -215,17 +197,7 @@ TEST(Loudness, EveryRateReadsLikeFortyEightKilohertz) {
     }
     const auto ref = measureStereo({x, x}, base);
     for (SampleRate fs : {8000, 11025, 16000, 22050, 32000, 44100, 88200, 96000, 176400, 192000, 384000}) {
-        ResampleStage stage(fs);
-        stage.prepare(StreamFormat{base, 1, ChannelLayout::fromConvention(1)}, 1 << 20);
-        AudioBuffer in(1, static_cast<Frames>(x.size()));
-        in.setFrames(static_cast<Frames>(x.size()));
-        std::copy(x.begin(), x.end(), in.channel(0));
-        AudioBuffer out;
-        AudioBuffer tail;
-        stage.process(in, out);
-        stage.flush(tail);
-        out.append(tail, 0, tail.frames());
-        std::vector<float> y(out.channel(0), out.channel(0) + out.frames());
+        const std::vector<float> y = test::resampleOffline(x, base, fs);
         const auto r = measureStereo({y, y}, fs);
         EXPECT_NEAR(*r.integratedLufs, *ref.integratedLufs, test::kRateIndependenceLu) << fs << " Hz";
     }

@@ -5,7 +5,6 @@
 #include "TestSignals.h"
 
 #include <lathe/Analysis.h>
-#include <lathe/ResampleStage.h>
 #include <lathe/signals/DemoMix.h>
 
 #include <gtest/gtest.h>
@@ -206,17 +205,7 @@ TEST_F(Readiness, LowSampleRate) {
 TEST_F(Readiness, UpsampledHighRateFile) {
     Planar x;
     for (const auto& ch : cleanMix()) {
-        ResampleStage up(96000);
-        up.prepare(StreamFormat{48000, 1, ChannelLayout::fromConvention(1)}, 1 << 22);
-        AudioBuffer in(1, static_cast<Frames>(ch.size()));
-        in.setFrames(static_cast<Frames>(ch.size()));
-        std::copy(ch.begin(), ch.end(), in.channel(0));
-        AudioBuffer out;
-        AudioBuffer tail;
-        up.process(in, out);
-        up.flush(tail);
-        out.append(tail, 0, tail.frames());
-        x.emplace_back(out.channel(0), out.channel(0) + out.frames());
+        x.push_back(test::resampleOffline(ch, 48000, 96000));
     }
     const auto a = analyse(x, 96000);
     EXPECT_NE(find(a, "upsampled"), nullptr) << codes(a);

@@ -33,6 +33,30 @@ double lufs(double meanSquare) {
     return meanSquare > 0.0 ? math::lufsFromMeanSquare(meanSquare) : -std::numeric_limits<double>::infinity();
 }
 
+/// The relative gate and the integrated loudness of blocks that passed the absolute gate (BS.1770:
+/// power mean, gate 10 LU below it, power mean of the blocks above the gate). `gated` not empty.
+struct Gated {
+    double relativeGateLufs;
+    double integratedLufs;
+};
+
+Gated relativeGate(const std::vector<double>& gated) {
+    double sum = 0.0;
+    for (double ms : gated) {
+        sum += ms;
+    }
+    const double relGate = lufs(sum / static_cast<double>(gated.size())) + kRelativeGateLu;
+    double kept = 0.0;
+    std::size_t n = 0;
+    for (double ms : gated) {
+        if (lufs(ms) > relGate) {
+            kept += ms;
+            ++n;
+        }
+    }
+    return {relGate, lufs(kept / static_cast<double>(n))};
+}
+
 /// Turns chunk records, in order, into the measurement.
 class Aggregator {
 public:
@@ -101,21 +125,9 @@ public:
         } else if (gated.empty()) {
             r.integratedNote = "silence: no 400 ms block above the −70 LUFS absolute gate";
         } else {
-            double sum = 0.0;
-            for (double ms : gated) {
-                sum += ms;
-            }
-            const double relGate = lufs(sum / static_cast<double>(gated.size())) + kRelativeGateLu;
-            double kept = 0.0;
-            std::size_t n = 0;
-            for (double ms : gated) {
-                if (lufs(ms) > relGate) {
-                    kept += ms;
-                    ++n;
-                }
-            }
-            r.relativeGateLufs = relGate;
-            r.integratedLufs = lufs(kept / static_cast<double>(n));
+            const Gated g = relativeGate(gated);
+            r.relativeGateLufs = g.relativeGateLufs;
+            r.integratedLufs = g.integratedLufs;
         }
 
         // Loudness range (Tech 3342).
@@ -460,20 +472,7 @@ AlbumLoudness albumLoudness(std::span<const LoudnessResult> results) {
         a.note = "no 400 ms block above the −70 LUFS absolute gate in any file";
         return a;
     }
-    double sum = 0.0;
-    for (double ms : blocks) {
-        sum += ms;
-    }
-    const double relGate = lufs(sum / static_cast<double>(blocks.size())) + kRelativeGateLu;
-    double kept = 0.0;
-    std::size_t n = 0;
-    for (double ms : blocks) {
-        if (lufs(ms) > relGate) {
-            kept += ms;
-            ++n;
-        }
-    }
-    a.integratedLufs = lufs(kept / static_cast<double>(n));
+    a.integratedLufs = relativeGate(blocks).integratedLufs;
     return a;
 }
 
