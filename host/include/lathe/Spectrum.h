@@ -102,7 +102,7 @@ double powerDb(double power);
 
 /// Per-bin power averaged over ±1/(2·fraction) octave around each bin on the log-frequency axis
 /// (fraction 1, 3, 6, 12, 24; 0 returns the input). Bands are cut at DC and Nyquist.
-std::vector<double> smoothFractionalOctave(const std::vector<double>& power, double binHz, int fraction);
+std::vector<double> smoothFractionalOctave(const std::vector<double>& power, int fraction);
 
 /// `pointsPerOctave` log-spaced frequencies from `lowHz` up to `highHz`.
 std::vector<double> logFrequencies(double lowHz, double highHz, int pointsPerOctave);

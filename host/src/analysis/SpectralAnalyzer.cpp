@@ -62,7 +62,7 @@ double kPowerGain(const math::KWeighting& k, SampleRate fs, double hz) {
 
 double kWeightingPowerGain(SampleRate fs, double hz) { return kPowerGain(design::designKWeighting(fs), fs, hz); }
 
-std::vector<double> smoothFractionalOctave(const std::vector<double>& power, double binHz, int fraction) {
+std::vector<double> smoothFractionalOctave(const std::vector<double>& power, int fraction) {
     if (fraction <= 0 || power.size() < 3) {
         return power;
     }
@@ -110,7 +110,6 @@ std::vector<double> smoothFractionalOctave(const std::vector<double>& power, dou
         running += delta[k];
         out[k] = std::max(0.0, running + partial[k] / width[k]);
     }
-    (void)binHz; // the bands are ratios of frequencies: the bin spacing cancels out
     return out;
 }
 
@@ -138,7 +137,7 @@ std::vector<double> sampleBins(const std::vector<double>& perBin, double binHz, 
 
 std::vector<double> spectrumCurveDb(const LongTermSpectrum& spectrum, std::size_t curve, int fraction,
                                     const std::vector<double>& hz) {
-    std::vector<double> v = sampleBins(smoothFractionalOctave(spectrum.power.at(curve), spectrum.binHz, fraction),
+    std::vector<double> v = sampleBins(smoothFractionalOctave(spectrum.power.at(curve), fraction),
                                        spectrum.binHz, hz);
     for (double& x : v) {
         x = powerDb(x);
