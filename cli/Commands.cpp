@@ -354,15 +354,10 @@ int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o) {
                     j["compare"] = toJson(*b, o.history);
                     if (a.spectral) {
                         const auto hz = displayFrequencies(a.spectrum.sampleRate);
-                        const auto before = spectrumCurveDb(a.spectrum, a.spectrum.labels.size() >= 3 ? 2 : 0,
-                                                            o.smoothing, hz);
-                        const auto after = spectrumCurveDb(b->spectrum, b->spectrum.labels.size() >= 3 ? 2 : 0,
-                                                           o.smoothing, hz);
-                        // At the first file's bin width (see the HTML report's note on sample rates).
-                        const double binCorrection = 10.0 * std::log10(a.spectrum.binHz / b->spectrum.binHz);
+                        const SpectrumComparison cmp = compareSpectra(a.spectrum, b->spectrum, o.smoothing, hz);
                         nlohmann::json diff = nlohmann::json::array();
                         for (std::size_t i = 0; i < hz.size(); ++i) {
-                            diff.push_back(dbOrNull(after[i] + binCorrection - before[i]));
+                            diff.push_back(dbOrNull(cmp.afterDb[i] - cmp.beforeDb[i]));
                         }
                         j["compare"]["spectrum_difference_db"] = diff;
                     }

@@ -45,9 +45,10 @@ struct LoudnessOptions {
     unsigned threads = 0;          ///< chunks measured in parallel; 0 = all hardware threads
     Frames chunkSteps = 100;       ///< chunk length in 100 ms steps (10 s)
     AudioReader::Options reader;   ///< strictness, stated layout
-    /// Called on the caller's thread with every block as it is read (frames from `position`), so
-    /// other analyses can share the single read of the file.
-    std::function<void(const AudioBuffer& block, Frames position)> blockTap;
+    /// Called on the caller's thread with every block as it is read (frames from `position`) and
+    /// its per-channel statistics, so other analyses can share the single read of the file.
+    std::function<void(const AudioBuffer& block, Frames position, std::span<const math::SampleStats> stats)>
+        blockTap;
 };
 
 /// A level with when it happened (seconds from the start; for windows, the window's end).

@@ -114,6 +114,18 @@ std::vector<double> sampleBins(const std::vector<double>& perBin, double binHz, 
 std::vector<double> spectrumCurveDb(const LongTermSpectrum& spectrum, std::size_t curve, int fraction,
                                     const std::vector<double>& hz);
 
+/// Before/after: the main curve (mid for stereo, else the first) of `reference` and of `other` in
+/// dB at `hz`, `other` brought to the reference's bin width. Per-bin levels of noise-like content
+/// scale with the bin width, so files at different sample rates would otherwise differ by
+/// 10·log10 of the ratio (music is noise-like at the smoothing's resolution).
+struct SpectrumComparison {
+    std::vector<double> beforeDb;
+    std::vector<double> afterDb;
+    bool binWidthsDiffer = false;
+};
+SpectrumComparison compareSpectra(const LongTermSpectrum& reference, const LongTermSpectrum& other, int fraction,
+                                  const std::vector<double>& hz);
+
 /// The frequencies at which reports draw spectra: 24 per octave from 20 Hz to 20 kHz (or Nyquist).
 std::vector<double> displayFrequencies(SampleRate fs);
 

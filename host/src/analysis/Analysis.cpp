@@ -4,7 +4,6 @@
 #include <lathe/Analysis.h>
 #include <lathe/Error.h>
 
-#include <bit>
 #include <cmath>
 #include <memory>
 
@@ -23,18 +22,13 @@ class SampleScanner {
 public:
     SampleScanner(int channels, SampleRate fs) : m_runLength(static_cast<std::size_t>(channels), 0), m_fs(fs) {}
 
-    void add(const AudioBuffer& block, Frames position) {
+    /// `stats` are the block's per-channel statistics (the loudness meter computed them anyway).
+    void add(const AudioBuffer& block, Frames position, std::span<const math::SampleStats> stats) {
         for (int c = 0; c < block.channels(); ++c) {
             const float* x = block.channel(c);
             const Frames n = block.frames();
-            // Cheap pre-pass (vectorised): does anything reach the ceiling at all?
-            std::uint32_t maxBits = 0;
-            for (Frames i = 0; i < n; ++i) {
-                const std::uint32_t b = std::bit_cast<std::uint32_t>(x[i]) & 0x7fffffffu;
-                maxBits = b > maxBits ? b : maxBits;
-            }
             Frames& run = m_runLength[static_cast<std::size_t>(c)];
-            if (std::bit_cast<float>(maxBits) >= kClipLevel) {
+            if (stats[static_cast<std::size_t>(c)].peakAbs >= kClipLevel) { // anything at the ceiling at all?
                 for (Frames i = 0; i < n; ++i) {
                     if (std::fabs(x[i]) >= kClipLevel) {
                         ++run;
@@ -102,13 +96,13 @@ AnalysisResult analyzeFile(const std::filesystem::path& path, const AnalysisOpti
     SampleScanner scanner(a.file.channels, a.file.sampleRate);
     LoudnessOptions lo = options.loudness;
     const auto userTap = options.loudness.blockTap;
-    lo.blockTap = [&](const AudioBuffer& block, Frames position) {
+    lo.blockTap = [&](const AudioBuffer& block, Frames position, std::span<const math::SampleStats> stats) {
         if (spectral) {
             spectral->add(block);
         }
-        scanner.add(block, position);
+        scanner.add(block, position, stats);
         if (userTap) {
-            userTap(block, position);
+            userTap(block, position, stats);
         }
     };
     a.loudness = measureLoudness(reader, lo, backend, control);

@@ -431,7 +431,7 @@ LoudnessResult measureLoudness(AudioSource& source, const LoudnessOptions& optio
                     fileStats[c] = math::combineStats(fileStats[c], stats[c]);
                 }
                 if (options.blockTap) {
-                    options.blockTap(block, total);
+                    options.blockTap(block, total, stats);
                 }
                 stream.append(block, 0, n);
                 total += n;

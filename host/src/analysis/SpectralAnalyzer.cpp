@@ -145,6 +145,20 @@ std::vector<double> spectrumCurveDb(const LongTermSpectrum& spectrum, std::size_
     return v;
 }
 
+SpectrumComparison compareSpectra(const LongTermSpectrum& reference, const LongTermSpectrum& other, int fraction,
+                                  const std::vector<double>& hz) {
+    auto mainCurve = [](const LongTermSpectrum& s) -> std::size_t { return s.labels.size() >= 3 ? 2 : 0; };
+    SpectrumComparison c;
+    c.beforeDb = spectrumCurveDb(reference, mainCurve(reference), fraction, hz);
+    c.afterDb = spectrumCurveDb(other, mainCurve(other), fraction, hz);
+    const double correction = 10.0 * std::log10(reference.binHz / other.binHz);
+    for (double& v : c.afterDb) {
+        v += correction;
+    }
+    c.binWidthsDiffer = std::fabs(reference.binHz - other.binHz) > 1e-9;
+    return c;
+}
+
 std::vector<double> displayFrequencies(SampleRate fs) { return logFrequencies(20.0, std::min(20000.0, fs / 2.0), 24); }
 
 struct SpectralAnalyzer::Impl {

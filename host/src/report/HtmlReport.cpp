@@ -234,25 +234,17 @@ std::string histogramPlot(const AnalysisResult& a) {
 std::string spectrumPlot(const AnalysisResult& a, const AnalysisResult* b) {
     const auto hz = displayFrequencies(a.spectrum.sampleRate);
     std::vector<std::pair<std::vector<double>, std::pair<std::string, std::string>>> curves;
+    SpectrumComparison cmp;
     if (b == nullptr) {
         for (std::size_t c = 0; c < a.spectrum.labels.size(); ++c) {
             curves.push_back({spectrumCurveDb(a.spectrum, c, a.smoothingFraction, hz),
                               {a.spectrum.labels[c], "c" + std::to_string(c % 6)}});
         }
     } else {
-        // Before/after: the mid (or only) curve of each file.
-        const std::size_t ca = a.spectrum.labels.size() >= 3 ? 2 : 0;
-        const std::size_t cb = b->spectrum.labels.size() >= 3 ? 2 : 0;
-        curves.push_back({spectrumCurveDb(a.spectrum, ca, a.smoothingFraction, hz), {"before", "before"}});
-        auto after = spectrumCurveDb(b->spectrum, cb, a.smoothingFraction, hz);
-        // Per-bin levels depend on the bin width for noise-like content: bring the second file to
-        // the first file's bins so that different sample rates compare (music is noise-like at the
-        // smoothing's resolution).
-        const double binCorrection = 10.0 * std::log10(a.spectrum.binHz / b->spectrum.binHz);
-        for (double& v : after) {
-            v += binCorrection;
-        }
-        curves.push_back({after, {"after", "after"}});
+        // Before/after: the mid (or only) curve of each file, at the first file's bin width.
+        cmp = compareSpectra(a.spectrum, b->spectrum, a.smoothingFraction, hz);
+        curves.push_back({cmp.beforeDb, {"before", "before"}});
+        curves.push_back({cmp.afterDb, {"after", "after"}});
     }
     double top = -200.0;
     for (const auto& c : curves) {
@@ -275,7 +267,7 @@ std::string spectrumPlot(const AnalysisResult& a, const AnalysisResult* b) {
         p.legend(c.second.first, c.second.second);
     }
     std::string s = p.str();
-    if (b != nullptr && std::fabs(a.spectrum.binHz - b->spectrum.binHz) > 1e-9) {
+    if (b != nullptr && cmp.binWidthsDiffer) {
         s += "<p class=\"sub\">The files have different sample rates: the second file's spectrum is shown at the first "
              "file's bin width (" + formatFixed(a.spectrum.binHz, 2) + " Hz instead of " +
              formatFixed(b->spectrum.binHz, 2) + " Hz), as for noise-like content.</p>";
