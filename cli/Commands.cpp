@@ -106,6 +106,20 @@ void printInspection(const FileInspection& x) {
     }
 }
 
+/// One JSON document per file: indented when there is one file, one line each when there are
+/// several (so a stream of them splits on newlines).
+void printFileJson(const nlohmann::json& j, std::size_t fileCount) {
+    std::cout << (fileCount == 1 ? j.dump(2) : j.dump()) << "\n";
+}
+
+/// A file of a multi-file command failed: one line on stderr, and its place in the JSON stream.
+void reportFileError(const Error& e, const std::filesystem::path& file, bool json, std::size_t fileCount) {
+    std::fprintf(stderr, "lathe: error: %s\n", e.what());
+    if (json) {
+        printFileJson(nlohmann::json{{"file", file.string()}, {"error", e.what()}}, fileCount);
+    }
+}
+
 int printDevices(const GlobalOptions& g, bool json) {
     const auto statuses = g.registry->availableBackends();
     const gpu::ProbeResult& p = gpu::probe();
@@ -185,7 +199,6 @@ DitherMode parseDither(const std::string& s) {
     throw UsageError("unknown dither mode '" + s + "' (use auto, tpdf or off)");
 }
 
-nlohmann::json optionalDbJson(const std::optional<double>& v) { return v ? dbOrNull(*v) : nlohmann::json(); }
 
 std::string level(const std::optional<double>& v, const char* unit) {
     return v ? formatFixed(*v, 1) + " " + unit : std::string("—");
@@ -363,7 +376,7 @@ int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o) {
                     }
                 }
                 j["backend_reason"] = sel.reason;
-                std::cout << (o.files.size() == 1 ? j.dump(2) : j.dump()) << "\n";
+                printFileJson(j, o.files.size());
             } else {
                 printLoudness(a.loudness, platforms.empty() ? nullptr : &previews);
                 printFindings(a);
@@ -391,11 +404,7 @@ int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o) {
             if (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::AudioContent && e.kind() != ErrorKind::Usage) {
                 throw;
             }
-            std::fprintf(stderr, "lathe: error: %s\n", e.what());
-            if (o.json) {
-                nlohmann::json j{{"file", file.string()}, {"error", e.what()}};
-                std::cout << (o.files.size() == 1 ? j.dump(2) : j.dump()) << "\n";
-            }
+            reportFileError(e, file, o.json, o.files.size());
             rc = rc == kExitOk ? exitCodeFor(e.kind()) : rc;
         }
     }
@@ -404,7 +413,7 @@ int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o) {
         if (o.json) {
             std::cout << nlohmann::json{{"album",
                                          {{"files", results.size()},
-                                          {"integrated_lufs", optionalDbJson(album.integratedLufs)},
+                                          {"integrated_lufs", dbOrNull(album.integratedLufs)},
                                           {"note", album.note.empty() ? nlohmann::json() : nlohmann::json(album.note)}}}}
                              .dump()
                       << "\n";
@@ -435,8 +444,7 @@ int runInfo(const GlobalOptions& g, const InfoOptions& o) {
             const FileInspection x = inspectFile(file, reader, *backend, makeControl(g, printer));
             printer.finish();
             if (o.json) {
-                const auto j = toJson(x);
-                std::cout << (o.files.size() == 1 ? j.dump(2) : j.dump()) << "\n";
+                printFileJson(toJson(x), o.files.size());
             } else {
                 printInspection(x);
             }
@@ -444,11 +452,7 @@ int runInfo(const GlobalOptions& g, const InfoOptions& o) {
             if (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::Usage) {
                 throw; // cancellation, device failures: stop the whole command
             }
-            std::fprintf(stderr, "lathe: error: %s\n", e.what());
-            if (o.json) {
-                nlohmann::json j{{"file", file.string()}, {"error", e.what()}};
-                std::cout << (o.files.size() == 1 ? j.dump(2) : j.dump()) << "\n";
-            }
+            reportFileError(e, file, o.json, o.files.size());
             rc = exitCodeFor(e.kind());
         }
     }

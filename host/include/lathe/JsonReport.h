@@ -15,10 +15,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
+
 namespace lathe {
 
 /// A dB value, or null when it is not finite (silence is −∞ dBFS).
 nlohmann::json dbOrNull(double db);
+/// dbOrNull of a value that may be absent (null when absent).
+nlohmann::json dbOrNull(const std::optional<double>& db);
 
 nlohmann::json toJson(const ChannelLayout& layout);
 /// `lathe info`: file, format, rate, channels, layout, frames, duration, peaks, warnings.

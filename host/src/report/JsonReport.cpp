@@ -50,6 +50,8 @@ nlohmann::json dbOrNull(double db) {
     return std::isfinite(db) ? nlohmann::json(db) : nlohmann::json();
 }
 
+nlohmann::json dbOrNull(const std::optional<double>& db) { return db ? dbOrNull(*db) : nlohmann::json(); }
+
 nlohmann::json toJson(const ChannelLayout& layout) {
     nlohmann::json labels = nlohmann::json::array();
     for (Speaker s : layout.speakers) {
@@ -111,7 +113,6 @@ nlohmann::json toJson(const RenderReport& r) {
 }
 
 namespace {
-nlohmann::json optionalDb(const std::optional<double>& v) { return v ? dbOrNull(*v) : nlohmann::json(); }
 nlohmann::json noteOrNull(const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); }
 nlohmann::json series(const std::vector<double>& v) {
     nlohmann::json a = nlohmann::json::array();
@@ -130,12 +131,12 @@ nlohmann::json toJson(const LoudnessResult& r, bool withHistory) {
     j["layout"] = toJson(r.layout);
     j["duration_s"] = r.durationSeconds;
     nlohmann::json l;
-    l["integrated_lufs"] = optionalDb(r.integratedLufs);
+    l["integrated_lufs"] = dbOrNull(r.integratedLufs);
     l["integrated_note"] = noteOrNull(r.integratedNote);
-    l["relative_gate_lufs"] = optionalDb(r.relativeGateLufs);
+    l["relative_gate_lufs"] = dbOrNull(r.relativeGateLufs);
     l["lra_lu"] = r.lraLu ? nlohmann::json(*r.lraLu) : nlohmann::json();
-    l["lra_low_lufs"] = optionalDb(r.lraLowLufs);
-    l["lra_high_lufs"] = optionalDb(r.lraHighLufs);
+    l["lra_low_lufs"] = dbOrNull(r.lraLowLufs);
+    l["lra_high_lufs"] = dbOrNull(r.lraHighLufs);
     l["lra_note"] = noteOrNull(r.lraNote);
     l["true_peak_dbtp"] = r.truePeakDbtp ? dbOrNull(r.truePeakDbtp->value) : nlohmann::json();
     l["true_peak_time_s"] = r.truePeakDbtp ? nlohmann::json(r.truePeakDbtp->atSeconds) : nlohmann::json();
@@ -146,18 +147,18 @@ nlohmann::json toJson(const LoudnessResult& r, bool withHistory) {
     l["max_short_term_lufs"] = r.maxShortTermLufs ? dbOrNull(r.maxShortTermLufs->value) : nlohmann::json();
     l["max_short_term_time_s"] =
         r.maxShortTermLufs ? nlohmann::json(r.maxShortTermLufs->atSeconds) : nlohmann::json();
-    l["plr_db"] = optionalDb(r.plrDb);
-    l["psr_db"] = optionalDb(r.psrDb);
+    l["plr_db"] = dbOrNull(r.plrDb);
+    l["psr_db"] = dbOrNull(r.psrDb);
     nlohmann::json ch = nlohmann::json::array();
     for (int c = 0; c < r.channels; ++c) {
         const auto k = static_cast<std::size_t>(c);
         ch.push_back({{"label", std::string(speakerLabel(k < r.layout.speakers.size() ? r.layout.speakers[k]
                                                                                      : Speaker::Unknown))},
                       {"weight", k < r.channelWeights.size() ? r.channelWeights[k] : 0.0},
-                      {"true_peak_dbtp", k < r.channelTruePeakDbtp.size() ? optionalDb(r.channelTruePeakDbtp[k])
+                      {"true_peak_dbtp", k < r.channelTruePeakDbtp.size() ? dbOrNull(r.channelTruePeakDbtp[k])
                                                                            : nlohmann::json()},
                       {"sample_peak_dbfs", k < r.channelSamplePeakDbfs.size()
-                                               ? optionalDb(r.channelSamplePeakDbfs[k])
+                                               ? dbOrNull(r.channelSamplePeakDbfs[k])
                                                : nlohmann::json()}});
     }
     l["channels"] = ch;
@@ -182,9 +183,9 @@ nlohmann::json toJson(const std::vector<PlatformPreview>& previews) {
     for (const auto& p : previews) {
         a.push_back({{"id", p.id},
                      {"name", p.name},
-                     {"gain_db", optionalDb(p.gainDb)},
-                     {"loudness_lufs", optionalDb(p.loudnessLufs)},
-                     {"true_peak_dbtp", optionalDb(p.truePeakDbtp)},
+                     {"gain_db", dbOrNull(p.gainDb)},
+                     {"loudness_lufs", dbOrNull(p.loudnessLufs)},
+                     {"true_peak_dbtp", dbOrNull(p.truePeakDbtp)},
                      {"true_peak_ok", p.truePeakOk ? nlohmann::json(*p.truePeakOk) : nlohmann::json()},
                      {"compliant", p.compliant ? nlohmann::json(*p.compliant) : nlohmann::json()},
                      {"note", p.note}});
@@ -219,8 +220,8 @@ nlohmann::json toJson(const AnalysisResult& a, bool withHistory) {
                              {"mono_loss_db", dbOrNull(s.monoLossDb[b])}});
         }
         j["stereo"] = {{"correlation", s.correlation ? nlohmann::json(*s.correlation) : nlohmann::json()},
-                       {"mono_loss_lu", optionalDb(s.monoLossLu)},
-                       {"balance_db", optionalDb(s.balanceDb)},
+                       {"mono_loss_lu", dbOrNull(s.monoLossLu)},
+                       {"balance_db", dbOrNull(s.balanceDb)},
                        {"bands", bands}};
         if (withHistory) {
             j["stereo"]["step_s"] = s.stepSeconds;
