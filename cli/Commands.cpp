@@ -4,16 +4,19 @@
 #include "ExitCodes.h"
 #include "ProgressPrinter.h"
 
-#include <lathe/ChannelStats.h>
 #include <lathe/Analysis.h>
+#include <lathe/ChannelStats.h>
 #include <lathe/Error.h>
 #include <lathe/FileOutput.h>
 #include <lathe/HtmlReport.h>
 #include <lathe/Inspect.h>
 #include <lathe/JsonReport.h>
 #include <lathe/Loudness.h>
+#include <lathe/Master.h>
 #include <lathe/Platforms.h>
+#include <lathe/Preset.h>
 #include <lathe/Text.h>
+#include <lathe/design/Rooms.h>
 #include <lathe/gpu/Gpu.h>
 #include <lathe/signals/DemoMix.h>
 
@@ -22,8 +25,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 namespace lathe::cli {
@@ -199,7 +202,6 @@ DitherMode parseDither(const std::string& s) {
     throw UsageError("unknown dither mode '" + s + "' (use auto, tpdf or off)");
 }
 
-
 std::string level(const std::optional<double>& v, const char* unit) {
     return v ? formatFixed(*v, 1) + " " + unit : std::string("—");
 }
@@ -209,8 +211,8 @@ std::string atTime(const std::optional<TimedLevel>& t) {
 }
 
 void printLoudness(const LoudnessResult& r, const std::vector<PlatformPreview>* previews) {
-    std::cout << r.source << "  (" << r.sampleRate << " Hz, " << r.channels << " ch " << r.layout.name() << ", "
-              << formatDuration(r.durationSeconds) << ")\n";
+    std::cout << r.source << "  (" << r.sampleRate << " Hz, " << r.channels << " ch " << r.layout.name()
+              << ", " << formatDuration(r.durationSeconds) << ")\n";
     std::cout << "  integrated       " << level(r.integratedLufs, "LUFS");
     if (r.integratedLufs) {
         std::cout << "   (relative gate " << formatFixed(*r.relativeGateLufs, 1) << " LUFS)";
@@ -219,12 +221,14 @@ void printLoudness(const LoudnessResult& r, const std::vector<PlatformPreview>* 
     }
     std::cout << "\n  loudness range   " << (r.lraLu ? formatFixed(*r.lraLu, 1) + " LU" : std::string("—"));
     if (r.lraLu) {
-        std::cout << "     (" << formatFixed(*r.lraLowLufs, 1) << " … " << formatFixed(*r.lraHighLufs, 1) << " LUFS)";
+        std::cout << "     (" << formatFixed(*r.lraLowLufs, 1) << " … " << formatFixed(*r.lraHighLufs, 1)
+                  << " LUFS)";
     } else {
         std::cout << "   " << r.lraNote;
     }
     std::cout << "\n  true peak        "
-              << (r.truePeakDbtp ? formatFixed(r.truePeakDbtp->value, 2) + " dBTP" : std::string("— (silence)"))
+              << (r.truePeakDbtp ? formatFixed(r.truePeakDbtp->value, 2) + " dBTP"
+                                 : std::string("— (silence)"))
               << atTime(r.truePeakDbtp);
     if (r.truePeakChannel >= 0) {
         std::cout << " (ch " << r.truePeakChannel + 1 << " "
@@ -275,8 +279,9 @@ void printFindings(const AnalysisResult& a) {
         return;
     }
     if (a.loudness.channels == 2 && a.stereo.correlation) {
-        std::cout << "  stereo           correlation " << formatFixed(*a.stereo.correlation, 2) << ", mono fold "
-                  << level(a.stereo.monoLossLu, "LU") << ", balance " << level(a.stereo.balanceDb, "dB") << "\n";
+        std::cout << "  stereo           correlation " << formatFixed(*a.stereo.correlation, 2)
+                  << ", mono fold " << level(a.stereo.monoLossLu, "LU") << ", balance "
+                  << level(a.stereo.balanceDb, "dB") << "\n";
     }
     if (a.findings.empty()) {
         std::cout << "  mix readiness    nothing to fix\n";
@@ -367,7 +372,8 @@ int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o) {
                     j["compare"] = toJson(*b, o.history);
                     if (a.spectral) {
                         const auto hz = displayFrequencies(a.spectrum.sampleRate);
-                        const SpectrumComparison cmp = compareSpectra(a.spectrum, b->spectrum, o.smoothing, hz);
+                        const SpectrumComparison cmp =
+                            compareSpectra(a.spectrum, b->spectrum, o.smoothing, hz);
                         nlohmann::json diff = nlohmann::json::array();
                         for (std::size_t i = 0; i < hz.size(); ++i) {
                             diff.push_back(dbOrNull(cmp.afterDb[i] - cmp.beforeDb[i]));
@@ -393,15 +399,17 @@ int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o) {
                 in.targetLufs = targetLufs;
                 in.targetLabel = targetLabel;
                 in.backend = std::string(sel.backend->name()) + " — " + sel.reason;
-                in.parameters.push_back({"options", std::string(o.dualMono ? "dual mono; " : "") +
-                                                        (o.layout.empty() ? "" : "layout " + o.layout + "; ") +
-                                                        "smoothing 1/" + std::to_string(o.smoothing) + " octave"});
+                in.parameters.push_back(
+                    {"options", std::string(o.dualMono ? "dual mono; " : "") +
+                                    (o.layout.empty() ? "" : "layout " + o.layout + "; ") + "smoothing 1/" +
+                                    std::to_string(o.smoothing) + " octave"});
                 writeFileAtomically(o.html, renderHtmlReport(in));
                 note(g, "wrote " + o.html.string());
             }
             results.push_back(a.loudness);
         } catch (const Error& e) {
-            if (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::AudioContent && e.kind() != ErrorKind::Usage) {
+            if (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::AudioContent &&
+                e.kind() != ErrorKind::Usage) {
                 throw;
             }
             reportFileError(e, file, o.json, o.files.size());
@@ -414,12 +422,14 @@ int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o) {
             std::cout << nlohmann::json{{"album",
                                          {{"files", results.size()},
                                           {"integrated_lufs", dbOrNull(album.integratedLufs)},
-                                          {"note", album.note.empty() ? nlohmann::json() : nlohmann::json(album.note)}}}}
+                                          {"note", album.note.empty() ? nlohmann::json()
+                                                                      : nlohmann::json(album.note)}}}}
                              .dump()
                       << "\n";
         } else {
-            std::cout << "album (" << results.size() << " files): integrated " << level(album.integratedLufs, "LUFS")
-                      << (album.note.empty() ? "" : "  " + album.note) << "\n";
+            std::cout << "album (" << results.size() << " files): integrated "
+                      << level(album.integratedLufs, "LUFS") << (album.note.empty() ? "" : "  " + album.note)
+                      << "\n";
         }
     }
     return rc;
@@ -522,6 +532,204 @@ int runDemoMix(const GlobalOptions& g, const DemoMixOptions& o) {
         std::cout << toJson(r).dump(2) << "\n";
     }
     return kExitOk;
+}
+
+} // namespace lathe::cli
+
+namespace lathe::cli {
+namespace {
+
+TailPolicy parseTail(const std::string& s) {
+    if (s == "keep") {
+        return TailPolicy::Keep;
+    }
+    if (s == "cut") {
+        return TailPolicy::Cut;
+    }
+    throw UsageError("unknown tail policy '" + s + "' (use keep or cut)");
+}
+
+Preset presetWithOverrides(const std::string& nameOrFile, const std::vector<std::string>& set) {
+    PresetDocument doc = loadPresetDocument(nameOrFile);
+    for (const auto& assignment : set) {
+        applyOverride(doc, assignment);
+    }
+    return parsePreset(doc);
+}
+
+SampleRate checkedRate(int rate, const char* option) {
+    if (rate < kMinSampleRate || rate > kMaxSampleRate) {
+        throw UsageError(std::string(option) + " " + std::to_string(rate) + " is outside " +
+                         std::to_string(kMinSampleRate) + "–" + std::to_string(kMaxSampleRate) + " Hz");
+    }
+    return rate;
+}
+
+/// Writes planar float channels as a 32-bit float WAV (atomically).
+void writeFloatWav(const std::filesystem::path& path, const std::vector<std::vector<float>>& channels,
+                   SampleRate fs) {
+    OutputSpec spec;
+    spec.container = Container::Wav;
+    spec.format = SampleFormat::Float32;
+    spec.sampleRate = fs;
+    spec.channels = static_cast<int>(channels.size());
+    spec.expectedFrames = static_cast<Frames>(channels[0].size());
+    AudioWriter writer(path, spec);
+    std::vector<float> interleaved(channels[0].size() * channels.size());
+    for (std::size_t n = 0; n < channels[0].size(); ++n) {
+        for (std::size_t c = 0; c < channels.size(); ++c) {
+            interleaved[n * channels.size() + c] = channels[c][n];
+        }
+    }
+    writer.writeFloat(interleaved.data(), static_cast<Frames>(channels[0].size()));
+    writer.commit();
+}
+
+void printStages(const RenderReport& r) {
+    for (const StageRecord& s : r.stages) {
+        std::cerr << "lathe: stage " << s.name << ": " << formatFixed(s.seconds, 2) << " s";
+        const auto& d = s.details;
+        if (s.name == "eq" && d.contains("taps")) {
+            std::cerr << ", " << d["taps"].get<int>() << " taps (" << d["taps_chosen"].get<std::string>()
+                      << "), latency " << formatFixed(d["latency_ms"].get<double>(), 1)
+                      << " ms removed, pre-ring " << formatFixed(d["pre_ring_ms"].get<double>(), 1)
+                      << " ms, within " << formatFixed(d["max_error_db"].get<double>(), 3)
+                      << " dB of the target";
+        } else if (s.name == "reverb" && d.contains("ir")) {
+            std::cerr << ", IR " << d["ir"].get<std::string>() << " (" << d["ir_channels"].get<int>()
+                      << " ch, " << formatFixed(d["ir_s"].get<double>(), 2) << " s"
+                      << (d["resampled"].get<bool>() ? ", resampled" : "") << "), tail "
+                      << formatFixed(d["tail_s"].get<double>(), 2) << " s";
+        }
+        std::cerr << "\n";
+    }
+}
+
+} // namespace
+
+int runMaster(const GlobalOptions& g, const MasterOptions& o) {
+    MasterSettings s;
+    s.preset = presetWithOverrides(o.preset, o.set);
+    if (o.rate) {
+        s.sampleRate = checkedRate(*o.rate, "--rate");
+    }
+    if (!o.bits.empty()) {
+        s.format = parseSampleFormat(o.bits);
+    }
+    if (!o.format.empty()) {
+        s.container = parseOutputContainer(o.format);
+    }
+    s.dither = parseDither(o.dither);
+    if (o.seed) {
+        s.ditherSeed = *o.seed;
+    }
+    s.nonFinite = o.sanitize ? NonFinitePolicy::Sanitize : NonFinitePolicy::Error;
+    s.tail = parseTail(o.tail);
+    s.reader = readerOptions(o.strict, o.layout);
+    s.faults = faultsFromEnvironment();
+
+    const bool convolves = std::any_of(s.preset.stages.begin(), s.preset.stages.end(),
+                                       [](const PresetStage& st) { return !st.bypass; });
+    auto sel = selectBackend(g, convolves ? Capability::Convolution : Capability::Render);
+    note(g, "preset " + s.preset.name + (s.preset.source == "bundled" ? "" : " (" + s.preset.source + ")") +
+                ": " + std::to_string(s.preset.stages.size()) + " stage" +
+                (s.preset.stages.size() == 1 ? "" : "s"));
+    ProgressPrinter printer("master " + o.input.filename().string(), !g.quiet);
+    const RenderReport r = masterFile(o.input, o.output, s, *sel.backend, makeControl(g, printer));
+    printer.finish();
+    if (!g.quiet) {
+        printStages(r);
+        printRender(r);
+    }
+    if (o.json || !o.report.empty()) {
+        nlohmann::json j = toJson(r);
+        j["backend_reason"] = sel.reason;
+        j["preset"] = toJson(s.preset);
+        if (!o.report.empty()) {
+            writeFileAtomically(o.report, j.dump(2) + "\n");
+        }
+        if (o.json) {
+            std::cout << j.dump(2) << "\n";
+        }
+    }
+    return kExitOk;
+}
+
+int runPresets(const GlobalOptions&, const PresetsOptions& o) {
+    if (!o.show.empty()) {
+        std::cout << toJson(parsePreset(loadPresetDocument(o.show))).dump(2) << "\n";
+        return kExitOk;
+    }
+    const auto presets = bundledPresets();
+    if (o.json) {
+        nlohmann::json j = nlohmann::json::array();
+        for (const auto& p : presets) {
+            j.push_back({{"name", p.name}, {"description", p.description}});
+        }
+        std::cout << j.dump(2) << "\n";
+        return kExitOk;
+    }
+    for (const auto& p : presets) {
+        std::printf("  %-15s %s\n", p.name.c_str(), p.description.c_str());
+    }
+    std::printf("Use: lathe master IN -o OUT --preset NAME [--set stage.param=value]; "
+                "`lathe presets --show NAME` prints every parameter.\n");
+    return kExitOk;
+}
+
+int runExportIr(const GlobalOptions& g, const ExportFilterOptions& o) {
+    const design::RoomSpec* room = design::findRoom(o.source);
+    if (room == nullptr) {
+        std::string names;
+        for (const auto& r : design::builtinRooms()) {
+            names += (names.empty() ? "" : ", ") + r.name;
+        }
+        throw UsageError("no room '" + o.source + "' (rooms: " + names + ")");
+    }
+    const SampleRate fs = checkedRate(o.rate, "--rate");
+    const AudioBuffer ir = design::generateRoomIr(*room, fs);
+    std::vector<std::vector<float>> channels;
+    for (int c = 0; c < ir.channels(); ++c) {
+        channels.emplace_back(ir.channel(c), ir.channel(c) + ir.frames());
+    }
+    writeFloatWav(o.output, channels, fs);
+    note(g, "wrote " + o.output.string() + ": " + room->name + ", " +
+                formatFixed(framesToSeconds(ir.frames(), fs), 2) + " s stereo at " + std::to_string(fs) +
+                " Hz (unnormalised; the reverb stage normalises)");
+    return kExitOk;
+}
+
+int runExportFir(const GlobalOptions& g, const ExportFilterOptions& o) {
+    const Preset preset = presetWithOverrides(o.source, o.set);
+    const SampleRate fs = checkedRate(o.rate, "--rate");
+    for (const PresetStage& st : preset.stages) {
+        const auto* eq = std::get_if<design::EqSpec>(&st.spec);
+        if (eq == nullptr) {
+            continue;
+        }
+        if (design::usesMidSide(*eq)) {
+            throw UsageError("stage '" + st.id +
+                             "' has mid/side bands: it is a 2×2 filter matrix, not one FIR");
+        }
+        const design::EqDesign d = design::designEq(*eq, fs);
+        const std::vector<float> taps(d.stereo.taps.begin(), d.stereo.taps.end());
+        if (toLower(o.output.extension().string()) == ".txt") {
+            std::string text;
+            char line[64];
+            for (double v : d.stereo.taps) {
+                std::snprintf(line, sizeof line, "%.9g\n", v);
+                text += line;
+            }
+            writeFileAtomically(o.output, text);
+        } else {
+            writeFloatWav(o.output, {taps}, fs);
+        }
+        note(g, "wrote " + o.output.string() + ": " + std::to_string(d.taps) + " taps at " +
+                    std::to_string(fs) + " Hz, delay " + std::to_string(d.stereo.delay) +
+                    " samples, within " + formatFixed(d.maxErrorDb, 3) + " dB of the target");
+        return kExitOk;
+    }
+    throw UsageError("preset '" + preset.name + "' has no EQ stage");
 }
 
 } // namespace lathe::cli

@@ -69,9 +69,43 @@ struct DemoMixOptions {
     bool json = false;
 };
 
+struct MasterOptions {
+    std::filesystem::path input;
+    std::filesystem::path output;
+    std::string preset = "gentle-polish";
+    std::vector<std::string> set;
+    std::string tail = "keep";
+    std::optional<int> rate;
+    std::string bits;
+    std::string format;
+    std::string dither = "auto";
+    std::optional<std::uint64_t> seed;
+    bool sanitize = false;
+    bool strict = false;
+    std::string layout;
+    bool json = false;
+    std::filesystem::path report;
+};
+
+struct PresetsOptions {
+    bool json = false;
+    std::string show; ///< print this preset's resolved JSON
+};
+
+struct ExportFilterOptions {
+    std::string source; ///< ir: a room name; fir: a preset (its first EQ stage)
+    std::filesystem::path output;
+    int rate = 48000;
+    std::vector<std::string> set;
+};
+
 int runInfo(const GlobalOptions& g, const InfoOptions& o);
 int runConvert(const GlobalOptions& g, const ConvertOptions& o);
 int runDemoMix(const GlobalOptions& g, const DemoMixOptions& o);
 int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o);
+int runMaster(const GlobalOptions& g, const MasterOptions& o);
+int runPresets(const GlobalOptions& g, const PresetsOptions& o);
+int runExportIr(const GlobalOptions& g, const ExportFilterOptions& o);
+int runExportFir(const GlobalOptions& g, const ExportFilterOptions& o);
 
 } // namespace lathe::cli

@@ -94,21 +94,87 @@ int main(int argc, char** argv) {
     convertCmd->add_flag("--json", convert.json, "Print the conversion report as JSON on stdout");
 
     AnalyzeOptions analyze;
-    auto* analyzeCmd = app.add_subcommand("analyze", "Loudness (BS.1770-5 / EBU R128), spectrum, spectrogram, "
-                                                     "stereo image, mix-readiness findings, platform preview, HTML report");
-    analyzeCmd->add_option("files", analyze.files, "Audio files (several: also their album loudness)")->required();
-    analyzeCmd->add_flag("--json", analyze.json, "Print JSON (one object per file; one line each for several)");
+    auto* analyzeCmd =
+        app.add_subcommand("analyze", "Loudness (BS.1770-5 / EBU R128), spectrum, spectrogram, "
+                                      "stereo image, mix-readiness findings, platform preview, HTML report");
+    analyzeCmd->add_option("files", analyze.files, "Audio files (several: also their album loudness)")
+        ->required();
+    analyzeCmd->add_flag("--json", analyze.json,
+                         "Print JSON (one object per file; one line each for several)");
     analyzeCmd->add_flag("--platforms", analyze.platforms, "Preview what streaming platforms would do to it");
-    analyzeCmd->add_option("--platforms-file", analyze.platformsFile, "Use this platform table instead of the built-in one");
+    analyzeCmd->add_option("--platforms-file", analyze.platformsFile,
+                           "Use this platform table instead of the built-in one");
     analyzeCmd->add_flag("--history", analyze.history, "Include the 100 ms loudness history in the JSON");
-    analyzeCmd->add_flag("--dual-mono", analyze.dualMono, "Count a mono file twice (+3 dB), as played on two speakers");
+    analyzeCmd->add_flag("--dual-mono", analyze.dualMono,
+                         "Count a mono file twice (+3 dB), as played on two speakers");
     analyzeCmd->add_flag("--strict", analyze.strict, "Treat a truncated file as an error");
     analyzeCmd->add_option("--layout", analyze.layout, "Channel layout when the file has none (e.g. 5.1)");
-    analyzeCmd->add_option("--html", analyze.html, "Write a self-contained HTML report (plots, findings, platforms)");
-    analyzeCmd->add_option("--compare", analyze.compare, "A second file (e.g. the master) for before/after views");
-    analyzeCmd->add_option("--smoothing", analyze.smoothing, "Spectrum smoothing: 1/N octave, N = 1, 3, 6, 12, 24 (default 6), 0 = none");
-    analyzeCmd->add_option("--target", analyze.target, "Loudness target line: -14, -14LUFS or a platform id (default -14)");
-    analyzeCmd->add_flag("--loudness-only", analyze.loudnessOnly, "Skip spectrum, spectrogram, stereo and readiness (faster)");
+    analyzeCmd->add_option("--html", analyze.html,
+                           "Write a self-contained HTML report (plots, findings, platforms)");
+    analyzeCmd->add_option("--compare", analyze.compare,
+                           "A second file (e.g. the master) for before/after views");
+    analyzeCmd->add_option("--smoothing", analyze.smoothing,
+                           "Spectrum smoothing: 1/N octave, N = 1, 3, 6, 12, 24 (default 6), 0 = none");
+    analyzeCmd->add_option("--target", analyze.target,
+                           "Loudness target line: -14, -14LUFS or a platform id (default -14)");
+    analyzeCmd->add_flag("--loudness-only", analyze.loudnessOnly,
+                         "Skip spectrum, spectrogram, stereo and readiness (faster)");
+
+    MasterOptions master;
+    auto* masterCmd = app.add_subcommand(
+        "master", "Master a file through a preset chain (linear-phase EQ, convolution reverb)");
+    masterCmd->add_option("input", master.input, "Input audio file")->required();
+    masterCmd->add_option("-o,--output", master.output, "Output file (.wav, .rf64, .flac, .aif)")->required();
+    masterCmd->add_option(
+        "--preset", master.preset,
+        "Bundled preset name (see `lathe presets`) or a preset JSON file (default gentle-polish)");
+    masterCmd->add_option(
+        "--set", master.set,
+        "Override a parameter: stage.param=value, e.g. eq.band2.gain_db=-1, reverb.wet_db=-20 (repeatable)");
+    masterCmd
+        ->add_option("--tail", master.tail,
+                     "keep: append the reverb tail (until below -120 dBFS); cut: keep the input's length")
+        ->check(CLI::IsMember({"keep", "cut"}));
+    masterCmd->add_option("--rate", master.rate,
+                          "Output sample rate in Hz (libsoxr, very high quality, after the chain)");
+    masterCmd->add_option("--bits", master.bits,
+                          "Output sample format: 16, 24 or 32f (default: 32f for float input, else 24)");
+    masterCmd->add_option("--format", master.format,
+                          "Output container: wav, rf64, flac, aiff (default: from the extension)");
+    masterCmd->add_option("--dither", master.dither, "auto (when needed), tpdf (always), off")
+        ->check(CLI::IsMember({"auto", "tpdf", "on", "off", "none"}));
+    masterCmd->add_option("--seed", master.seed, "Dither noise seed (renders are reproducible)");
+    masterCmd->add_flag("--sanitize", master.sanitize,
+                        "Replace NaN/Inf samples by silence instead of failing");
+    masterCmd->add_flag("--strict", master.strict, "Treat a truncated input as an error");
+    masterCmd->add_option("--layout", master.layout, "Channel layout when the input has none (e.g. 5.1)");
+    masterCmd->add_flag("--json", master.json,
+                        "Print the report (chain, every parameter, stages, timings) as JSON on stdout");
+    masterCmd->add_option("--report", master.report, "Also write that JSON report to this file");
+
+    PresetsOptions presets;
+    auto* presetsCmd =
+        app.add_subcommand("presets", "List the bundled presets (or show one with every parameter)");
+    presetsCmd->add_flag("--json", presets.json, "Print JSON");
+    presetsCmd->add_option("--show", presets.show,
+                           "Print this preset (name or file) with every parameter resolved");
+
+    ExportFilterOptions exportIr;
+    auto* irCmd = app.add_subcommand("ir", "Write a built-in room's impulse response (stereo, 32-bit float)");
+    irCmd->add_option("room", exportIr.source, "Room name (glue-room, chamber, plate, hall, cathedral)")
+        ->required();
+    irCmd->add_option("-o,--output", exportIr.output, "Output WAV file")->required();
+    irCmd->add_option("--rate", exportIr.rate, "Sample rate in Hz (default 48000)");
+
+    ExportFilterOptions exportFir;
+    auto* firCmd = app.add_subcommand(
+        "fir",
+        "Write the linear-phase FIR a preset's first EQ stage designs (.wav, or .txt one tap per line)");
+    firCmd->add_option("preset", exportFir.source, "Preset name or file")->required();
+    firCmd->add_option("-o,--output", exportFir.output, "Output file (.wav: mono 32-bit float; .txt: text)")
+        ->required();
+    firCmd->add_option("--rate", exportFir.rate, "Sample rate in Hz (default 48000)");
+    firCmd->add_option("--set", exportFir.set, "Override a parameter, as for master");
 
     DemoMixOptions demo;
     auto* demoCmd = app.add_subcommand("demo-mix", "Write Lathe's synthesised demo/benchmark mix");
@@ -141,6 +207,18 @@ int main(int argc, char** argv) {
         }
         if (analyzeCmd->parsed()) {
             return runAnalyze(g, analyze);
+        }
+        if (masterCmd->parsed()) {
+            return runMaster(g, master);
+        }
+        if (presetsCmd->parsed()) {
+            return runPresets(g, presets);
+        }
+        if (irCmd->parsed()) {
+            return runExportIr(g, exportIr);
+        }
+        if (firCmd->parsed()) {
+            return runExportFir(g, exportFir);
         }
         if (demoCmd->parsed()) {
             return runDemoMix(g, demo);

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <fstream>
 #include <regex>
 
 namespace lathe {
@@ -287,8 +288,9 @@ TEST_F(Cli, DemoMixWritesAPlayableFile) {
 
 TEST_F(Cli, AnalyzeJsonHasTheLoudnessKeys) {
     // 20 s stereo 1 kHz at −20 dBFS: integrated −20.0 LUFS, sample peak −20 dBFS.
-    test::writeRawFloat(m_dir / "tone.wav", {test::sine(1000, 0.1, 48000, 960000), test::sine(1000, 0.1, 48000, 960000)},
-                        48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    test::writeRawFloat(m_dir / "tone.wav",
+                        {test::sine(1000, 0.1, 48000, 960000), test::sine(1000, 0.1, 48000, 960000)}, 48000,
+                        SF_FORMAT_WAV | SF_FORMAT_FLOAT);
     const auto r = lathe({"analyze", "--json", "--history", path("tone.wav")});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     const auto j = nlohmann::json::parse(r.out);
@@ -297,8 +299,8 @@ TEST_F(Cli, AnalyzeJsonHasTheLoudnessKeys) {
     EXPECT_EQ(j["channels"], 2);
     EXPECT_DOUBLE_EQ(j["duration_s"].get<double>(), 20.0);
     const auto& l = j["loudness"];
-    for (const char* key : {"integrated_lufs", "lra_lu", "true_peak_dbtp", "sample_peak_dbfs", "max_momentary_lufs",
-                            "max_short_term_lufs", "plr_db"}) {
+    for (const char* key : {"integrated_lufs", "lra_lu", "true_peak_dbtp", "sample_peak_dbfs",
+                            "max_momentary_lufs", "max_short_term_lufs", "plr_db"}) {
         ASSERT_TRUE(l.contains(key)) << key;
         EXPECT_TRUE(l[key].is_number()) << key;
     }
@@ -310,8 +312,9 @@ TEST_F(Cli, AnalyzeJsonHasTheLoudnessKeys) {
 }
 
 TEST_F(Cli, AnalyzeSilenceGivesNullsWithReasons) {
-    test::writeRawFloat(m_dir / "silence.wav", {std::vector<float>(96000, 0.0f), std::vector<float>(96000, 0.0f)},
-                        48000, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+    test::writeRawFloat(m_dir / "silence.wav",
+                        {std::vector<float>(96000, 0.0f), std::vector<float>(96000, 0.0f)}, 48000,
+                        SF_FORMAT_WAV | SF_FORMAT_PCM_16);
     const auto r = lathe({"analyze", "--json", path("silence.wav")});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_FALSE(std::regex_search(r.out, std::regex(R"([:,\[]\s*-?(nan|inf))", std::regex::icase))) << r.out;
@@ -374,15 +377,17 @@ std::size_t countPoints(const std::string& html, const std::string& series) {
     for (std::size_t at = html.find(key); at != std::string::npos; at = html.find(key, at + 1)) {
         const std::size_t start = at + key.size();
         const std::size_t end = html.find('"', start);
-        points += 1 + static_cast<std::size_t>(std::count(html.begin() + static_cast<std::ptrdiff_t>(start),
-                                                          html.begin() + static_cast<std::ptrdiff_t>(end), ' '));
+        points +=
+            1 + static_cast<std::size_t>(std::count(html.begin() + static_cast<std::ptrdiff_t>(start),
+                                                    html.begin() + static_cast<std::ptrdiff_t>(end), ' '));
     }
     return points;
 }
 
 TEST_F(Cli, AnalyzeHtmlReportIsWellFormedCompleteAndMatchesTheJson) {
     ASSERT_EQ(lathe({"--quiet", "demo-mix", "-o", path("mix.wav"), "--duration", "20"}).exitCode, 0);
-    const auto r = lathe({"--quiet", "analyze", "--json", "--history", "--html", path("report.html"), path("mix.wav")});
+    const auto r =
+        lathe({"--quiet", "analyze", "--json", "--history", "--html", path("report.html"), path("mix.wav")});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     const auto j = nlohmann::json::parse(r.out);
     const std::string html = [&] {
@@ -394,8 +399,8 @@ TEST_F(Cli, AnalyzeHtmlReportIsWellFormedCompleteAndMatchesTheJson) {
     EXPECT_EQ(xml.exitCode, 0) << xml.err;
     EXPECT_TRUE(xml.err.empty()) << xml.err;
     EXPECT_EQ(test::runProcess("/usr/bin/xmllint", {"--noout", "--html", path("report.html")}).exitCode, 0);
-    for (const char* id : {"summary", "readiness", "loudness-history", "loudness-histogram", "spectrum", "spectrogram",
-                           "stereo", "platforms", "parameters"}) {
+    for (const char* id : {"summary", "readiness", "loudness-history", "loudness-histogram", "spectrum",
+                           "spectrogram", "stereo", "platforms", "parameters"}) {
         EXPECT_NE(html.find(std::string("<section id=\"") + id + "\""), std::string::npos) << id;
     }
     EXPECT_EQ(html.find("<script"), std::string::npos);
@@ -433,8 +438,8 @@ TEST_F(Cli, AnalyzeCompareShowsTheDifference) {
         }
     }
     test::writeRawFloat(m_dir / "quiet.wav", x, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
-    const auto r = lathe({"--quiet", "analyze", "--json", "--html", path("cmp.html"), path("mix.wav"), "--compare",
-                          path("quiet.wav")});
+    const auto r = lathe({"--quiet", "analyze", "--json", "--html", path("cmp.html"), path("mix.wav"),
+                          "--compare", path("quiet.wav")});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     const auto j = nlohmann::json::parse(r.out);
     for (const auto& d : j["compare"]["spectrum_difference_db"]) {
@@ -458,6 +463,150 @@ TEST_F(Cli, AnalyzeHtmlOutputIsCheckedBeforeTheWork) {
     EXPECT_EQ(lathe({"analyze", "--html", path("r.html"), path("in.wav"), path("in.wav")}).exitCode, 2);
     EXPECT_EQ(lathe({"analyze", "--smoothing", "5", path("in.wav")}).exitCode, 2);
     EXPECT_EQ(lathe({"analyze", "--target", "loud", path("in.wav")}).exitCode, 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// master, presets, ir, fir (issue 6)
+
+double nullAgainst(const std::vector<float>& a, const std::vector<float>& b) {
+    double e = 0;
+    double s = 0;
+    for (std::size_t n = 0; n < b.size(); ++n) {
+        const double d = static_cast<double>(a[n]) - b[n];
+        e += d * d;
+        s += static_cast<double>(b[n]) * b[n];
+    }
+    return 10.0 * std::log10(e / s);
+}
+
+TEST_F(Cli, MasterTransparentNullsExactly) {
+    const Planar in = {test::noise(96000, 0.5, 1), test::noise(96000, 0.5, 2)};
+    test::writeRawFloat(m_dir / "f.wav", in, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    const auto r = lathe({"master", path("f.wav"), "-o", path("t.wav"), "--preset", "transparent"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const Planar out = test::readRawFloat(m_dir / "t.wav");
+    EXPECT_EQ(out, in); // float in → float out, no stage: bit-exact (a null of −∞ dB)
+}
+
+TEST_F(Cli, MasterWithAFlatEqPresetFileNulls) {
+    // Through the whole convolution path: a 0 dB bell with a fixed 8193-tap FIR.
+    std::ofstream(m_dir / "flat.json")
+        << R"({"schema": "lathe.preset/1", "stages": [{"type": "eq", "taps": 8193,
+              "bands": [{"type": "bell", "hz": 1000, "gain_db": 0}]}]})";
+    const Planar in = {test::noise(100000, 0.5, 3), test::noise(100000, 0.5, 4)};
+    test::writeRawFloat(m_dir / "f.wav", in, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    const auto r =
+        lathe({"master", path("f.wav"), "-o", path("n.wav"), "--preset", path("flat.json"), "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const Planar out = test::readRawFloat(m_dir / "n.wav");
+    ASSERT_EQ(out[0].size(), in[0].size());
+    for (int c = 0; c < 2; ++c) {
+        EXPECT_LE(nullAgainst(out[static_cast<std::size_t>(c)], in[static_cast<std::size_t>(c)]), -120.0);
+    }
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["latency_removed_frames"], 4096);
+    EXPECT_EQ(j["stages"][0]["details"]["taps"], 8193);
+    EXPECT_EQ(j["preset"]["name"], "flat");
+}
+
+TEST_F(Cli, MasterDefaultReportsTheChainEveryParameterAndTimings) {
+    const auto r = lathe({"master", path("in.wav"), "-o", path("m.wav"), "--json", "--report", path("m.json"),
+                          "--set", "eq.band2.gain_db=-2"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    std::ifstream f(m_dir / "m.json");
+    EXPECT_EQ(nlohmann::json::parse(f), j);
+    EXPECT_EQ(j["preset"]["name"], "gentle-polish");
+    EXPECT_EQ(j["preset"]["stages"][0]["bands"][1]["gain_db"], -2.0);
+    EXPECT_EQ(j["preset"]["stages"][0]["bands"][1]["q"], 0.9);              // given values …
+    EXPECT_EQ(j["preset"]["stages"][0]["bands"][0]["placement"], "stereo"); // … and defaults alike
+    EXPECT_EQ(j["backend"], "cpu");
+    EXPECT_TRUE(j["stages"][0]["seconds"].is_number());
+    EXPECT_GT(j["stages"][0]["details"]["taps"].get<int>(), 1);
+    EXPECT_TRUE(j["stages"][0]["details"]["pre_ring_ms"].is_number());
+    EXPECT_LE(j["stages"][0]["details"]["max_error_db"].get<double>(), 0.05);
+    EXPECT_EQ(j["input_frames"], 144000);
+    EXPECT_EQ(j["output_frames"], 144000);
+    EXPECT_EQ(j["bits"], "24");
+    EXPECT_NE(r.err.find("stage eq:"), std::string::npos);
+}
+
+TEST_F(Cli, MasterReverbTailKeptOrCut) {
+    const auto keep =
+        lathe({"master", path("in.wav"), "-o", path("k.wav"), "--preset", "glue-room", "--json"});
+    ASSERT_EQ(keep.exitCode, 0) << keep.err;
+    const auto jk = nlohmann::json::parse(keep.out);
+    const long tail = jk["stages"][1]["tail_frames"].get<long>();
+    EXPECT_GT(tail, 48000 / 4);
+    EXPECT_EQ(jk["output_frames"].get<long>(), 144000 + tail);
+    EXPECT_EQ(jk["tail_policy"], "keep");
+    const auto cut = lathe(
+        {"master", path("in.wav"), "-o", path("c.wav"), "--preset", "glue-room", "--tail", "cut", "--json"});
+    ASSERT_EQ(cut.exitCode, 0) << cut.err;
+    EXPECT_EQ(nlohmann::json::parse(cut.out)["output_frames"], 144000);
+}
+
+TEST_F(Cli, MasterPresetErrorsAreClearAndChecked) {
+    std::ofstream(m_dir / "bad.json")
+        << R"({"schema": "lathe.preset/1", "stages": [{"type": "eq", "bands": [{"type": "bell", "hz": 100, "gian_db": 2}]}]})";
+    auto r = lathe({"master", path("in.wav"), "-o", path("x.wav"), "--preset", path("bad.json")});
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("unknown field 'gian_db'; did you mean 'gain_db'?"), std::string::npos) << r.err;
+    std::ofstream(m_dir / "ir.json")
+        << R"({"schema": "lathe.preset/1", "stages": [{"type": "reverb", "ir": "missing.wav"}]})";
+    r = lathe({"master", path("in.wav"), "-o", path("x.wav"), "--preset", path("ir.json")});
+    EXPECT_EQ(r.exitCode, 3);
+    EXPECT_NE(r.err.find("missing.wav: impulse response not found (stages[0] (reverb) 'ir')"),
+              std::string::npos)
+        << r.err;
+    r = lathe({"master", path("in.wav"), "-o", path("x.wav"), "--preset", "loud"});
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("no preset 'loud'"), std::string::npos) << r.err;
+    r = lathe({"master", path("in.wav"), "-o", path("x.wav"), "--set", "reverb.wet_db=-3"});
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("no stage 'reverb' (stages: eq)"), std::string::npos) << r.err;
+    r = lathe({"master", path("in.wav"), "-o", path("in.wav")});
+    EXPECT_EQ(r.exitCode, 4);
+    EXPECT_FALSE(std::filesystem::exists(m_dir / "x.wav"));
+}
+
+TEST_F(Cli, MasterWithAFileIrAndTheRoomExport) {
+    // `lathe ir` writes a built-in room; a preset then uses it as a file IR at another rate.
+    ASSERT_EQ(lathe({"ir", "plate", "-o", path("plate.wav"), "--rate", "44100"}).exitCode, 0);
+    std::ofstream(m_dir / "plate.json")
+        << R"({"schema": "lathe.preset/1", "stages": [{"type": "reverb", "ir": "plate.wav", "wet_db": -20}]})";
+    const auto r =
+        lathe({"master", path("in.wav"), "-o", path("p.wav"), "--preset", path("plate.json"), "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto d = nlohmann::json::parse(r.out)["stages"][0]["details"];
+    EXPECT_EQ(d["ir_sample_rate"], 44100);
+    EXPECT_EQ(d["resampled"], true);
+    EXPECT_EQ(d["ir_channels"], 2);
+}
+
+TEST_F(Cli, PresetsListAndShow) {
+    const auto r = lathe({"presets", "--json"});
+    ASSERT_EQ(r.exitCode, 0);
+    std::vector<std::string> names;
+    for (const auto& p : nlohmann::json::parse(r.out)) {
+        names.push_back(p["name"]);
+        EXPECT_FALSE(p["description"].get<std::string>().empty());
+    }
+    EXPECT_EQ(sorted(names), sorted({"bright-air", "gentle-polish", "glue-room", "transparent", "warm"}));
+    const auto show = lathe({"presets", "--show", "glue-room"});
+    ASSERT_EQ(show.exitCode, 0);
+    EXPECT_EQ(nlohmann::json::parse(show.out)["stages"][1]["room"], "glue-room");
+}
+
+TEST_F(Cli, FirExportIsTheDesignedFilter) {
+    const auto r = lathe({"fir", "gentle-polish", "-o", path("fir.wav"), "--set", "eq.taps=4097"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const Planar fir = test::readRawFloat(m_dir / "fir.wav");
+    ASSERT_EQ(fir.size(), 1u);
+    ASSERT_EQ(fir[0].size(), 4097u);
+    for (std::size_t k = 0; k < 2048; ++k) {
+        ASSERT_EQ(fir[0][k], fir[0][4096 - k]);
+    }
 }
 
 } // namespace

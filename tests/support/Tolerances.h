@@ -66,3 +66,38 @@ inline constexpr double kChunkIndependenceLu = 1e-6;
 inline constexpr double kRateIndependenceLu = 0.1;
 
 } // namespace lathe::test
+
+namespace lathe::test {
+
+/// Partitioned convolution vs a direct double-precision convolution (issue 6): float32 FFTs of
+/// 2·8192 points add ~1e-7 relative rounding per block, about −135 dB RMS; −110 dB is the bound
+/// the issue sets and leaves room for 1M-tap sums without hiding a wrong partition (which is 0 dB).
+inline constexpr double kConvolutionRelativeRmsDb = -110.0;
+/// Largest single-sample error for signals of unit-energy IRs and |x| ≤ 1 (issue 6).
+inline constexpr double kConvolutionMaxAbs = 1e-5;
+
+} // namespace lathe::test
+
+namespace lathe::test {
+
+/// A linear-phase FIR is symmetric by construction (issue 6 asks for 1e-12).
+inline constexpr double kFirSymmetry = 1e-12;
+
+} // namespace lathe::test
+
+namespace lathe::test {
+
+/// "Nulls" (issue 6): a 0 dB EQ or the transparent chain leaves a difference ≤ −120 dB relative to
+/// the input. Float convolution rounding measures about −135 dB.
+inline constexpr double kNullDb = -120.0;
+
+} // namespace lathe::test
+
+namespace lathe::test {
+
+/// Convolution on another backend vs the CPU reference: each is within float FFT rounding
+/// (≈ −130 dB) of the exact result, so their difference is bounded by the same −110 dB as the
+/// reference against a double-precision direct convolution.
+inline constexpr double kConvolutionParityDb = -110.0;
+
+} // namespace lathe::test

@@ -17,9 +17,9 @@ namespace lathe {
 
 struct AnalysisOptions {
     LoudnessOptions loudness;
-    bool spectral = true;        ///< spectrum, spectrogram, stereo image (loudness alone when false)
+    bool spectral = true; ///< spectrum, spectrogram, stereo image (loudness alone when false)
     SpectrumSettings spectrum;
-    int smoothingFraction = 6;   ///< display smoothing of the spectrum: 1/N octave (0 = none)
+    int smoothingFraction = 6; ///< display smoothing of the spectrum: 1/N octave (0 = none)
 };
 
 enum class Severity { Info, Warning, Problem };
@@ -32,19 +32,19 @@ struct TimeRange {
 
 /// One thing a mastering engineer would tell the person who sent the mix.
 struct Finding {
-    std::string code;     ///< stable identifier: "clipping", "inter-sample-overs", "dc-offset", …
+    std::string code; ///< stable identifier: "clipping", "inter-sample-overs", "dc-offset", …
     Severity severity = Severity::Info;
-    std::string title;    ///< a few words
-    std::string message;  ///< one or two sentences a musician understands
+    std::string title;             ///< a few words
+    std::string message;           ///< one or two sentences a musician understands
     std::vector<TimeRange> ranges; ///< where, when it is local (at most 100, merged)
 };
 
 /// Facts only a sample-by-sample scan can give (collected during the analysis pass).
 struct SampleScan {
-    std::int64_t clipRuns = 0;       ///< runs of ≥ 3 samples within one 16-bit step of full scale
+    std::int64_t clipRuns = 0; ///< runs of ≥ 3 samples within one 16-bit step of full scale
     std::int64_t clippedSamples = 0;
     std::vector<TimeRange> clipRanges;
-    bool on16BitGrid = true;         ///< every sample is a multiple of 2^−15
+    bool on16BitGrid = true; ///< every sample is a multiple of 2^−15
     bool on8BitGrid = true;
 };
 
@@ -61,8 +61,8 @@ struct AnalysisResult {
 };
 
 /// Reads `path` once and runs every analysis. Throws as measureLoudness.
-AnalysisResult analyzeFile(const std::filesystem::path& path, const AnalysisOptions& options, Backend& backend,
-                           const JobControl& control = {});
+AnalysisResult analyzeFile(const std::filesystem::path& path, const AnalysisOptions& options,
+                           Backend& backend, const JobControl& control = {});
 
 /// The mix-readiness findings for a result (also run by analyzeFile). Thresholds and their reasons
 /// are in analysis/Readiness.cpp.

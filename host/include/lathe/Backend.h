@@ -15,6 +15,7 @@
 #pragma once
 
 #include <lathe/AudioBuffer.h>
+#include <lathe/Convolution.h>
 #include <lathe/LoudnessKernel.h>
 #include <lathe/Types.h>
 #include <lathe/math/Quantize.h>
@@ -34,8 +35,9 @@ namespace lathe {
 /// that needs one asks for it explicitly (BackendRegistry::select), so it never runs somewhere else
 /// without saying so.
 enum class Capability {
-    Render,   ///< accumulateStats, sanitize, quantize
-    Loudness, ///< measureLoudnessChunk
+    Render,      ///< accumulateStats, sanitize, quantize
+    Loudness,    ///< measureLoudnessChunk
+    Convolution, ///< makeConvolver (linear-phase EQ, convolution reverb)
 };
 
 std::string_view capabilityName(Capability c);
@@ -72,7 +74,13 @@ public:
     /// Reduces one chunk to loudness records (lathe/LoudnessKernel.h). Capability::Loudness.
     /// The CPU implementation may be called from several threads at once (chunks in parallel).
     /// The default throws BackendUnavailableError.
-    virtual void measureLoudnessChunk(const LoudnessParams& params, const LoudnessChunk& chunk, LoudnessRecords& out);
+    virtual void measureLoudnessChunk(const LoudnessParams& params, const LoudnessChunk& chunk,
+                                      LoudnessRecords& out);
+
+    /// A streaming partitioned convolution of `matrix` (lathe/Convolution.h). Capability::Convolution.
+    /// Throws UsageError for a malformed matrix; the default throws BackendUnavailableError.
+    virtual std::unique_ptr<Convolver> makeConvolver(const FilterMatrix& matrix,
+                                                     const ConvolverOptions& options);
 };
 
 /// The reference backend: plain loops over lathe/math.

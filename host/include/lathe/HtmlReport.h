@@ -24,7 +24,7 @@ struct HtmlReportInput {
     std::vector<PlatformPreview> platforms;  ///< for `result`
     double targetLufs = -14.0;               ///< drawn as the target line of the loudness plot
     std::string targetLabel = "target −14 LUFS (streaming)";
-    std::string backend;                     ///< which backend ran, and why
+    std::string backend;                                         ///< which backend ran, and why
     std::vector<std::pair<std::string, std::string>> parameters; ///< extra parameters (the command line)
 };
 

@@ -41,10 +41,10 @@
 namespace lathe {
 
 struct LoudnessOptions {
-    bool dualMono = false;         ///< a mono file counts twice (+3.01 dB), as libebur128's DUAL_MONO
-    unsigned threads = 0;          ///< chunks measured in parallel; 0 = all hardware threads
-    Frames chunkSteps = 100;       ///< chunk length in 100 ms steps (10 s)
-    AudioReader::Options reader;   ///< strictness, stated layout
+    bool dualMono = false;       ///< a mono file counts twice (+3.01 dB), as libebur128's DUAL_MONO
+    unsigned threads = 0;        ///< chunks measured in parallel; 0 = all hardware threads
+    Frames chunkSteps = 100;     ///< chunk length in 100 ms steps (10 s)
+    AudioReader::Options reader; ///< strictness, stated layout
     /// Called on the caller's thread with every block as it is read (frames from `position`) and
     /// its per-channel statistics, so other analyses can share the single read of the file.
     std::function<void(const AudioBuffer& block, Frames position, std::span<const math::SampleStats> stats)>
@@ -84,21 +84,21 @@ struct LoudnessResult {
     double durationSeconds = 0;
 
     std::optional<double> integratedLufs;
-    std::string integratedNote;              ///< why it is undefined (too short, silence)
+    std::string integratedNote; ///< why it is undefined (too short, silence)
     std::optional<double> relativeGateLufs;
     std::optional<double> lraLu;
-    std::optional<double> lraLowLufs;        ///< P10
-    std::optional<double> lraHighLufs;       ///< P95
+    std::optional<double> lraLowLufs;  ///< P10
+    std::optional<double> lraHighLufs; ///< P95
     std::string lraNote;
     std::optional<TimedLevel> maxMomentaryLufs;
     std::optional<TimedLevel> maxShortTermLufs;
-    std::optional<TimedLevel> truePeakDbtp;  ///< over all channels
+    std::optional<TimedLevel> truePeakDbtp; ///< over all channels
     int truePeakChannel = -1;
     std::optional<TimedLevel> samplePeakDbfs;
     std::vector<std::optional<double>> channelTruePeakDbtp;
     std::vector<std::optional<double>> channelSamplePeakDbfs;
-    std::optional<double> plrDb; ///< peak-to-loudness ratio: true peak − integrated
-    std::optional<double> psrDb; ///< peak-to-short-term ratio: true peak − max short-term
+    std::optional<double> plrDb;                ///< peak-to-loudness ratio: true peak − integrated
+    std::optional<double> psrDb;                ///< peak-to-short-term ratio: true peak − max short-term
     std::vector<math::SampleStats> sampleStats; ///< per channel, over the whole file (DC, RMS, sample peak)
 
     LoudnessHistory history;
@@ -112,8 +112,8 @@ struct LoudnessResult {
 
 /// Measures a file. Throws InputError (unreadable, or a multichannel file without a layout),
 /// AudioContentError (NaN/Inf samples, which have no loudness), CancelledError, BackendUnavailableError.
-LoudnessResult measureLoudness(const std::filesystem::path& file, const LoudnessOptions& options, Backend& backend,
-                               const JobControl& control = {});
+LoudnessResult measureLoudness(const std::filesystem::path& file, const LoudnessOptions& options,
+                               Backend& backend, const JobControl& control = {});
 
 /// Measures any source (for tests and generated audio).
 LoudnessResult measureLoudness(AudioSource& source, const LoudnessOptions& options, Backend& backend,

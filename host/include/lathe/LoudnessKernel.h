@@ -48,9 +48,10 @@ struct LoudnessChunk {
 
 /// Records of one chunk, per channel.
 struct LoudnessRecords {
-    std::vector<std::vector<double>> subBlockEnergy; ///< Σ y² (K-weighted) per sub-block; the last may be partial
-    std::vector<std::vector<float>> stepSamplePeak;  ///< max |x| per 100 ms step
-    std::vector<std::vector<float>> stepTruePeak;    ///< max |x(t)| per step (interpolated)
+    std::vector<std::vector<double>>
+        subBlockEnergy; ///< Σ y² (K-weighted) per sub-block; the last may be partial
+    std::vector<std::vector<float>> stepSamplePeak;     ///< max |x| per 100 ms step
+    std::vector<std::vector<float>> stepTruePeak;       ///< max |x(t)| per step (interpolated)
     std::vector<std::vector<double>> stepTruePeakFrame; ///< where (absolute, fractional frame)
 };
 

@@ -23,12 +23,12 @@ enum class Normalization {
 struct Platform {
     std::string id;
     std::string name;
-    std::optional<double> targetLufs;     ///< none for platforms without normalisation
-    double toleranceLu = 0.0;             ///< delivery specifications: allowed deviation
-    double truePeakMaxDbtp = -1.0;        ///< the platform's advice / requirement
+    std::optional<double> targetLufs; ///< none for platforms without normalisation
+    double toleranceLu = 0.0;         ///< delivery specifications: allowed deviation
+    double truePeakMaxDbtp = -1.0;    ///< the platform's advice / requirement
     Normalization normalization = Normalization::DownOnly;
     std::optional<double> upGainLimitDbtp; ///< up-gain stops where the true peak would pass this
-    bool limiter = false;                 ///< the platform limits peaks after raising (Spotify Loud)
+    bool limiter = false;                  ///< the platform limits peaks after raising (Spotify Loud)
     std::string source;
     std::string date;
     std::string notes;
@@ -44,15 +44,16 @@ const std::vector<Platform>& builtinPlatforms();
 struct PlatformPreview {
     std::string id;
     std::string name;
-    std::optional<double> gainDb;         ///< playback gain it applies (delivery: the correction needed)
-    std::optional<double> loudnessLufs;   ///< integrated loudness as heard after that gain
-    std::optional<double> truePeakDbtp;   ///< true peak after that gain (and the platform's limiter)
-    std::optional<bool> truePeakOk;       ///< true peak after gain within the platform's advice
-    std::optional<bool> compliant;        ///< delivery specifications: the file as it is meets the spec
-    std::string note;                     ///< one sentence: what happens and why
+    std::optional<double> gainDb;       ///< playback gain it applies (delivery: the correction needed)
+    std::optional<double> loudnessLufs; ///< integrated loudness as heard after that gain
+    std::optional<double> truePeakDbtp; ///< true peak after that gain (and the platform's limiter)
+    std::optional<bool> truePeakOk;     ///< true peak after gain within the platform's advice
+    std::optional<bool> compliant;      ///< delivery specifications: the file as it is meets the spec
+    std::string note;                   ///< one sentence: what happens and why
 };
 
-std::vector<PlatformPreview> previewPlatforms(const LoudnessResult& loudness, const std::vector<Platform>& platforms);
+std::vector<PlatformPreview> previewPlatforms(const LoudnessResult& loudness,
+                                              const std::vector<Platform>& platforms);
 
 std::string_view normalizationName(Normalization n); ///< "up-and-down", "down-only", "none", "delivery"
 

@@ -55,6 +55,15 @@ struct RenderOptions {
     WriterFaults faults;        ///< test hooks only
 };
 
+/// One stage of a render as it ran.
+struct StageRecord {
+    std::string name;
+    Frames latencyFrames = 0; ///< in the stage's output frames
+    Frames tailFrames = 0;
+    double seconds = 0;     ///< time spent in process() and flush()
+    nlohmann::json details; ///< Stage::report()
+};
+
 /// Everything a render did, for the CLI's JSON and the reports.
 struct RenderReport {
     std::string source;
@@ -68,13 +77,15 @@ struct RenderReport {
     Frames inputFrames = 0;
     Frames outputFrames = 0;
     Frames latencyFrames = 0; ///< total stage latency removed
+    Frames tailFrames = 0;    ///< frames of stage tails (kept when tailKept)
+    bool tailKept = true;
     bool dithered = false;
     std::string ditherReason;
     Frames clippedSamples = 0;                  ///< integer output samples clamped to full scale
     Frames sanitizedSamples = 0;                ///< NaN/Inf replaced by 0 (NonFinitePolicy::Sanitize)
     std::vector<math::SampleStats> inputStats;  ///< per channel, as read
     std::vector<math::SampleStats> outputStats; ///< per channel, before quantisation
-    std::vector<std::string> stages;
+    std::vector<StageRecord> stages;
     std::string backend;
     double seconds = 0;
     std::vector<std::string> warnings;

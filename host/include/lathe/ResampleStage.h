@@ -5,6 +5,7 @@
 #include <lathe/Stage.h>
 
 #include <memory>
+#include <vector>
 
 namespace lathe {
 
@@ -31,5 +32,9 @@ private:
     struct Impl;
     std::unique_ptr<Impl> m_impl;
 };
+
+/// Resamples one whole in-memory signal (an impulse response) with the same recipe as
+/// ResampleStage: round(x.size() × to / from) samples, filter delay removed. Throws on soxr errors.
+std::vector<float> resampleSignal(const std::vector<float>& x, SampleRate from, SampleRate to);
 
 } // namespace lathe

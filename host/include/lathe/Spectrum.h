@@ -33,10 +33,10 @@
 namespace lathe {
 
 struct SpectrumSettings {
-    int fftSize = 0;          ///< 0: the smallest power of two with ≤ 3 Hz bins
-    int columns = 2000;       ///< spectrogram time columns at most
-    int rows = 160;           ///< spectrogram frequency rows
-    double lowestHz = 20.0;   ///< lower edge of the spectrogram and of the display curves
+    int fftSize = 0;        ///< 0: the smallest power of two with ≤ 3 Hz bins
+    int columns = 2000;     ///< spectrogram time columns at most
+    int rows = 160;         ///< spectrogram frequency rows
+    double lowestHz = 20.0; ///< lower edge of the spectrogram and of the display curves
 };
 
 struct LongTermSpectrum {
@@ -44,37 +44,38 @@ struct LongTermSpectrum {
     int fftSize = 0;
     double binHz = 0;
     std::int64_t framesAveraged = 0;
-    std::vector<std::string> labels;          ///< one per curve: channel labels, then "M", "S" for stereo
-    std::vector<std::vector<double>> power;   ///< [curve][bin], sine-calibrated mean power
+    std::vector<std::string> labels;        ///< one per curve: channel labels, then "M", "S" for stereo
+    std::vector<std::vector<double>> power; ///< [curve][bin], sine-calibrated mean power
 };
 
 struct Spectrogram {
     int rows = 0;
     int columns = 0;
     double secondsPerColumn = 0;
-    std::vector<double> rowLowHz;  ///< lower edge of each row (row 0 is the lowest frequency)
+    std::vector<double> rowLowHz; ///< lower edge of each row (row 0 is the lowest frequency)
     std::vector<double> rowHighHz;
-    std::vector<float> maxDb;      ///< [row · columns + column], −∞ for silence
+    std::vector<float> maxDb; ///< [row · columns + column], −∞ for silence
     std::vector<float> meanDb;
 };
 
 struct StereoImage {
     double stepSeconds = 0.1;
-    std::optional<double> correlation;      ///< over the whole file (null if a channel is silent)
-    std::vector<double> correlation100ms;   ///< per 100 ms step; NaN where a channel is silent
-    std::vector<double> correlation3s;      ///< 3 s window ending at each step (NaN before 3 s)
-    std::vector<double> bandCentreHz;       ///< octave bands 31.5 Hz … 16 kHz (below Nyquist)
-    std::vector<double> sideToMidDb;        ///< per band: 10·log10(side energy / mid energy)
-    std::vector<double> monoLossDb;         ///< per band: energy change of the mono fold
-    std::optional<double> monoLossLu;       ///< K-weighted energy change of the mono fold
-    std::optional<double> balanceDb;        ///< K-weighted L over R (positive: left louder)
+    std::optional<double> correlation;    ///< over the whole file (null if a channel is silent)
+    std::vector<double> correlation100ms; ///< per 100 ms step; NaN where a channel is silent
+    std::vector<double> correlation3s;    ///< 3 s window ending at each step (NaN before 3 s)
+    std::vector<double> bandCentreHz;     ///< octave bands 31.5 Hz … 16 kHz (below Nyquist)
+    std::vector<double> sideToMidDb;      ///< per band: 10·log10(side energy / mid energy)
+    std::vector<double> monoLossDb;       ///< per band: energy change of the mono fold
+    std::optional<double> monoLossLu;     ///< K-weighted energy change of the mono fold
+    std::optional<double> balanceDb;      ///< K-weighted L over R (positive: left louder)
 };
 
 /// Streams a file's blocks into the long-term spectrum, the spectrogram and the stereo image.
 /// Not thread-safe; one instance per file.
 class SpectralAnalyzer {
 public:
-    SpectralAnalyzer(SampleRate fs, const ChannelLayout& layout, Frames expectedFrames, const SpectrumSettings& s);
+    SpectralAnalyzer(SampleRate fs, const ChannelLayout& layout, Frames expectedFrames,
+                     const SpectrumSettings& s);
     ~SpectralAnalyzer();
     SpectralAnalyzer(const SpectralAnalyzer&) = delete;
     SpectralAnalyzer& operator=(const SpectralAnalyzer&) = delete;
@@ -108,7 +109,8 @@ std::vector<double> smoothFractionalOctave(const std::vector<double>& power, int
 std::vector<double> logFrequencies(double lowHz, double highHz, int pointsPerOctave);
 
 /// Per-bin values read at the given frequencies (linear interpolation between bin centres).
-std::vector<double> sampleBins(const std::vector<double>& perBin, double binHz, const std::vector<double>& hz);
+std::vector<double> sampleBins(const std::vector<double>& perBin, double binHz,
+                               const std::vector<double>& hz);
 
 /// The display curve of one spectrum curve: smoothed at 1/`fraction` octave, read at `hz`, in dB.
 std::vector<double> spectrumCurveDb(const LongTermSpectrum& spectrum, std::size_t curve, int fraction,
@@ -123,8 +125,8 @@ struct SpectrumComparison {
     std::vector<double> afterDb;
     bool binWidthsDiffer = false;
 };
-SpectrumComparison compareSpectra(const LongTermSpectrum& reference, const LongTermSpectrum& other, int fraction,
-                                  const std::vector<double>& hz);
+SpectrumComparison compareSpectra(const LongTermSpectrum& reference, const LongTermSpectrum& other,
+                                  int fraction, const std::vector<double>& hz);
 
 /// The frequencies at which reports draw spectra: 24 per octave from 20 Hz to 20 kHz (or Nyquist).
 std::vector<double> displayFrequencies(SampleRate fs);

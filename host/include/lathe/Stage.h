@@ -6,6 +6,8 @@
 #include <lathe/ChannelLayout.h>
 #include <lathe/Types.h>
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 
 namespace lathe {
@@ -49,6 +51,9 @@ public:
     virtual void process(const AudioBuffer& in, AudioBuffer& out) = 0;
     /// After the last block: emits remaining frames into `out` (resized; empty when done).
     virtual void flush(AudioBuffer& out) = 0;
+    /// What the stage did, for the render report (valid after prepare()): designed lengths,
+    /// errors, IR facts, … Keys follow lathe/JsonReport.h's conventions.
+    virtual nlohmann::json report() const { return nlohmann::json::object(); }
 };
 
 } // namespace lathe

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Welch spectrum, pooled spectrogram and stereo image in one streaming pass (FFTW, single
 // precision transforms, double accumulation). Conventions in lathe/Spectrum.h.
+#include "../core/Fftw.h"
+
 #include <lathe/Error.h>
 #include <lathe/Spectrum.h>
 #include <lathe/design/LoudnessDesign.h>
@@ -19,16 +21,8 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-/// FFTW's planner is one global state and not thread-safe; executing plans is. Every plan in
-/// Lathe is made under this lock (the only process-wide mutable state the engine touches).
-std::mutex& fftwPlannerMutex() {
-    static std::mutex m;
-    return m;
-}
-
-struct FftwFree {
-    void operator()(void* p) const noexcept { fftwf_free(p); }
-};
+using detail::FftwFree;
+using detail::fftwPlannerMutex;
 
 /// |H(e^{jω})|² of one biquad.
 double biquadPowerGain(const math::BiquadD& c, double omega) {
@@ -60,7 +54,9 @@ double kPowerGain(const math::KWeighting& k, SampleRate fs, double hz) {
 }
 } // namespace
 
-double kWeightingPowerGain(SampleRate fs, double hz) { return kPowerGain(design::designKWeighting(fs), fs, hz); }
+double kWeightingPowerGain(SampleRate fs, double hz) {
+    return kPowerGain(design::designKWeighting(fs), fs, hz);
+}
 
 std::vector<double> smoothFractionalOctave(const std::vector<double>& power, int fraction) {
     if (fraction <= 0 || power.size() < 3) {
@@ -74,7 +70,9 @@ std::vector<double> smoothFractionalOctave(const std::vector<double>& power, int
     // spectrum comes out flat up to the cut at the ends. DC is left as it is. O(n · 1) with a
     // difference array for the bins a band covers entirely.
     const std::size_t n = power.size();
-    auto edge = [](std::size_t k) { return std::log(static_cast<double>(k) - 0.5); }; // lower edge of bin k ≥ 1
+    auto edge = [](std::size_t k) {
+        return std::log(static_cast<double>(k) - 0.5);
+    }; // lower edge of bin k ≥ 1
     const double lowest = edge(1);
     const double highest = edge(n); // upper edge of the last bin
     std::vector<double> width(n, 0.0);
@@ -122,7 +120,8 @@ std::vector<double> logFrequencies(double lowHz, double highHz, int pointsPerOct
     return f;
 }
 
-std::vector<double> sampleBins(const std::vector<double>& perBin, double binHz, const std::vector<double>& hz) {
+std::vector<double> sampleBins(const std::vector<double>& perBin, double binHz,
+                               const std::vector<double>& hz) {
     std::vector<double> out;
     out.reserve(hz.size());
     for (double f : hz) {
@@ -137,16 +136,16 @@ std::vector<double> sampleBins(const std::vector<double>& perBin, double binHz, 
 
 std::vector<double> spectrumCurveDb(const LongTermSpectrum& spectrum, std::size_t curve, int fraction,
                                     const std::vector<double>& hz) {
-    std::vector<double> v = sampleBins(smoothFractionalOctave(spectrum.power.at(curve), fraction),
-                                       spectrum.binHz, hz);
+    std::vector<double> v =
+        sampleBins(smoothFractionalOctave(spectrum.power.at(curve), fraction), spectrum.binHz, hz);
     for (double& x : v) {
         x = powerDb(x);
     }
     return v;
 }
 
-SpectrumComparison compareSpectra(const LongTermSpectrum& reference, const LongTermSpectrum& other, int fraction,
-                                  const std::vector<double>& hz) {
+SpectrumComparison compareSpectra(const LongTermSpectrum& reference, const LongTermSpectrum& other,
+                                  int fraction, const std::vector<double>& hz) {
     auto mainCurve = [](const LongTermSpectrum& s) -> std::size_t { return s.labels.size() >= 3 ? 2 : 0; };
     SpectrumComparison c;
     c.beforeDb = spectrumCurveDb(reference, mainCurve(reference), fraction, hz);
@@ -159,7 +158,9 @@ SpectrumComparison compareSpectra(const LongTermSpectrum& reference, const LongT
     return c;
 }
 
-std::vector<double> displayFrequencies(SampleRate fs) { return logFrequencies(20.0, std::min(20000.0, fs / 2.0), 24); }
+std::vector<double> displayFrequencies(SampleRate fs) {
+    return logFrequencies(20.0, std::min(20000.0, fs / 2.0), 24);
+}
 
 struct SpectralAnalyzer::Impl {
     SampleRate fs;
@@ -169,11 +170,11 @@ struct SpectralAnalyzer::Impl {
     int hop;
     int bins;
     std::vector<float> window;
-    double sineScale; // (2/Σw)²
+    double sineScale;                       // (2/Σw)²
     std::vector<double> windowEnergyPrefix; // Σ w² over [0, i)
     std::int64_t framesProcessed = 0;
-    std::int64_t fullFrames = 0;              // frames entirely inside the file
-    double edgeCoverage = 0.0;                // Σ coverage of the frames that are not
+    std::int64_t fullFrames = 0;                // frames entirely inside the file
+    double edgeCoverage = 0.0;                  // Σ coverage of the frames that are not
     std::vector<std::vector<double>> edgePower; // their power, kept apart (used only for short files)
     std::unique_ptr<float, FftwFree> in;
     std::vector<std::unique_ptr<fftwf_complex, FftwFree>> out;
@@ -184,7 +185,7 @@ struct SpectralAnalyzer::Impl {
     Spectrogram gram;
     StereoImage image;
     // Spectrogram pooling state.
-    std::vector<int> binRow;     // row of each bin, −1 below the lowest row
+    std::vector<int> binRow; // row of each bin, −1 below the lowest row
     std::vector<int> rowFallbackBin;
     std::int64_t framesPerColumn = 1;
     std::int64_t framesInColumn = 0;
@@ -215,7 +216,8 @@ struct SpectralAnalyzer::Impl {
         if (b <= a) {
             return 0.0;
         }
-        return (windowEnergyPrefix[static_cast<std::size_t>(b)] - windowEnergyPrefix[static_cast<std::size_t>(a)]) /
+        return (windowEnergyPrefix[static_cast<std::size_t>(b)] -
+                windowEnergyPrefix[static_cast<std::size_t>(a)]) /
                windowEnergyPrefix.back();
     }
 
@@ -250,8 +252,9 @@ struct SpectralAnalyzer::Impl {
             const fftwf_complex* X = out[static_cast<std::size_t>(c)].get();
             std::vector<double>& acc = spectrum.power[static_cast<std::size_t>(c)];
             for (int k = 0; k < bins; ++k) {
-                const double p = (static_cast<double>(X[k][0]) * X[k][0] + static_cast<double>(X[k][1]) * X[k][1]) *
-                                 binScale(k);
+                const double p =
+                    (static_cast<double>(X[k][0]) * X[k][0] + static_cast<double>(X[k][1]) * X[k][1]) *
+                    binScale(k);
                 acc[static_cast<std::size_t>(k)] += p;
                 framePower[static_cast<std::size_t>(k)] += p / channels;
             }
@@ -314,7 +317,8 @@ struct SpectralAnalyzer::Impl {
         // Stored column-major while streaming; transposed to [row][column] in finish().
         for (int r = 0; r < gram.rows; ++r) {
             const auto ri = static_cast<std::size_t>(r);
-            const std::size_t at = static_cast<std::size_t>(gram.columns) * static_cast<std::size_t>(gram.rows) + ri;
+            const std::size_t at =
+                static_cast<std::size_t>(gram.columns) * static_cast<std::size_t>(gram.rows) + ri;
             gram.maxDb[at] = static_cast<float>(powerDb(colMax[ri]));
             gram.meanDb[at] = static_cast<float>(powerDb(colSum[ri] / static_cast<double>(framesInColumn)));
         }
@@ -426,13 +430,16 @@ SpectralAnalyzer::SpectralAnalyzer(SampleRate fs, const ChannelLayout& layout, F
         if (f < low) {
             continue;
         }
-        const int r = std::min(g.rows - 1, static_cast<int>(std::floor(std::log(f / low) / std::log(high / low) * g.rows)));
+        const int r = std::min(
+            g.rows - 1, static_cast<int>(std::floor(std::log(f / low) / std::log(high / low) * g.rows)));
         d.binRow[static_cast<std::size_t>(k)] = r;
         ++d.rowBinCount[static_cast<std::size_t>(r)];
     }
     for (int r = 0; r < g.rows; ++r) {
-        const double centre = std::sqrt(g.rowLowHz[static_cast<std::size_t>(r)] * g.rowHighHz[static_cast<std::size_t>(r)]);
-        d.rowFallbackBin.push_back(std::clamp(static_cast<int>(std::lround(centre / sp.binHz)), 0, d.bins - 1));
+        const double centre =
+            std::sqrt(g.rowLowHz[static_cast<std::size_t>(r)] * g.rowHighHz[static_cast<std::size_t>(r)]);
+        d.rowFallbackBin.push_back(
+            std::clamp(static_cast<int>(std::lround(centre / sp.binHz)), 0, d.bins - 1));
     }
     const std::int64_t expectedFrames2 = std::max<Frames>(1, expectedFrames) / d.hop + 3;
     d.framesPerColumn = std::max<std::int64_t>(1, (expectedFrames2 + s.columns - 1) / std::max(1, s.columns));
@@ -515,8 +522,10 @@ void SpectralAnalyzer::finish() {
     std::vector<float> mn(g.meanDb.size());
     for (int c = 0; c < g.columns; ++c) {
         for (int r = 0; r < g.rows; ++r) {
-            const std::size_t from = static_cast<std::size_t>(c) * static_cast<std::size_t>(g.rows) + static_cast<std::size_t>(r);
-            const std::size_t to = static_cast<std::size_t>(r) * static_cast<std::size_t>(g.columns) + static_cast<std::size_t>(c);
+            const std::size_t from =
+                static_cast<std::size_t>(c) * static_cast<std::size_t>(g.rows) + static_cast<std::size_t>(r);
+            const std::size_t to = static_cast<std::size_t>(r) * static_cast<std::size_t>(g.columns) +
+                                   static_cast<std::size_t>(c);
             mx[to] = g.maxDb[from];
             mn[to] = g.meanDb[from];
         }
@@ -548,11 +557,13 @@ void SpectralAnalyzer::finish() {
                 wLL -= d.stepLL[i - 30];
                 wRR -= d.stepRR[i - 30];
             }
-            im.correlation3s.push_back(i >= 29 ? correlationOf(wLR, std::max(0.0, wLL), std::max(0.0, wRR)) : kNaN);
+            im.correlation3s.push_back(i >= 29 ? correlationOf(wLR, std::max(0.0, wLL), std::max(0.0, wRR))
+                                               : kNaN);
         }
         const auto& P = d.spectrum.power;
         const double binHz = d.spectrum.binHz;
-        for (double centre = 31.25; centre * std::sqrt(2.0) <= d.fs / 2.0 && centre <= 16000.0; centre *= 2.0) {
+        for (double centre = 31.25; centre * std::sqrt(2.0) <= d.fs / 2.0 && centre <= 16000.0;
+             centre *= 2.0) {
             double l = 0, r = 0, m = 0, s = 0;
             for (int k = 0; k < d.bins; ++k) {
                 const double f = k * binHz;
@@ -584,8 +595,14 @@ void SpectralAnalyzer::finish() {
     }
 }
 
-const LongTermSpectrum& SpectralAnalyzer::spectrum() const { return m_impl->spectrum; }
-const Spectrogram& SpectralAnalyzer::spectrogram() const { return m_impl->gram; }
-const StereoImage& SpectralAnalyzer::stereo() const { return m_impl->image; }
+const LongTermSpectrum& SpectralAnalyzer::spectrum() const {
+    return m_impl->spectrum;
+}
+const Spectrogram& SpectralAnalyzer::spectrogram() const {
+    return m_impl->gram;
+}
+const StereoImage& SpectralAnalyzer::stereo() const {
+    return m_impl->image;
+}
 
 } // namespace lathe

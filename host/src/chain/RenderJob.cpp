@@ -131,6 +131,10 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     }
     LATHE_EXPECTS(options.blockFrames > 0, "block size must be positive");
 
+    if (const auto inputPath = source.filePath()) {
+        ensureDistinctFiles(*inputPath, output);
+    }
+
     // Configure the chain and work out latency, tail and the exact output length.
     StreamFormat format{source.sampleRate(), source.channelCount(), source.channelLayout()};
     std::vector<StreamFormat> formats;
@@ -139,11 +143,12 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
         format = stage->prepare(format, options.blockFrames);
         formats.push_back(format);
         altered = altered || stage->altersSamples();
-        report.stages.push_back(stage->name());
     }
     Frames latency = 0;
     Frames tail = 0;
     for (std::size_t k = 0; k < stages.size(); ++k) {
+        report.stages.push_back(
+            {stages[k]->name(), stages[k]->latency(), stages[k]->tail(), 0.0, stages[k]->report()});
         // A stage's latency and tail are in its own output frames; express them at the final rate.
         latency += convertedFrames(stages[k]->latency(), formats[k].sampleRate, format.sampleRate);
         tail += convertedFrames(stages[k]->tail(), formats[k].sampleRate, format.sampleRate);
@@ -155,6 +160,8 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     report.channels = format.channels;
     report.layout = format.layout;
     report.latencyFrames = latency;
+    report.tailFrames = tail;
+    report.tailKept = options.tail == TailPolicy::Keep;
 
     const auto [dither, ditherReason] = decideDither(options, source.integerBits(), altered);
     report.dithered = dither;
@@ -162,10 +169,8 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     const math::QuantizeParams quant = math::makeQuantizeParams(
         isInteger(options.format) ? sampleFormatBits(options.format) : 24, dither, options.ditherSeed);
 
-    // Output checks come before any processing: same file as the input, unwritable directory.
-    if (const auto inputPath = source.filePath()) {
-        ensureDistinctFiles(*inputPath, output);
-    }
+    // Output checks come before any processing: unwritable directory (same file as the input is
+    // checked before the stages are even designed, above).
     OutputSpec spec;
     spec.container = options.container;
     spec.format = options.format;
@@ -183,7 +188,9 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     auto runFrom = [&](std::size_t first, AudioBuffer& block) {
         AudioBuffer* current = &block;
         for (std::size_t k = first; k < stages.size(); ++k) {
+            const auto t = Clock::now();
             stages[k]->process(*current, buffers[k]);
+            report.stages[k].seconds += secondsSince(t);
             current = &buffers[k];
         }
         sink.consume(*current);
@@ -231,7 +238,9 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     for (std::size_t k = 0; k < stages.size(); ++k) {
         for (;;) {
             checkCancel(control);
+            const auto t = Clock::now();
             stages[k]->flush(released);
+            report.stages[k].seconds += secondsSince(t);
             if (released.empty()) {
                 break;
             }

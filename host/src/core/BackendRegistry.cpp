@@ -65,8 +65,12 @@ std::unique_ptr<Backend> BackendRegistry::makeBackend(std::string_view name) con
 
 std::string_view capabilityName(Capability c) {
     switch (c) {
-    case Capability::Render: return "rendering";
-    case Capability::Loudness: return "loudness analysis";
+    case Capability::Render:
+        return "rendering";
+    case Capability::Loudness:
+        return "loudness analysis";
+    case Capability::Convolution:
+        return "convolution (EQ, reverb)";
     }
     return "?";
 }
@@ -76,13 +80,19 @@ void Backend::measureLoudnessChunk(const LoudnessParams&, const LoudnessChunk&, 
                                   std::string(capabilityName(Capability::Loudness)) + " yet");
 }
 
+std::unique_ptr<Convolver> Backend::makeConvolver(const FilterMatrix&, const ConvolverOptions&) {
+    throw BackendUnavailableError("backend '" + std::string(name()) + "' does not implement " +
+                                  std::string(capabilityName(Capability::Convolution)) + " yet");
+}
+
 BackendRegistry::Selection BackendRegistry::select(std::string_view choice, Capability needed) const {
     Selection sel;
     if (choice != "auto") {
         sel.backend = makeBackend(choice);
         if (!sel.backend->supports(needed)) {
             throw BackendUnavailableError("backend '" + std::string(choice) + "' does not implement " +
-                                          std::string(capabilityName(needed)) + " yet; use --backend auto or cpu");
+                                          std::string(capabilityName(needed)) +
+                                          " yet; use --backend auto or cpu");
         }
         sel.reason = std::string(choice) + " (requested)";
         return sel;
@@ -94,7 +104,8 @@ BackendRegistry::Selection BackendRegistry::select(std::string_view choice, Capa
             auto backend = e.factory();
             if (backend->supports(needed)) {
                 sel.backend = std::move(backend);
-                sel.reason = "auto: " + (skipped.empty() ? std::string() : skipped + "; ") + "using " + e.name;
+                sel.reason =
+                    "auto: " + (skipped.empty() ? std::string() : skipped + "; ") + "using " + e.name;
                 return sel;
             }
             skipped += (skipped.empty() ? "" : "; ") + e.name + " does not implement " +

@@ -96,7 +96,18 @@ nlohmann::json toJson(const RenderReport& r) {
     j["output_frames"] = r.outputFrames;
     j["duration_s"] = framesToSeconds(r.outputFrames, r.outputRate);
     j["latency_removed_frames"] = r.latencyFrames;
-    j["stages"] = r.stages;
+    j["stages"] = nlohmann::json::array();
+    for (const StageRecord& st : r.stages) {
+        nlohmann::json js = {{"name", st.name},
+                             {"latency_frames", st.latencyFrames},
+                             {"tail_frames", st.tailFrames},
+                             {"seconds", st.seconds}};
+        if (!st.details.empty()) {
+            js["details"] = st.details;
+        }
+        j["stages"].push_back(js);
+    }
+    j["tail_policy"] = r.tailKept ? "keep" : "cut";
     j["dither"] = {{"applied", r.dithered}, {"reason", r.ditherReason}};
     j["clipped_samples"] = r.clippedSamples;
     j["sanitized_samples"] = r.sanitizedSamples;

@@ -74,6 +74,10 @@ public:
         measureLoudnessChunkCpu(params, chunk, out);
     }
 
+    std::unique_ptr<Convolver> makeConvolver(const FilterMatrix& matrix, const ConvolverOptions& options) override {
+        return makeCpuConvolver(matrix, options);
+    }
+
     std::string description() const override {
         return "CPU reference (" + std::to_string(std::max(1u, std::thread::hardware_concurrency())) +
                " hardware threads)";

@@ -144,4 +144,23 @@ void ResampleStage::flush(AudioBuffer& out) {
     d.emittedFrames += out.frames();
 }
 
+std::vector<float> resampleSignal(const std::vector<float>& x, SampleRate from, SampleRate to) {
+    if (from == to) {
+        return x;
+    }
+    const Frames outFrames = convertedFrames(static_cast<Frames>(x.size()), from, to);
+    std::vector<float> y(static_cast<std::size_t>(outFrames));
+    const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+    const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_VHQ, SOXR_ROLLOFF_SMALL);
+    std::size_t done = 0;
+    const soxr_error_t err = soxr_oneshot(from, to, 1, x.data(), x.size(), nullptr, y.data(), y.size(), &done,
+                                          &io, &quality, nullptr);
+    if (err != nullptr) {
+        throw Error(ErrorKind::Internal, std::string("resampler failed: ") + err);
+    }
+    y.resize(done);
+    y.resize(static_cast<std::size_t>(outFrames), 0.0f);
+    return y;
+}
+
 } // namespace lathe

@@ -1,0 +1,138 @@
+// Lathe: the chain stages built on partitioned convolution — linear-phase EQ and convolution reverb.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <lathe/Backend.h>
+#include <lathe/Convolution.h>
+#include <lathe/Stage.h>
+#include <lathe/design/EqDesign.h>
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace lathe {
+
+/// A stage whose output is a filter matrix applied to its input (by the backend's Convolver), plus
+/// an optional exact dry path: out[n] = Σ h ∗ in [n] + dryGain · in[n − latency].
+///
+/// Streaming: input is gathered into whole partitions (blockFrames), so process() may emit fewer
+/// frames than it receives; flush() emits the rest in pieces of at most 16 partitions. Memory is
+/// O(partition + filter length), independent of the file length.
+class ConvolutionStage : public Stage {
+public:
+    StreamFormat prepare(const StreamFormat& input, Frames maxBlockFrames) final;
+    Frames latency() const final { return m_latency; }
+    Frames tail() const final { return m_tail; }
+    bool altersSamples() const final { return !m_bypass; }
+    void process(const AudioBuffer& in, AudioBuffer& out) final;
+    void flush(AudioBuffer& out) final;
+
+protected:
+    /// What the concrete stage designs for a format (called once, from prepare()).
+    struct Design {
+        FilterMatrix matrix;
+        Frames latency = 0;           ///< frames of the filter's own delay (a linear-phase FIR's centre)
+        Frames tail = 0;              ///< frames emitted after the aligned end
+        std::optional<float> dryGain; ///< an exact dry path (inputs == outputs) when set
+        bool bypass = false;          ///< the design is the identity: samples pass bit-exactly
+    };
+    ConvolutionStage(Backend& backend, ConvolverOptions options);
+    virtual Design design(const StreamFormat& input) = 0;
+
+private:
+    void run(AudioBuffer& pending, Frames frames, AudioBuffer& out);
+
+    Backend& m_backend;
+    ConvolverOptions m_options;
+    std::unique_ptr<Convolver> m_convolver;
+    std::optional<float> m_dryGain;
+    bool m_bypass = false;
+    Frames m_latency = 0;
+    Frames m_tail = 0;
+    Frames m_inputFrames = 0;
+    Frames m_emitted = 0;
+    int m_channels = 0;
+    AudioBuffer m_pending;
+};
+
+/// Linear-phase EQ (lathe/design/EqDesign.h): every channel through the same symmetric FIR, or, with
+/// bands placed on mid or side, a 2×2 matrix that filters M = (L+R)/2 and S = (L−R)/2 apart.
+/// Latency: the FIR's centre, (taps − 1)/2, removed exactly by the render. Tail: none — the
+/// output has the input's length (the post-ringing past the last sample is not kept). A flat EQ is
+/// bit-exact.
+class EqStage final : public ConvolutionStage {
+public:
+    EqStage(design::EqSpec spec, Backend& backend, ConvolverOptions options = {});
+    std::string name() const override { return "eq"; }
+    /// After prepare(): the design's figures (taps, latency, pre-ring, error vs the target).
+    const design::EqDesign& result() const { return m_design; }
+    nlohmann::json report() const override;
+
+private:
+    Design design(const StreamFormat& input) override;
+    design::EqSpec m_spec;
+    design::EqDesign m_design;
+    SampleRate m_rate = 0;
+};
+
+/// How the reverb scales its IR before the wet gain.
+enum class IrNormalization {
+    Energy, ///< Σh² = 1 (averaged over output channels): 0 dB wet keeps the level of broadband noise
+    None,   ///< the file's samples as they are
+};
+
+struct ReverbSpec {
+    std::optional<std::filesystem::path> irFile; ///< mono, stereo, or true-stereo (4 ch: LL LR RL RR)
+    std::string room;                            ///< a built-in room (design/Rooms.h) when no file
+    double wetDb = -18.0;
+    double dryDb = 0.0; ///< ≤ kReverbMutedDb mutes the dry path
+    double predelayMs = 0.0;
+    IrNormalization normalization = IrNormalization::Energy;
+};
+
+/// Gains at or below this are silence (the path is removed, not multiplied by a tiny number).
+inline constexpr double kReverbMutedDb = -120.0;
+/// IR samples below this, relative to the IR's peak, are trimmed from its end.
+inline constexpr double kIrTrimDb = -100.0;
+/// The kept tail ends where the reverb of a full-scale input is below this level for certain.
+inline constexpr double kReverbTailFloorDbfs = -120.0;
+/// Longest IR accepted (after resampling), in frames: 2^21 (43.7 s at 48 kHz).
+inline constexpr Frames kMaxIrFrames = Frames{1} << 21;
+
+/// Convolution reverb: out = dry · x + wet · (IR ∗ x), the IR resampled to the stream's rate
+/// (libsoxr VHQ), trimmed below kIrTrimDb, normalised (unit energy by default), delayed by the
+/// pre-delay. Latency 0. Tail: the smallest t with Σ_{k>t} |wet·h[k]| ≤ 10^(−120/20) on every
+/// output, i.e. the reverb of any input within ±1.0 is below −120 dBFS after it (a bound, not a
+/// measurement of this input). Channels: a mono IR filters each channel; a stereo IR needs stereo
+/// input (L→L, R→R); a 4-channel IR is true stereo (L→L, L→R, R→L, R→R). Anything else, an IR
+/// with NaN/Inf or no energy, is an error (UsageError for the preset, InputError for the file).
+class ReverbStage final : public ConvolutionStage {
+public:
+    ReverbStage(ReverbSpec spec, Backend& backend, ConvolverOptions options = {});
+    std::string name() const override { return "reverb"; }
+    nlohmann::json report() const override;
+
+    /// After prepare(): facts about the IR as used.
+    struct Facts {
+        std::string source; ///< file path or "room:<name>"
+        int irChannels = 0;
+        SampleRate irRate = 0;
+        Frames irFrames = 0; ///< after resampling and trimming, before the pre-delay
+        double normalizationDb = 0;
+        Frames predelayFrames = 0;
+        Frames tailFrames = 0;
+    };
+    const Facts& facts() const { return m_facts; }
+
+private:
+    Design design(const StreamFormat& input) override;
+    ReverbSpec m_spec;
+    Facts m_facts;
+    SampleRate m_rate = 0;
+};
+
+} // namespace lathe

@@ -1,0 +1,32 @@
+// Lathe: per-bin and per-sample math of the convolution stages (shared CPU/GPU).
+// SPDX-License-Identifier: GPL-3.0-or-later
+//
+// Spectra are in split form (real parts and imaginary parts in separate arrays) so that the
+// per-bin loops vectorise on the CPU and coalesce on the GPU. The FFT itself is not shared code;
+// its conventions are (lathe/Backend.h): R2C of size N gives N/2+1 bins, transforms are unscaled.
+#pragma once
+
+#include <lathe/math/Hd.h>
+
+namespace lathe::math {
+
+/// acc += x · h for one complex bin (the spectral multiply-accumulate of partitioned convolution).
+LATHE_HD inline void complexMac(float xRe, float xIm, float hRe, float hIm, float& accRe, float& accIm) {
+    accRe += xRe * hRe - xIm * hIm;
+    accIm += xRe * hIm + xIm * hRe;
+}
+
+/// acc[k] += x[k] · h[k] for `bins` bins of split spectra.
+LATHE_HD inline void complexMacBins(const float* xRe, const float* xIm, const float* hRe, const float* hIm,
+                                    float* accRe, float* accIm, int bins) {
+    for (int k = 0; k < bins; ++k) {
+        complexMac(xRe[k], xIm[k], hRe[k], hIm[k], accRe[k], accIm[k]);
+    }
+}
+
+/// out = wet + dryGain · dry: a convolution stage's output with its exact (time-domain) dry path.
+LATHE_HD inline float mixDry(float wet, float dry, float dryGain) {
+    return wet + dryGain * dry;
+}
+
+} // namespace lathe::math

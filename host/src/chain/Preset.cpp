@@ -1,0 +1,513 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <lathe/Error.h>
+#include <lathe/Preset.h>
+#include <lathe/Text.h>
+#include <lathe/design/Rooms.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace lathe {
+namespace detail {
+const std::vector<std::pair<const char*, const char*>>& bundledPresetTexts(); // PresetsData.cpp (generated)
+} // namespace detail
+
+namespace {
+
+std::size_t editDistance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) {
+        row[j] = j;
+    }
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diag = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diag = up;
+        }
+    }
+    return row[b.size()];
+}
+
+std::string joined(const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) {
+        if (!s.empty()) {
+            s += ", ";
+        }
+        s += x;
+    }
+    return s;
+}
+
+/// Reads the keys of one JSON object, checking types and ranges; finish() rejects keys nobody read.
+class Fields {
+public:
+    Fields(const nlohmann::json& obj, std::string where, const std::string& preset)
+        : m_obj(obj), m_where(std::move(where)), m_preset(preset) {
+        if (!obj.is_object()) {
+            throw UsageError(prefix() + "must be a JSON object");
+        }
+    }
+
+    [[noreturn]] void fail(const std::string& key, const std::string& message) const {
+        throw UsageError(prefix() + "'" + key + "': " + message);
+    }
+
+    const nlohmann::json* raw(const std::string& key) {
+        m_known.push_back(key);
+        const auto it = m_obj.find(key);
+        return it == m_obj.end() ? nullptr : &*it;
+    }
+
+    double number(const std::string& key, double fallback, double lo, double hi) {
+        const nlohmann::json* v = raw(key);
+        if (v == nullptr) {
+            return fallback;
+        }
+        if (!v->is_number()) {
+            fail(key, "must be a number, not " + v->dump());
+        }
+        const double x = v->get<double>();
+        if (!(x >= lo && x <= hi)) {
+            fail(key, formatNumber(x) + " is outside [" + formatNumber(lo) + ", " + formatNumber(hi) + "]");
+        }
+        return x;
+    }
+
+    bool boolean(const std::string& key, bool fallback) {
+        const nlohmann::json* v = raw(key);
+        if (v == nullptr) {
+            return fallback;
+        }
+        if (!v->is_boolean()) {
+            fail(key, "must be true or false, not " + v->dump());
+        }
+        return v->get<bool>();
+    }
+
+    std::optional<std::string> text(const std::string& key) {
+        const nlohmann::json* v = raw(key);
+        if (v == nullptr) {
+            return std::nullopt;
+        }
+        if (!v->is_string()) {
+            fail(key, "must be a string, not " + v->dump());
+        }
+        return v->get<std::string>();
+    }
+
+    std::string choice(const std::string& key, const std::string& fallback,
+                       const std::vector<std::string>& allowed) {
+        const std::string v = text(key).value_or(fallback);
+        if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
+            fail(key, "'" + v + "' is not one of " + joined(allowed));
+        }
+        return v;
+    }
+
+    void finish() const {
+        for (const auto& [key, value] : m_obj.items()) {
+            if (std::find(m_known.begin(), m_known.end(), key) != m_known.end()) {
+                continue;
+            }
+            std::string hint;
+            for (const auto& k : m_known) {
+                const std::string lower = toLower(key);
+                if (editDistance(lower, k) <= 2 || k.rfind(lower, 0) == 0 || lower.rfind(k, 0) == 0) {
+                    hint = "; did you mean '" + k + "'?";
+                    break;
+                }
+            }
+            throw UsageError(prefix() + "unknown field '" + key + "'" + hint + " (known: " + joined(m_known) +
+                             ")");
+        }
+    }
+
+    std::string prefix() const {
+        return "preset '" + m_preset + "': " + (m_where.empty() ? "" : m_where + " ");
+    }
+
+    static std::string formatNumber(double x) {
+        std::ostringstream s;
+        s << x;
+        return s.str();
+    }
+
+private:
+    const nlohmann::json& m_obj;
+    std::string m_where;
+    const std::string& m_preset;
+    std::vector<std::string> m_known;
+};
+
+const std::vector<std::string> kBandTypes = {"bell", "lowshelf", "highshelf", "lowpass", "highpass", "tilt"};
+const std::vector<std::string> kPlacements = {"stereo", "mid", "side"};
+
+design::EqSpec parseEq(Fields& f, const std::string& where, const std::string& preset) {
+    using design::EqBandType;
+    design::EqSpec spec;
+    if (const nlohmann::json* bands = f.raw("bands")) {
+        if (!bands->is_array()) {
+            f.fail("bands", "must be an array of band objects");
+        }
+        for (std::size_t i = 0; i < bands->size(); ++i) {
+            Fields b((*bands)[i], where + " band " + std::to_string(i + 1), preset);
+            design::EqBand band;
+            const std::string type = b.choice("type", "", kBandTypes);
+            band.type = static_cast<EqBandType>(std::find(kBandTypes.begin(), kBandTypes.end(), type) -
+                                                kBandTypes.begin());
+            if (b.raw("hz") == nullptr) {
+                b.fail("hz", "is required");
+            }
+            band.hz = b.number("hz", 1000.0, 10.0, 96000.0);
+            const bool pass = band.type == EqBandType::LowPass || band.type == EqBandType::HighPass;
+            if (pass) {
+                const double slope = b.number("slope_db_per_oct", 12.0, 6.0, 48.0);
+                const int s = static_cast<int>(slope);
+                if (s != slope || (s != 6 && s != 12 && s != 18 && s != 24 && s != 36 && s != 48)) {
+                    b.fail("slope_db_per_oct",
+                           Fields::formatNumber(slope) + " is not one of 6, 12, 18, 24, 36, 48");
+                }
+                band.slopeDbPerOctave = s;
+            } else {
+                band.gainDb = b.number("gain_db", 0.0, -24.0, 24.0);
+                if (band.type != EqBandType::Tilt) {
+                    band.q =
+                        b.number("q", band.type == EqBandType::Bell ? 1.0 : 0.7071067811865476, 0.1, 40.0);
+                }
+            }
+            const std::string placement = b.choice("placement", "stereo", kPlacements);
+            band.placement = static_cast<design::EqPlacement>(
+                std::find(kPlacements.begin(), kPlacements.end(), placement) - kPlacements.begin());
+            band.enabled = b.boolean("enabled", true);
+            b.finish();
+            spec.bands.push_back(band);
+        }
+    }
+    if (const nlohmann::json* curve = f.raw("curve")) {
+        if (!curve->is_array()) {
+            f.fail("curve", "must be an array of [hz, gain_db] pairs");
+        }
+        for (std::size_t i = 0; i < curve->size(); ++i) {
+            const auto& p = (*curve)[i];
+            if (!p.is_array() || p.size() != 2 || !p[0].is_number() || !p[1].is_number()) {
+                f.fail("curve", "point " + std::to_string(i + 1) + " must be [hz, gain_db], not " + p.dump());
+            }
+            const double hz = p[0].get<double>();
+            const double db = p[1].get<double>();
+            if (!(hz >= 10.0 && hz <= 96000.0) || !(db >= -24.0 && db <= 24.0)) {
+                f.fail("curve", "point " + std::to_string(i + 1) + " " + p.dump() +
+                                    " is outside [10, 96000] Hz × [-24, 24] dB");
+            }
+            if (!spec.curve.empty() && hz <= spec.curve.back().hz) {
+                f.fail("curve", "frequencies must increase (point " + std::to_string(i + 1) + ")");
+            }
+            spec.curve.push_back({hz, db});
+        }
+    }
+    const double taps = f.number("taps", 0.0, 0.0, design::kEqMaxTaps);
+    const int t = static_cast<int>(taps);
+    if (t != taps || (t != 0 && t % 2 == 0)) {
+        f.fail("taps", Fields::formatNumber(taps) +
+                           " must be 0 (automatic) or odd (a symmetric FIR with a whole-sample delay)");
+    }
+    spec.taps = t;
+    return spec;
+}
+
+ReverbSpec parseReverb(Fields& f, const std::filesystem::path& baseDir, const std::string& where) {
+    ReverbSpec spec;
+    const auto ir = f.text("ir");
+    const auto room = f.text("room");
+    if (ir && room) {
+        f.fail("ir", "give either 'ir' (a file) or 'room' (a built-in room), not both");
+    }
+    if (ir) {
+        std::filesystem::path p(*ir);
+        if (p.is_relative()) {
+            p = baseDir / p;
+        }
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(p, ec)) {
+            throw InputError(p, "impulse response not found (" + where + " 'ir')");
+        }
+        spec.irFile = p;
+    } else {
+        std::vector<std::string> names;
+        for (const auto& r : design::builtinRooms()) {
+            names.push_back(r.name);
+        }
+        spec.room = room.value_or("glue-room");
+        if (std::find(names.begin(), names.end(), spec.room) == names.end()) {
+            f.fail("room", "'" + spec.room + "' is not one of " + joined(names));
+        }
+    }
+    spec.wetDb = f.number("wet_db", spec.wetDb, kReverbMutedDb, 12.0);
+    spec.dryDb = f.number("dry_db", spec.dryDb, kReverbMutedDb, 12.0);
+    spec.predelayMs = f.number("predelay_ms", 0.0, 0.0, 500.0);
+    spec.normalization = f.choice("normalize", "energy", {"energy", "none"}) == "energy"
+                             ? IrNormalization::Energy
+                             : IrNormalization::None;
+    return spec;
+}
+
+nlohmann::json toJson(const design::EqSpec& s) {
+    nlohmann::json j;
+    j["bands"] = nlohmann::json::array();
+    for (const auto& b : s.bands) {
+        nlohmann::json jb = {{"type", design::bandTypeName(b.type)}, {"hz", b.hz}};
+        if (b.type == design::EqBandType::LowPass || b.type == design::EqBandType::HighPass) {
+            jb["slope_db_per_oct"] = b.slopeDbPerOctave;
+        } else {
+            jb["gain_db"] = b.gainDb;
+            if (b.type != design::EqBandType::Tilt) {
+                jb["q"] = b.q;
+            }
+        }
+        jb["placement"] = design::placementName(b.placement);
+        jb["enabled"] = b.enabled;
+        j["bands"].push_back(jb);
+    }
+    j["curve"] = nlohmann::json::array();
+    for (const auto& p : s.curve) {
+        j["curve"].push_back({p.hz, p.gainDb});
+    }
+    j["taps"] = s.taps;
+    return j;
+}
+
+nlohmann::json toJson(const ReverbSpec& s) {
+    nlohmann::json j;
+    if (s.irFile) {
+        j["ir"] = s.irFile->string();
+    } else {
+        j["room"] = s.room;
+    }
+    j["wet_db"] = s.wetDb;
+    j["dry_db"] = s.dryDb;
+    j["predelay_ms"] = s.predelayMs;
+    j["normalize"] = s.normalization == IrNormalization::Energy ? "energy" : "none";
+    return j;
+}
+
+} // namespace
+
+std::vector<PresetInfo> bundledPresets() {
+    std::vector<PresetInfo> out;
+    for (const auto& [name, text] : detail::bundledPresetTexts()) {
+        const Preset p = parsePreset({nlohmann::json::parse(text), "bundled", "."});
+        out.push_back({name, p.description});
+    }
+    return out;
+}
+
+PresetDocument loadPresetDocument(const std::string& nameOrFile) {
+    for (const auto& [name, text] : detail::bundledPresetTexts()) {
+        if (nameOrFile == name) {
+            return {nlohmann::json::parse(text), "bundled", "."};
+        }
+    }
+    const std::filesystem::path path(nameOrFile);
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+        std::vector<std::string> names;
+        for (const auto& [name, text] : detail::bundledPresetTexts()) {
+            names.emplace_back(name);
+        }
+        throw UsageError("no preset '" + nameOrFile + "': neither a bundled preset (" + joined(names) +
+                         ") nor a file");
+    }
+    std::ifstream in(path);
+    if (!in) {
+        throw InputError(path, "cannot open the preset");
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    PresetDocument doc;
+    try {
+        doc.json = nlohmann::json::parse(text.str());
+    } catch (const nlohmann::json::parse_error& e) {
+        throw UsageError("preset " + path.string() + " is not valid JSON: " + e.what());
+    }
+    doc.source = path.string();
+    doc.baseDir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+    if (!doc.json.contains("name")) {
+        doc.json["name"] = path.stem().string();
+    }
+    return doc;
+}
+
+namespace {
+
+/// The ids of a document's stages, as parsePreset assigns them.
+std::vector<std::string> stageIds(const nlohmann::json& doc) {
+    std::vector<std::string> ids;
+    if (!doc.contains("stages") || !doc["stages"].is_array()) {
+        return ids;
+    }
+    std::map<std::string, int> seen;
+    for (const auto& st : doc["stages"]) {
+        std::string id;
+        if (st.is_object() && st.contains("id") && st["id"].is_string()) {
+            id = st["id"].get<std::string>();
+        } else {
+            const std::string type = st.is_object() && st.contains("type") && st["type"].is_string()
+                                         ? st["type"].get<std::string>()
+                                         : std::string("stage");
+            const int n = ++seen[type];
+            id = n == 1 ? type : type + std::to_string(n);
+        }
+        ids.push_back(id);
+    }
+    return ids;
+}
+
+} // namespace
+
+void applyOverride(PresetDocument& doc, const std::string& assignment) {
+    const auto eq = assignment.find('=');
+    if (eq == std::string::npos || eq == 0) {
+        throw UsageError("--set '" + assignment +
+                         "': expected stage.parameter=value (e.g. eq.band2.gain_db=-1)");
+    }
+    const std::string path = assignment.substr(0, eq);
+    const std::string valueText = assignment.substr(eq + 1);
+    std::vector<std::string> parts;
+    std::stringstream ss(path);
+    for (std::string part; std::getline(ss, part, '.');) {
+        parts.push_back(part);
+    }
+    if (parts.size() < 2 ||
+        std::any_of(parts.begin(), parts.end(), [](const auto& p) { return p.empty(); })) {
+        throw UsageError("--set '" + assignment +
+                         "': expected stage.parameter=value (e.g. reverb.wet_db=-20)");
+    }
+    const std::vector<std::string> ids = stageIds(doc.json);
+    const auto it = std::find(ids.begin(), ids.end(), parts[0]);
+    if (it == ids.end()) {
+        throw UsageError(
+            "--set '" + assignment + "': the chain has no stage '" + parts[0] + "'" +
+            (ids.empty() ? std::string(" (it has no stages)") : " (stages: " + joined(ids) + ")"));
+    }
+    nlohmann::json* target = &doc.json["stages"][static_cast<std::size_t>(it - ids.begin())];
+    for (std::size_t i = 1; i + 1 < parts.size(); ++i) {
+        const std::string& p = parts[i];
+        if (p.rfind("band", 0) == 0 && p.size() > 4 &&
+            std::all_of(p.begin() + 4, p.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+            const std::size_t n = std::stoul(p.substr(4));
+            nlohmann::json& bands = (*target)["bands"];
+            if (!bands.is_array() || n < 1 || n > bands.size()) {
+                throw UsageError("--set '" + assignment + "': stage '" + parts[0] + "' has " +
+                                 std::to_string(bands.is_array() ? bands.size() : 0) + " bands");
+            }
+            target = &bands[n - 1];
+        } else {
+            throw UsageError("--set '" + assignment + "': '" + p + "' is not bandN");
+        }
+    }
+    nlohmann::json value;
+    try {
+        value = nlohmann::json::parse(valueText);
+    } catch (const nlohmann::json::parse_error&) {
+        value = valueText;
+    }
+    const std::string& key = parts.back();
+    if (key == "ir" && value.is_string()) {
+        value = std::filesystem::absolute(value.get<std::string>()).string();
+        target->erase("room");
+    } else if (key == "room") {
+        target->erase("ir");
+    }
+    (*target)[key] = value;
+}
+
+Preset parsePreset(const PresetDocument& doc) {
+    Preset preset;
+    preset.source = doc.source;
+    const std::string name = doc.json.is_object() && doc.json.contains("name") && doc.json["name"].is_string()
+                                 ? doc.json["name"].get<std::string>()
+                                 : doc.source;
+    Fields top(doc.json, "", name);
+    const auto schema = top.text("schema");
+    if (!schema) {
+        top.fail("schema", std::string("is required (\"") + kPresetSchema + "\")");
+    }
+    if (*schema != kPresetSchema) {
+        top.fail("schema", "'" + *schema + "' is not supported (this Lathe reads \"" + kPresetSchema + "\")");
+    }
+    preset.name = top.text("name").value_or(name);
+    preset.description = top.text("description").value_or("");
+    const nlohmann::json* stages = top.raw("stages");
+    if (stages == nullptr || !stages->is_array()) {
+        top.fail("stages", "is required: an array of stage objects (empty for no processing)");
+    }
+    top.finish();
+    const std::vector<std::string> ids = stageIds(doc.json);
+    std::set<std::string> unique;
+    for (std::size_t i = 0; i < stages->size(); ++i) {
+        const nlohmann::json& st = (*stages)[i];
+        std::string where = "stages[" + std::to_string(i) + "]";
+        Fields f(st, where, preset.name);
+        PresetStage stage;
+        stage.type = f.choice("type", "", {"eq", "reverb"});
+        where += " (" + stage.type + ")";
+        Fields g(st, where, preset.name);
+        g.raw("type");
+        stage.id = g.text("id").value_or(ids[i]);
+        if (!unique.insert(stage.id).second) {
+            g.fail("id", "'" + stage.id + "' is used twice");
+        }
+        stage.bypass = g.boolean("bypass", false);
+        if (stage.type == "eq") {
+            stage.spec = parseEq(g, where, preset.name);
+        } else {
+            stage.spec = parseReverb(g, doc.baseDir, where);
+        }
+        g.finish();
+        preset.stages.push_back(std::move(stage));
+    }
+    return preset;
+}
+
+nlohmann::json toJson(const Preset& p) {
+    nlohmann::json j;
+    j["schema"] = kPresetSchema;
+    j["name"] = p.name;
+    j["description"] = p.description;
+    j["source"] = p.source;
+    j["stages"] = nlohmann::json::array();
+    for (const PresetStage& s : p.stages) {
+        nlohmann::json js = std::visit([](const auto& spec) { return toJson(spec); }, s.spec);
+        js["type"] = s.type;
+        js["id"] = s.id;
+        js["bypass"] = s.bypass;
+        j["stages"].push_back(js);
+    }
+    return j;
+}
+
+std::vector<std::unique_ptr<Stage>> buildStages(const Preset& preset, Backend& backend, unsigned threads) {
+    std::vector<std::unique_ptr<Stage>> stages;
+    ConvolverOptions options;
+    options.threads = threads;
+    for (const PresetStage& s : preset.stages) {
+        if (s.bypass) {
+            continue;
+        }
+        if (const auto* eq = std::get_if<design::EqSpec>(&s.spec)) {
+            stages.push_back(std::make_unique<EqStage>(*eq, backend, options));
+        } else {
+            stages.push_back(std::make_unique<ReverbStage>(std::get<ReverbSpec>(s.spec), backend, options));
+        }
+    }
+    return stages;
+}
+
+} // namespace lathe

@@ -1,0 +1,66 @@
+// Lathe (private): a fixed pool of worker threads for data-parallel loops inside one render.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace lathe::detail {
+
+/// Flushes subnormal floats to zero (FTZ) and treats subnormal inputs as zero (DAZ) on the calling
+/// thread while in scope, then restores the previous mode. Reverb tails decay into subnormals,
+/// which cost 10–100× per operation on x86 (../shared/reference/gpu-and-speed.md, P5); values
+/// below 1.2e-38 (−758 dBFS) are far beneath any output format.
+class DenormalsOff {
+public:
+    DenormalsOff();
+    ~DenormalsOff();
+    DenormalsOff(const DenormalsOff&) = delete;
+    DenormalsOff& operator=(const DenormalsOff&) = delete;
+
+private:
+    unsigned m_saved = 0;
+};
+
+/// parallelFor(count, fn) runs fn(index, worker) for every index in [0, count) on the pool's
+/// workers and the calling thread, and returns when all are done. `worker` is in [0, size()) and
+/// identifies per-worker scratch. The first exception thrown by fn is rethrown in the caller after
+/// every started index has finished. Every participating thread runs with DenormalsOff.
+///
+/// One parallelFor at a time per pool (the owner's thread calls it).
+class ThreadPool {
+public:
+    /// `threads` = total participants including the caller (≥ 1; 1 = run inline).
+    explicit ThreadPool(unsigned threads);
+    ~ThreadPool();
+    ThreadPool(const ThreadPool&) = delete;
+    ThreadPool& operator=(const ThreadPool&) = delete;
+
+    unsigned size() const noexcept { return static_cast<unsigned>(m_workers.size()) + 1; }
+
+    void parallelFor(std::size_t count, const std::function<void(std::size_t index, unsigned worker)>& fn);
+
+private:
+    void workerLoop(unsigned worker);
+    void runIndices(unsigned worker);
+
+    std::vector<std::thread> m_workers;
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    std::condition_variable m_done;
+    const std::function<void(std::size_t, unsigned)>* m_fn = nullptr;
+    std::size_t m_count = 0;
+    std::size_t m_next = 0;
+    std::size_t m_finished = 0;
+    unsigned m_busy = 0;
+    std::uint64_t m_generation = 0;
+    bool m_stop = false;
+    std::exception_ptr m_error;
+};
+
+} // namespace lathe::detail

@@ -1,0 +1,533 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The convolution stages (linear-phase EQ, reverb) and presets, rendered end to end through
+// render(): alignment, lengths, tails, gains and nulls against closed forms and direct references.
+#include "TestFiles.h"
+#include "TestSignals.h"
+#include "Tolerances.h"
+
+#include <lathe/ConvolutionStage.h>
+#include <lathe/Error.h>
+#include <lathe/Preset.h>
+#include <lathe/RenderJob.h>
+#include <lathe/design/Rooms.h>
+
+#include <gtest/gtest.h>
+#include <sndfile.h>
+
+#include <cmath>
+#include <numbers>
+
+namespace lathe {
+namespace {
+
+using test::Planar;
+constexpr SampleRate kFs = 48000;
+
+struct Rendered {
+    Planar audio;
+    RenderReport report;
+};
+
+Rendered renderThrough(const Planar& in, SampleRate fs, std::vector<std::unique_ptr<Stage>> stages,
+                       TailPolicy tail = TailPolicy::Keep) {
+    test::TempDir dir;
+    test::MemorySource source(in, fs);
+    RenderOptions o;
+    o.format = SampleFormat::Float32;
+    o.tail = tail;
+    o.blockFrames = 10007; // not a multiple of the partition: exercises the stage's buffering
+    auto backend = makeCpuBackend();
+    Rendered r;
+    r.report = render(source, std::move(stages), dir.path() / "out.wav", o, *backend);
+    r.audio = test::readRawFloat(dir.path() / "out.wav");
+    return r;
+}
+
+std::unique_ptr<Stage> eqStage(const design::EqSpec& spec, Backend& backend) {
+    return std::make_unique<EqStage>(spec, backend, ConvolverOptions{8192, 2});
+}
+
+double rmsDb(const std::vector<float>& x, std::size_t from = 0, std::size_t to = SIZE_MAX) {
+    double s = 0;
+    to = std::min(to, x.size());
+    for (std::size_t n = from; n < to; ++n) {
+        s += static_cast<double>(x[n]) * x[n];
+    }
+    return 10.0 * std::log10(s / static_cast<double>(to - from));
+}
+
+/// Level of a − b relative to b, in dB.
+double nullDb(const std::vector<float>& a, const std::vector<float>& b) {
+    double e = 0;
+    double s = 0;
+    for (std::size_t n = 0; n < b.size(); ++n) {
+        const double d = static_cast<double>(a[n]) - b[n];
+        e += d * d;
+        s += static_cast<double>(b[n]) * b[n];
+    }
+    return 10.0 * std::log10(e / s);
+}
+
+design::EqBand bell(double hz, double gainDb, double q, design::EqPlacement p = design::EqPlacement::Stereo) {
+    design::EqBand b;
+    b.type = design::EqBandType::Bell;
+    b.hz = hz;
+    b.gainDb = gainDb;
+    b.q = q;
+    b.placement = p;
+    return b;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Linear-phase EQ
+
+TEST(EqStage, ZeroDbEqNullsAgainstTheInput) {
+    // Explicit taps force the convolution path (a flat automatic design is a bit-exact bypass).
+    design::EqSpec spec;
+    spec.bands = {bell(1000, 0.0, 1.0)};
+    spec.taps = 4097;
+    auto backend = makeCpuBackend();
+    const Planar in = {test::noise(3 * kFs + 17, 0.5, 1), test::noise(3 * kFs + 17, 0.5, 2)};
+    const Rendered r = renderThrough(in, kFs, [&] {
+        std::vector<std::unique_ptr<Stage>> s;
+        s.push_back(eqStage(spec, *backend));
+        return s;
+    }());
+    ASSERT_EQ(r.audio[0].size(), in[0].size());
+    EXPECT_EQ(r.report.latencyFrames, 2048);
+    for (int c = 0; c < 2; ++c) {
+        EXPECT_LE(nullDb(r.audio[static_cast<std::size_t>(c)], in[static_cast<std::size_t>(c)]),
+                  test::kNullDb);
+    }
+}
+
+TEST(EqStage, FlatAutomaticEqIsBitExact) {
+    design::EqSpec spec;
+    spec.bands = {bell(1000, 0.0, 1.0)};
+    auto backend = makeCpuBackend();
+    const Planar in = {test::noise(kFs, 0.5, 3)};
+    std::vector<std::unique_ptr<Stage>> s;
+    s.push_back(eqStage(spec, *backend));
+    const Rendered r = renderThrough(in, kFs, std::move(s));
+    EXPECT_EQ(r.audio[0], in[0]);
+}
+
+TEST(EqStage, OutputIsAlignedWithTheInputAndKeepsItsLength) {
+    // A broad boost: the output is still mostly the input, so the cross-correlation peaks at the
+    // true alignment. Any left-over latency would move the peak.
+    design::EqSpec spec;
+    spec.bands = {bell(2000, 3.0, 0.7)};
+    spec.taps = 16385;
+    auto backend = makeCpuBackend();
+    const Planar in = {test::noise(4 * kFs + 5, 0.5, 4)};
+    for (TailPolicy tail : {TailPolicy::Keep, TailPolicy::Cut}) {
+        std::vector<std::unique_ptr<Stage>> s;
+        s.push_back(eqStage(spec, *backend));
+        const Rendered r = renderThrough(in, kFs, std::move(s), tail);
+        ASSERT_EQ(r.audio[0].size(), in[0].size());
+        int bestLag = 0;
+        double best = -1e300;
+        for (int lag = -64; lag <= 64; ++lag) {
+            double acc = 0;
+            for (std::size_t n = 100; n + 100 < in[0].size(); ++n) {
+                acc += static_cast<double>(in[0][n]) *
+                       r.audio[0][static_cast<std::size_t>(static_cast<long>(n) + lag)];
+            }
+            if (acc > best) {
+                best = acc;
+                bestLag = lag;
+            }
+        }
+        EXPECT_EQ(bestLag, 0);
+    }
+}
+
+TEST(EqStage, SineAtTheBellCentreGetsTheBellGain) {
+    design::EqSpec spec;
+    spec.bands = {bell(1000, 4.5, 1.0)};
+    auto backend = makeCpuBackend();
+    const Planar in = {test::sine(1000.0, 0.25, kFs, 2 * kFs)};
+    std::vector<std::unique_ptr<Stage>> s;
+    s.push_back(eqStage(spec, *backend));
+    const Rendered r = renderThrough(in, kFs, std::move(s));
+    // Away from the edges (the FIR sees the start/end of the sine there).
+    const double gain = rmsDb(r.audio[0], kFs / 2, kFs + kFs / 2) - rmsDb(in[0], kFs / 2, kFs + kFs / 2);
+    EXPECT_NEAR(gain, 4.5, design::kEqToleranceDb);
+}
+
+TEST(EqStage, MidSideBandsShapeOnlyTheirSignal) {
+    // +6 dB at 1 kHz on the side only: a pure-mid sine passes unchanged, a pure-side sine gains 6 dB.
+    design::EqSpec spec;
+    spec.bands = {bell(1000, 6.0, 1.0, design::EqPlacement::Side)};
+    auto backend = makeCpuBackend();
+    const std::vector<float> s1k = test::sine(1000.0, 0.25, kFs, 2 * kFs);
+    std::vector<float> neg = s1k;
+    for (auto& v : neg) {
+        v = -v;
+    }
+    for (bool side : {false, true}) {
+        const Planar in = {s1k, side ? neg : s1k};
+        std::vector<std::unique_ptr<Stage>> s;
+        s.push_back(eqStage(spec, *backend));
+        const Rendered r = renderThrough(in, kFs, std::move(s));
+        for (int c = 0; c < 2; ++c) {
+            const auto& y = r.audio[static_cast<std::size_t>(c)];
+            const auto& x = in[static_cast<std::size_t>(c)];
+            const double gain = rmsDb(y, kFs / 2, 3 * kFs / 2) - rmsDb(x, kFs / 2, 3 * kFs / 2);
+            EXPECT_NEAR(gain, side ? 6.0 : 0.0, design::kEqToleranceDb)
+                << (side ? "side" : "mid") << " ch " << c;
+        }
+    }
+}
+
+TEST(EqStage, MidSideNeedsStereoAndBandsMustBeBelowNyquist) {
+    auto backend = makeCpuBackend();
+    design::EqSpec ms;
+    ms.bands = {bell(1000, 2.0, 1.0, design::EqPlacement::Mid)};
+    std::vector<std::unique_ptr<Stage>> s;
+    s.push_back(eqStage(ms, *backend));
+    EXPECT_THROW(renderThrough({test::noise(1000, 0.1, 1)}, kFs, std::move(s)), UsageError);
+    design::EqSpec high;
+    high.bands = {bell(30000, 2.0, 1.0)};
+    std::vector<std::unique_ptr<Stage>> s2;
+    s2.push_back(eqStage(high, *backend));
+    EXPECT_THROW(renderThrough({test::noise(1000, 0.1, 1)}, 44100, std::move(s2)), UsageError);
+}
+
+TEST(EqStage, SilenceAfterMusicIsExactlyZero) {
+    design::EqSpec spec;
+    spec.bands = {bell(200, -3.0, 0.7)};
+    spec.taps = 8193;
+    auto backend = makeCpuBackend();
+    std::vector<float> x = test::noise(2 * kFs, 1.0, 6);
+    x.resize(x.size() + 5 * static_cast<std::size_t>(kFs), 0.0f);
+    std::vector<std::unique_ptr<Stage>> s;
+    s.push_back(eqStage(spec, *backend));
+    const Rendered r = renderThrough({x}, kFs, std::move(s));
+    // Exactly zero once the FIR (centred: 4096 frames each side) and two partitions have passed.
+    for (std::size_t n = 2 * kFs + 4096 + 2 * 8192; n < r.audio[0].size(); ++n) {
+        ASSERT_EQ(r.audio[0][n], 0.0f) << "frame " << n;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Convolution reverb
+
+/// A decaying random stereo IR written as a 32-bit float WAV.
+Planar writeIr(const std::filesystem::path& p, int channels, SampleRate fs, Frames frames,
+               double decay = 5.0) {
+    Planar ir;
+    for (int c = 0; c < channels; ++c) {
+        std::vector<float> h = test::noise(frames, 0.5, 40 + static_cast<std::uint64_t>(c));
+        for (Frames n = 0; n < frames; ++n) {
+            h[static_cast<std::size_t>(n)] *=
+                static_cast<float>(std::exp(-decay * static_cast<double>(n) / static_cast<double>(frames)));
+        }
+        ir.push_back(h);
+    }
+    test::writeRawFloat(p, ir, fs, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    return ir;
+}
+
+ReverbSpec fileReverb(const std::filesystem::path& ir) {
+    ReverbSpec r;
+    r.irFile = ir;
+    r.wetDb = 0.0;
+    r.dryDb = kReverbMutedDb;
+    r.normalization = IrNormalization::None;
+    return r;
+}
+
+Rendered renderReverb(const Planar& in, SampleRate fs, const ReverbSpec& spec,
+                      TailPolicy tail = TailPolicy::Keep) {
+    auto backend = makeCpuBackend();
+    std::vector<std::unique_ptr<Stage>> s;
+    s.push_back(std::make_unique<ReverbStage>(spec, *backend, ConvolverOptions{8192, 2}));
+    return renderThrough(in, fs, std::move(s), tail);
+}
+
+TEST(ReverbStage, ImpulseInGivesTheIrOut) {
+    test::TempDir dir;
+    const Planar ir = writeIr(dir.path() / "ir.wav", 2, kFs, 30000);
+    ReverbSpec spec = fileReverb(dir.path() / "ir.wav");
+    spec.predelayMs = 10.0; // 480 frames
+    Planar in(2, std::vector<float>(20000, 0.0f));
+    in[0][1000] = 1.0f; // left impulse → left IR only (a stereo IR filters L→L, R→R)
+    in[1][3000] = 0.5f;
+    const Rendered r = renderReverb(in, kFs, spec);
+    for (int c = 0; c < 2; ++c) {
+        const std::size_t at = c == 0 ? 1000 + 480 : 3000 + 480;
+        const float scale = c == 0 ? 1.0f : 0.5f;
+        const auto& y = r.audio[static_cast<std::size_t>(c)];
+        const auto& h = ir[static_cast<std::size_t>(c)];
+        double maxErr = 0;
+        for (std::size_t n = 0; n < y.size(); ++n) {
+            const double want = n >= at && n - at < h.size() ? scale * h[n - at] : 0.0;
+            maxErr = std::max(maxErr, std::abs(y[n] - want));
+        }
+        EXPECT_LE(maxErr, test::kConvolutionMaxAbs) << "channel " << c;
+    }
+}
+
+TEST(ReverbStage, IrAtAnotherRateIsResampledFirst) {
+    test::TempDir dir;
+    const Planar ir = writeIr(dir.path() / "ir.wav", 1, 44100, 20000);
+    Planar in(1, std::vector<float>(30000, 0.0f));
+    in[0][500] = 1.0f;
+    const Rendered r = renderReverb(in, kFs, fileReverb(dir.path() / "ir.wav"));
+    const std::vector<float> want = test::resampleOffline(ir[0], 44100, kFs);
+    double e = 0;
+    double s = 0;
+    for (std::size_t n = 0; n < want.size(); ++n) {
+        const double d = r.audio[0][500 + n] - want[n];
+        e += d * d;
+        s += static_cast<double>(want[n]) * want[n];
+    }
+    // The IR is trimmed below −100 dB of its peak, so compare at that precision.
+    EXPECT_LE(10.0 * std::log10(e / s), -90.0);
+}
+
+TEST(ReverbStage, TailIsKeptUntilBelowTheFloorOrCut) {
+    test::TempDir dir;
+    // Decays by 139 dB over its length: trimming (−100 dB) and the −120 dBFS tail bound both act.
+    const Planar ir = writeIr(dir.path() / "ir.wav", 1, kFs, 24000, 16.0);
+    const ReverbSpec spec = fileReverb(dir.path() / "ir.wav");
+    const Planar in = {test::noise(kFs, 1.0, 9)};
+    const Rendered keep = renderReverb(in, kFs, spec, TailPolicy::Keep);
+    ASSERT_EQ(keep.report.stages.size(), 1u);
+    const Frames tail = keep.report.stages[0].tailFrames;
+    EXPECT_EQ(static_cast<Frames>(keep.audio[0].size()), kFs + tail);
+    // Independent check of the bound: for a full-scale input whose signs match the IR's (the worst
+    // case), the output t frames after the end is Σ_{k>t}|h[k]|. It is ≤ −120 dBFS from the kept
+    // tail on, and not one frame earlier.
+    float peak = 0;
+    for (float v : ir[0]) {
+        peak = std::max(peak, std::abs(v));
+    }
+    std::size_t trimmed = ir[0].size();
+    while (trimmed > 0 && std::abs(ir[0][trimmed - 1]) < peak * 1e-5f) {
+        --trimmed;
+    }
+    auto worstAfter = [&](Frames t) {
+        double s = 0;
+        for (std::size_t k = static_cast<std::size_t>(t) + 1; k < trimmed; ++k) {
+            s += std::abs(static_cast<double>(ir[0][k]));
+        }
+        return s;
+    };
+    EXPECT_LT(tail, static_cast<Frames>(trimmed));
+    EXPECT_LE(worstAfter(tail), 1e-6);
+    EXPECT_GT(worstAfter(tail - 1), 1e-6);
+    const Rendered cut = renderReverb(in, kFs, spec, TailPolicy::Cut);
+    EXPECT_EQ(cut.audio[0].size(), in[0].size());
+    for (std::size_t n = 0; n < cut.audio[0].size(); ++n) {
+        ASSERT_EQ(cut.audio[0][n], keep.audio[0][n]) << n;
+    }
+}
+
+TEST(ReverbStage, DryWetLawIsTwoIndependentGains) {
+    ReverbSpec wetOnly;
+    wetOnly.room = "glue-room";
+    wetOnly.wetDb = 0.0;
+    wetOnly.dryDb = kReverbMutedDb;
+    ReverbSpec mix = wetOnly;
+    mix.wetDb = -10.0;
+    mix.dryDb = -3.0;
+    const Planar in = {test::noise(kFs, 0.5, 10), test::noise(kFs, 0.5, 11)};
+    const Rendered w = renderReverb(in, kFs, wetOnly);
+    const Rendered m = renderReverb(in, kFs, mix);
+    const double gd = std::pow(10.0, -3.0 / 20.0);
+    const double gw = std::pow(10.0, -10.0 / 20.0);
+    for (int c = 0; c < 2; ++c) {
+        const auto& y = m.audio[static_cast<std::size_t>(c)];
+        double maxErr = 0;
+        for (std::size_t n = 0; n < y.size(); ++n) {
+            const double dry = n < in[0].size() ? gd * in[static_cast<std::size_t>(c)][n] : 0.0;
+            maxErr = std::max(maxErr, std::abs(y[n] - (dry + gw * w.audio[static_cast<std::size_t>(c)][n])));
+        }
+        EXPECT_LE(maxErr, test::kConvolutionMaxAbs);
+    }
+}
+
+TEST(ReverbStage, EnergyNormalisationGivesUnitEnergy) {
+    ReverbSpec spec;
+    spec.room = "hall";
+    spec.wetDb = 0.0;
+    spec.dryDb = kReverbMutedDb;
+    Planar in(2, std::vector<float>(1000, 0.0f));
+    in[0][0] = 1.0f;
+    in[1][0] = 1.0f;
+    const Rendered r = renderReverb(in, kFs, spec);
+    double energy = 0;
+    for (const auto& ch : r.audio) {
+        for (float v : ch) {
+            energy += static_cast<double>(v) * v;
+        }
+    }
+    EXPECT_NEAR(energy / 2.0, 1.0, 1e-4); // mean over the two outputs
+}
+
+TEST(ReverbStage, TrueStereoIrRoutesEveryPath) {
+    test::TempDir dir;
+    const Planar ir = writeIr(dir.path() / "ts.wav", 4, kFs, 5000);
+    Planar in(2, std::vector<float>(8000, 0.0f));
+    in[0][100] = 1.0f; // left only: out L = LL, out R = LR
+    const Rendered r = renderReverb(in, kFs, fileReverb(dir.path() / "ts.wav"));
+    for (std::size_t n = 0; n < 5000; ++n) {
+        ASSERT_NEAR(r.audio[0][100 + n], ir[0][n], test::kConvolutionMaxAbs) << n;
+        ASSERT_NEAR(r.audio[1][100 + n], ir[1][n], test::kConvolutionMaxAbs) << n;
+    }
+}
+
+TEST(ReverbStage, BadImpulseResponsesAreErrors) {
+    test::TempDir dir;
+    writeIr(dir.path() / "stereo.wav", 2, kFs, 1000);
+    writeIr(dir.path() / "three.wav", 3, kFs, 1000);
+    test::writeRawFloat(dir.path() / "silent.wav", {std::vector<float>(1000, 0.0f)}, kFs,
+                        SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    std::vector<float> nan(1000, 0.1f);
+    nan[10] = std::nanf("");
+    test::writeRawFloat(dir.path() / "nan.wav", {nan}, kFs, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    const Planar mono = {test::noise(2000, 0.1, 1)};
+    EXPECT_THROW(renderReverb(mono, kFs, fileReverb(dir.path() / "stereo.wav")), UsageError);
+    EXPECT_THROW(renderReverb(mono, kFs, fileReverb(dir.path() / "three.wav")), InputError);
+    EXPECT_THROW(renderReverb(mono, kFs, fileReverb(dir.path() / "silent.wav")), UsageError);
+    EXPECT_THROW(renderReverb(mono, kFs, fileReverb(dir.path() / "nan.wav")), InputError);
+}
+
+TEST(Rooms, AreDeterministicAndDecayAtTheirRt60) {
+    for (const auto& room : design::builtinRooms()) {
+        const AudioBuffer a = design::generateRoomIr(room, kFs);
+        const AudioBuffer b = design::generateRoomIr(room, kFs);
+        ASSERT_EQ(a.frames(), b.frames());
+        EXPECT_TRUE(std::equal(a.channel(0), a.channel(0) + a.frames(), b.channel(0))) << room.name;
+        // Energy decay: the level 100 ms around t = RT60(mid) is ~60 dB below the level around
+        // 100 ms (broadband, so within a few dB of the mid band's decay).
+        auto levelAt = [&](double t) {
+            const Frames at = static_cast<Frames>(t * kFs);
+            double s = 0;
+            for (Frames n = at; n < at + kFs / 10; ++n) {
+                s += static_cast<double>(a.channel(0)[n]) * a.channel(0)[n];
+            }
+            return 10.0 * std::log10(s);
+        };
+        const double drop = levelAt(0.1) - levelAt(0.1 + room.rt60MidS);
+        EXPECT_NEAR(drop, 60.0, 6.0) << room.name;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Presets
+
+TEST(Presets, BundledPresetsParseAndStaySubtle) {
+    const auto presets = bundledPresets();
+    std::vector<std::string> names;
+    for (const auto& p : presets) {
+        names.push_back(p.name);
+        const Preset preset = parsePreset(loadPresetDocument(p.name));
+        EXPECT_FALSE(preset.description.empty()) << p.name;
+        for (const auto& st : preset.stages) {
+            if (const auto* eq = std::get_if<design::EqSpec>(&st.spec)) {
+                // Tonal changes within ±3 dB across the musical range (the subsonic high-pass
+                // below 40 Hz is clean-up, not tone).
+                for (double hz = 40.0; hz <= 16000.0; hz *= 1.05) {
+                    for (auto place :
+                         {design::EqPlacement::Stereo, design::EqPlacement::Mid, design::EqPlacement::Side}) {
+                        const double db = 20.0 * std::log10(design::targetMagnitude(*eq, place, hz));
+                        EXPECT_LE(std::abs(db), 3.0) << p.name << " at " << hz << " Hz";
+                    }
+                }
+            }
+        }
+    }
+    for (const char* want : {"transparent", "gentle-polish", "warm", "bright-air", "glue-room"}) {
+        EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
+    }
+    EXPECT_TRUE(parsePreset(loadPresetDocument("transparent")).stages.empty());
+}
+
+std::string errorOf(const std::string& json, const std::filesystem::path& base = ".") {
+    try {
+        parsePreset({nlohmann::json::parse(json), "test", base});
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(Presets, ValidationErrorsNameTheField) {
+    const std::string head = R"({"schema": "lathe.preset/1", "name": "p", "stages": )";
+    EXPECT_NE(
+        errorOf(head + R"([{"type": "compressor"}]})").find("'type': 'compressor' is not one of eq, reverb"),
+        std::string::npos);
+    EXPECT_NE(errorOf(head + R"([{"type": "eq", "bands": [{"type": "bell", "hz": 100, "gain": 3}]}]})")
+                  .find("stages[0] (eq) band 1 unknown field 'gain'; did you mean 'gain_db'?"),
+              std::string::npos);
+    EXPECT_NE(errorOf(head + R"([{"type": "eq", "bands": [{"type": "bell", "hz": 100, "gain_db": 30}]}]})")
+                  .find("'gain_db': 30 is outside [-24, 24]"),
+              std::string::npos);
+    EXPECT_NE(errorOf(head + R"([{"type": "eq", "taps": 4096}]})")
+                  .find("'taps': 4096 must be 0 (automatic) or odd"),
+              std::string::npos);
+    EXPECT_NE(errorOf(head + R"([{"type": "eq", "curve": [[100, 1], [50, 2]]}]})")
+                  .find("frequencies must increase"),
+              std::string::npos);
+    EXPECT_NE(
+        errorOf(head + R"([{"type": "reverb", "wet_db": 30}]})").find("'wet_db': 30 is outside [-120, 12]"),
+        std::string::npos);
+    EXPECT_NE(
+        errorOf(head + R"([{"type": "reverb", "room": "garage"}]})").find("'room': 'garage' is not one of"),
+        std::string::npos);
+    EXPECT_NE(
+        errorOf(head + R"([{"type": "eq"}, {"type": "eq", "id": "eq"}]})").find("'id': 'eq' is used twice"),
+        std::string::npos);
+    EXPECT_NE(errorOf(R"({"schema": "lathe.preset/9", "stages": []})")
+                  .find("'schema': 'lathe.preset/9' is not supported"),
+              std::string::npos);
+    EXPECT_NE(errorOf(R"({"schema": "lathe.preset/1"})").find("'stages': is required"), std::string::npos);
+    EXPECT_NE(
+        errorOf(head +
+                R"([{"type": "eq", "bands": [{"type": "highpass", "hz": 30, "slope_db_per_oct": 10}]}]})")
+            .find("'slope_db_per_oct': 10 is not one of 6, 12, 18, 24, 36, 48"),
+        std::string::npos);
+    // A missing IR file is an input error (exit code 3 in the CLI) naming the path and the field.
+    try {
+        parsePreset(
+            {nlohmann::json::parse(head + R"([{"type": "reverb", "ir": "nowhere.wav"}]})"), "test", "/tmp"});
+        ADD_FAILURE() << "no error";
+    } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find(
+                      "/tmp/nowhere.wav: impulse response not found (stages[0] (reverb) 'ir')"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
+TEST(Presets, OverridesAddressStagesAndBands) {
+    PresetDocument doc = loadPresetDocument("glue-room");
+    applyOverride(doc, "eq.band2.gain_db=-2.5");
+    applyOverride(doc, "reverb.wet_db=-30");
+    applyOverride(doc, "reverb.room=hall");
+    const Preset p = parsePreset(doc);
+    EXPECT_EQ(std::get<design::EqSpec>(p.stages[0].spec).bands[1].gainDb, -2.5);
+    EXPECT_EQ(std::get<ReverbSpec>(p.stages[1].spec).wetDb, -30.0);
+    EXPECT_EQ(std::get<ReverbSpec>(p.stages[1].spec).room, "hall");
+    auto fails = [&](const std::string& set, const std::string& message) {
+        PresetDocument d = loadPresetDocument("glue-room");
+        try {
+            applyOverride(d, set);
+            parsePreset(d);
+            ADD_FAILURE() << set << ": no error";
+        } catch (const UsageError& e) {
+            EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+        }
+    };
+    fails("limiter.ceiling_db=-1", "no stage 'limiter' (stages: eq, reverb)");
+    fails("eq.band9.gain_db=1", "has 3 bands");
+    fails("eq.band1.slope_db_per_oct=7", "'slope_db_per_oct': 7 is not one of");
+    fails("reverb.wet_db=loud", "'wet_db': must be a number");
+    fails("eq", "expected stage.parameter=value");
+}
+
+} // namespace
+} // namespace lathe
