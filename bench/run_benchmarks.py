@@ -26,12 +26,33 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def fresh(outputs):
+    """Before every timed run of any tool: remove its previous outputs and flush dirty pages, so no
+    run pays for (or profits from) the write-back of the one before. Writing a new file costs
+    ~2.6 ms/MB here while the previous run's pages are still being written back."""
+    for o in outputs:
+        try:
+            os.unlink(o)
+        except FileNotFoundError:
+            pass
+    os.sync()
+
+
+def outputs_of(cmd):
+    """The output files a command names (after -o, or a peer's last argument ending in .wav)."""
+    cmd = list(map(str, cmd))
+    outs = [cmd[i + 1] for i, a in enumerate(cmd[:-1]) if a in ("-o", "--output")]
+    outs += [a for a in cmd if a.endswith(".wav") and "/out/" in a]
+    return outs
+
+
 def measure(cmd):
     """Runs cmd under GNU time; returns (wall seconds, peak RSS in MiB). Fails loudly on a non-zero exit.
 
     Peak RSS comes from /usr/bin/time rather than os.wait4: a child forked from Python carries
     Python's own resident pages in ru_maxrss until it execs, which would hide small processes.
     """
+    fresh(outputs_of(cmd))
     timed = ["/usr/bin/time", "-f", "%e %M", *map(str, cmd)]
     proc = subprocess.run(timed, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if proc.returncode != 0:
@@ -66,11 +87,58 @@ def once(name, cmd, audio_seconds):
             "lathe_cmd": " ".join(map(str, cmd))}
 
 
+def chain_cases(lathe, cache, out, ten, sixty, runs):
+    """Issue 6: linear-phase EQ and convolution reverb against ffmpeg afir and sox fir
+    (settings and pitfalls from ../shared/reference/peers.md)."""
+    m = [str(lathe), "--quiet", "--backend", "auto", "master"]
+    fir_wav, fir_txt = cache / "fir-16385.wav", cache / "fir-16385.txt"
+    ir8 = cache / "ir-cathedral-8s.wav"
+    # The same 16385-tap FIR for every tool: gentle-polish's EQ at a fixed length.
+    for f in (fir_wav, fir_txt):
+        subprocess.run([str(lathe), "--quiet", "fir", "gentle-polish", "--set", "eq.taps=16385", "-o", str(f)],
+                       check=True)
+    # An 8.000 s stereo IR (Lathe's cathedral room, cut to 8 s) for every tool.
+    if not ir8.exists():
+        subprocess.run([str(lathe), "--quiet", "ir", "cathedral", "-o", str(cache / "ir-cathedral.wav")], check=True)
+        subprocess.run(["sox", str(cache / "ir-cathedral.wav"), str(ir8), "trim", "0", "8"], check=True)
+    reverb_preset = cache / "reverb-8s.json"
+    reverb_preset.write_text('{"schema": "lathe.preset/1", "name": "bench-reverb-8s", "stages": [{"type": "reverb", '
+                             f'"ir": "{ir8}", "wet_db": 0, "dry_db": 0, "normalize": "none"}}]}}\n')
+    eq = m + [ten, "-o", str(out / "l-eq.wav"), "--bits", "32f", "--preset", "gentle-polish", "--set",
+              "eq.taps=16385"]
+    afir_eq = ["ffmpeg", "-v", "error", "-y", "-i", ten, "-i", str(fir_wav), "-filter_complex",
+               "[1:a]aformat=channel_layouts=mono[ir];[0:a][ir]afir=gtype=none:irgain=0.5:irfmt=mono,"
+               "aformat=channel_layouts=stereo", "-c:a", "pcm_f32le", str(out / "f-eq.wav")]
+    sox_eq = ["sox", ten, "-e", "floating-point", "-b", "32", str(out / "s-eq.wav"), "fir", str(fir_txt)]
+    reverb = m + [ten, "-o", str(out / "l-rev.wav"), "--bits", "32f", "--preset", str(reverb_preset)]
+    # afir stops at the last input sample: pad the input by the IR length to keep the tail.
+    afir_rev = ["ffmpeg", "-v", "error", "-y", "-i", ten, "-i", str(ir8), "-filter_complex",
+                "[0:a]apad=pad_dur=8[a];[a][1:a]afir=dry=1:wet=1:length=1:gtype=none:irgain=0.5:maxir=30",
+                "-c:a", "pcm_f32le", str(out / "f-rev.wav")]
+    rows = [
+        compare("linear-phase EQ, 16385 taps, 10 min 48k stereo → f32 (latency removed, length kept)", eq,
+                "ffmpeg afir", afir_eq, 600, runs),
+        compare("linear-phase EQ, 16385 taps, 10 min 48k stereo → f32 (latency removed, length kept)", eq,
+                "sox fir", sox_eq, 600, runs),
+        compare("convolution reverb, 8 s stereo IR, 10 min 48k stereo → f32, tail kept", reverb,
+                "ffmpeg apad+afir", afir_rev, 600, runs),
+    ]
+    singles = []
+    if sixty is not None:
+        singles.append(once("convolution reverb, 8 s IR, 60 min 48k stereo (memory)",
+                            m + [sixty, "-o", str(out / "l-rev-60.wav"), "--bits", "32f", "--preset",
+                                 str(reverb_preset)], 3600))
+        singles.append(once("master gentle-polish (65535-tap EQ), 60 min 48k stereo (memory)",
+                            m + [sixty, "-o", str(out / "l-eq-60.wav")], 3600))
+    return rows, singles
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=str(ROOT / "build" / "release"))
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--skip-60min", action="store_true", help="skip the 60-minute memory check")
+    ap.add_argument("--only", choices=["convert", "analyze", "chain"], help="run one group of cases")
     args = ap.parse_args()
 
     lathe = Path(args.build) / "cli" / "lathe"
@@ -97,18 +165,28 @@ def main():
 
     q = [str(lathe), "--quiet", "--backend", "cpu", "convert"]
     ten = str(mixes[10])
-    rows = [
+    want = lambda group: args.only is None or args.only == group
+    rows = []
+    singles = []
+    if want("chain"):
+        chain_rows, chain_singles = chain_cases(lathe, cache, out, ten, None if args.skip_60min else str(mixes[60]),
+                                                args.runs)
+        rows += chain_rows
+        singles += chain_singles
+    if want("convert"):
+        rows += [
         compare("convert 10 min 48k/24 WAV → 24-bit WAV", q + [ten, "-o", str(out / "l-copy.wav")],
                 "sox", ["sox", ten, str(out / "s-copy.wav")], 600, args.runs),
         compare("convert 10 min 48k → 44.1k 24-bit, TPDF dither", q + [ten, "-o", str(out / "l-src.wav"), "--rate",
                 "44100", "--bits", "24"],
                 "sox -v", ["sox", ten, "-b", "24", str(out / "s-src.wav"), "rate", "-v", "44100", "dither"], 600,
                 args.runs),
-    ]
+        ]
     analyze = [str(lathe), "--quiet", "analyze", "--json", "--loudness-only"]
     full = [str(lathe), "--quiet", "analyze", "--json", "--html", str(out / "report.html")]
     ffmpeg_ebur128 = ["ffmpeg", "-hide_banner", "-nostats", "-i", ten, "-af", "ebur128=peak=true", "-f", "null", "-"]
-    rows += [
+    if want("analyze"):
+        rows += [
         compare("analyze 10 min 48k/24 (I + LRA + TP + history)", analyze + [ten], "libebur128 (I, LRA, TP)",
                 [str(peer_ebur128), ten], 600, args.runs),
         compare("analyze 10 min 48k/24 (I + LRA + TP + history)", analyze + [ten], "ffmpeg ebur128=peak=true",
@@ -116,9 +194,8 @@ def main():
         # Issue 5: the full analysis and HTML report against loudness alone (target: at most 2x).
         compare("analyze --html 10 min (loudness + spectrum + spectrogram + stereo + readiness)", full + [ten],
                 "lathe analyze --loudness-only", analyze + [ten], 600, args.runs),
-    ]
-    singles = []
-    if not args.skip_60min:
+        ]
+    if not args.skip_60min and args.only is None:
         singles.append(once("analyze 60 min 48k/24 (memory)", analyze + [str(mixes[60])], 3600))
         singles.append(once("analyze --html 60 min 48k/24, everything (memory)", full + [str(mixes[60])], 3600))
         sixty = str(mixes[60])

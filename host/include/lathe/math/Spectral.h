@@ -11,7 +11,9 @@
 namespace lathe::math {
 
 /// acc += x · h for one complex bin (the spectral multiply-accumulate of partitioned convolution).
-LATHE_HD inline void complexMac(float xRe, float xIm, float hRe, float hIm, float& accRe, float& accIm) {
+/// T is float, or a SIMD vector of floats whose lanes are bins (GCC vector extensions on the CPU):
+/// every lane does exactly the float operations below, in this order.
+template <typename T> LATHE_HD inline void complexMac(T xRe, T xIm, T hRe, T hIm, T& accRe, T& accIm) {
     accRe += xRe * hRe - xIm * hIm;
     accIm += xRe * hIm + xIm * hRe;
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The reference backend: straight loops over the shared lathe/math functions. Kept deliberately
 // plain; it is the oracle every accelerated path is tested against.
+#include "../../core/Simd.h"
+
 #include <lathe/Backend.h>
 #include <lathe/Error.h>
 #include <lathe/math/Quantize.h>
@@ -17,7 +19,7 @@ namespace {
 /// its first position and every count exactly; the sums in a different but fixed order), but
 /// written so that the compiler can vectorise it: it is the hottest loop of `lathe info` and of
 /// every render (tests/math/SampleStatsTest checks it against the per-sample definition).
-math::SampleStats blockStats(const float* x, Frames n, Frames firstFrame) {
+LATHE_TARGET_CLONES math::SampleStats blockStats(const float* x, Frames n, Frames firstFrame) {
     // |x| as bits: for non-negative floats the integer order is the value order, and every NaN/Inf
     // is >= 0x7f800000. One integer max therefore gives the peak and says whether all are finite.
     std::uint32_t maxBits = 0;
@@ -74,7 +76,8 @@ public:
         measureLoudnessChunkCpu(params, chunk, out);
     }
 
-    std::unique_ptr<Convolver> makeConvolver(const FilterMatrix& matrix, const ConvolverOptions& options) override {
+    std::unique_ptr<Convolver> makeConvolver(const FilterMatrix& matrix,
+                                             const ConvolverOptions& options) override {
         return makeCpuConvolver(matrix, options);
     }
 

@@ -16,6 +16,7 @@
 //      spectra of X it meets stay in cache while every block of the chunk reuses them
 //   3. inverse FFTs: outputs × blocks
 #include "../../core/Fftw.h"
+#include "../../core/Simd.h"
 #include "../../core/ThreadPool.h"
 
 #include <lathe/Convolution.h>
@@ -42,17 +43,88 @@ std::size_t padded(std::size_t n) {
     return (n + 15) / 16 * 16;
 }
 
-// The multiply-accumulate is the hot loop: compiled twice (AVX2 and baseline x86-64), chosen once
-// at load time. Both are the same IEEE operations in the same order (no FMA: -ffp-contract=off),
-// so the result does not depend on the CPU.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-void macTile(const float* __restrict xRe, const float* __restrict xIm, const float* __restrict hRe,
-             const float* __restrict hIm, float* __restrict accRe, float* __restrict accIm, int bins) {
-    for (int k = 0; k < bins; ++k) {
-        math::complexMac(xRe[k], xIm[k], hRe[k], hIm[k], accRe[k], accIm[k]);
+/// One spectrum (a block of X or a partition of H) at a tile's first bin, split.
+struct SpectrumTile {
+    const float* re;
+    const float* im;
+};
+
+using Float8 = float __attribute__((vector_size(32)));
+// Float8 values never cross a non-inlined call boundary, so the AVX-vs-SSE argument-passing ABI
+// difference GCC warns about (-Wpsabi) cannot arise.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+/// The hot loop: Y_r += Σ_{p<parts} X_{r−p} · H_p for R consecutive output blocks r of one filter
+/// path, over one tile of bins. xs[q] is X at block (last row − q), so row r at partition p reads
+/// xs[R − 1 − r + p]: stepping p by one shifts every row's X to the next row, and only one new X
+/// and one H are loaded per step for R multiply-accumulates (register blocking). Each bin's
+/// accumulator still receives its terms one by one in partition order, exactly as the scalar
+/// definition in lathe/math does, so the result is bit-identical to it. Partitions that would
+/// reach before the first block point at a zero spectrum (adding 0 changes nothing).
+template <int R>
+[[gnu::always_inline]] inline void macRowsImpl(const SpectrumTile* xs, const SpectrumTile* hs, int parts,
+                                               float* const* accRe, float* const* accIm, bool zeroFirst,
+                                               int bins) {
+    int k = 0;
+    for (; k + 8 <= bins; k += 8) {
+        Float8 are[R], aim[R], xre[R], xim[R];
+        for (int r = 0; r < R; ++r) {
+            if (zeroFirst) {
+                are[r] = Float8{};
+                aim[r] = Float8{};
+            } else {
+                std::memcpy(&are[r], accRe[r] + k, sizeof(Float8));
+                std::memcpy(&aim[r], accIm[r] + k, sizeof(Float8));
+            }
+            std::memcpy(&xre[r], xs[R - 1 - r].re + k, sizeof(Float8));
+            std::memcpy(&xim[r], xs[R - 1 - r].im + k, sizeof(Float8));
+        }
+        for (int p = 0; p < parts; ++p) {
+            Float8 hr, hi;
+            std::memcpy(&hr, hs[p].re + k, sizeof hr);
+            std::memcpy(&hi, hs[p].im + k, sizeof hi);
+            for (int r = 0; r < R; ++r) {
+                math::complexMac(xre[r], xim[r], hr, hi, are[r], aim[r]);
+            }
+            if (p + 1 < parts) {
+                for (int r = R - 1; r > 0; --r) {
+                    xre[r] = xre[r - 1];
+                    xim[r] = xim[r - 1];
+                }
+                std::memcpy(&xre[0], xs[R + p].re + k, sizeof(Float8));
+                std::memcpy(&xim[0], xs[R + p].im + k, sizeof(Float8));
+            }
+        }
+        for (int r = 0; r < R; ++r) {
+            std::memcpy(accRe[r] + k, &are[r], sizeof(Float8));
+            std::memcpy(accIm[r] + k, &aim[r], sizeof(Float8));
+        }
     }
+    for (; k < bins; ++k) {
+        for (int r = 0; r < R; ++r) {
+            float re = zeroFirst ? 0.0f : accRe[r][k];
+            float im = zeroFirst ? 0.0f : accIm[r][k];
+            for (int p = 0; p < parts; ++p) {
+                const SpectrumTile& x = xs[R - 1 - r + p];
+                math::complexMac(x.re[k], x.im[k], hs[p].re[k], hs[p].im[k], re, im);
+            }
+            accRe[r][k] = re;
+            accIm[r][k] = im;
+        }
+    }
+}
+
+/// Rows per register block: 3 rows × (accumulator + X) + H = 14 AVX2 registers of 16.
+constexpr int kMacRows = 3;
+
+LATHE_TARGET_CLONES void macRows3(const SpectrumTile* xs, const SpectrumTile* hs, int parts,
+                                  float* const* accRe, float* const* accIm, bool zeroFirst, int bins) {
+    macRowsImpl<kMacRows>(xs, hs, parts, accRe, accIm, zeroFirst, bins);
+}
+
+LATHE_TARGET_CLONES void macRows1(const SpectrumTile* xs, const SpectrumTile* hs, int parts,
+                                  float* const* accRe, float* const* accIm, bool zeroFirst, int bins) {
+    macRowsImpl<1>(xs, hs, parts, accRe, accIm, zeroFirst, bins);
 }
 
 class CpuConvolver final : public Convolver {
@@ -69,6 +141,9 @@ public:
         for (unsigned w = 0; w < m_pool.size(); ++w) {
             m_scratch.push_back(detail::allocateFloats(m_n));
         }
+        m_xs.resize(m_pool.size());
+        m_hs.resize(m_pool.size());
+        m_zero = detail::allocateFloats(2 * m_stride);
         // Filter spectra.
         m_filters.resize(m.filters.size());
         m_maxPartitions = 1;
@@ -183,26 +258,49 @@ private:
         }
         // 2. Y_j = Σ_paths Σ_p X_{j−p} · H_p, tile by tile.
         const std::size_t tiles = (m_bins + kTileBins - 1) / kTileBins;
-        m_pool.parallelFor(static_cast<std::size_t>(m_outputs) * tiles, [&](std::size_t task, unsigned) {
+        m_pool.parallelFor(static_cast<std::size_t>(m_outputs) * tiles, [&](std::size_t task, unsigned w) {
             const int o = static_cast<int>(task / tiles);
             const std::size_t k0 = (task % tiles) * kTileBins;
             const int bins = static_cast<int>(std::min<std::size_t>(kTileBins, m_bins - k0));
-            for (Frames b = 0; b < count; ++b) {
-                float* accRe = yRe(o, b) + k0;
-                float* accIm = accRe + m_stride;
-                std::fill(accRe, accRe + bins, 0.0f);
-                std::fill(accIm, accIm + bins, 0.0f);
-                const Frames j = j0 + b;
-                for (const FilterPath& path : m_paths) {
-                    if (path.output != o) {
-                        continue;
+            std::vector<SpectrumTile>& xs = m_xs[w];
+            std::vector<SpectrumTile>& hs = m_hs[w];
+            bool first = true;
+            for (const FilterPath& path : m_paths) {
+                if (path.output != o) {
+                    continue;
+                }
+                Spectra& h = m_filters[static_cast<std::size_t>(path.filter)];
+                const int parts = static_cast<int>(h.partitions);
+                hs.clear();
+                for (Frames p = 0; p < h.partitions; ++p) {
+                    hs.push_back({re(h, p) + k0, im(h, p) + k0});
+                }
+                for (Frames b = 0; b < count;) {
+                    const int rows = count - b >= kMacRows ? kMacRows : 1;
+                    // xs[q] = X at block (last row − q); before the first block: zeros.
+                    const Frames last = j0 + b + rows - 1;
+                    xs.clear();
+                    for (Frames q = 0; q < parts + rows - 1; ++q) {
+                        const Frames jx = last - q;
+                        const float* xr = jx >= 0 ? historyRe(path.input, jx) + k0 : m_zero.get() + k0;
+                        xs.push_back({xr, xr + m_stride});
                     }
-                    Spectra& h = m_filters[static_cast<std::size_t>(path.filter)];
-                    const Frames parts = std::min(h.partitions, j + 1); // blocks before the start are zero
-                    for (Frames p = 0; p < parts; ++p) {
-                        const float* xr = historyRe(path.input, j - p) + k0;
-                        macTile(xr, xr + m_stride, re(h, p) + k0, im(h, p) + k0, accRe, accIm, bins);
+                    float* accRe[kMacRows];
+                    float* accIm[kMacRows];
+                    for (int r = 0; r < rows; ++r) {
+                        accRe[r] = yRe(o, b + r) + k0;
+                        accIm[r] = accRe[r] + m_stride;
                     }
+                    (rows == kMacRows ? macRows3 : macRows1)(xs.data(), hs.data(), parts, accRe, accIm, first,
+                                                             bins);
+                    b += rows;
+                }
+                first = false;
+            }
+            if (first) { // no path reaches this output: silence
+                for (Frames b = 0; b < count; ++b) {
+                    std::fill(yRe(o, b) + k0, yRe(o, b) + k0 + bins, 0.0f);
+                    std::fill(yRe(o, b) + m_stride + k0, yRe(o, b) + m_stride + k0 + bins, 0.0f);
                 }
             }
         });
@@ -229,6 +327,9 @@ private:
     fftwf_plan m_forward = nullptr;
     fftwf_plan m_inverse = nullptr;
     std::vector<detail::FftwFloats> m_scratch;
+    std::vector<std::vector<SpectrumTile>> m_xs; // per worker
+    std::vector<std::vector<SpectrumTile>> m_hs; // per worker
+    detail::FftwFloats m_zero;                   // the spectrum of a block before the first
     std::vector<Spectra> m_filters;
     Frames m_maxPartitions = 1;
     std::size_t m_ring = 0;

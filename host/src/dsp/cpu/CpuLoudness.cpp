@@ -61,7 +61,8 @@ void searchPhases(const float* x, Frames begin, Frames end, const design::Interp
     const float* __restrict y2 = y[1].data();
     const float* __restrict y3 = y[2].data();
     for (Frames n = 0; n < count; ++n) {
-        env[n] = std::max(std::max(std::fabs(x0[n]), std::fabs(y1[n])), std::max(std::fabs(y2[n]), std::fabs(y3[n])));
+        env[n] = std::max(std::max(std::fabs(x0[n]), std::fabs(y1[n])),
+                          std::max(std::fabs(y2[n]), std::fabs(y3[n])));
     }
 }
 
@@ -69,7 +70,8 @@ void searchPhases(const float* x, Frames begin, Frames end, const design::Interp
 
 LoudnessParams LoudnessParams::forRate(SampleRate fs) {
     if (fs < kMinSampleRate || fs > kMaxSampleRate) {
-        throw UsageError("loudness: sample rate " + std::to_string(fs) + " Hz is outside the supported range");
+        throw UsageError("loudness: sample rate " + std::to_string(fs) +
+                         " Hz is outside the supported range");
     }
     LoudnessParams p;
     p.sampleRate = fs;
@@ -163,7 +165,8 @@ void measureLoudnessChunkCpu(const LoudnessParams& params, const LoudnessChunk& 
                     max4 = std::max(max4, v);
                 }
                 auto at = [&](Frames n, int phase) {
-                    return phase == 0 ? std::fabs(x[n]) : std::fabs(y[phase - 1][static_cast<std::size_t>(n - begin)]);
+                    return phase == 0 ? std::fabs(x[n])
+                                      : std::fabs(y[phase - 1][static_cast<std::size_t>(n - begin)]);
                 };
                 // Candidates: local maxima of the ×4 sequence within the margin of the step's maximum.
                 candidates.clear();
@@ -206,8 +209,8 @@ void measureLoudnessChunkCpu(const LoudnessParams& params, const LoudnessChunk& 
                             ph -= 16;
                             n += 1;
                         }
-                        const float v = std::fabs(
-                            math::interpolateAt(x + n - refine.taps / 2 + 1, refine.coeffs.data(), refine.taps, ph));
+                        const float v = std::fabs(math::interpolateAt(x + n - refine.taps / 2 + 1,
+                                                                      refine.coeffs.data(), refine.taps, ph));
                         if (v > best) {
                             best = v;
                             bestAt = static_cast<double>(chunk.firstFrame + (n - warm)) + ph / 16.0;
