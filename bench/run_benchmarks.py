@@ -115,7 +115,11 @@ def chain_cases(lathe, cache, out, ten, sixty, runs):
     afir_rev = ["ffmpeg", "-v", "error", "-y", "-i", ten, "-i", str(ir8), "-filter_complex",
                 "[0:a]apad=pad_dur=8[a];[a][1:a]afir=dry=1:wet=1:length=1:gtype=none:irgain=0.5:maxir=30",
                 "-c:a", "pcm_f32le", str(out / "f-rev.wav")]
+    floor = m + [ten, "-o", str(out / "l-floor.wav"), "--bits", "32f", "--preset", "transparent"]
+    ffmpeg_floor = ["ffmpeg", "-v", "error", "-y", "-i", ten, "-c:a", "pcm_f32le", str(out / "f-floor.wav")]
     rows = [
+        compare("I/O floor: no processing, 10 min 48k/24 → f32 (context for the rows below)", floor,
+                "ffmpeg copy", ffmpeg_floor, 600, runs),
         compare("linear-phase EQ, 16385 taps, 10 min 48k stereo → f32 (latency removed, length kept)", eq,
                 "ffmpeg afir", afir_eq, 600, runs),
         compare("linear-phase EQ, 16385 taps, 10 min 48k stereo → f32 (latency removed, length kept)", eq,

@@ -60,6 +60,10 @@ class Convolver {
 public:
     virtual ~Convolver() = default;
     virtual Frames blockFrames() const = 0;
+    /// Frames per process() call that use the backend best (a multiple of blockFrames(); callers
+    /// that can gather this much should: the multiply-accumulate reuses each filter partition
+    /// across the blocks of one call).
+    virtual Frames preferredFrames() const { return blockFrames(); }
     virtual int inputs() const = 0;
     virtual int outputs() const = 0;
     /// `in` has inputs() channels and frames a multiple of blockFrames(); `out` is resized to

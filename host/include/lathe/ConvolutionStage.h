@@ -44,6 +44,7 @@ protected:
     virtual Design design(const StreamFormat& input) = 0;
 
 private:
+    void run(const AudioBuffer& in, AudioBuffer& out);
     void run(AudioBuffer& pending, Frames frames, AudioBuffer& out);
 
     Backend& m_backend;

@@ -12,6 +12,7 @@
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace lathe {
@@ -307,12 +308,12 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     std::vector<math::SampleStats> blockStats;
     AudioBuffer input;
     Frames position = 0;
-    // Scoped so that the reader thread has stopped before the source is asked for its warnings.
+    // Reading starts only now: a bad destination has failed above without reading a frame.
+    std::optional<detail::Prefetcher> prefetch(std::in_place, source, options.blockFrames, 2);
     {
-        detail::Prefetcher prefetch(source, options.blockFrames, 2);
         for (;;) {
             checkCancel(control);
-            const Frames n = prefetch.next(input);
+            const Frames n = prefetch->next(input);
             if (n == 0) {
                 break;
             }
@@ -340,6 +341,7 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
             }
         }
     }
+    prefetch.reset(); // the reader thread stops before the source is asked for its warnings
     // End of input: flush each stage in order, pushing what it releases through the stages after it.
     AudioBuffer released;
     for (std::size_t k = 0; k < stages.size(); ++k) {

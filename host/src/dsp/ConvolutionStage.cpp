@@ -14,7 +14,7 @@ namespace lathe {
 namespace {
 
 /// Partitions emitted per flush() call: bounds the memory of a long tail.
-constexpr Frames kFlushBlocks = 16;
+constexpr Frames kFlushBlocks = 24;
 
 float dbToGain(double db) {
     return static_cast<float>(std::pow(10.0, db / 20.0));
@@ -28,7 +28,7 @@ float dbToGain(double db) {
 ConvolutionStage::ConvolutionStage(Backend& backend, ConvolverOptions options)
     : m_backend(backend), m_options(options) {}
 
-StreamFormat ConvolutionStage::prepare(const StreamFormat& input, Frames) {
+StreamFormat ConvolutionStage::prepare(const StreamFormat& input, Frames maxBlockFrames) {
     Design d = design(input);
     m_latency = d.latency;
     m_tail = d.tail;
@@ -41,29 +41,34 @@ StreamFormat ConvolutionStage::prepare(const StreamFormat& input, Frames) {
         LATHE_EXPECTS(d.matrix.inputs == input.channels && d.matrix.outputs == input.channels,
                       "a convolution stage keeps the channel count");
         m_convolver = m_backend.makeConvolver(d.matrix, m_options);
-        m_pending.reset(input.channels, 2 * m_convolver->blockFrames());
+        m_pending.reset(input.channels, m_convolver->preferredFrames() + maxBlockFrames);
     }
     return input;
 }
 
-void ConvolutionStage::run(AudioBuffer& pending, Frames frames, AudioBuffer& out) {
-    // Convolve the first `frames` (whole partitions) of `pending`, add the dry path, drop them.
-    const Frames held = pending.frames();
-    pending.setFrames(frames);
-    m_convolver->process(pending, out);
+void ConvolutionStage::run(const AudioBuffer& in, AudioBuffer& out) {
+    // Convolve `in` (whole partitions) and add the dry path.
+    m_convolver->process(in, out);
     if (m_dryGain) {
         const float g = *m_dryGain;
         for (int c = 0; c < m_channels; ++c) {
             float* y = out.channel(c);
-            const float* x = pending.channel(c);
-            for (Frames n = 0; n < frames; ++n) {
+            const float* x = in.channel(c);
+            for (Frames n = 0; n < in.frames(); ++n) {
                 y[n] = math::mixDry(y[n], x[n], g);
             }
         }
     }
+    m_emitted += in.frames();
+}
+
+void ConvolutionStage::run(AudioBuffer& pending, Frames frames, AudioBuffer& out) {
+    // The first `frames` (whole partitions) of `pending`, then drop them.
+    const Frames held = pending.frames();
+    pending.setFrames(frames);
+    run(pending, out);
     pending.setFrames(held);
     pending.dropFront(frames);
-    m_emitted += frames;
 }
 
 void ConvolutionStage::process(const AudioBuffer& in, AudioBuffer& out) {
@@ -73,10 +78,19 @@ void ConvolutionStage::process(const AudioBuffer& in, AudioBuffer& out) {
         return;
     }
     m_inputFrames += in.frames();
-    m_pending.append(in, 0, in.frames());
     const Frames block = m_convolver->blockFrames();
+    if (m_pending.empty() && in.frames() % block == 0 && in.frames() >= m_convolver->preferredFrames()) {
+        // Whole partitions and nothing held back (the usual case): convolve the block in place.
+        if (in.frames() == 0) {
+            out.reset(m_channels, 0);
+            return;
+        }
+        run(in, out);
+        return;
+    }
+    m_pending.append(in, 0, in.frames());
     const Frames whole = m_pending.frames() / block * block;
-    if (whole == 0) {
+    if (whole < m_convolver->preferredFrames()) {
         out.reset(m_channels, 0);
         return;
     }

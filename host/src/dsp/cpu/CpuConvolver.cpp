@@ -34,7 +34,7 @@ namespace {
 
 /// Blocks transformed and multiplied together; bounds memory (a few MB) and sets the reuse of each
 /// filter partition in phase 2.
-constexpr Frames kChunkBlocks = 16;
+constexpr Frames kChunkBlocks = 24;
 /// Bins per multiply-accumulate task: 256 bins × 8 bytes = 2 KB per spectrum tile, so the tiles of
 /// ~100 partitions of H and X fit in a 512 KB L2 cache.
 constexpr int kTileBins = 256;
@@ -122,6 +122,11 @@ LATHE_TARGET_CLONES void macRows3(const SpectrumTile* xs, const SpectrumTile* hs
     macRowsImpl<kMacRows>(xs, hs, parts, accRe, accIm, zeroFirst, bins);
 }
 
+LATHE_TARGET_CLONES void macRows2(const SpectrumTile* xs, const SpectrumTile* hs, int parts,
+                                  float* const* accRe, float* const* accIm, bool zeroFirst, int bins) {
+    macRowsImpl<2>(xs, hs, parts, accRe, accIm, zeroFirst, bins);
+}
+
 LATHE_TARGET_CLONES void macRows1(const SpectrumTile* xs, const SpectrumTile* hs, int parts,
                                   float* const* accRe, float* const* accIm, bool zeroFirst, int bins) {
     macRowsImpl<1>(xs, hs, parts, accRe, accIm, zeroFirst, bins);
@@ -187,6 +192,7 @@ public:
     }
 
     Frames blockFrames() const override { return m_block; }
+    Frames preferredFrames() const override { return m_block * kChunkBlocks; }
     int inputs() const override { return m_inputs; }
     int outputs() const override { return m_outputs; }
 
@@ -276,7 +282,7 @@ private:
                     hs.push_back({re(h, p) + k0, im(h, p) + k0});
                 }
                 for (Frames b = 0; b < count;) {
-                    const int rows = count - b >= kMacRows ? kMacRows : 1;
+                    const int rows = static_cast<int>(std::min<Frames>(kMacRows, count - b));
                     // xs[q] = X at block (last row − q); before the first block: zeros.
                     const Frames last = j0 + b + rows - 1;
                     xs.clear();
@@ -291,8 +297,8 @@ private:
                         accRe[r] = yRe(o, b + r) + k0;
                         accIm[r] = accRe[r] + m_stride;
                     }
-                    (rows == kMacRows ? macRows3 : macRows1)(xs.data(), hs.data(), parts, accRe, accIm, first,
-                                                             bins);
+                    auto* mac = rows == 3 ? macRows3 : rows == 2 ? macRows2 : macRows1;
+                    mac(xs.data(), hs.data(), parts, accRe, accIm, first, bins);
                     b += rows;
                 }
                 first = false;
