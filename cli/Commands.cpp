@@ -189,6 +189,14 @@ void printRender(const RenderReport& r) {
     }
 }
 
+SampleRate checkedRate(int rate, const char* option) {
+    if (rate < kMinSampleRate || rate > kMaxSampleRate) {
+        throw UsageError(std::string(option) + " " + std::to_string(rate) + " is outside " +
+                         std::to_string(kMinSampleRate) + "–" + std::to_string(kMaxSampleRate) + " Hz");
+    }
+    return rate;
+}
+
 DitherMode parseDither(const std::string& s) {
     if (s == "auto") {
         return DitherMode::Auto;
@@ -469,28 +477,33 @@ int runInfo(const GlobalOptions& g, const InfoOptions& o) {
     return rc;
 }
 
+namespace {
+
+/// RenderFlags into ConvertSettings or MasterSettings (the same fields).
+template <typename Settings> void applyRenderFlags(const RenderFlags& f, Settings& s) {
+    if (f.rate) {
+        s.sampleRate = checkedRate(*f.rate, "--rate");
+    }
+    if (!f.bits.empty()) {
+        s.format = parseSampleFormat(f.bits);
+    }
+    if (!f.format.empty()) {
+        s.container = parseOutputContainer(f.format);
+    }
+    s.dither = parseDither(f.dither);
+    if (f.seed) {
+        s.ditherSeed = *f.seed;
+    }
+    s.nonFinite = f.sanitize ? NonFinitePolicy::Sanitize : NonFinitePolicy::Error;
+    s.reader = readerOptions(f.strict, f.layout);
+    s.faults = faultsFromEnvironment();
+}
+
+} // namespace
+
 int runConvert(const GlobalOptions& g, const ConvertOptions& o) {
     ConvertSettings s;
-    if (o.rate) {
-        if (*o.rate < kMinSampleRate || *o.rate > kMaxSampleRate) {
-            throw UsageError("--rate " + std::to_string(*o.rate) + " is outside " +
-                             std::to_string(kMinSampleRate) + "–" + std::to_string(kMaxSampleRate) + " Hz");
-        }
-        s.sampleRate = *o.rate;
-    }
-    if (!o.bits.empty()) {
-        s.format = parseSampleFormat(o.bits);
-    }
-    if (!o.format.empty()) {
-        s.container = parseOutputContainer(o.format);
-    }
-    s.dither = parseDither(o.dither);
-    if (o.seed) {
-        s.ditherSeed = *o.seed;
-    }
-    s.nonFinite = o.sanitize ? NonFinitePolicy::Sanitize : NonFinitePolicy::Error;
-    s.reader = readerOptions(o.strict, o.layout);
-    s.faults = faultsFromEnvironment();
+    applyRenderFlags(o.flags, s);
 
     auto sel = selectBackend(g);
     ProgressPrinter printer("convert " + o.input.filename().string(), !g.quiet);
@@ -557,14 +570,6 @@ Preset presetWithOverrides(const std::string& nameOrFile, const std::vector<std:
     return parsePreset(doc);
 }
 
-SampleRate checkedRate(int rate, const char* option) {
-    if (rate < kMinSampleRate || rate > kMaxSampleRate) {
-        throw UsageError(std::string(option) + " " + std::to_string(rate) + " is outside " +
-                         std::to_string(kMinSampleRate) + "–" + std::to_string(kMaxSampleRate) + " Hz");
-    }
-    return rate;
-}
-
 /// Writes planar float channels as a 32-bit float WAV (atomically).
 void writeFloatWav(const std::filesystem::path& path, const std::vector<std::vector<float>>& channels,
                    SampleRate fs) {
@@ -610,23 +615,8 @@ void printStages(const RenderReport& r) {
 int runMaster(const GlobalOptions& g, const MasterOptions& o) {
     MasterSettings s;
     s.preset = presetWithOverrides(o.preset, o.set);
-    if (o.rate) {
-        s.sampleRate = checkedRate(*o.rate, "--rate");
-    }
-    if (!o.bits.empty()) {
-        s.format = parseSampleFormat(o.bits);
-    }
-    if (!o.format.empty()) {
-        s.container = parseOutputContainer(o.format);
-    }
-    s.dither = parseDither(o.dither);
-    if (o.seed) {
-        s.ditherSeed = *o.seed;
-    }
-    s.nonFinite = o.sanitize ? NonFinitePolicy::Sanitize : NonFinitePolicy::Error;
+    applyRenderFlags(o.flags, s);
     s.tail = parseTail(o.tail);
-    s.reader = readerOptions(o.strict, o.layout);
-    s.faults = faultsFromEnvironment();
 
     const bool convolves = std::any_of(s.preset.stages.begin(), s.preset.stages.end(),
                                        [](const PresetStage& st) { return !st.bypass; });

@@ -30,9 +30,8 @@ struct InfoOptions {
     std::string layout;
 };
 
-struct ConvertOptions {
-    std::filesystem::path input;
-    std::filesystem::path output;
+/// The output and input-handling options every rendering command takes (convert, master).
+struct RenderFlags {
     std::optional<int> rate;
     std::string bits;
     std::string format;
@@ -40,8 +39,14 @@ struct ConvertOptions {
     std::optional<std::uint64_t> seed;
     bool sanitize = false;
     bool strict = false;
-    bool json = false;
     std::string layout;
+};
+
+struct ConvertOptions {
+    std::filesystem::path input;
+    std::filesystem::path output;
+    RenderFlags flags;
+    bool json = false;
 };
 
 struct AnalyzeOptions {
@@ -75,14 +80,7 @@ struct MasterOptions {
     std::string preset = "gentle-polish";
     std::vector<std::string> set;
     std::string tail = "keep";
-    std::optional<int> rate;
-    std::string bits;
-    std::string format;
-    std::string dither = "auto";
-    std::optional<std::uint64_t> seed;
-    bool sanitize = false;
-    bool strict = false;
-    std::string layout;
+    RenderFlags flags;
     bool json = false;
     std::filesystem::path report;
 };

@@ -40,6 +40,20 @@ const char* kExitCodeHelp = R"(Exit codes:
   6  the requested backend is unavailable or the GPU failed
   128+N  cancelled by signal N (130: Ctrl-C, 143: SIGTERM); no partial output is left)";
 
+/// The options of RenderFlags, shared by convert and master.
+void addRenderFlags(CLI::App* cmd, lathe::cli::RenderFlags& f, const char* rateHelp, const char* bitsHelp) {
+    cmd->add_option("--rate", f.rate, rateHelp);
+    cmd->add_option("--bits", f.bits, bitsHelp);
+    cmd->add_option("--format", f.format,
+                    "Output container: wav, rf64, flac, aiff (default: from the extension)");
+    cmd->add_option("--dither", f.dither, "auto (when needed), tpdf (always), off")
+        ->check(CLI::IsMember({"auto", "tpdf", "on", "off", "none"}));
+    cmd->add_option("--seed", f.seed, "Dither noise seed (renders are reproducible)");
+    cmd->add_flag("--sanitize", f.sanitize, "Replace NaN/Inf samples by silence instead of failing");
+    cmd->add_flag("--strict", f.strict, "Treat a truncated input as an error");
+    cmd->add_option("--layout", f.layout, "Channel layout when the input has none (e.g. 5.1)");
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -79,18 +93,8 @@ int main(int argc, char** argv) {
     convertCmd->add_option("input", convert.input, "Input audio file")->required();
     convertCmd->add_option("-o,--output", convert.output, "Output file (.wav, .rf64, .flac, .aif)")
         ->required();
-    convertCmd->add_option("--rate", convert.rate, "Output sample rate in Hz (libsoxr, very high quality)");
-    convertCmd->add_option("--bits", convert.bits,
-                           "Output sample format: 16, 24 or 32f (default: as the input)");
-    convertCmd->add_option("--format", convert.format,
-                           "Output container: wav, rf64, flac, aiff (default: from the extension)");
-    convertCmd->add_option("--dither", convert.dither, "auto (when needed), tpdf (always), off")
-        ->check(CLI::IsMember({"auto", "tpdf", "on", "off", "none"}));
-    convertCmd->add_option("--seed", convert.seed, "Dither noise seed (renders are reproducible)");
-    convertCmd->add_flag("--sanitize", convert.sanitize,
-                         "Replace NaN/Inf samples by silence instead of failing");
-    convertCmd->add_flag("--strict", convert.strict, "Treat a truncated input as an error");
-    convertCmd->add_option("--layout", convert.layout, "Channel layout when the input has none (e.g. 5.1)");
+    addRenderFlags(convertCmd, convert.flags, "Output sample rate in Hz (libsoxr, very high quality)",
+                   "Output sample format: 16, 24 or 32f (default: as the input)");
     convertCmd->add_flag("--json", convert.json, "Print the conversion report as JSON on stdout");
 
     AnalyzeOptions analyze;
@@ -135,19 +139,9 @@ int main(int argc, char** argv) {
         ->add_option("--tail", master.tail,
                      "keep: append the reverb tail (until below -120 dBFS); cut: keep the input's length")
         ->check(CLI::IsMember({"keep", "cut"}));
-    masterCmd->add_option("--rate", master.rate,
-                          "Output sample rate in Hz (libsoxr, very high quality, after the chain)");
-    masterCmd->add_option("--bits", master.bits,
-                          "Output sample format: 16, 24 or 32f (default: 32f for float input, else 24)");
-    masterCmd->add_option("--format", master.format,
-                          "Output container: wav, rf64, flac, aiff (default: from the extension)");
-    masterCmd->add_option("--dither", master.dither, "auto (when needed), tpdf (always), off")
-        ->check(CLI::IsMember({"auto", "tpdf", "on", "off", "none"}));
-    masterCmd->add_option("--seed", master.seed, "Dither noise seed (renders are reproducible)");
-    masterCmd->add_flag("--sanitize", master.sanitize,
-                        "Replace NaN/Inf samples by silence instead of failing");
-    masterCmd->add_flag("--strict", master.strict, "Treat a truncated input as an error");
-    masterCmd->add_option("--layout", master.layout, "Channel layout when the input has none (e.g. 5.1)");
+    addRenderFlags(masterCmd, master.flags,
+                   "Output sample rate in Hz (libsoxr, very high quality, after the chain)",
+                   "Output sample format: 16, 24 or 32f (default: 32f for float input, else 24)");
     masterCmd->add_flag("--json", master.json,
                         "Print the report (chain, every parameter, stages, timings) as JSON on stdout");
     masterCmd->add_option("--report", master.report, "Also write that JSON report to this file");

@@ -468,17 +468,6 @@ TEST_F(Cli, AnalyzeHtmlOutputIsCheckedBeforeTheWork) {
 // ---------------------------------------------------------------------------------------------
 // master, presets, ir, fir (issue 6)
 
-double nullAgainst(const std::vector<float>& a, const std::vector<float>& b) {
-    double e = 0;
-    double s = 0;
-    for (std::size_t n = 0; n < b.size(); ++n) {
-        const double d = static_cast<double>(a[n]) - b[n];
-        e += d * d;
-        s += static_cast<double>(b[n]) * b[n];
-    }
-    return 10.0 * std::log10(e / s);
-}
-
 TEST_F(Cli, MasterTransparentNullsExactly) {
     const Planar in = {test::noise(96000, 0.5, 1), test::noise(96000, 0.5, 2)};
     test::writeRawFloat(m_dir / "f.wav", in, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
@@ -501,7 +490,7 @@ TEST_F(Cli, MasterWithAFlatEqPresetFileNulls) {
     const Planar out = test::readRawFloat(m_dir / "n.wav");
     ASSERT_EQ(out[0].size(), in[0].size());
     for (int c = 0; c < 2; ++c) {
-        EXPECT_LE(nullAgainst(out[static_cast<std::size_t>(c)], in[static_cast<std::size_t>(c)]), -120.0);
+        EXPECT_LE(test::nullDb(out[static_cast<std::size_t>(c)], in[static_cast<std::size_t>(c)]), -120.0);
     }
     const auto j = nlohmann::json::parse(r.out);
     EXPECT_EQ(j["latency_removed_frames"], 4096);

@@ -188,7 +188,9 @@ MemorySource::MemorySource(Planar audio, SampleRate fs, int integerBits)
 MemorySource::MemorySource(Planar audio, SampleRate fs, ChannelLayout layout)
     : m_audio(std::move(audio)), m_fs(fs), m_bits(0), m_layout(std::move(layout)) {}
 
-ChannelLayout MemorySource::channelLayout() const { return m_layout; }
+ChannelLayout MemorySource::channelLayout() const {
+    return m_layout;
+}
 
 std::vector<float> resampleOffline(const std::vector<float>& x, SampleRate from, SampleRate to) {
     ResampleStage stage(to);
@@ -272,6 +274,17 @@ void DelayStage::flush(AudioBuffer& out) {
     for (int c = 0; c < m_channels; ++c) {
         std::fill(out.channel(c) + start, out.channel(c) + out.frames(), 0.25f);
     }
+}
+
+double nullDb(const std::vector<float>& a, const std::vector<float>& b) {
+    double e = 0;
+    double s = 0;
+    for (std::size_t n = 0; n < b.size(); ++n) {
+        const double d = static_cast<double>(a[n]) - b[n];
+        e += d * d;
+        s += static_cast<double>(b[n]) * b[n];
+    }
+    return 10.0 * std::log10(e / s);
 }
 
 } // namespace lathe::test

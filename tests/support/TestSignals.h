@@ -69,6 +69,9 @@ private:
 /// Resamples one channel in one go through ResampleStage (test-side convenience).
 std::vector<float> resampleOffline(const std::vector<float>& x, SampleRate from, SampleRate to);
 
+/// Level of a − b relative to b, in dB (−∞ when equal): how well a result "nulls" against a reference.
+double nullDb(const std::vector<float>& a, const std::vector<float>& b);
+
 /// Splits a stream of JSON documents printed one per line.
 std::vector<std::string> lines(const std::string& text);
 

@@ -56,18 +56,6 @@ double rmsDb(const std::vector<float>& x, std::size_t from = 0, std::size_t to =
     return 10.0 * std::log10(s / static_cast<double>(to - from));
 }
 
-/// Level of a − b relative to b, in dB.
-double nullDb(const std::vector<float>& a, const std::vector<float>& b) {
-    double e = 0;
-    double s = 0;
-    for (std::size_t n = 0; n < b.size(); ++n) {
-        const double d = static_cast<double>(a[n]) - b[n];
-        e += d * d;
-        s += static_cast<double>(b[n]) * b[n];
-    }
-    return 10.0 * std::log10(e / s);
-}
-
 design::EqBand bell(double hz, double gainDb, double q, design::EqPlacement p = design::EqPlacement::Stereo) {
     design::EqBand b;
     b.type = design::EqBandType::Bell;
@@ -96,7 +84,7 @@ TEST(EqStage, ZeroDbEqNullsAgainstTheInput) {
     ASSERT_EQ(r.audio[0].size(), in[0].size());
     EXPECT_EQ(r.report.latencyFrames, 2048);
     for (int c = 0; c < 2; ++c) {
-        EXPECT_LE(nullDb(r.audio[static_cast<std::size_t>(c)], in[static_cast<std::size_t>(c)]),
+        EXPECT_LE(test::nullDb(r.audio[static_cast<std::size_t>(c)], in[static_cast<std::size_t>(c)]),
                   test::kNullDb);
     }
 }

@@ -13,6 +13,10 @@ RenderOptions resolveMasterOptions(const AudioFileInfo& input, const std::filesy
     ConvertSettings c;
     c.container = settings.container;
     c.format = settings.format;
+    c.dither = settings.dither;
+    c.ditherSeed = settings.ditherSeed;
+    c.nonFinite = settings.nonFinite;
+    c.faults = settings.faults;
     RenderOptions o = resolveConvertOptions(input, output, c);
     if (!settings.format) {
         // A master carries more than its source's bits (gain, filters): 24-bit unless the source
@@ -21,11 +25,7 @@ RenderOptions resolveMasterOptions(const AudioFileInfo& input, const std::filesy
         o.format =
             floatSource && o.container != Container::Flac ? SampleFormat::Float32 : SampleFormat::Pcm24;
     }
-    o.dither = settings.dither;
-    o.ditherSeed = settings.ditherSeed;
-    o.nonFinite = settings.nonFinite;
     o.tail = settings.tail;
-    o.faults = settings.faults;
     return o;
 }
 
