@@ -139,5 +139,54 @@ INSTANTIATE_TEST_SUITE_P(Bands, EqAgainstPrototypes,
                                     std::to_string(std::get<1>(p.param));
                          });
 
+TEST(EqCurve, FollowsPointsInterpolatedInDbOverLogFrequency) {
+    // The curve's definition, written here independently: linear in dB over log2(f), flat outside.
+    const std::vector<std::pair<double, double>> pts = {
+        {40, 1.0}, {200, 0.0}, {2500, -1.5}, {9000, 0.0}, {16000, 2.0}};
+    auto want = [&](double hz) {
+        if (hz <= pts.front().first) {
+            return pts.front().second;
+        }
+        if (hz >= pts.back().first) {
+            return pts.back().second;
+        }
+        for (std::size_t i = 1; i < pts.size(); ++i) {
+            if (hz <= pts[i].first) {
+                const double t =
+                    std::log2(hz / pts[i - 1].first) / std::log2(pts[i].first / pts[i - 1].first);
+                return pts[i - 1].second + t * (pts[i].second - pts[i - 1].second);
+            }
+        }
+        return 0.0;
+    };
+    EqSpec spec;
+    for (const auto& [hz, db] : pts) {
+        spec.curve.push_back({hz, db});
+    }
+    for (SampleRate fs : {44100, 96000}) {
+        const EqDesign d = designEq(spec, fs);
+        double worst = 0;
+        for (int i = 0; i < 200; ++i) {
+            const double hz = 20.0 * std::pow(std::min(20000.0, 0.499 * fs) / 20.0, i / 199.0);
+            worst =
+                std::max(worst, std::abs(20.0 * std::log10(dtftMagnitude(d.stereo.taps, hz, fs)) - want(hz)));
+        }
+        EXPECT_LE(worst, kEqToleranceDb) << fs << " Hz, " << d.taps << " taps";
+    }
+}
+
+TEST(EqDesign, ZeroDbIsAUnitImpulseAndExplicitLengthsAreKept) {
+    EqSpec flat;
+    flat.bands = {band(EqBandType::Bell, 1000, 0.0, 1.0), band(EqBandType::Tilt, 800, 0.0)};
+    EXPECT_EQ(designEq(flat, 48000).stereo.taps, std::vector<double>{1.0}); // automatic: no taps needed
+    flat.taps = 1025;
+    const EqDesign d = designEq(flat, 48000);
+    ASSERT_EQ(d.stereo.taps.size(), 1025u);
+    for (std::size_t k = 0; k < 1025; ++k) {
+        EXPECT_NEAR(d.stereo.taps[k], k == 512 ? 1.0 : 0.0, 1e-12) << k;
+    }
+    EXPECT_EQ(d.stereo.preRingSeconds, 0.0);
+}
+
 } // namespace
 } // namespace lathe::design

@@ -61,7 +61,9 @@ private:
 };
 
 /// Linear-phase EQ (lathe/design/EqDesign.h): every channel through the same symmetric FIR, or, with
-/// bands placed on mid or side, a 2×2 matrix that filters M = (L+R)/2 and S = (L−R)/2 apart.
+/// bands placed on mid or side, a 2×2 matrix that filters M = (L+R)/2 and S = (L−R)/2 apart. On
+/// input that is not stereo, mid bands apply to every channel and side bands are left out (with a
+/// warning in the report).
 /// Latency: the FIR's centre, (taps − 1)/2, removed exactly by the render. Tail: none — the
 /// output has the input's length (the post-ringing past the last sample is not kept). A flat EQ is
 /// bit-exact.
@@ -109,7 +111,8 @@ inline constexpr Frames kMaxIrFrames = Frames{1} << 21;
 /// pre-delay. Latency 0. Tail: the smallest t with Σ_{k>t} |wet·h[k]| ≤ 10^(−120/20) on every
 /// output, i.e. the reverb of any input within ±1.0 is below −120 dBFS after it (a bound, not a
 /// measurement of this input). Channels: a mono IR filters each channel; a stereo IR needs stereo
-/// input (L→L, R→R); a 4-channel IR is true stereo (L→L, L→R, R→L, R→R). Anything else, an IR
+/// input (L→L, R→R); a 4-channel IR is true stereo (L→L, L→R, R→L, R→R); a built-in room is stereo
+/// on stereo input and its first channel, as a mono IR, on any other. Anything else, an IR
 /// with NaN/Inf or no energy, is an error (UsageError for the preset, InputError for the file).
 class ReverbStage final : public ConvolutionStage {
 public:

@@ -367,6 +367,13 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     report.clippedSamples = sink.clipped();
     report.outputStats = stages.empty() ? report.inputStats : sink.stats();
     report.warnings = source.warnings();
+    for (const StageRecord& st : report.stages) {
+        if (st.details.contains("warnings")) {
+            for (const auto& w : st.details["warnings"]) {
+                report.warnings.push_back(st.name + ": " + w.get<std::string>());
+            }
+        }
+    }
     for (const auto& w : writer.warnings()) {
         report.warnings.push_back(w);
     }

@@ -136,11 +136,30 @@ EqStage::EqStage(design::EqSpec spec, Backend& backend, ConvolverOptions options
 
 ConvolutionStage::Design EqStage::design(const StreamFormat& input) {
     m_rate = input.sampleRate;
-    if (design::usesMidSide(m_spec) && input.channels != 2) {
-        throw UsageError("the EQ has bands on mid or side, which need stereo input; this input has " +
-                         std::to_string(input.channels) + " channel" + (input.channels == 1 ? "" : "s"));
+    design::EqSpec spec = m_spec;
+    std::string note;
+    if (design::usesMidSide(spec) && input.channels != 2) {
+        // Mid and side exist for stereo only. Elsewhere every channel is "mid" (a mono file is
+        // all mid; its side is silent): mid bands apply to every channel, side bands are left out.
+        int sideBands = 0;
+        for (auto& b : spec.bands) {
+            if (b.placement == design::EqPlacement::Side && b.enabled) {
+                b.enabled = false;
+                ++sideBands;
+            }
+            b.placement = design::EqPlacement::Stereo;
+        }
+        note = "the input has " + std::to_string(input.channels) + " channel" +
+               (input.channels == 1 ? "" : "s") + ", not stereo: mid bands apply to every channel";
+        if (sideBands > 0) {
+            note += ", " + std::to_string(sideBands) + " side band" + (sideBands == 1 ? " is" : "s are") +
+                    " left out";
+        }
     }
-    m_design = design::designEq(m_spec, input.sampleRate);
+    m_design = design::designEq(spec, input.sampleRate);
+    if (!note.empty()) {
+        m_design.warnings.insert(m_design.warnings.begin(), note);
+    }
     Design d;
     auto toFloat = [](const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); };
     if (!m_design.midSide) {
@@ -232,7 +251,9 @@ ConvolutionStage::Design ReverbStage::design(const StreamFormat& input) {
         }
         // Generated directly at the stream's rate (no resampling needed).
         const AudioBuffer g = design::generateRoomIr(*room, input.sampleRate);
-        for (int c = 0; c < g.channels(); ++c) {
+        // Stereo for stereo input; any other channel count gets the room's first channel on every
+        // channel (a mono IR), so the bundled room presets work on mono and surround files too.
+        for (int c = 0; c < (input.channels == 2 ? g.channels() : 1); ++c) {
             ir.emplace_back(g.channel(c), g.channel(c) + g.frames());
         }
         m_facts.source = "room:" + room->name;

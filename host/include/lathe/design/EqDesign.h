@@ -108,8 +108,8 @@ struct EqDesign {
 
 /// Designs the EQ for `fs`. With spec.taps == 0, starts at autoTapCount and doubles the length
 /// until the error is ≤ kEqGoalDb or kEqMaxTaps is reached; a design that stays above
-/// kEqToleranceDb gets a warning naming the error and its frequency. Throws UsageError for a band
-/// at or above Nyquist.
+/// kEqToleranceDb gets a warning naming the error and its frequency. A band at or above Nyquist is
+/// designed like any other (its analog prototype's skirt below Nyquist applies) with a warning.
 EqDesign designEq(const EqSpec& spec, SampleRate fs);
 
 } // namespace lathe::design

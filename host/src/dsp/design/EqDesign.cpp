@@ -421,14 +421,17 @@ int autoTapCount(const EqSpec& spec, SampleRate fs) {
 }
 
 EqDesign designEq(const EqSpec& spec, SampleRate fs) {
+    EqDesign e;
     for (std::size_t i = 0; i < spec.bands.size(); ++i) {
-        if (spec.bands[i].hz >= 0.5 * fs) {
-            throw UsageError("EQ band " + std::to_string(i + 1) + " (" + bandTypeName(spec.bands[i].type) +
-                             " at " + formatFixed(spec.bands[i].hz, 0) + " Hz) is at or above Nyquist (" +
-                             formatFixed(0.5 * fs, 0) + " Hz) for " + std::to_string(fs) + " Hz audio");
+        // Legal (the analog prototype is defined everywhere; its skirt below Nyquist is applied), but
+        // probably not what was meant, e.g. a 12 kHz shelf on 22.05 kHz audio: say so.
+        if (spec.bands[i].enabled && spec.bands[i].hz >= 0.5 * fs) {
+            e.warnings.push_back("EQ band " + std::to_string(i + 1) + " (" +
+                                 bandTypeName(spec.bands[i].type) + " at " +
+                                 formatFixed(spec.bands[i].hz, 0) + " Hz) is above Nyquist (" +
+                                 formatFixed(0.5 * fs, 0) + " Hz): only its skirt below Nyquist applies");
         }
     }
-    EqDesign e;
     e.midSide = usesMidSide(spec);
     e.automaticLength = spec.taps == 0;
     auto designAt = [&](int n) {
