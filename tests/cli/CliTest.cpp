@@ -573,6 +573,26 @@ TEST_F(Cli, MasterWithAFileIrAndTheRoomExport) {
     EXPECT_EQ(d["ir_channels"], 2);
 }
 
+TEST_F(Cli, MasterCancelAndDiskFullLeaveTheOldFile) {
+    // The convolution thread pool and the write-behind thread wind down cleanly on both paths.
+    test::writeBytes(m_dir / "out.wav", {'o', 'l', 'd'});
+    test::ProcessOptions o;
+    o.env["LATHE_TEST_BLOCK_DELAY_MS"] = "200";
+    o.signalWhenStderrContains = "master in.wav: ";
+    o.signal = SIGINT;
+    auto r = lathe({"master", path("in.wav"), "-o", path("out.wav"), "--preset", "glue-room"}, o);
+    EXPECT_EQ(r.exitCode, 128 + SIGINT) << r.err;
+    EXPECT_EQ(sorted(m_dir.entries()), (std::vector<std::string>{"in.wav", "out.wav"}));
+    EXPECT_EQ(test::readBytes(m_dir / "out.wav"), (std::vector<std::uint8_t>{'o', 'l', 'd'}));
+    test::ProcessOptions full;
+    full.env["LATHE_TEST_FAIL_WRITE_AFTER_BYTES"] = "200000";
+    r = lathe({"master", path("in.wav"), "-o", path("out.wav"), "--preset", "glue-room"}, full);
+    EXPECT_EQ(r.exitCode, 4);
+    EXPECT_NE(r.err.find("disk full"), std::string::npos) << r.err;
+    EXPECT_EQ(sorted(m_dir.entries()), (std::vector<std::string>{"in.wav", "out.wav"}));
+    EXPECT_EQ(test::readBytes(m_dir / "out.wav"), (std::vector<std::uint8_t>{'o', 'l', 'd'}));
+}
+
 TEST_F(Cli, PresetsListAndShow) {
     const auto r = lathe({"presets", "--json"});
     ASSERT_EQ(r.exitCode, 0);
