@@ -50,6 +50,7 @@ struct SpectrumTile {
 };
 
 using Float8 = float __attribute__((vector_size(32)));
+using Float16 = float __attribute__((vector_size(64)));
 // Float8 values never cross a non-inlined call boundary, so the AVX-vs-SSE argument-passing ABI
 // difference GCC warns about (-Wpsabi) cannot arise.
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -61,26 +62,27 @@ using Float8 = float __attribute__((vector_size(32)));
 /// accumulator still receives its terms one by one in partition order, exactly as the scalar
 /// definition in lathe/math does, so the result is bit-identical to it. Partitions that would
 /// reach before the first block point at a zero spectrum (adding 0 changes nothing).
-template <int R>
+template <int R, typename V = Float8>
 [[gnu::always_inline]] inline void macRowsImpl(const SpectrumTile* xs, const SpectrumTile* hs, int parts,
                                                float* const* accRe, float* const* accIm, bool zeroFirst,
                                                int bins) {
     int k = 0;
-    for (; k + 8 <= bins; k += 8) {
-        Float8 are[R], aim[R], xre[R], xim[R];
+    constexpr int kLanes = static_cast<int>(sizeof(V) / sizeof(float));
+    for (; k + kLanes <= bins; k += kLanes) {
+        V are[R], aim[R], xre[R], xim[R];
         for (int r = 0; r < R; ++r) {
             if (zeroFirst) {
-                are[r] = Float8{};
-                aim[r] = Float8{};
+                are[r] = V{};
+                aim[r] = V{};
             } else {
-                std::memcpy(&are[r], accRe[r] + k, sizeof(Float8));
-                std::memcpy(&aim[r], accIm[r] + k, sizeof(Float8));
+                std::memcpy(&are[r], accRe[r] + k, sizeof(V));
+                std::memcpy(&aim[r], accIm[r] + k, sizeof(V));
             }
-            std::memcpy(&xre[r], xs[R - 1 - r].re + k, sizeof(Float8));
-            std::memcpy(&xim[r], xs[R - 1 - r].im + k, sizeof(Float8));
+            std::memcpy(&xre[r], xs[R - 1 - r].re + k, sizeof(V));
+            std::memcpy(&xim[r], xs[R - 1 - r].im + k, sizeof(V));
         }
         for (int p = 0; p < parts; ++p) {
-            Float8 hr, hi;
+            V hr, hi;
             std::memcpy(&hr, hs[p].re + k, sizeof hr);
             std::memcpy(&hi, hs[p].im + k, sizeof hi);
             for (int r = 0; r < R; ++r) {
@@ -91,13 +93,13 @@ template <int R>
                     xre[r] = xre[r - 1];
                     xim[r] = xim[r - 1];
                 }
-                std::memcpy(&xre[0], xs[R + p].re + k, sizeof(Float8));
-                std::memcpy(&xim[0], xs[R + p].im + k, sizeof(Float8));
+                std::memcpy(&xre[0], xs[R + p].re + k, sizeof(V));
+                std::memcpy(&xim[0], xs[R + p].im + k, sizeof(V));
             }
         }
         for (int r = 0; r < R; ++r) {
-            std::memcpy(accRe[r] + k, &are[r], sizeof(Float8));
-            std::memcpy(accIm[r] + k, &aim[r], sizeof(Float8));
+            std::memcpy(accRe[r] + k, &are[r], sizeof(V));
+            std::memcpy(accIm[r] + k, &aim[r], sizeof(V));
         }
     }
     for (; k < bins; ++k) {
@@ -116,6 +118,7 @@ template <int R>
 
 /// Rows per register block: 3 rows × (accumulator + X) + H = 14 AVX2 registers of 16.
 constexpr int kMacRows = 3;
+constexpr int kMaxMacRows = 6;
 
 LATHE_TARGET_CLONES void macRows3(const SpectrumTile* xs, const SpectrumTile* hs, int parts,
                                   float* const* accRe, float* const* accIm, bool zeroFirst, int bins) {
@@ -127,9 +130,49 @@ LATHE_TARGET_CLONES void macRows2(const SpectrumTile* xs, const SpectrumTile* hs
     macRowsImpl<2>(xs, hs, parts, accRe, accIm, zeroFirst, bins);
 }
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define LATHE_HAVE_AVX512_MAC 1
+/// AVX-512 (32 registers of 16 floats): 6 rows × (accumulator + X) + H = 26 registers. Chosen at
+/// run time when the CPU has AVX-512F; the same per-lane float operations as the others.
+template <int R>
+[[gnu::target("avx512f")]] void macRows512(const SpectrumTile* xs, const SpectrumTile* hs, int parts,
+                                           float* const* accRe, float* const* accIm, bool zeroFirst,
+                                           int bins) {
+    macRowsImpl<R, Float16>(xs, hs, parts, accRe, accIm, zeroFirst, bins);
+}
+#endif
+
 LATHE_TARGET_CLONES void macRows1(const SpectrumTile* xs, const SpectrumTile* hs, int parts,
                                   float* const* accRe, float* const* accIm, bool zeroFirst, int bins) {
     macRowsImpl<1>(xs, hs, parts, accRe, accIm, zeroFirst, bins);
+}
+
+using MacFn = void (*)(const SpectrumTile*, const SpectrumTile*, int, float* const*, float* const*, bool,
+                       int);
+
+/// The kernels for 1…kMaxMacRows rows on this CPU (index = rows − 1), and how many rows they go to.
+struct MacKernels {
+    int maxRows = 3;
+    MacFn fn[6] = {macRows1, macRows2, macRows3, macRows3, macRows3, macRows3};
+};
+
+const MacKernels& macKernels() {
+    static const MacKernels k = [] {
+        MacKernels m;
+#if defined(LATHE_HAVE_AVX512_MAC)
+        if (__builtin_cpu_supports("avx512f")) {
+            m.maxRows = 6;
+            m.fn[0] = macRows512<1>;
+            m.fn[1] = macRows512<2>;
+            m.fn[2] = macRows512<3>;
+            m.fn[3] = macRows512<4>;
+            m.fn[4] = macRows512<5>;
+            m.fn[5] = macRows512<6>;
+        }
+#endif
+        return m;
+    }();
+    return k;
 }
 
 class CpuConvolver final : public Convolver {
@@ -268,6 +311,7 @@ private:
             const int o = static_cast<int>(task / tiles);
             const std::size_t k0 = (task % tiles) * kTileBins;
             const int bins = static_cast<int>(std::min<std::size_t>(kTileBins, m_bins - k0));
+            const MacKernels& kernels = macKernels();
             std::vector<SpectrumTile>& xs = m_xs[w];
             std::vector<SpectrumTile>& hs = m_hs[w];
             bool first = true;
@@ -282,7 +326,7 @@ private:
                     hs.push_back({re(h, p) + k0, im(h, p) + k0});
                 }
                 for (Frames b = 0; b < count;) {
-                    const int rows = static_cast<int>(std::min<Frames>(kMacRows, count - b));
+                    const int rows = static_cast<int>(std::min<Frames>(kernels.maxRows, count - b));
                     // xs[q] = X at block (last row − q); before the first block: zeros.
                     const Frames last = j0 + b + rows - 1;
                     xs.clear();
@@ -291,14 +335,13 @@ private:
                         const float* xr = jx >= 0 ? historyRe(path.input, jx) + k0 : m_zero.get() + k0;
                         xs.push_back({xr, xr + m_stride});
                     }
-                    float* accRe[kMacRows];
-                    float* accIm[kMacRows];
+                    float* accRe[kMaxMacRows];
+                    float* accIm[kMaxMacRows];
                     for (int r = 0; r < rows; ++r) {
                         accRe[r] = yRe(o, b + r) + k0;
                         accIm[r] = accRe[r] + m_stride;
                     }
-                    auto* mac = rows == 3 ? macRows3 : rows == 2 ? macRows2 : macRows1;
-                    mac(xs.data(), hs.data(), parts, accRe, accIm, first, bins);
+                    kernels.fn[rows - 1](xs.data(), hs.data(), parts, accRe, accIm, first, bins);
                     b += rows;
                 }
                 first = false;
