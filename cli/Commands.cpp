@@ -618,6 +618,9 @@ int runMaster(const GlobalOptions& g, const MasterOptions& o) {
     applyRenderFlags(o.flags, s);
     s.tail = parseTail(o.tail);
 
+    if (!o.report.empty()) {
+        checkWritable(o.report); // before the render, not after it
+    }
     const bool convolves = std::any_of(s.preset.stages.begin(), s.preset.stages.end(),
                                        [](const PresetStage& st) { return !st.bypass; });
     auto sel = selectBackend(g, convolves ? Capability::Convolution : Capability::Render);

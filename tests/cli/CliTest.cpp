@@ -556,6 +556,8 @@ TEST_F(Cli, MasterPresetErrorsAreClearAndChecked) {
     EXPECT_NE(r.err.find("no stage 'reverb' (stages: eq)"), std::string::npos) << r.err;
     r = lathe({"master", path("in.wav"), "-o", path("in.wav")});
     EXPECT_EQ(r.exitCode, 4);
+    r = lathe({"master", path("in.wav"), "-o", path("x.wav"), "--report", path("no/such/dir/r.json")});
+    EXPECT_EQ(r.exitCode, 4); // checked before the render: no master is written either
     EXPECT_FALSE(std::filesystem::exists(m_dir / "x.wav"));
 }
 
