@@ -17,11 +17,13 @@
 namespace lathe {
 
 /// A stage whose output is a filter matrix applied to its input (by the backend's Convolver), plus
-/// an optional exact dry path: out[n] = Σ h ∗ in [n] + dryGain · in[n − latency].
+/// an optional exact dry path: out[n] = (h ∗ in)[n] + dryGain · in[n] (a stage with a dry path
+/// declares no latency: the dry signal is not delayed).
 ///
-/// Streaming: input is gathered into whole partitions (blockFrames), so process() may emit fewer
-/// frames than it receives; flush() emits the rest in pieces of at most 16 partitions. Memory is
-/// O(partition + filter length), independent of the file length.
+/// Streaming: input is gathered until the convolver's preferredFrames() (24 partitions on the CPU),
+/// so process() may emit fewer frames than it receives, and flush() emits the rest in pieces of at
+/// most 24 partitions. Memory is O(24 partitions + filter length) per channel, independent of the
+/// file length.
 class ConvolutionStage : public Stage {
 public:
     StreamFormat prepare(const StreamFormat& input, Frames maxBlockFrames) final;
@@ -37,7 +39,7 @@ protected:
         FilterMatrix matrix;
         Frames latency = 0;           ///< frames of the filter's own delay (a linear-phase FIR's centre)
         Frames tail = 0;              ///< frames emitted after the aligned end
-        std::optional<float> dryGain; ///< an exact dry path (inputs == outputs) when set
+        std::optional<float> dryGain; ///< an exact dry path (inputs == outputs, latency 0) when set
         bool bypass = false;          ///< the design is the identity: samples pass bit-exactly
     };
     ConvolutionStage(Backend& backend, ConvolverOptions options);

@@ -30,6 +30,7 @@ ConvolutionStage::ConvolutionStage(Backend& backend, ConvolverOptions options)
 
 StreamFormat ConvolutionStage::prepare(const StreamFormat& input, Frames maxBlockFrames) {
     Design d = design(input);
+    LATHE_EXPECTS(!d.dryGain || d.latency == 0, "a convolution stage's dry path needs zero latency");
     m_latency = d.latency;
     m_tail = d.tail;
     m_bypass = d.bypass;
