@@ -7,6 +7,7 @@
 
 #include <lathe/ConvolutionStage.h>
 #include <lathe/Error.h>
+#include <lathe/MultibandStage.h>
 #include <lathe/Preset.h>
 #include <lathe/RenderJob.h>
 #include <lathe/design/Rooms.h>
@@ -442,6 +443,92 @@ TEST(Rooms, AreDeterministicAndDecayAtTheirRt60) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Multiband dynamics (groundwork for issue 7)
+
+Rendered renderMultiband(const Planar& in, const MultibandSpec& spec) {
+    auto backend = makeCpuBackend();
+    std::vector<std::unique_ptr<Stage>> s;
+    s.push_back(std::make_unique<MultibandStage>(spec, *backend, ConvolverOptions{8192, 2}));
+    return renderThrough(in, kFs, std::move(s));
+}
+
+TEST(MultibandStage, AllBandsBypassedNullsAgainstTheInput) {
+    MultibandSpec spec; // 120 / 1000 / 6000 Hz, 4 bands
+    for (auto& b : spec.bands) {
+        b.bypass = true;
+    }
+    const Planar in = {test::noise(3 * kFs, 0.5, 31), test::noise(3 * kFs, 0.5, 32)};
+    const Rendered r = renderMultiband(in, spec);
+    ASSERT_EQ(r.audio[0].size(), in[0].size());
+    for (int c = 0; c < 2; ++c) {
+        EXPECT_LE(test::nullDb(r.audio[static_cast<std::size_t>(c)], in[static_cast<std::size_t>(c)]),
+                  test::kNullDb);
+    }
+}
+
+TEST(MultibandStage, SteadySineGetsTheStaticCurvesGain) {
+    // A 2 kHz sine far above a 100 Hz split sits entirely in band 2 (band 1 passes < −100 dB of
+    // it). With a slow release the peak detector reads the sine's peak (within 0.01 dB), so the
+    // steady gain is the static curve's: compressor T −30, R 4 at −6 dBFS: (T + (L−T)/R) − L;
+    // expander T −40, R 2 at −50: (L−T)(R−1)·(−1); upward T −40, R 2 at −50: +(T−L)(1 − 1/R).
+    struct Case {
+        DynamicsMode mode;
+        double threshold, ratio, levelDb, wantGainDb;
+    };
+    const Case cases[] = {
+        {DynamicsMode::Compressor, -30.0, 4.0, -6.0, (-30.0 + 24.0 / 4.0) - (-6.0)},
+        {DynamicsMode::Expander, -40.0, 2.0, -50.0, -10.0},
+        {DynamicsMode::Upward, -40.0, 2.0, -50.0, 5.0},
+    };
+    for (const Case& c : cases) {
+        MultibandSpec spec;
+        spec.splitsHz = {100.0};
+        spec.bands = std::vector<BandDynamics>(2);
+        spec.bands[0].bypass = true;
+        BandDynamics& b = spec.bands[1];
+        b.mode = c.mode;
+        b.thresholdDb = c.threshold;
+        b.ratio = c.ratio;
+        b.kneeDb = 0.0;
+        b.attackMs = 5.0;
+        b.releaseMs = 500.0;
+        const double amp = std::pow(10.0, c.levelDb / 20.0);
+        const Planar in = {test::sine(2000.0, amp, kFs, 4 * kFs)};
+        const Rendered r = renderMultiband(in, spec);
+        const double gain = rmsDb(r.audio[0], 3 * kFs, 4 * kFs - 100) - rmsDb(in[0], 3 * kFs, 4 * kFs - 100);
+        EXPECT_NEAR(gain, c.wantGainDb, 0.05) << static_cast<int>(c.mode);
+        ASSERT_EQ(r.report.stages.size(), 1u);
+        EXPECT_TRUE(r.report.stages[0].details.contains("bands"));
+    }
+}
+
+TEST(MultibandStage, StereoLinkAppliesOneGainToBothChannels) {
+    // Loud left, quiet right in the same band: linked, the right channel is turned down by the
+    // left's gain; unlinked, it is left alone (it is below the threshold).
+    MultibandSpec spec;
+    spec.splitsHz = {100.0};
+    spec.bands = std::vector<BandDynamics>(2);
+    spec.bands[0].bypass = true;
+    spec.bands[1].thresholdDb = -30.0;
+    spec.bands[1].ratio = 4.0;
+    spec.bands[1].kneeDb = 0.0;
+    spec.bands[1].releaseMs = 500.0;
+    const Planar in = {test::sine(2000.0, 0.5, kFs, 3 * kFs), test::sine(2000.0, 0.005, kFs, 3 * kFs)};
+    for (double link : {100.0, 0.0}) {
+        spec.stereoLinkPercent = link;
+        const Rendered r = renderMultiband(in, spec);
+        const double left = rmsDb(r.audio[0], 2 * kFs, 3 * kFs - 100) - rmsDb(in[0], 2 * kFs, 3 * kFs - 100);
+        const double right = rmsDb(r.audio[1], 2 * kFs, 3 * kFs - 100) - rmsDb(in[1], 2 * kFs, 3 * kFs - 100);
+        if (link == 100.0) {
+            EXPECT_NEAR(right, left, 0.01);
+        } else {
+            EXPECT_NEAR(right, 0.0, 0.01);
+            EXPECT_LT(left, -10.0);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Presets
 
 TEST(Presets, BundledPresetsParseAndStaySubtle) {
@@ -505,6 +592,13 @@ TEST(Presets, ValidationErrorsNameTheField) {
         std::string::npos);
     EXPECT_NE(
         errorOf(head + R"([{"type": "eq"}, {"type": "eq", "id": "eq"}]})").find("'id': 'eq' is used twice"),
+        std::string::npos);
+    EXPECT_NE(errorOf(head + R"([{"type": "multiband", "splits_hz": [200, 2000], "bands": [{}, {}]}]})")
+                  .find("'bands': needs one object per band: 3 for 2 split frequencies"),
+              std::string::npos);
+    EXPECT_NE(
+        errorOf(head + R"([{"type": "multiband", "splits_hz": [200], "bands": [{"mode": "gate"}, {}]}]})")
+            .find("band 1 'mode': 'gate' is not one of compressor, expander, upward"),
         std::string::npos);
     EXPECT_NE(errorOf(R"({"schema": "lathe.preset/9", "stages": []})")
                   .find("'schema': 'lathe.preset/9' is not supported"),

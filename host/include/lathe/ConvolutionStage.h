@@ -44,6 +44,16 @@ protected:
     };
     ConvolutionStage(Backend& backend, ConvolverOptions options);
     virtual Design design(const StreamFormat& input) = 0;
+    /// Stages whose matrix has more outputs than the stream has channels (a crossover: one output
+    /// per band and channel) return true and reduce them in combine().
+    virtual bool combines() const { return false; }
+    /// `filtered` holds the matrix outputs for the same frames as `in`; writes the stage's output
+    /// (input.channels channels) into `out`. Called in stream order.
+    virtual void combine(const AudioBuffer& filtered, const AudioBuffer& in, AudioBuffer& out) {
+        (void)filtered;
+        (void)in;
+        (void)out;
+    }
 
 private:
     void run(const AudioBuffer& in, AudioBuffer& out);
@@ -60,6 +70,7 @@ private:
     Frames m_emitted = 0;
     int m_channels = 0;
     AudioBuffer m_pending;
+    AudioBuffer m_filtered; // matrix outputs when combines()
 };
 
 /// Linear-phase EQ (lathe/design/EqDesign.h): every channel through the same symmetric FIR, or, with

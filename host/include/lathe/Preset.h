@@ -8,13 +8,20 @@
 //                                "placement": "stereo" }, … ],
 //                   "curve": [ [hz, gain_db], … ], "taps": 0 },
 //                 { "type": "reverb", "room": "glue-room" | "ir": "file.wav",
-//                   "wet_db": -24, "dry_db": 0, "predelay_ms": 8, "normalize": "energy" } ] }
+//                   "wet_db": -24, "dry_db": 0, "predelay_ms": 8, "normalize": "energy" },
+//                 { "type": "multiband", "splits_hz": [120, 1000, 6000], "slope_db_per_oct": 24,
+//                   "stereo_link_percent": 100, "detector": "peak", "taps": 0,
+//                   "bands": [ { "mode": "compressor", "threshold_db": -24, "ratio": 1.5,
+//                                "knee_db": 6, "attack_ms": 20, "release_ms": 200,
+//                                "makeup_db": 0, "range_db": 12, "bypass": false,
+//                                "solo": false }, … one per band ] } ] }
 // Unknown keys, out-of-range values, unknown stage types and missing IR files are errors that name
 // the preset and the field ("preset 'x': stages[1] (reverb) 'wet_db': 30 is outside [-120, 12]").
 #pragma once
 
 #include <lathe/Backend.h>
 #include <lathe/ConvolutionStage.h>
+#include <lathe/MultibandStage.h>
 #include <lathe/Stage.h>
 #include <lathe/design/EqDesign.h>
 
@@ -32,9 +39,9 @@ inline constexpr const char* kPresetSchema = "lathe.preset/1";
 
 struct PresetStage {
     std::string id;   ///< unique in the chain; --set addresses it ("eq", "reverb", "eq2", …)
-    std::string type; ///< "eq" or "reverb"
+    std::string type; ///< "eq", "reverb" or "multiband"
     bool bypass = false;
-    std::variant<design::EqSpec, ReverbSpec> spec;
+    std::variant<design::EqSpec, ReverbSpec, MultibandSpec> spec;
 };
 
 struct Preset {

@@ -258,6 +258,88 @@ ReverbSpec parseReverb(Fields& f, const std::filesystem::path& baseDir, const st
     return spec;
 }
 
+const std::vector<std::string> kDynamicsModes = {"compressor", "expander", "upward"};
+
+MultibandSpec parseMultiband(Fields& f, const std::string& where, const std::string& preset) {
+    MultibandSpec spec;
+    if (const nlohmann::json* splits = f.raw("splits_hz")) {
+        if (!splits->is_array() || splits->empty() || splits->size() > 5) {
+            f.fail("splits_hz", "must be an array of 1 to 5 increasing frequencies (2 to 6 bands)");
+        }
+        spec.splitsHz.clear();
+        for (const auto& v : *splits) {
+            if (!v.is_number() || !(v.get<double>() > 10.0 && v.get<double>() < 96000.0) ||
+                (!spec.splitsHz.empty() && v.get<double>() <= spec.splitsHz.back())) {
+                f.fail("splits_hz",
+                       v.dump() + " is not a frequency above the one before it, in (10, 96000) Hz");
+            }
+            spec.splitsHz.push_back(v.get<double>());
+        }
+    }
+    const double slope = f.number("slope_db_per_oct", 24.0, 12.0, 48.0);
+    if (slope != 12.0 && slope != 24.0 && slope != 36.0 && slope != 48.0) {
+        f.fail("slope_db_per_oct", Fields::formatNumber(slope) + " is not one of 12, 24, 36, 48");
+    }
+    spec.slopeDbPerOctave = static_cast<int>(slope);
+    spec.stereoLinkPercent = f.number("stereo_link_percent", 100.0, 0.0, 100.0);
+    spec.detector =
+        f.choice("detector", "peak", {"peak", "rms"}) == "peak" ? DetectorKind::Peak : DetectorKind::Rms;
+    const double taps = f.number("taps", 0.0, 0.0, design::kEqMaxTaps);
+    if (taps != static_cast<int>(taps) || (taps != 0.0 && static_cast<int>(taps) % 2 == 0)) {
+        f.fail("taps", Fields::formatNumber(taps) + " must be 0 (automatic) or odd");
+    }
+    spec.taps = static_cast<int>(taps);
+    const nlohmann::json* bands = f.raw("bands");
+    const std::size_t want = spec.splitsHz.size() + 1;
+    if (bands == nullptr || !bands->is_array() || bands->size() != want) {
+        f.fail("bands", "needs one object per band: " + std::to_string(want) + " for " +
+                            std::to_string(spec.splitsHz.size()) + " split frequencies");
+    }
+    spec.bands.clear();
+    for (std::size_t i = 0; i < bands->size(); ++i) {
+        Fields b((*bands)[i], where + " band " + std::to_string(i + 1), preset);
+        BandDynamics d;
+        const std::string mode = b.choice("mode", "compressor", kDynamicsModes);
+        d.mode = static_cast<DynamicsMode>(std::find(kDynamicsModes.begin(), kDynamicsModes.end(), mode) -
+                                           kDynamicsModes.begin());
+        d.thresholdDb = b.number("threshold_db", d.thresholdDb, -80.0, 0.0);
+        d.ratio = b.number("ratio", d.ratio, 1.0, 20.0);
+        d.kneeDb = b.number("knee_db", d.kneeDb, 0.0, 24.0);
+        d.attackMs = b.number("attack_ms", d.attackMs, 0.0, 500.0);
+        d.releaseMs = b.number("release_ms", d.releaseMs, 1.0, 5000.0);
+        d.makeupDb = b.number("makeup_db", d.makeupDb, -24.0, 24.0);
+        d.rangeDb = b.number("range_db", d.rangeDb, 0.0, 60.0);
+        d.bypass = b.boolean("bypass", false);
+        d.solo = b.boolean("solo", false);
+        b.finish();
+        spec.bands.push_back(d);
+    }
+    return spec;
+}
+
+nlohmann::json toJson(const MultibandSpec& s) {
+    nlohmann::json j;
+    j["splits_hz"] = s.splitsHz;
+    j["slope_db_per_oct"] = s.slopeDbPerOctave;
+    j["stereo_link_percent"] = s.stereoLinkPercent;
+    j["detector"] = s.detector == DetectorKind::Peak ? "peak" : "rms";
+    j["taps"] = s.taps;
+    j["bands"] = nlohmann::json::array();
+    for (const BandDynamics& d : s.bands) {
+        j["bands"].push_back({{"mode", kDynamicsModes[static_cast<std::size_t>(d.mode)]},
+                              {"threshold_db", d.thresholdDb},
+                              {"ratio", d.ratio},
+                              {"knee_db", d.kneeDb},
+                              {"attack_ms", d.attackMs},
+                              {"release_ms", d.releaseMs},
+                              {"makeup_db", d.makeupDb},
+                              {"range_db", d.rangeDb},
+                              {"bypass", d.bypass},
+                              {"solo", d.solo}});
+    }
+    return j;
+}
+
 nlohmann::json toJson(const design::EqSpec& s) {
     nlohmann::json j;
     j["bands"] = nlohmann::json::array();
@@ -456,7 +538,7 @@ Preset parsePreset(const PresetDocument& doc) {
         std::string where = "stages[" + std::to_string(i) + "]";
         Fields f(st, where, preset.name);
         PresetStage stage;
-        stage.type = f.choice("type", "", {"eq", "reverb"});
+        stage.type = f.choice("type", "", {"eq", "reverb", "multiband"});
         where += " (" + stage.type + ")";
         Fields g(st, where, preset.name);
         g.raw("type");
@@ -467,8 +549,10 @@ Preset parsePreset(const PresetDocument& doc) {
         stage.bypass = g.boolean("bypass", false);
         if (stage.type == "eq") {
             stage.spec = parseEq(g, where, preset.name);
-        } else {
+        } else if (stage.type == "reverb") {
             stage.spec = parseReverb(g, doc.baseDir, where);
+        } else {
+            stage.spec = parseMultiband(g, where, preset.name);
         }
         g.finish();
         preset.stages.push_back(std::move(stage));
@@ -503,8 +587,11 @@ std::vector<std::unique_ptr<Stage>> buildStages(const Preset& preset, Backend& b
         }
         if (const auto* eq = std::get_if<design::EqSpec>(&s.spec)) {
             stages.push_back(std::make_unique<EqStage>(*eq, backend, options));
+        } else if (const auto* reverb = std::get_if<ReverbSpec>(&s.spec)) {
+            stages.push_back(std::make_unique<ReverbStage>(*reverb, backend, options));
         } else {
-            stages.push_back(std::make_unique<ReverbStage>(std::get<ReverbSpec>(s.spec), backend, options));
+            stages.push_back(
+                std::make_unique<MultibandStage>(std::get<MultibandSpec>(s.spec), backend, options));
         }
     }
     return stages;

@@ -254,8 +254,7 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     Frames latency = 0;
     Frames tail = 0;
     for (std::size_t k = 0; k < stages.size(); ++k) {
-        report.stages.push_back(
-            {stages[k]->name(), stages[k]->latency(), stages[k]->tail(), 0.0, stages[k]->report()});
+        report.stages.push_back({stages[k]->name(), stages[k]->latency(), stages[k]->tail(), 0.0, {}});
         // A stage's latency and tail are in its own output frames; express them at the final rate.
         latency += convertedFrames(stages[k]->latency(), formats[k].sampleRate, format.sampleRate);
         tail += convertedFrames(stages[k]->tail(), formats[k].sampleRate, format.sampleRate);
@@ -366,6 +365,9 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     report.outputFrames = sink.written();
     report.clippedSamples = sink.clipped();
     report.outputStats = stages.empty() ? report.inputStats : sink.stats();
+    for (std::size_t k = 0; k < stages.size(); ++k) {
+        report.stages[k].details = stages[k]->report(); // after the run: what the stage did
+    }
     report.warnings = source.warnings();
     for (const StageRecord& st : report.stages) {
         if (st.details.contains("warnings")) {

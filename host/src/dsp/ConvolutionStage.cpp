@@ -39,7 +39,7 @@ StreamFormat ConvolutionStage::prepare(const StreamFormat& input, Frames maxBloc
     m_inputFrames = 0;
     m_emitted = 0;
     if (!m_bypass) {
-        LATHE_EXPECTS(d.matrix.inputs == input.channels && d.matrix.outputs == input.channels,
+        LATHE_EXPECTS(d.matrix.inputs == input.channels && (combines() || d.matrix.outputs == input.channels),
                       "a convolution stage keeps the channel count");
         m_convolver = m_backend.makeConvolver(d.matrix, m_options);
         m_pending.reset(input.channels, m_convolver->preferredFrames() + maxBlockFrames);
@@ -49,6 +49,12 @@ StreamFormat ConvolutionStage::prepare(const StreamFormat& input, Frames maxBloc
 
 void ConvolutionStage::run(const AudioBuffer& in, AudioBuffer& out) {
     // Convolve `in` (whole partitions) and add the dry path.
+    if (combines()) {
+        m_convolver->process(in, m_filtered);
+        combine(m_filtered, in, out);
+        m_emitted += in.frames();
+        return;
+    }
     m_convolver->process(in, out);
     if (m_dryGain) {
         const float g = *m_dryGain;
