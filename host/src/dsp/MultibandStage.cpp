@@ -116,9 +116,9 @@ void MultibandStage::combine(const AudioBuffer& filtered, const AudioBuffer& in,
                 double gainDb = b.makeupDb;
                 double gain = makeup;
                 if (compressor ? st.yL > kneeEdge : st.yL < kneeEdge) {
-                    const double levelDb = 20.0 * std::log10(std::max(st.yL, kLevelFloor));
+                    const double levelDb = math::linearToDb(std::max(st.yL, kLevelFloor));
                     gainDb = std::clamp(curveDb(b, levelDb) - levelDb, -b.rangeDb, b.rangeDb) + b.makeupDb;
-                    gain = std::pow(10.0, gainDb / 20.0);
+                    gain = math::dbToLinear(gainDb);
                 }
                 st.maxReductionDb = std::min(st.maxReductionDb, gainDb - b.makeupDb);
                 st.sumGainDb += gainDb;
