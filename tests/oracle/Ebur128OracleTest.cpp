@@ -8,10 +8,10 @@
 #include <lathe/math/Random.h>
 #include <lathe/signals/DemoMix.h>
 
-#include <ebur128.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <ebur128.h>
 #include <numbers>
 
 namespace lathe {
@@ -28,7 +28,8 @@ struct OracleResult {
 /// L R C (unused) Ls Rs, i.e. 5.1 with the LFE excluded; mono is one channel of weight 1).
 OracleResult oracle(const Planar& x, SampleRate fs) {
     const auto channels = static_cast<unsigned>(x.size());
-    ebur128_state* st = ebur128_init(channels, static_cast<unsigned long>(fs), EBUR128_MODE_I | EBUR128_MODE_LRA);
+    ebur128_state* st =
+        ebur128_init(channels, static_cast<unsigned long>(fs), EBUR128_MODE_I | EBUR128_MODE_LRA);
     const std::size_t frames = x[0].size();
     std::vector<float> inter(frames * channels);
     for (std::size_t i = 0; i < frames; ++i) {
@@ -44,60 +45,13 @@ OracleResult oracle(const Planar& x, SampleRate fs) {
     return r;
 }
 
-/// True peak by brute force: ×16, 64-tap Kaiser (β = 10) windowed sinc per phase, in double,
-/// at every sample. Written independently of lathe/design (and slower by far).
-double referenceTruePeakDb(const Planar& x) {
-    constexpr int kFactor = 16;
-    constexpr int kTaps = 64;
-    auto i0 = [](double v) {
-        double sum = 1.0, term = 1.0;
-        for (int k = 1; k < 60; ++k) {
-            term *= (v / (2.0 * k)) * (v / (2.0 * k));
-            sum += term;
-        }
-        return sum;
-    };
-    std::vector<double> h(static_cast<std::size_t>(kFactor * kTaps));
-    for (int p = 0; p < kFactor; ++p) {
-        double sum = 0.0;
-        for (int i = 0; i < kTaps; ++i) {
-            const double t = static_cast<double>(p) / kFactor - (i - kTaps / 2 + 1);
-            const double s = t == 0.0 ? 1.0 : std::sin(std::numbers::pi * t) / (std::numbers::pi * t);
-            const double r = t / (kTaps / 2.0);
-            const double w = std::fabs(r) >= 1.0 ? 0.0 : i0(10.0 * std::sqrt(1.0 - r * r)) / i0(10.0);
-            h[static_cast<std::size_t>(p * kTaps + i)] = s * w;
-            sum += s * w;
-        }
-        for (int i = 0; i < kTaps; ++i) {
-            h[static_cast<std::size_t>(p * kTaps + i)] /= sum;
-        }
-    }
-    double peak = 0.0;
-    for (const auto& ch : x) {
-        const auto n = static_cast<std::ptrdiff_t>(ch.size());
-        for (std::ptrdiff_t m = 0; m < n; ++m) {
-            for (int p = 0; p < kFactor; ++p) {
-                double y = 0.0;
-                for (int i = 0; i < kTaps; ++i) {
-                    const std::ptrdiff_t k = m - kTaps / 2 + 1 + i;
-                    if (k >= 0 && k < n) {
-                        y += h[static_cast<std::size_t>(p * kTaps + i)] * ch[static_cast<std::size_t>(k)];
-                    }
-                }
-                peak = std::max(peak, std::fabs(y));
-            }
-        }
-    }
-    return 20.0 * std::log10(peak);
-}
-
-/// Programme material: segments of `minSeconds`…`minSeconds`+`spreadSeconds`, each a random kind (noise burst,
-/// tone, demo-mix excerpt) at a random level between −32 and −14 dBFS; deterministic for a seed.
-/// LRA is a percentile statistic of short-term values that libebur128 samples every 1 s and
-/// Tech 3342 (and Lathe) every 0.1 s; with segments this long the percentiles fall on the
-/// segments' plateaus, where both samplings agree. Music excerpts have level changes of their own
-/// (intro, break) whose transitions the two samplings resolve differently, so LRA is compared on
-/// steady programmes (`withMusic` false) and integrated loudness on both.
+/// Programme material: segments of `minSeconds`…`minSeconds`+`spreadSeconds`, each a random kind (noise
+/// burst, tone, demo-mix excerpt) at a random level between −32 and −14 dBFS; deterministic for a seed. LRA
+/// is a percentile statistic of short-term values that libebur128 samples every 1 s and Tech 3342 (and Lathe)
+/// every 0.1 s; with segments this long the percentiles fall on the segments' plateaus, where both samplings
+/// agree. Music excerpts have level changes of their own (intro, break) whose transitions the two samplings
+/// resolve differently, so LRA is compared on steady programmes (`withMusic` false) and integrated loudness
+/// on both.
 Planar programme(int channels, SampleRate fs, std::uint64_t seed, double seconds, double minSeconds = 15.0,
                  bool withMusic = true, double spreadSeconds = 10.0) {
     Planar out(static_cast<std::size_t>(channels));
@@ -110,12 +64,14 @@ Planar programme(int channels, SampleRate fs, std::uint64_t seed, double seconds
     mix.read(music, static_cast<Frames>((seconds + 15) * fs));
     std::uint64_t counter = 0;
     auto uniform = [&] {
-        return math::uniformFromBits(static_cast<std::uint32_t>(math::hashCounter(seed, 99, counter++) >> 32));
+        return math::uniformFromBits(
+            static_cast<std::uint32_t>(math::hashCounter(seed, 99, counter++) >> 32));
     };
     Frames pos = 0;
     const auto total = static_cast<Frames>(seconds * fs);
     while (pos < total) {
-        const auto len = std::min(total - pos, static_cast<Frames>((minSeconds + spreadSeconds * uniform()) * fs));
+        const auto len =
+            std::min(total - pos, static_cast<Frames>((minSeconds + spreadSeconds * uniform()) * fs));
         const double gain = std::pow(10.0, (-32.0 + 18.0 * uniform()) / 20.0);
         const int kind = static_cast<int>(uniform() * (withMusic ? 3.0 : 2.0));
         const double hz = 60.0 + 5000.0 * uniform();
@@ -135,7 +91,8 @@ Planar programme(int channels, SampleRate fs, std::uint64_t seed, double seconds
             for (float& v : seg) {
                 v = static_cast<float>(v * gain);
             }
-            out[static_cast<std::size_t>(c)].insert(out[static_cast<std::size_t>(c)].end(), seg.begin(), seg.end());
+            out[static_cast<std::size_t>(c)].insert(out[static_cast<std::size_t>(c)].end(), seg.begin(),
+                                                    seg.end());
         }
         pos += len;
     }
@@ -177,7 +134,8 @@ TEST_P(Oracle, IntegratedLoudnessAgreesWithLibebur128) {
     const auto r = ours(x, pc.fs, layout);
     const OracleResult o = oracle(x, pc.fs);
     ASSERT_TRUE(r.integratedLufs);
-    EXPECT_NEAR(*r.integratedLufs, o.integrated + rateCorrectionDb(pc.fs), test::kOracleIntegratedLu) << pc.name;
+    EXPECT_NEAR(*r.integratedLufs, o.integrated + rateCorrectionDb(pc.fs), test::kOracleIntegratedLu)
+        << pc.name;
 }
 
 TEST_P(Oracle, LoudnessRangeAgreesWithLibebur128OnSteadyProgrammes) {
@@ -192,12 +150,14 @@ TEST_P(Oracle, LoudnessRangeAgreesWithLibebur128OnSteadyProgrammes) {
     EXPECT_NEAR(*r.lraLu, o.lra, test::kOracleLraLu) << pc.name;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Programmes, Oracle,
-    ::testing::Values(ProgrammeCase{"mono_48k", "mono", 48000, 1}, ProgrammeCase{"stereo_44k1", "stereo", 44100, 2},
-                      ProgrammeCase{"stereo_48k", "stereo", 48000, 3}, ProgrammeCase{"stereo_96k", "stereo", 96000, 4},
-                      ProgrammeCase{"surround51_48k", "5.1", 48000, 5}, ProgrammeCase{"stereo_22k05", "stereo", 22050, 6}),
-    [](const auto& p) { return std::string(p.param.name); });
+INSTANTIATE_TEST_SUITE_P(Programmes, Oracle,
+                         ::testing::Values(ProgrammeCase{"mono_48k", "mono", 48000, 1},
+                                           ProgrammeCase{"stereo_44k1", "stereo", 44100, 2},
+                                           ProgrammeCase{"stereo_48k", "stereo", 48000, 3},
+                                           ProgrammeCase{"stereo_96k", "stereo", 96000, 4},
+                                           ProgrammeCase{"surround51_48k", "5.1", 48000, 5},
+                                           ProgrammeCase{"stereo_22k05", "stereo", 22050, 6}),
+                         [](const auto& p) { return std::string(p.param.name); });
 
 // True peak against the brute-force ×16 reference on programme material (noise bursts sit at
 // full bandwidth, the hardest case for any oversampling meter).
@@ -218,7 +178,8 @@ TEST(OracleTruePeak, WithinATenthOfADecibelOfTheSixteenTimesReference) {
         }
         const auto r = ours(x, 48000, ChannelLayout::fromConvention(2));
         ASSERT_TRUE(r.truePeakDbtp);
-        EXPECT_NEAR(r.truePeakDbtp->value, referenceTruePeakDb(x), test::kTruePeakVsReferenceDb) << "seed " << seed;
+        EXPECT_NEAR(r.truePeakDbtp->value, test::referenceTruePeakDb(x), test::kTruePeakVsReferenceDb)
+            << "seed " << seed;
     }
 }
 

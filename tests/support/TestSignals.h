@@ -72,6 +72,10 @@ std::vector<float> resampleOffline(const std::vector<float>& x, SampleRate from,
 /// Level of a − b relative to b, in dB (−∞ when equal): how well a result "nulls" against a reference.
 double nullDb(const std::vector<float>& a, const std::vector<float>& b);
 
+/// True peak by brute force (dBTP): ×16, 64-tap Kaiser (β = 10) windowed sinc per phase, in
+/// double, at every sample — written independently of lathe/design (and slower by far).
+double referenceTruePeakDb(const Planar& x);
+
 /// Splits a stream of JSON documents printed one per line.
 std::vector<std::string> lines(const std::string& text);
 

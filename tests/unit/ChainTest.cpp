@@ -600,6 +600,8 @@ TEST(Presets, ValidationErrorsNameTheField) {
         errorOf(head + R"([{"type": "multiband", "splits_hz": [200], "bands": [{"mode": "gate"}, {}]}]})")
             .find("band 1 'mode': 'gate' is not one of compressor, expander, upward"),
         std::string::npos);
+    EXPECT_NE(errorOf(head + R"([{"type": "limiter", "ceiling_dbtp": 1}]})").find("'ceiling_dbtp': 1 is outside [-20, 0]"),
+              std::string::npos);
     EXPECT_NE(errorOf(R"({"schema": "lathe.preset/9", "stages": []})")
                   .find("'schema': 'lathe.preset/9' is not supported"),
               std::string::npos);

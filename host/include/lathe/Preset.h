@@ -14,13 +14,16 @@
 //                   "bands": [ { "mode": "compressor", "threshold_db": -24, "ratio": 1.5,
 //                                "knee_db": 6, "attack_ms": 20, "release_ms": 200,
 //                                "makeup_db": 0, "range_db": 12, "bypass": false,
-//                                "solo": false }, … one per band ] } ] }
+//                                "solo": false }, … one per band ] },
+//                 { "type": "limiter", "ceiling_dbtp": -1, "lookahead_ms": 2, "release_ms": 100,
+//                   "input_gain_db": 0 } ] }
 // Unknown keys, out-of-range values, unknown stage types and missing IR files are errors that name
 // the preset and the field ("preset 'x': stages[1] (reverb) 'wet_db': 30 is outside [-120, 12]").
 #pragma once
 
 #include <lathe/Backend.h>
 #include <lathe/ConvolutionStage.h>
+#include <lathe/LimiterStage.h>
 #include <lathe/MultibandStage.h>
 #include <lathe/Stage.h>
 #include <lathe/design/EqDesign.h>
@@ -39,9 +42,9 @@ inline constexpr const char* kPresetSchema = "lathe.preset/1";
 
 struct PresetStage {
     std::string id;   ///< unique in the chain; --set addresses it ("eq", "reverb", "eq2", …)
-    std::string type; ///< "eq", "reverb" or "multiband"
+    std::string type; ///< "eq", "reverb", "multiband" or "limiter"
     bool bypass = false;
-    std::variant<design::EqSpec, ReverbSpec, MultibandSpec> spec;
+    std::variant<design::EqSpec, ReverbSpec, MultibandSpec, LimiterSpec> spec;
 };
 
 struct Preset {

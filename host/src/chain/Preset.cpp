@@ -340,6 +340,22 @@ nlohmann::json toJson(const MultibandSpec& s) {
     return j;
 }
 
+LimiterSpec parseLimiter(Fields& f) {
+    LimiterSpec spec;
+    spec.ceilingDbtp = f.number("ceiling_dbtp", spec.ceilingDbtp, -20.0, 0.0);
+    spec.lookaheadMs = f.number("lookahead_ms", spec.lookaheadMs, 0.1, 20.0);
+    spec.releaseMs = f.number("release_ms", spec.releaseMs, 1.0, 2000.0);
+    spec.inputGainDb = f.number("input_gain_db", spec.inputGainDb, -24.0, 24.0);
+    return spec;
+}
+
+nlohmann::json toJson(const LimiterSpec& s) {
+    return {{"ceiling_dbtp", s.ceilingDbtp},
+            {"lookahead_ms", s.lookaheadMs},
+            {"release_ms", s.releaseMs},
+            {"input_gain_db", s.inputGainDb}};
+}
+
 nlohmann::json toJson(const design::EqSpec& s) {
     nlohmann::json j;
     j["bands"] = nlohmann::json::array();
@@ -538,7 +554,7 @@ Preset parsePreset(const PresetDocument& doc) {
         std::string where = "stages[" + std::to_string(i) + "]";
         Fields f(st, where, preset.name);
         PresetStage stage;
-        stage.type = f.choice("type", "", {"eq", "reverb", "multiband"});
+        stage.type = f.choice("type", "", {"eq", "reverb", "multiband", "limiter"});
         where += " (" + stage.type + ")";
         Fields g(st, where, preset.name);
         g.raw("type");
@@ -551,8 +567,10 @@ Preset parsePreset(const PresetDocument& doc) {
             stage.spec = parseEq(g, where, preset.name);
         } else if (stage.type == "reverb") {
             stage.spec = parseReverb(g, doc.baseDir, where);
-        } else {
+        } else if (stage.type == "multiband") {
             stage.spec = parseMultiband(g, where, preset.name);
+        } else {
+            stage.spec = parseLimiter(g);
         }
         g.finish();
         preset.stages.push_back(std::move(stage));
@@ -589,9 +607,10 @@ std::vector<std::unique_ptr<Stage>> buildStages(const Preset& preset, Backend& b
             stages.push_back(std::make_unique<EqStage>(*eq, backend, options));
         } else if (const auto* reverb = std::get_if<ReverbSpec>(&s.spec)) {
             stages.push_back(std::make_unique<ReverbStage>(*reverb, backend, options));
+        } else if (const auto* multiband = std::get_if<MultibandSpec>(&s.spec)) {
+            stages.push_back(std::make_unique<MultibandStage>(*multiband, backend, options));
         } else {
-            stages.push_back(
-                std::make_unique<MultibandStage>(std::get<MultibandSpec>(s.spec), backend, options));
+            stages.push_back(std::make_unique<LimiterStage>(std::get<LimiterSpec>(s.spec)));
         }
     }
     return stages;

@@ -1,0 +1,76 @@
+// Lathe: true-peak look-ahead limiter whose ceiling holds (verified after the fact).
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <lathe/Stage.h>
+#include <lathe/design/LoudnessDesign.h>
+
+#include <deque>
+#include <map>
+#include <vector>
+
+namespace lathe {
+
+struct LimiterSpec {
+    double ceilingDbtp = -1.0;
+    double lookaheadMs = 2.0; ///< also the attack: gain is fully down before the peak arrives
+    double releaseMs = 100.0; ///< time constant of the gain-reduction's exponential return
+    double inputGainDb = 0.0; ///< applied before limiting (drive)
+};
+
+/// Offline true-peak limiter, one gain for all channels (ceiling per ../shared/reference/
+/// gpu-and-speed.md §2.3):
+///   p[n] = peak of the interval [n, n+1] (sample and ×4 interpolation, the meter's 24-tap filter)
+///   D[n] = max(0, dB(max(p[n−1], p[n])) − ceiling)        attenuation needed at sample n
+///   H[n] = max D[n … n+L−1]                                  look-ahead (sliding maximum)
+///   R[n] = max(H[n], aR·R[n−1])                              release (exponential, in dB)
+///   G[n] = mean R[n−L+1 … n]                                 attack smoothing; G[n] ≥ D[n]
+///   y[n] = x[n]·10^(−G[n]/20)
+/// then **verifies**: every inter-sample interval of y is measured with a ×16 64-tap Kaiser (β 10)
+/// interpolator and with the meter's own ×16 kernel (where the ×4 search comes within 3 dB of the
+/// ceiling); where one exceeds the
+/// ceiling, D is raised there by the excess and the chunk is computed again, until none does.
+/// Latency 0 (look-ahead is free offline: output frames are held back until their future input has
+/// arrived), no tail. A signal whose true peak is below the ceiling passes bit-exactly.
+class LimiterStage final : public Stage {
+public:
+    explicit LimiterStage(LimiterSpec spec);
+    std::string name() const override { return "limiter"; }
+    StreamFormat prepare(const StreamFormat& input, Frames maxBlockFrames) override;
+    void process(const AudioBuffer& in, AudioBuffer& out) override;
+    void flush(AudioBuffer& out) override;
+    nlohmann::json report() const override;
+
+private:
+    void append(const AudioBuffer& in);
+    /// Emits one chunk into `out` if enough input is held (or `final`); false when nothing to do.
+    bool emitChunk(AudioBuffer& out, bool final);
+
+    LimiterSpec m_spec;
+    SampleRate m_rate = 0;
+    int m_channels = 0;
+    Frames m_lookahead = 1;
+    double m_releaseCoeff = 0;
+    float m_inputGain = 1.0f;
+    double m_ceilingLinear = 1.0;
+    const design::Interpolator* m_search = nullptr;
+    const design::Interpolator* m_refine = nullptr;
+    const design::Interpolator* m_meterRefine = nullptr;
+    // Input held from absolute frame m_xStart (includes history before the next frame to emit).
+    std::vector<std::vector<float>> m_x;
+    Frames m_xStart = 0;
+    Frames m_inputFrames = 0;
+    Frames m_next = 0;                          ///< next frame to emit
+    std::vector<std::vector<float>> m_yHistory; ///< the last emitted frames (verification context)
+    std::deque<double> m_rHistory;              ///< R of the last L−1 emitted frames
+    double m_rPrev = 0;
+    std::map<Frames, double> m_boost; ///< extra attenuation (dB) found by verification, by frame
+    // Report.
+    double m_maxReductionDb = 0;
+    double m_sumReductionDb = 0;
+    Frames m_limitedFrames = 0;
+    int m_maxPasses = 1;
+    Frames m_regionsRerun = 0;
+};
+
+} // namespace lathe

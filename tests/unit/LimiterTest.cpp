@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The true-peak limiter (groundwork for issue 7): the ceiling holds against an independent
+// brute-force ×16 true-peak measurement on the signals issue 7 names, and a signal already below
+// the ceiling passes untouched.
+#include "EbuSignals.h"
+#include "TestFiles.h"
+#include "TestSignals.h"
+
+#include <lathe/LimiterStage.h>
+#include <lathe/RenderJob.h>
+
+#include <gtest/gtest.h>
+#include <sndfile.h>
+
+#include <cmath>
+
+namespace lathe {
+namespace {
+
+using test::Planar;
+
+/// The issue's bound: output true peak ≤ ceiling + 0.01 dB, measured by a ×16 reference.
+constexpr double kCeilingHoldsDb = 0.01;
+
+Planar limit(const Planar& in, SampleRate fs, const LimiterSpec& spec, RenderReport* report = nullptr) {
+    test::TempDir dir;
+    test::MemorySource source(in, fs);
+    RenderOptions o;
+    o.format = SampleFormat::Float32;
+    auto backend = makeCpuBackend();
+    std::vector<std::unique_ptr<Stage>> stages;
+    stages.push_back(std::make_unique<LimiterStage>(spec));
+    const RenderReport r = render(source, std::move(stages), dir.path() / "out.wav", o, *backend);
+    if (report != nullptr) {
+        *report = r;
+    }
+    return test::readRawFloat(dir.path() / "out.wav");
+}
+
+Planar square(SampleRate fs, double hz, Frames frames) {
+    std::vector<float> x(static_cast<std::size_t>(frames));
+    for (Frames n = 0; n < frames; ++n) {
+        x[static_cast<std::size_t>(n)] =
+            std::fmod(static_cast<double>(n) * hz / fs, 1.0) < 0.5 ? 1.0f : -1.0f;
+    }
+    return {x, x};
+}
+
+/// Noise bursts (50 ms on, 150 ms off) at full scale, the kind of material a limiter meets.
+Planar bursts(SampleRate fs, Frames frames) {
+    Planar x = {test::noise(frames, 1.0, 71), test::noise(frames, 1.0, 72)};
+    for (auto& ch : x) {
+        for (Frames n = 0; n < frames; ++n) {
+            if ((n * 20 / fs) % 4 != 0) {
+                ch[static_cast<std::size_t>(n)] *= 0.05f;
+            }
+        }
+    }
+    return x;
+}
+
+class LimiterHolds : public ::testing::TestWithParam<SampleRate> {};
+
+TEST_P(LimiterHolds, CeilingHoldsOnHardSignals) {
+    const SampleRate fs = GetParam();
+    LimiterSpec spec;
+    spec.ceilingDbtp = -1.0;
+    spec.inputGainDb = 6.0;
+    struct Case {
+        std::string name;
+        Planar signal;
+    };
+    std::vector<Case> cases = {
+        {"square 997 Hz full scale", square(fs, 997.0, fs / 2)},
+        {"noise bursts", bursts(fs, fs)},
+        {"EBU case 15", test::ebu::truePeakSine(fs, 4, 0.5, 0)},
+        {"EBU case 16", test::ebu::truePeakSine(fs, 4, 0.5, 45)},
+        {"EBU case 17", test::ebu::truePeakSine(fs, 6, 0.5, 60)},
+        {"EBU case 18", test::ebu::truePeakSine(fs, 8, 0.5, 67.5)},
+        {"EBU case 19", test::ebu::truePeakSine(fs, 4, 1.41, 45)},
+    };
+    for (int offset = 0; offset < 4; ++offset) {
+        cases.push_back({"EBU case " + std::to_string(20 + offset), test::ebu::truePeakBurst(fs, offset)});
+    }
+    for (const Case& c : cases) {
+        // The EBU signals are 1–2 s; 1 s of each is enough and keeps the ×16 reference affordable.
+        Planar in = c.signal;
+        for (auto& ch : in) {
+            ch.resize(std::min<std::size_t>(ch.size(), static_cast<std::size_t>(fs)));
+        }
+        const Planar out = limit(in, fs, spec);
+        ASSERT_EQ(out[0].size(), in[0].size()) << c.name;
+        EXPECT_LE(test::referenceTruePeakDb(out), spec.ceilingDbtp + kCeilingHoldsDb)
+            << c.name << " at " << fs;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Rates, LimiterHolds, ::testing::Values(44100, 48000, 96000, 192000),
+                         [](const auto& p) { return std::to_string(p.param); });
+
+TEST(Limiter, BelowTheCeilingNothingChanges) {
+    const SampleRate fs = 48000;
+    const Planar in = {test::sine(1000.0, 0.5, fs, fs), test::noise(fs, 0.3, 9)}; // TP well below −1 dBTP
+    LimiterSpec spec;
+    RenderReport report;
+    const Planar out = limit(in, fs, spec, &report);
+    EXPECT_EQ(out, in);
+    EXPECT_EQ(report.stages[0].details["max_gain_reduction_db"], 0.0);
+}
+
+} // namespace
+} // namespace lathe
