@@ -88,8 +88,10 @@ TEST_P(LimiterHolds, CeilingHoldsOnHardSignals) {
         for (auto& ch : in) {
             ch.resize(std::min<std::size_t>(ch.size(), static_cast<std::size_t>(fs)));
         }
-        const Planar out = limit(in, fs, spec);
+        RenderReport report;
+        const Planar out = limit(in, fs, spec, &report);
         ASSERT_EQ(out[0].size(), in[0].size()) << c.name;
+        EXPECT_TRUE(report.warnings.empty()) << c.name << ": " << report.warnings.front();
         EXPECT_LE(test::referenceTruePeakDb(out), spec.ceilingDbtp + kCeilingHoldsDb)
             << c.name << " at " << fs;
     }

@@ -71,6 +71,7 @@ private:
     Frames m_limitedFrames = 0;
     int m_maxPasses = 1;
     Frames m_regionsRerun = 0;
+    Frames m_unconvergedChunks = 0;
 };
 
 } // namespace lathe

@@ -138,6 +138,7 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
     // interval within 3 dB of the ceiling by the search is measured with the ×16 kernel.
     const double nearLinear = m_ceilingLinear * math::dbToLinear(-kRefineWithinDb);
     int passes = 0;
+    Frames verifyFrom = a;
     for (;;) {
         ++passes;
         bool limiting = false;
@@ -202,9 +203,11 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
                 y[static_cast<std::size_t>(kVerify + n - a)] = x[at(n)] * gain;
             }
         }
-        // Verify every interval [n, n+1] for n in [a, a+chunk).
+        // Verify every interval [n, n+1] for n in [verifyFrom, a+chunk): on later passes only from
+        // where the gain can have changed (a raised attenuation at m moves G from m − 2L on).
         bool ok = true;
-        for (Frames n = a; n < a + chunk; ++n) {
+        Frames firstBoost = a + chunk;
+        for (Frames n = verifyFrom; n < a + chunk; ++n) {
             double tp = 0.0;
             for (int c = 0; c < m_channels; ++c) {
                 const float* y = yw[static_cast<std::size_t>(c)].data() + (kVerify + n - a);
@@ -224,16 +227,24 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
                 tp = std::max(tp, est);
             }
             if (tp > m_ceilingLinear) {
+                // Raise the attenuation asked for at both samples of the interval by the excess;
+                // repeated, this always converges (the boost grows until G follows it).
                 const double excess = dbOf(tp / m_ceilingLinear) + kExcessMarginDb;
                 m_boost[n] += excess;
                 m_boost[n + 1] += excess;
+                firstBoost = std::min(firstBoost, n);
                 ok = false;
                 ++m_regionsRerun;
             }
         }
-        if (ok || passes >= kMaxPasses) {
+        if (ok) {
             break;
         }
+        if (passes >= kMaxPasses) {
+            ++m_unconvergedChunks; // reported as a warning: never a silent miss
+            break;
+        }
+        verifyFrom = std::max(a, firstBoost - 2 * L - kVerify);
     }
     m_maxPasses = std::max(m_maxPasses, passes);
     // Emit [a, a+chunk) (without the lead-in before frame 0) and carry the state.
@@ -282,6 +293,12 @@ nlohmann::json LimiterStage::report() const {
     j["limited_s"] = m_rate > 0 ? static_cast<double>(m_limitedFrames) / m_rate : 0.0;
     j["verification_reruns"] = m_regionsRerun;
     j["max_passes"] = m_maxPasses;
+    j["warnings"] = nlohmann::json::array();
+    if (m_unconvergedChunks > 0) {
+        j["warnings"].push_back("the true-peak ceiling could not be verified in " +
+                                std::to_string(m_unconvergedChunks) + " region(s) after " +
+                                std::to_string(kMaxPasses) + " passes; the output may exceed it there");
+    }
     return j;
 }
 
