@@ -617,6 +617,43 @@ int runMaster(const GlobalOptions& g, const MasterOptions& o) {
     s.preset = presetWithOverrides(o.preset, o.set);
     applyRenderFlags(o.flags, s);
     s.tail = parseTail(o.tail);
+    if (!o.target.empty()) {
+        const std::vector<Platform> table = builtinPlatforms();
+        const auto [lufs, label] = parseTarget(o.target, table);
+        LoudnessTarget t;
+        t.lufs = lufs;
+        t.label = label;
+        t.ceilingDbtp = -1.0;
+        for (const Platform& p : table) {
+            if (p.id == o.target) {
+                t.ceilingDbtp = p.truePeakMaxDbtp;
+            }
+        }
+        if (o.ceilingDbtp) {
+            if (*o.ceilingDbtp > 0.0 || *o.ceilingDbtp < -20.0) {
+                throw UsageError("--ceiling takes a true-peak ceiling from -20 to 0 dBTP");
+            }
+            t.ceilingDbtp = *o.ceilingDbtp;
+        }
+        s.target = t;
+    } else if (s.preset.targetLufs) {
+        // The preset's own target; its limiter's ceiling (or −1 dBTP, or --ceiling).
+        LoudnessTarget t;
+        t.lufs = *s.preset.targetLufs;
+        t.label = "target " + formatFixed(t.lufs, 1) + " LUFS (preset " + s.preset.name + ")";
+        t.ceilingDbtp = -1.0;
+        for (const PresetStage& st : s.preset.stages) {
+            if (const auto* lim = std::get_if<LimiterSpec>(&st.spec); lim != nullptr && !st.bypass) {
+                t.ceilingDbtp = lim->ceilingDbtp;
+            }
+        }
+        if (o.ceilingDbtp) {
+            t.ceilingDbtp = *o.ceilingDbtp;
+        }
+        s.target = t;
+    } else if (o.ceilingDbtp) {
+        throw UsageError("--ceiling goes with --target (or set the limiter's ceiling_dbtp in the preset)");
+    }
 
     if (!o.report.empty()) {
         checkWritable(o.report); // before the render, not after it
@@ -628,16 +665,44 @@ int runMaster(const GlobalOptions& g, const MasterOptions& o) {
                 ": " + std::to_string(s.preset.stages.size()) + " stage" +
                 (s.preset.stages.size() == 1 ? "" : "s"));
     ProgressPrinter printer("master " + o.input.filename().string(), !g.quiet);
-    const RenderReport r = masterFile(o.input, o.output, s, *sel.backend, makeControl(g, printer));
+    TargetingReport targeting;
+    const RenderReport r =
+        masterFile(o.input, o.output, s, *sel.backend, makeControl(g, printer), &targeting);
     printer.finish();
     if (!g.quiet) {
         printStages(r);
+        if (s.target) {
+            std::cerr << "lathe: " << targeting.target.label << ", ceiling "
+                      << formatFixed(targeting.target.ceilingDbtp, 1) << " dBTP: before the limiter "
+                      << level(targeting.preLimiterLufs, "LUFS");
+            for (const auto& p : targeting.passes) {
+                std::cerr << "; drive " << formatFixed(p.inputGainDb, 2) << " dB -> " << level(p.lufs, "LUFS")
+                          << ", " << level(p.truePeakDbtp, "dBTP");
+            }
+            std::cerr << (targeting.reached ? " (reached)" : " (not reached)") << "\n";
+        }
         printRender(r);
     }
     if (o.json || !o.report.empty()) {
         nlohmann::json j = toJson(r);
         j["backend_reason"] = sel.reason;
         j["preset"] = toJson(s.preset);
+        if (s.target) {
+            nlohmann::json tj;
+            tj["target_lufs"] = targeting.target.lufs;
+            tj["ceiling_dbtp"] = targeting.target.ceilingDbtp;
+            tj["label"] = targeting.target.label;
+            tj["pre_limiter_lufs"] = dbOrNull(targeting.preLimiterLufs);
+            tj["reached"] = targeting.reached;
+            tj["passes"] = nlohmann::json::array();
+            for (const auto& p : targeting.passes) {
+                tj["passes"].push_back({{"input_gain_db", p.inputGainDb},
+                                        {"integrated_lufs", dbOrNull(p.lufs)},
+                                        {"true_peak_dbtp", dbOrNull(p.truePeakDbtp)}});
+            }
+            tj["note"] = targeting.note.empty() ? nlohmann::json() : nlohmann::json(targeting.note);
+            j["targeting"] = tj;
+        }
         if (!o.report.empty()) {
             writeFileAtomically(o.report, j.dump(2) + "\n");
         }

@@ -77,9 +77,11 @@ struct DemoMixOptions {
 struct MasterOptions {
     std::filesystem::path input;
     std::filesystem::path output;
-    std::string preset = "gentle-polish";
+    std::string preset = "default";
     std::vector<std::string> set;
     std::string tail = "keep";
+    std::string target;                ///< platform id or loudness ("-14", "-14LUFS"); empty = none
+    std::optional<double> ceilingDbtp; ///< default: the platform's true-peak limit, else −1
     RenderFlags flags;
     bool json = false;
     std::filesystem::path report;

@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
     masterCmd->add_option("-o,--output", master.output, "Output file (.wav, .rf64, .flac, .aif)")->required();
     masterCmd->add_option(
         "--preset", master.preset,
-        "Bundled preset name (see `lathe presets`) or a preset JSON file (default gentle-polish)");
+        "Bundled preset name (see `lathe presets`) or a preset JSON file (default: default)");
     masterCmd->add_option(
         "--set", master.set,
         "Override a parameter: stage.param=value, e.g. eq.band2.gain_db=-1, reverb.wet_db=-20 (repeatable)");
@@ -142,6 +142,11 @@ int main(int argc, char** argv) {
     addRenderFlags(masterCmd, master.flags,
                    "Output sample rate in Hz (libsoxr, very high quality, after the chain)",
                    "Output sample format: 16, 24 or 32f (default: 32f for float input, else 24)");
+    masterCmd->add_option(
+        "--target", master.target,
+        "Final loudness: a platform id (spotify, apple-music, youtube, ebu-r128, ...) or -14 / -14LUFS");
+    masterCmd->add_option("--ceiling", master.ceilingDbtp,
+                          "True-peak ceiling in dBTP for --target (default: the platform's limit, else -1)");
     masterCmd->add_flag("--json", master.json,
                         "Print the report (chain, every parameter, stages, timings) as JSON on stdout");
     masterCmd->add_option("--report", master.report, "Also write that JSON report to this file");

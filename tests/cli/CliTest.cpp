@@ -500,7 +500,7 @@ TEST_F(Cli, MasterWithAFlatEqPresetFileNulls) {
 
 TEST_F(Cli, MasterDefaultReportsTheChainEveryParameterAndTimings) {
     const auto r = lathe({"master", path("in.wav"), "-o", path("m.wav"), "--json", "--report", path("m.json"),
-                          "--set", "eq.band2.gain_db=-2"});
+                          "--preset", "gentle-polish", "--set", "eq.band2.gain_db=-2"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     const auto j = nlohmann::json::parse(r.out);
     std::ifstream f(m_dir / "m.json");
@@ -553,7 +553,7 @@ TEST_F(Cli, MasterPresetErrorsAreClearAndChecked) {
     EXPECT_NE(r.err.find("no preset 'loud'"), std::string::npos) << r.err;
     r = lathe({"master", path("in.wav"), "-o", path("x.wav"), "--set", "reverb.wet_db=-3"});
     EXPECT_EQ(r.exitCode, 2);
-    EXPECT_NE(r.err.find("no stage 'reverb' (stages: eq)"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("no stage 'reverb' (stages: eq, multiband, limiter)"), std::string::npos) << r.err;
     r = lathe({"master", path("in.wav"), "-o", path("in.wav")});
     EXPECT_EQ(r.exitCode, 4);
     r = lathe({"master", path("in.wav"), "-o", path("x.wav"), "--report", path("no/such/dir/r.json")});
@@ -595,6 +595,33 @@ TEST_F(Cli, MasterCancelAndDiskFullLeaveTheOldFile) {
     EXPECT_EQ(test::readBytes(m_dir / "out.wav"), (std::vector<std::uint8_t>{'o', 'l', 'd'}));
 }
 
+TEST_F(Cli, MasterDefaultReachesMinus14LufsUnderMinus1Dbtp) {
+    // The default preset: EQ, 4-band glue, limiter, −14 LUFS. 8 s of programme material.
+    ASSERT_EQ(lathe({"demo-mix", "-o", path("mix.wav"), "--duration", "8"}).exitCode, 0);
+    const auto r = lathe({"master", path("mix.wav"), "-o", path("m.wav"), "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["preset"]["name"], "default");
+    EXPECT_TRUE(j["targeting"]["reached"].get<bool>());
+    std::vector<std::string> stages;
+    for (const auto& s : j["stages"]) {
+        stages.push_back(s["name"]);
+    }
+    EXPECT_EQ(stages, (std::vector<std::string>{"eq", "multiband", "limiter"}));
+    const auto a = lathe({"analyze", "--json", "--loudness-only", path("m.wav")});
+    const auto l = nlohmann::json::parse(a.out)["loudness"];
+    EXPECT_NEAR(l["integrated_lufs"].get<double>(), -14.0, 0.1);
+    EXPECT_LE(l["true_peak_dbtp"].get<double>(), -1.0 + 0.01);
+    // A platform target with its own ceiling, and an explicit one.
+    const auto yt = lathe(
+        {"master", path("mix.wav"), "-o", path("y.wav"), "--target", "-16LUFS", "--ceiling", "-2", "--json"});
+    ASSERT_EQ(yt.exitCode, 0) << yt.err;
+    const auto jy = nlohmann::json::parse(yt.out)["targeting"];
+    EXPECT_EQ(jy["ceiling_dbtp"], -2.0);
+    EXPECT_NEAR(jy["passes"].back()["integrated_lufs"].get<double>(), -16.0, 0.1);
+    EXPECT_EQ(lathe({"master", path("mix.wav"), "-o", path("z.wav"), "--target", "loud"}).exitCode, 2);
+}
+
 TEST_F(Cli, PresetsListAndShow) {
     const auto r = lathe({"presets", "--json"});
     ASSERT_EQ(r.exitCode, 0);
@@ -603,7 +630,8 @@ TEST_F(Cli, PresetsListAndShow) {
         names.push_back(p["name"]);
         EXPECT_FALSE(p["description"].get<std::string>().empty());
     }
-    EXPECT_EQ(sorted(names), sorted({"bright-air", "gentle-polish", "glue-room", "transparent", "warm"}));
+    EXPECT_EQ(sorted(names),
+              sorted({"bright-air", "default", "gentle-polish", "glue-room", "transparent", "warm"}));
     const auto show = lathe({"presets", "--show", "glue-room"});
     ASSERT_EQ(show.exitCode, 0);
     EXPECT_EQ(nlohmann::json::parse(show.out)["stages"][1]["room"], "glue-room");

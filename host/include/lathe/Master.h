@@ -11,8 +11,29 @@
 
 namespace lathe {
 
+/// Final loudness: integrated loudness and a true-peak ceiling the limiter holds.
+struct LoudnessTarget {
+    double lufs = -14.0;
+    double ceilingDbtp = -1.0;
+    std::string label; ///< "spotify", "-14 LUFS", … for the report
+};
+
+/// Within this of the target the master is done (issue 7: ±0.1 LU).
+inline constexpr double kTargetToleranceLu = 0.1;
+/// At most this many limiter passes while converging on the target.
+inline constexpr int kTargetMaxPasses = 5;
+/// Raising a programme by more than this to reach the target earns a warning.
+inline constexpr double kTargetLargeGainDb = 20.0;
+
 struct MasterSettings {
     Preset preset;
+    /// When set: the chain without its limiter is rendered once (to a temporary float file beside
+    /// the output) and measured; the limiter's input gain is then set to reach the target, the
+    /// limiter renders the output, the output is measured, and the gain is corrected until the
+    /// integrated loudness is within kTargetToleranceLu (at most kTargetMaxPasses passes). The
+    /// preset's limiter is used (its ceiling replaced by the target's); without one, a limiter with
+    /// default settings ends the chain.
+    std::optional<LoudnessTarget> target;
     std::optional<SampleFormat>
         format; ///< default: 32-bit float for float input (24-bit in FLAC), else 24-bit
     std::optional<Container> container;   ///< default: from the output extension
@@ -34,7 +55,22 @@ RenderOptions resolveMasterOptions(const AudioFileInfo& input, const std::filesy
 /// Opens `input`, renders it through the preset's stages (designed for the input's rate and
 /// channels) and an optional final rate conversion into `output`. Guarantees as render(): output
 /// ≠ input, nothing half-written, latency removed exactly, tail by settings.tail.
+/// What loudness targeting did (empty passes when there was no target).
+struct TargetingReport {
+    LoudnessTarget target;
+    std::optional<double> preLimiterLufs;
+    struct Pass {
+        double inputGainDb = 0;
+        std::optional<double> lufs;
+        std::optional<double> truePeakDbtp;
+    };
+    std::vector<Pass> passes;
+    bool reached = false;
+    std::string note; ///< why not, or what to know
+};
+
 RenderReport masterFile(const std::filesystem::path& input, const std::filesystem::path& output,
-                        const MasterSettings& settings, Backend& backend, const JobControl& control = {});
+                        const MasterSettings& settings, Backend& backend, const JobControl& control = {},
+                        TargetingReport* targeting = nullptr);
 
 } // namespace lathe

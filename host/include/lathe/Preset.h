@@ -2,7 +2,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 //
 // Format (schema "lathe.preset/1"; assets/presets/*.json are the bundled ones, README documents it):
-//   { "schema": "lathe.preset/1", "name": "…", "description": "one line",
+//   { "schema": "lathe.preset/1", "name": "…", "description": "one line", "target_lufs": -14,
 //     "stages": [ { "type": "eq", "id": "eq", "bypass": false,
 //                   "bands": [ { "type": "bell", "hz": 250, "gain_db": -1, "q": 0.9,
 //                                "placement": "stereo" }, … ],
@@ -32,6 +32,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -50,7 +51,8 @@ struct PresetStage {
 struct Preset {
     std::string name;
     std::string description;
-    std::string source; ///< "bundled" or the file it came from
+    std::optional<double> targetLufs; ///< "target_lufs": the master's loudness unless --target says otherwise
+    std::string source;               ///< "bundled" or the file it came from
     std::vector<PresetStage> stages;
 };
 

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <lathe/Error.h>
+#include <lathe/Loudness.h>
 #include <lathe/Master.h>
 #include <lathe/ResampleStage.h>
+#include <lathe/Text.h>
 
 #include <algorithm>
 #include <thread>
+#include <unistd.h>
 
 namespace lathe {
 
@@ -29,17 +32,145 @@ RenderOptions resolveMasterOptions(const AudioFileInfo& input, const std::filesy
     return o;
 }
 
+namespace {
+
+/// Removes a file when it goes out of scope (the pre-limiter intermediate).
+struct RemoveOnExit {
+    std::filesystem::path path;
+    ~RemoveOnExit() {
+        std::error_code ec;
+        std::filesystem::remove(path, ec);
+    }
+};
+
+LoudnessResult measureFile(const std::filesystem::path& file, const JobControl& control) {
+    // Measured on the CPU explicitly: the targeting loop needs loudness whichever backend renders.
+    auto cpu = makeCpuBackend();
+    return measureLoudness(file, LoudnessOptions{}, *cpu, control);
+}
+
+} // namespace
+
 RenderReport masterFile(const std::filesystem::path& input, const std::filesystem::path& output,
-                        const MasterSettings& settings, Backend& backend, const JobControl& control) {
+                        const MasterSettings& settings, Backend& backend, const JobControl& control,
+                        TargetingReport* targeting) {
     AudioReader reader(input, settings.reader);
     const RenderOptions options = resolveMasterOptions(reader.info(), output, settings);
     const unsigned threads =
         settings.threads > 0 ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
-    std::vector<std::unique_ptr<Stage>> stages = buildStages(settings.preset, backend, threads);
-    if (settings.sampleRate && *settings.sampleRate != reader.info().sampleRate) {
-        stages.push_back(std::make_unique<ResampleStage>(*settings.sampleRate, threads));
+    if (!settings.target) {
+        std::vector<std::unique_ptr<Stage>> stages = buildStages(settings.preset, backend, threads);
+        if (settings.sampleRate && *settings.sampleRate != reader.info().sampleRate) {
+            stages.push_back(std::make_unique<ResampleStage>(*settings.sampleRate, threads));
+        }
+        return render(reader, std::move(stages), output, options, backend, control);
     }
-    return render(reader, std::move(stages), output, options, backend, control);
+    ensureDistinctFiles(input, output);
+    const LoudnessTarget& target = *settings.target;
+    TargetingReport local;
+    TargetingReport& t = targeting != nullptr ? *targeting : local;
+    t = TargetingReport{};
+    t.target = target;
+    // The chain before its (last, enabled) limiter, the limiter, and what follows it.
+    Preset before = settings.preset;
+    Preset after = settings.preset;
+    LimiterSpec limiter;
+    std::ptrdiff_t at = -1;
+    for (std::size_t i = 0; i < settings.preset.stages.size(); ++i) {
+        const PresetStage& st = settings.preset.stages[i];
+        if (!st.bypass && std::holds_alternative<LimiterSpec>(st.spec)) {
+            at = static_cast<std::ptrdiff_t>(i);
+        }
+    }
+    if (at >= 0) {
+        limiter = std::get<LimiterSpec>(settings.preset.stages[static_cast<std::size_t>(at)].spec);
+        before.stages.assign(settings.preset.stages.begin(), settings.preset.stages.begin() + at);
+        after.stages.assign(settings.preset.stages.begin() + at + 1, settings.preset.stages.end());
+    } else {
+        after.stages.clear();
+        t.note = "the preset has no limiter: one with default settings ends the chain";
+    }
+    limiter.ceilingDbtp = target.ceilingDbtp;
+    // 1. The chain up to the limiter, once, into a float file beside the output; measured.
+    const std::filesystem::path dir =
+        output.parent_path().empty() ? std::filesystem::path(".") : output.parent_path();
+    RemoveOnExit pre{
+        dir / ("." + output.stem().string() + ".lathe-prelimiter." + std::to_string(::getpid()) + ".wav")};
+    RenderOptions preOptions = options;
+    preOptions.container = Container::Wav; // switches to RF64 by itself past 4 GiB
+    preOptions.format = SampleFormat::Float32;
+    const RenderReport preReport =
+        render(reader, buildStages(before, backend, threads), pre.path, preOptions, backend, control);
+    const LoudnessResult measured = measureFile(pre.path, control);
+    if (!measured.integratedLufs) {
+        throw AudioContentError(input.string(),
+                                "cannot reach a loudness target: " +
+                                    (measured.integratedNote.empty() ? std::string("the programme is silent")
+                                                                     : measured.integratedNote));
+    }
+    t.preLimiterLufs = measured.integratedLufs;
+    double gainDb = target.lufs - *measured.integratedLufs;
+    if (gainDb > kTargetLargeGainDb) {
+        t.note += std::string(t.note.empty() ? "" : "; ") + "reaching " + formatFixed(target.lufs, 1) +
+                  " LUFS needs " + formatFixed(gainDb, 1) + " dB of gain: noise and hiss come up with it";
+    }
+    // 2. Limiter passes on the intermediate until the output is on target.
+    RenderReport last;
+    for (int pass = 0; pass < kTargetMaxPasses; ++pass) {
+        limiter.inputGainDb = gainDb;
+        PresetStage limiterStage;
+        limiterStage.type = "limiter";
+        limiterStage.spec = limiter;
+        Preset chain = after;
+        chain.stages.insert(chain.stages.begin(), limiterStage);
+        std::vector<std::unique_ptr<Stage>> stages = buildStages(chain, backend, threads);
+        if (settings.sampleRate && *settings.sampleRate != reader.info().sampleRate) {
+            stages.push_back(std::make_unique<ResampleStage>(*settings.sampleRate, threads));
+        }
+        AudioReader intermediate(pre.path);
+        RenderOptions o = options;
+        o.tail = TailPolicy::Keep; // the intermediate already has the length the tail policy gave it
+        last = render(intermediate, std::move(stages), output, o, backend, control);
+        const LoudnessResult got = measureFile(output, control);
+        TargetingReport::Pass p;
+        p.inputGainDb = gainDb;
+        p.lufs = got.integratedLufs;
+        if (got.truePeakDbtp) {
+            p.truePeakDbtp = got.truePeakDbtp->value;
+        }
+        t.passes.push_back(p);
+        if (!got.integratedLufs) {
+            break;
+        }
+        const double miss = target.lufs - *got.integratedLufs;
+        if (std::abs(miss) <= kTargetToleranceLu) {
+            t.reached = true;
+            break;
+        }
+        gainDb += miss;
+    }
+    if (!t.reached && !t.passes.empty() && t.passes.back().lufs) {
+        t.note += std::string(t.note.empty() ? "" : "; ") +
+                  "target not reached: " + formatFixed(*t.passes.back().lufs, 2) + " LUFS after " +
+                  std::to_string(t.passes.size()) + " passes (the limiter would need more than " +
+                  formatFixed(gainDb, 1) + " dB of drive)";
+    }
+    // One report for the whole chain: the stages before the limiter (rendered once) and the
+    // statistics of the real input come from the first render.
+    last.source = input.string();
+    last.stages.insert(last.stages.begin(), preReport.stages.begin(), preReport.stages.end());
+    last.latencyFrames += preReport.latencyFrames;
+    last.inputRate = preReport.inputRate;
+    last.inputFrames = preReport.inputFrames;
+    last.inputStats = preReport.inputStats;
+    last.seconds += preReport.seconds;
+    for (const auto& w : preReport.warnings) {
+        last.warnings.insert(last.warnings.begin(), w);
+    }
+    if (!t.note.empty()) {
+        last.warnings.push_back("loudness target: " + t.note);
+    }
+    return last;
 }
 
 } // namespace lathe

@@ -542,6 +542,9 @@ Preset parsePreset(const PresetDocument& doc) {
     }
     preset.name = top.text("name").value_or(name);
     preset.description = top.text("description").value_or("");
+    if (top.raw("target_lufs") != nullptr) {
+        preset.targetLufs = top.number("target_lufs", -14.0, -40.0, -5.0);
+    }
     const nlohmann::json* stages = top.raw("stages");
     if (stages == nullptr || !stages->is_array()) {
         top.fail("stages", "is required: an array of stage objects (empty for no processing)");
@@ -583,6 +586,9 @@ nlohmann::json toJson(const Preset& p) {
     j["schema"] = kPresetSchema;
     j["name"] = p.name;
     j["description"] = p.description;
+    if (p.targetLufs) {
+        j["target_lufs"] = *p.targetLufs;
+    }
     j["source"] = p.source;
     j["stages"] = nlohmann::json::array();
     for (const PresetStage& s : p.stages) {

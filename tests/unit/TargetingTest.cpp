@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Loudness targeting (issue 7): programmes from −30 to −8 LUFS mastered to −14 LUFS land within
+// ±0.1 LU with the true peak under the ceiling (independent ×16 reference); silence is refused; a
+// target that needs more than 20 dB of gain is reached with a warning.
+#include "TestFiles.h"
+#include "TestSignals.h"
+
+#include <lathe/Error.h>
+#include <lathe/Loudness.h>
+#include <lathe/Master.h>
+
+#include <gtest/gtest.h>
+#include <sndfile.h>
+
+#include <cmath>
+
+namespace lathe {
+namespace {
+
+using test::Planar;
+constexpr SampleRate kFs = 48000;
+
+/// 4 s of stereo programme: noise with a slow level pattern plus a tone, scaled to about `lufs`.
+Planar programme(double lufs, std::uint64_t seed) {
+    const Frames n = 4 * kFs;
+    Planar x = {test::noise(n, 1.0, seed), test::noise(n, 1.0, seed + 1)};
+    const auto tone = test::sine(220.0, 1.0, kFs, n);
+    const double scale = std::pow(10.0, (lufs + 1.5) / 20.0); // uniform noise: rms = peak/√3
+    for (auto& ch : x) {
+        for (Frames i = 0; i < n; ++i) {
+            const double env = (i / (kFs / 2)) % 3 == 2 ? 0.3 : 1.0;
+            ch[static_cast<std::size_t>(i)] = static_cast<float>(
+                scale * env *
+                (0.9 * ch[static_cast<std::size_t>(i)] + 0.6 * tone[static_cast<std::size_t>(i)]));
+        }
+    }
+    return x;
+}
+
+MasterSettings limiterOnly(double lufs) {
+    PresetDocument doc{nlohmann::json::parse(R"({"schema": "lathe.preset/1", "name": "t", "stages": [
+                                                  {"type": "limiter", "ceiling_dbtp": -1}]})"),
+                       "test", "."};
+    MasterSettings s;
+    s.preset = parsePreset(doc);
+    LoudnessTarget t;
+    t.lufs = lufs;
+    t.ceilingDbtp = -1.0;
+    s.target = t;
+    s.format = SampleFormat::Float32;
+    return s;
+}
+
+TEST(Targeting, TenProgrammesLandOnTarget) {
+    test::TempDir dir;
+    auto backend = makeCpuBackend();
+    for (int i = 0; i < 10; ++i) {
+        const double level = -30.0 + 22.0 * i / 9.0;
+        const auto in = dir.path() / ("in" + std::to_string(i) + ".wav");
+        const auto out = dir.path() / ("out" + std::to_string(i) + ".wav");
+        test::writeRawFloat(in, programme(level, 10 + static_cast<std::uint64_t>(i)), kFs,
+                            SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+        TargetingReport t;
+        const RenderReport r = masterFile(in, out, limiterOnly(-14.0), *backend, {}, &t);
+        ASSERT_TRUE(t.reached) << "programme at about " << level << " LUFS: " << t.note;
+        const LoudnessResult m = measureLoudness(out, LoudnessOptions{}, *backend);
+        ASSERT_TRUE(m.integratedLufs);
+        EXPECT_NEAR(*m.integratedLufs, -14.0, kTargetToleranceLu) << level;
+        EXPECT_LE(test::referenceTruePeakDb(test::readRawFloat(out)), -1.0 + 0.01) << level;
+        EXPECT_LE(t.passes.size(), static_cast<std::size_t>(kTargetMaxPasses));
+        EXPECT_EQ(r.source, in.string());
+    }
+}
+
+TEST(Targeting, SilenceIsRefusedAndLargeGainsWarn) {
+    test::TempDir dir;
+    auto backend = makeCpuBackend();
+    test::writeRawFloat(dir.path() / "silence.wav", Planar(2, std::vector<float>(kFs * 2, 0.0f)), kFs,
+                        SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    try {
+        masterFile(dir.path() / "silence.wav", dir.path() / "s.wav", limiterOnly(-14.0), *backend);
+        ADD_FAILURE() << "no error";
+    } catch (const AudioContentError& e) {
+        EXPECT_NE(std::string(e.what()).find("cannot reach a loudness target"), std::string::npos)
+            << e.what();
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "s.wav"));
+    test::writeRawFloat(dir.path() / "quiet.wav", programme(-40.0, 3), kFs, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    TargetingReport t;
+    const RenderReport r =
+        masterFile(dir.path() / "quiet.wav", dir.path() / "q.wav", limiterOnly(-14.0), *backend, {}, &t);
+    EXPECT_TRUE(t.reached);
+    EXPECT_NE(t.note.find("dB of gain"), std::string::npos) << t.note;
+    ASSERT_FALSE(r.warnings.empty());
+    // Nothing left behind but the output (the pre-limiter intermediate is removed).
+    std::size_t files = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+        files += e.path().filename().string().find("prelimiter") != std::string::npos ? 1 : 0;
+    }
+    EXPECT_EQ(files, 0u);
+}
+
+} // namespace
+} // namespace lathe
