@@ -127,8 +127,43 @@ def chain_cases(lathe, cache, out, ten, sixty, runs):
         compare("convolution reverb, 8 s stereo IR, 10 min 48k stereo → f32, tail kept", reverb,
                 "ffmpeg apad+afir", afir_rev, 600, runs),
     ]
+    # Issue 7 (in progress): multiband vs mcompand (with asetnsamples, else it emits NaN), the
+    # limiter at +6 dB drive vs alimiter, and the default master vs the equivalent ffmpeg chain.
+    mb_preset = cache / "multiband-4.json"
+    mb_preset.write_text('{"schema": "lathe.preset/1", "name": "bench-multiband-4", "stages": [{"type": "multiband", '
+                         '"splits_hz": [120, 1000, 6000], "bands": ['
+                         '{"threshold_db": -30, "ratio": 2, "attack_ms": 5, "release_ms": 100}, '
+                         '{"threshold_db": -30, "ratio": 2, "attack_ms": 3, "release_ms": 80}, '
+                         '{"threshold_db": -30, "ratio": 2, "attack_ms": 1, "release_ms": 50}, '
+                         '{"threshold_db": -30, "ratio": 2, "attack_ms": 1, "release_ms": 30}]}]}\n')
+    lim_preset = cache / "limiter-6db.json"
+    lim_preset.write_text('{"schema": "lathe.preset/1", "name": "bench-limiter", "stages": [{"type": "limiter", '
+                          '"ceiling_dbtp": -1, "input_gain_db": 6, "lookahead_ms": 5, "release_ms": 50}]}\n')
+    curve = "-80/-80,-30/-30,0/-15"
+    mcompand = (f"asetnsamples=n=4096:p=0,mcompand=args='0.005,0.1 6 {curve} 120 | 0.003,0.08 6 {curve} 1000 | "
+                f"0.001,0.05 6 {curve} 6000 | 0.001,0.03 6 {curve} 22000'")
+    rows += [
+        compare("multiband, 4 bands (120/1000/6000 Hz, 2:1 above -30 dB), 10 min → f32", m + [
+            ten, "-o", str(out / "l-mb.wav"), "--bits", "32f", "--preset", str(mb_preset)], "ffmpeg mcompand",
+            ["ffmpeg", "-v", "error", "-y", "-i", ten, "-af", mcompand, "-c:a", "pcm_f32le", str(out / "f-mb.wav")],
+            600, runs),
+        compare("true-peak limiter, +6 dB into -1 dBTP, 10 min → f32", m + [
+            ten, "-o", str(out / "l-lim.wav"), "--bits", "32f", "--preset", str(lim_preset)], "ffmpeg alimiter",
+            ["ffmpeg", "-v", "error", "-y", "-i", ten, "-af",
+             "alimiter=level_in=2:limit=0.891251:attack=5:release=50:level=false", "-c:a", "pcm_f32le",
+             str(out / "f-lim.wav")], 600, runs),
+        compare("default master (EQ + 4-band glue + limiter + -14 LUFS target), 10 min → 24-bit", m + [
+            ten, "-o", str(out / "l-default.wav")], "ffmpeg afir EQ + afir reverb + mcompand + alimiter + ebur128",
+            ["ffmpeg", "-v", "error", "-y", "-i", ten, "-i", str(fir_wav), "-i", str(ir8), "-filter_complex",
+             "[1:a]aformat=channel_layouts=mono[eq];[0:a][eq]afir=gtype=none:irgain=0.5:irfmt=mono,"
+             "aformat=channel_layouts=stereo[e];[e][2:a]afir=dry=1:wet=1:length=1:gtype=none:irgain=0.5:maxir=30,"
+             + mcompand + ",alimiter=level_in=1:limit=0.891251:attack=5:release=50:level=false,ebur128=peak=true",
+             "-c:a", "pcm_s24le", str(out / "f-default.wav")], 600, runs),
+    ]
     singles = []
     if sixty is not None:
+        singles.append(once("default master, 60 min 48k stereo (memory)", m + [sixty, "-o", str(out / "l-default-60.wav")],
+                            3600))
         singles.append(once("convolution reverb, 8 s IR, 60 min 48k stereo (memory)",
                             m + [sixty, "-o", str(out / "l-rev-60.wav"), "--bits", "32f", "--preset",
                                  str(reverb_preset)], 3600))
