@@ -168,7 +168,7 @@ def chain_cases(lathe, cache, out, ten, sixty, runs):
                             m + [sixty, "-o", str(out / "l-rev-60.wav"), "--bits", "32f", "--preset",
                                  str(reverb_preset)], 3600))
         singles.append(once("master gentle-polish (65535-tap EQ), 60 min 48k stereo (memory)",
-                            m + [sixty, "-o", str(out / "l-eq-60.wav")], 3600))
+                            m + [sixty, "-o", str(out / "l-eq-60.wav"), "--preset", "gentle-polish"], 3600))
     return rows, singles
 
 
