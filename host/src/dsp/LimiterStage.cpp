@@ -90,9 +90,14 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
     if (final) {
         chunk = std::min(chunk, kChunk);
     }
-    if (chunk <= 0) {
+    // Frames a later chunk's verification can still change: its boosts reach 2L back (through the
+    // look-ahead maximum and the attack average) and the ×16 window 32 more. Those are computed
+    // and verified here but emitted (frozen) only by the next chunk, with every boost known.
+    const Frames overlap = 2 * L + kVerify + 64;
+    if (chunk <= 0 || (!final && chunk <= overlap)) {
         return false;
     }
+    const Frames emit = final ? chunk : chunk - overlap;
     const Frames e = chunk + kVerify;              // frames of y computed (the tail is provisional)
     const Frames origin = a - kHistory;            // absolute frame of working index 0
     const Frames span = kHistory + e + L + 12 + 1; // working length
@@ -247,17 +252,17 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
         verifyFrom = std::max(a, firstBoost - 2 * L - kVerify);
     }
     m_maxPasses = std::max(m_maxPasses, passes);
-    // Emit [a, a+chunk) (without the lead-in before frame 0) and carry the state.
-    const Frames skip = std::clamp<Frames>(-a, 0, chunk);
+    // Emit [a, a+emit) (without the lead-in before frame 0) and carry the state.
+    const Frames skip = std::clamp<Frames>(-a, 0, emit);
     const Frames start = out.frames();
-    out.setFrames(start + chunk - skip);
+    out.setFrames(start + emit - skip);
     for (int c = 0; c < m_channels; ++c) {
         const auto& y = yw[static_cast<std::size_t>(c)];
-        std::copy(y.begin() + kVerify + skip, y.begin() + kVerify + chunk, out.channel(c) + start);
+        std::copy(y.begin() + kVerify + skip, y.begin() + kVerify + emit, out.channel(c) + start);
         auto& h = m_yHistory[static_cast<std::size_t>(c)];
-        std::copy(y.begin() + chunk, y.begin() + chunk + kVerify, h.begin());
+        std::copy(y.begin() + emit, y.begin() + emit + kVerify, h.begin());
     }
-    for (Frames n = a; n < a + chunk; ++n) {
+    for (Frames n = a; n < a + emit; ++n) {
         const double gn = g[static_cast<std::size_t>(n - a)];
         if (gn > 0.0 && n >= 0) {
             m_maxReductionDb = std::max(m_maxReductionDb, gn);
@@ -269,9 +274,9 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
             m_rHistory.pop_front();
         }
     }
-    m_rPrev = r[static_cast<std::size_t>(chunk - 1)];
-    m_boost.erase(m_boost.begin(), m_boost.lower_bound(a + chunk));
-    m_next = a + chunk;
+    m_rPrev = r[static_cast<std::size_t>(emit - 1)];
+    m_boost.erase(m_boost.begin(), m_boost.lower_bound(a + emit));
+    m_next = a + emit;
     // Drop input no longer needed (keep kHistory frames before the next frame to emit).
     const Frames keepFrom = std::max(m_xStart, m_next - kHistory);
     if (keepFrom > m_xStart) {
