@@ -658,6 +658,11 @@ int runMaster(const GlobalOptions& g, const MasterOptions& o) {
     if (!o.report.empty()) {
         checkWritable(o.report); // before the render, not after it
     }
+    if (!o.html.empty()) {
+        ensureDistinctFiles(o.input, o.html);
+        ensureDistinctFiles(o.output, o.html);
+        checkWritable(o.html);
+    }
     const bool convolves = std::any_of(s.preset.stages.begin(), s.preset.stages.end(),
                                        [](const PresetStage& st) { return !st.bypass; });
     auto sel = selectBackend(g, convolves ? Capability::Convolution : Capability::Render);
@@ -709,6 +714,42 @@ int runMaster(const GlobalOptions& g, const MasterOptions& o) {
         if (o.json) {
             std::cout << j.dump(2) << "\n";
         }
+    }
+    if (!o.html.empty()) {
+        // The mix and the master, analysed as `lathe analyze --compare` would, plus the dynamics.
+        auto cpu = makeCpuBackend();
+        AnalysisOptions ao;
+        ao.loudness.reader = s.reader;
+        const AnalysisResult before = analyzeFile(o.input, ao, *cpu);
+        const AnalysisResult after = analyzeFile(o.output, ao, *cpu);
+        HtmlReportInput in;
+        in.result = &before;
+        in.compare = &after;
+        in.platforms = previewPlatforms(after.loudness, builtinPlatforms());
+        if (s.target) {
+            in.targetLufs = s.target->lufs;
+            in.targetLabel = s.target->label;
+        }
+        in.backend = std::string(sel.backend->name()) + " — " + sel.reason;
+        in.parameters.push_back({"preset", toJson(s.preset).dump()});
+        for (const StageRecord& st : r.stages) {
+            const auto it = st.details.find("gain_reduction_history");
+            if (it == st.details.end()) {
+                continue;
+            }
+            const double step = (*it)["step_s"].get<double>();
+            if (it->contains("bands_db")) {
+                const auto& bands = (*it)["bands_db"];
+                for (std::size_t k = 0; k < bands.size(); ++k) {
+                    in.gainReduction.push_back({st.name + " band " + std::to_string(k + 1), step,
+                                                bands[k].get<std::vector<double>>()});
+                }
+            } else {
+                in.gainReduction.push_back({st.name, step, (*it)["db"].get<std::vector<double>>()});
+            }
+        }
+        writeFileAtomically(o.html, renderHtmlReport(in));
+        note(g, "wrote " + o.html.string());
     }
     return kExitOk;
 }

@@ -85,6 +85,7 @@ struct MasterOptions {
     RenderFlags flags;
     bool json = false;
     std::filesystem::path report;
+    std::filesystem::path html; ///< a before/after HTML report (mix vs master, gain reduction)
 };
 
 struct PresetsOptions {

@@ -150,6 +150,10 @@ int main(int argc, char** argv) {
     masterCmd->add_flag("--json", master.json,
                         "Print the report (chain, every parameter, stages, timings) as JSON on stdout");
     masterCmd->add_option("--report", master.report, "Also write that JSON report to this file");
+    masterCmd->add_option(
+        "--html", master.html,
+        "Write an HTML report: the mix and the master (loudness, spectra, platforms) and the "
+        "gain reduction of each dynamics stage over time");
 
     PresetsOptions presets;
     auto* presetsCmd =

@@ -598,10 +598,24 @@ TEST_F(Cli, MasterCancelAndDiskFullLeaveTheOldFile) {
 TEST_F(Cli, MasterDefaultReachesMinus14LufsUnderMinus1Dbtp) {
     // The default preset: EQ, 4-band glue, limiter, −14 LUFS. 8 s of programme material.
     ASSERT_EQ(lathe({"demo-mix", "-o", path("mix.wav"), "--duration", "8"}).exitCode, 0);
-    const auto r = lathe({"master", path("mix.wav"), "-o", path("m.wav"), "--json"});
+    const auto r =
+        lathe({"master", path("mix.wav"), "-o", path("m.wav"), "--json", "--html", path("m.html")});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     const auto j = nlohmann::json::parse(r.out);
     EXPECT_EQ(j["preset"]["name"], "default");
+    // Gain reduction over time: per band (multiband) and for the limiter, 100 ms steps, 8 s.
+    const auto& mb = j["stages"][1]["details"]["gain_reduction_history"];
+    ASSERT_EQ(mb["bands_db"].size(), 4u);
+    EXPECT_NEAR(static_cast<double>(mb["bands_db"][0].size()), 80.0, 1.0);
+    EXPECT_NEAR(static_cast<double>(j["stages"][2]["details"]["gain_reduction_history"]["db"].size()), 80.0,
+                1.0);
+    // The HTML report: well-formed, with the mix, the master and the gain-reduction plot.
+    EXPECT_EQ(test::runProcess("/usr/bin/xmllint", {"--noout", path("m.html")}).exitCode, 0);
+    std::ifstream html(m_dir / "m.html");
+    const std::string text((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find("id=\"gain-reduction\""), std::string::npos);
+    EXPECT_NE(text.find("data-series=\"gr-4\""), std::string::npos); // 4 bands + the limiter
+    EXPECT_NE(text.find("m.wav"), std::string::npos);
     EXPECT_TRUE(j["targeting"]["reached"].get<bool>());
     std::vector<std::string> stages;
     for (const auto& s : j["stages"]) {

@@ -44,6 +44,8 @@ protected:
     };
     ConvolutionStage(Backend& backend, ConvolverOptions options);
     virtual Design design(const StreamFormat& input) = 0;
+    /// Input frames received so far (the stream's length once flushing has begun).
+    Frames inputFrames() const { return m_inputFrames; }
     /// Stages whose matrix has more outputs than the stream has channels (a crossover: one output
     /// per band and channel) return true and reduce them in combine().
     virtual bool combines() const { return false; }

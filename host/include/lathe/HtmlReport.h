@@ -18,6 +18,13 @@
 
 namespace lathe {
 
+/// A gain-reduction series of a dynamics stage (a multiband band, the limiter), drawn as a line.
+struct GainReductionSeries {
+    std::string label;
+    double stepSeconds = 0.1;
+    std::vector<double> reductionDb; ///< ≥ 0: the largest reduction in each step
+};
+
 struct HtmlReportInput {
     const AnalysisResult* result = nullptr;  ///< the file ("before" when comparing)
     const AnalysisResult* compare = nullptr; ///< optional second file ("after")
@@ -26,6 +33,7 @@ struct HtmlReportInput {
     std::string targetLabel = "target −14 LUFS (streaming)";
     std::string backend;                                         ///< which backend ran, and why
     std::vector<std::pair<std::string, std::string>> parameters; ///< extra parameters (the command line)
+    std::vector<GainReductionSeries> gainReduction; ///< a master's dynamics over time (empty: no section)
 };
 
 std::string renderHtmlReport(const HtmlReportInput& input);

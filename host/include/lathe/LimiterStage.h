@@ -72,6 +72,8 @@ private:
     int m_maxPasses = 1;
     Frames m_regionsRerun = 0;
     Frames m_unconvergedChunks = 0;
+    std::vector<double> m_history; ///< largest gain reduction (dB) per 100 ms of output
+    Frames m_upstream = 0;         ///< delay of the stages before this one
 };
 
 } // namespace lathe

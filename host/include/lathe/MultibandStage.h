@@ -81,6 +81,9 @@ private:
     };
     std::vector<BandState> m_state;             // [channel·K + band]
     std::unique_ptr<detail::ThreadPool> m_pool; // bands in parallel
+    std::vector<std::vector<double>> m_history; // per band: largest reduction (dB, ≥ 0) per 100 ms
+    Frames m_framesDone = 0;                    // filtered frames combined so far (incl. latency)
+    Frames m_upstream = 0;                      // delay of the stages before this one
     unsigned m_threads = 0;
     AudioBuffer m_bandOut; // per band and channel: the band after its gain
 };

@@ -17,6 +17,9 @@ struct StreamFormat {
     SampleRate sampleRate = 0;
     int channels = 0;
     ChannelLayout layout;
+    /// Frames of delay the stages before this one put on the stream (removed by the render at the
+    /// end): stream frame n is input instant n − upstreamLatency. For reports over time.
+    Frames upstreamLatency = 0;
 };
 
 /// One step of a chain. The render calls prepare() once, then process() for every block in order,

@@ -247,7 +247,11 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     std::vector<StreamFormat> formats;
     bool altered = false;
     for (auto& stage : stages) {
-        format = stage->prepare(format, options.blockFrames);
+        const StreamFormat in = format;
+        format = stage->prepare(in, options.blockFrames);
+        // The delay the stream carries into the next stage (for stages that report over time).
+        format.upstreamLatency =
+            convertedFrames(in.upstreamLatency, in.sampleRate, format.sampleRate) + stage->latency();
         formats.push_back(format);
         altered = altered || stage->altersSamples();
     }

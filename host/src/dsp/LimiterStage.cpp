@@ -56,6 +56,8 @@ StreamFormat LimiterStage::prepare(const StreamFormat& input, Frames) {
     // from L frames before the start (silence there), and those frames are not emitted.
     m_next = -m_lookahead;
     m_rPrev = 0;
+    m_history.clear();
+    m_upstream = input.upstreamLatency;
     return input;
 }
 
@@ -269,6 +271,13 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
             m_sumReductionDb += gn;
             ++m_limitedFrames;
         }
+        if (n - m_upstream >= 0) {
+            const auto step = static_cast<std::size_t>((n - m_upstream) / std::max<Frames>(1, m_rate / 10));
+            if (m_history.size() <= step) {
+                m_history.resize(step + 1, 0.0);
+            }
+            m_history[step] = std::max(m_history[step], gn);
+        }
         m_rHistory.push_back(r[static_cast<std::size_t>(n - a)]);
         if (static_cast<Frames>(m_rHistory.size()) > L - 1) {
             m_rHistory.pop_front();
@@ -298,6 +307,7 @@ nlohmann::json LimiterStage::report() const {
     j["limited_s"] = m_rate > 0 ? static_cast<double>(m_limitedFrames) / m_rate : 0.0;
     j["verification_reruns"] = m_regionsRerun;
     j["max_passes"] = m_maxPasses;
+    j["gain_reduction_history"] = {{"step_s", 0.1}, {"db", m_history}};
     j["warnings"] = nlohmann::json::array();
     if (m_unconvergedChunks > 0) {
         j["warnings"].push_back("the true-peak ceiling could not be verified in " +

@@ -58,6 +58,9 @@ ConvolutionStage::Design MultibandStage::design(const StreamFormat& input) {
     }
     m_state.assign(static_cast<std::size_t>(input.channels) * bands, BandState{});
     m_pool = std::make_unique<detail::ThreadPool>(m_threads);
+    m_history.assign(bands, {});
+    m_framesDone = 0;
+    m_upstream = input.upstreamLatency;
     return d;
 }
 
@@ -121,6 +124,16 @@ void MultibandStage::combine(const AudioBuffer& filtered, const AudioBuffer& in,
                     gain = math::dbToLinear(gainDb);
                 }
                 st.maxReductionDb = std::min(st.maxReductionDb, gainDb - b.makeupDb);
+                // 100 ms history of the reduction, on the output's time axis (latency removed).
+                const Frames t = m_framesDone + n - m_crossover.delay - m_upstream;
+                if (t >= 0) {
+                    auto& h = m_history[band];
+                    const auto step = static_cast<std::size_t>(t / std::max<Frames>(1, m_rate / 10));
+                    if (h.size() <= step) {
+                        h.resize(step + 1, 0.0);
+                    }
+                    h[step] = std::max(h[step], b.makeupDb - gainDb);
+                }
                 st.sumGainDb += gainDb;
                 ++st.frames;
                 m_bandOut.channel(c * bands + k)[n] =
@@ -131,6 +144,7 @@ void MultibandStage::combine(const AudioBuffer& filtered, const AudioBuffer& in,
             m_state[static_cast<std::size_t>(c * bands + k)] = state[static_cast<std::size_t>(c)];
         }
     });
+    m_framesDone += frames;
     out.reset(m_channels, frames);
     out.setFrames(frames);
     out.clear();
@@ -170,6 +184,14 @@ nlohmann::json MultibandStage::report() const {
         j["bands"].push_back({{"max_gain_reduction_db", -maxReduction},
                               {"mean_gain_db", count > 0 ? sum / static_cast<double>(count) : 0.0}});
     }
+    // The history covers the input's duration (the flush's zero padding is not part of it).
+    const auto steps = static_cast<std::size_t>(
+        std::max<Frames>(0, inputFrames() - m_upstream + m_rate / 10 - 1) / std::max<Frames>(1, m_rate / 10));
+    std::vector<std::vector<double>> history = m_history;
+    for (auto& h : history) {
+        h.resize(std::min(h.size(), steps));
+    }
+    j["gain_reduction_history"] = {{"step_s", 0.1}, {"bands_db", history}};
     j["warnings"] = m_crossover.warnings;
     return j;
 }

@@ -108,7 +108,8 @@ std::string section(const std::string& id, const std::string& title, const std::
 }
 
 std::string summaryTable(const AnalysisResult& a, const AnalysisResult* b) {
-    auto row = [&](const std::string& id, const std::string& label, const std::string& va, const std::string& vb) {
+    auto row = [&](const std::string& id, const std::string& label, const std::string& va,
+                   const std::string& vb) {
         const std::string cls = id == "format" ? "text" : "num"; // the file line wraps, numbers do not
         std::string r = "<tr><th>" + xmlEscape(label) + "</th><td class=\"" + cls + "\" id=\"" + id + "\">" +
                         xmlEscape(va) + "</td>";
@@ -118,30 +119,37 @@ std::string summaryTable(const AnalysisResult& a, const AnalysisResult* b) {
         return r + "</tr>";
     };
     auto timed = [](const std::optional<TimedLevel>& t, int d, const char* u) {
-        return t ? formatFixed(t->value, d) + " " + u + " at " + formatDuration(t->atSeconds) : std::string("—");
+        return t ? formatFixed(t->value, d) + " " + u + " at " + formatDuration(t->atSeconds)
+                 : std::string("—");
     };
     const LoudnessResult& x = a.loudness;
     const LoudnessResult* y = b ? &b->loudness : nullptr;
     std::string t = "<table><tr><th></th><th>" + xmlEscape(a.file.path.filename().string()) + "</th>" +
-                    (b ? "<th>" + xmlEscape(b->file.path.filename().string()) + "</th>" : std::string()) + "</tr>";
+                    (b ? "<th>" + xmlEscape(b->file.path.filename().string()) + "</th>" : std::string()) +
+                    "</tr>";
     auto fileLine = [](const AnalysisResult& r) {
         return r.file.formatDescription + ", " + std::string(encodingName(r.file.encoding)) + ", " +
                std::to_string(r.file.sampleRate) + " Hz, " + std::to_string(r.file.channels) + " ch (" +
                r.file.layout.name() + "), " + formatDuration(r.file.durationSeconds());
     };
     t += row("format", "file", fileLine(a), b ? fileLine(*b) : "");
-    t += row("integrated", "integrated loudness", fmt(x.integratedLufs, 1, "LUFS"), y ? fmt(y->integratedLufs, 1, "LUFS") : "");
+    t += row("integrated", "integrated loudness", fmt(x.integratedLufs, 1, "LUFS"),
+             y ? fmt(y->integratedLufs, 1, "LUFS") : "");
     t += row("lra", "loudness range", fmt(x.lraLu, 1, "LU"), y ? fmt(y->lraLu, 1, "LU") : "");
-    t += row("true-peak", "true peak", timed(x.truePeakDbtp, 2, "dBTP"), y ? timed(y->truePeakDbtp, 2, "dBTP") : "");
-    t += row("sample-peak", "sample peak", timed(x.samplePeakDbfs, 2, "dBFS"), y ? timed(y->samplePeakDbfs, 2, "dBFS") : "");
+    t += row("true-peak", "true peak", timed(x.truePeakDbtp, 2, "dBTP"),
+             y ? timed(y->truePeakDbtp, 2, "dBTP") : "");
+    t += row("sample-peak", "sample peak", timed(x.samplePeakDbfs, 2, "dBFS"),
+             y ? timed(y->samplePeakDbfs, 2, "dBFS") : "");
     t += row("max-momentary", "max momentary", timed(x.maxMomentaryLufs, 1, "LUFS"),
              y ? timed(y->maxMomentaryLufs, 1, "LUFS") : "");
     t += row("max-short-term", "max short-term", timed(x.maxShortTermLufs, 1, "LUFS"),
              y ? timed(y->maxShortTermLufs, 1, "LUFS") : "");
     t += row("plr", "PLR (true peak − integrated)", fmt(x.plrDb, 1, "dB"), y ? fmt(y->plrDb, 1, "dB") : "");
-    t += row("psr", "PSR (true peak − max short-term)", fmt(x.psrDb, 1, "dB"), y ? fmt(y->psrDb, 1, "dB") : "");
+    t += row("psr", "PSR (true peak − max short-term)", fmt(x.psrDb, 1, "dB"),
+             y ? fmt(y->psrDb, 1, "dB") : "");
     if (a.spectral && a.file.channels == 2) {
-        t += row("correlation", "stereo correlation", a.stereo.correlation ? formatFixed(*a.stereo.correlation, 2) : "—",
+        t += row("correlation", "stereo correlation",
+                 a.stereo.correlation ? formatFixed(*a.stereo.correlation, 2) : "—",
                  b && b->stereo.correlation ? formatFixed(*b->stereo.correlation, 2) : "");
     }
     return t + "</table>";
@@ -149,17 +157,19 @@ std::string summaryTable(const AnalysisResult& a, const AnalysisResult* b) {
 
 std::string findingsHtml(const AnalysisResult& a) {
     if (a.findings.empty()) {
-        return "<p>Nothing to fix: no clipping, no DC, enough headroom and dynamics, the stereo image folds to mono.</p>";
+        return "<p>Nothing to fix: no clipping, no DC, enough headroom and dynamics, the stereo image folds "
+               "to mono.</p>";
     }
     std::string s;
     for (const Finding& f : a.findings) {
-        s += "<div class=\"finding " + std::string(severityName(f.severity)) + "\" data-code=\"" + xmlEscape(f.code) +
-             "\"><span class=\"badge\">" + std::string(severityName(f.severity)) + "</span><strong>" +
-             xmlEscape(f.title) + "</strong> — " + xmlEscape(f.message);
+        s += "<div class=\"finding " + std::string(severityName(f.severity)) + "\" data-code=\"" +
+             xmlEscape(f.code) + "\"><span class=\"badge\">" + std::string(severityName(f.severity)) +
+             "</span><strong>" + xmlEscape(f.title) + "</strong> — " + xmlEscape(f.message);
         if (!f.ranges.empty()) {
             s += "<div class=\"when\">at ";
             for (std::size_t i = 0; i < f.ranges.size() && i < 20; ++i) {
-                s += (i ? ", " : "") + formatDuration(f.ranges[i].startSeconds) + "–" + formatDuration(f.ranges[i].endSeconds);
+                s += (i ? ", " : "") + formatDuration(f.ranges[i].startSeconds) + "–" +
+                     formatDuration(f.ranges[i].endSeconds);
             }
             if (f.ranges.size() > 20) {
                 s += " and " + std::to_string(f.ranges.size() - 20) + " more";
@@ -195,12 +205,48 @@ std::string loudnessPlot(const AnalysisResult& a, double targetLufs, const std::
     p.line(t, l.history.momentaryLufs, "momentary", "m");
     p.line(t, l.history.shortTermLufs, "short-term", "s");
     if (l.integratedLufs) {
-        p.hline(*l.integratedLufs, "integrated", "i", "integrated " + formatFixed(*l.integratedLufs, 1) + " LUFS", true);
+        p.hline(*l.integratedLufs, "integrated", "i",
+                "integrated " + formatFixed(*l.integratedLufs, 1) + " LUFS", true);
     }
     p.hline(targetLufs, "target", "target", targetLabel);
     p.legend("momentary (400 ms)", "m");
     p.legend("short-term (3 s)", "s");
     p.legend("integrated", "i");
+    return p.str();
+}
+
+std::string gainReductionPlot(const std::vector<GainReductionSeries>& series) {
+    double duration = 0.1;
+    double deepest = 1.0;
+    for (const auto& s : series) {
+        duration = std::max(duration, static_cast<double>(s.reductionDb.size()) * s.stepSeconds);
+        for (double v : s.reductionDb) {
+            deepest = std::max(deepest, v);
+        }
+    }
+    const double y0 = -std::ceil(deepest + 0.5);
+    SvgPlot p(kPlotWidth, kPlotHeight, 0.0, duration, y0, 0.0);
+    p.setTitle("Gain reduction");
+    p.setXLabel("time");
+    p.setYLabel("dB");
+    timeAxis(p, duration);
+    const auto yt = niceTicks(y0, 0.0, 6);
+    p.yTicks(yt, labels(yt, 0));
+    for (std::size_t k = 0; k < series.size(); ++k) {
+        const auto& s = series[k];
+        std::vector<double> t;
+        std::vector<double> y;
+        for (std::size_t i = 0; i < s.reductionDb.size(); ++i) {
+            t.push_back(static_cast<double>(i) * s.stepSeconds);
+            y.push_back(-s.reductionDb[i]);
+        }
+        std::string cls = "c";
+        cls += std::to_string(k % 6);
+        std::string id = "gr-";
+        id += std::to_string(k);
+        p.line(t, y, id, cls);
+        p.legend(s.label, cls);
+    }
     return p.str();
 }
 
@@ -215,7 +261,8 @@ std::string histogramPlot(const AnalysisResult& a) {
     double top = 1.0;
     for (std::size_t i = 0; i < h.shortTermCounts.size(); ++i) {
         x.push_back(h.lowLufs + static_cast<double>(i) * h.binLu);
-        const double pct = total > 0 ? 100.0 * static_cast<double>(h.shortTermCounts[i]) / static_cast<double>(total) : 0.0;
+        const double pct =
+            total > 0 ? 100.0 * static_cast<double>(h.shortTermCounts[i]) / static_cast<double>(total) : 0.0;
         y.push_back(pct);
         top = std::max(top, pct);
     }
@@ -268,9 +315,11 @@ std::string spectrumPlot(const AnalysisResult& a, const AnalysisResult* b) {
     }
     std::string s = p.str();
     if (b != nullptr && cmp.binWidthsDiffer) {
-        s += "<p class=\"sub\">The files have different sample rates: the second file's spectrum is shown at the first "
-             "file's bin width (" + formatFixed(a.spectrum.binHz, 2) + " Hz instead of " +
-             formatFixed(b->spectrum.binHz, 2) + " Hz), as for noise-like content.</p>";
+        s += "<p class=\"sub\">The files have different sample rates: the second file's spectrum is shown at "
+             "the first "
+             "file's bin width (" +
+             formatFixed(a.spectrum.binHz, 2) + " Hz instead of " + formatFixed(b->spectrum.binHz, 2) +
+             " Hz), as for noise-like content.</p>";
     }
     if (b != nullptr) {
         std::vector<double> diff(hz.size());
@@ -317,9 +366,11 @@ std::string spectrogramPlot(const AnalysisResult& a) {
     for (int r = 0; r < g.rows; ++r) {
         const int imageRow = g.rows - 1 - r; // highest frequency at the top
         for (int c = 0; c < g.columns; ++c) {
-            const float v = g.maxDb[static_cast<std::size_t>(r) * static_cast<std::size_t>(g.columns) + static_cast<std::size_t>(c)];
+            const float v = g.maxDb[static_cast<std::size_t>(r) * static_cast<std::size_t>(g.columns) +
+                                    static_cast<std::size_t>(c)];
             const double t = std::isfinite(v) ? (v - (high - range)) / range : 0.0;
-            index[static_cast<std::size_t>(imageRow) * static_cast<std::size_t>(g.columns) + static_cast<std::size_t>(c)] =
+            index[static_cast<std::size_t>(imageRow) * static_cast<std::size_t>(g.columns) +
+                  static_cast<std::size_t>(c)] =
                 static_cast<std::uint8_t>(std::lround(std::clamp(t, 0.0, 1.0) * 255.0));
         }
     }
@@ -341,23 +392,26 @@ std::string spectrogramPlot(const AnalysisResult& a) {
     }
     p.yTicks(at, l);
     // dB scale: a gradient bar with its end labels.
-    std::string scale = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" width=\"360\" height=\"40\" "
-                        "viewBox=\"0 0 360 40\" role=\"img\"><title>dB colour scale</title><defs>"
-                        "<linearGradient id=\"heat\" x1=\"0\" x2=\"1\" y1=\"0\" y2=\"0\">";
+    std::string scale =
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" width=\"360\" height=\"40\" "
+        "viewBox=\"0 0 360 40\" role=\"img\"><title>dB colour scale</title><defs>"
+        "<linearGradient id=\"heat\" x1=\"0\" x2=\"1\" y1=\"0\" y2=\"0\">";
     for (int i = 0; i <= 8; ++i) {
         const std::uint32_t c = palette[static_cast<std::size_t>(i * 255 / 8)];
         char colour[8];
         std::snprintf(colour, sizeof colour, "#%06x", c);
         scale += "<stop offset=\"" + formatFixed(i / 8.0, 3) + "\" stop-color=\"" + colour + "\"/>";
     }
-    scale += "</linearGradient></defs><rect x=\"40\" y=\"4\" width=\"280\" height=\"14\" fill=\"url(#heat)\"/>"
-             "<text class=\"tick\" x=\"40\" y=\"32\" text-anchor=\"middle\">" +
-             formatFixed(high - range, 0) + " dB</text><text class=\"tick\" x=\"320\" y=\"32\" text-anchor=\"middle\">" +
-             formatFixed(high, 0) + " dB</text></svg>";
-    return p.str() + scale +
-           "<p class=\"sub\">" + std::to_string(g.columns) + " columns of " + formatFixed(g.secondsPerColumn, 2) +
-           " s × " + std::to_string(g.rows) + " log-spaced rows from " + formatFixed(g.rowLowHz.front(), 0) + " Hz to " +
-           formatFixed(g.rowHighHz.back() / 1000.0, 1) + " kHz; each cell shows the loudest FFT bin in it.</p>";
+    scale +=
+        "</linearGradient></defs><rect x=\"40\" y=\"4\" width=\"280\" height=\"14\" fill=\"url(#heat)\"/>"
+        "<text class=\"tick\" x=\"40\" y=\"32\" text-anchor=\"middle\">" +
+        formatFixed(high - range, 0) +
+        " dB</text><text class=\"tick\" x=\"320\" y=\"32\" text-anchor=\"middle\">" + formatFixed(high, 0) +
+        " dB</text></svg>";
+    return p.str() + scale + "<p class=\"sub\">" + std::to_string(g.columns) + " columns of " +
+           formatFixed(g.secondsPerColumn, 2) + " s × " + std::to_string(g.rows) + " log-spaced rows from " +
+           formatFixed(g.rowLowHz.front(), 0) + " Hz to " + formatFixed(g.rowHighHz.back() / 1000.0, 1) +
+           " kHz; each cell shows the loudest FFT bin in it.</p>";
 }
 
 std::string correlationPlot(const AnalysisResult& a) {
@@ -380,7 +434,9 @@ std::string correlationPlot(const AnalysisResult& a) {
     p.legend("3 s", "corr3");
     std::string table = "<table><tr><th>octave band</th>";
     for (double hz : s.bandCentreHz) {
-        table += "<th>" + (hz >= 1000.0 ? formatFixed(hz / 1000.0, hz < 2000.0 ? 1 : 0) + "k" : formatFixed(hz, 0)) + "</th>";
+        table += "<th>" +
+                 (hz >= 1000.0 ? formatFixed(hz / 1000.0, hz < 2000.0 ? 1 : 0) + "k" : formatFixed(hz, 0)) +
+                 "</th>";
     }
     table += "</tr><tr><th>side / mid (dB)</th>";
     for (double v : s.sideToMidDb) {
@@ -391,18 +447,21 @@ std::string correlationPlot(const AnalysisResult& a) {
         table += "<td class=\"num\">" + formatFixed(v, 1) + "</td>";
     }
     table += "</tr></table><p class=\"sub\">Overall correlation " +
-             (s.correlation ? formatFixed(*s.correlation, 2) : std::string("—")) + "; folded to mono the mix changes by " +
-             fmt(s.monoLossLu, 1, "LU") + " (K-weighted); left/right balance " + fmt(s.balanceDb, 1, "dB") + ".</p>";
+             (s.correlation ? formatFixed(*s.correlation, 2) : std::string("—")) +
+             "; folded to mono the mix changes by " + fmt(s.monoLossLu, 1, "LU") +
+             " (K-weighted); left/right balance " + fmt(s.balanceDb, 1, "dB") + ".</p>";
     return p.str() + table;
 }
 
 std::string platformTable(const std::vector<PlatformPreview>& v) {
-    std::string t = "<table><tr><th>platform</th><th>gain</th><th>heard at</th><th>true peak</th><th></th></tr>";
+    std::string t =
+        "<table><tr><th>platform</th><th>gain</th><th>heard at</th><th>true peak</th><th></th></tr>";
     for (const auto& p : v) {
-        t += "<tr data-platform=\"" + xmlEscape(p.id) + "\"><td>" + xmlEscape(p.name) + "</td><td class=\"num\">" +
-             fmt(p.gainDb, 1, "dB") + "</td><td class=\"num\">" + fmt(p.loudnessLufs, 1, "LUFS") +
-             "</td><td class=\"num\">" + fmt(p.truePeakDbtp, 1, "dBTP") +
-             (p.truePeakOk && !*p.truePeakOk ? " (over)" : "") + "</td><td>" + xmlEscape(p.note) + "</td></tr>";
+        t += "<tr data-platform=\"" + xmlEscape(p.id) + "\"><td>" + xmlEscape(p.name) +
+             "</td><td class=\"num\">" + fmt(p.gainDb, 1, "dB") + "</td><td class=\"num\">" +
+             fmt(p.loudnessLufs, 1, "LUFS") + "</td><td class=\"num\">" + fmt(p.truePeakDbtp, 1, "dBTP") +
+             (p.truePeakOk && !*p.truePeakOk ? " (over)" : "") + "</td><td>" + xmlEscape(p.note) +
+             "</td></tr>";
     }
     return t + "</table>";
 }
@@ -415,29 +474,32 @@ std::string parametersTable(const HtmlReportInput& in) {
         {"backend", in.backend},
         {"loudness", "ITU-R BS.1770-5 / EBU R128; 400 ms blocks every " + std::to_string(lp.stepFrames) +
                          " frames; gates −70 LUFS absolute, −10 LU relative (strict)"},
-        {"momentary / short-term", "maxima at a " + std::to_string(lp.subBlockFrames) + "-frame hop; history every 100 ms"},
+        {"momentary / short-term",
+         "maxima at a " + std::to_string(lp.subBlockFrames) + "-frame hop; history every 100 ms"},
         {"loudness range", "EBU Tech 3342: short-term every 100 ms, gates −70 LUFS / −20 LU, P10–P95"},
         {"true peak", "×4 search (24-tap Kaiser sinc, β 7), ×16 around candidates within 2 dB (48-tap, β 8)"},
         {"K-weighting", "BS.1770 analog prototype at " + std::to_string(a.file.sampleRate) +
                             " Hz, RLB gain normalised to 48 kHz"},
-        {"channel weights", [&] {
+        {"channel weights",
+         [&] {
              std::string w;
              for (std::size_t c = 0; c < a.loudness.channelWeights.size(); ++c) {
-                 w += (c ? ", " : "") + std::string(speakerLabel(c < a.loudness.layout.speakers.size()
-                                                                      ? a.loudness.layout.speakers[c]
-                                                                      : Speaker::Unknown)) +
+                 w += (c ? ", " : "") +
+                      std::string(speakerLabel(c < a.loudness.layout.speakers.size()
+                                                   ? a.loudness.layout.speakers[c]
+                                                   : Speaker::Unknown)) +
                       " " + formatFixed(a.loudness.channelWeights[c], 2);
              }
              return w;
          }()},
     };
     if (a.spectral) {
-        rows.push_back({"spectrum", "Welch, Hann, 50 % overlap, FFT " + std::to_string(a.spectrum.fftSize) + " (" +
-                                        formatFixed(a.spectrum.binHz, 2) + " Hz bins), " +
+        rows.push_back({"spectrum", "Welch, Hann, 50 % overlap, FFT " + std::to_string(a.spectrum.fftSize) +
+                                        " (" + formatFixed(a.spectrum.binHz, 2) + " Hz bins), " +
                                         std::to_string(a.spectrum.framesAveraged) + " frames; 1/" +
                                         std::to_string(a.smoothingFraction) + "-octave display smoothing"});
-        rows.push_back({"spectrogram", std::to_string(a.spectrogram.columns) + " × " + std::to_string(a.spectrogram.rows) +
-                                           ", max and mean pooling"});
+        rows.push_back({"spectrogram", std::to_string(a.spectrogram.columns) + " × " +
+                                           std::to_string(a.spectrogram.rows) + ", max and mean pooling"});
     }
     rows.push_back({"loudness target line", formatFixed(in.targetLufs, 1) + " LUFS"});
     for (const auto& p : in.parameters) {
@@ -463,30 +525,38 @@ std::string renderHtmlReport(const HtmlReportInput& in) {
     std::string h = "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>"
                     "<meta charset=\"utf-8\"/><title>Lathe analysis — " +
                     xmlEscape(name) + "</title><style>" + kStyle + "</style></head>\n<body>\n";
-    h += "<h1>Lathe analysis — " + xmlEscape(name) + "</h1><p class=\"sub\">" + xmlEscape(a.file.path.string()) +
-         (in.compare ? " compared with " + xmlEscape(in.compare->file.path.string()) : std::string()) + " · " + date +
-         " · Lathe " + LATHE_VERSION + "</p>\n";
+    h += "<h1>Lathe analysis — " + xmlEscape(name) + "</h1><p class=\"sub\">" +
+         xmlEscape(a.file.path.string()) +
+         (in.compare ? " compared with " + xmlEscape(in.compare->file.path.string()) : std::string()) +
+         " · " + date + " · Lathe " + LATHE_VERSION + "</p>\n";
     h += section("summary", "Summary", summaryTable(a, in.compare));
     const std::string firstName = in.compare ? "<h3>" + xmlEscape(name) + "</h3>" : std::string();
-    h += section("readiness", "Mix readiness", firstName + findingsHtml(a) +
-                                                    (in.compare ? "<h3>" + xmlEscape(in.compare->file.path.filename().string()) +
-                                                                      "</h3>" + findingsHtml(*in.compare)
-                                                                : std::string()));
+    h += section("readiness", "Mix readiness",
+                 firstName + findingsHtml(a) +
+                     (in.compare ? "<h3>" + xmlEscape(in.compare->file.path.filename().string()) + "</h3>" +
+                                       findingsHtml(*in.compare)
+                                 : std::string()));
     h += section("loudness-history", "Loudness over time",
                  firstName + loudnessPlot(a, in.targetLufs, in.targetLabel) +
                      (in.compare ? "<h3>" + xmlEscape(in.compare->file.path.filename().string()) + "</h3>" +
                                        loudnessPlot(*in.compare, in.targetLufs, in.targetLabel)
                                  : std::string()));
     h += section("loudness-histogram", "Loudness distribution", histogramPlot(a));
+    if (!in.gainReduction.empty()) {
+        h += section("gain-reduction", "Gain reduction (the master's dynamics, largest per 100 ms)",
+                     gainReductionPlot(in.gainReduction));
+    }
     if (a.spectral) {
-        h += section("spectrum", in.compare ? "Spectrum before and after" : "Spectrum", spectrumPlot(a, in.compare));
+        h += section("spectrum", in.compare ? "Spectrum before and after" : "Spectrum",
+                     spectrumPlot(a, in.compare));
         h += section("spectrogram", "Spectrogram", spectrogramPlot(a));
         if (a.file.channels == 2) {
             h += section("stereo", "Stereo image", correlationPlot(a));
         }
     }
     if (!in.platforms.empty()) {
-        h += section("platforms", "Streaming platforms and delivery specifications", platformTable(in.platforms));
+        h += section("platforms", "Streaming platforms and delivery specifications",
+                     platformTable(in.platforms));
     }
     h += section("parameters", "Parameters", parametersTable(in));
     h += "</body>\n</html>\n";
