@@ -181,6 +181,18 @@ std::string findingsHtml(const AnalysisResult& a) {
     return s;
 }
 
+/// A plot over time (0 … duration s) of a level from y0 up to 0, with its axes and ticks.
+SvgPlot timePlot(const std::string& title, const std::string& unit, double duration, double y0) {
+    SvgPlot p(kPlotWidth, kPlotHeight, 0.0, duration, y0, 0.0);
+    p.setTitle(title);
+    p.setXLabel("time");
+    p.setYLabel(unit);
+    timeAxis(p, duration);
+    const auto yt = niceTicks(y0, 0.0, 6);
+    p.yTicks(yt, labels(yt, 0));
+    return p;
+}
+
 std::string loudnessPlot(const AnalysisResult& a, double targetLufs, const std::string& targetLabel) {
     const LoudnessResult& l = a.loudness;
     const double duration = std::max(l.durationSeconds, 0.1);
@@ -191,13 +203,7 @@ std::string loudnessPlot(const AnalysisResult& a, double targetLufs, const std::
         }
     }
     const double y0 = std::max(-70.0, std::floor((lowest - 10.0) / 10.0) * 10.0);
-    SvgPlot p(kPlotWidth, kPlotHeight, 0.0, duration, y0, 0.0);
-    p.setTitle("Loudness history");
-    p.setXLabel("time");
-    p.setYLabel("LUFS");
-    timeAxis(p, duration);
-    const auto yt = niceTicks(y0, 0.0, 6);
-    p.yTicks(yt, labels(yt, 0));
+    SvgPlot p = timePlot("Loudness history", "LUFS", duration, y0);
     std::vector<double> t;
     for (std::size_t i = 0; i < l.history.momentaryLufs.size(); ++i) {
         t.push_back(static_cast<double>(i + 1) * l.history.stepSeconds);
@@ -225,13 +231,7 @@ std::string gainReductionPlot(const std::vector<GainReductionSeries>& series) {
         }
     }
     const double y0 = -std::ceil(deepest + 0.5);
-    SvgPlot p(kPlotWidth, kPlotHeight, 0.0, duration, y0, 0.0);
-    p.setTitle("Gain reduction");
-    p.setXLabel("time");
-    p.setYLabel("dB");
-    timeAxis(p, duration);
-    const auto yt = niceTicks(y0, 0.0, 6);
-    p.yTicks(yt, labels(yt, 0));
+    SvgPlot p = timePlot("Gain reduction", "dB", duration, y0);
     for (std::size_t k = 0; k < series.size(); ++k) {
         const auto& s = series[k];
         std::vector<double> t;
