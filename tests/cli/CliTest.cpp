@@ -634,6 +634,16 @@ TEST_F(Cli, MasterDefaultReachesMinus14LufsUnderMinus1Dbtp) {
     EXPECT_EQ(jy["ceiling_dbtp"], -2.0);
     EXPECT_NEAR(jy["passes"].back()["integrated_lufs"].get<double>(), -16.0, 0.1);
     EXPECT_EQ(lathe({"master", path("mix.wav"), "-o", path("z.wav"), "--target", "loud"}).exitCode, 2);
+    // Delivery at 44.1 kHz / 16 bit: the rate conversion runs first, so the ceiling holds at the
+    // delivery rate (after the latency of the EQ and the crossover, exactly 8 s long).
+    const auto cd =
+        lathe({"master", path("mix.wav"), "-o", path("cd.wav"), "--rate", "44100", "--bits", "16", "--json"});
+    ASSERT_EQ(cd.exitCode, 0) << cd.err;
+    EXPECT_EQ(nlohmann::json::parse(cd.out)["output_frames"], 8 * 44100);
+    const auto acd = nlohmann::json::parse(
+        lathe({"analyze", "--json", "--loudness-only", path("cd.wav")}).out)["loudness"];
+    EXPECT_NEAR(acd["integrated_lufs"].get<double>(), -14.0, 0.1);
+    EXPECT_LE(acd["true_peak_dbtp"].get<double>(), -1.0 + 0.01);
 }
 
 TEST_F(Cli, PresetsListAndShow) {

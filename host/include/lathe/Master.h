@@ -37,7 +37,8 @@ struct MasterSettings {
     std::optional<SampleFormat>
         format; ///< default: 32-bit float for float input (24-bit in FLAC), else 24-bit
     std::optional<Container> container;   ///< default: from the output extension
-    std::optional<SampleRate> sampleRate; ///< output rate (libsoxr VHQ, after the chain)
+    std::optional<SampleRate> sampleRate; ///< output rate (libsoxr VHQ), converted first so that every
+                                          ///< stage, the limiter's verification included, runs at it
     DitherMode dither = DitherMode::Auto;
     std::uint64_t ditherSeed = kDefaultDitherSeed;
     NonFinitePolicy nonFinite = NonFinitePolicy::Error;

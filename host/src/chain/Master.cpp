@@ -58,10 +58,13 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
     const RenderOptions options = resolveMasterOptions(reader.info(), output, settings);
     const unsigned threads =
         settings.threads > 0 ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
+    const bool resample = settings.sampleRate && *settings.sampleRate != reader.info().sampleRate;
     if (!settings.target) {
         std::vector<std::unique_ptr<Stage>> stages = buildStages(settings.preset, backend, threads);
-        if (settings.sampleRate && *settings.sampleRate != reader.info().sampleRate) {
-            stages.push_back(std::make_unique<ResampleStage>(*settings.sampleRate, threads));
+        if (resample) {
+            // Rate conversion first: every stage then works at the delivery rate, and a limiter's
+            // ceiling is verified there (resampling after it could raise inter-sample peaks).
+            stages.insert(stages.begin(), std::make_unique<ResampleStage>(*settings.sampleRate, threads));
         }
         return render(reader, std::move(stages), output, options, backend, control);
     }
@@ -99,8 +102,12 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
     RenderOptions preOptions = options;
     preOptions.container = Container::Wav; // switches to RF64 by itself past 4 GiB
     preOptions.format = SampleFormat::Float32;
+    std::vector<std::unique_ptr<Stage>> preStages = buildStages(before, backend, threads);
+    if (resample) { // first, as above: the limiter then works, and is verified, at the output rate
+        preStages.insert(preStages.begin(), std::make_unique<ResampleStage>(*settings.sampleRate, threads));
+    }
     const RenderReport preReport =
-        render(reader, buildStages(before, backend, threads), pre.path, preOptions, backend, control);
+        render(reader, std::move(preStages), pre.path, preOptions, backend, control);
     const LoudnessResult measured = measureFile(pre.path, control);
     if (!measured.integratedLufs) {
         throw AudioContentError(input.string(),
@@ -124,10 +131,7 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
         Preset chain = after;
         chain.stages.insert(chain.stages.begin(), limiterStage);
         std::vector<std::unique_ptr<Stage>> stages = buildStages(chain, backend, threads);
-        if (settings.sampleRate && *settings.sampleRate != reader.info().sampleRate) {
-            stages.push_back(std::make_unique<ResampleStage>(*settings.sampleRate, threads));
-        }
-        AudioReader intermediate(pre.path);
+        AudioReader intermediate(pre.path); // already at the output rate
         RenderOptions o = options;
         o.tail = TailPolicy::Keep; // the intermediate already has the length the tail policy gave it
         last = render(intermediate, std::move(stages), output, o, backend, control);
