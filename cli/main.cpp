@@ -140,7 +140,8 @@ int main(int argc, char** argv) {
                      "keep: append the reverb tail (until below -120 dBFS); cut: keep the input's length")
         ->check(CLI::IsMember({"keep", "cut"}));
     addRenderFlags(masterCmd, master.flags,
-                   "Output sample rate in Hz (libsoxr, very high quality, after the chain)",
+                   "Output sample rate in Hz (libsoxr, very high quality; converted first, so the chain and "
+                   "the limiter run at it)",
                    "Output sample format: 16, 24 or 32f (default: 32f for float input, else 24)");
     masterCmd->add_option(
         "--target", master.target,
