@@ -19,7 +19,10 @@ TEST(SpectralMath, ComplexMacIsTheComplexProductSum) {
     const float* xi = v.data() + 1000;
     const float* hr = v.data() + 2000;
     const float* hi = v.data() + 3000;
-    complexMacBins(xr, xi, hr, hi, accRe.data(), accIm.data(), 1000);
+    for (int k = 0; k < 1000; ++k) {
+        complexMac(xr[k], xi[k], hr[k], hi[k], accRe[static_cast<std::size_t>(k)],
+                   accIm[static_cast<std::size_t>(k)]);
+    }
     for (int k = 0; k < 1000; ++k) {
         const std::complex<double> want =
             std::complex<double>(0.25, -0.5) +

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "GainHistory.h"
+
 #include <lathe/Error.h>
 #include <lathe/LimiterStage.h>
 #include <lathe/math/Dynamics.h>
@@ -24,10 +26,6 @@ constexpr double kRefineWithinDb = 3.0;
 constexpr int kMaxPasses = 64;
 /// Added to each measured excess so a region converges from below rather than oscillating at it.
 constexpr double kExcessMarginDb = 0.002;
-
-double dbOf(double ratio) {
-    return math::linearToDb(ratio);
-}
 
 } // namespace
 
@@ -152,7 +150,7 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
         for (Frames n = a; n < a + e + L - 1; ++n) {
             const double q =
                 std::max(p[static_cast<std::size_t>(n - a)], p[static_cast<std::size_t>(n - a + 1)]);
-            double dn = q > m_ceilingLinear ? dbOf(q / m_ceilingLinear) : 0.0;
+            double dn = q > m_ceilingLinear ? math::linearToDb(q / m_ceilingLinear) : 0.0;
             if (const auto it = m_boost.find(n); it != m_boost.end()) {
                 dn += it->second;
             }
@@ -236,7 +234,7 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
             if (tp > m_ceilingLinear) {
                 // Raise the attenuation asked for at both samples of the interval by the excess;
                 // repeated, this always converges (the boost grows until G follows it).
-                const double excess = dbOf(tp / m_ceilingLinear) + kExcessMarginDb;
+                const double excess = math::linearToDb(tp / m_ceilingLinear) + kExcessMarginDb;
                 m_boost[n] += excess;
                 m_boost[n + 1] += excess;
                 firstBoost = std::min(firstBoost, n);
@@ -271,13 +269,7 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
             m_sumReductionDb += gn;
             ++m_limitedFrames;
         }
-        if (n - m_upstream >= 0) {
-            const auto step = static_cast<std::size_t>((n - m_upstream) / std::max<Frames>(1, m_rate / 10));
-            if (m_history.size() <= step) {
-                m_history.resize(step + 1, 0.0);
-            }
-            m_history[step] = std::max(m_history[step], gn);
-        }
+        detail::recordReduction(m_history, n - m_upstream, m_rate, gn);
         m_rHistory.push_back(r[static_cast<std::size_t>(n - a)]);
         if (static_cast<Frames>(m_rHistory.size()) > L - 1) {
             m_rHistory.pop_front();
@@ -307,7 +299,7 @@ nlohmann::json LimiterStage::report() const {
     j["limited_s"] = m_rate > 0 ? static_cast<double>(m_limitedFrames) / m_rate : 0.0;
     j["verification_reruns"] = m_regionsRerun;
     j["max_passes"] = m_maxPasses;
-    j["gain_reduction_history"] = {{"step_s", 0.1}, {"db", m_history}};
+    j["gain_reduction_history"] = {{"step_s", detail::kGainHistoryStepSeconds}, {"db", m_history}};
     j["warnings"] = nlohmann::json::array();
     if (m_unconvergedChunks > 0) {
         j["warnings"].push_back("the true-peak ceiling could not be verified in " +

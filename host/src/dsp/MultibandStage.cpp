@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "../core/ThreadPool.h"
+#include "GainHistory.h"
 
 #include <lathe/Error.h>
 #include <lathe/MultibandStage.h>
@@ -125,15 +126,8 @@ void MultibandStage::combine(const AudioBuffer& filtered, const AudioBuffer& in,
                 }
                 st.maxReductionDb = std::min(st.maxReductionDb, gainDb - b.makeupDb);
                 // 100 ms history of the reduction, on the output's time axis (latency removed).
-                const Frames t = m_framesDone + n - m_crossover.delay - m_upstream;
-                if (t >= 0) {
-                    auto& h = m_history[band];
-                    const auto step = static_cast<std::size_t>(t / std::max<Frames>(1, m_rate / 10));
-                    if (h.size() <= step) {
-                        h.resize(step + 1, 0.0);
-                    }
-                    h[step] = std::max(h[step], b.makeupDb - gainDb);
-                }
+                detail::recordReduction(m_history[band], m_framesDone + n - m_crossover.delay - m_upstream,
+                                        m_rate, b.makeupDb - gainDb);
                 st.sumGainDb += gainDb;
                 ++st.frames;
                 m_bandOut.channel(c * bands + k)[n] =
@@ -191,7 +185,7 @@ nlohmann::json MultibandStage::report() const {
     for (auto& h : history) {
         h.resize(std::min(h.size(), steps));
     }
-    j["gain_reduction_history"] = {{"step_s", 0.1}, {"bands_db", history}};
+    j["gain_reduction_history"] = {{"step_s", detail::kGainHistoryStepSeconds}, {"bands_db", history}};
     j["warnings"] = m_crossover.warnings;
     return j;
 }

@@ -90,6 +90,13 @@ FirDesign designLinearPhaseFir(const std::function<double(double hz)>& magnitude
 /// Zero-phase amplitude Σ taps[k]·cos((k − delay)·ω) of a symmetric FIR at hz (exact, double).
 double firAmplitude(const std::vector<double>& taps, SampleRate fs, double hz);
 
+/// The automatic length rule shared by the EQ and the crossovers: the window's main lobe
+/// (≈ 5.5·fs/n) a few times narrower than the narrowest feature (Hz), rounded up to 2^k + 1
+/// (at least 257, at most kEqMaxTaps).
+int tapsForFeature(double narrowestHz, SampleRate fs);
+/// The next length tried when a design misses kEqGoalDb: 2(n − 1) + 1, capped at kEqMaxTaps.
+int nextTapCount(int taps);
+
 /// First length tried by the automatic choice: proportional to fs over the narrowest feature
 /// (a bell's bandwidth hz/q, a shelf's or pass filter's transition), rounded up to 2^k + 1.
 int autoTapCount(const EqSpec& spec, SampleRate fs);

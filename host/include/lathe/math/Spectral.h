@@ -18,14 +18,6 @@ template <typename T> LATHE_HD inline void complexMac(T xRe, T xIm, T hRe, T hIm
     accIm += xRe * hIm + xIm * hRe;
 }
 
-/// acc[k] += x[k] · h[k] for `bins` bins of split spectra.
-LATHE_HD inline void complexMacBins(const float* xRe, const float* xIm, const float* hRe, const float* hIm,
-                                    float* accRe, float* accIm, int bins) {
-    for (int k = 0; k < bins; ++k) {
-        complexMac(xRe[k], xIm[k], hRe[k], hIm[k], accRe[k], accIm[k]);
-    }
-}
-
 /// out = wet + dryGain · dry: a convolution stage's output with its exact (time-domain) dry path.
 LATHE_HD inline float mixDry(float wet, float dry, float dryGain) {
     return wet + dryGain * dry;

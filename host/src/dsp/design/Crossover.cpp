@@ -51,16 +51,12 @@ CrossoverDesign designCrossover(const std::vector<double>& splitsHz, int slopeDb
     if (taps > 0) {
         designAt(taps);
     } else {
-        // Like the EQ: the window's main lobe must be a few times narrower than the lowest split's
-        // transition (split · 6 / slope), then double until the goal.
-        const double wanted = 16.0 * fs / (splitsHz.front() * 6.0 / slopeDbPerOctave);
-        int n = 257;
-        while (n < kEqMaxTaps && n < wanted) {
-            n = std::min(kEqMaxTaps, 2 * (n - 1) + 1);
-        }
+        // The EQ's rule, for the lowest split's transition (split · 6 / slope), then double until
+        // the goal.
+        int n = tapsForFeature(splitsHz.front() * 6.0 / slopeDbPerOctave, fs);
         designAt(n);
         while (d.maxErrorDb > kEqGoalDb && n < kEqMaxTaps) {
-            n = std::min(kEqMaxTaps, 2 * (n - 1) + 1);
+            n = nextTapCount(n);
             designAt(n);
         }
     }

@@ -411,13 +411,20 @@ int autoTapCount(const EqSpec& spec, SampleRate fs) {
     if (narrowest == 0.0) {
         return 1; // flat: a single unit tap
     }
-    // The window's main lobe (≈ 5.5·fs/n) must be a few times narrower than the feature.
-    const double wanted = 16.0 * fs / narrowest;
+    return tapsForFeature(narrowest, fs);
+}
+
+int tapsForFeature(double narrowestHz, SampleRate fs) {
+    const double wanted = 16.0 * fs / narrowestHz;
     int n = 257;
     while (n < kEqMaxTaps && n < wanted) {
-        n = std::min(kEqMaxTaps, 2 * (n - 1) + 1);
+        n = nextTapCount(n);
     }
     return n;
+}
+
+int nextTapCount(int taps) {
+    return std::min(kEqMaxTaps, 2 * (taps - 1) + 1);
 }
 
 EqDesign designEq(const EqSpec& spec, SampleRate fs) {
@@ -453,7 +460,7 @@ EqDesign designEq(const EqSpec& spec, SampleRate fs) {
         int n = autoTapCount(spec, fs);
         designAt(n);
         while (e.maxErrorDb > kEqGoalDb && n < kEqMaxTaps) {
-            n = std::min(kEqMaxTaps, 2 * (n - 1) + 1);
+            n = nextTapCount(n);
             designAt(n);
         }
     }

@@ -87,7 +87,8 @@ Interpolator designInterpolator(int factor, int taps, double kaiserBeta) {
             sum += sinc * w;
         }
         for (int i = 0; i < taps; ++i) {
-            it.coeffs[static_cast<std::size_t>(p * taps + i)] = static_cast<float>(c[static_cast<std::size_t>(i)] / sum);
+            it.coeffs[static_cast<std::size_t>(p * taps + i)] =
+                static_cast<float>(c[static_cast<std::size_t>(i)] / sum);
         }
     }
     return it;
