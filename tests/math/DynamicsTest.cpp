@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 namespace lathe::math {
 namespace {
@@ -16,6 +17,11 @@ namespace {
 /// Chunked and sequential results may differ by double rounding of the composed coefficients;
 /// 1e-6 dB is the bound for "exact".
 constexpr double kScanToleranceDb = 1e-6;
+
+/// log2Poly/exp2Poly against libm (correctly rounded to < 1 ulp): the series are cut where the
+/// next term is below 1e-16 of the sum, so a few ulp of rounding in the evaluation remain.
+constexpr double kPolyUlps = 4.0;
+constexpr double kUlp = 2.220446049250313e-16;
 
 double db(double v) {
     return 20.0 * std::log10(std::max(v, 1e-30));
@@ -84,6 +90,35 @@ TEST(DynamicsMath, DecoupledPeakDetectorChunkedEqualsSequential) {
         yl = apply(attack[c], yl);
     }
     EXPECT_LE(worst, kScanToleranceDb);
+}
+
+TEST(DynamicsMath, Log2AndExp2MatchLibm) {
+    // Levels from 1e-300 to 1e300 (every binade, random mantissas) and exponents over the whole
+    // normal range, against the C library.
+    std::uint64_t state = 12345;
+    auto uniform = [&] {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        return static_cast<double>(state >> 11) * 0x1.0p-53;
+    };
+    for (int i = 0; i < 200000; ++i) {
+        const double x = std::exp2(-996.0 + 1992.0 * uniform());
+        const double want = std::log2(x);
+        // Relative to max(1, |log2 x|): near x = 1 the absolute error is what a dB figure sees.
+        ASSERT_LE(std::abs(log2Poly(x) - want), kPolyUlps * kUlp * std::max(1.0, std::abs(want))) << x;
+        const double e = -1000.0 + 2000.0 * uniform();
+        const double want2 = std::exp2(e);
+        ASSERT_LE(std::abs(exp2Poly(e) - want2), kPolyUlps * kUlp * want2) << e;
+    }
+    // Exact points, the ends of the range, and the dB helpers built on them.
+    EXPECT_EQ(log2Poly(1.0), 0.0);
+    EXPECT_EQ(log2Poly(0.25), -2.0);
+    EXPECT_EQ(log2Poly(1024.0), 10.0);
+    EXPECT_EQ(exp2Poly(0.0), 1.0);
+    EXPECT_EQ(exp2Poly(-3.0), 0.125);
+    EXPECT_EQ(exp2Poly(-1100.0), 0.0);
+    EXPECT_TRUE(std::isinf(exp2Poly(1100.0)));
+    EXPECT_NEAR(linearToDb(0.5), 20.0 * std::log10(0.5), 1e-13);
+    EXPECT_NEAR(dbToLinear(-6.0), std::pow(10.0, -0.3), 1e-15);
 }
 
 TEST(DynamicsMath, StaticCurvesMatchTheirClosedForms) {

@@ -7,9 +7,14 @@
 
 #include <deque>
 #include <map>
+#include <memory>
 #include <vector>
 
 namespace lathe {
+
+namespace detail {
+class ThreadPool;
+}
 
 struct LimiterSpec {
     double ceilingDbtp = -1.0;
@@ -34,7 +39,9 @@ struct LimiterSpec {
 /// arrived), no tail. A signal whose true peak is below the ceiling passes bit-exactly.
 class LimiterStage final : public Stage {
 public:
-    explicit LimiterStage(LimiterSpec spec);
+    /// `threads`: participants in the interpolation passes (0 = one per hardware thread).
+    explicit LimiterStage(LimiterSpec spec, unsigned threads = 0);
+    ~LimiterStage() override;
     std::string name() const override { return "limiter"; }
     StreamFormat prepare(const StreamFormat& input, Frames maxBlockFrames) override;
     void process(const AudioBuffer& in, AudioBuffer& out) override;
@@ -45,6 +52,12 @@ private:
     void append(const AudioBuffer& in);
     /// Emits one chunk into `out` if enough input is held (or `final`); false when nothing to do.
     bool emitChunk(AudioBuffer& out, bool final);
+    /// H, R, G and y for frames [from, a+e) of the chunk starting at a (working buffers); returns
+    /// the end of the frames whose gain changed since the last pass (all of them on the `first`).
+    Frames computeGain(Frames a, Frames e, Frames from, bool first);
+    /// Verifies the intervals [from, to) of y; raises the attenuation asked for where one exceeds
+    /// the ceiling and returns the first such frame (or `to` when all hold).
+    Frames verify(Frames a, Frames from, Frames to);
 
     LimiterSpec m_spec;
     SampleRate m_rate = 0;
@@ -56,6 +69,11 @@ private:
     const design::Interpolator* m_search = nullptr;
     const design::Interpolator* m_refine = nullptr;
     const design::Interpolator* m_meterRefine = nullptr;
+    /// The two ×16 kernels transposed (tap-major, 16 phases a tap) for the lanes-over-phases MAC.
+    std::vector<float> m_refineByTap;
+    std::vector<float> m_meterRefineByTap;
+    unsigned m_threads = 1;
+    std::unique_ptr<detail::ThreadPool> m_pool;
     // Input held from absolute frame m_xStart (includes history before the next frame to emit).
     std::vector<std::vector<float>> m_x;
     Frames m_xStart = 0;
@@ -65,6 +83,13 @@ private:
     std::deque<double> m_rHistory;              ///< R of the last L−1 emitted frames
     double m_rPrev = 0;
     std::map<Frames, double> m_boost; ///< extra attenuation (dB) found by verification, by frame
+    // Working buffers of one chunk (kept to avoid reallocating them every chunk).
+    Frames m_origin = 0; ///< absolute frame of index 0 of m_xw
+    std::vector<std::vector<float>> m_xw, m_yw, m_peaks;
+    std::vector<double> m_p, m_d0, m_d, m_h, m_r, m_g;
+    std::vector<float> m_gain, m_est;
+    std::vector<float> m_xWindowMax; ///< max|x| over each interval's ×4 window, all channels
+    double m_searchAbsSum = 0;       ///< the ×4 kernel's largest Σ|c| over its phases
     // Report.
     double m_maxReductionDb = 0;
     double m_sumReductionDb = 0;

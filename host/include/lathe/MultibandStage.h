@@ -86,6 +86,11 @@ private:
     Frames m_upstream = 0;                      // delay of the stages before this one
     unsigned m_threads = 0;
     AudioBuffer m_bandOut; // per band and channel: the band after its gain
+    struct Scratch {
+        std::vector<std::vector<double>> level; // per channel: level, then smoothed level
+        std::vector<double> gainDb, gain, loudest, reduction;
+    };
+    std::vector<Scratch> m_scratch; // per band
 };
 
 } // namespace lathe

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "../core/Simd.h"
+#include "../core/ThreadPool.h"
 #include "GainHistory.h"
 
 #include <lathe/Error.h>
@@ -8,6 +10,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <thread>
 
 namespace lathe {
 namespace {
@@ -26,10 +30,138 @@ constexpr double kRefineWithinDb = 3.0;
 constexpr int kMaxPasses = 64;
 /// Added to each measured excess so a region converges from below rather than oscillating at it.
 constexpr double kExcessMarginDb = 0.002;
+/// The meter's ×16 kernel (shorter, rolling off sooner than the 64-tap one) is also run where the
+/// 64-tap reading is within this of the ceiling: the two agree to 0.012 dB below 0.9·Nyquist.
+constexpr double kMeterWithinDb = 0.5;
+/// Relative allowance for float rounding in the ×4 bound (its terms are float sums of ≤ 24 products).
+constexpr double kBoundRounding = 1e-5;
+/// Intervals per task of the parallel interpolation passes.
+constexpr Frames kTile = 2048;
+/// Outputs computed together in registers by intervalPeaks (a multiple of every SIMD width).
+constexpr int kLanes = 32;
+/// Phases of the ×16 kernels, one SIMD lane each in refinedPeak.
+constexpr int kRefinePhases = 16;
+
+/// out[j] = the ×F peak of the interval starting at sample j + taps/2 − 1 of `window`:
+/// max(|that sample|, |Σ_i c[ph·taps + i]·window[j + i]| for ph = 1 … F−1), for j in [0, count).
+/// The same products summed in the same order as math::interpolateAt (so the same values), but
+/// kLanes neighbouring intervals at a time, so the compiler keeps them in SIMD registers.
+LATHE_TARGET_CLONES void intervalPeaks(const float* window, const design::Interpolator& k, float* out,
+                                       Frames count) {
+    const int taps = k.taps;
+    Frames j = 0;
+    for (; j + kLanes <= count; j += kLanes) {
+        float peak[kLanes];
+        for (int l = 0; l < kLanes; ++l) {
+            peak[l] = std::fabs(window[j + l + taps / 2 - 1]);
+        }
+        for (int ph = 1; ph < k.factor; ++ph) {
+            const float* c = k.coeffs.data() + ph * taps;
+            float acc[kLanes] = {};
+            for (int i = 0; i < taps; ++i) {
+                const float ci = c[i];
+                const float* w = window + j + i;
+                for (int l = 0; l < kLanes; ++l) {
+                    acc[l] += ci * w[l];
+                }
+            }
+            for (int l = 0; l < kLanes; ++l) {
+                peak[l] = std::max(peak[l], std::fabs(acc[l]));
+            }
+        }
+        std::copy(peak, peak + kLanes, out + j);
+    }
+    for (; j < count; ++j) {
+        float peak = std::fabs(window[j + taps / 2 - 1]);
+        for (int ph = 1; ph < k.factor; ++ph) {
+            peak = std::max(peak, std::fabs(math::interpolateAt(window + j, k.coeffs.data(), taps, ph)));
+        }
+        out[j] = peak;
+    }
+}
+
+/// out[j] = max(v[j … j+width−1]) and, with `low`, low[j] = min of the same, for j in [0, count).
+LATHE_TARGET_CLONES void windowExtremes(const float* v, Frames count, int width, float* high, float* low) {
+    std::copy(v, v + count, high);
+    if (low != nullptr) {
+        std::copy(v, v + count, low);
+    }
+    for (int k = 1; k < width; ++k) {
+        for (Frames j = 0; j < count; ++j) {
+            high[j] = std::max(high[j], v[j + k]);
+        }
+        if (low != nullptr) {
+            for (Frames j = 0; j < count; ++j) {
+                low[j] = std::min(low[j], v[j + k]);
+            }
+        }
+    }
+}
+
+/// acc[j] = max(acc[j], |x[j]|).
+LATHE_TARGET_CLONES void accumulateAbsMax(const float* x, Frames count, float* acc) {
+    for (Frames j = 0; j < count; ++j) {
+        acc[j] = std::max(acc[j], std::fabs(x[j]));
+    }
+}
+
+/// A ×16 kernel tap-major with phase 0 zeroed: byTap[i·16 + ph] = coeff[ph·taps + i].
+std::vector<float> byTap(const design::Interpolator& k) {
+    LATHE_EXPECTS(k.factor == kRefinePhases, "verification kernels are ×16");
+    std::vector<float> t(static_cast<std::size_t>(k.taps * kRefinePhases), 0.0f);
+    for (int ph = 1; ph < kRefinePhases; ++ph) {
+        for (int i = 0; i < k.taps; ++i) {
+            t[static_cast<std::size_t>(i * kRefinePhases + ph)] =
+                k.coeffs[static_cast<std::size_t>(ph * k.taps + i)];
+        }
+    }
+    return t;
+}
+
+/// Intervals refined together by refinedPeaks (independent accumulators: the adds of one
+/// interval form a chain of `taps` dependent operations, so one at a time waits on latency).
+constexpr int kRefineGroup = 4;
+
+/// 16 floats: one ×16 phase a lane (GCC vector extension: AVX2 runs it as two registers).
+using Phases = float __attribute__((vector_size(kRefinePhases * sizeof(float))));
+
+/// peaks[g] = max over phases 1 … 15 of |interpolation| at interval g (`windows[g]` at its first
+/// tap), for g < count ≤ kRefineGroup. Each lane sums the same products in the same order as
+/// math::interpolateAt, so the values are the same as its.
+LATHE_TARGET_CLONES void refinedPeaks(const float* const* windows, int count, const float* kernelByTap,
+                                      int taps, float* peaks) {
+    const float* w[kRefineGroup];
+    for (int g = 0; g < kRefineGroup; ++g) {
+        w[g] = windows[g < count ? g : 0];
+    }
+    Phases acc[kRefineGroup] = {};
+    for (int i = 0; i < taps; ++i) {
+        Phases c;
+        std::memcpy(&c, kernelByTap + i * kRefinePhases, sizeof c);
+        for (int g = 0; g < kRefineGroup; ++g) {
+            acc[g] += c * w[g][i];
+        }
+    }
+    for (int g = 0; g < count; ++g) {
+        float peak = 0.0f;
+        for (int l = 0; l < kRefinePhases; ++l) {
+            peak = std::max(peak, std::fabs(acc[g][l]));
+        }
+        peaks[g] = peak;
+    }
+}
+
+/// Tiles of [0, count) for parallelFor.
+std::size_t tilesOf(Frames count) {
+    return static_cast<std::size_t>((std::max<Frames>(count, 0) + kTile - 1) / kTile);
+}
 
 } // namespace
 
-LimiterStage::LimiterStage(LimiterSpec spec) : m_spec(spec) {}
+LimiterStage::LimiterStage(LimiterSpec spec, unsigned threads)
+    : m_spec(spec), m_threads(threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency())) {}
+
+LimiterStage::~LimiterStage() = default;
 
 StreamFormat LimiterStage::prepare(const StreamFormat& input, Frames) {
     m_rate = input.sampleRate;
@@ -45,8 +177,22 @@ StreamFormat LimiterStage::prepare(const StreamFormat& input, Frames) {
     m_refine = &verify;
     // … and the meter's own ×16 kernel as well, so `lathe analyze` reads the ceiling as held too.
     m_meterRefine = &design::truePeakRefineInterpolator();
+    m_searchAbsSum = 0.0;
+    for (int ph = 0; ph < m_search->factor; ++ph) {
+        double sum = 0.0;
+        for (int i = 0; i < m_search->taps; ++i) {
+            sum += std::fabs(m_search->coeffs[static_cast<std::size_t>(ph * m_search->taps + i)]);
+        }
+        m_searchAbsSum = std::max(m_searchAbsSum, sum);
+    }
+    m_refineByTap = byTap(*m_refine);
+    m_meterRefineByTap = byTap(*m_meterRefine);
+    m_pool = std::make_unique<detail::ThreadPool>(m_threads);
     m_x.assign(static_cast<std::size_t>(m_channels), {});
     m_yHistory.assign(static_cast<std::size_t>(m_channels), std::vector<float>(kVerify, 0.0f));
+    m_xw.assign(static_cast<std::size_t>(m_channels), {});
+    m_yw.assign(static_cast<std::size_t>(m_channels), {});
+    m_peaks.assign(static_cast<std::size_t>(m_channels), {});
     m_rHistory.assign(static_cast<std::size_t>(m_lookahead - 1), 0.0);
     m_xStart = 0;
     m_inputFrames = 0;
@@ -63,8 +209,10 @@ void LimiterStage::append(const AudioBuffer& in) {
     for (int c = 0; c < m_channels; ++c) {
         auto& x = m_x[static_cast<std::size_t>(c)];
         const float* s = in.channel(c);
+        const std::size_t old = x.size();
+        x.resize(old + static_cast<std::size_t>(in.frames()));
         for (Frames n = 0; n < in.frames(); ++n) {
-            x.push_back(s[n] * m_inputGain);
+            x[old + static_cast<std::size_t>(n)] = s[n] * m_inputGain;
         }
     }
     m_inputFrames += in.frames();
@@ -75,11 +223,239 @@ void LimiterStage::process(const AudioBuffer& in, AudioBuffer& out) {
     out.reset(m_channels, 0);
     while (emitChunk(out, false)) {
     }
+    // Drop input no longer needed (keep kHistory frames before the next frame to emit): once a
+    // block, not once a chunk, as it moves what is left.
+    const Frames keepFrom = std::max(m_xStart, m_next - kHistory);
+    if (keepFrom > m_xStart) {
+        for (auto& x : m_x) {
+            x.erase(x.begin(), x.begin() + (keepFrom - m_xStart));
+        }
+        m_xStart = keepFrom;
+    }
 }
 
 void LimiterStage::flush(AudioBuffer& out) {
     out.reset(m_channels, 0);
     emitChunk(out, true);
+}
+
+Frames LimiterStage::computeGain(Frames a, Frames e, Frames from, bool first) {
+    const Frames L = m_lookahead;
+    const auto Ls = static_cast<std::size_t>(L);
+    const auto i0 = static_cast<std::size_t>(from - a);
+    const auto dEnd = static_cast<std::size_t>(e + L - 1);
+    const auto count = static_cast<Frames>(static_cast<std::size_t>(e) - i0);
+    const std::size_t tiles = tilesOf(count);
+    auto tileOf = [&](std::size_t t) {
+        const std::size_t t0 = i0 + t * static_cast<std::size_t>(kTile);
+        return std::pair{t0, std::min(static_cast<std::size_t>(e), t0 + static_cast<std::size_t>(kTile))};
+    };
+    // D = the attenuation the ×4 peaks ask for, plus what verification added.
+    std::copy(m_d0.begin() + static_cast<std::ptrdiff_t>(i0),
+              m_d0.begin() + static_cast<std::ptrdiff_t>(dEnd),
+              m_d.begin() + static_cast<std::ptrdiff_t>(i0));
+    for (auto it = m_boost.lower_bound(from); it != m_boost.end() && it->first < a + e + L - 1; ++it) {
+        m_d[static_cast<std::size_t>(it->first - a)] += it->second;
+    }
+    // H[n] = max D[n … n+L−1], in tiles (van Herk / Gil-Werman within each: blocks of L, prefix
+    // and suffix maxima, H = max(suffix at n, prefix at n+L−1)).
+    m_pool->parallelFor(tiles, [&](std::size_t t, unsigned) {
+        const auto [t0, t1] = tileOf(t);
+        const std::size_t span = t1 - t0 + Ls - 1;
+        const double* d = m_d.data() + t0;
+        std::vector<double> prefix(span);
+        std::vector<double> suffix(span);
+        for (std::size_t b = 0; b < span; b += Ls) {
+            const std::size_t end = std::min(span, b + Ls);
+            prefix[b] = d[b];
+            for (std::size_t k = b + 1; k < end; ++k) {
+                prefix[k] = std::max(prefix[k - 1], d[k]);
+            }
+            suffix[end - 1] = d[end - 1];
+            for (std::size_t k = end - 1; k > b; --k) {
+                suffix[k - 1] = std::max(suffix[k], d[k - 1]);
+            }
+        }
+        for (std::size_t i = 0; i < t1 - t0; ++i) {
+            m_h[t0 + i] = std::max(suffix[i], prefix[i + Ls - 1]);
+        }
+    });
+    // R: the release recursion, the one sequential step.
+    double rPrev = from == a ? m_rPrev : m_r[i0 - 1];
+    for (auto i = i0; i < static_cast<std::size_t>(e); ++i) {
+        double rn = math::apply(math::MaxAffine{m_h[i], m_releaseCoeff, 0.0}, rPrev);
+        if (rn < kReleasedDb) {
+            rn = 0.0; // fully released: back to a bit-exact pass-through
+        }
+        m_r[i] = rn;
+        rPrev = rn;
+    }
+    // G (the mean of R over the last L frames; frames before a come from m_rHistory), the gain
+    // and y, in tiles; where the gain has not changed since the last pass, neither has y.
+    auto rAt = [&](Frames n) {
+        return n >= a ? m_r[static_cast<std::size_t>(n - a)]
+                      : m_rHistory[static_cast<std::size_t>(n - (a - (L - 1)))];
+    };
+    const double invL = 1.0 / static_cast<double>(L);
+    const auto at = static_cast<std::size_t>(a - m_origin);
+    std::vector<std::size_t> changedEnd(tiles, 0);
+    m_pool->parallelFor(tiles, [&](std::size_t t, unsigned) {
+        const auto [t0, t1] = tileOf(t);
+        double rSum = 0.0;
+        Frames nonZero = 0; // R values > 0 in the window: none means G is exactly 0 (no drift)
+        for (Frames n = a + static_cast<Frames>(t0) - L + 1; n < a + static_cast<Frames>(t0); ++n) {
+            const double v = rAt(n);
+            rSum += v;
+            nonZero += v > 0.0 ? 1 : 0;
+        }
+        for (std::size_t i = t0; i < t1; ++i) {
+            const double rn = m_r[i];
+            rSum += rn;
+            nonZero += rn > 0.0 ? 1 : 0;
+            const double gn = nonZero > 0 ? std::max(0.0, rSum * invL) : 0.0;
+            m_g[i] = gn;
+            const float gain = gn > 0.0 ? static_cast<float>(math::dbToLinear(-gn)) : 1.0f;
+            if (first || gain != m_gain[i]) {
+                changedEnd[t] = i + 1;
+            }
+            m_gain[i] = gain;
+            const double leaving = rAt(a + static_cast<Frames>(i) - L + 1); // out of the next window
+            rSum -= leaving;
+            nonZero -= leaving > 0.0 ? 1 : 0;
+        }
+        for (int c = 0; c < m_channels; ++c) {
+            const float* x = m_xw[static_cast<std::size_t>(c)].data() + at;
+            float* y = m_yw[static_cast<std::size_t>(c)].data() + kVerify;
+            for (std::size_t i = t0; i < t1; ++i) {
+                y[i] = x[i] * m_gain[i];
+            }
+        }
+    });
+    return a + static_cast<Frames>(*std::max_element(changedEnd.begin(), changedEnd.end()));
+}
+
+Frames LimiterStage::verify(Frames a, Frames from, Frames to) {
+    const Frames count = to - from;
+    if (count <= 0) {
+        return to;
+    }
+    m_est.resize(static_cast<std::size_t>(count));
+    const auto& S = *m_search;
+    const int reach = S.taps / 2 - 1; // the ×4 window of interval n is frames [n − reach, n + reach + 1]
+    // The ×4 search under-reads content above 0.8·Nyquist (its kernel rolls off there), so every
+    // interval within 3 dB of the ceiling by the search is measured with the ×16 kernel, and
+    // with the meter's where that comes within kMeterWithinDb.
+    const auto nearLinear = static_cast<float>(m_ceilingLinear * math::dbToLinear(-kRefineWithinDb));
+    const auto meterNear = static_cast<float>(m_ceilingLinear * math::dbToLinear(-kMeterWithinDb));
+    m_pool->parallelFor(tilesOf(count), [&](std::size_t t, unsigned) {
+        const Frames t0 = static_cast<Frames>(t) * kTile;
+        const Frames t1 = std::min(count, t0 + kTile);
+        const Frames tn = t1 - t0;
+        float* est = m_est.data() + t0;
+        auto yAt = [&](int c, Frames n) {
+            return m_yw[static_cast<std::size_t>(c)].data() + kVerify + (n - a);
+        };
+        // 1. A bound on the ×4 search of y = x·gain from the search of x (m_p), without
+        //    interpolating y: with gmax, gmin the extremes of the gain over the window and C1 the
+        //    kernel's largest Σ|c|, |Σ c·x·g| ≤ gmax·|Σ c·x| + (gmax − gmin)·C1·max|x|. The gain
+        //    is smooth, so the bound is tight; only intervals it cannot clear are interpolated.
+        //    Intervals whose window reaches before this chunk's gain are always interpolated.
+        std::vector<float> gMax(static_cast<std::size_t>(tn), 0.0f);
+        std::vector<float> gMin(static_cast<std::size_t>(tn), 0.0f);
+        const Frames b0 = std::max(t0, a + reach - from); // first interval index with the bound
+        if (b0 < t1) {
+            windowExtremes(m_gain.data() + (from + b0 - reach - a), t1 - b0, S.taps, gMax.data() + (b0 - t0),
+                           gMin.data() + (b0 - t0));
+        }
+        std::vector<Frames> interpolate;
+        for (Frames j = 0; j < tn; ++j) {
+            const Frames n = from + t0 + j;
+            if (j >= b0 - t0) {
+                const auto u = static_cast<std::size_t>(j);
+                const double bound =
+                    (static_cast<double>(gMax[u]) * m_p[static_cast<std::size_t>(n - (a - 1))] +
+                     static_cast<double>(gMax[u] - gMin[u]) * m_searchAbsSum *
+                         m_xWindowMax[static_cast<std::size_t>(n - a)]) *
+                    (1.0 + kBoundRounding);
+                if (bound <= nearLinear) {
+                    est[j] = static_cast<float>(bound); // below the ceiling by ≥ 3 dB: holds
+                    continue;
+                }
+            }
+            interpolate.push_back(j);
+        }
+        // 2. The ×4 search of y itself where the bound did not clear, run by run.
+        std::vector<float> other;
+        for (std::size_t k = 0; k < interpolate.size();) {
+            std::size_t end = k + 1;
+            while (end < interpolate.size() && interpolate[end] == interpolate[end - 1] + 1) {
+                ++end;
+            }
+            const Frames j0 = interpolate[k];
+            const auto run = static_cast<Frames>(end - k);
+            other.resize(static_cast<std::size_t>(run));
+            for (int c = 0; c < m_channels; ++c) {
+                float* dst = c == 0 ? est + j0 : other.data();
+                intervalPeaks(yAt(c, from + t0 + j0) - reach, S, dst, run);
+                for (Frames j = 0; c > 0 && j < run; ++j) {
+                    est[j0 + j] = std::max(est[j0 + j], other[static_cast<std::size_t>(j)]);
+                }
+            }
+            k = end;
+        }
+        // 3. ×16 where the search comes within 3 dB (kRefineGroup windows at a time, every
+        //    channel); the meter's kernel where that comes within kMeterWithinDb.
+        for (const auto* kernel : {m_refine, m_meterRefine}) {
+            const float threshold = kernel == m_refine ? nearLinear : meterNear;
+            const float* byTapKernel = (kernel == m_refine ? m_refineByTap : m_meterRefineByTap).data();
+            std::vector<Frames> near;
+            for (const Frames j : interpolate) {
+                if (est[j] > threshold) {
+                    near.push_back(j);
+                }
+            }
+            for (std::size_t k = 0; k < near.size(); k += kRefineGroup) {
+                const int group = static_cast<int>(std::min<std::size_t>(kRefineGroup, near.size() - k));
+                float peaks[kRefineGroup];
+                for (int c = 0; c < m_channels; ++c) {
+                    const float* windows[kRefineGroup];
+                    for (int g = 0; g < group; ++g) {
+                        windows[g] = yAt(c, from + t0 + near[k + static_cast<std::size_t>(g)]) -
+                                     (kernel->taps / 2 - 1);
+                    }
+                    refinedPeaks(windows, group, byTapKernel, kernel->taps, peaks);
+                    for (int g = 0; g < group; ++g) {
+                        float& v = est[near[k + static_cast<std::size_t>(g)]];
+                        v = std::max(v, peaks[g]);
+                    }
+                }
+            }
+        }
+    });
+    Frames first = to;
+    for (Frames j = 0; j < count; ++j) {
+        const double tp = m_est[static_cast<std::size_t>(j)];
+        if (tp <= m_ceilingLinear) {
+            continue;
+        }
+        // Ask for the attenuation the gain already had at both samples of the interval plus the
+        // excess: H over the L frames before each is then at least that, so is R, so is their
+        // mean G — the interval comes down by the excess in one pass (up to the change in the
+        // neighbouring samples' gains, which the next pass measures).
+        const Frames n = from + j;
+        const double excess = math::linearToDb(tp / m_ceilingLinear) + kExcessMarginDb;
+        for (const Frames m : {n, n + 1}) {
+            const auto i = static_cast<std::size_t>(m - a);
+            const double need = m_g[i] + excess;
+            if (need > m_d[i]) {
+                m_boost[m] += need - m_d[i];
+                m_d[i] = need;
+            }
+        }
+        first = std::min(first, n);
+        ++m_regionsRerun;
+    }
+    return first;
 }
 
 bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
@@ -99,157 +475,95 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
     }
     const Frames emit = final ? chunk : chunk - overlap;
     const Frames e = chunk + kVerify;              // frames of y computed (the tail is provisional)
-    const Frames origin = a - kHistory;            // absolute frame of working index 0
+    m_origin = a - kHistory;                       // absolute frame of working index 0
     const Frames span = kHistory + e + L + 12 + 1; // working length
-    // Working copies of the input (zeros outside what exists).
-    std::vector<std::vector<float>> xw(static_cast<std::size_t>(m_channels),
-                                       std::vector<float>(static_cast<std::size_t>(span), 0.0f));
+    // Working copies of the input (zeros outside what exists) and of y (the last emitted frames first).
+    const Frames have0 = std::max(m_origin, m_xStart);
+    const Frames have1 = std::min(m_origin + span, m_inputFrames);
     for (int c = 0; c < m_channels; ++c) {
-        const auto& x = m_x[static_cast<std::size_t>(c)];
-        for (Frames j = 0; j < span; ++j) {
-            const Frames abs = origin + j;
-            if (abs >= m_xStart && abs < m_inputFrames) {
-                xw[static_cast<std::size_t>(c)][static_cast<std::size_t>(j)] =
-                    x[static_cast<std::size_t>(abs - m_xStart)];
-            }
+        auto& xw = m_xw[static_cast<std::size_t>(c)];
+        xw.assign(static_cast<std::size_t>(span), 0.0f);
+        if (have1 > have0) {
+            const auto& x = m_x[static_cast<std::size_t>(c)];
+            std::copy(x.begin() + (have0 - m_xStart), x.begin() + (have1 - m_xStart),
+                      xw.begin() + (have0 - m_origin));
         }
-    }
-    const auto& S = *m_search;
-    auto at = [&](Frames absFrame) { return static_cast<std::size_t>(absFrame - origin); };
-    // p[n] for n in [a−1, a+e+L−1): the peak of the interval [n, n+1] (×4).
-    std::vector<double> p(static_cast<std::size_t>(e + L + 1), 0.0); // index n − (a − 1)
-    for (Frames n = a - 1; n < a + e + L; ++n) {
-        double peak = 0.0;
-        for (int c = 0; c < m_channels; ++c) {
-            const float* w = xw[static_cast<std::size_t>(c)].data() + at(n) - (S.taps / 2 - 1);
-            peak = std::max(peak, static_cast<double>(std::fabs(w[S.taps / 2 - 1])));
-            for (int ph = 1; ph < S.factor; ++ph) {
-                peak = std::max(peak, static_cast<double>(
-                                          std::fabs(math::interpolateAt(w, S.coeffs.data(), S.taps, ph))));
-            }
-        }
-        p[static_cast<std::size_t>(n - (a - 1))] = peak;
-    }
-    std::vector<double> d(static_cast<std::size_t>(e + L), 0.0); // index n − a
-    std::vector<double> r(static_cast<std::size_t>(e));
-    std::vector<double> g(static_cast<std::size_t>(e));
-    std::vector<std::vector<float>> yw(static_cast<std::size_t>(m_channels),
-                                       std::vector<float>(static_cast<std::size_t>(kVerify + e), 0.0f));
-    for (int c = 0; c < m_channels; ++c) {
+        auto& yw = m_yw[static_cast<std::size_t>(c)];
+        yw.resize(static_cast<std::size_t>(kVerify + e));
         std::copy(m_yHistory[static_cast<std::size_t>(c)].begin(),
-                  m_yHistory[static_cast<std::size_t>(c)].end(), yw[static_cast<std::size_t>(c)].begin());
+                  m_yHistory[static_cast<std::size_t>(c)].end(), yw.begin());
     }
-    // The ×4 search under-reads content above 0.8·Nyquist (its kernel rolls off there), so every
-    // interval within 3 dB of the ceiling by the search is measured with the ×16 kernel.
-    const double nearLinear = m_ceilingLinear * math::dbToLinear(-kRefineWithinDb);
+    // p[n] for n in [a−1, a+e+L): the peak of the interval [n, n+1] (×4), the largest channel's.
+    const auto& S = *m_search;
+    const Frames pCount = e + L + 1;
+    for (auto& pk : m_peaks) {
+        pk.resize(static_cast<std::size_t>(pCount));
+    }
+    const std::size_t tiles = tilesOf(pCount);
+    m_pool->parallelFor(tiles * static_cast<std::size_t>(m_channels), [&](std::size_t task, unsigned) {
+        const auto c = task % static_cast<std::size_t>(m_channels);
+        const Frames t0 = static_cast<Frames>(task / static_cast<std::size_t>(m_channels)) * kTile;
+        const Frames t1 = std::min(pCount, t0 + kTile);
+        const float* window = m_xw[c].data() + (a - 1 - m_origin) - (S.taps / 2 - 1) + t0;
+        intervalPeaks(window, S, m_peaks[c].data() + t0, t1 - t0);
+    });
+    // Per tile: p (the largest channel's), D0[n] for n in [a, a+e+L−1) (the attenuation the ×4
+    // peaks on either side of sample n ask for) and max|x| over the ×4 window of each interval in
+    // [a, a+chunk), all channels (for the bound in verify).
+    const int reach = S.taps / 2 - 1;
+    m_p.resize(static_cast<std::size_t>(pCount));
+    for (std::size_t j = 0; j < m_p.size(); ++j) {
+        double v = 0.0;
+        for (const auto& pk : m_peaks) {
+            v = std::max(v, static_cast<double>(pk[j]));
+        }
+        m_p[j] = v;
+    }
+    const auto dCount = static_cast<std::size_t>(e + L - 1);
+    m_d0.resize(dCount);
+    m_xWindowMax.resize(static_cast<std::size_t>(chunk));
+    m_pool->parallelFor(tilesOf(static_cast<Frames>(dCount)), [&](std::size_t t, unsigned) {
+        const auto t0 = static_cast<std::size_t>(t) * static_cast<std::size_t>(kTile);
+        const std::size_t t1 = std::min(dCount, t0 + static_cast<std::size_t>(kTile));
+        for (std::size_t i = t0; i < t1; ++i) {
+            const double q = std::max(m_p[i], m_p[i + 1]);
+            m_d0[i] = q > m_ceilingLinear ? math::linearToDb(q / m_ceilingLinear) : 0.0;
+        }
+        const auto w0 = static_cast<Frames>(t0);
+        const Frames w1 = std::min<Frames>(chunk, static_cast<Frames>(t1));
+        if (w1 > w0) {
+            std::vector<float> absMax(static_cast<std::size_t>(w1 - w0 + S.taps - 1), 0.0f);
+            for (const auto& x : m_xw) {
+                accumulateAbsMax(x.data() + (a + w0 - reach - m_origin), static_cast<Frames>(absMax.size()),
+                                 absMax.data());
+            }
+            windowExtremes(absMax.data(), w1 - w0, S.taps, m_xWindowMax.data() + w0, nullptr);
+        }
+    });
+    m_d.resize(dCount);
+    m_h.resize(dCount);
+    m_g.resize(dCount);
+    m_r.resize(static_cast<std::size_t>(e));
+    m_gain.resize(static_cast<std::size_t>(e));
+    // Compute, verify, raise the attenuation where an interval exceeds the ceiling, and compute
+    // again from where that can change G (L−1 frames before the boost), until every interval holds.
     int passes = 0;
-    Frames verifyFrom = a;
+    Frames from = a;
     for (;;) {
         ++passes;
-        bool limiting = false;
-        for (Frames n = a; n < a + e + L - 1; ++n) {
-            const double q =
-                std::max(p[static_cast<std::size_t>(n - a)], p[static_cast<std::size_t>(n - a + 1)]);
-            double dn = q > m_ceilingLinear ? math::linearToDb(q / m_ceilingLinear) : 0.0;
-            if (const auto it = m_boost.find(n); it != m_boost.end()) {
-                dn += it->second;
-            }
-            d[static_cast<std::size_t>(n - a)] = dn;
-            limiting = limiting || dn > 0.0;
-        }
-        if (!limiting && m_rPrev == 0.0 &&
-            std::all_of(m_rHistory.begin(), m_rHistory.end(), [](double v) { return v == 0.0; })) {
-            // Nothing to do: bit-exact pass-through.
-            std::fill(r.begin(), r.end(), 0.0);
-            std::fill(g.begin(), g.end(), 0.0);
-        } else {
-            // H = sliding maximum of d over [n, n+L−1] (monotonic deque), R, G.
-            std::deque<Frames> window;
-            Frames nextIn = a;
-            double rPrev = m_rPrev;
-            std::deque<double> rWindow = m_rHistory;
-            double rSum = 0.0;
-            for (double v : rWindow) {
-                rSum += v;
-            }
-            for (Frames n = a; n < a + e; ++n) {
-                while (nextIn <= n + L - 1) {
-                    while (!window.empty() && d[static_cast<std::size_t>(window.back() - a)] <=
-                                                  d[static_cast<std::size_t>(nextIn - a)]) {
-                        window.pop_back();
-                    }
-                    window.push_back(nextIn++);
-                }
-                while (window.front() < n) {
-                    window.pop_front();
-                }
-                const double h = d[static_cast<std::size_t>(window.front() - a)];
-                double rn = math::apply(math::MaxAffine{h, m_releaseCoeff, 0.0}, rPrev);
-                if (rn < kReleasedDb) {
-                    rn = 0.0; // fully released: back to a bit-exact pass-through
-                }
-                rPrev = rn;
-                r[static_cast<std::size_t>(n - a)] = rn;
-                rWindow.push_back(rn);
-                rSum += rn;
-                if (static_cast<Frames>(rWindow.size()) > L) {
-                    rSum -= rWindow.front();
-                    rWindow.pop_front();
-                }
-                g[static_cast<std::size_t>(n - a)] = std::max(0.0, rSum / static_cast<double>(L));
-            }
-        }
-        for (int c = 0; c < m_channels; ++c) {
-            const auto& x = xw[static_cast<std::size_t>(c)];
-            auto& y = yw[static_cast<std::size_t>(c)];
-            for (Frames n = a; n < a + e; ++n) {
-                const double gn = g[static_cast<std::size_t>(n - a)];
-                const float gain = gn > 0.0 ? static_cast<float>(math::dbToLinear(-gn)) : 1.0f;
-                y[static_cast<std::size_t>(kVerify + n - a)] = x[at(n)] * gain;
-            }
-        }
-        // Verify every interval [n, n+1] for n in [verifyFrom, a+chunk): on later passes only from
-        // where the gain can have changed (a raised attenuation at m moves G from m − 2L on).
-        bool ok = true;
-        Frames firstBoost = a + chunk;
-        for (Frames n = verifyFrom; n < a + chunk; ++n) {
-            double tp = 0.0;
-            for (int c = 0; c < m_channels; ++c) {
-                const float* y = yw[static_cast<std::size_t>(c)].data() + (kVerify + n - a);
-                double est = std::fabs(y[0]);
-                for (int ph = 1; ph < S.factor; ++ph) {
-                    est = std::max(est, static_cast<double>(std::fabs(math::interpolateAt(
-                                            y - (S.taps / 2 - 1), S.coeffs.data(), S.taps, ph))));
-                }
-                if (est > nearLinear) {
-                    for (const design::Interpolator* k : {m_refine, m_meterRefine}) {
-                        for (int ph = 1; ph < k->factor; ++ph) {
-                            est = std::max(est, static_cast<double>(std::fabs(math::interpolateAt(
-                                                    y - (k->taps / 2 - 1), k->coeffs.data(), k->taps, ph))));
-                        }
-                    }
-                }
-                tp = std::max(tp, est);
-            }
-            if (tp > m_ceilingLinear) {
-                // Raise the attenuation asked for at both samples of the interval by the excess;
-                // repeated, this always converges (the boost grows until G follows it).
-                const double excess = math::linearToDb(tp / m_ceilingLinear) + kExcessMarginDb;
-                m_boost[n] += excess;
-                m_boost[n + 1] += excess;
-                firstBoost = std::min(firstBoost, n);
-                ok = false;
-                ++m_regionsRerun;
-            }
-        }
-        if (ok) {
+        // Intervals whose ×16 window (kVerify each side) holds a frame whose gain changed.
+        const Frames changedEnd = computeGain(a, e, from, passes == 1);
+        const Frames first = changedEnd > from ? verify(a, std::max(a, from - kVerify),
+                                                        std::min(a + chunk, changedEnd + kVerify))
+                                               : a + chunk;
+        if (first >= std::min(a + chunk, changedEnd + kVerify)) {
             break;
         }
         if (passes >= kMaxPasses) {
             ++m_unconvergedChunks; // reported as a warning: never a silent miss
             break;
         }
-        verifyFrom = std::max(a, firstBoost - 2 * L - kVerify);
+        from = std::max(a, first - L + 1);
     }
     m_maxPasses = std::max(m_maxPasses, passes);
     // Emit [a, a+emit) (without the lead-in before frame 0) and carry the state.
@@ -257,35 +571,40 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
     const Frames start = out.frames();
     out.setFrames(start + emit - skip);
     for (int c = 0; c < m_channels; ++c) {
-        const auto& y = yw[static_cast<std::size_t>(c)];
+        const auto& y = m_yw[static_cast<std::size_t>(c)];
         std::copy(y.begin() + kVerify + skip, y.begin() + kVerify + emit, out.channel(c) + start);
         auto& h = m_yHistory[static_cast<std::size_t>(c)];
         std::copy(y.begin() + emit, y.begin() + emit + kVerify, h.begin());
     }
-    for (Frames n = a; n < a + emit; ++n) {
-        const double gn = g[static_cast<std::size_t>(n - a)];
-        if (gn > 0.0 && n >= 0) {
-            m_maxReductionDb = std::max(m_maxReductionDb, gn);
-            m_sumReductionDb += gn;
-            ++m_limitedFrames;
-        }
-        detail::recordReduction(m_history, n - m_upstream, m_rate, gn);
-        m_rHistory.push_back(r[static_cast<std::size_t>(n - a)]);
-        if (static_cast<Frames>(m_rHistory.size()) > L - 1) {
-            m_rHistory.pop_front();
-        }
+    // Statistics over the frames emitted (branch-free: adding 0 dB changes no sum).
+    double maxReduction = m_maxReductionDb;
+    double sum = 0.0;
+    Frames limited = 0;
+    for (Frames n = std::max<Frames>(a, 0); n < a + emit; ++n) {
+        const double gn = m_g[static_cast<std::size_t>(n - a)];
+        maxReduction = std::max(maxReduction, gn);
+        sum += gn;
+        limited += gn > 0.0 ? 1 : 0;
     }
-    m_rPrev = r[static_cast<std::size_t>(emit - 1)];
+    m_maxReductionDb = maxReduction;
+    m_sumReductionDb += sum;
+    m_limitedFrames += limited;
+    // The 100 ms history (on the output's time axis), one step at a time.
+    const Frames step = std::max<Frames>(1, m_rate / 10);
+    for (Frames n = std::max(a, m_upstream); n < a + emit;) {
+        const Frames end = std::min(a + emit, ((n - m_upstream) / step + 1) * step + m_upstream);
+        detail::recordReduction(m_history, n - m_upstream, m_rate,
+                                *std::max_element(m_g.begin() + (n - a), m_g.begin() + (end - a)));
+        n = end;
+    }
+    // R of the last L−1 frames emitted (earlier ones from the history when the chunk is shorter).
+    for (Frames n = std::max(a, a + emit - (L - 1)); n < a + emit; ++n) {
+        m_rHistory.push_back(m_r[static_cast<std::size_t>(n - a)]);
+        m_rHistory.pop_front();
+    }
+    m_rPrev = m_r[static_cast<std::size_t>(emit - 1)];
     m_boost.erase(m_boost.begin(), m_boost.lower_bound(a + emit));
     m_next = a + emit;
-    // Drop input no longer needed (keep kHistory frames before the next frame to emit).
-    const Frames keepFrom = std::max(m_xStart, m_next - kHistory);
-    if (keepFrom > m_xStart) {
-        for (auto& x : m_x) {
-            x.erase(x.begin(), x.begin() + (keepFrom - m_xStart));
-        }
-        m_xStart = keepFrom;
-    }
     return true;
 }
 

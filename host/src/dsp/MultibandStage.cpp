@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "../core/Simd.h"
 #include "../core/ThreadPool.h"
 #include "GainHistory.h"
 
@@ -13,21 +14,134 @@
 namespace lathe {
 namespace {
 
-/// Levels below this (−240 dBFS) are treated as this, so log10 stays finite in silence.
-constexpr double kLevelFloor = 1e-12;
 /// Time constant of the RMS detector's mean square.
 constexpr double kRmsSeconds = 0.010;
 
-double curveDb(const BandDynamics& b, double levelDb) {
+/// Lanes of the explicit partial sums (a multiple of every SIMD width, so the sum vectorises
+/// without reassociating anything the compiler would have to prove).
+constexpr int kSumLanes = 8;
+
+/// The static curve's gain for each smoothed level: gainDb[n] = clamp(curve(L) − L, ±range) +
+/// makeup with L = dB(level[n]), and gain[n] = 10^(gainDb/20); on the identity side of the knee
+/// (most samples of a gentle setting) just the makeup. Branch-free, so the loop vectorises.
+/// The static curve's gain for each smoothed level: gainDb[n] = clamp(curve(L) − L, ±range) +
+/// makeup with L = dB(level[n]), and gain[n] = 10^(gainDb/20); on the identity side of the knee
+/// (most samples of a gentle setting) just the makeup. Branch-free, its parameters in locals (a
+/// store to gainDb could alias a field of b), so the loop vectorises. A level of 0 reads as
+/// −6159 dB (log2Poly(0) = −1023): far below any threshold, and the clamp bounds the gain.
+template <bool aboveIsIdentity, typename Curve>
+inline void gainsOf(const BandDynamics& b, const double* level, Frames count, double* gainDb, double* gain,
+                    Curve curve) {
+    const double makeupDb = b.makeupDb;
+    const double range = b.rangeDb;
+    // The knee's edge on the identity side, as a linear level (compressor: below T − W/2 the
+    // curve is the identity; expander and upward: above T + W/2).
+    const double kneeEdge = math::dbToLinear(b.thresholdDb + (aboveIsIdentity ? 0.5 : -0.5) * b.kneeDb);
+    for (Frames n = 0; n < count; ++n) {
+        const double l = level[n];
+        bool identity;
+        if constexpr (aboveIsIdentity) {
+            identity = !(l < kneeEdge);
+        } else {
+            identity = !(l > kneeEdge);
+        }
+        const double levelDb = math::linearToDb(l);
+        const double change = curve(levelDb) - levelDb;
+        const double clamped = change < -range ? -range : (change > range ? range : change);
+        const double curved = clamped + makeupDb;
+        const double db = identity ? makeupDb : curved;
+        gainDb[n] = db;
+        gain[n] = math::dbToLinear(db);
+    }
+}
+
+LATHE_TARGET_CLONES void bandGains(const BandDynamics& b, const double* level, Frames count, double* gainDb,
+                                   double* gain) {
+    const double t = b.thresholdDb;
+    const double r = b.ratio;
+    const double w = b.kneeDb;
     switch (b.mode) {
     case DynamicsMode::Compressor:
-        return math::compressorCurveDb(levelDb, b.thresholdDb, b.ratio, b.kneeDb);
+        gainsOf<false>(b, level, count, gainDb, gain,
+                       [=](double x) { return math::compressorCurveDb(x, t, r, w); });
+        break;
     case DynamicsMode::Expander:
-        return math::expanderCurveDb(levelDb, b.thresholdDb, b.ratio, b.kneeDb);
+        gainsOf<true>(b, level, count, gainDb, gain,
+                      [=](double x) { return math::expanderCurveDb(x, t, r, w); });
+        break;
     case DynamicsMode::Upward:
-        return math::upwardCompressorCurveDb(levelDb, b.thresholdDb, b.ratio, b.kneeDb);
+        gainsOf<true>(b, level, count, gainDb, gain,
+                      [=](double x) { return math::upwardCompressorCurveDb(x, t, r, w); });
+        break;
     }
-    return levelDb;
+}
+
+/// out[n] = gain[n]·x[n]; returns Σ gainDb (in kSumLanes partial sums) and lowers *minDb to the
+/// smallest gainDb.
+LATHE_TARGET_CLONES double applyGains(const float* x, const double* gain, const double* gainDb, Frames count,
+                                      float* out, double* minDb) {
+    for (Frames n = 0; n < count; ++n) {
+        out[n] = static_cast<float>(gain[n] * x[n]);
+    }
+    double sums[kSumLanes] = {};
+    double mins[kSumLanes];
+    std::fill(mins, mins + kSumLanes, *minDb);
+    Frames n = 0;
+    for (; n + kSumLanes <= count; n += kSumLanes) {
+        for (int l = 0; l < kSumLanes; ++l) {
+            sums[l] += gainDb[n + l];
+            mins[l] = std::min(mins[l], gainDb[n + l]);
+        }
+    }
+    for (; n < count; ++n) {
+        sums[0] += gainDb[n];
+        mins[0] = std::min(mins[0], gainDb[n]);
+    }
+    double sum = 0.0;
+    for (int l = 0; l < kSumLanes; ++l) {
+        sum += sums[l];
+        *minDb = std::min(*minDb, mins[l]);
+    }
+    return sum;
+}
+
+/// The detector of one band for C channels at once (C = 1, 2): level (|x| or √ of the one-pole
+/// mean square), the stereo link, the decoupled release/attack stages — the same operations in the
+/// same order as the per-channel passes in combine(), but one loop, so the channels' recursions
+/// (the only sequential work) run side by side in the pipeline instead of one after the other.
+template <int C>
+void detectTogether(const float* const* x, std::size_t frames, bool rms, double aRms, double link, double aR,
+                    double aA, double* ms, double* y1, double* yL, double* const* smoothed) {
+    double m[C], r1[C], rL[C], level[C];
+    for (int c = 0; c < C; ++c) {
+        m[c] = ms[c];
+        r1[c] = y1[c];
+        rL[c] = yL[c];
+    }
+    for (std::size_t n = 0; n < frames; ++n) {
+        double loudest = 0.0;
+        for (int c = 0; c < C; ++c) {
+            const double v = x[c][n];
+            if (rms) {
+                m[c] = math::apply(math::onePoleStep(v * v, aRms), m[c]);
+                level[c] = std::sqrt(m[c]);
+            } else {
+                level[c] = std::abs(v);
+            }
+            loudest = std::max(loudest, level[c]);
+        }
+        for (int c = 0; c < C; ++c) {
+            const double det = link * loudest + (1.0 - link) * level[c];
+            r1[c] = math::apply(math::releaseStep(det, aR), r1[c]);
+            rL[c] = math::apply(math::onePoleStep(r1[c], aA), rL[c]);
+            smoothed[c][n] = rL[c];
+        }
+    }
+    for (int c = 0; c < C; ++c) {
+        ms[c] = m[c];
+        y1[c] = r1[c];
+        yL[c] = rL[c];
+    }
 }
 
 } // namespace
@@ -60,6 +174,7 @@ ConvolutionStage::Design MultibandStage::design(const StreamFormat& input) {
     m_state.assign(static_cast<std::size_t>(input.channels) * bands, BandState{});
     m_pool = std::make_unique<detail::ThreadPool>(m_threads);
     m_history.assign(bands, {});
+    m_scratch.assign(bands, {});
     m_framesDone = 0;
     m_upstream = input.upstreamLatency;
     return d;
@@ -77,6 +192,7 @@ void MultibandStage::combine(const AudioBuffer& filtered, const AudioBuffer& in,
         std::any_of(m_spec.bands.begin(), m_spec.bands.end(), [](const auto& b) { return b.solo; });
     const double link = m_spec.stereoLinkPercent / 100.0;
     const double aRms = math::onePoleCoefficient(kRmsSeconds, m_rate);
+    const auto nf = static_cast<std::size_t>(frames);
     m_pool->parallelFor(static_cast<std::size_t>(bands), [&](std::size_t band, unsigned) {
         const int k = static_cast<int>(band);
         const BandDynamics& b = m_spec.bands[band];
@@ -85,57 +201,110 @@ void MultibandStage::combine(const AudioBuffer& filtered, const AudioBuffer& in,
         }
         const double aA = math::onePoleCoefficient(b.attackMs * 1e-3, m_rate);
         const double aR = math::onePoleCoefficient(b.releaseMs * 1e-3, m_rate);
-        const bool compressor = b.mode == DynamicsMode::Compressor;
-        // The knee's edge on the identity side, as a linear level (compressor: below T − W/2 the
-        // curve is the identity; expander and upward: above T + W/2).
-        const double kneeEdge = std::pow(10.0, (b.thresholdDb + (compressor ? -0.5 : 0.5) * b.kneeDb) / 20.0);
-        const double makeup = std::pow(10.0, b.makeupDb / 20.0);
-        std::vector<double> level(static_cast<std::size_t>(m_channels));
-        // The band's states, copied out: neighbouring bands' states share cache lines, and writing
-        // them from two threads per sample would bounce those lines between cores.
-        std::vector<BandState> state(static_cast<std::size_t>(m_channels));
-        for (int c = 0; c < m_channels; ++c) {
-            state[static_cast<std::size_t>(c)] = m_state[static_cast<std::size_t>(c * bands + k)];
+        // Per channel: the level, then (in place) the smoothed level; the gains (the band's
+        // scratch, kept between calls: fresh vectors of this size would be fresh pages each time).
+        Scratch& scratch = m_scratch[band];
+        scratch.level.resize(static_cast<std::size_t>(m_channels));
+        for (auto& l : scratch.level) {
+            l.resize(nf);
         }
-        for (Frames n = 0; n < frames; ++n) {
-            double loudest = 0.0;
+        scratch.gainDb.resize(nf);
+        scratch.gain.resize(nf);
+        scratch.loudest.assign(m_channels > 2 ? nf : 0, 0.0);
+        scratch.reduction.assign(nf, 0.0);
+        auto& level = scratch.level;
+        auto& gainDb = scratch.gainDb;
+        auto& gain = scratch.gain;
+        auto& loudest = scratch.loudest;
+        auto& reduction = scratch.reduction;
+        auto bandOf = [&](int c) { return filtered.channel(c * bands + k); };
+        auto stateOf = [&](int c) -> BandState& { return m_state[static_cast<std::size_t>(c * bands + k)]; };
+        const bool rms = m_spec.detector == DetectorKind::Rms;
+        if (m_channels <= 2) {
+            const float* x[2] = {bandOf(0), bandOf(m_channels - 1)};
+            double* smoothed[2] = {level[0].data(), level[static_cast<std::size_t>(m_channels - 1)].data()};
+            double ms[2], y1[2], yL[2];
             for (int c = 0; c < m_channels; ++c) {
-                const double x = filtered.channel(c * bands + k)[n];
-                BandState& st = state[static_cast<std::size_t>(c)];
-                double l = std::abs(x);
-                if (m_spec.detector == DetectorKind::Rms) {
-                    st.rms = math::apply(math::onePoleStep(x * x, aRms), st.rms);
-                    l = std::sqrt(st.rms);
-                }
-                level[static_cast<std::size_t>(c)] = l;
-                loudest = std::max(loudest, l);
+                ms[c] = stateOf(c).rms;
+                y1[c] = stateOf(c).y1;
+                yL[c] = stateOf(c).yL;
+            }
+            if (m_channels == 1) {
+                detectTogether<1>(x, nf, rms, aRms, link, aR, aA, ms, y1, yL, smoothed);
+            } else {
+                detectTogether<2>(x, nf, rms, aRms, link, aR, aA, ms, y1, yL, smoothed);
             }
             for (int c = 0; c < m_channels; ++c) {
-                BandState& st = state[static_cast<std::size_t>(c)];
-                const double det = link * loudest + (1.0 - link) * level[static_cast<std::size_t>(c)];
-                st.y1 = math::apply(math::releaseStep(det, aR), st.y1);
-                st.yL = math::apply(math::onePoleStep(st.y1, aA), st.yL);
-                // Outside the knee on the side where the curve is the identity, the gain is just
-                // the makeup: no logarithm or power needed (most samples of a gentle setting).
-                double gainDb = b.makeupDb;
-                double gain = makeup;
-                if (compressor ? st.yL > kneeEdge : st.yL < kneeEdge) {
-                    const double levelDb = math::linearToDb(std::max(st.yL, kLevelFloor));
-                    gainDb = std::clamp(curveDb(b, levelDb) - levelDb, -b.rangeDb, b.rangeDb) + b.makeupDb;
-                    gain = math::dbToLinear(gainDb);
+                stateOf(c).rms = ms[c];
+                stateOf(c).y1 = y1[c];
+                stateOf(c).yL = yL[c];
+            }
+        } else {
+            // Many channels: a pass per step and channel.
+            for (int c = 0; c < m_channels; ++c) {
+                const float* x = bandOf(c);
+                double* l = level[static_cast<std::size_t>(c)].data();
+                if (rms) {
+                    double ms = stateOf(c).rms;
+                    for (std::size_t n = 0; n < nf; ++n) {
+                        const double v = x[n];
+                        ms = math::apply(math::onePoleStep(v * v, aRms), ms);
+                        l[n] = std::sqrt(ms);
+                    }
+                    stateOf(c).rms = ms;
+                } else {
+                    for (std::size_t n = 0; n < nf; ++n) {
+                        l[n] = std::abs(static_cast<double>(x[n]));
+                    }
                 }
-                st.maxReductionDb = std::min(st.maxReductionDb, gainDb - b.makeupDb);
-                // 100 ms history of the reduction, on the output's time axis (latency removed).
-                detail::recordReduction(m_history[band], m_framesDone + n - m_crossover.delay - m_upstream,
-                                        m_rate, b.makeupDb - gainDb);
-                st.sumGainDb += gainDb;
-                ++st.frames;
-                m_bandOut.channel(c * bands + k)[n] =
-                    static_cast<float>(gain * filtered.channel(c * bands + k)[n]);
+            }
+            // The stereo link: each channel's level blended with the loudest channel's.
+            for (const auto& l : level) {
+                for (std::size_t n = 0; n < nf; ++n) {
+                    loudest[n] = std::max(loudest[n], l[n]);
+                }
+            }
+            for (auto& l : level) {
+                for (std::size_t n = 0; n < nf; ++n) {
+                    l[n] = link * loudest[n] + (1.0 - link) * l[n];
+                }
+            }
+            for (int c = 0; c < m_channels; ++c) {
+                BandState& st = stateOf(c);
+                double* l = level[static_cast<std::size_t>(c)].data();
+                // The decoupled detector: the one sequential step.
+                double y1 = st.y1;
+                double yL = st.yL;
+                for (std::size_t n = 0; n < nf; ++n) {
+                    y1 = math::apply(math::releaseStep(l[n], aR), y1);
+                    yL = math::apply(math::onePoleStep(y1, aA), yL);
+                    l[n] = yL;
+                }
+                st.y1 = y1;
+                st.yL = yL;
             }
         }
         for (int c = 0; c < m_channels; ++c) {
-            m_state[static_cast<std::size_t>(c * bands + k)] = state[static_cast<std::size_t>(c)];
+            BandState& st = stateOf(c);
+            double* l = level[static_cast<std::size_t>(c)].data();
+            bandGains(b, l, frames, gainDb.data(), gain.data());
+            double minDb = st.maxReductionDb + b.makeupDb;
+            st.sumGainDb += applyGains(bandOf(c), gain.data(), gainDb.data(), frames,
+                                       m_bandOut.channel(c * bands + k), &minDb);
+            st.maxReductionDb = std::min(st.maxReductionDb, minDb - b.makeupDb);
+            st.frames += frames;
+            for (std::size_t n = 0; n < nf; ++n) {
+                reduction[n] = std::max(reduction[n], b.makeupDb - gainDb[n]);
+            }
+        }
+        // 100 ms history of the reduction, on the output's time axis (latency removed), a step at a time.
+        const Frames step = std::max<Frames>(1, m_rate / 10);
+        const Frames offset = m_framesDone - m_crossover.delay - m_upstream; // output frame of n = 0
+        for (Frames n = std::max<Frames>(0, -offset); n < frames;) {
+            const Frames end = std::min(frames, ((n + offset) / step + 1) * step - offset);
+            detail::recordReduction(m_history[band], n + offset, m_rate,
+                                    *std::max_element(reduction.begin() + n, reduction.begin() + end));
+            n = end;
         }
     });
     m_framesDone += frames;
