@@ -680,6 +680,10 @@ int runMaster(const GlobalOptions& g, const MasterOptions& o) {
             std::cerr << "lathe: " << targeting.target.label << ", ceiling "
                       << formatFixed(targeting.target.ceilingDbtp, 1) << " dBTP: before the limiter "
                       << level(targeting.preLimiterLufs, "LUFS");
+            if (targeting.trial) {
+                std::cerr << "; trial drive " << formatFixed(targeting.trial->inputGainDb, 2) << " dB -> "
+                          << formatFixed(targeting.trial->lufs, 2) << " LUFS (unverified, not written)";
+            }
             for (const auto& p : targeting.passes) {
                 std::cerr << "; drive " << formatFixed(p.inputGainDb, 2) << " dB -> " << level(p.lufs, "LUFS")
                           << ", " << level(p.truePeakDbtp, "dBTP");
@@ -705,6 +709,9 @@ int runMaster(const GlobalOptions& g, const MasterOptions& o) {
                                         {"integrated_lufs", dbOrNull(p.lufs)},
                                         {"true_peak_dbtp", dbOrNull(p.truePeakDbtp)}});
             }
+            tj["trial"] = targeting.trial ? nlohmann::json{{"input_gain_db", targeting.trial->inputGainDb},
+                                                           {"integrated_lufs", targeting.trial->lufs}}
+                                          : nlohmann::json();
             tj["note"] = targeting.note.empty() ? nlohmann::json() : nlohmann::json(targeting.note);
             j["targeting"] = tj;
         }

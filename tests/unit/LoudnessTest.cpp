@@ -29,6 +29,26 @@ LoudnessResult measureStereo(Planar x, SampleRate fs = 48000, LoudnessOptions o 
     return measure(std::move(x), fs, ChannelLayout::fromConvention(2), o);
 }
 
+TEST(Loudness, LoudnessOnlyLeavesTheTruePeakOutAndChangesNothingElse) {
+    // truePeak = false skips the interpolation: the loudness figures are the same numbers (the
+    // K-weighting path is shared), and no true-peak figure is made up from the sample peak.
+    const Planar x = {test::noise(5 * 48000, 0.3, 3), test::sine(997.0, 0.25, 48000, 5 * 48000)};
+    LoudnessOptions loudnessOnly;
+    loudnessOnly.truePeak = false;
+    const LoudnessResult full = measureStereo(x);
+    const LoudnessResult only = measureStereo(x, 48000, loudnessOnly);
+    ASSERT_TRUE(full.integratedLufs && only.integratedLufs);
+    EXPECT_EQ(*only.integratedLufs, *full.integratedLufs);
+    EXPECT_EQ(only.lraLu, full.lraLu);
+    EXPECT_EQ(only.maxMomentaryLufs->value, full.maxMomentaryLufs->value);
+    EXPECT_TRUE(full.truePeakDbtp.has_value());
+    EXPECT_FALSE(only.truePeakDbtp.has_value());
+    EXPECT_FALSE(only.plrDb.has_value());
+    EXPECT_TRUE(only.channelTruePeakDbtp.empty());
+    EXPECT_TRUE(only.history.truePeakDbtp.empty());
+    EXPECT_EQ(only.samplePeakDbfs->value, full.samplePeakDbfs->value);
+}
+
 TEST(Loudness, SilenceIsUndefinedNotNan) {
     const auto r = measureStereo(Planar(2, std::vector<float>(48000 * 5, 0.0f)));
     EXPECT_FALSE(r.integratedLufs);
@@ -80,7 +100,8 @@ TEST(Loudness, MonoConventionAndDualMono) {
 }
 
 TEST(Loudness, ChannelWeightsFollowTheLayout) {
-    EXPECT_EQ(channelWeights(parseChannelLayout("5.1"), false, "x"), (std::vector<double>{1, 1, 1, 0, 1.41, 1.41}));
+    EXPECT_EQ(channelWeights(parseChannelLayout("5.1"), false, "x"),
+              (std::vector<double>{1, 1, 1, 0, 1.41, 1.41}));
     EXPECT_EQ(channelWeights(parseChannelLayout("7.1"), false, "x"),
               (std::vector<double>{1, 1, 1, 0, 1.0, 1.0, 1.41, 1.41}));
     EXPECT_EQ(channelWeights(parseChannelLayout("5.1(side)"), false, "x"),
@@ -103,7 +124,8 @@ TEST(Loudness, SidesWeighMoreThanBacksInSevenOne) {
 TEST(Loudness, LfeIsExcludedWhereverItSits) {
     const auto tone = test::sine(60, 0.9, 48000, 480000);
     const std::vector<float> none(tone.size(), 0.0f);
-    EXPECT_FALSE(measure({none, none, none, tone, none, none}, 48000, parseChannelLayout("5.1")).integratedLufs);
+    EXPECT_FALSE(
+        measure({none, none, none, tone, none, none}, 48000, parseChannelLayout("5.1")).integratedLufs);
     test::TempDir dir;
     SF_INFO info{};
     info.channels = 3;
@@ -170,11 +192,14 @@ TEST(Loudness, ChunksAndThreadsDoNotChangeTheResult) {
             o.chunkSteps = steps;
             o.threads = threads;
             const auto r = measureStereo(x, 48000, o);
-            const std::string what = "chunk steps " + std::to_string(steps) + " threads " + std::to_string(threads);
+            const std::string what =
+                "chunk steps " + std::to_string(steps) + " threads " + std::to_string(threads);
             EXPECT_NEAR(*r.integratedLufs, *ref.integratedLufs, test::kChunkIndependenceLu) << what;
             EXPECT_NEAR(*r.lraLu, *ref.lraLu, test::kChunkIndependenceLu) << what;
-            EXPECT_NEAR(r.maxMomentaryLufs->value, ref.maxMomentaryLufs->value, test::kChunkIndependenceLu) << what;
-            EXPECT_NEAR(r.maxShortTermLufs->value, ref.maxShortTermLufs->value, test::kChunkIndependenceLu) << what;
+            EXPECT_NEAR(r.maxMomentaryLufs->value, ref.maxMomentaryLufs->value, test::kChunkIndependenceLu)
+                << what;
+            EXPECT_NEAR(r.maxShortTermLufs->value, ref.maxShortTermLufs->value, test::kChunkIndependenceLu)
+                << what;
             EXPECT_EQ(r.maxMomentaryLufs->atSeconds, ref.maxMomentaryLufs->atSeconds) << what;
             EXPECT_EQ(r.truePeakDbtp->value, ref.truePeakDbtp->value) << what; // peaks need no warm-up: exact
             EXPECT_EQ(r.truePeakDbtp->atSeconds, ref.truePeakDbtp->atSeconds) << what;
@@ -215,7 +240,7 @@ TEST(Loudness, HistoryAndHistogramShape) {
     for (auto c : r.histogram.shortTermCounts) {
         counted += c;
     }
-    EXPECT_EQ(counted, 21); // short-term values at 3.0, 3.1, … 5.0 s
+    EXPECT_EQ(counted, 21);                         // short-term values at 3.0, 3.1, … 5.0 s
     EXPECT_EQ(r.histogram.shortTermCounts[50], 21); // all in the −20 LUFS bin
 }
 
@@ -228,8 +253,9 @@ TEST(Loudness, AlbumGatesAllBlocksTogether) {
     ASSERT_TRUE(a.integratedLufs);
     const double expected = 10 * std::log10((std::pow(10.0, -20.0 / 10) + std::pow(10.0, -30.0 / 10)) / 2);
     EXPECT_NEAR(*a.integratedLufs, expected + (*r[0].integratedLufs + 20.0), 0.01);
-    EXPECT_FALSE(albumLoudness(std::vector<LoudnessResult>{measureStereo(Planar(2, std::vector<float>(48000, 0.0f)))})
-                     .integratedLufs);
+    EXPECT_FALSE(
+        albumLoudness(std::vector<LoudnessResult>{measureStereo(Planar(2, std::vector<float>(48000, 0.0f)))})
+            .integratedLufs);
 }
 
 } // namespace

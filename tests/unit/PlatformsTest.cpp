@@ -35,8 +35,9 @@ TEST(Platforms, BuiltinTableIsCompleteAndSourced) {
         EXPECT_FALSE(p.date.empty()) << p.id;
     }
     EXPECT_EQ(ids.size(), t.size());
-    for (const char* id : {"spotify", "spotify-loud", "spotify-quiet", "apple-music", "youtube", "tidal", "amazon-music",
-                           "deezer", "soundcloud", "apple-podcasts", "ebu-r128", "atsc-a85"}) {
+    for (const char* id :
+         {"spotify", "spotify-loud", "spotify-quiet", "apple-music", "youtube", "tidal", "amazon-music",
+          "deezer", "soundcloud", "apple-podcasts", "ebu-r128", "atsc-a85"}) {
         EXPECT_EQ(ids.count(id), 1u) << id;
     }
 }
@@ -99,14 +100,19 @@ TEST(Platforms, ParseErrorsNameTheField) {
         return std::string("(accepted)");
     };
     EXPECT_NE(message("{").find("my.json: not valid JSON"), std::string::npos);
-    EXPECT_NE(message(R"({"schema":"lathe-platforms","version":2,"platforms":[]})").find("version"), std::string::npos);
+    EXPECT_NE(message(R"({"schema":"lathe-platforms","version":2,"platforms":[]})").find("version"),
+              std::string::npos);
     const std::string base = R"({"schema":"lathe-platforms","version":1,"platforms":[{"id":"x","name":"X",)";
-    EXPECT_NE(message(base + R"("normalization":"sideways","target_lufs":-14,"true_peak_max_dbtp":-1,"source":"s","date":"d"}]})")
-                  .find("platforms[0] (x).normalization: 'sideways'"),
-              std::string::npos);
-    EXPECT_NE(message(base + R"("normalization":"down-only","true_peak_max_dbtp":-1,"source":"s","date":"d"}]})")
-                  .find("target_lufs: required"),
-              std::string::npos);
+    EXPECT_NE(
+        message(
+            base +
+            R"("normalization":"sideways","target_lufs":-14,"true_peak_max_dbtp":-1,"source":"s","date":"d"}]})")
+            .find("platforms[0] (x).normalization: 'sideways'"),
+        std::string::npos);
+    EXPECT_NE(
+        message(base + R"("normalization":"down-only","true_peak_max_dbtp":-1,"source":"s","date":"d"}]})")
+            .find("target_lufs: required"),
+        std::string::npos);
     EXPECT_NE(message(base + R"("normalization":"down-only","target_lufs":-14,"source":"s","date":"d"}]})")
                   .find("true_peak_max_dbtp"),
               std::string::npos);

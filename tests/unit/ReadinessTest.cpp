@@ -32,7 +32,8 @@ const Planar& cleanMix() {
 
 class Readiness : public ::testing::Test {
 protected:
-    AnalysisResult analyse(const Planar& x, SampleRate fs = 48000, int format = SF_FORMAT_WAV | SF_FORMAT_FLOAT) {
+    AnalysisResult analyse(const Planar& x, SampleRate fs = 48000,
+                           int format = SF_FORMAT_WAV | SF_FORMAT_FLOAT) {
         const auto path = m_dir / ("mix" + std::to_string(m_count++) + ".wav");
         test::writeRawFloat(path, x, fs, format);
         auto cpu = makeCpuBackend();

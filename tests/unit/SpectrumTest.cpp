@@ -65,7 +65,8 @@ TEST(Spectrum, BinCentredSineReadsItsAmplitudeInItsBin) {
             const auto& p = r.spectrum.power[0];
             const auto peak = std::max_element(p.begin(), p.end()) - p.begin();
             EXPECT_EQ(peak, k) << hz;
-            EXPECT_NEAR(powerDb(p[static_cast<std::size_t>(k)]), 20 * std::log10(amplitude), kSineLevelDb) << hz;
+            EXPECT_NEAR(powerDb(p[static_cast<std::size_t>(k)]), 20 * std::log10(amplitude), kSineLevelDb)
+                << hz;
         }
     }
 }
@@ -74,7 +75,8 @@ TEST(Spectrum, OffBinSineLandsWithinOneBin) {
     const SampleRate fs = 44100;
     const auto r = analyse({test::sine(1234.567, 0.5, fs, 3 * fs)}, fs);
     const auto& p = r.spectrum.power[0];
-    const double peakHz = static_cast<double>(std::max_element(p.begin(), p.end()) - p.begin()) * r.spectrum.binHz;
+    const double peakHz =
+        static_cast<double>(std::max_element(p.begin(), p.end()) - p.begin()) * r.spectrum.binHz;
     EXPECT_NEAR(peakHz, 1234.567, r.spectrum.binHz);
 }
 
@@ -183,19 +185,22 @@ TEST(Spectrogram, MaxPoolKeepsPeaksAndMeanPoolKeepsEnergy) {
     auto tone = test::sine(hz, 1.0, fs, 60 * fs);
     // Column 0 spans the first ~6 s: keep the tone for its first half only.
     const Frames perColumn = static_cast<Frames>(std::llround(6.0 * fs));
-    for (std::size_t i = static_cast<std::size_t>(perColumn / 2); i < static_cast<std::size_t>(perColumn); ++i) {
+    for (std::size_t i = static_cast<std::size_t>(perColumn / 2); i < static_cast<std::size_t>(perColumn);
+         ++i) {
         tone[i] = 0.0f;
     }
     const auto r = analyse({tone}, fs, s);
     const Spectrogram& g = r.gram;
     ASSERT_LE(g.columns, 11);
     int row = 0;
-    while (row < g.rows && !(g.rowLowHz[static_cast<std::size_t>(row)] <= hz && hz < g.rowHighHz[static_cast<std::size_t>(row)])) {
+    while (row < g.rows && !(g.rowLowHz[static_cast<std::size_t>(row)] <= hz &&
+                             hz < g.rowHighHz[static_cast<std::size_t>(row)])) {
         ++row;
     }
     ASSERT_LT(row, g.rows);
     const auto cell = [&](const std::vector<float>& v, int c) {
-        return v[static_cast<std::size_t>(row) * static_cast<std::size_t>(g.columns) + static_cast<std::size_t>(c)];
+        return v[static_cast<std::size_t>(row) * static_cast<std::size_t>(g.columns) +
+                 static_cast<std::size_t>(c)];
     };
     EXPECT_NEAR(cell(g.maxDb, 1), 0.0, kSineLevelDb); // steady tone: max = its level
     EXPECT_NEAR(cell(g.maxDb, 0), 0.0, kSineLevelDb); // the peak survives pooling

@@ -4,6 +4,7 @@
 // target that needs more than 20 dB of gain is reached with a warning.
 #include "TestFiles.h"
 #include "TestSignals.h"
+#include "Tolerances.h"
 
 #include <lathe/Error.h>
 #include <lathe/Loudness.h>
@@ -68,6 +69,16 @@ TEST(Targeting, TenProgrammesLandOnTarget) {
         EXPECT_NEAR(*m.integratedLufs, -14.0, kTargetToleranceLu) << level;
         EXPECT_LE(test::referenceTruePeakDb(test::readRawFloat(out)), -1.0 + 0.01) << level;
         EXPECT_LE(t.passes.size(), static_cast<std::size_t>(kTargetMaxPasses));
+        // The trial ran at the drive that reaches the target without limiting (closed form from
+        // the pre-limiter measurement), and the first pass added the loudness it lost.
+        ASSERT_TRUE(t.trial.has_value());
+        ASSERT_TRUE(t.preLimiterLufs.has_value());
+        EXPECT_DOUBLE_EQ(t.trial->inputGainDb, -14.0 - *t.preLimiterLufs);
+        EXPECT_DOUBLE_EQ(t.passes.front().inputGainDb, t.trial->inputGainDb + (-14.0 - t.trial->lufs));
+        // The report's true peak (the limiter's ×16 verification) agrees with the file's.
+        ASSERT_TRUE(t.passes.back().truePeakDbtp.has_value());
+        ASSERT_TRUE(m.truePeakDbtp.has_value());
+        EXPECT_NEAR(*t.passes.back().truePeakDbtp, m.truePeakDbtp->value, test::kTruePeakVsReferenceDb);
         EXPECT_EQ(r.source, in.string());
     }
 }

@@ -5,7 +5,7 @@
 #include <lathe/Stage.h>
 #include <lathe/design/LoudnessDesign.h>
 
-#include <deque>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <vector>
@@ -21,6 +21,9 @@ struct LimiterSpec {
     double lookaheadMs = 2.0; ///< also the attack: gain is fully down before the peak arrives
     double releaseMs = 100.0; ///< time constant of the gain-reduction's exponential return
     double inputGainDb = 0.0; ///< applied before limiting (drive)
+    /// false: no verification (one pass, the ceiling is not guaranteed between samples) — only
+    /// for the loudness targeting's trial, which measures the loudness and writes nothing.
+    bool verify = true;
 };
 
 /// Offline true-peak limiter, one gain for all channels (ceiling per ../shared/reference/
@@ -52,9 +55,10 @@ private:
     void append(const AudioBuffer& in);
     /// Emits one chunk into `out` if enough input is held (or `final`); false when nothing to do.
     bool emitChunk(AudioBuffer& out, bool final);
-    /// H, R, G and y for frames [from, a+e) of the chunk starting at a (working buffers); returns
+    /// H, R, G and y for frames [from, a+e) of the chunk starting at a (working buffers) — on
+    /// later passes only as far as a raised attenuation (before `boostedEnd`) can reach; returns
     /// the end of the frames whose gain changed since the last pass (all of them on the `first`).
-    Frames computeGain(Frames a, Frames e, Frames from, bool first);
+    Frames computeGain(Frames a, Frames e, Frames from, bool first, Frames boostedEnd);
     /// Verifies the intervals [from, to) of y; raises the attenuation asked for where one exceeds
     /// the ceiling and returns the first such frame (or `to` when all hold).
     Frames verify(Frames a, Frames from, Frames to);
@@ -80,16 +84,18 @@ private:
     Frames m_inputFrames = 0;
     Frames m_next = 0;                          ///< next frame to emit
     std::vector<std::vector<float>> m_yHistory; ///< the last emitted frames (verification context)
-    std::deque<double> m_rHistory;              ///< R of the last L−1 emitted frames
-    double m_rPrev = 0;
-    std::map<Frames, double> m_boost; ///< extra attenuation (dB) found by verification, by frame
+    std::vector<double> m_rHistory;             ///< R of the last L emitted frames
+    std::map<Frames, double> m_boost;           ///< extra attenuation (dB) found by verification, by frame
     // Working buffers of one chunk (kept to avoid reallocating them every chunk).
-    Frames m_origin = 0; ///< absolute frame of index 0 of m_xw
+    Frames m_origin = 0;     ///< absolute frame of index 0 of m_xw
+    Frames m_boostedEnd = 0; ///< past the last frame verify raised the attenuation of, this pass
     std::vector<std::vector<float>> m_xw, m_yw, m_peaks;
     std::vector<double> m_p, m_d0, m_d, m_h, m_r, m_g;
     std::vector<float> m_gain, m_est;
-    std::vector<float> m_xWindowMax; ///< max|x| over each interval's ×4 window, all channels
-    double m_searchAbsSum = 0;       ///< the ×4 kernel's largest Σ|c| over its phases
+    std::vector<float> m_xWindowMax;      ///< max|x| over each interval's ×4 window, all channels
+    std::vector<float> m_verified;        ///< per interval of the chunk: the verified peak (or its bound)
+    std::vector<std::uint8_t> m_measured; ///< 1 where m_verified is a measurement, 0 a bound
+    double m_searchAbsSum = 0;            ///< the ×4 kernel's largest Σ|c| over its phases
     // Report.
     double m_maxReductionDb = 0;
     double m_sumReductionDb = 0;
@@ -97,6 +103,8 @@ private:
     int m_maxPasses = 1;
     Frames m_regionsRerun = 0;
     Frames m_unconvergedChunks = 0;
+    float m_truePeak = 0.0f;       ///< largest measured peak of the output (linear)
+    float m_truePeakBound = 0.0f;  ///< largest bound where no measurement was needed
     std::vector<double> m_history; ///< largest gain reduction (dB) per 100 ms of output
     Frames m_upstream = 0;         ///< delay of the stages before this one
 };

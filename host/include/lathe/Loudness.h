@@ -41,8 +41,11 @@
 namespace lathe {
 
 struct LoudnessOptions {
-    bool dualMono = false;       ///< a mono file counts twice (+3.01 dB), as libebur128's DUAL_MONO
-    unsigned threads = 0;        ///< chunks measured in parallel; 0 = all hardware threads
+    bool dualMono = false; ///< a mono file counts twice (+3.01 dB), as libebur128's DUAL_MONO
+    unsigned threads = 0;  ///< chunks measured in parallel; 0 = all hardware threads
+    /// false: loudness only — no true peak (truePeakDbtp, channelTruePeakDbtp, PLR, PSR and the
+    /// true-peak history are left empty), at about half the cost (for loudness targeting).
+    bool truePeak = true;
     Frames chunkSteps = 100;     ///< chunk length in 100 ms steps (10 s)
     AudioReader::Options reader; ///< strictness, stated layout
     /// Called on the caller's thread with every block as it is read (frames from `position`) and

@@ -33,6 +33,7 @@ struct LoudnessParams {
     math::KWeighting kWeighting{};
     const design::Interpolator* search = nullptr; ///< ×4 candidate search
     const design::Interpolator* refine = nullptr; ///< ×16 measurement around candidates
+    bool truePeak = true; ///< false: no interpolation (stepTruePeak = the sample peak), loudness only
 
     /// The parameters for a sample rate (throws UsageError outside 8–384 kHz).
     static LoudnessParams forRate(SampleRate fs);

@@ -66,6 +66,14 @@ struct TargetingReport {
         std::optional<double> truePeakDbtp;
     };
     std::vector<Pass> passes;
+    /// The trial before the passes: the limiter alone at the drive that would reach the target
+    /// without limiting, unverified and unwritten, measured; its loudness loss is added to the
+    /// first pass's drive. (None when stages follow the limiter.)
+    struct Trial {
+        double inputGainDb = 0;
+        double lufs = 0;
+    };
+    std::optional<Trial> trial;
     bool reached = false;
     std::string note; ///< why not, or what to know
 };

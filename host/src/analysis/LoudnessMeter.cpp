@@ -23,7 +23,7 @@ namespace lathe {
 namespace {
 
 constexpr double kAbsoluteGateLufs = -70.0;
-constexpr double kRelativeGateLu = -10.0;   // integrated loudness (BS.1770-5)
+constexpr double kRelativeGateLu = -10.0;    // integrated loudness (BS.1770-5)
 constexpr double kLraRelativeGateLu = -20.0; // loudness range (Tech 3342)
 constexpr double kLraLowPercentile = 10.0;
 constexpr double kLraHighPercentile = 95.0;
@@ -62,8 +62,9 @@ class Aggregator {
 public:
     Aggregator(const LoudnessParams& p, std::vector<double> weights)
         : m_p(p), m_weights(std::move(weights)), m_blockSubs(4 * p.stepFrames / p.subBlockFrames),
-          m_shortSubs(30 * p.stepFrames / p.subBlockFrames), m_ring(static_cast<std::size_t>(m_shortSubs), 0.0),
-          m_channelTp(m_weights.size(), 0.0f), m_channelSp(m_weights.size(), 0.0f) {}
+          m_shortSubs(30 * p.stepFrames / p.subBlockFrames),
+          m_ring(static_cast<std::size_t>(m_shortSubs), 0.0), m_channelTp(m_weights.size(), 0.0f),
+          m_channelSp(m_weights.size(), 0.0f) {}
 
     void add(const LoudnessRecords& r, Frames chunkStart, Frames chunkFrames) {
         const Frames sub = m_p.subBlockFrames;
@@ -177,10 +178,10 @@ public:
             r.samplePeakDbfs = TimedLevel{amplitudeToDb(m_sp), static_cast<double>(m_spStep) * 0.1};
         }
         for (std::size_t c = 0; c < m_weights.size(); ++c) {
-            r.channelTruePeakDbtp.push_back(m_channelTp[c] > 0.0f ? std::optional(amplitudeToDb(m_channelTp[c]))
-                                                                  : std::nullopt);
-            r.channelSamplePeakDbfs.push_back(m_channelSp[c] > 0.0f ? std::optional(amplitudeToDb(m_channelSp[c]))
-                                                                    : std::nullopt);
+            r.channelTruePeakDbtp.push_back(
+                m_channelTp[c] > 0.0f ? std::optional(amplitudeToDb(m_channelTp[c])) : std::nullopt);
+            r.channelSamplePeakDbfs.push_back(
+                m_channelSp[c] > 0.0f ? std::optional(amplitudeToDb(m_channelSp[c])) : std::nullopt);
         }
         if (r.truePeakDbtp && r.integratedLufs) {
             r.plrDb = r.truePeakDbtp->value - *r.integratedLufs;
@@ -299,9 +300,10 @@ private:
 
 std::vector<double> channelWeights(const ChannelLayout& layout, bool dualMono, const std::string& source) {
     if (!layout.known()) {
-        throw InputError(source, "has " + std::to_string(layout.channels()) +
-                                     " channels but no channel layout; loudness needs to know which is the LFE and "
-                                     "which are surrounds: pass --layout (e.g. 5.1 or \"L R C LFE Ls Rs\")");
+        throw InputError(source,
+                         "has " + std::to_string(layout.channels()) +
+                             " channels but no channel layout; loudness needs to know which is the LFE and "
+                             "which are surrounds: pass --layout (e.g. 5.1 or \"L R C LFE Ls Rs\")");
     }
     const bool hasSides = std::find(layout.speakers.begin(), layout.speakers.end(), Speaker::SideLeft) !=
                               layout.speakers.end() ||
@@ -310,22 +312,32 @@ std::vector<double> channelWeights(const ChannelLayout& layout, bool dualMono, c
     std::vector<double> w;
     for (Speaker s : layout.speakers) {
         switch (s) {
-        case Speaker::LowFrequency: w.push_back(0.0); break;
+        case Speaker::LowFrequency:
+            w.push_back(0.0);
+            break;
         case Speaker::SideLeft:
-        case Speaker::SideRight: w.push_back(1.41); break;
+        case Speaker::SideRight:
+            w.push_back(1.41);
+            break;
         // WAVE's "back" pair are the surrounds of 5.x (±110°: 1.41), but the rear pair of 7.x
         // (±135°…150°: 1.0) when a side pair is present.
         case Speaker::BackLeft:
-        case Speaker::BackRight: w.push_back(hasSides ? 1.0 : 1.41); break;
-        case Speaker::Mono: w.push_back(dualMono ? 2.0 : 1.0); break;
-        default: w.push_back(1.0); break;
+        case Speaker::BackRight:
+            w.push_back(hasSides ? 1.0 : 1.41);
+            break;
+        case Speaker::Mono:
+            w.push_back(dualMono ? 2.0 : 1.0);
+            break;
+        default:
+            w.push_back(1.0);
+            break;
         }
     }
     return w;
 }
 
-LoudnessResult measureLoudness(const std::filesystem::path& file, const LoudnessOptions& options, Backend& backend,
-                               const JobControl& control) {
+LoudnessResult measureLoudness(const std::filesystem::path& file, const LoudnessOptions& options,
+                               Backend& backend, const JobControl& control) {
     AudioReader reader(file, options.reader);
     return measureLoudness(reader, options, backend, control);
 }
@@ -338,14 +350,16 @@ LoudnessResult measureLoudness(AudioSource& source, const LoudnessOptions& optio
         throw BackendUnavailableError("backend '" + std::string(backend.name()) +
                                       "' does not implement loudness analysis yet");
     }
-    const LoudnessParams params = LoudnessParams::forRate(source.sampleRate());
+    LoudnessParams params = LoudnessParams::forRate(source.sampleRate());
+    params.truePeak = options.truePeak;
     const ChannelLayout layout = source.channelLayout();
     Aggregator aggregator(params, channelWeights(layout, options.dualMono, source.sourceName()));
     const int channels = source.channelCount();
     const Frames warm = params.warmupFrames;
     const Frames ahead = params.lookaheadFrames;
     const Frames chunkFrames = std::max<Frames>(1, options.chunkSteps) * params.stepFrames;
-    const unsigned threads = options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+    const unsigned threads =
+        options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
 
     struct Pending {
         std::future<LoudnessRecords> records;
@@ -386,13 +400,14 @@ LoudnessResult measureLoudness(AudioSource& source, const LoudnessOptions& optio
                       chunk.channel(c) + (lo - from));
         }
         const Frames start = nextChunk;
-        Pending p{std::async(std::launch::async,
-                             [&backend, &params, start, frames, buffer = std::move(chunk)]() {
-                                 LoudnessRecords out;
-                                 backend.measureLoudnessChunk(params, LoudnessChunk{&buffer, start, frames}, out);
-                                 return out;
-                             }),
-                  start, frames};
+        Pending p{
+            std::async(std::launch::async,
+                       [&backend, &params, start, frames, buffer = std::move(chunk)]() {
+                           LoudnessRecords out;
+                           backend.measureLoudnessChunk(params, LoudnessChunk{&buffer, start, frames}, out);
+                           return out;
+                       }),
+            start, frames};
         pending.push_back(std::move(p));
         nextChunk += frames;
         // Keep only what the next chunk's warm-up still needs.
@@ -422,9 +437,9 @@ LoudnessResult measureLoudness(AudioSource& source, const LoudnessOptions& optio
                 const SamplePosition bad = firstNonFiniteOf(stats);
                 if (bad.frame >= 0) {
                     throw AudioContentError(source.sourceName(),
-                                            "non-finite sample (NaN or Inf) at frame " + std::to_string(bad.frame) +
-                                                ", channel " + std::to_string(bad.channel + 1) +
-                                                "; loudness is undefined",
+                                            "non-finite sample (NaN or Inf) at frame " +
+                                                std::to_string(bad.frame) + ", channel " +
+                                                std::to_string(bad.channel + 1) + "; loudness is undefined",
                                             bad.channel, bad.frame);
                 }
                 for (std::size_t c = 0; c < stats.size(); ++c) {
@@ -452,6 +467,14 @@ LoudnessResult measureLoudness(AudioSource& source, const LoudnessOptions& optio
     }
 
     LoudnessResult r = aggregator.finish(total);
+    if (!options.truePeak) { // what was recorded is the sample peak: no true-peak figures
+        r.truePeakDbtp.reset();
+        r.truePeakChannel = -1;
+        r.channelTruePeakDbtp.clear();
+        r.plrDb.reset();
+        r.psrDb.reset();
+        r.history.truePeakDbtp.clear();
+    }
     r.source = source.sourceName();
     r.sampleRate = source.sampleRate();
     r.channels = channels;

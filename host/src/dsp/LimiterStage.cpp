@@ -80,21 +80,55 @@ LATHE_TARGET_CLONES void intervalPeaks(const float* window, const design::Interp
     }
 }
 
-/// out[j] = max(v[j … j+width−1]) and, with `low`, low[j] = min of the same, for j in [0, count).
-LATHE_TARGET_CLONES void windowExtremes(const float* v, Frames count, int width, float* high, float* low) {
-    std::copy(v, v + count, high);
-    if (low != nullptr) {
-        std::copy(v, v + count, low);
-    }
-    for (int k = 1; k < width; ++k) {
-        for (Frames j = 0; j < count; ++j) {
-            high[j] = std::max(high[j], v[j + k]);
-        }
-        if (low != nullptr) {
-            for (Frames j = 0; j < count; ++j) {
-                low[j] = std::min(low[j], v[j + k]);
+/// high[j] = max(v[j … j+width−1]) and, with `low`, low[j] = min of the same, for j in [0, count)
+/// (van Herk / Gil-Werman: blocks of `width`, prefix and suffix extremes, three operations a value).
+void windowExtremes(const float* v, Frames count, int width, float* high, float* low) {
+    const auto n = static_cast<std::size_t>(count + width - 1);
+    const auto w = static_cast<std::size_t>(width);
+    std::vector<float> prefix(n);
+    std::vector<float> suffix(n);
+    for (int pass = 0; pass < (low != nullptr ? 2 : 1); ++pass) {
+        const bool max = pass == 0;
+        auto pick = [max](float x, float y) { return max ? std::max(x, y) : std::min(x, y); };
+        for (std::size_t b = 0; b < n; b += w) {
+            const std::size_t end = std::min(n, b + w);
+            prefix[b] = v[b];
+            for (std::size_t k = b + 1; k < end; ++k) {
+                prefix[k] = pick(prefix[k - 1], v[k]);
+            }
+            suffix[end - 1] = v[end - 1];
+            for (std::size_t k = end - 1; k > b; --k) {
+                suffix[k - 1] = pick(suffix[k], v[k - 1]);
             }
         }
+        float* out = max ? high : low;
+        for (std::size_t j = 0; j < static_cast<std::size_t>(count); ++j) {
+            out[j] = pick(suffix[j], prefix[j + w - 1]);
+        }
+    }
+}
+
+/// gain[j] = 10^(−g[j]/20) (1 exactly where g[j] = 0) for j in [0, count): the linear gain of a
+/// reduction in dB, two vectorised passes (GCC pushes a float conversion of a select into its
+/// arms, which it then will not vectorise: the conversion gets a statement of its own).
+LATHE_TARGET_CLONES void gainsOfReduction(const double* g, std::size_t count, double* linear, float* gain) {
+    for (std::size_t j = 0; j < count; ++j) {
+        linear[j] = math::dbToLinear(-g[j]);
+    }
+    for (std::size_t j = 0; j < count; ++j) {
+        const auto f = static_cast<float>(linear[j]);
+        gain[j] = g[j] > 0.0 ? f : 1.0f;
+    }
+}
+
+/// bound[j] = gMax[j]·p[j]·scale + (gMax[j] − gMin[j])·spread·xMax[j] for j in [0, count): the
+/// bound on the ×4 search of y = x·gain used by verify (a vectorised pass).
+LATHE_TARGET_CLONES void searchBounds(const float* gMax, const float* gMin, const double* p,
+                                      const float* xMax, Frames count, double spread, double scale,
+                                      double* bound) {
+    for (Frames j = 0; j < count; ++j) {
+        bound[j] = static_cast<double>(gMax[j]) * p[j] * scale +
+                   static_cast<double>(gMax[j] - gMin[j]) * spread * static_cast<double>(xMax[j]);
     }
 }
 
@@ -193,14 +227,15 @@ StreamFormat LimiterStage::prepare(const StreamFormat& input, Frames) {
     m_xw.assign(static_cast<std::size_t>(m_channels), {});
     m_yw.assign(static_cast<std::size_t>(m_channels), {});
     m_peaks.assign(static_cast<std::size_t>(m_channels), {});
-    m_rHistory.assign(static_cast<std::size_t>(m_lookahead - 1), 0.0);
+    m_rHistory.assign(static_cast<std::size_t>(m_lookahead), 0.0);
     m_xStart = 0;
     m_inputFrames = 0;
     // The gain must already be down at frame 0 when the first samples are loud: the limiter runs
     // from L frames before the start (silence there), and those frames are not emitted.
     m_next = -m_lookahead;
-    m_rPrev = 0;
     m_history.clear();
+    m_truePeak = 0.0f;
+    m_truePeakBound = 0.0f;
     m_upstream = input.upstreamLatency;
     return input;
 }
@@ -239,28 +274,34 @@ void LimiterStage::flush(AudioBuffer& out) {
     emitChunk(out, true);
 }
 
-Frames LimiterStage::computeGain(Frames a, Frames e, Frames from, bool first) {
+Frames LimiterStage::computeGain(Frames a, Frames e, Frames from, bool first, Frames boostedEnd) {
     const Frames L = m_lookahead;
     const auto Ls = static_cast<std::size_t>(L);
     const auto i0 = static_cast<std::size_t>(from - a);
     const auto dEnd = static_cast<std::size_t>(e + L - 1);
-    const auto count = static_cast<Frames>(static_cast<std::size_t>(e) - i0);
-    const std::size_t tiles = tilesOf(count);
-    auto tileOf = [&](std::size_t t) {
+    // Tiles of [i0, end) for parallelFor.
+    auto tiling = [&](std::size_t end) { return tilesOf(static_cast<Frames>(end > i0 ? end - i0 : 0)); };
+    auto tileOf = [&](std::size_t t, std::size_t end) {
         const std::size_t t0 = i0 + t * static_cast<std::size_t>(kTile);
-        return std::pair{t0, std::min(static_cast<std::size_t>(e), t0 + static_cast<std::size_t>(kTile))};
+        return std::pair{t0, std::min(end, t0 + static_cast<std::size_t>(kTile))};
     };
-    // D = the attenuation the ×4 peaks ask for, plus what verification added.
-    std::copy(m_d0.begin() + static_cast<std::ptrdiff_t>(i0),
-              m_d0.begin() + static_cast<std::ptrdiff_t>(dEnd),
-              m_d.begin() + static_cast<std::ptrdiff_t>(i0));
-    for (auto it = m_boost.lower_bound(from); it != m_boost.end() && it->first < a + e + L - 1; ++it) {
-        m_d[static_cast<std::size_t>(it->first - a)] += it->second;
+    // D = the attenuation the ×4 peaks ask for, plus what verification added (on later passes
+    // verify has raised m_d itself, and H can only have changed up to the last raised frame).
+    auto hEnd = static_cast<std::size_t>(e);
+    if (first) {
+        std::copy(m_d0.begin() + static_cast<std::ptrdiff_t>(i0),
+                  m_d0.begin() + static_cast<std::ptrdiff_t>(dEnd),
+                  m_d.begin() + static_cast<std::ptrdiff_t>(i0));
+        for (auto it = m_boost.lower_bound(from); it != m_boost.end() && it->first < a + e + L - 1; ++it) {
+            m_d[static_cast<std::size_t>(it->first - a)] += it->second;
+        }
+    } else {
+        hEnd = std::min(hEnd, static_cast<std::size_t>(boostedEnd - a));
     }
     // H[n] = max D[n … n+L−1], in tiles (van Herk / Gil-Werman within each: blocks of L, prefix
     // and suffix maxima, H = max(suffix at n, prefix at n+L−1)).
-    m_pool->parallelFor(tiles, [&](std::size_t t, unsigned) {
-        const auto [t0, t1] = tileOf(t);
+    m_pool->parallelFor(tiling(hEnd), [&](std::size_t t, unsigned) {
+        const auto [t0, t1] = tileOf(t, hEnd);
         const std::size_t span = t1 - t0 + Ls - 1;
         const double* d = m_d.data() + t0;
         std::vector<double> prefix(span);
@@ -280,49 +321,64 @@ Frames LimiterStage::computeGain(Frames a, Frames e, Frames from, bool first) {
             m_h[t0 + i] = std::max(suffix[i], prefix[i + Ls - 1]);
         }
     });
-    // R: the release recursion, the one sequential step.
-    double rPrev = from == a ? m_rPrev : m_r[i0 - 1];
+    // R: the release recursion, the one sequential step. m_r holds R from frame a − L on (the
+    // first L values are the last chunk's: the release's start and the attack mean's window), so
+    // R of frame a+i is r[i] = m_r[i + L].
+    double* r = m_r.data() + Ls;
+    // Past the frames whose H changed, once R equals what it was it stays so: stop there.
+    double rPrev = r[static_cast<std::ptrdiff_t>(i0) - 1];
+    auto rEnd = static_cast<std::size_t>(e);
     for (auto i = i0; i < static_cast<std::size_t>(e); ++i) {
         double rn = math::apply(math::MaxAffine{m_h[i], m_releaseCoeff, 0.0}, rPrev);
         if (rn < kReleasedDb) {
             rn = 0.0; // fully released: back to a bit-exact pass-through
         }
-        m_r[i] = rn;
+        if (!first && i >= hEnd && rn == r[i]) {
+            rEnd = i;
+            break;
+        }
+        r[i] = rn;
         rPrev = rn;
     }
-    // G (the mean of R over the last L frames; frames before a come from m_rHistory), the gain
-    // and y, in tiles; where the gain has not changed since the last pass, neither has y.
-    auto rAt = [&](Frames n) {
-        return n >= a ? m_r[static_cast<std::size_t>(n - a)]
-                      : m_rHistory[static_cast<std::size_t>(n - (a - (L - 1)))];
-    };
+    // G reads R over L frames: it can have changed up to L − 1 frames past the last changed R.
+    const std::size_t gEnd = std::min(static_cast<std::size_t>(e), rEnd + Ls - 1);
+    // G (the mean of R over the last L frames), the gain and y, in tiles; where the gain has not
+    // changed since the last pass, neither has y.
     const double invL = 1.0 / static_cast<double>(L);
     const auto at = static_cast<std::size_t>(a - m_origin);
-    std::vector<std::size_t> changedEnd(tiles, 0);
-    m_pool->parallelFor(tiles, [&](std::size_t t, unsigned) {
-        const auto [t0, t1] = tileOf(t);
+    std::vector<std::size_t> changedEnd(std::max<std::size_t>(1, tiling(gEnd)), 0);
+    m_pool->parallelFor(tiling(gEnd), [&](std::size_t t, unsigned) {
+        const auto [t0, t1] = tileOf(t, gEnd);
+        // The running sum, restarted every tile: R values > 0 in the window are counted, and
+        // none means G is exactly 0 (no rounding drift left after a release).
+        const double* window = r - (Ls - 1); // window[i] = R of frame a + i − (L − 1)
         double rSum = 0.0;
-        Frames nonZero = 0; // R values > 0 in the window: none means G is exactly 0 (no drift)
-        for (Frames n = a + static_cast<Frames>(t0) - L + 1; n < a + static_cast<Frames>(t0); ++n) {
-            const double v = rAt(n);
-            rSum += v;
-            nonZero += v > 0.0 ? 1 : 0;
+        std::int64_t nonZero = 0;
+        for (std::size_t i = t0; i < t0 + Ls - 1; ++i) {
+            rSum += window[i];
+            nonZero += window[i] > 0.0 ? 1 : 0;
         }
         for (std::size_t i = t0; i < t1; ++i) {
-            const double rn = m_r[i];
+            const double rn = r[i];
             rSum += rn;
             nonZero += rn > 0.0 ? 1 : 0;
-            const double gn = nonZero > 0 ? std::max(0.0, rSum * invL) : 0.0;
-            m_g[i] = gn;
-            const float gain = gn > 0.0 ? static_cast<float>(math::dbToLinear(-gn)) : 1.0f;
-            if (first || gain != m_gain[i]) {
-                changedEnd[t] = i + 1;
-            }
-            m_gain[i] = gain;
-            const double leaving = rAt(a + static_cast<Frames>(i) - L + 1); // out of the next window
+            m_g[i] = nonZero > 0 ? std::max(0.0, rSum * invL) : 0.0;
+            const double leaving = window[i]; // R of frame a + i − (L − 1): out of the next window
             rSum -= leaving;
             nonZero -= leaving > 0.0 ? 1 : 0;
         }
+        std::vector<double> linear(t1 - t0);
+        std::vector<float> gain(t1 - t0);
+        gainsOfReduction(m_g.data() + t0, t1 - t0, linear.data(), gain.data());
+        std::size_t changed = first ? t1 - t0 : 0; // the end of the frames whose gain changed
+        for (std::size_t j = t1 - t0; j > changed; --j) {
+            if (gain[j - 1] != m_gain[t0 + j - 1]) {
+                changed = j;
+                break;
+            }
+        }
+        changedEnd[t] = changed > 0 ? t0 + changed : 0;
+        std::copy(gain.begin(), gain.end(), m_gain.begin() + static_cast<std::ptrdiff_t>(t0));
         for (int c = 0; c < m_channels; ++c) {
             const float* x = m_xw[static_cast<std::size_t>(c)].data() + at;
             float* y = m_yw[static_cast<std::size_t>(c)].data() + kVerify;
@@ -367,22 +423,22 @@ Frames LimiterStage::verify(Frames a, Frames from, Frames to) {
             windowExtremes(m_gain.data() + (from + b0 - reach - a), t1 - b0, S.taps, gMax.data() + (b0 - t0),
                            gMin.data() + (b0 - t0));
         }
+        std::vector<double> bound(static_cast<std::size_t>(tn));
+        if (b0 < t1) {
+            searchBounds(gMax.data() + (b0 - t0), gMin.data() + (b0 - t0), m_p.data() + (from + b0 - (a - 1)),
+                         m_xWindowMax.data() + (from + b0 - a), t1 - b0,
+                         m_searchAbsSum * (1.0 + kBoundRounding), 1.0 + kBoundRounding,
+                         bound.data() + (b0 - t0));
+        }
         std::vector<Frames> interpolate;
         for (Frames j = 0; j < tn; ++j) {
-            const Frames n = from + t0 + j;
-            if (j >= b0 - t0) {
-                const auto u = static_cast<std::size_t>(j);
-                const double bound =
-                    (static_cast<double>(gMax[u]) * m_p[static_cast<std::size_t>(n - (a - 1))] +
-                     static_cast<double>(gMax[u] - gMin[u]) * m_searchAbsSum *
-                         m_xWindowMax[static_cast<std::size_t>(n - a)]) *
-                    (1.0 + kBoundRounding);
-                if (bound <= nearLinear) {
-                    est[j] = static_cast<float>(bound); // below the ceiling by ≥ 3 dB: holds
-                    continue;
-                }
+            const bool cleared = j >= b0 - t0 && bound[static_cast<std::size_t>(j)] <= nearLinear;
+            if (cleared) {
+                est[j] = static_cast<float>(bound[static_cast<std::size_t>(j)]); // ≥ 3 dB below: holds
+            } else {
+                interpolate.push_back(j);
             }
-            interpolate.push_back(j);
+            m_measured[static_cast<std::size_t>(from + t0 + j - a)] = cleared ? 0 : 1;
         }
         // 2. The ×4 search of y itself where the bound did not clear, run by run.
         std::vector<float> other;
@@ -432,6 +488,7 @@ Frames LimiterStage::verify(Frames a, Frames from, Frames to) {
             }
         }
     });
+    std::copy(m_est.begin(), m_est.end(), m_verified.begin() + (from - a));
     Frames first = to;
     for (Frames j = 0; j < count; ++j) {
         const double tp = m_est[static_cast<std::size_t>(j)];
@@ -453,6 +510,7 @@ Frames LimiterStage::verify(Frames a, Frames from, Frames to) {
             }
         }
         first = std::min(first, n);
+        m_boostedEnd = std::max(m_boostedEnd, n + 2);
         ++m_regionsRerun;
     }
     return first;
@@ -511,13 +569,11 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
     // peaks on either side of sample n ask for) and max|x| over the ×4 window of each interval in
     // [a, a+chunk), all channels (for the bound in verify).
     const int reach = S.taps / 2 - 1;
-    m_p.resize(static_cast<std::size_t>(pCount));
-    for (std::size_t j = 0; j < m_p.size(); ++j) {
-        double v = 0.0;
-        for (const auto& pk : m_peaks) {
-            v = std::max(v, static_cast<double>(pk[j]));
+    m_p.assign(m_peaks[0].begin(), m_peaks[0].end());
+    for (std::size_t c = 1; c < m_peaks.size(); ++c) {
+        for (std::size_t j = 0; j < m_p.size(); ++j) {
+            m_p[j] = std::max(m_p[j], static_cast<double>(m_peaks[c][j]));
         }
-        m_p[j] = v;
     }
     const auto dCount = static_cast<std::size_t>(e + L - 1);
     m_d0.resize(dCount);
@@ -531,7 +587,7 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
         }
         const auto w0 = static_cast<Frames>(t0);
         const Frames w1 = std::min<Frames>(chunk, static_cast<Frames>(t1));
-        if (w1 > w0) {
+        if (w1 > w0 && m_spec.verify) {
             std::vector<float> absMax(static_cast<std::size_t>(w1 - w0 + S.taps - 1), 0.0f);
             for (const auto& x : m_xw) {
                 accumulateAbsMax(x.data() + (a + w0 - reach - m_origin), static_cast<Frames>(absMax.size()),
@@ -543,7 +599,10 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
     m_d.resize(dCount);
     m_h.resize(dCount);
     m_g.resize(dCount);
-    m_r.resize(static_cast<std::size_t>(e));
+    m_r.resize(static_cast<std::size_t>(L + e));
+    m_verified.assign(static_cast<std::size_t>(chunk), 0.0f);
+    m_measured.assign(static_cast<std::size_t>(chunk), 0);
+    std::copy(m_rHistory.begin(), m_rHistory.end(), m_r.begin());
     m_gain.resize(static_cast<std::size_t>(e));
     // Compute, verify, raise the attenuation where an interval exceeds the ceiling, and compute
     // again from where that can change G (L−1 frames before the boost), until every interval holds.
@@ -552,7 +611,11 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
     for (;;) {
         ++passes;
         // Intervals whose ×16 window (kVerify each side) holds a frame whose gain changed.
-        const Frames changedEnd = computeGain(a, e, from, passes == 1);
+        const Frames changedEnd = computeGain(a, e, from, passes == 1, m_boostedEnd);
+        m_boostedEnd = a;
+        if (!m_spec.verify) {
+            break;
+        }
         const Frames first = changedEnd > from ? verify(a, std::max(a, from - kVerify),
                                                         std::min(a + chunk, changedEnd + kVerify))
                                                : a + chunk;
@@ -576,6 +639,13 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
         auto& h = m_yHistory[static_cast<std::size_t>(c)];
         std::copy(y.begin() + emit, y.begin() + emit + kVerify, h.begin());
     }
+    // The output's true peak as verification measured it (×16, both kernels, where the ×4 search
+    // came within 3 dB of the ceiling; elsewhere a bound below that).
+    for (Frames n = std::max<Frames>(a, 0); n < a + emit; ++n) {
+        const auto i = static_cast<std::size_t>(n - a);
+        float& peak = m_measured[i] != 0 ? m_truePeak : m_truePeakBound;
+        peak = std::max(peak, m_verified[i]);
+    }
     // Statistics over the frames emitted (branch-free: adding 0 dB changes no sum).
     double maxReduction = m_maxReductionDb;
     double sum = 0.0;
@@ -597,12 +667,8 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
                                 *std::max_element(m_g.begin() + (n - a), m_g.begin() + (end - a)));
         n = end;
     }
-    // R of the last L−1 frames emitted (earlier ones from the history when the chunk is shorter).
-    for (Frames n = std::max(a, a + emit - (L - 1)); n < a + emit; ++n) {
-        m_rHistory.push_back(m_r[static_cast<std::size_t>(n - a)]);
-        m_rHistory.pop_front();
-    }
-    m_rPrev = m_r[static_cast<std::size_t>(emit - 1)];
+    // R of the last L frames emitted (some from the previous chunk when this one is shorter).
+    std::copy(m_r.begin() + emit, m_r.begin() + emit + L, m_rHistory.begin());
     m_boost.erase(m_boost.begin(), m_boost.lower_bound(a + emit));
     m_next = a + emit;
     return true;
@@ -616,6 +682,13 @@ nlohmann::json LimiterStage::report() const {
     j["mean_gain_reduction_db"] =
         m_limitedFrames > 0 ? m_sumReductionDb / static_cast<double>(m_limitedFrames) : 0.0;
     j["limited_s"] = m_rate > 0 ? static_cast<double>(m_limitedFrames) / m_rate : 0.0;
+    // The output's true peak by the verification's ×16 measurement, when that is what decides
+    // (otherwise everything lies 3 dB or more below the ceiling: the meter reads it).
+    if (m_truePeak > 0.0f && m_truePeak >= m_truePeakBound) {
+        j["true_peak_dbtp"] = math::linearToDb(m_truePeak);
+    } else {
+        j["true_peak_dbtp"] = nullptr;
+    }
     j["verification_reruns"] = m_regionsRerun;
     j["max_passes"] = m_maxPasses;
     j["gain_reduction_history"] = {{"step_s", detail::kGainHistoryStepSeconds}, {"db", m_history}};

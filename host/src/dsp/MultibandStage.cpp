@@ -109,7 +109,9 @@ LATHE_TARGET_CLONES double applyGains(const float* x, const double* gain, const 
 /// mean square), the stereo link, the decoupled release/attack stages — the same operations in the
 /// same order as the per-channel passes in combine(), but one loop, so the channels' recursions
 /// (the only sequential work) run side by side in the pipeline instead of one after the other.
-template <int C>
+/// Linked (a 100 % stereo link): every channel's detector input is the loudest level exactly
+/// (1·loudest + 0·level), so their recursions are one — run once, written to smoothed[0] only.
+template <int C, bool Linked>
 void detectTogether(const float* const* x, std::size_t frames, bool rms, double aRms, double link, double aR,
                     double aA, double* ms, double* y1, double* yL, double* const* smoothed) {
     double m[C], r1[C], rL[C], level[C];
@@ -130,7 +132,7 @@ void detectTogether(const float* const* x, std::size_t frames, bool rms, double 
             }
             loudest = std::max(loudest, level[c]);
         }
-        for (int c = 0; c < C; ++c) {
+        for (int c = 0; c < (Linked ? 1 : C); ++c) {
             const double det = link * loudest + (1.0 - link) * level[c];
             r1[c] = math::apply(math::releaseStep(det, aR), r1[c]);
             rL[c] = math::apply(math::onePoleStep(r1[c], aA), rL[c]);
@@ -139,8 +141,8 @@ void detectTogether(const float* const* x, std::size_t frames, bool rms, double 
     }
     for (int c = 0; c < C; ++c) {
         ms[c] = m[c];
-        y1[c] = r1[c];
-        yL[c] = rL[c];
+        y1[c] = r1[Linked ? 0 : c];
+        yL[c] = rL[Linked ? 0 : c];
     }
 }
 
@@ -220,6 +222,8 @@ void MultibandStage::combine(const AudioBuffer& filtered, const AudioBuffer& in,
         auto bandOf = [&](int c) { return filtered.channel(c * bands + k); };
         auto stateOf = [&](int c) -> BandState& { return m_state[static_cast<std::size_t>(c * bands + k)]; };
         const bool rms = m_spec.detector == DetectorKind::Rms;
+        // A 100 % link with two channels: one detector, one gain for both (see detectTogether).
+        const bool linked = m_channels == 2 && link == 1.0;
         if (m_channels <= 2) {
             const float* x[2] = {bandOf(0), bandOf(m_channels - 1)};
             double* smoothed[2] = {level[0].data(), level[static_cast<std::size_t>(m_channels - 1)].data()};
@@ -230,9 +234,11 @@ void MultibandStage::combine(const AudioBuffer& filtered, const AudioBuffer& in,
                 yL[c] = stateOf(c).yL;
             }
             if (m_channels == 1) {
-                detectTogether<1>(x, nf, rms, aRms, link, aR, aA, ms, y1, yL, smoothed);
+                detectTogether<1, false>(x, nf, rms, aRms, link, aR, aA, ms, y1, yL, smoothed);
+            } else if (linked) {
+                detectTogether<2, true>(x, nf, rms, aRms, link, aR, aA, ms, y1, yL, smoothed);
             } else {
-                detectTogether<2>(x, nf, rms, aRms, link, aR, aA, ms, y1, yL, smoothed);
+                detectTogether<2, false>(x, nf, rms, aRms, link, aR, aA, ms, y1, yL, smoothed);
             }
             for (int c = 0; c < m_channels; ++c) {
                 stateOf(c).rms = ms[c];
@@ -286,14 +292,15 @@ void MultibandStage::combine(const AudioBuffer& filtered, const AudioBuffer& in,
         }
         for (int c = 0; c < m_channels; ++c) {
             BandState& st = stateOf(c);
-            double* l = level[static_cast<std::size_t>(c)].data();
-            bandGains(b, l, frames, gainDb.data(), gain.data());
+            if (c == 0 || !linked) {
+                bandGains(b, level[static_cast<std::size_t>(c)].data(), frames, gainDb.data(), gain.data());
+            }
             double minDb = st.maxReductionDb + b.makeupDb;
             st.sumGainDb += applyGains(bandOf(c), gain.data(), gainDb.data(), frames,
                                        m_bandOut.channel(c * bands + k), &minDb);
             st.maxReductionDb = std::min(st.maxReductionDb, minDb - b.makeupDb);
             st.frames += frames;
-            for (std::size_t n = 0; n < nf; ++n) {
+            for (std::size_t n = 0; n < nf && (c == 0 || !linked); ++n) {
                 reduction[n] = std::max(reduction[n], b.makeupDb - gainDb[n]);
             }
         }

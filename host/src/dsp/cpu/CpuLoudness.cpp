@@ -113,25 +113,48 @@ void measureLoudnessChunkCpu(const LoudnessParams& params, const LoudnessChunk& 
     std::vector<float> envelope;
     std::vector<Candidate> candidates;
 
-    for (int c = 0; c < channels; ++c) {
-        const float* x = audio.channel(c);
-        // 1. K-weighting: settle over the warm-up, then sum y² per sub-block (double throughout).
-        math::KWeightingState state{};
+    // 1. K-weighting: settle over the warm-up, then sum y² per sub-block (double throughout). Two
+    //    channels in one loop: each filter is a recursion, so one channel alone waits on latency.
+    for (int c0 = 0; c0 < channels; c0 += 2) {
+        const int pair = std::min(2, channels - c0);
+        const float* x[2] = {audio.channel(c0), audio.channel(c0 + pair - 1)};
+        math::KWeightingState state[2]{};
         for (Frames i = 0; i < warm; ++i) {
-            math::kWeightSample(params.kWeighting, state, x[i]);
+            for (int c = 0; c < pair; ++c) {
+                math::kWeightSample(params.kWeighting, state[c], x[c][i]);
+            }
         }
-        std::vector<double>& energy = out.subBlockEnergy[static_cast<std::size_t>(c)];
-        energy.assign(static_cast<std::size_t>(subs), 0.0);
+        double* energy[2];
+        for (int c = 0; c < pair; ++c) {
+            auto& e = out.subBlockEnergy[static_cast<std::size_t>(c0 + c)];
+            e.assign(static_cast<std::size_t>(subs), 0.0);
+            energy[c] = e.data();
+        }
         for (Frames k = 0; k < subs; ++k) {
             const Frames begin = warm + k * sub;
             const Frames end = warm + std::min(frames, (k + 1) * sub);
-            double e = 0.0;
-            for (Frames i = begin; i < end; ++i) {
-                const double v = math::kWeightSample(params.kWeighting, state, x[i]);
-                e += v * v;
+            double e[2] = {0.0, 0.0};
+            if (pair == 2) {
+                for (Frames i = begin; i < end; ++i) {
+                    const double v0 = math::kWeightSample(params.kWeighting, state[0], x[0][i]);
+                    const double v1 = math::kWeightSample(params.kWeighting, state[1], x[1][i]);
+                    e[0] += v0 * v0;
+                    e[1] += v1 * v1;
+                }
+            } else {
+                for (Frames i = begin; i < end; ++i) {
+                    const double v = math::kWeightSample(params.kWeighting, state[0], x[0][i]);
+                    e[0] += v * v;
+                }
             }
-            energy[static_cast<std::size_t>(k)] = e;
+            for (int c = 0; c < pair; ++c) {
+                energy[c][k] = e[c];
+            }
         }
+    }
+
+    for (int c = 0; c < channels; ++c) {
+        const float* x = audio.channel(c);
 
         // 2. Peaks per 100 ms step.
         auto& samplePeak = out.stepSamplePeak[static_cast<std::size_t>(c)];
@@ -157,7 +180,7 @@ void measureLoudnessChunkCpu(const LoudnessParams& params, const LoudnessChunk& 
             samplePeak[static_cast<std::size_t>(s)] = sp;
             float best = sp;
             double bestAt = peakAt >= 0 ? static_cast<double>(chunk.firstFrame + (peakAt - warm)) : -1.0;
-            if (sp > 0.0f) {
+            if (sp > 0.0f && params.truePeak) {
                 // ×4 search: phase 0 is x itself.
                 searchPhases(x, begin, end, search, y, envelope);
                 float max4 = 0.0f;
