@@ -207,7 +207,10 @@ DitherMode parseDither(const std::string& s) {
     if (s == "off" || s == "none") {
         return DitherMode::Off;
     }
-    throw UsageError("unknown dither mode '" + s + "' (use auto, tpdf or off)");
+    if (s == "shaped") {
+        return DitherMode::Shaped;
+    }
+    throw UsageError("unknown dither mode '" + s + "' (use auto, tpdf, shaped or off)");
 }
 
 std::string level(const std::optional<double>& v, const char* unit) {
@@ -617,6 +620,23 @@ int runMaster(const GlobalOptions& g, const MasterOptions& o) {
     s.preset = presetWithOverrides(o.preset, o.set);
     applyRenderFlags(o.flags, s);
     s.tail = parseTail(o.tail);
+    if (!o.target.empty() && !o.match.empty()) {
+        throw UsageError("--target and --match both set the loudness: give one");
+    }
+    if (!o.match.empty()) {
+        // Match a reference: its integrated loudness is the target (its true peak is not: the
+        // ceiling is --ceiling's, else the preset limiter's, else −1 dBTP).
+        auto cpu = makeCpuBackend();
+        LoudnessOptions loudnessOnly;
+        loudnessOnly.truePeak = false;
+        const LoudnessResult ref = measureLoudness(o.match, loudnessOnly, *cpu);
+        if (!ref.integratedLufs) {
+            throw AudioContentError(o.match.string(), "the reference has no integrated loudness to match (" +
+                                                          ref.integratedNote + ")");
+        }
+        s.preset.targetLufs = *ref.integratedLufs;
+        s.preset.name += ", matching " + o.match.filename().string();
+    }
     if (!o.target.empty()) {
         const std::vector<Platform> table = builtinPlatforms();
         const auto [lufs, label] = parseTarget(o.target, table);

@@ -81,6 +81,7 @@ struct MasterOptions {
     std::vector<std::string> set;
     std::string tail = "keep";
     std::string target;                ///< platform id or loudness ("-14", "-14LUFS"); empty = none
+    std::filesystem::path match;       ///< or: the integrated loudness of this reference file
     std::optional<double> ceilingDbtp; ///< default: the platform's true-peak limit, else −1
     RenderFlags flags;
     bool json = false;

@@ -46,8 +46,9 @@ void addRenderFlags(CLI::App* cmd, lathe::cli::RenderFlags& f, const char* rateH
     cmd->add_option("--bits", f.bits, bitsHelp);
     cmd->add_option("--format", f.format,
                     "Output container: wav, rf64, flac, aiff (default: from the extension)");
-    cmd->add_option("--dither", f.dither, "auto (when needed), tpdf (always), off")
-        ->check(CLI::IsMember({"auto", "tpdf", "on", "off", "none"}));
+    cmd->add_option("--dither", f.dither,
+                    "auto (when needed), tpdf (always), shaped (TPDF with F-weighted noise shaping), off")
+        ->check(CLI::IsMember({"auto", "tpdf", "on", "shaped", "off", "none"}));
     cmd->add_option("--seed", f.seed, "Dither noise seed (renders are reproducible)");
     cmd->add_flag("--sanitize", f.sanitize, "Replace NaN/Inf samples by silence instead of failing");
     cmd->add_flag("--strict", f.strict, "Treat a truncated input as an error");
@@ -146,6 +147,8 @@ int main(int argc, char** argv) {
     masterCmd->add_option(
         "--target", master.target,
         "Final loudness: a platform id (spotify, apple-music, youtube, ebu-r128, ...) or -14 / -14LUFS");
+    masterCmd->add_option("--match", master.match,
+                          "Final loudness: that of this reference file (its integrated loudness)");
     masterCmd->add_option("--ceiling", master.ceilingDbtp,
                           "True-peak ceiling in dBTP for --target (default: the platform's limit, else -1)");
     masterCmd->add_flag("--json", master.json,

@@ -144,6 +144,13 @@ TEST_F(Cli, ConvertToSixteenBitWithJsonReport) {
     EXPECT_EQ(j["backend"], "cpu");
     EXPECT_FALSE(j["backend_reason"].get<std::string>().empty());
     EXPECT_EQ(test::rawFormatOf(m_dir / "out.flac"), SF_FORMAT_FLAC | SF_FORMAT_PCM_16);
+    // Noise-shaped dither on request, named in the report; an unknown mode is a usage error.
+    const auto shaped = lathe({"convert", path("in.wav"), "-o", path("shaped.wav"), "--bits", "16",
+                               "--dither", "shaped", "--json"});
+    ASSERT_EQ(shaped.exitCode, 0) << shaped.err;
+    EXPECT_NE(nlohmann::json::parse(shaped.out)["dither"]["reason"].get<std::string>().find("noise shaping"),
+              std::string::npos);
+    EXPECT_EQ(lathe({"convert", path("in.wav"), "-o", path("x.wav"), "--dither", "wobble"}).exitCode, 2);
     // Without a GPU the engine says so on stderr (never silently).
     if (!gpu::probe().available) {
         EXPECT_NE(r.err.find("cuda unavailable"), std::string::npos) << r.err;
@@ -634,6 +641,22 @@ TEST_F(Cli, MasterDefaultReachesMinus14LufsUnderMinus1Dbtp) {
     EXPECT_EQ(jy["ceiling_dbtp"], -2.0);
     EXPECT_NEAR(jy["passes"].back()["integrated_lufs"].get<double>(), -16.0, 0.1);
     EXPECT_EQ(lathe({"master", path("mix.wav"), "-o", path("z.wav"), "--target", "loud"}).exitCode, 2);
+    // Matching a reference: the -16 LUFS master above is the reference; the new master lands on
+    // its integrated loudness (measured independently afterwards), and --target with --match is
+    // refused.
+    const auto mr =
+        lathe({"master", path("mix.wav"), "-o", path("r.wav"), "--match", path("y.wav"), "--json"});
+    ASSERT_EQ(mr.exitCode, 0) << mr.err;
+    const double refLufs = nlohmann::json::parse(
+        lathe({"analyze", "--json", "--loudness-only", path("y.wav")}).out)["loudness"]["integrated_lufs"];
+    const double gotLufs = nlohmann::json::parse(
+        lathe({"analyze", "--json", "--loudness-only", path("r.wav")}).out)["loudness"]["integrated_lufs"];
+    EXPECT_NEAR(gotLufs, refLufs, 0.1);
+    EXPECT_NEAR(nlohmann::json::parse(mr.out)["targeting"]["target_lufs"].get<double>(), refLufs, 1e-9);
+    EXPECT_EQ(
+        lathe({"master", path("mix.wav"), "-o", path("z.wav"), "--target", "-14", "--match", path("y.wav")})
+            .exitCode,
+        2);
     // Delivery at 44.1 kHz / 16 bit: the rate conversion runs first, so the ceiling holds at the
     // delivery rate (after the latency of the EQ and the crossover, exactly 8 s long).
     const auto cd =

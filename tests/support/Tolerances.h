@@ -33,6 +33,11 @@ inline constexpr double kDitherRmsToleranceDb = 0.5;
 /// (undithered rounding varies by several dB between a −60 dBFS tone and a DC level).
 inline constexpr double kDitherLevelSpreadDb = 0.1;
 
+/// Noise-shaped dither: measured autocorrelation of the output error (LSB²) at lags 0…3 against
+/// the closed form. Over 2^20 samples an estimate's standard error is about r0·√(Σρ²/N) ≈
+/// 1.15·√(3/10^6) ≈ 0.002 LSB²; 0.01 is five of them.
+inline constexpr double kShapedAutocorrelationLsb2 = 0.01;
+
 /// Sums in statistics depend on addition order between backends: relative 1e-12 is 10 000 double
 /// ulps, enough for ~2^20-term sums in any order, and tiny next to anything reported (dB with 2 decimals).
 inline constexpr double kStatsSumRelative = 1e-12;

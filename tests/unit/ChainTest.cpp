@@ -502,6 +502,44 @@ TEST(MultibandStage, SteadySineGetsTheStaticCurvesGain) {
     }
 }
 
+TEST(MultibandStage, MidSideWorksOnTheEncodedSignals) {
+    // One band above 100 Hz, mid/side, unlinked, a 4:1 compressor at −30 dB (no knee), a 2 kHz
+    // sine at −6 dBFS (s). Closed forms from the static curve, gain = (T + (L−T)/R) − L:
+    // - L = R = s: mid = s, side = 0: both channels −18 dB (as L/R processing would give);
+    // - L = s, R = 0: mid = side = s/2 (−12 dBFS), each −13.5 dB, so L = M + S comes down 13.5 dB
+    //   (L/R processing would take it down 18 dB) and R = M − S stays exactly silent.
+    MultibandSpec spec;
+    spec.splitsHz = {100.0};
+    spec.bands = std::vector<BandDynamics>(2);
+    spec.bands[0].bypass = true;
+    spec.bands[1].thresholdDb = -30.0;
+    spec.bands[1].ratio = 4.0;
+    spec.bands[1].kneeDb = 0.0;
+    spec.bands[1].releaseMs = 500.0;
+    spec.stereoLinkPercent = 0.0;
+    spec.midSide = true;
+    const auto s = test::sine(2000.0, std::pow(10.0, -6.0 / 20.0), kFs, 3 * kFs);
+    auto curveGain = [](double levelDb) { return (-30.0 + (levelDb + 30.0) / 4.0) - levelDb; };
+    auto gainOf = [&](const Rendered& r, const Planar& in, std::size_t c) {
+        return rmsDb(r.audio[c], 2 * kFs, 3 * kFs - 100) - rmsDb(in[c], 2 * kFs, 3 * kFs - 100);
+    };
+    const Planar both = {s, s};
+    const Rendered rb = renderMultiband(both, spec);
+    EXPECT_NEAR(gainOf(rb, both, 0), curveGain(-6.0), 0.05);
+    EXPECT_NEAR(gainOf(rb, both, 1), curveGain(-6.0), 0.05);
+    const Planar left = {s, std::vector<float>(s.size(), 0.0f)};
+    const Rendered rl = renderMultiband(left, spec);
+    EXPECT_NEAR(gainOf(rl, left, 0), curveGain(-6.0 - 20.0 * std::log10(2.0)), 0.05);
+    EXPECT_EQ(rl.audio[1], std::vector<float>(s.size(), 0.0f));
+    // All bands bypassed: nothing is encoded, the output nulls.
+    spec.bands[1].bypass = true;
+    const Planar noise = {test::noise(2 * kFs, 0.5, 61), test::noise(2 * kFs, 0.5, 62)};
+    const Rendered rn = renderMultiband(noise, spec);
+    for (std::size_t c = 0; c < 2; ++c) {
+        EXPECT_LE(test::nullDb(rn.audio[c], noise[c]), test::kNullDb);
+    }
+}
+
 TEST(MultibandStage, StereoFastPathsEqualTheGeneralPath) {
     // Stereo runs both channels' detectors in one loop, and with a 100 % link runs one detector
     // for both; more channels take the general path (a pass per channel). [L, R, R] through the

@@ -5,6 +5,7 @@
 #include "Tolerances.h"
 
 #include <lathe/RenderJob.h>
+#include <lathe/math/Quantize.h>
 
 #include <gtest/gtest.h>
 #include <sndfile.h>
@@ -67,6 +68,58 @@ TEST(Dither, SixteenBitNoiseIsMinus96DbfsZeroMeanAndLevelIndependent) {
     }
     const auto [lo, hi] = std::minmax_element(levels.begin(), levels.end());
     EXPECT_LT(*hi - *lo, test::kDitherLevelSpreadDb);
+}
+
+TEST(Dither, ShapedNoiseHasTheShapingFiltersSpectrum) {
+    // With error feedback the output error is (1 − H(z))·e, e the quantiser's total error (TPDF +
+    // rounding): white, 1/4 LSB² (TPDF makes it so whatever the signal). So its autocorrelation at
+    // lags 0…3 is closed form, r[k] = ¼·Σ_j g_j·g_{j+k} with g = (1, −h0, −h1, −h2), and the
+    // low-frequency density is |1 − H(1)|² = 0.0625 of the white one (−12 dB).
+    const double g[4] = {1.0, -math::kShapeCoeffs[0], -math::kShapeCoeffs[1], -math::kShapeCoeffs[2]};
+    std::vector<double> error;
+    quantisationError(test::sine(997.0, std::pow(10.0, -20.0 / 20), kRate, kFrames), 16, DitherMode::Shaped,
+                      &error);
+    const double lsb = std::ldexp(1.0, -15);
+    for (int k = 0; k < 4; ++k) {
+        double want = 0.0;
+        for (int j = 0; j + k < 4; ++j) {
+            want += 0.25 * g[j] * g[j + k];
+        }
+        double got = 0.0;
+        for (std::size_t n = static_cast<std::size_t>(k); n < error.size(); ++n) {
+            got += error[n] * error[n - static_cast<std::size_t>(k)];
+        }
+        got /= static_cast<double>(error.size() - static_cast<std::size_t>(k)) * lsb * lsb;
+        EXPECT_NEAR(got, want, test::kShapedAutocorrelationLsb2) << "lag " << k;
+    }
+    // The mean of 64-sample sums (a low-pass at DC): variance 64·0.0625·¼ LSB² shaped vs 64·¼ white.
+    double sum2 = 0.0;
+    std::size_t blocks = 0;
+    for (std::size_t b = 0; b + 64 <= error.size(); b += 64, ++blocks) {
+        double sum = 0.0;
+        for (std::size_t n = b; n < b + 64; ++n) {
+            sum += error[n] / lsb;
+        }
+        sum2 += sum * sum;
+    }
+    const double lowDb = 10.0 * std::log10(sum2 / static_cast<double>(blocks) / (64.0 * 0.25));
+    EXPECT_LT(lowDb, -9.0); // −12 dB at DC, a little less over the sum's (sinc) passband
+}
+
+TEST(Dither, ShapedFeedbackStaysBoundedNearFullScale) {
+    // A square wave just under full scale at 16 bits: every error the loop feeds back is at most
+    // kShapeMaxErrorLsb, so the output stays within Σ|g|·that of the input (no ringing build-up).
+    std::vector<float> x(kFrames / 8);
+    for (std::size_t n = 0; n < x.size(); ++n) {
+        x[n] = (n / 100) % 2 == 0 ? 0.9995f : -0.9995f;
+    }
+    std::vector<double> error;
+    quantisationError(x, 16, DitherMode::Shaped, &error);
+    const double bound = (1.0 + math::kShapeCoeffs[0] - math::kShapeCoeffs[1] + math::kShapeCoeffs[2]) *
+                         (math::kShapeMaxErrorLsb + 1.0) * std::ldexp(1.0, -15);
+    for (const double e : error) {
+        ASSERT_LE(std::abs(e), bound);
+    }
 }
 
 TEST(Dither, TwentyFourBitNoiseIsMinus144Dbfs) {

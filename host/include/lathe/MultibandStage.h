@@ -43,6 +43,9 @@ struct MultibandSpec {
     std::vector<BandDynamics> bands = std::vector<BandDynamics>(4);
     double stereoLinkPercent = 100.0; ///< 100: one gain for all channels per band; 0: independent
     DetectorKind detector = DetectorKind::Peak;
+    /// Stereo only: the dynamics work on mid = (L+R)/2 and side = (L−R)/2 (the "channels" of the
+    /// link and the report), decoded back to L = M + S, R = M − S after the gains.
+    bool midSide = false;
     int taps = 0; ///< crossover FIR length (odd); 0 = automatic
 };
 
@@ -89,6 +92,7 @@ private:
     struct Scratch {
         std::vector<std::vector<double>> level; // per channel: level, then smoothed level
         std::vector<double> gainDb, gain, loudest, reduction;
+        std::vector<float> mid, side; // mid/side: the band encoded
     };
     std::vector<Scratch> m_scratch; // per band
 };

@@ -22,11 +22,13 @@ namespace lathe {
 
 /// When integer output is dithered.
 enum class DitherMode {
-    Auto, ///< TPDF when the samples are not already on the output's integer grid: the source is
-          ///< float/lossy or has more bits, or a stage changed the values. (SoX's rule.) Never for
-          ///< float output. A 24-bit file copied to 24 bits stays bit-exact.
-    Tpdf, ///< always TPDF (±1 LSB triangular) for integer output
-    Off,  ///< plain rounding (with clipping)
+    Auto,   ///< TPDF when the samples are not already on the output's integer grid: the source is
+            ///< float/lossy or has more bits, or a stage changed the values. (SoX's rule.) Never for
+            ///< float output. A 24-bit file copied to 24 bits stays bit-exact.
+    Tpdf,   ///< always TPDF (±1 LSB triangular) for integer output
+    Off,    ///< plain rounding (with clipping)
+    Shaped, ///< TPDF with F-weighted noise shaping (math::quantizeShaped) for integer output:
+            ///< the noise moves above 10 kHz, −12 dB at low frequencies (for 16-bit delivery)
 };
 
 /// What to do with NaN/±Inf input samples (one NaN poisons every IIR state and FFT block after it).

@@ -282,6 +282,7 @@ MultibandSpec parseMultiband(Fields& f, const std::string& where, const std::str
     }
     spec.slopeDbPerOctave = static_cast<int>(slope);
     spec.stereoLinkPercent = f.number("stereo_link_percent", 100.0, 0.0, 100.0);
+    spec.midSide = f.boolean("mid_side", false);
     spec.detector =
         f.choice("detector", "peak", {"peak", "rms"}) == "peak" ? DetectorKind::Peak : DetectorKind::Rms;
     const double taps = f.number("taps", 0.0, 0.0, design::kEqMaxTaps);
@@ -322,6 +323,7 @@ nlohmann::json toJson(const MultibandSpec& s) {
     j["splits_hz"] = s.splitsHz;
     j["slope_db_per_oct"] = s.slopeDbPerOctave;
     j["stereo_link_percent"] = s.stereoLinkPercent;
+    j["mid_side"] = s.midSide;
     j["detector"] = s.detector == DetectorKind::Peak ? "peak" : "rms";
     j["taps"] = s.taps;
     j["bands"] = nlohmann::json::array();

@@ -35,6 +35,8 @@ std::pair<bool, std::string> decideDither(const RenderOptions& o, int sourceBits
         return {false, "dither switched off"};
     case DitherMode::Tpdf:
         return {true, "TPDF dither requested"};
+    case DitherMode::Shaped:
+        return {true, "TPDF dither with F-weighted noise shaping requested"};
     case DitherMode::Auto:
         break;
     }
@@ -185,7 +187,23 @@ public:
         const std::size_t samples = static_cast<std::size_t>(n) * static_cast<std::size_t>(block.channels());
         WriteBehind::Block out = m_writer.take();
         out.frames = n;
-        if (isInteger(m_options.format)) {
+        if (isInteger(m_options.format) && m_quant.dither && m_options.dither == DitherMode::Shaped) {
+            // Noise shaping feeds each sample's error into the next: sequential per channel, on
+            // the CPU whatever the backend (one implementation, the same file either way).
+            out.ints.resize(samples);
+            m_shape.resize(static_cast<std::size_t>(block.channels()));
+            for (int c = 0; c < block.channels(); ++c) {
+                const float* x = block.channel(c);
+                math::ShapeState& st = m_shape[static_cast<std::size_t>(c)];
+                for (Frames i = 0; i < n; ++i) {
+                    const math::QuantizedSample q =
+                        math::quantizeShaped(x[i], m_quant, static_cast<std::uint32_t>(c),
+                                             static_cast<std::uint64_t>(m_written + i), st);
+                    out.ints[static_cast<std::size_t>(i * block.channels() + c)] = q.leftJustified;
+                    m_clipped += q.clipped ? 1 : 0;
+                }
+            }
+        } else if (isInteger(m_options.format)) {
             out.ints.resize(samples);
             m_clipped += m_backend.quantize(block, m_written, m_quant, out.ints.data());
         } else {
@@ -211,6 +229,7 @@ private:
     Frames m_clipped = 0;
     bool m_reuseInputStats = false;
     std::vector<math::SampleStats> m_stats;
+    std::vector<math::ShapeState> m_shape; ///< noise-shaping feedback, per channel
 };
 
 void checkCancel(const JobControl& control) {

@@ -219,7 +219,24 @@ void MultibandStage::combine(const AudioBuffer& filtered, const AudioBuffer& in,
         auto& gain = scratch.gain;
         auto& loudest = scratch.loudest;
         auto& reduction = scratch.reduction;
-        auto bandOf = [&](int c) { return filtered.channel(c * bands + k); };
+        // Mid/side: the band encoded here, the gains applied to M and S, decoded at the end.
+        const bool midSide = m_spec.midSide && m_channels == 2;
+        if (midSide) {
+            scratch.mid.resize(nf);
+            scratch.side.resize(nf);
+            const float* l = filtered.channel(k);
+            const float* r = filtered.channel(bands + k);
+            for (std::size_t n = 0; n < nf; ++n) {
+                scratch.mid[n] = 0.5f * (l[n] + r[n]);
+                scratch.side[n] = 0.5f * (l[n] - r[n]);
+            }
+        }
+        auto bandOf = [&](int c) -> const float* {
+            if (midSide) {
+                return c == 0 ? scratch.mid.data() : scratch.side.data();
+            }
+            return filtered.channel(c * bands + k);
+        };
         auto stateOf = [&](int c) -> BandState& { return m_state[static_cast<std::size_t>(c * bands + k)]; };
         const bool rms = m_spec.detector == DetectorKind::Rms;
         // A 100 % link with two channels: one detector, one gain for both (see detectTogether).
@@ -304,6 +321,16 @@ void MultibandStage::combine(const AudioBuffer& filtered, const AudioBuffer& in,
                 reduction[n] = std::max(reduction[n], b.makeupDb - gainDb[n]);
             }
         }
+        if (midSide) {
+            float* l = m_bandOut.channel(k);
+            float* r = m_bandOut.channel(bands + k);
+            for (std::size_t n = 0; n < nf; ++n) {
+                const float m = l[n];
+                const float sd = r[n];
+                l[n] = m + sd;
+                r[n] = m - sd;
+            }
+        }
         // 100 ms history of the reduction, on the output's time axis (latency removed), a step at a time.
         const Frames step = std::max<Frames>(1, m_rate / 10);
         const Frames offset = m_framesDone - m_crossover.delay - m_upstream; // output frame of n = 0
@@ -362,7 +389,12 @@ nlohmann::json MultibandStage::report() const {
         h.resize(std::min(h.size(), steps));
     }
     j["gain_reduction_history"] = {{"step_s", detail::kGainHistoryStepSeconds}, {"bands_db", history}};
+    j["mid_side"] = m_spec.midSide && m_channels == 2;
     j["warnings"] = m_crossover.warnings;
+    if (m_spec.midSide && m_channels != 2) {
+        j["warnings"].push_back("mid_side applies to stereo only: the " + std::to_string(m_channels) +
+                                " channels were processed as they are");
+    }
     return j;
 }
 
