@@ -90,7 +90,7 @@ private:
     Frames m_origin = 0;     ///< absolute frame of index 0 of m_xw
     Frames m_boostedEnd = 0; ///< past the last frame verify raised the attenuation of, this pass
     std::vector<std::vector<float>> m_xw, m_yw, m_peaks;
-    std::vector<double> m_p, m_d0, m_d, m_h, m_r, m_g;
+    std::vector<double> m_p, m_d, m_h, m_r, m_g;
     std::vector<float> m_gain, m_est;
     std::vector<float> m_xWindowMax;      ///< max|x| over each interval's ×4 window, all channels
     std::vector<float> m_verified;        ///< per interval of the chunk: the verified peak (or its bound)

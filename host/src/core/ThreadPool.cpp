@@ -9,6 +9,18 @@
 #endif
 
 namespace lathe::detail {
+namespace {
+
+/// Spin-wait iterations before a worker sleeps (about 20 µs of pause instructions).
+constexpr int kSpinIterations = 2000;
+
+void spinPause() {
+#if defined(LATHE_HAVE_MXCSR)
+    _mm_pause();
+#endif
+}
+
+} // namespace
 
 DenormalsOff::DenormalsOff() {
 #if defined(LATHE_HAVE_MXCSR)
@@ -67,6 +79,12 @@ void ThreadPool::workerLoop(unsigned worker) {
     DenormalsOff denormals;
     std::uint64_t seen = 0;
     for (;;) {
+        // The stages call parallelFor in quick succession (several times a chunk): wait a few
+        // microseconds for the next generation before sleeping, as a wake-up through the kernel
+        // costs more than the short loops themselves.
+        for (int i = 0; i < kSpinIterations && m_published.load(std::memory_order_acquire) == seen; ++i) {
+            spinPause();
+        }
         {
             std::unique_lock lock(m_mutex);
             m_wake.wait(lock, [&] { return m_stop || m_generation != seen; });
@@ -103,6 +121,7 @@ void ThreadPool::parallelFor(std::size_t count, const std::function<void(std::si
         m_next = 0;
         m_error = nullptr;
         ++m_generation;
+        m_published.store(m_generation, std::memory_order_release);
     }
     m_wake.notify_all();
     runIndices(0);

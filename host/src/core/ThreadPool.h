@@ -2,8 +2,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <mutex>
@@ -59,6 +61,8 @@ private:
     std::size_t m_finished = 0;
     unsigned m_busy = 0;
     std::uint64_t m_generation = 0;
+    /// m_generation, readable without the lock: a worker spins on it briefly before sleeping.
+    std::atomic<std::uint64_t> m_published{0};
     bool m_stop = false;
     std::exception_ptr m_error;
 };

@@ -314,20 +314,17 @@ Frames LimiterStage::computeGain(Frames a, Frames e, Frames from, bool first, Fr
     const Frames L = m_lookahead;
     const auto Ls = static_cast<std::size_t>(L);
     const auto i0 = static_cast<std::size_t>(from - a);
-    const auto dEnd = static_cast<std::size_t>(e + L - 1);
     // Tiles of [i0, end) for parallelFor.
     auto tiling = [&](std::size_t end) { return tilesOf(static_cast<Frames>(end > i0 ? end - i0 : 0)); };
     auto tileOf = [&](std::size_t t, std::size_t end) {
         const std::size_t t0 = i0 + t * static_cast<std::size_t>(kTile);
         return std::pair{t0, std::min(end, t0 + static_cast<std::size_t>(kTile))};
     };
-    // D = the attenuation the ×4 peaks ask for, plus what verification added (on later passes
-    // verify has raised m_d itself, and H can only have changed up to the last raised frame).
+    // D = the attenuation the ×4 peaks ask for (emitChunk), plus what verification added: on the
+    // first pass the boosts carried from the last chunk, on later passes verify has raised m_d
+    // itself, and H can only have changed up to the last raised frame.
     auto hEnd = static_cast<std::size_t>(e);
     if (first) {
-        std::copy(m_d0.begin() + static_cast<std::ptrdiff_t>(i0),
-                  m_d0.begin() + static_cast<std::ptrdiff_t>(dEnd),
-                  m_d.begin() + static_cast<std::ptrdiff_t>(i0));
         for (auto it = m_boost.lower_bound(from); it != m_boost.end() && it->first < a + e + L - 1; ++it) {
             m_d[static_cast<std::size_t>(it->first - a)] += it->second;
         }
@@ -576,11 +573,15 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
     const Frames have1 = std::min(m_origin + span, m_inputFrames);
     for (int c = 0; c < m_channels; ++c) {
         auto& xw = m_xw[static_cast<std::size_t>(c)];
-        xw.assign(static_cast<std::size_t>(span), 0.0f);
+        xw.resize(static_cast<std::size_t>(span));
         if (have1 > have0) {
             const auto& x = m_x[static_cast<std::size_t>(c)];
+            std::fill(xw.begin(), xw.begin() + (have0 - m_origin), 0.0f);
             std::copy(x.begin() + (have0 - m_xStart), x.begin() + (have1 - m_xStart),
                       xw.begin() + (have0 - m_origin));
+            std::fill(xw.begin() + (have1 - m_origin), xw.end(), 0.0f);
+        } else {
+            std::fill(xw.begin(), xw.end(), 0.0f);
         }
         auto& yw = m_yw[static_cast<std::size_t>(c)];
         yw.resize(static_cast<std::size_t>(kVerify + e));
@@ -593,33 +594,35 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
     for (auto& pk : m_peaks) {
         pk.resize(static_cast<std::size_t>(pCount));
     }
-    const std::size_t tiles = tilesOf(pCount);
-    m_pool->parallelFor(tiles * static_cast<std::size_t>(m_channels), [&](std::size_t task, unsigned) {
-        const auto c = task % static_cast<std::size_t>(m_channels);
-        const Frames t0 = static_cast<Frames>(task / static_cast<std::size_t>(m_channels)) * kTile;
+    m_p.resize(static_cast<std::size_t>(pCount));
+    m_pool->parallelFor(tilesOf(pCount), [&](std::size_t t, unsigned) {
+        const Frames t0 = static_cast<Frames>(t) * kTile;
         const Frames t1 = std::min(pCount, t0 + kTile);
-        const float* window = m_xw[c].data() + (a - 1 - m_origin) - (S.taps / 2 - 1) + t0;
-        intervalPeaks(window, S, m_peaks[c].data() + t0, t1 - t0);
-    });
-    // Per tile: p (the largest channel's), D0[n] for n in [a, a+e+L−1) (the attenuation the ×4
-    // peaks on either side of sample n ask for) and max|x| over the ×4 window of each interval in
-    // [a, a+chunk), all channels (for the bound in verify).
-    const int reach = S.taps / 2 - 1;
-    m_p.assign(m_peaks[0].begin(), m_peaks[0].end());
-    for (std::size_t c = 1; c < m_peaks.size(); ++c) {
-        for (std::size_t j = 0; j < m_p.size(); ++j) {
-            m_p[j] = std::max(m_p[j], static_cast<double>(m_peaks[c][j]));
+        for (std::size_t c = 0; c < m_peaks.size(); ++c) {
+            const float* window = m_xw[c].data() + (a - 1 - m_origin) - (S.taps / 2 - 1) + t0;
+            intervalPeaks(window, S, m_peaks[c].data() + t0, t1 - t0);
         }
-    }
+        for (Frames j = t0; j < t1; ++j) {
+            double v = 0.0;
+            for (const auto& pk : m_peaks) {
+                v = std::max(v, static_cast<double>(pk[static_cast<std::size_t>(j)]));
+            }
+            m_p[static_cast<std::size_t>(j)] = v;
+        }
+    });
+    // Per tile: D[n] for n in [a, a+e+L−1) (the attenuation the ×4 peaks on either side of sample
+    // n ask for; verification's boosts are added in computeGain) and max|x| over the ×4 window of
+    // each interval in [a, a+chunk), all channels (for the bound in verify).
+    const int reach = S.taps / 2 - 1;
     const auto dCount = static_cast<std::size_t>(e + L - 1);
-    m_d0.resize(dCount);
+    m_d.resize(dCount);
     m_xWindowMax.resize(static_cast<std::size_t>(chunk));
     m_pool->parallelFor(tilesOf(static_cast<Frames>(dCount)), [&](std::size_t t, unsigned) {
         const auto t0 = static_cast<std::size_t>(t) * static_cast<std::size_t>(kTile);
         const std::size_t t1 = std::min(dCount, t0 + static_cast<std::size_t>(kTile));
         for (std::size_t i = t0; i < t1; ++i) {
             const double q = std::max(m_p[i], m_p[i + 1]);
-            m_d0[i] = q > m_ceilingLinear ? math::linearToDb(q / m_ceilingLinear) : 0.0;
+            m_d[i] = q > m_ceilingLinear ? math::linearToDb(q / m_ceilingLinear) : 0.0;
         }
         const auto w0 = static_cast<Frames>(t0);
         const Frames w1 = std::min<Frames>(chunk, static_cast<Frames>(t1));
@@ -636,8 +639,8 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
     m_h.resize(dCount);
     m_g.resize(dCount);
     m_r.resize(static_cast<std::size_t>(L + e));
-    m_verified.assign(static_cast<std::size_t>(chunk), 0.0f);
-    m_measured.assign(static_cast<std::size_t>(chunk), 0);
+    m_verified.resize(static_cast<std::size_t>(chunk)); // the first pass verifies every interval
+    m_measured.resize(static_cast<std::size_t>(chunk));
     std::copy(m_rHistory.begin(), m_rHistory.end(), m_r.begin());
     m_gain.resize(static_cast<std::size_t>(e));
     // Compute, verify, raise the attenuation where an interval exceeds the ceiling, and compute
@@ -693,7 +696,8 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
     const Frames step = std::max<Frames>(1, m_rate / 10);
     for (Frames n = std::max(a, m_upstream); n < a + emit;) {
         const Frames end = std::min(a + emit, ((n - m_upstream) / step + 1) * step + m_upstream);
-        detail::recordReduction(m_history, n - m_upstream, m_rate, reductionStats(m_g.data() + (n - a), end - n).max);
+        detail::recordReduction(m_history, n - m_upstream, m_rate,
+                                reductionStats(m_g.data() + (n - a), end - n).max);
         n = end;
     }
     // R of the last L frames emitted (some from the previous chunk when this one is shorter).
