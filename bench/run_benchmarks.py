@@ -127,7 +127,7 @@ def chain_cases(lathe, cache, out, ten, sixty, runs):
         compare("convolution reverb, 8 s stereo IR, 10 min 48k stereo → f32, tail kept", reverb,
                 "ffmpeg apad+afir", afir_rev, 600, runs),
     ]
-    # Issue 7 (in progress): multiband vs mcompand (with asetnsamples, else it emits NaN), the
+    # Issue 7: multiband vs mcompand (with asetnsamples, else it emits NaN), the
     # limiter at +6 dB drive vs alimiter, and the default master vs the equivalent ffmpeg chain.
     mb_preset = cache / "multiband-4.json"
     mb_preset.write_text('{"schema": "lathe.preset/1", "name": "bench-multiband-4", "stages": [{"type": "multiband", '

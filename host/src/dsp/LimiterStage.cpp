@@ -80,31 +80,38 @@ LATHE_TARGET_CLONES void intervalPeaks(const float* window, const design::Interp
     }
 }
 
-/// high[j] = max(v[j … j+width−1]) and, with `low`, low[j] = min of the same, for j in [0, count)
-/// (van Herk / Gil-Werman: blocks of `width`, prefix and suffix extremes, three operations a value).
-void windowExtremes(const float* v, Frames count, int width, float* high, float* low) {
+/// out[j] = max (or, !Max, min) of v[j … j+width−1] for j in [0, count) (van Herk / Gil-Werman:
+/// blocks of `width`, prefix and suffix extremes, three operations a value). `scratch` holds 2·n.
+template <bool Max>
+void windowExtreme(const float* v, Frames count, int width, float* out, std::vector<float>& scratch) {
     const auto n = static_cast<std::size_t>(count + width - 1);
     const auto w = static_cast<std::size_t>(width);
-    std::vector<float> prefix(n);
-    std::vector<float> suffix(n);
-    for (int pass = 0; pass < (low != nullptr ? 2 : 1); ++pass) {
-        const bool max = pass == 0;
-        auto pick = [max](float x, float y) { return max ? std::max(x, y) : std::min(x, y); };
-        for (std::size_t b = 0; b < n; b += w) {
-            const std::size_t end = std::min(n, b + w);
-            prefix[b] = v[b];
-            for (std::size_t k = b + 1; k < end; ++k) {
-                prefix[k] = pick(prefix[k - 1], v[k]);
-            }
-            suffix[end - 1] = v[end - 1];
-            for (std::size_t k = end - 1; k > b; --k) {
-                suffix[k - 1] = pick(suffix[k], v[k - 1]);
-            }
+    scratch.resize(2 * n);
+    float* prefix = scratch.data();
+    float* suffix = scratch.data() + n;
+    auto pick = [](float x, float y) { return Max ? std::max(x, y) : std::min(x, y); };
+    for (std::size_t b = 0; b < n; b += w) {
+        const std::size_t end = std::min(n, b + w);
+        prefix[b] = v[b];
+        for (std::size_t k = b + 1; k < end; ++k) {
+            prefix[k] = pick(prefix[k - 1], v[k]);
         }
-        float* out = max ? high : low;
-        for (std::size_t j = 0; j < static_cast<std::size_t>(count); ++j) {
-            out[j] = pick(suffix[j], prefix[j + w - 1]);
+        suffix[end - 1] = v[end - 1];
+        for (std::size_t k = end - 1; k > b; --k) {
+            suffix[k - 1] = pick(suffix[k], v[k - 1]);
         }
+    }
+    for (std::size_t j = 0; j < static_cast<std::size_t>(count); ++j) {
+        out[j] = pick(suffix[j], prefix[j + w - 1]);
+    }
+}
+
+/// high[j] = max(v[j … j+width−1]) and, with `low`, low[j] = min of the same, for j in [0, count).
+void windowExtremes(const float* v, Frames count, int width, float* high, float* low) {
+    thread_local std::vector<float> scratch;
+    windowExtreme<true>(v, count, width, high, scratch);
+    if (low != nullptr) {
+        windowExtreme<false>(v, count, width, low, scratch);
     }
 }
 
@@ -166,6 +173,32 @@ LATHE_TARGET_CLONES ReductionStats reductionStats(const double* g, Frames count)
         s.count += positive[l];
     }
     return s;
+}
+
+/// *measured = max(*measured, v[j] where isMeasured[j]), *bound likewise where not (in lanes).
+LATHE_TARGET_CLONES void largestMeasured(const float* v, const std::uint8_t* isMeasured, Frames count,
+                                         float* measured, float* bound) {
+    float m[kStatLanes];
+    float b[kStatLanes];
+    std::fill(m, m + kStatLanes, *measured);
+    std::fill(b, b + kStatLanes, *bound);
+    Frames n = 0;
+    for (; n + kStatLanes <= count; n += kStatLanes) {
+        for (int l = 0; l < kStatLanes; ++l) {
+            const bool yes = isMeasured[n + l] != 0;
+            m[l] = std::max(m[l], yes ? v[n + l] : 0.0f);
+            b[l] = std::max(b[l], yes ? 0.0f : v[n + l]);
+        }
+    }
+    for (; n < count; ++n) {
+        const bool yes = isMeasured[n] != 0;
+        m[0] = std::max(m[0], yes ? v[n] : 0.0f);
+        b[0] = std::max(b[0], yes ? 0.0f : v[n]);
+    }
+    for (int l = 0; l < kStatLanes; ++l) {
+        *measured = std::max(*measured, m[l]);
+        *bound = std::max(*bound, b[l]);
+    }
 }
 
 /// acc[j] = max(acc[j], |x[j]|).
@@ -680,10 +713,10 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
     }
     // The output's true peak as verification measured it (×16, both kernels, where the ×4 search
     // came within 3 dB of the ceiling; elsewhere a bound below that).
-    for (Frames n = std::max<Frames>(a, 0); n < a + emit; ++n) {
-        const auto i = static_cast<std::size_t>(n - a);
-        float& peak = m_measured[i] != 0 ? m_truePeak : m_truePeakBound;
-        peak = std::max(peak, m_verified[i]);
+    if (a + emit > 0) {
+        const Frames n0 = std::max<Frames>(a, 0);
+        largestMeasured(m_verified.data() + (n0 - a), m_measured.data() + (n0 - a), a + emit - n0,
+                        &m_truePeak, &m_truePeakBound);
     }
     // Statistics and the 100 ms history (on the output's time axis) over the frames emitted.
     if (a + emit > 0) {
