@@ -331,16 +331,29 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     AudioBuffer input;
     Frames position = 0;
     // Reading starts only now: a bad destination has failed above without reading a frame.
-    std::optional<detail::Prefetcher> prefetch(std::in_place, source, options.blockFrames, 2);
+    // On the CPU backend the input statistics (the NaN/Inf scan, peaks, DC) are taken on the
+    // reader's thread as each block arrives, so they overlap the stages instead of preceding them.
+    detail::Prefetcher::StatsHook statsHook;
+    if (backend.name() == std::string_view("cpu")) {
+        statsHook = [&backend](const AudioBuffer& block, Frames at, std::vector<math::SampleStats>& out) {
+            out.assign(static_cast<std::size_t>(block.channels()), math::emptyStats());
+            backend.accumulateStats(block, at, out);
+        };
+    }
+    const bool statsRead = static_cast<bool>(statsHook);
+    std::optional<detail::Prefetcher> prefetch(std::in_place, source, options.blockFrames, 2,
+                                               std::move(statsHook));
     {
         for (;;) {
             checkCancel(control);
-            const Frames n = prefetch->next(input);
+            const Frames n = prefetch->next(input, &blockStats);
             if (n == 0) {
                 break;
             }
-            blockStats.assign(static_cast<std::size_t>(input.channels()), math::emptyStats());
-            backend.accumulateStats(input, position, blockStats);
+            if (!statsRead) {
+                blockStats.assign(static_cast<std::size_t>(input.channels()), math::emptyStats());
+                backend.accumulateStats(input, position, blockStats);
+            }
             const SamplePosition bad = firstNonFiniteOf(blockStats);
             if (bad.frame >= 0) {
                 if (options.nonFinite == NonFinitePolicy::Error) {

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <lathe/AudioSource.h>
+#include <lathe/math/SampleStats.h>
 
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -19,8 +21,14 @@ namespace lathe::detail {
 /// consumer's thread by next(); destroying the prefetcher stops and joins the worker.
 class Prefetcher {
 public:
-    Prefetcher(AudioSource& source, Frames blockFrames, int depth)
-        : m_source(source), m_blockFrames(blockFrames) {
+    /// Per-channel statistics of a block, computed on the worker thread as it is read.
+    using StatsHook =
+        std::function<void(const AudioBuffer& block, Frames position, std::vector<math::SampleStats>& out)>;
+
+    /// With `stats`, every block's statistics are computed on the worker (off the consumer's
+    /// thread) and handed out by next() with the block.
+    Prefetcher(AudioSource& source, Frames blockFrames, int depth, StatsHook stats = {})
+        : m_source(source), m_blockFrames(blockFrames), m_statsHook(std::move(stats)) {
         m_free.resize(static_cast<std::size_t>(depth));
         m_worker = std::thread([this] { run(); });
     }
@@ -37,9 +45,9 @@ public:
     Prefetcher(const Prefetcher&) = delete;
     Prefetcher& operator=(const Prefetcher&) = delete;
 
-    /// Swaps the next block into `block` (whose old buffer is recycled). Returns its frame count,
-    /// 0 at the end of the source.
-    Frames next(AudioBuffer& block) {
+    /// Swaps the next block into `block` (whose old buffer is recycled) and, with a stats hook, its
+    /// statistics into `*stats`. Returns its frame count, 0 at the end of the source.
+    Frames next(AudioBuffer& block, std::vector<math::SampleStats>* stats = nullptr) {
         std::unique_lock lock(m_mutex);
         m_changed.wait(lock, [this] { return !m_ready.empty() || m_error || m_finished; });
         if (m_ready.empty()) {
@@ -51,6 +59,12 @@ public:
         std::swap(block, m_ready.front());
         m_free.push_back(std::move(m_ready.front()));
         m_ready.pop_front();
+        if (stats != nullptr && !m_readyStats.empty()) {
+            std::swap(*stats, m_readyStats.front());
+        }
+        if (!m_readyStats.empty()) {
+            m_readyStats.pop_front();
+        }
         lock.unlock();
         m_changed.notify_all();
         return block.frames();
@@ -71,12 +85,20 @@ private:
                     m_free.pop_back();
                 }
                 const Frames n = m_source.read(buffer, m_blockFrames);
+                std::vector<math::SampleStats> stats;
+                if (n > 0 && m_statsHook) {
+                    m_statsHook(buffer, m_position, stats);
+                }
+                m_position += n;
                 {
                     std::lock_guard lock(m_mutex);
                     if (n == 0) {
                         m_finished = true;
                     } else {
                         m_ready.push_back(std::move(buffer));
+                        if (m_statsHook) {
+                            m_readyStats.push_back(std::move(stats));
+                        }
                     }
                 }
                 m_changed.notify_all();
@@ -95,6 +117,9 @@ private:
 
     AudioSource& m_source;
     Frames m_blockFrames;
+    StatsHook m_statsHook;
+    Frames m_position = 0;                                   ///< frames read so far (the worker's)
+    std::deque<std::vector<math::SampleStats>> m_readyStats; ///< with m_ready, when hooked
     std::mutex m_mutex;
     std::condition_variable m_changed;
     std::deque<AudioBuffer> m_ready;

@@ -35,6 +35,11 @@ constexpr double kExcessMarginDb = 0.002;
 constexpr double kMeterWithinDb = 0.5;
 /// Relative allowance for float rounding in the ×4 bound (its terms are float sums of ≤ 24 products).
 constexpr double kBoundRounding = 1e-5;
+/// The ×4 search of the input is interpolated only where C1·max|x| over the window exceeds this
+/// share of the ceiling (−6 dB); below, its bound stands in (see emitChunk).
+constexpr double kExactAboveRatio = 0.5;
+/// Intervals screened together by verify's bound before it looks at single intervals.
+constexpr Frames kScreenBlock = 64;
 /// Intervals per task of the parallel interpolation passes.
 constexpr Frames kTile = 2048;
 /// Outputs computed together in registers by intervalPeaks (a multiple of every SIMD width).
@@ -482,29 +487,53 @@ Frames LimiterStage::verify(Frames a, Frames from, Frames to) {
         //    kernel's largest Σ|c|, |Σ c·x·g| ≤ gmax·|Σ c·x| + (gmax − gmin)·C1·max|x|. The gain
         //    is smooth, so the bound is tight; only intervals it cannot clear are interpolated.
         //    Intervals whose window reaches before this chunk's gain are always interpolated.
-        std::vector<float> gMax(static_cast<std::size_t>(tn), 0.0f);
-        std::vector<float> gMin(static_cast<std::size_t>(tn), 0.0f);
+        //    First per block of kScreenBlock intervals, from the block's extremes (most blocks of
+        //    a master lie well below the ceiling and clear at once), then per interval.
         const Frames b0 = std::max(t0, a + reach - from); // first interval index with the bound
-        if (b0 < t1) {
-            windowExtremes(m_gain.data() + (from + b0 - reach - a), t1 - b0, S.taps, gMax.data() + (b0 - t0),
-                           gMin.data() + (b0 - t0));
-        }
-        std::vector<double> bound(static_cast<std::size_t>(tn));
-        if (b0 < t1) {
-            searchBounds(gMax.data() + (b0 - t0), gMin.data() + (b0 - t0), m_p.data() + (from + b0 - (a - 1)),
-                         m_xWindowMax.data() + (from + b0 - a), t1 - b0,
-                         m_searchAbsSum * (1.0 + kBoundRounding), 1.0 + kBoundRounding,
-                         bound.data() + (b0 - t0));
-        }
+        const double spread = m_searchAbsSum * (1.0 + kBoundRounding);
+        const double scale = 1.0 + kBoundRounding;
         std::vector<Frames> interpolate;
-        for (Frames j = 0; j < tn; ++j) {
-            const bool cleared = j >= b0 - t0 && bound[static_cast<std::size_t>(j)] <= nearLinear;
-            if (cleared) {
-                est[j] = static_cast<float>(bound[static_cast<std::size_t>(j)]); // ≥ 3 dB below: holds
-            } else {
-                interpolate.push_back(j);
+        std::vector<float> gMax;
+        std::vector<float> gMin;
+        std::vector<double> bound;
+        for (Frames j = 0; j < b0 - t0; ++j) {
+            interpolate.push_back(j);
+        }
+        for (Frames j0 = std::max<Frames>(0, b0 - t0); j0 < tn; j0 += kScreenBlock) {
+            const Frames j1 = std::min(tn, j0 + kScreenBlock);
+            const Frames n0 = from + t0 + j0; // its first interval
+            const float* g = m_gain.data() + (n0 - reach - a);
+            const auto [gLow, gHigh] = std::minmax_element(g, g + (j1 - j0) + S.taps - 1);
+            const double* p = m_p.data() + (n0 - (a - 1));
+            const float* xw = m_xWindowMax.data() + (n0 - (a - 1));
+            const double blockBound =
+                static_cast<double>(*gHigh) * *std::max_element(p, p + (j1 - j0)) * scale +
+                static_cast<double>(*gHigh - *gLow) * spread *
+                    static_cast<double>(*std::max_element(xw, xw + (j1 - j0)));
+            std::uint8_t* measured = m_measured.data() + (n0 - a);
+            if (blockBound <= nearLinear) { // ≥ 3 dB below the ceiling: holds
+                std::fill(est + j0, est + j1, static_cast<float>(blockBound));
+                std::fill(measured, measured + (j1 - j0), std::uint8_t{0});
+                continue;
             }
-            m_measured[static_cast<std::size_t>(from + t0 + j - a)] = cleared ? 0 : 1;
+            gMax.resize(static_cast<std::size_t>(j1 - j0));
+            gMin.resize(static_cast<std::size_t>(j1 - j0));
+            bound.resize(static_cast<std::size_t>(j1 - j0));
+            windowExtremes(g, j1 - j0, S.taps, gMax.data(), gMin.data());
+            searchBounds(gMax.data(), gMin.data(), p, xw, j1 - j0, spread, scale, bound.data());
+            for (Frames j = j0; j < j1; ++j) {
+                const double v = bound[static_cast<std::size_t>(j - j0)];
+                const bool cleared = v <= nearLinear;
+                if (cleared) {
+                    est[j] = static_cast<float>(v);
+                } else {
+                    interpolate.push_back(j);
+                }
+                measured[j - j0] = cleared ? 0 : 1;
+            }
+        }
+        for (Frames j = 0; j < b0 - t0; ++j) {
+            m_measured[static_cast<std::size_t>(from + t0 + j - a)] = 1;
         }
         // 2. The ×4 search of y itself where the bound did not clear, run by run.
         std::vector<float> other;
@@ -628,44 +657,56 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
         pk.resize(static_cast<std::size_t>(pCount));
     }
     m_p.resize(static_cast<std::size_t>(pCount));
+    m_xWindowMax.resize(static_cast<std::size_t>(pCount));
+    const int reach = S.taps / 2 - 1;
+    // Where C1·max|x| over an interval's window is below half the ceiling, no ×4 value there can
+    // reach it (C1 = the kernel's largest Σ|c|): p takes that bound instead of the interpolation
+    // (D is 0 either way, and verify's bound only needs p ≥ the ×4 peak). Decided per kLanes block.
+    const double exactAbove = kExactAboveRatio * m_ceilingLinear / m_searchAbsSum;
     m_pool->parallelFor(tilesOf(pCount), [&](std::size_t t, unsigned) {
         const Frames t0 = static_cast<Frames>(t) * kTile;
         const Frames t1 = std::min(pCount, t0 + kTile);
-        for (std::size_t c = 0; c < m_peaks.size(); ++c) {
-            const float* window = m_xw[c].data() + (a - 1 - m_origin) - (S.taps / 2 - 1) + t0;
-            intervalPeaks(window, S, m_peaks[c].data() + t0, t1 - t0);
+        // max|x| over the ×4 window of each interval, all channels.
+        thread_local std::vector<float> absMax;
+        absMax.assign(static_cast<std::size_t>(t1 - t0 + S.taps - 1), 0.0f);
+        for (const auto& x : m_xw) {
+            accumulateAbsMax(x.data() + (a - 1 + t0 - reach - m_origin), static_cast<Frames>(absMax.size()),
+                             absMax.data());
         }
-        for (Frames j = t0; j < t1; ++j) {
-            double v = 0.0;
-            for (const auto& pk : m_peaks) {
-                v = std::max(v, static_cast<double>(pk[static_cast<std::size_t>(j)]));
+        float* wmax = m_xWindowMax.data() + t0;
+        windowExtremes(absMax.data(), t1 - t0, S.taps, wmax, nullptr);
+        for (Frames j0 = t0; j0 < t1; j0 += kLanes) {
+            const Frames j1 = std::min(t1, j0 + kLanes);
+            const float blockMax = *std::max_element(wmax + (j0 - t0), wmax + (j1 - t0));
+            if (static_cast<double>(blockMax) <= exactAbove) {
+                for (Frames j = j0; j < j1; ++j) {
+                    m_p[static_cast<std::size_t>(j)] = m_searchAbsSum * static_cast<double>(wmax[j - t0]);
+                }
+                continue;
             }
-            m_p[static_cast<std::size_t>(j)] = v;
+            for (std::size_t c = 0; c < m_peaks.size(); ++c) {
+                const float* window = m_xw[c].data() + (a - 1 - m_origin) - reach + j0;
+                intervalPeaks(window, S, m_peaks[c].data() + j0, j1 - j0);
+            }
+            for (Frames j = j0; j < j1; ++j) {
+                double v = 0.0;
+                for (const auto& pk : m_peaks) {
+                    v = std::max(v, static_cast<double>(pk[static_cast<std::size_t>(j)]));
+                }
+                m_p[static_cast<std::size_t>(j)] = v;
+            }
         }
     });
-    // Per tile: D[n] for n in [a, a+e+L−1) (the attenuation the ×4 peaks on either side of sample
-    // n ask for; verification's boosts are added in computeGain) and max|x| over the ×4 window of
-    // each interval in [a, a+chunk), all channels (for the bound in verify).
-    const int reach = S.taps / 2 - 1;
+    // Per tile: D[n] for n in [a, a+e+L−1), the attenuation the ×4 peaks on either side of sample
+    // n ask for (verification's boosts are added in computeGain).
     const auto dCount = static_cast<std::size_t>(e + L - 1);
     m_d.resize(dCount);
-    m_xWindowMax.resize(static_cast<std::size_t>(chunk));
     m_pool->parallelFor(tilesOf(static_cast<Frames>(dCount)), [&](std::size_t t, unsigned) {
         const auto t0 = static_cast<std::size_t>(t) * static_cast<std::size_t>(kTile);
         const std::size_t t1 = std::min(dCount, t0 + static_cast<std::size_t>(kTile));
         for (std::size_t i = t0; i < t1; ++i) {
             const double q = std::max(m_p[i], m_p[i + 1]);
             m_d[i] = q > m_ceilingLinear ? math::linearToDb(q / m_ceilingLinear) : 0.0;
-        }
-        const auto w0 = static_cast<Frames>(t0);
-        const Frames w1 = std::min<Frames>(chunk, static_cast<Frames>(t1));
-        if (w1 > w0 && m_spec.verify) {
-            std::vector<float> absMax(static_cast<std::size_t>(w1 - w0 + S.taps - 1), 0.0f);
-            for (const auto& x : m_xw) {
-                accumulateAbsMax(x.data() + (a + w0 - reach - m_origin), static_cast<Frames>(absMax.size()),
-                                 absMax.data());
-            }
-            windowExtremes(absMax.data(), w1 - w0, S.taps, m_xWindowMax.data() + w0, nullptr);
         }
     });
     m_d.resize(dCount);
