@@ -41,7 +41,7 @@ constexpr double kExactAboveRatio = 0.5;
 /// Intervals screened together by verify's bound before it looks at single intervals.
 constexpr Frames kScreenBlock = 64;
 /// Intervals per task of the parallel interpolation passes.
-constexpr Frames kTile = 2048;
+constexpr Frames kTile = 1024;
 /// Outputs computed together in registers by intervalPeaks (a multiple of every SIMD width).
 constexpr int kLanes = 32;
 /// Phases of the ×16 kernels, one SIMD lane each in refinedPeak.
