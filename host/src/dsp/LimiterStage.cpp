@@ -759,19 +759,16 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
         largestMeasured(m_verified.data() + (n0 - a), m_measured.data() + (n0 - a), a + emit - n0,
                         &m_truePeak, &m_truePeakBound);
     }
-    // Statistics and the 100 ms history (on the output's time axis) over the frames emitted.
-    if (a + emit > 0) {
-        const Frames n0 = std::max<Frames>(a, 0);
-        const ReductionStats st = reductionStats(m_g.data() + (n0 - a), a + emit - n0);
+    // Statistics and the 100 ms history (on the output's time axis) over the frames emitted, a
+    // step at a time.
+    const Frames step = std::max<Frames>(1, m_rate / 10);
+    for (Frames n = std::max({a, m_upstream, Frames{0}}); n < a + emit;) {
+        const Frames end = std::min(a + emit, ((n - m_upstream) / step + 1) * step + m_upstream);
+        const ReductionStats st = reductionStats(m_g.data() + (n - a), end - n);
         m_maxReductionDb = std::max(m_maxReductionDb, st.max);
         m_sumReductionDb += st.sum;
         m_limitedFrames += st.count;
-    }
-    const Frames step = std::max<Frames>(1, m_rate / 10);
-    for (Frames n = std::max(a, m_upstream); n < a + emit;) {
-        const Frames end = std::min(a + emit, ((n - m_upstream) / step + 1) * step + m_upstream);
-        detail::recordReduction(m_history, n - m_upstream, m_rate,
-                                reductionStats(m_g.data() + (n - a), end - n).max);
+        detail::recordReduction(m_history, n - m_upstream, m_rate, st.max);
         n = end;
     }
     // R of the last L frames emitted (some from the previous chunk when this one is shorter).
