@@ -452,6 +452,20 @@ Rendered renderMultiband(const Planar& in, const MultibandSpec& spec) {
     return renderThrough(in, kFs, std::move(s));
 }
 
+/// One band above a 100 Hz split (band 1 bypassed), a hard-knee compressor with a slow release:
+/// a 2 kHz tone sits entirely in band 2 and gets the static curve's gain once settled.
+MultibandSpec oneBandAbove100Hz(double thresholdDb, double ratio) {
+    MultibandSpec spec;
+    spec.splitsHz = {100.0};
+    spec.bands = std::vector<BandDynamics>(2);
+    spec.bands[0].bypass = true;
+    spec.bands[1].thresholdDb = thresholdDb;
+    spec.bands[1].ratio = ratio;
+    spec.bands[1].kneeDb = 0.0;
+    spec.bands[1].releaseMs = 500.0;
+    return spec;
+}
+
 TEST(MultibandStage, AllBandsBypassedNullsAgainstTheInput) {
     MultibandSpec spec; // 120 / 1000 / 6000 Hz, 4 bands
     for (auto& b : spec.bands) {
@@ -508,14 +522,7 @@ TEST(MultibandStage, MidSideWorksOnTheEncodedSignals) {
     // - L = R = s: mid = s, side = 0: both channels −18 dB (as L/R processing would give);
     // - L = s, R = 0: mid = side = s/2 (−12 dBFS), each −13.5 dB, so L = M + S comes down 13.5 dB
     //   (L/R processing would take it down 18 dB) and R = M − S stays exactly silent.
-    MultibandSpec spec;
-    spec.splitsHz = {100.0};
-    spec.bands = std::vector<BandDynamics>(2);
-    spec.bands[0].bypass = true;
-    spec.bands[1].thresholdDb = -30.0;
-    spec.bands[1].ratio = 4.0;
-    spec.bands[1].kneeDb = 0.0;
-    spec.bands[1].releaseMs = 500.0;
+    MultibandSpec spec = oneBandAbove100Hz(-30.0, 4.0);
     spec.stereoLinkPercent = 0.0;
     spec.midSide = true;
     const auto s = test::sine(2000.0, std::pow(10.0, -6.0 / 20.0), kFs, 3 * kFs);
@@ -566,14 +573,7 @@ TEST(MultibandStage, StereoFastPathsEqualTheGeneralPath) {
 TEST(MultibandStage, StereoLinkAppliesOneGainToBothChannels) {
     // Loud left, quiet right in the same band: linked, the right channel is turned down by the
     // left's gain; unlinked, it is left alone (it is below the threshold).
-    MultibandSpec spec;
-    spec.splitsHz = {100.0};
-    spec.bands = std::vector<BandDynamics>(2);
-    spec.bands[0].bypass = true;
-    spec.bands[1].thresholdDb = -30.0;
-    spec.bands[1].ratio = 4.0;
-    spec.bands[1].kneeDb = 0.0;
-    spec.bands[1].releaseMs = 500.0;
+    MultibandSpec spec = oneBandAbove100Hz(-30.0, 4.0);
     const Planar in = {test::sine(2000.0, 0.5, kFs, 3 * kFs), test::sine(2000.0, 0.005, kFs, 3 * kFs)};
     for (double link : {100.0, 0.0}) {
         spec.stereoLinkPercent = link;
