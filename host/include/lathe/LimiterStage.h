@@ -34,10 +34,13 @@ struct LimiterSpec {
 ///   R[n] = max(H[n], aR·R[n−1])                              release (exponential, in dB)
 ///   G[n] = mean R[n−L+1 … n]                                 attack smoothing; G[n] ≥ D[n]
 ///   y[n] = x[n]·10^(−G[n]/20)
-/// then **verifies**: every inter-sample interval of y is measured with a ×16 64-tap Kaiser (β 10)
-/// interpolator and with the meter's own ×16 kernel (where the ×4 search comes within 3 dB of the
-/// ceiling); where one exceeds the
-/// ceiling, D is raised there by the excess and the chunk is computed again, until none does.
+/// then **verifies**: every inter-sample interval of y whose ×4 search comes within 3 dB of the
+/// ceiling is measured with a ×16 64-tap Kaiser (β 10) interpolator, and within 0.5 dB with the
+/// meter's own ×16 kernel too; elsewhere a bound from the input's ×4 peaks and the (smooth) gain
+/// clears it without interpolating. Where an interval exceeds the ceiling, D there is raised to
+/// the attenuation it had plus the excess and the chunk is computed again from there (as far as
+/// the change reaches), until none does. The report's true_peak_dbtp is that ×16 measurement.
+/// The tiles run on a thread pool; the output does not depend on the thread count.
 /// Latency 0 (look-ahead is free offline: output frames are held back until their future input has
 /// arrived), no tail. A signal whose true peak is below the ceiling passes bit-exactly.
 class LimiterStage final : public Stage {

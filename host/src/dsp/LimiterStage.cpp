@@ -44,7 +44,7 @@ constexpr Frames kScreenBlock = 64;
 constexpr Frames kTile = 1024;
 /// Outputs computed together in registers by intervalPeaks (a multiple of every SIMD width).
 constexpr int kLanes = 32;
-/// Phases of the ×16 kernels, one SIMD lane each in refinedPeak.
+/// Phases of the ×16 kernels, one SIMD lane each in refinedPeaks.
 constexpr int kRefinePhases = 16;
 
 /// out[j] = the ×F peak of the interval starting at sample j + taps/2 − 1 of `window`:
