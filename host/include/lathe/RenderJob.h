@@ -89,7 +89,7 @@ struct RenderReport {
     std::vector<math::SampleStats> outputStats; ///< per channel, before quantisation
     std::vector<StageRecord> stages;
     std::string backend;
-    double seconds = 0;
+    double seconds = 0; ///< wall time of the job (for a targeted master: renders, trial, measurements)
     std::vector<std::string> warnings;
 };
 
