@@ -94,7 +94,7 @@ private:
     Frames m_boostedEnd = 0; ///< past the last frame verify raised the attenuation of, this pass
     std::vector<std::vector<float>> m_xw, m_yw, m_peaks;
     std::vector<double> m_p, m_d, m_h, m_r, m_g;
-    std::vector<float> m_gain, m_est;
+    std::vector<float> m_gain;
     std::vector<float> m_xWindowMax;      ///< max|x| over each interval's ×4 window, all channels
     std::vector<float> m_verified;        ///< per interval of the chunk: the verified peak (or its bound)
     std::vector<std::uint8_t> m_measured; ///< 1 where m_verified is a measurement, 0 a bound

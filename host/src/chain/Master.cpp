@@ -46,12 +46,17 @@ struct RemoveOnExit {
     }
 };
 
-LoudnessResult measureFile(const std::filesystem::path& file, bool truePeak, const JobControl& control) {
+LoudnessResult measure(AudioSource& source, bool truePeak, const JobControl& control) {
     // Measured on the CPU explicitly: the targeting loop needs loudness whichever backend renders.
     auto cpu = makeCpuBackend();
     LoudnessOptions options;
     options.truePeak = truePeak;
-    return measureLoudness(file, options, *cpu, control);
+    return measureLoudness(source, options, *cpu, control);
+}
+
+LoudnessResult measureFile(const std::filesystem::path& file, bool truePeak, const JobControl& control) {
+    AudioReader reader(file);
+    return measure(reader, truePeak, control);
 }
 
 /// `source` through one stage without latency or tail (the targeting's trial limiter), as a
@@ -194,10 +199,7 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
         LimiterStage trialStage(trialSpec, threads);
         AudioReader intermediate(pre.path);
         StageSource trialSource(intermediate, trialStage);
-        auto cpu = makeCpuBackend();
-        LoudnessOptions loudnessOnly;
-        loudnessOnly.truePeak = false;
-        const LoudnessResult tried = measureLoudness(trialSource, loudnessOnly, *cpu, control);
+        const LoudnessResult tried = measure(trialSource, false, control);
         if (tried.integratedLufs) {
             t.trial = TargetingReport::Trial{gainDb, *tried.integratedLufs};
             gainDb += target.lufs - *tried.integratedLufs;

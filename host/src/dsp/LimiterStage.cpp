@@ -463,7 +463,9 @@ Frames LimiterStage::verify(Frames a, Frames from, Frames to) {
     if (count <= 0) {
         return to;
     }
-    m_est.resize(static_cast<std::size_t>(count));
+    // The estimates go straight into m_verified (per interval of the chunk), which the emission's
+    // true-peak tally reads; intervals outside [from, to) keep what the last pass found.
+    float* const verified = m_verified.data() + (from - a);
     const auto& S = *m_search;
     const int reach = S.taps / 2 - 1; // the ×4 window of interval n is frames [n − reach, n + reach + 1]
     // The ×4 search under-reads content above 0.8·Nyquist (its kernel rolls off there), so every
@@ -475,7 +477,7 @@ Frames LimiterStage::verify(Frames a, Frames from, Frames to) {
         const Frames t0 = static_cast<Frames>(t) * kTile;
         const Frames t1 = std::min(count, t0 + kTile);
         const Frames tn = t1 - t0;
-        float* est = m_est.data() + t0;
+        float* est = verified + t0;
         auto yAt = [&](int c, Frames n) {
             return m_yw[static_cast<std::size_t>(c)].data() + kVerify + (n - a);
         };
@@ -580,10 +582,9 @@ Frames LimiterStage::verify(Frames a, Frames from, Frames to) {
             }
         }
     });
-    std::copy(m_est.begin(), m_est.end(), m_verified.begin() + (from - a));
     Frames first = to;
     for (Frames j = 0; j < count; ++j) {
-        const double tp = m_est[static_cast<std::size_t>(j)];
+        const double tp = verified[j];
         if (tp <= m_ceilingLinear) {
             continue;
         }
@@ -708,7 +709,6 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
             m_d[i] = q > m_ceilingLinear ? math::linearToDb(q / m_ceilingLinear) : 0.0;
         }
     });
-    m_d.resize(dCount);
     m_h.resize(dCount);
     m_g.resize(dCount);
     m_r.resize(static_cast<std::size_t>(L + e));
