@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ThreadPool.h"
 
+#include <lathe/Error.h>
+
 #include <cstdint>
 
 #if defined(__SSE__) || defined(__x86_64__)
@@ -37,6 +39,7 @@ DenormalsOff::~DenormalsOff() {
 
 ThreadPool::ThreadPool(unsigned threads) {
     const unsigned extra = threads > 1 ? threads - 1 : 0;
+    m_ranges = std::make_unique<Range[]>(extra + 1);
     m_workers.reserve(extra);
     for (unsigned w = 0; w < extra; ++w) {
         m_workers.emplace_back([this, w] { workerLoop(w + 1); });
@@ -54,22 +57,45 @@ ThreadPool::~ThreadPool() {
     }
 }
 
-void ThreadPool::runIndices(unsigned worker) {
+bool ThreadPool::claim(unsigned owner, bool front, std::size_t& index) {
+    auto& packed = m_ranges[owner].packed;
+    std::uint64_t range = packed.load(std::memory_order_relaxed);
     for (;;) {
-        std::size_t index = 0;
-        {
-            std::lock_guard lock(m_mutex);
-            if (m_next >= m_count || m_error) {
-                return;
-            }
-            index = m_next++;
+        const std::uint64_t begin = range >> 32;
+        const std::uint64_t end = range & 0xffffffffu;
+        if (begin >= end) {
+            return false;
         }
-        try {
-            (*m_fn)(index, worker);
-        } catch (...) {
-            std::lock_guard lock(m_mutex);
-            if (!m_error) {
-                m_error = std::current_exception();
+        const std::uint64_t next = front ? (begin + 1) << 32 | end : begin << 32 | (end - 1);
+        if (packed.compare_exchange_weak(range, next, std::memory_order_relaxed)) {
+            index = static_cast<std::size_t>(front ? begin : end - 1);
+            return true;
+        }
+    }
+}
+
+void ThreadPool::runIndices(unsigned worker) {
+    const unsigned participants = size();
+    for (unsigned k = 0; k < participants; ++k) {
+        const unsigned owner = (worker + k) % participants;
+        std::size_t index = 0;
+        while (claim(owner, k == 0, index)) {
+            if (!m_failed.load(std::memory_order_relaxed)) {
+                try {
+                    (*m_fn)(index, worker);
+                } catch (...) {
+                    std::lock_guard lock(m_mutex);
+                    if (!m_error) {
+                        m_error = std::current_exception();
+                    }
+                    m_failed.store(true, std::memory_order_relaxed);
+                }
+            }
+            // The last index to finish wakes the caller if it sleeps (under the lock, so the
+            // wake-up cannot fall between its check and its wait).
+            if (m_finished.fetch_add(1, std::memory_order_acq_rel) + 1 == m_count) {
+                std::lock_guard lock(m_mutex);
+                m_done.notify_all();
             }
         }
     }
@@ -108,6 +134,7 @@ void ThreadPool::parallelFor(std::size_t count, const std::function<void(std::si
         return;
     }
     DenormalsOff denormals;
+    LATHE_EXPECTS(count < (std::size_t{1} << 32), "parallelFor takes fewer than 2^32 indices");
     if (m_workers.empty() || count == 1) {
         for (std::size_t i = 0; i < count; ++i) {
             fn(i, 0);
@@ -115,23 +142,39 @@ void ThreadPool::parallelFor(std::size_t count, const std::function<void(std::si
         return;
     }
     {
-        std::lock_guard lock(m_mutex);
+        std::unique_lock lock(m_mutex);
+        // A worker that joined the last generation late (after its indices were all claimed) may
+        // still be leaving it: wait, so it does not read the new m_count as the old one's.
+        m_done.wait(lock, [&] { return m_busy == 0; });
         m_fn = &fn;
         m_count = count;
-        m_next = 0;
         m_error = nullptr;
+        m_failed.store(false, std::memory_order_relaxed);
+        m_finished.store(0, std::memory_order_relaxed);
+        // Contiguous ranges: the tiles of one participant follow each other, and successive
+        // loops over the same frames give each participant the same ones, so its data stays in
+        // its core's cache (interleaved tiles moved every array between the cores each loop).
+        const unsigned participants = size();
+        for (unsigned w = 0; w < participants; ++w) {
+            const std::uint64_t begin = count * w / participants;
+            const std::uint64_t end = count * (w + 1) / participants;
+            m_ranges[w].packed.store(begin << 32 | end, std::memory_order_relaxed);
+        }
         ++m_generation;
         m_published.store(m_generation, std::memory_order_release);
     }
     m_wake.notify_all();
     runIndices(0);
+    // The workers are usually finishing their last index: wait for that without sleeping (a
+    // sleep and wake-up through the kernel costs more than the wait), then sleep.
+    for (int i = 0; i < kSpinIterations && m_finished.load(std::memory_order_acquire) < count; ++i) {
+        spinPause();
+    }
     std::exception_ptr error;
     {
-        // Workers that woke for this generation finish their current index, then see m_next ≥ m_count.
         std::unique_lock lock(m_mutex);
-        m_done.wait(lock, [&] { return m_busy == 0 && (m_next >= m_count || m_error); });
+        m_done.wait(lock, [&] { return m_finished.load(std::memory_order_acquire) >= count; });
         m_fn = nullptr;
-        m_count = 0;
         error = m_error;
         m_error = nullptr;
     }

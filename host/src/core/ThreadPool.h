@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -49,22 +50,34 @@ public:
 
 private:
     void workerLoop(unsigned worker);
+    /// Claims and runs indices of the current generation until none is left.
     void runIndices(unsigned worker);
+    /// Claims one index of participant `owner`'s range (the front for the owner, the back for
+    /// another), or returns false when it is empty.
+    bool claim(unsigned owner, bool front, std::size_t& index);
 
     std::vector<std::thread> m_workers;
     std::mutex m_mutex;
     std::condition_variable m_wake;
     std::condition_variable m_done;
+    // Set by the caller under m_mutex before a generation is published, constant during it (a
+    // worker counted in m_busy may still read them; the next generation waits for m_busy = 0).
     const std::function<void(std::size_t, unsigned)>* m_fn = nullptr;
     std::size_t m_count = 0;
-    std::size_t m_next = 0;
-    std::size_t m_finished = 0;
-    unsigned m_busy = 0;
     std::uint64_t m_generation = 0;
+    unsigned m_busy = 0; ///< workers inside runIndices (under m_mutex)
+    bool m_stop = false;
+    std::exception_ptr m_error; ///< the first exception of this generation (under m_mutex)
+    /// The indices participant w has left: [begin, end) packed as begin << 32 | end. It claims
+    /// from the front; one whose own range is empty takes from the back of another's.
+    struct alignas(64) Range {
+        std::atomic<std::uint64_t> packed{0};
+    };
+    std::unique_ptr<Range[]> m_ranges;
+    std::atomic<std::size_t> m_finished{0};
+    std::atomic<bool> m_failed{false};
     /// m_generation, readable without the lock: a worker spins on it briefly before sleeping.
     std::atomic<std::uint64_t> m_published{0};
-    bool m_stop = false;
-    std::exception_ptr m_error;
 };
 
 } // namespace lathe::detail
