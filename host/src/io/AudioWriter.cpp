@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -40,6 +41,7 @@ std::string errnoText(int e) {
 class CheckedFile {
 public:
     static constexpr std::size_t kBufferBytes = 1 << 20;
+    static constexpr std::uint64_t kWritebackBytes = 8u << 20;
 
     explicit CheckedFile(int fd, const WriterFaults& faults) : m_fd(fd), m_faults(faults) {
         m_buffer.reserve(kBufferBytes);
@@ -155,7 +157,22 @@ public:
             m_physicalBytes += static_cast<std::uint64_t>(n);
         }
         m_buffer.clear();
+        startWriteback();
         return true;
+    }
+
+    /// Asks the kernel to start writing what is written so far to disk (without waiting), every
+    /// kWritebackBytes: the commit's fsync then waits for the last few MiB instead of the whole
+    /// file (70 ms of a 0.5 s render of 115 MB, with every thread idle). Advisory: where the file
+    /// system does not support it, the fsync does it all as before.
+    void startWriteback() {
+        if (m_physicalBytes < m_writebackFrom + kWritebackBytes) {
+            return;
+        }
+#if defined(__linux__)
+        ::sync_file_range(m_fd, static_cast<off_t>(m_writebackFrom), 0, SYNC_FILE_RANGE_WRITE);
+#endif
+        m_writebackFrom = m_physicalBytes;
     }
 
     static SF_VIRTUAL_IO vio() {
@@ -177,6 +194,7 @@ private:
     sf_count_t m_position = 0;
     sf_count_t m_bufferStart = 0;
     std::uint64_t m_physicalBytes = 0;
+    std::uint64_t m_writebackFrom = 0; ///< bytes before this have been handed to writeback
     std::vector<unsigned char> m_buffer;
 };
 
