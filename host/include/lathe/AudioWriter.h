@@ -21,6 +21,10 @@ struct OutputSpec {
     int channels = 2;
     ChannelLayout layout;       ///< written as the channel mask where the container has one
     Frames expectedFrames = -1; ///< best estimate of the final length (−1: unknown); see chooseWavHeader
+    /// false only for a scratch file its maker deletes after use (the targeting's pre-limiter
+    /// intermediate): no fsync before the rename and no early write-back, so its pages need never
+    /// reach the disk. Still written to a temporary name and renamed when complete.
+    bool durable = true;
 };
 
 /// Test hooks for fault injection. Production code leaves them empty.

@@ -55,6 +55,7 @@ struct RenderOptions {
     TailPolicy tail = TailPolicy::Keep;
     Frames blockFrames = 65536; ///< frames per block (1.4 s at 48 kHz); memory is O(blockFrames)
     WriterFaults faults;        ///< test hooks only
+    bool durable = true;        ///< OutputSpec::durable (false: a scratch file the caller removes)
 };
 
 /// One stage of a render as it ran.

@@ -168,6 +168,8 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
     RenderOptions preOptions = options;
     preOptions.container = Container::Wav; // switches to RF64 by itself past 4 GiB
     preOptions.format = SampleFormat::Float32;
+    preOptions.durable =
+        false; // removed when the master is done: forcing it to disk costs 115 MB of writes per 10 min
     std::vector<std::unique_ptr<Stage>> preStages = buildStages(before, backend, threads);
     if (resample) { // first, as above: the limiter then works, and is verified, at the output rate
         preStages.insert(preStages.begin(), std::make_unique<ResampleStage>(*settings.sampleRate, threads));

@@ -307,6 +307,7 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     spec.channels = format.channels;
     spec.layout = format.layout;
     spec.expectedFrames = length;
+    spec.durable = options.durable;
     AudioWriter writer(output, spec, options.faults);
     report.container = writer.effectiveContainer();
 

@@ -43,7 +43,8 @@ public:
     static constexpr std::size_t kBufferBytes = 1 << 20;
     static constexpr std::uint64_t kWritebackBytes = 8u << 20;
 
-    explicit CheckedFile(int fd, const WriterFaults& faults) : m_fd(fd), m_faults(faults) {
+    CheckedFile(int fd, const WriterFaults& faults, bool writeBack)
+        : m_fd(fd), m_faults(faults), m_writeBack(writeBack) {
         m_buffer.reserve(kBufferBytes);
     }
 
@@ -166,7 +167,7 @@ public:
     /// file (70 ms of a 0.5 s render of 115 MB, with every thread idle). Advisory: where the file
     /// system does not support it, the fsync does it all as before.
     void startWriteback() {
-        if (m_physicalBytes < m_writebackFrom + kWritebackBytes) {
+        if (!m_writeBack || m_physicalBytes < m_writebackFrom + kWritebackBytes) {
             return;
         }
 #if defined(__linux__)
@@ -190,6 +191,7 @@ public:
 private:
     int m_fd;
     WriterFaults m_faults;
+    bool m_writeBack; ///< start write-back early (durable outputs)
     int m_error = 0;
     sf_count_t m_position = 0;
     sf_count_t m_bufferStart = 0;
@@ -337,7 +339,7 @@ AudioWriter::AudioWriter(const fs::path& destination, const OutputSpec& spec, co
     // Create the temporary file now: a missing or read-only directory fails before any work.
     d.temp = std::make_unique<io::TempFile>(destination);
 
-    d.file = std::make_unique<CheckedFile>(d.temp->fd(), faults);
+    d.file = std::make_unique<CheckedFile>(d.temp->fd(), faults, spec.durable);
     d.vio = CheckedFile::vio();
     d.sf = sf_open_virtual(&d.vio, SFM_WRITE, &sfinfo, d.file.get());
     if (d.sf == nullptr) {
@@ -429,7 +431,7 @@ void AudioWriter::commit() {
         if (!d.file->flush()) {
             d.checkIo("writing audio");
         }
-        d.temp->commit(d.faults.failFsync, d.faults.failRename);
+        d.temp->commit(d.spec.durable, d.faults.failFsync, d.faults.failRename);
         d.committed = true;
     } catch (...) {
         d.removeTemporary();

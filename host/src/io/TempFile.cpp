@@ -6,10 +6,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
 #include <string>
-
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,13 +19,19 @@ namespace {
 
 std::string describeCreateError(int e) {
     switch (e) {
-    case ENOENT: return "the output directory does not exist";
-    case ENOTDIR: return "a component of the output path is not a directory";
+    case ENOENT:
+        return "the output directory does not exist";
+    case ENOTDIR:
+        return "a component of the output path is not a directory";
     case EACCES:
-    case EPERM: return std::string("the output directory is not writable (") + std::strerror(e) + ")";
-    case EROFS: return "the output directory is on a read-only file system";
-    case ENOSPC: return "no space left on the output device";
-    default: return std::string("cannot create a file in the output directory (") + std::strerror(e) + ")";
+    case EPERM:
+        return std::string("the output directory is not writable (") + std::strerror(e) + ")";
+    case EROFS:
+        return "the output directory is on a read-only file system";
+    case ENOSPC:
+        return "no space left on the output device";
+    default:
+        return std::string("cannot create a file in the output directory (") + std::strerror(e) + ")";
     }
 }
 
@@ -46,7 +51,9 @@ mode_t currentUmask() {
     return 022;
 }
 
-fs::path directoryOf(const fs::path& p) { return p.has_parent_path() ? p.parent_path() : fs::path("."); }
+fs::path directoryOf(const fs::path& p) {
+    return p.has_parent_path() ? p.parent_path() : fs::path(".");
+}
 
 } // namespace
 
@@ -66,12 +73,13 @@ TempFile::TempFile(const fs::path& destination) : m_destination(destination) {
     }
     m_path = pattern;
     struct stat existing {};
-    const mode_t mode = ::stat(destination.c_str(), &existing) == 0 ? (existing.st_mode & 07777)
-                                                                      : (0666 & ~currentUmask());
+    const mode_t mode =
+        ::stat(destination.c_str(), &existing) == 0 ? (existing.st_mode & 07777) : (0666 & ~currentUmask());
     if (::fchmod(m_fd, mode) != 0) {
         const int e = errno;
         discard();
-        throw OutputError(destination, std::string("cannot set permissions of the temporary file: ") + std::strerror(e));
+        throw OutputError(destination,
+                          std::string("cannot set permissions of the temporary file: ") + std::strerror(e));
     }
 }
 
@@ -92,12 +100,13 @@ void TempFile::discard() noexcept {
     }
 }
 
-void TempFile::commit(bool failFsync, bool failRename) {
+void TempFile::commit(bool durable, bool failFsync, bool failRename) {
     LATHE_EXPECTS(m_fd >= 0 && !m_committed, "commit of a closed temporary file");
     try {
-        if (failFsync || ::fsync(m_fd) != 0) {
+        if (failFsync || (durable && ::fsync(m_fd) != 0)) {
             const int e = failFsync ? EIO : errno;
-            throw OutputError(m_destination, std::string("flushing to disk (fsync) failed: ") + std::strerror(e));
+            throw OutputError(m_destination,
+                              std::string("flushing to disk (fsync) failed: ") + std::strerror(e));
         }
         const int fd = m_fd;
         m_fd = -1;
@@ -112,7 +121,7 @@ void TempFile::commit(bool failFsync, bool failRename) {
         m_path.clear();
         m_committed = true;
         // Make the rename itself durable. A failure here cannot un-write the file, so it is ignored.
-        const int dirFd = ::open(directoryOf(m_destination).c_str(), O_RDONLY | O_DIRECTORY);
+        const int dirFd = durable ? ::open(directoryOf(m_destination).c_str(), O_RDONLY | O_DIRECTORY) : -1;
         if (dirFd >= 0) {
             ::fsync(dirFd);
             ::close(dirFd);
@@ -141,8 +150,9 @@ void writeFileAtomically(const std::filesystem::path& destination, const std::st
         }
         if (n <= 0) {
             const int e = n < 0 ? errno : ENOSPC;
-            throw OutputError(destination, std::string("writing failed: ") +
-                                               (e == ENOSPC ? "disk full (no space left on device)" : std::strerror(e)));
+            throw OutputError(destination,
+                              std::string("writing failed: ") +
+                                  (e == ENOSPC ? "disk full (no space left on device)" : std::strerror(e)));
         }
         done += static_cast<std::size_t>(n);
     }

@@ -21,9 +21,10 @@ public:
     const std::filesystem::path& path() const noexcept { return m_path; }
     const std::filesystem::path& destination() const noexcept { return m_destination; }
 
-    /// fsync, close, rename over the destination, fsync the directory. The fault flags are test
-    /// hooks (WriterFaults). Throws OutputError; the temporary file is gone afterwards either way.
-    void commit(bool failFsync = false, bool failRename = false);
+    /// fsync (when `durable`), close, rename over the destination, fsync the directory (when
+    /// `durable`). The fault flags are test hooks (WriterFaults). Throws OutputError; the
+    /// temporary file is gone afterwards either way.
+    void commit(bool durable = true, bool failFsync = false, bool failRename = false);
     /// Closes and removes the temporary file now.
     void discard() noexcept;
 
