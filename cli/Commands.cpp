@@ -5,6 +5,7 @@
 #include "ProgressPrinter.h"
 
 #include <lathe/Analysis.h>
+#include <lathe/Batch.h>
 #include <lathe/ChannelStats.h>
 #include <lathe/Error.h>
 #include <lathe/FileOutput.h>
@@ -615,7 +616,9 @@ void printStages(const RenderReport& r) {
 
 } // namespace
 
-int runMaster(const GlobalOptions& g, const MasterOptions& o) {
+/// The master settings the options describe: preset with overrides, output format, tail, and the
+/// loudness target (--target, --match, or the preset's own) with its ceiling.
+MasterSettings masterSettingsFrom(const MasterOptions& o) {
     MasterSettings s;
     s.preset = presetWithOverrides(o.preset, o.set);
     applyRenderFlags(o.flags, s);
@@ -674,7 +677,11 @@ int runMaster(const GlobalOptions& g, const MasterOptions& o) {
     } else if (o.ceilingDbtp) {
         throw UsageError("--ceiling goes with --target (or set the limiter's ceiling_dbtp in the preset)");
     }
+    return s;
+}
 
+int runMaster(const GlobalOptions& g, const MasterOptions& o) {
+    MasterSettings s = masterSettingsFrom(o);
     if (!o.report.empty()) {
         checkWritable(o.report); // before the render, not after it
     }
@@ -779,6 +786,105 @@ int runMaster(const GlobalOptions& g, const MasterOptions& o) {
         note(g, "wrote " + o.html.string());
     }
     return kExitOk;
+}
+
+int runBatch(const GlobalOptions& g, const BatchOptions& o) {
+    if (!o.merge.empty()) {
+        if (!o.inputs.empty() || !o.outputDir.empty() || !o.shard.empty()) {
+            throw UsageError(
+                "--merge DIR builds the summary of an earlier batch: give no inputs, -o or --shard");
+        }
+        if (!std::filesystem::is_directory(o.merge)) {
+            throw InputError(o.merge, "is not a directory");
+        }
+        const std::vector<nlohmann::json> entries = batch::writeSummary(o.merge);
+        if (entries.empty()) {
+            throw InputError(o.merge, "holds no batch manifest (manifest*.jsonl)");
+        }
+        const auto failed = static_cast<std::size_t>(
+            std::count_if(entries.begin(), entries.end(),
+                          [](const nlohmann::json& e) { return e.value("status", "") != "done"; }));
+        note(g, "merged " + std::to_string(entries.size()) + " files (" + std::to_string(failed) +
+                    " failed) into " + (o.merge / "summary.csv").string() + " and summary.html");
+        if (o.json) {
+            std::cout << nlohmann::json(entries).dump(2) << "\n";
+        }
+        return failed > 0 ? kExitSomeFailed : kExitOk;
+    }
+    if (o.inputs.empty() || o.outputDir.empty()) {
+        throw UsageError("batch needs inputs and -o OUTDIR (or --merge OUTDIR)");
+    }
+    batch::Settings s;
+    s.inputs = o.inputs;
+    s.outputDir = o.outputDir;
+    s.analyzeOnly = o.analyzeOnly;
+    s.jobs = o.jobs;
+    if (!o.shard.empty()) {
+        s.shard = batch::parseShard(o.shard);
+    }
+    s.master = masterSettingsFrom(o.master);
+    if (s.master.container) { // --format: the outputs' extension follows it
+        const std::string name(containerName(*s.master.container));
+        s.outputExtension = name == "aiff" ? "aif" : name;
+    }
+    for (const auto& in : o.inputs) {
+        if (std::filesystem::exists(in) && std::filesystem::equivalent(in, o.outputDir)) {
+            throw UsageError("the output directory is also an input: " + in.string());
+        }
+    }
+    auto sel = selectBackend(g, o.analyzeOnly ? Capability::Render : Capability::Convolution);
+    if (!o.analyzeOnly) {
+        note(g, "preset " + s.master.preset.name + ": " + std::to_string(s.master.preset.stages.size()) +
+                    " stages");
+    }
+    JobControl control;
+    control.cancel = g.cancel;
+    if (const int delay = blockDelayMs(); delay > 0) {
+        // Test hook: slow every block down and say which phase it belongs to, so a test can kill
+        // the batch in the middle of a render.
+        control.progress = [delay](const Progress& p) {
+            std::fprintf(stderr, "lathe: test hook: %.*s block\n", static_cast<int>(p.phase.size()),
+                         p.phase.data());
+            std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+        };
+    }
+    const batch::Summary summary = batch::run(
+        s, *sel.backend, control, [&](const batch::ItemResult& r, std::size_t finished, std::size_t total) {
+            if (g.quiet) {
+                return;
+            }
+            std::string line = "batch [" + std::to_string(finished) + "/" + std::to_string(total) + "] " +
+                               std::string(batch::statusName(r.status)) + " " + r.item.relative.string();
+            if (r.status == batch::Status::Done) {
+                line += " (" + formatFixed(r.entry.value("seconds", 0.0), 1) + " s)";
+            }
+            if (r.status == batch::Status::Failed) {
+                line += ": " + r.error;
+            }
+            std::cerr << "lathe: " << line << "\n";
+        });
+    const std::string shardText = s.shard.count > 1 ? " (shard " + o.shard + ")" : "";
+    note(g, std::to_string(summary.items.size()) + " files" + shardText + ": " +
+                std::to_string(summary.done) + " done, " + std::to_string(summary.skipped) +
+                " already done (skipped), " + std::to_string(summary.failed) + " failed, in " +
+                formatFixed(summary.seconds, 1) + " s; manifest " +
+                batch::manifestPath(s.outputDir, s.shard).string());
+    if (s.shard.count == 1) {
+        batch::writeSummary(s.outputDir);
+        note(g, "summary: " + (s.outputDir / "summary.csv").string() + ", summary.html");
+    } else {
+        note(g, "when every shard has finished: lathe batch --merge " + s.outputDir.string());
+    }
+    if (o.json) {
+        nlohmann::json j = nlohmann::json::array();
+        for (const auto& r : summary.items) {
+            nlohmann::json e = r.entry;
+            e["batch_status"] = batch::statusName(r.status);
+            j.push_back(e);
+        }
+        std::cout << j.dump(2) << "\n";
+    }
+    return summary.failed > 0 ? kExitSomeFailed : kExitOk;
 }
 
 int runPresets(const GlobalOptions&, const PresetsOptions& o) {

@@ -89,6 +89,17 @@ struct MasterOptions {
     std::filesystem::path html; ///< a before/after HTML report (mix vs master, gain reduction)
 };
 
+struct BatchOptions {
+    std::vector<std::filesystem::path> inputs; ///< files, directories, list files
+    std::filesystem::path outputDir;
+    MasterOptions master; ///< preset, --set, target, render flags (input/output unused)
+    bool analyzeOnly = false;
+    unsigned jobs = 1;
+    std::string shard;           ///< "I/N"
+    std::filesystem::path merge; ///< build the summary from the manifests in this directory
+    bool json = false;
+};
+
 struct PresetsOptions {
     bool json = false;
     std::string show; ///< print this preset's resolved JSON
@@ -107,6 +118,7 @@ int runDemoMix(const GlobalOptions& g, const DemoMixOptions& o);
 int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o);
 int runMaster(const GlobalOptions& g, const MasterOptions& o);
 int runPresets(const GlobalOptions& g, const PresetsOptions& o);
+int runBatch(const GlobalOptions& g, const BatchOptions& o);
 int runExportIr(const GlobalOptions& g, const ExportFilterOptions& o);
 int runExportFir(const GlobalOptions& g, const ExportFilterOptions& o);
 

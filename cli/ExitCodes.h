@@ -14,6 +14,7 @@ enum ExitCode : int {
     kExitOutput = 4,       ///< output cannot be written (same as input, no directory, disk full, …)
     kExitAudio = 5,        ///< the audio cannot be processed (NaN/Inf without --sanitize, no audio)
     kExitDevice = 6,       ///< the requested backend is unavailable or the GPU failed
+    kExitSomeFailed = 7,   ///< batch: some files failed (each is in the manifest with its error)
     kExitSignalBase = 128, ///< cancelled by signal N: exit 128 + N (130 for Ctrl-C, 143 for SIGTERM)
 };
 

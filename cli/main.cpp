@@ -38,6 +38,7 @@ const char* kExitCodeHelp = R"(Exit codes:
   4  output cannot be written (same file as the input, no directory, disk full, ...)
   5  the audio cannot be processed (NaN/Inf without --sanitize, no audio)
   6  the requested backend is unavailable or the GPU failed
+  7  batch: some files failed (the manifest and summary name each one and why)
   128+N  cancelled by signal N (130: Ctrl-C, 143: SIGTERM); no partial output is left)";
 
 /// The options of RenderFlags, shared by convert and master.
@@ -159,6 +160,36 @@ int main(int argc, char** argv) {
         "Write an HTML report: the mix and the master (loudness, spectra, platforms) and the "
         "gain reduction of each dynamics stage over time");
 
+    BatchOptions batchOpts;
+    auto* batchCmd = app.add_subcommand(
+        "batch", "Master (or analyse) many files: restartable, one manifest line per file, shards for "
+                 "cluster array jobs, CSV/HTML summary");
+    batchCmd->add_option(
+        "inputs", batchOpts.inputs,
+        "Audio files, directories (searched recursively) or list files (.txt: one path a line)");
+    batchCmd->add_option("-o,--output", batchOpts.outputDir,
+                         "Output directory (created; manifest and summary go here)");
+    batchCmd->add_option("--preset", batchOpts.master.preset, "Preset name or file (default: default)");
+    batchCmd->add_option("--set", batchOpts.master.set,
+                         "Override a preset parameter, as for master (repeatable)");
+    batchCmd->add_option("--target", batchOpts.master.target,
+                         "Final loudness: a platform id or -14 / -14LUFS");
+    batchCmd->add_option("--ceiling", batchOpts.master.ceilingDbtp, "True-peak ceiling in dBTP for --target");
+    batchCmd->add_option("--tail", batchOpts.master.tail, "keep or cut the reverb tail")
+        ->check(CLI::IsMember({"keep", "cut"}));
+    addRenderFlags(batchCmd, batchOpts.master.flags, "Output sample rate in Hz",
+                   "Output sample format: 16, 24 or 32f (default: 32f for float input, else 24)");
+    batchCmd->add_flag("--analyze-only", batchOpts.analyzeOnly,
+                       "Write each file's analysis (JSON) instead of a master");
+    batchCmd->add_option("--jobs,-j", batchOpts.jobs, "Files processed at once (default 1)")
+        ->check(CLI::Range(1u, 256u));
+    batchCmd->add_option(
+        "--shard", batchOpts.shard,
+        "Process shard I of N (0 <= I < N): every N-th file of the sorted list, from the I-th");
+    batchCmd->add_option("--merge", batchOpts.merge,
+                         "Only build summary.csv/.html in this directory from every shard's manifest");
+    batchCmd->add_flag("--json", batchOpts.json, "Print the summary as JSON on stdout");
+
     PresetsOptions presets;
     auto* presetsCmd =
         app.add_subcommand("presets", "List the bundled presets (or show one with every parameter)");
@@ -217,6 +248,9 @@ int main(int argc, char** argv) {
         }
         if (masterCmd->parsed()) {
             return runMaster(g, master);
+        }
+        if (batchCmd->parsed()) {
+            return runBatch(g, batchOpts);
         }
         if (presetsCmd->parsed()) {
             return runPresets(g, presets);
