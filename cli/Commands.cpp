@@ -818,6 +818,7 @@ int runBatch(const GlobalOptions& g, const BatchOptions& o) {
     s.inputs = o.inputs;
     s.outputDir = o.outputDir;
     s.analyzeOnly = o.analyzeOnly;
+    s.album = o.album;
     s.jobs = o.jobs;
     if (!o.shard.empty()) {
         s.shard = batch::parseShard(o.shard);
@@ -869,6 +870,10 @@ int runBatch(const GlobalOptions& g, const BatchOptions& o) {
                 " already done (skipped), " + std::to_string(summary.failed) + " failed, in " +
                 formatFixed(summary.seconds, 1) + " s; manifest " +
                 batch::manifestPath(s.outputDir, s.shard).string());
+    if (s.album) {
+        note(g, "album: " + (s.outputDir / "album.json").string() +
+                    " (one gain, loudness and balance spread, outliers)");
+    }
     if (s.shard.count == 1) {
         batch::writeSummary(s.outputDir);
         note(g, "summary: " + (s.outputDir / "summary.csv").string() + ", summary.html");

@@ -94,6 +94,7 @@ struct BatchOptions {
     std::filesystem::path outputDir;
     MasterOptions master; ///< preset, --set, target, render flags (input/output unused)
     bool analyzeOnly = false;
+    bool album = false;
     unsigned jobs = 1;
     std::string shard;           ///< "I/N"
     std::filesystem::path merge; ///< build the summary from the manifests in this directory

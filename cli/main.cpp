@@ -181,6 +181,9 @@ int main(int argc, char** argv) {
                    "Output sample format: 16, 24 or 32f (default: 32f for float input, else 24)");
     batchCmd->add_flag("--analyze-only", batchOpts.analyzeOnly,
                        "Write each file's analysis (JSON) instead of a master");
+    batchCmd->add_flag("--album", batchOpts.album,
+                       "The inputs are one album: one gain for all songs keeps their relative loudness "
+                       "(target: --target or the preset's); writes album.json");
     batchCmd->add_option("--jobs,-j", batchOpts.jobs, "Files processed at once (default 1)")
         ->check(CLI::Range(1u, 256u));
     batchCmd->add_option(

@@ -212,6 +212,69 @@ TEST(BatchCli, ShardsTogetherEqualOneRunAndMergeIntoOneSummary) {
     EXPECT_EQ(lathe({"batch", (d / "in").string(), "-o", (d / "x").string(), "--shard", "3/3"}).exitCode, 2);
 }
 
+json readJson(const fs::path& p) {
+    std::ifstream in(p);
+    return json::parse(in);
+}
+
+TEST(BatchCli, AlbumModeAppliesOneGainAndKeepsTheSongsDifferencesExactly) {
+    TempDir d;
+    writeCatalogue(d / "in", 3); // 0, −2 and −4 dB
+    // No processing (transparent) so that only the album gain acts; float output, no dither.
+    const auto r = lathe({"batch", (d / "in").string(), "-o", (d / "out").string(), "--album", "--preset",
+                          "transparent", "--target", "-18", "--bits", "32f"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    std::map<std::string, json> byName;
+    for (const auto& e : manifestLines(d / "out/manifest.jsonl")) {
+        byName[e["relative"].get<std::string>()] = e;
+    }
+    ASSERT_EQ(byName.size(), 3u);
+    const double gain = byName["track0"]["album_gain_db"].get<double>();
+    const double before0 = byName["track0"]["before"]["integrated_lufs"].get<double>();
+    const double after0 = byName["track0"]["after"]["integrated_lufs"].get<double>();
+    // The loudness meter reads a gain of g dB as g dB (within its float rounding).
+    constexpr double kMeterRoundingLu = 0.002;
+    EXPECT_NEAR(after0 - before0, gain, kMeterRoundingLu);
+    for (const char* name : {"track1", "track2"}) {
+        EXPECT_EQ(byName[name]["album_gain_db"].get<double>(), gain) << name;
+        const double before = byName[name]["before"]["integrated_lufs"].get<double>();
+        const double after = byName[name]["after"]["integrated_lufs"].get<double>();
+        // The difference to track0 is what it was.
+        EXPECT_NEAR(after - after0, before - before0, kMeterRoundingLu) << name;
+    }
+    const json album = readJson(d / "out/album.json");
+    EXPECT_NEAR(album["album"]["album_lufs"].get<double>(), -18.0, 0.01);
+    EXPECT_TRUE(album["album"]["note"].is_null());
+    EXPECT_NEAR(album["loudness_spread_lu"].get<double>(),
+                byName["track0"]["after"]["integrated_lufs"].get<double>() -
+                    byName["track2"]["after"]["integrated_lufs"].get<double>(),
+                1e-9);
+    EXPECT_NE(test::readBytes(d / "out/summary.html").size(), 0u);
+    // A rerun of the unchanged album skips it whole; sharding an album is refused.
+    const auto again = lathe({"batch", (d / "in").string(), "-o", (d / "out").string(), "--album", "--preset",
+                              "transparent", "--target", "-18", "--bits", "32f"});
+    EXPECT_NE(again.err.find("0 done, 3 already done"), std::string::npos) << again.err;
+    EXPECT_EQ(
+        lathe({"batch", (d / "in").string(), "-o", (d / "x").string(), "--album", "--shard", "0/2"}).exitCode,
+        2);
+}
+
+TEST(BatchCli, AlbumGainStopsAtTheCeiling) {
+    TempDir d;
+    writeCatalogue(d / "in", 2); // true peaks near −3 dBTP: −5 LUFS cannot be reached without a limiter
+    const auto r = lathe({"batch", (d / "in").string(), "-o", (d / "out").string(), "--album", "--preset",
+                          "transparent", "--target", "-5", "--bits", "32f"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const json album = readJson(d / "out/album.json");
+    ASSERT_TRUE(album["album"]["note"].is_string());
+    EXPECT_NE(album["album"]["note"].get<std::string>().find("short of the target"), std::string::npos);
+    double loudest = -INFINITY;
+    for (const auto& s : album["songs"]) {
+        loudest = std::max(loudest, s["true_peak_dbtp"].get<double>());
+    }
+    EXPECT_NEAR(loudest, -1.0, 0.01); // the loudest song's true peak lands on the ceiling
+}
+
 TEST(BatchCli, AnalyzeOnlyWritesEachFilesAnalysis) {
     TempDir d;
     writeCatalogue(d / "in", 2);

@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <lathe/Analysis.h>
 #include <lathe/Backend.h>
 #include <lathe/Master.h>
 #include <lathe/Progress.h>
@@ -67,6 +68,13 @@ struct Settings {
     bool analyzeOnly = false; ///< write each file's analysis JSON instead of a master
     unsigned jobs = 1;        ///< files in flight at once (each gets hardware threads / jobs)
     Shard shard;              ///< this process's share
+    /// The inputs are one album: each song is mastered by the preset without a loudness target of
+    /// its own, then one gain for the whole album brings the album's integrated loudness (all
+    /// songs gated together) to the target (--target, else the preset's), so the songs keep their
+    /// loudness relative to each other exactly — as Spotify's and Apple's album normalisation. The
+    /// gain stops where the loudest song's true peak meets the ceiling (said, never clipped).
+    /// Writes album.json: the gain, the loudness and spectral-balance spread, outliers.
+    bool album = false;
     std::string outputExtension = "wav";
 };
 
@@ -101,8 +109,19 @@ Summary
 run(const Settings& settings, Backend& backend, const JobControl& control,
     const std::function<void(const ItemResult&, std::size_t finished, std::size_t total)>& onItem = {});
 
+/// Album consistency (album mode), from each song's final loudness and long-term spectrum: the
+/// loudness spread, each song's spectral balance (octave bands relative to its own level) against
+/// the album's mean, and the songs that stand out. Kept beside the manifest as album.json.
+nlohmann::json albumConsistency(const std::vector<std::string>& names,
+                                const std::vector<AnalysisResult>& songs);
+/// A song whose integrated loudness is this far from the album's median is flagged.
+inline constexpr double kAlbumLoudnessOutlierLu = 3.0;
+/// A song whose spectral balance differs from the album's mean by this much (RMS over octave
+/// bands, dB) is flagged.
+inline constexpr double kAlbumBalanceOutlierDb = 3.0;
+
 /// summary.csv and summary.html in `dir` from the manifests there (all shards): one row per
-/// input, what the manifest says. Returns the entries used.
+/// input, what the manifest says (and album.json's section in album mode). Returns the entries used.
 std::vector<nlohmann::json> writeSummary(const std::filesystem::path& dir);
 
 } // namespace lathe::batch

@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <lathe/Analysis.h>
+#include <lathe/AudioReader.h>
 #include <lathe/Batch.h>
 #include <lathe/Error.h>
 #include <lathe/FileOutput.h>
 #include <lathe/JsonReport.h>
 #include <lathe/Preset.h>
+#include <lathe/RenderJob.h>
 #include <lathe/Text.h>
+#include <lathe/math/Dynamics.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -296,7 +300,202 @@ json at(const json& e, const char* section, const char* field) {
                                                                                        : json();
 }
 
+/// fn(k) for every k in [0, n) on `jobs` threads. A CancelledError (or a cancelled token) stops
+/// the taking of new indices everywhere and is rethrown after all threads have stopped, as is the
+/// first other exception.
+void forEachParallel(std::size_t n, unsigned jobs, const CancelToken* cancel,
+                     const std::function<void(std::size_t)>& fn) {
+    std::atomic<std::size_t> next{0};
+    std::atomic<bool> stop{false};
+    std::mutex mutex;
+    std::exception_ptr first;
+    auto worker = [&] {
+        for (;;) {
+            if (stop.load() || (cancel != nullptr && cancel->cancelled())) {
+                stop.store(true);
+                return;
+            }
+            const std::size_t k = next.fetch_add(1);
+            if (k >= n) {
+                return;
+            }
+            try {
+                fn(k);
+            } catch (...) {
+                std::lock_guard lock(mutex);
+                if (!first) {
+                    first = std::current_exception();
+                }
+                stop.store(true);
+                return;
+            }
+        }
+    };
+    std::vector<std::thread> threads;
+    for (unsigned j = 1; j < std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(n))); ++j) {
+        threads.emplace_back(worker);
+    }
+    worker();
+    for (auto& t : threads) {
+        t.join();
+    }
+    if (first) {
+        std::rethrow_exception(first);
+    }
+    if (cancel != nullptr && cancel->cancelled()) {
+        throw CancelledError();
+    }
+}
+
+/// Album mode's one gain for every song (the same float factor, so their differences stay exact).
+class GainStage final : public Stage {
+public:
+    explicit GainStage(double db) : m_db(db), m_gain(static_cast<float>(math::dbToLinear(db))) {}
+    std::string name() const override { return "album-gain"; }
+    StreamFormat prepare(const StreamFormat& input, Frames) override {
+        m_channels = input.channels;
+        return input;
+    }
+    void process(const AudioBuffer& in, AudioBuffer& out) override {
+        out.reset(in.channels(), in.frames());
+        out.setFrames(in.frames());
+        for (int c = 0; c < in.channels(); ++c) {
+            const float* x = in.channel(c);
+            float* y = out.channel(c);
+            for (Frames i = 0; i < in.frames(); ++i) {
+                y[i] = x[i] * m_gain;
+            }
+        }
+    }
+    void flush(AudioBuffer& out) override { out.reset(m_channels, 0); }
+    json report() const override { return {{"gain_db", m_db}}; }
+
+private:
+    double m_db;
+    float m_gain;
+    int m_channels = 0;
+};
+
+/// Octave-band centres for the spectral balance (31.5 Hz … 16 kHz).
+std::vector<double> octaveCentres() {
+    std::vector<double> c;
+    for (double f = 31.25; f < 17000.0; f *= 2.0) {
+        c.push_back(f);
+    }
+    return c;
+}
+
+/// Each octave band's share of a song's power (dB re its total), from the channels' long-term
+/// spectra (the M/S curves left out); NaN where a band is above Nyquist or silent.
+std::vector<double> bandBalance(const AnalysisResult& a) {
+    const LongTermSpectrum& s = a.spectrum;
+    const std::vector<double> centres = octaveCentres();
+    std::vector<double> band(centres.size(), 0.0);
+    double total = 0.0;
+    const auto channels = static_cast<std::size_t>(std::max(1, a.loudness.channels));
+    for (std::size_t c = 0; c < std::min(channels, s.power.size()); ++c) {
+        for (std::size_t b = 1; b < s.power[c].size(); ++b) {
+            const double hz = static_cast<double>(b) * s.binHz;
+            total += s.power[c][b];
+            for (std::size_t k = 0; k < centres.size(); ++k) {
+                if (hz >= centres[k] / std::sqrt(2.0) && hz < centres[k] * std::sqrt(2.0)) {
+                    band[k] += s.power[c][b];
+                }
+            }
+        }
+    }
+    std::vector<double> db(centres.size(), std::nan(""));
+    for (std::size_t k = 0; k < centres.size(); ++k) {
+        if (total > 0.0 && band[k] > 0.0 && centres[k] * std::sqrt(2.0) <= s.sampleRate / 2.0) {
+            db[k] = 10.0 * std::log10(band[k] / total);
+        }
+    }
+    return db;
+}
+
 } // namespace
+
+json albumConsistency(const std::vector<std::string>& names, const std::vector<AnalysisResult>& songs) {
+    const std::vector<double> centres = octaveCentres();
+    std::vector<std::vector<double>> balance;
+    std::vector<double> loudness;
+    for (const AnalysisResult& a : songs) {
+        balance.push_back(bandBalance(a));
+        if (a.loudness.integratedLufs) {
+            loudness.push_back(*a.loudness.integratedLufs);
+        }
+    }
+    std::vector<double> sorted = loudness;
+    std::sort(sorted.begin(), sorted.end());
+    const double median = sorted.empty() ? 0.0
+                          : sorted.size() % 2 == 1
+                              ? sorted[sorted.size() / 2]
+                              : 0.5 * (sorted[sorted.size() / 2 - 1] + sorted[sorted.size() / 2]);
+    // The album's mean balance and each band's spread, over the songs that have the band.
+    std::vector<double> mean(centres.size(), 0.0);
+    std::vector<double> low(centres.size(), INFINITY);
+    std::vector<double> high(centres.size(), -INFINITY);
+    std::vector<int> count(centres.size(), 0);
+    for (const auto& b : balance) {
+        for (std::size_t k = 0; k < centres.size(); ++k) {
+            if (!std::isnan(b[k])) {
+                mean[k] += b[k];
+                low[k] = std::min(low[k], b[k]);
+                high[k] = std::max(high[k], b[k]);
+                ++count[k];
+            }
+        }
+    }
+    json bands = json::array();
+    for (std::size_t k = 0; k < centres.size(); ++k) {
+        mean[k] = count[k] > 0 ? mean[k] / count[k] : std::nan("");
+        if (count[k] > 0) {
+            bands.push_back(
+                {{"hz", centres[k]}, {"album_mean_db", mean[k]}, {"spread_db", high[k] - low[k]}});
+        }
+    }
+    json out;
+    out["songs"] = json::array();
+    out["outliers"] = json::array();
+    for (std::size_t i = 0; i < songs.size(); ++i) {
+        json s;
+        s["name"] = names[i];
+        const auto& l = songs[i].loudness.integratedLufs;
+        s["integrated_lufs"] = orNull(l);
+        s["true_peak_dbtp"] =
+            songs[i].loudness.truePeakDbtp ? json(songs[i].loudness.truePeakDbtp->value) : json();
+        double sum = 0.0;
+        int n = 0;
+        for (std::size_t k = 0; k < centres.size(); ++k) {
+            if (!std::isnan(balance[i][k]) && !std::isnan(mean[k])) {
+                sum += (balance[i][k] - mean[k]) * (balance[i][k] - mean[k]);
+                ++n;
+            }
+        }
+        const double deviation = n > 0 ? std::sqrt(sum / n) : 0.0;
+        s["balance_deviation_db"] = deviation;
+        json flags = json::array();
+        if (l) {
+            s["from_median_lu"] = *l - median;
+            if (std::abs(*l - median) > kAlbumLoudnessOutlierLu) {
+                flags.push_back(std::string(*l > median ? "louder" : "quieter") + " than the rest by " +
+                                formatFixed(std::abs(*l - median), 1) + " LU");
+            }
+        }
+        if (deviation > kAlbumBalanceOutlierDb) {
+            flags.push_back("tonal balance " + formatFixed(deviation, 1) + " dB from the album's");
+        }
+        s["flags"] = flags;
+        if (!flags.empty()) {
+            out["outliers"].push_back(names[i]);
+        }
+        out["songs"].push_back(s);
+    }
+    out["loudness_spread_lu"] = sorted.empty() ? json() : json(sorted.back() - sorted.front());
+    out["loudness_median_lufs"] = sorted.empty() ? json() : json(median);
+    out["bands"] = bands;
+    return out;
+}
 
 bool isAudioExtension(const fs::path& path) {
     static const std::set<std::string> kAudio = {".wav",  ".wave", ".rf64", ".bwf", ".w64", ".flac", ".aif",
@@ -467,6 +666,244 @@ std::string settingsHash(const Settings& s) {
     return sha256OfText(j.dump());
 }
 
+namespace {
+
+/// Album mode (Settings::album): every song mastered without a target into a float scratch file,
+/// one album gain from the songs' loudness gated together, the gain applied to every song.
+std::vector<ItemResult>
+runAlbum(const Settings& settings, const std::vector<Item>& items,
+         const std::map<std::string, json>& previous, const std::string& settingsSha,
+         ManifestWriter& manifest, const std::string& host, unsigned jobs, unsigned threadsEach,
+         Backend& backend, const JobControl& control,
+         const std::function<void(const ItemResult&, std::size_t, std::size_t)>& onItem) {
+    const std::size_t n = items.size();
+    std::vector<ItemResult> results(n);
+    std::mutex mutex;
+    std::size_t finished = 0;
+    auto report = [&](std::size_t k) {
+        std::lock_guard lock(mutex);
+        ++finished;
+        if (onItem) {
+            onItem(results[k], finished, n);
+        }
+    };
+    auto outputOf = [&](const Item& it) {
+        return settings.outputDir / fs::path(it.relative.string() + "." + settings.outputExtension);
+    };
+    // The album is one piece of work: its hash covers every song's content, so a change to any
+    // song (or one added) redoes them all, and a rerun of an unchanged album skips them all.
+    std::vector<std::string> inputSha(n);
+    std::string all = settingsSha + "|album";
+    for (std::size_t k = 0; k < n; ++k) {
+        try {
+            inputSha[k] = sha256OfFile(items[k].input);
+        } catch (const Error&) {
+            inputSha[k].clear(); // fails below, with the reader's own message
+        }
+        all += "|" + keyOf(items[k].input) + "=" + inputSha[k];
+    }
+    const std::string albumSha = sha256OfText(all);
+    bool allDone = true;
+    for (std::size_t k = 0; k < n && allDone; ++k) {
+        const auto it = previous.find(keyOf(items[k].input));
+        std::error_code ec;
+        const auto size = fs::file_size(outputOf(items[k]), ec);
+        allDone = it != previous.end() && it->second.value("status", "") == "done" &&
+                  it->second.value("settings_sha256", "") == albumSha && !ec &&
+                  it->second.contains("output_bytes") && it->second["output_bytes"] == size;
+    }
+    if (allDone) {
+        for (std::size_t k = 0; k < n; ++k) {
+            results[k].item = items[k];
+            results[k].status = Status::Skipped;
+            results[k].entry = previous.at(keyOf(items[k].input));
+            report(k);
+        }
+        return results;
+    }
+    const fs::path scratch = settings.outputDir / ".lathe-album";
+    std::error_code ec;
+    fs::remove_all(scratch, ec); // a killed run's
+    fs::create_directories(scratch);
+    struct RemoveOnExit {
+        fs::path dir;
+        ~RemoveOnExit() {
+            std::error_code e;
+            fs::remove_all(dir, e);
+        }
+    } removeScratch{scratch};
+    struct Song {
+        bool ok = false;
+        json entry;
+        AnalysisResult before;
+        LoudnessResult mastered;
+        fs::path scratchFile;
+        double seconds = 0; ///< wall time of both phases
+    };
+    std::vector<Song> songs(n);
+    JobControl jc;
+    jc.cancel = control.cancel;
+    jc.progress = control.progress;
+    auto fail = [&](std::size_t k, const std::string& why) {
+        json& e = songs[k].entry;
+        e["status"] = "failed";
+        e["error"] = why;
+        e["finished_utc"] = utcNow();
+        results[k].status = Status::Failed;
+        results[k].error = why;
+        results[k].entry = e;
+        manifest.append(e);
+        report(k);
+    };
+    // 1. Each song through the preset, without a target of its own, into a float scratch file.
+    forEachParallel(n, jobs, control.cancel, [&](std::size_t k) {
+        const Item& item = items[k];
+        results[k].item = item;
+        Song& s = songs[k];
+        const auto t0 = std::chrono::steady_clock::now();
+        json& e = s.entry;
+        e["input"] = keyOf(item.input);
+        e["relative"] = item.relative.string();
+        e["output"] = keyOf(outputOf(item));
+        e["mode"] = "album";
+        e["settings_sha256"] = albumSha;
+        e["lathe_version"] = LATHE_VERSION;
+        e["shard"] = "0/1";
+        e["host"] = host;
+        e["input_sha256"] = inputSha[k];
+        try {
+            AnalysisOptions ao;
+            ao.loudness.reader = settings.master.reader;
+            ao.loudness.threads = threadsEach;
+            s.before = analyzeFile(item.input, ao, backend, jc);
+            e["input_bytes"] = fs::file_size(item.input);
+            e["before"] = levels(s.before.loudness);
+            e["findings"] = findingsOf(s.before);
+            MasterSettings m = settings.master;
+            m.target.reset();
+            m.preset.targetLufs.reset();
+            m.format = SampleFormat::Float32;
+            m.container = Container::Wav;
+            m.dither = DitherMode::Off;
+            m.threads = threadsEach;
+            s.scratchFile = scratch / (std::to_string(k) + ".wav");
+            masterFile(item.input, s.scratchFile, m, backend, jc);
+            LoudnessOptions lo;
+            lo.threads = threadsEach;
+            s.mastered = measureLoudness(s.scratchFile, lo, backend, jc);
+            s.ok = true;
+            s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        } catch (const CancelledError&) {
+            throw;
+        } catch (const Error& x) {
+            fail(k, x.what());
+        }
+    });
+    // 2. One gain: the album's loudness (every song's blocks gated together) to the target, but
+    //    never pushing the loudest true peak over the ceiling.
+    std::vector<LoudnessResult> mastered;
+    for (const Song& s : songs) {
+        if (s.ok) {
+            mastered.push_back(s.mastered);
+        }
+    }
+    json album;
+    const AlbumLoudness before = albumLoudness(mastered);
+    std::optional<double> target = settings.master.preset.targetLufs;
+    double ceiling = -1.0;
+    if (settings.master.target) {
+        target = settings.master.target->lufs;
+        ceiling = settings.master.target->ceilingDbtp;
+    }
+    double gainDb = 0.0;
+    std::string note;
+    if (target && before.integratedLufs) {
+        gainDb = *target - *before.integratedLufs;
+        double loudestPeak = -INFINITY;
+        for (const LoudnessResult& r : mastered) {
+            if (r.truePeakDbtp) {
+                loudestPeak = std::max(loudestPeak, r.truePeakDbtp->value);
+            }
+        }
+        if (loudestPeak + gainDb > ceiling) {
+            const double reachable = ceiling - loudestPeak;
+            note = "the album gain stops at " + formatFixed(reachable, 2) + " dB (" +
+                   formatFixed(gainDb - reachable, 2) +
+                   " dB short of the target), where the loudest song's true " + "peak meets the " +
+                   formatFixed(ceiling, 1) + " dBTP ceiling: a limiter in the preset (or a " +
+                   "lower target) would reach it";
+            gainDb = reachable;
+        }
+    } else if (target) {
+        note = "no album loudness to normalise (" + before.note + "): gain 0 dB";
+    }
+    album["target_lufs"] = orNull(target);
+    album["ceiling_dbtp"] = ceiling;
+    album["album_lufs_before_gain"] = orNull(before.integratedLufs);
+    album["gain_db"] = gainDb;
+    album["note"] = note.empty() ? json() : json(note);
+    // 3. The gain on every song, into its output (format and dither as a master's).
+    std::vector<AnalysisResult> after(n);
+    forEachParallel(n, jobs, control.cancel, [&](std::size_t k) {
+        Song& s = songs[k];
+        if (!s.ok) {
+            return;
+        }
+        const auto t0 = std::chrono::steady_clock::now();
+        json& e = s.entry;
+        try {
+            const fs::path output = outputOf(items[k]);
+            fs::create_directories(output.parent_path());
+            removeStaleTemporaries(output);
+            AudioReader reader(s.scratchFile);
+            std::vector<std::unique_ptr<Stage>> stages;
+            stages.push_back(std::make_unique<GainStage>(gainDb));
+            RenderOptions o = resolveMasterOptions(s.before.file, output, settings.master);
+            o.tail = TailPolicy::Keep; // the scratch file already has the length the tail policy gave it
+            const RenderReport r = render(reader, std::move(stages), output, o, backend, jc);
+            AnalysisOptions ao;
+            ao.loudness.threads = threadsEach;
+            after[k] = analyzeFile(output, ao, backend, jc);
+            e["after"] = levels(after[k].loudness);
+            e["album_gain_db"] = gainDb;
+            e["warnings"] = r.warnings;
+            e["output_sha256"] = sha256OfFile(output);
+            e["output_bytes"] = fs::file_size(output);
+            e["status"] = "done";
+            e["error"] = nullptr;
+            e["seconds"] =
+                s.seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            e["finished_utc"] = utcNow();
+            results[k].status = Status::Done;
+            results[k].entry = e;
+            manifest.append(e);
+            report(k);
+        } catch (const CancelledError&) {
+            throw;
+        } catch (const Error& x) {
+            fail(k, x.what());
+        }
+    });
+    // 4. The album's consistency, over the songs that made it.
+    std::vector<std::string> names;
+    std::vector<AnalysisResult> done;
+    std::vector<LoudnessResult> finals;
+    for (std::size_t k = 0; k < n; ++k) {
+        if (results[k].status == Status::Done) {
+            names.push_back(items[k].relative.string());
+            done.push_back(after[k]);
+            finals.push_back(after[k].loudness);
+        }
+    }
+    json consistency = albumConsistency(names, done);
+    consistency["album"] = album;
+    consistency["album"]["album_lufs"] = orNull(albumLoudness(finals).integratedLufs);
+    writeFileAtomically(settings.outputDir / "album.json", consistency.dump(2) + "\n");
+    return results;
+}
+
+} // namespace
+
 Summary run(const Settings& settings, Backend& backend, const JobControl& control,
             const std::function<void(const ItemResult&, std::size_t, std::size_t)>& onItem) {
     const auto start = std::chrono::steady_clock::now();
@@ -475,6 +912,13 @@ Summary run(const Settings& settings, Backend& backend, const JobControl& contro
     if (ec || !fs::is_directory(settings.outputDir)) {
         throw OutputError(settings.outputDir,
                           "cannot create the output directory" + (ec ? ": " + ec.message() : ""));
+    }
+    if (settings.album && settings.shard.count > 1) {
+        throw UsageError(
+            "--album masters the whole album in one run (one gain for all songs): it cannot be sharded");
+    }
+    if (settings.album && settings.analyzeOnly) {
+        throw UsageError("--album masters an album; for its loudness alone use lathe analyze FILES…");
     }
     const std::vector<Item> items = select(discover(settings.inputs, settings.outputDir), settings.shard);
     std::map<std::string, json> previous;
@@ -493,6 +937,17 @@ Summary run(const Settings& settings, Backend& backend, const JobControl& contro
     const unsigned threadsEach = std::max(1u, std::max(1u, std::thread::hardware_concurrency()) / jobs);
     Summary summary;
     summary.items.resize(items.size());
+    if (settings.album) {
+        summary.items = runAlbum(settings, items, previous, settingsSha, manifest, host, jobs, threadsEach,
+                                 backend, control, onItem);
+        for (const ItemResult& r : summary.items) {
+            (r.status == Status::Done      ? summary.done
+             : r.status == Status::Skipped ? summary.skipped
+                                           : summary.failed)++;
+        }
+        summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        return summary;
+    }
     std::atomic<std::size_t> next{0};
     std::atomic<bool> cancelled{false};
     std::mutex reportMutex;
@@ -678,6 +1133,38 @@ std::vector<json> writeSummary(const fs::path& dir) {
                                               : 0.0))
              << "</td><td>" << htmlEscape(error.empty() ? findingsText(e) : error) << "</td></tr>\n";
     }
+    std::ostringstream albumHtml;
+    if (std::ifstream in(dir / "album.json"); in) {
+        const json a = json::parse(in, nullptr, false);
+        if (a.is_object() && a.contains("album")) {
+            const json& g = a["album"];
+            albumHtml << "<h2>Album</h2>\n<p>One gain for every song: "
+                      << number(g.value("gain_db", json()), 2) << " dB; album loudness "
+                      << number(g.value("album_lufs_before_gain", json()), 2) << " → "
+                      << number(g.value("album_lufs", json()), 2) << " LUFS (target "
+                      << number(g.value("target_lufs", json()), 1) << "); loudness spread between songs "
+                      << number(a.value("loudness_spread_lu", json()), 1) << " LU (kept as it was).";
+            if (g.contains("note") && g["note"].is_string()) {
+                albumHtml << " " << htmlEscape(g["note"].get<std::string>()) << ".";
+            }
+            albumHtml << "</p>\n<table><tr><th>song</th><th>LUFS</th><th>from the median</th><th>balance vs "
+                         "album</th>"
+                         "<th>stands out</th></tr>\n";
+            for (const auto& s : a.value("songs", json::array())) {
+                std::string flags;
+                for (const auto& f : s.value("flags", json::array())) {
+                    flags += (flags.empty() ? "" : "; ") + f.get<std::string>();
+                }
+                albumHtml << "<tr class=\"" << (flags.empty() ? "ok" : "bad") << "\"><td>"
+                          << htmlEscape(s.value("name", "")) << "</td><td>"
+                          << number(s.value("integrated_lufs", json()), 1) << "</td><td>"
+                          << number(s.value("from_median_lu", json()), 1) << " LU</td><td>"
+                          << number(s.value("balance_deviation_db", json()), 1) << " dB</td><td>"
+                          << htmlEscape(flags) << "</td></tr>\n";
+            }
+            albumHtml << "</table>\n";
+        }
+    }
     std::ostringstream html;
     html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Lathe batch "
             "summary</title>"
@@ -690,7 +1177,8 @@ std::vector<json> writeSummary(const fs::path& dir) {
          << " h of processing (summed over files). Written by Lathe " << LATHE_VERSION << " at " << utcNow()
          << ".</p>\n<table><tr><th>file</th><th>status</th><th>before LUFS</th><th>before dBTP</th>"
             "<th>after LUFS</th><th>after dBTP</th><th>duration</th><th>findings / error</th></tr>\n"
-         << rows.str() << "</table>\n</body></html>\n";
+         << rows.str() << "</table>\n"
+         << albumHtml.str() << "</body></html>\n";
     writeFileAtomically(dir / "summary.csv", csv.str());
     writeFileAtomically(dir / "summary.html", html.str());
     return entries;
