@@ -95,7 +95,7 @@ struct BatchOptions {
     MasterOptions master; ///< preset, --set, target, render flags (input/output unused)
     bool analyzeOnly = false;
     bool album = false;
-    unsigned jobs = 1;
+    unsigned jobs = 0; ///< 0: every CPU this process may use
     std::string shard;           ///< "I/N"
     std::filesystem::path merge; ///< build the summary from the manifests in this directory
     bool json = false;

@@ -184,8 +184,11 @@ int main(int argc, char** argv) {
     batchCmd->add_flag("--album", batchOpts.album,
                        "The inputs are one album: one gain for all songs keeps their relative loudness "
                        "(target: --target or the preset's); writes album.json");
-    batchCmd->add_option("--jobs,-j", batchOpts.jobs, "Files processed at once (default 1)")
-        ->check(CLI::Range(1u, 256u));
+    batchCmd
+        ->add_option("--jobs,-j", batchOpts.jobs,
+                     "Cores to use, as make -j: that many files at once, one thread each (default: every CPU "
+                     "this process may use)")
+        ->check(CLI::Range(1u, 1024u));
     batchCmd->add_option(
         "--shard", batchOpts.shard,
         "Process shard I of N (0 <= I < N): every N-th file of the sorted list, from the I-th");

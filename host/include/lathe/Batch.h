@@ -66,7 +66,9 @@ struct Settings {
     std::filesystem::path outputDir;
     MasterSettings master;    ///< preset, target, output format …
     bool analyzeOnly = false; ///< write each file's analysis JSON instead of a master
-    unsigned jobs = 1;        ///< files in flight at once (each gets hardware threads / jobs)
+    /// Cores to use, as make -j: that many files at once, each engine single-threaded (fewer files
+    /// than jobs share the cores out). 0 = availableCpus().
+    unsigned jobs = 0;
     Shard shard;              ///< this process's share
     /// The inputs are one album: each song is mastered by the preset without a loudness target of
     /// its own, then one gain for the whole album brings the album's integrated loudness (all
@@ -77,6 +79,9 @@ struct Settings {
     bool album = false;
     std::string outputExtension = "wav";
 };
+
+/// The CPUs this process may run on (its affinity mask: taskset, a Slurm or container cpuset).
+unsigned availableCpus();
 
 enum class Status { Done, Skipped, Failed };
 std::string_view statusName(Status s); ///< "done", "skipped", "failed"

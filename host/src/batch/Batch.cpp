@@ -18,6 +18,7 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
+#include <sched.h>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -631,6 +632,15 @@ std::vector<json> readManifests(const fs::path& dir) {
     return out;
 }
 
+unsigned availableCpus() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) {
+        return static_cast<unsigned>(CPU_COUNT(&set));
+    }
+    return std::max(1u, std::thread::hardware_concurrency());
+}
+
 std::string_view statusName(Status s) {
     switch (s) {
     case Status::Done:
@@ -932,9 +942,12 @@ Summary run(const Settings& settings, Backend& backend, const JobControl& contro
         std::to_string(settings.shard.index) + "/" + std::to_string(settings.shard.count);
     const std::string host = hostName();
 
-    const unsigned jobs =
-        std::max(1u, std::min<unsigned>(settings.jobs, static_cast<unsigned>(items.size())));
-    const unsigned threadsEach = std::max(1u, std::max(1u, std::thread::hardware_concurrency()) / jobs);
+    // `jobs` cores in all, as make -j: that many files at once, each engine on one thread (files
+    // side by side need no per-block synchronisation, so this is the most work per core); fewer
+    // files than jobs share the cores out.
+    const unsigned cores = settings.jobs > 0 ? settings.jobs : availableCpus();
+    const unsigned jobs = std::max(1u, std::min<unsigned>(cores, static_cast<unsigned>(items.size())));
+    const unsigned threadsEach = std::max(1u, cores / jobs);
     Summary summary;
     summary.items.resize(items.size());
     if (settings.album) {
