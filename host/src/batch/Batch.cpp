@@ -18,12 +18,12 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
-#include <sched.h>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <openssl/evp.h>
+#include <sched.h>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -950,22 +950,22 @@ Summary run(const Settings& settings, Backend& backend, const JobControl& contro
     const unsigned threadsEach = std::max(1u, cores / jobs);
     Summary summary;
     summary.items.resize(items.size());
-    if (settings.album) {
-        summary.items = runAlbum(settings, items, previous, settingsSha, manifest, host, jobs, threadsEach,
-                                 backend, control, onItem);
+    auto finish = [&] {
         for (const ItemResult& r : summary.items) {
-            (r.status == Status::Done      ? summary.done
-             : r.status == Status::Skipped ? summary.skipped
-                                           : summary.failed)++;
+            ++(r.status == Status::Done      ? summary.done
+               : r.status == Status::Skipped ? summary.skipped
+                                             : summary.failed);
         }
         summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         return summary;
+    };
+    if (settings.album) {
+        summary.items = runAlbum(settings, items, previous, settingsSha, manifest, host, jobs, threadsEach,
+                                 backend, control, onItem);
+        return finish();
     }
-    std::atomic<std::size_t> next{0};
-    std::atomic<bool> cancelled{false};
     std::mutex reportMutex;
     std::size_t finished = 0;
-    std::exception_ptr fatal; // a failure of the batch itself (the manifest cannot be written)
 
     auto work = [&](const Item& item, ItemResult& result) {
         result.item = item;
@@ -1055,57 +1055,17 @@ Summary run(const Settings& settings, Backend& backend, const JobControl& contro
         manifest.append(e);
     };
 
-    auto worker = [&] {
-        for (;;) {
-            if (cancelled.load() || (control.cancel != nullptr && control.cancel->cancelled())) {
-                cancelled.store(true);
-                return;
-            }
-            const std::size_t k = next.fetch_add(1);
-            if (k >= items.size()) {
-                return;
-            }
-            try {
-                work(items[k], summary.items[k]);
-            } catch (const CancelledError&) {
-                cancelled.store(true);
-                return;
-            } catch (...) {
-                std::lock_guard lock(reportMutex);
-                if (!fatal) {
-                    fatal = std::current_exception();
-                }
-                cancelled.store(true);
-                return;
-            }
-            std::lock_guard lock(reportMutex);
-            ++finished;
-            if (onItem) {
-                onItem(summary.items[k], finished, items.size());
-            }
+    // A file's own failure is in its result; what escapes `work` (cancellation, a manifest that
+    // cannot be written) stops the batch.
+    forEachParallel(items.size(), jobs, control.cancel, [&](std::size_t k) {
+        work(items[k], summary.items[k]);
+        std::lock_guard lock(reportMutex);
+        ++finished;
+        if (onItem) {
+            onItem(summary.items[k], finished, items.size());
         }
-    };
-    std::vector<std::thread> threads;
-    for (unsigned j = 1; j < jobs; ++j) {
-        threads.emplace_back(worker);
-    }
-    worker();
-    for (auto& t : threads) {
-        t.join();
-    }
-    if (fatal) {
-        std::rethrow_exception(fatal);
-    }
-    if (cancelled.load()) {
-        throw CancelledError();
-    }
-    for (const ItemResult& r : summary.items) {
-        (r.status == Status::Done      ? summary.done
-         : r.status == Status::Skipped ? summary.skipped
-                                       : summary.failed)++;
-    }
-    summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return summary;
+    });
+    return finish();
 }
 
 std::vector<json> writeSummary(const fs::path& dir) {
