@@ -1038,6 +1038,11 @@ Summary run(const Settings& settings, Backend& backend, const JobControl& contro
             e["error"] = x.what();
             result.status = Status::Failed;
             result.error = x.what();
+        } catch (const fs::filesystem_error& x) { // a folder that cannot be made, a file that vanished
+            e["status"] = "failed";
+            e["error"] = x.what();
+            result.status = Status::Failed;
+            result.error = x.what();
         } catch (const std::bad_alloc&) {
             e["status"] = "failed";
             e["error"] = "out of memory";
