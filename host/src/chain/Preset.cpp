@@ -544,6 +544,9 @@ Preset parsePreset(const PresetDocument& doc) {
     }
     preset.name = top.text("name").value_or(name);
     preset.description = top.text("description").value_or("");
+    // Informational: where a resolved preset (`presets --show`, a report's "preset") came from.
+    // Read back as a preset, it comes from where it is now loaded, so the value is not kept.
+    top.text("source");
     if (top.raw("target_lufs") != nullptr) {
         preset.targetLufs = top.number("target_lufs", -14.0, -40.0, -5.0);
     }

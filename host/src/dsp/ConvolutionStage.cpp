@@ -278,6 +278,10 @@ ConvolutionStage::Design ReverbStage::design(const StreamFormat& input) {
     // 3. Rate, trim, energy.
     for (auto& h : ir) {
         h = resampleSignal(h, m_facts.irRate, input.sampleRate);
+        if (h.empty()) {
+            throw UsageError("the impulse response " + what + " is shorter than one sample at " +
+                             std::to_string(input.sampleRate) + " Hz");
+        }
     }
     float peak = 0.0f;
     for (const auto& h : ir) {

@@ -150,6 +150,9 @@ std::vector<float> resampleSignal(const std::vector<float>& x, SampleRate from, 
     }
     const Frames outFrames = convertedFrames(static_cast<Frames>(x.size()), from, to);
     std::vector<float> y(static_cast<std::size_t>(outFrames));
+    if (y.empty() || x.empty()) {
+        return y; // soxr_oneshot crashes on an empty output buffer (found by fuzz/FuzzImpulseResponse)
+    }
     const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
     const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_VHQ, SOXR_ROLLOFF_SMALL);
     std::size_t done = 0;
