@@ -1,0 +1,44 @@
+// Lathe fuzz target: any bytes as a reverb's impulse-response file → the reverb stage designed,
+// prepared and run on a short block (the IR's decoding, validation, rate conversion and
+// normalisation). The only acceptable outcomes are a result or a lathe::Error.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "FuzzInput.h"
+
+#include <lathe/AudioBuffer.h>
+#include <lathe/Error.h>
+#include <lathe/Preset.h>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    static const auto cpu = lathe::makeCpuBackend();
+    lathe::fuzz::MemoryFile file(data, size);
+    try {
+        nlohmann::json j = {{"schema", "lathe.preset/1"},
+                            {"name", "fuzz-ir"},
+                            {"stages", {{{"type", "reverb"}, {"ir", file.path()}, {"wet_db", -20}}}}};
+        const lathe::Preset preset = lathe::parsePreset({j, "fuzz", "/"});
+        auto stages = lathe::buildStages(preset, *cpu, 1);
+        lathe::StreamFormat format;
+        format.sampleRate = 48000;
+        format.channels = 2;
+        format.layout = lathe::ChannelLayout::fromConvention(2);
+        lathe::AudioBuffer in(2, 8192);
+        in.setFrames(8192);
+        for (int c = 0; c < 2; ++c) {
+            for (lathe::Frames i = 0; i < 8192; ++i) {
+                in.channel(c)[i] = i == 0 ? 1.0f : 0.0f;
+            }
+        }
+        std::vector<lathe::AudioBuffer> buffers(stages.size());
+        for (auto& s : stages) {
+            format = s->prepare(format, 8192);
+        }
+        const lathe::AudioBuffer* current = &in;
+        for (std::size_t k = 0; k < stages.size(); ++k) {
+            stages[k]->process(*current, buffers[k]);
+            current = &buffers[k];
+        }
+    } catch (const lathe::Error&) {
+        // refused with a message
+    }
+    return 0;
+}
