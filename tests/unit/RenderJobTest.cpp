@@ -92,6 +92,54 @@ TEST(RenderJob, CancellationLeavesNothingBehind) {
     EXPECT_EQ(test::readBytes(dir / "o.wav"), (std::vector<std::uint8_t>{'o', 'l', 'd'}));
 }
 
+/// A stage with a bug: one NaN in channel 2 at frame `at`.
+class NanStage final : public Stage {
+public:
+    explicit NanStage(Frames at) : m_at(at) {}
+    std::string name() const override { return "nan"; }
+    StreamFormat prepare(const StreamFormat& input, Frames) override {
+        m_channels = input.channels;
+        return input;
+    }
+    void process(const AudioBuffer& in, AudioBuffer& out) override {
+        out.reset(in.channels(), in.frames());
+        out.append(in, 0, in.frames());
+        if (m_at >= m_done && m_at < m_done + in.frames()) {
+            out.channel(1)[m_at - m_done] = NAN;
+        }
+        m_done += in.frames();
+    }
+    void flush(AudioBuffer& out) override { out.reset(m_channels, 0); }
+
+private:
+    Frames m_at;
+    Frames m_done = 0;
+    int m_channels = 0;
+};
+
+TEST(RenderJob, NonFiniteOutputOfTheChainIsAnErrorAndNothingIsWritten) {
+    for (SampleFormat format : {SampleFormat::Float32, SampleFormat::Pcm24}) {
+        TempDir dir;
+        test::writeBytes(dir / "o.wav", {'o', 'l', 'd'});
+        test::MemorySource src({test::noise(100000, 0.5, 1), test::noise(100000, 0.5, 2)}, 48000);
+        std::vector<std::unique_ptr<Stage>> stages;
+        stages.push_back(std::make_unique<NanStage>(77777));
+        RenderOptions o = floatOutput(10000);
+        o.format = format;
+        auto backend = makeCpuBackend();
+        try {
+            render(src, std::move(stages), dir / "o.wav", o, *backend);
+            ADD_FAILURE() << "a NaN in the chain's output was written";
+        } catch (const AudioContentError& e) {
+            EXPECT_EQ(e.channel(), 1);
+            EXPECT_EQ(e.frame(), 77777);
+            EXPECT_NE(std::string(e.what()).find("NaN/Inf"), std::string::npos) << e.what();
+        }
+        EXPECT_EQ(dir.entries(), std::vector<std::string>{"o.wav"});
+        EXPECT_EQ(test::readBytes(dir / "o.wav"), (std::vector<std::uint8_t>{'o', 'l', 'd'}));
+    }
+}
+
 TEST(RenderJob, NonFiniteInputNamesTheFirstSample) {
     TempDir dir;
     Planar in{test::noise(200000, 0.5, 1), test::noise(200000, 0.5, 2)};

@@ -396,6 +396,22 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
                                                 " frames where " + std::to_string(length) + " were due");
     writeBehind.finish();
     checkCancel(control);
+    // A promise checked before the output replaces anything: the chain's output is finite (a
+    // stage that produced NaN/Inf — a bug or a pathological filter — is an error, never a file
+    // of silence or noise). Input NaN/Inf was refused or replaced before the stages.
+    if (!stages.empty()) {
+        for (std::size_t c = 0; c < sink.stats().size(); ++c) {
+            const math::SampleStats& st = sink.stats()[c];
+            if (st.nonFiniteCount > 0) {
+                throw AudioContentError(output,
+                                        "the chain produced " + std::to_string(st.nonFiniteCount) +
+                                            " NaN/Inf samples (channel " + std::to_string(c + 1) +
+                                            ", first at frame " + std::to_string(st.firstNonFinite) +
+                                            "); nothing was written",
+                                        static_cast<int>(c), st.firstNonFinite);
+            }
+        }
+    }
     writer.commit();
 
     report.inputFrames = position;
