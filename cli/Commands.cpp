@@ -286,6 +286,13 @@ std::vector<Platform> loadPlatformTable(const std::filesystem::path& file) {
 
 namespace {
 
+/// What the reader noticed about the file (truncated, a header that lies, …): analysed anyway.
+void printFileWarnings(const AudioFileInfo& file) {
+    for (const std::string& w : file.warnings) {
+        std::cout << "  warning          " << w << "\n";
+    }
+}
+
 void printFindings(const AnalysisResult& a) {
     if (!a.spectral) {
         return;
@@ -397,9 +404,11 @@ int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o) {
                 printFileJson(j, o.files.size());
             } else {
                 printLoudness(a.loudness, platforms.empty() ? nullptr : &previews);
+                printFileWarnings(a.file);
                 printFindings(a);
                 if (b) {
                     printLoudness(b->loudness, nullptr);
+                    printFileWarnings(b->file);
                     printFindings(*b);
                 }
             }

@@ -135,6 +135,10 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
         return render(reader, std::move(stages), output, options, backend, control);
     }
     ensureDistinctFiles(input, output);
+    // The target is measured in loudness, which needs each channel's weight: a layout the meter
+    // cannot weight (6 channels without a mask, no --layout) is refused now, naming the input —
+    // not after the first render, naming the intermediate file.
+    channelWeights(reader.info().layout, false, input.string());
     const LoudnessTarget& target = *settings.target;
     TargetingReport local;
     TargetingReport& t = targeting != nullptr ? *targeting : local;

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The bad-input catalogue (../shared/reference/bad-input.md) end to end: every row through
+// `lathe info`, `analyze`, `master` and `batch`, each with its exit code and the message a user
+// gets, and never a file left behind by a failure. Table-driven: a new row is one line.
+#include "Process.h"
+#include "TestFiles.h"
+#include "TestSignals.h"
+
+#include <gtest/gtest.h>
+#include <sndfile.h>
+
+#include <cmath>
+#include <fstream>
+#include <functional>
+
+namespace lathe {
+namespace {
+
+namespace fs = std::filesystem;
+using test::Planar;
+using test::TempDir;
+
+constexpr SampleRate kRate = 48000;
+
+/// 16-bit PCM WAV bytes: a header stating `statedFrames` and `presentFrames` of a −12 dBFS tone.
+std::vector<std::uint8_t> pcm16(int channels, std::uint32_t rate, std::uint32_t statedFrames,
+                                std::uint32_t presentFrames) {
+    std::vector<std::uint8_t> b = test::wavHeader(channels, rate, 16, statedFrames * channels * 2u);
+    for (std::uint32_t n = 0; n < presentFrames; ++n) {
+        const auto v = static_cast<std::int16_t>(8000.0 * std::sin(0.1 * n));
+        for (int c = 0; c < channels; ++c) {
+            b.push_back(static_cast<std::uint8_t>(v & 0xff));
+            b.push_back(static_cast<std::uint8_t>((v >> 8) & 0xff));
+        }
+    }
+    return b;
+}
+
+/// What one command must do with one row's file: its exit code and a fragment of what it prints.
+struct Expect {
+    Expect(int code, const char* text) : exitCode(code), fragment(text) {}
+    int exitCode;
+    std::string fragment; ///< in stderr or stdout ("" = nothing required)
+};
+
+struct Row {
+    std::string name;
+    std::function<void(const fs::path&)> write;
+    Expect info, analyze, master, batch; ///< batch: the fragment is the manifest's error
+};
+
+std::vector<Row> catalogue() {
+    auto bytes = [](std::vector<std::uint8_t> b) {
+        return [b](const fs::path& p) { test::writeBytes(p, b); };
+    };
+    std::vector<std::uint8_t> zeroChannels = pcm16(2, kRate, 100, 100);
+    zeroChannels[22] = 0; // fmt channels
+    zeroChannels[23] = 0;
+    std::vector<std::uint8_t> manyChannels = pcm16(2, kRate, 100, 100);
+    manyChannels[22] = 0xff;
+    manyChannels[23] = 0xff;
+    std::vector<std::uint8_t> rateZero = pcm16(2, kRate, 100, 100);
+    std::fill(rateZero.begin() + 24, rateZero.begin() + 28, std::uint8_t{0});
+    const std::string text = "this is not audio\n";
+    std::vector<std::uint8_t> silence = test::wavHeader(2, kRate, 16, 3u * kRate * 4u);
+    silence.resize(silence.size() + 3u * kRate * 4u, 0);
+    const Expect unreadable{3, "not a readable audio file"};
+    // One push_back a row (a single initializer list of them trips GCC 12's -Wmaybe-uninitialized).
+    std::vector<Row> rows;
+    rows.push_back(Row{"zero-length file",
+                       bytes({}),
+                       {3, "file is empty"},
+                       {3, "file is empty"},
+                       {3, "file is empty"},
+                       {7, "file is empty"}});
+    rows.push_back(Row{"a text file named .wav",
+                       bytes({text.begin(), text.end()}),
+                       {3, "supported formats: WAV"},
+                       unreadable,
+                       unreadable,
+                       {7, "not a readable audio file"}});
+    rows.push_back(Row{"header only (0 frames)",
+                       bytes(pcm16(2, kRate, 0, 0)),
+                       {0, "no audio (0 frames)"},
+                       {0, "too short"},
+                       {5, "no audio (0 frames)"},
+                       {7, "no audio"}});
+    rows.push_back(Row{"truncated WAV",
+                       bytes(pcm16(2, kRate, 144000, 25000)),
+                       {0, "truncated: 25000 of 144000 frames"},
+                       {0, "truncated: 25000 of 144000 frames"},
+                       {0, "truncated: 25000 of 144000 frames"},
+                       {0, ""}});
+    rows.push_back(Row{"0 channels",
+                       bytes(zeroChannels),
+                       {3, "Channel count is zero"},
+                       unreadable,
+                       unreadable,
+                       {7, "Channel count is zero"}});
+    rows.push_back(Row{"65535 channels",
+                       bytes(manyChannels),
+                       {3, "Too many channels"},
+                       unreadable,
+                       unreadable,
+                       {7, "Too many channels"}});
+    rows.push_back(Row{"sample rate 0",
+                       bytes(rateZero),
+                       unreadable,
+                       unreadable,
+                       unreadable,
+                       {7, "not a readable audio file"}});
+    rows.push_back(
+        Row{"NaN in a float WAV",
+            [](const fs::path& p) {
+                Planar x{test::sine(441, 0.5, kRate, 3 * kRate), test::sine(441, 0.5, kRate, 3 * kRate)};
+                x[0][1000] = NAN;
+                test::writeRawFloat(p, x, kRate, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+            },
+            {0, "non-finite samples (NaN/Inf), the first at frame 1000"},
+            {5, "non-finite sample (NaN or Inf) at frame 1000"},
+            {5, "use --sanitize"},
+            {7, "non-finite sample"}});
+    rows.push_back(Row{"silence",
+                       bytes(silence),
+                       {0, "-inf dBFS"},
+                       {0, "silence: no 400 ms block"},
+                       {5, "cannot reach a loudness target: silence"},
+                       {7, "silence"}});
+    rows.push_back(Row{"shorter than 400 ms",
+                       bytes(pcm16(2, kRate, 14400, 14400)),
+                       {0, ""},
+                       {0, "too short"},
+                       {5, "too short"},
+                       {7, "too short"}});
+    rows.push_back(Row{"mono",
+                       bytes(pcm16(1, kRate, 3 * kRate, 3 * kRate)),
+                       {0, "mono"},
+                       {0, "integrated"},
+                       {0, ""},
+                       {0, ""}});
+    rows.push_back(Row{"6 channels without a channel mask",
+                       bytes(pcm16(6, kRate, 3 * kRate, 3 * kRate)),
+                       {0, "pass --layout"},
+                       {3, "pass --layout"},
+                       {3, "pass --layout"},
+                       {7, "pass --layout"}});
+    return rows;
+}
+
+std::string readText(const fs::path& p) {
+    std::ifstream in(p);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void expectOutcome(const test::ProcessResult& r, const Expect& e, const std::string& what) {
+    EXPECT_EQ(r.exitCode, e.exitCode) << what << "\n" << r.err;
+    if (!e.fragment.empty()) {
+        EXPECT_TRUE(r.err.find(e.fragment) != std::string::npos ||
+                    r.out.find(e.fragment) != std::string::npos)
+            << what << ": expected \"" << e.fragment << "\" in\n"
+            << r.err << r.out;
+    }
+}
+
+TEST(BadInputCatalogue, EveryRowThroughEveryCommand) {
+    const std::string lathe = test::latheBinary();
+    for (const Row& row : catalogue()) {
+        TempDir d;
+        fs::create_directories(d / "in");
+        const fs::path input = d / "in" / "input.wav";
+        row.write(input);
+        const auto original = test::readBytes(input);
+        expectOutcome(test::runProcess(lathe, {"info", input.string()}), row.info, row.name + " / info");
+        expectOutcome(test::runProcess(lathe, {"analyze", input.string()}), row.analyze,
+                      row.name + " / analyze");
+        // master: an existing output survives a failure untouched, and no temporary file is left.
+        test::writeBytes(d / "master.wav", {'o', 'l', 'd'});
+        const auto m = test::runProcess(lathe, {"master", input.string(), "-o", (d / "master.wav").string()});
+        expectOutcome(m, row.master, row.name + " / master");
+        if (row.master.exitCode != 0) {
+            EXPECT_EQ(test::readBytes(d / "master.wav"), (std::vector<std::uint8_t>{'o', 'l', 'd'}))
+                << row.name;
+        }
+        const auto b = test::runProcess(lathe, {"batch", (d / "in").string(), "-o", (d / "batch").string()});
+        EXPECT_EQ(b.exitCode, row.batch.exitCode) << row.name << " / batch\n" << b.err;
+        const std::string manifest = readText(d / "batch" / "manifest.jsonl");
+        EXPECT_NE(manifest.find(row.batch.exitCode == 0 ? "\"status\":\"done\"" : "\"status\":\"failed\""),
+                  std::string::npos)
+            << row.name << " / batch manifest: " << manifest;
+        EXPECT_NE(manifest.find(row.batch.fragment), std::string::npos)
+            << row.name << " / batch: " << manifest;
+        EXPECT_EQ(fs::exists(d / "batch" / "input.wav"), row.batch.exitCode == 0) << row.name;
+        for (const auto& e : fs::recursive_directory_iterator(d.path())) {
+            EXPECT_NE(e.path().filename().string().rfind(".", 0), 0u) << row.name << ": left " << e.path();
+        }
+        EXPECT_EQ(test::readBytes(input), original) << row.name << ": the input was modified";
+    }
+}
+
+TEST(BadInputCatalogue, OutputsThatCannotBeWrittenAreRefusedBeforeAnyWork) {
+    TempDir d;
+    test::writeBytes(d / "in.wav", pcm16(2, kRate, kRate, kRate));
+    const std::string lathe = test::latheBinary();
+    // The output is the input (also through a hard link): refused, the input intact.
+    const auto before = test::readBytes(d / "in.wav");
+    auto r = test::runProcess(lathe, {"master", (d / "in.wav").string(), "-o", (d / "in.wav").string()});
+    EXPECT_EQ(r.exitCode, 4) << r.err;
+    EXPECT_NE(r.err.find("is the input file"), std::string::npos) << r.err;
+    fs::create_hard_link(d / "in.wav", d / "link.wav");
+    r = test::runProcess(lathe, {"master", (d / "in.wav").string(), "-o", (d / "link.wav").string()});
+    EXPECT_EQ(r.exitCode, 4) << r.err;
+    EXPECT_EQ(test::readBytes(d / "in.wav"), before);
+    // A directory that does not exist.
+    r = test::runProcess(lathe,
+                         {"master", (d / "in.wav").string(), "-o", (d / "no/such/dir/o.wav").string()});
+    EXPECT_EQ(r.exitCode, 4) << r.err;
+    EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+    // batch: the output directory inside the inputs is never read as input; as the input itself, refused.
+    r = test::runProcess(lathe, {"batch", d.path().string(), "-o", d.path().string()});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+}
+
+} // namespace
+} // namespace lathe
