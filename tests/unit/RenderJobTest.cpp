@@ -140,6 +140,42 @@ TEST(RenderJob, NonFiniteOutputOfTheChainIsAnErrorAndNothingIsWritten) {
     }
 }
 
+TEST(RenderJob, TheFinishedFileIsCheckedBeforeItReplacesAnything) {
+    const Planar in{test::noise(50000, 0.5, 1), test::noise(50000, 0.5, 2)};
+    auto backend = makeCpuBackend();
+    // The check sees the complete file (readable, every frame) and the stages' report.
+    {
+        TempDir dir;
+        test::MemorySource src(in, 48000);
+        std::vector<std::unique_ptr<Stage>> stages;
+        stages.push_back(std::make_unique<test::DelayStage>(100));
+        Planar seen;
+        std::size_t stageReports = 0;
+        render(src, std::move(stages), dir / "o.wav", floatOutput(4096), *backend, {},
+               [&](const std::filesystem::path& temporary, const RenderReport& report) {
+                   EXPECT_FALSE(std::filesystem::exists(dir / "o.wav"));
+                   seen = test::readRawFloat(temporary);
+                   stageReports = report.stages.size();
+               });
+        EXPECT_EQ(seen, in);
+        EXPECT_EQ(stageReports, 1u);
+        EXPECT_EQ(test::readRawFloat(dir / "o.wav"), in);
+    }
+    // A check that fails: the old output stays, no temporary is left.
+    {
+        TempDir dir;
+        test::writeBytes(dir / "o.wav", {'o', 'l', 'd'});
+        test::MemorySource src(in, 48000);
+        EXPECT_THROW(render(src, {}, dir / "o.wav", floatOutput(4096), *backend, {},
+                            [](const std::filesystem::path&, const RenderReport&) {
+                                throw AudioContentError("o.wav", "a promise was not kept");
+                            }),
+                     AudioContentError);
+        EXPECT_EQ(dir.entries(), std::vector<std::string>{"o.wav"});
+        EXPECT_EQ(test::readBytes(dir / "o.wav"), (std::vector<std::uint8_t>{'o', 'l', 'd'}));
+    }
+}
+
 TEST(RenderJob, NonFiniteInputNamesTheFirstSample) {
     TempDir dir;
     Planar in{test::noise(200000, 0.5, 1), test::noise(200000, 0.5, 2)};

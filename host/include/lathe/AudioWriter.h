@@ -88,7 +88,11 @@ public:
     /// Appends interleaved left-justified int32 frames (only for integer formats).
     void writeInt(const std::int32_t* interleaved, Frames frames);
 
-    /// Completes the file and moves it into place. Throws OutputError; the temporary is removed.
+    /// Completes the file (header, buffered bytes) under its temporary name, where it can be read
+    /// back and checked before commit(). Throws OutputError; the temporary is removed.
+    void finish();
+    /// Completes the file (finish(), if not done) and moves it into place. Throws OutputError;
+    /// the temporary is removed.
     void commit();
     /// Removes the temporary file now (also done by the destructor when not committed).
     void discard() noexcept;

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -105,9 +106,15 @@ struct RenderReport {
 ///
 /// Throws InputError, AudioContentError (NaN/Inf, no audio), OutputError, CancelledError,
 /// UsageError (a stage refused the format) or GpuError.
+/// Called by render() with the complete output under its temporary name and the report so far
+/// (the stages' details included), before the output replaces anything: the place to check
+/// promises on the file itself. Throwing aborts the render; the temporary is removed and an
+/// existing destination is untouched.
+using BeforeCommit = std::function<void(const std::filesystem::path& temporary, const RenderReport& report)>;
+
 RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> stages,
                     const std::filesystem::path& output, const RenderOptions& options, Backend& backend,
-                    const JobControl& control = {});
+                    const JobControl& control = {}, const BeforeCommit& beforeCommit = {});
 
 /// `lathe convert`: format, depth and rate conversion of one file.
 struct ConvertSettings {

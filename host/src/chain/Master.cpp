@@ -211,8 +211,13 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
             gainDb += target.lufs - *tried.integratedLufs;
         }
     }
-    // 3. Limiter passes on the intermediate until the output is on target.
+    // 3. Limiter passes on the intermediate until the output is on target. Each pass's file is
+    //    measured under its temporary name, before it replaces anything: only a pass on target
+    //    (or the last one, with a note) is kept, and a ceiling the limiter did not hold is an
+    //    error, never a delivered file.
+    struct RetryPass {}; // this pass missed the target; its file is dropped
     RenderReport last;
+    std::string peakNote; // about the pass that is kept
     for (int pass = 0; pass < kTargetMaxPasses; ++pass) {
         limiter.inputGainDb = gainDb;
         PresetStage limiterStage;
@@ -224,29 +229,56 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
         AudioReader intermediate(pre.path); // already at the output rate
         RenderOptions o = options;
         o.tail = TailPolicy::Keep; // the intermediate already has the length the tail policy gave it
-        last = render(intermediate, std::move(stages), output, o, backend, control);
-        // The loudness is measured from the file; the true peak is the limiter's own ×16
-        // verification of what it wrote when nothing follows it (the meter's full measurement
-        // otherwise, or when everything lies 3 dB or more below the ceiling).
-        std::optional<double> peak = limiterTruePeak(last);
-        const LoudnessResult got = measureFile(output, !peak.has_value(), control);
-        if (!peak && got.truePeakDbtp) {
-            peak = got.truePeakDbtp->value;
+        const bool lastChance = pass + 1 == kTargetMaxPasses;
+        auto check = [&](const std::filesystem::path& temporary, const RenderReport& soFar) {
+            // The loudness is measured from the file; the true peak is the limiter's own ×16
+            // verification of what it wrote when nothing follows it (the meter's full
+            // measurement otherwise, or when everything lies 3 dB or more below the ceiling).
+            std::optional<double> peak = limiterTruePeak(soFar);
+            const LoudnessResult got = measureFile(temporary, !peak.has_value(), control);
+            if (!peak && got.truePeakDbtp) {
+                peak = got.truePeakDbtp->value;
+            }
+            TargetingReport::Pass p;
+            p.inputGainDb = gainDb;
+            p.lufs = got.integratedLufs;
+            p.truePeakDbtp = peak;
+            t.passes.push_back(p);
+            if (peak && *peak > target.ceilingDbtp + kCeilingCheckDb) {
+                if (after.stages.empty()) {
+                    throw AudioContentError(output,
+                                            "the output's true peak reads " + formatFixed(*peak, 2) +
+                                                " dBTP, above the " + formatFixed(target.ceilingDbtp, 1) +
+                                                " dBTP ceiling the limiter must hold; nothing was written "
+                                                "(a bug in Lathe: please report it with the input)");
+                }
+                peakNote = "the stages after the limiter raise the true peak to " + formatFixed(*peak, 2) +
+                           " dBTP, above the " + formatFixed(target.ceilingDbtp, 1) + " dBTP ceiling";
+            } else {
+                peakNote.clear();
+            }
+            if (!got.integratedLufs) {
+                return; // kept: nothing to correct
+            }
+            const double miss = target.lufs - *got.integratedLufs;
+            if (std::abs(miss) <= kTargetToleranceLu) {
+                t.reached = true;
+                return;
+            }
+            gainDb += miss;
+            if (!lastChance) {
+                throw RetryPass{};
+            }
+        };
+        try {
+            last = render(intermediate, std::move(stages), output, o, backend, control, check);
+        } catch (const RetryPass&) {
+            continue;
         }
-        TargetingReport::Pass p;
-        p.inputGainDb = gainDb;
-        p.lufs = got.integratedLufs;
-        p.truePeakDbtp = peak;
-        t.passes.push_back(p);
-        if (!got.integratedLufs) {
-            break;
-        }
-        const double miss = target.lufs - *got.integratedLufs;
-        if (std::abs(miss) <= kTargetToleranceLu) {
-            t.reached = true;
-            break;
-        }
-        gainDb += miss;
+        break;
+    }
+    if (!peakNote.empty()) {
+        t.note += std::string(t.note.empty() ? "" : "; ") + peakNote;
     }
     if (!t.reached && !t.passes.empty() && t.passes.back().lufs) {
         t.note += std::string(t.note.empty() ? "" : "; ") +

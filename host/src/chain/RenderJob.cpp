@@ -242,7 +242,7 @@ void checkCancel(const JobControl& control) {
 
 RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> stages,
                     const std::filesystem::path& output, const RenderOptions& options, Backend& backend,
-                    const JobControl& control) {
+                    const JobControl& control, const BeforeCommit& beforeCommit) {
     const auto t0 = Clock::now();
     RenderReport report;
     report.source = source.sourceName();
@@ -412,8 +412,8 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
             }
         }
     }
-    writer.commit();
-
+    // The report is complete (the stages have flushed): the caller's checks of the finished
+    // file, then the rename.
     report.inputFrames = position;
     report.outputFrames = sink.written();
     report.clippedSamples = sink.clipped();
@@ -441,6 +441,12 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
             std::to_string(report.clippedSamples) +
             " samples clipped at integer full scale (lower the level or use --bits 32f)");
     }
+    if (beforeCommit) {
+        writer.finish();
+        beforeCommit(writer.temporaryPath(), report);
+        checkCancel(control);
+    }
+    writer.commit();
     report.seconds = secondsSince(t0);
     return report;
 }

@@ -417,9 +417,12 @@ void AudioWriter::writeInt(const std::int32_t* interleaved, Frames frames) {
     d.written += frames;
 }
 
-void AudioWriter::commit() {
+void AudioWriter::finish() {
     Impl& d = *m_impl;
-    LATHE_EXPECTS(d.sf != nullptr && !d.committed, "commit twice");
+    LATHE_EXPECTS(!d.committed, "finish after commit");
+    if (d.sf == nullptr) {
+        return; // finished already
+    }
     try {
         // sf_close writes the final header through our checked I/O.
         const int closeResult = sf_close(d.sf);
@@ -431,6 +434,17 @@ void AudioWriter::commit() {
         if (!d.file->flush()) {
             d.checkIo("writing audio");
         }
+    } catch (...) {
+        d.removeTemporary();
+        throw;
+    }
+}
+
+void AudioWriter::commit() {
+    Impl& d = *m_impl;
+    LATHE_EXPECTS(!d.committed && d.temp != nullptr, "commit twice");
+    finish();
+    try {
         d.temp->commit(d.spec.durable, d.faults.failFsync, d.faults.failRename);
         d.committed = true;
     } catch (...) {
