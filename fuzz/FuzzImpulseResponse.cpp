@@ -4,7 +4,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "FuzzInput.h"
 
-#include <lathe/AudioBuffer.h>
 #include <lathe/Error.h>
 #include <lathe/Preset.h>
 
@@ -17,26 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                             {"stages", {{{"type", "reverb"}, {"ir", file.path()}, {"wet_db", -20}}}}};
         const lathe::Preset preset = lathe::parsePreset({j, "fuzz", "/"});
         auto stages = lathe::buildStages(preset, *cpu, 1);
-        lathe::StreamFormat format;
-        format.sampleRate = 48000;
-        format.channels = 2;
-        format.layout = lathe::ChannelLayout::fromConvention(2);
-        lathe::AudioBuffer in(2, 8192);
-        in.setFrames(8192);
-        for (int c = 0; c < 2; ++c) {
-            for (lathe::Frames i = 0; i < 8192; ++i) {
-                in.channel(c)[i] = i == 0 ? 1.0f : 0.0f;
-            }
-        }
-        std::vector<lathe::AudioBuffer> buffers(stages.size());
-        for (auto& s : stages) {
-            format = s->prepare(format, 8192);
-        }
-        const lathe::AudioBuffer* current = &in;
-        for (std::size_t k = 0; k < stages.size(); ++k) {
-            stages[k]->process(*current, buffers[k]);
-            current = &buffers[k];
-        }
+        lathe::fuzz::runStages(stages, 8192, [](int, lathe::Frames i) { return i == 0 ? 1.0f : 0.0f; });
     } catch (const lathe::Error&) {
         // refused with a message
     }

@@ -2,12 +2,17 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <lathe/AudioBuffer.h>
+#include <lathe/Stage.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <vector>
 
 namespace lathe::fuzz {
 
@@ -38,5 +43,31 @@ private:
     int m_fd;
     std::string m_path;
 };
+
+/// Prepares `stages` for 48 kHz stereo and runs one block of `frames` through them, each sample
+/// from `sample(channel, frame)`.
+template <typename Sample>
+void runStages(std::vector<std::unique_ptr<Stage>>& stages, Frames frames, Sample sample) {
+    StreamFormat format;
+    format.sampleRate = 48000;
+    format.channels = 2;
+    format.layout = ChannelLayout::fromConvention(2);
+    AudioBuffer in(2, frames);
+    in.setFrames(frames);
+    for (int c = 0; c < 2; ++c) {
+        for (Frames i = 0; i < frames; ++i) {
+            in.channel(c)[i] = sample(c, i);
+        }
+    }
+    for (auto& s : stages) {
+        format = s->prepare(format, frames);
+    }
+    std::vector<AudioBuffer> buffers(stages.size());
+    const AudioBuffer* current = &in;
+    for (std::size_t k = 0; k < stages.size(); ++k) {
+        stages[k]->process(*current, buffers[k]);
+        current = &buffers[k];
+    }
+}
 
 } // namespace lathe::fuzz

@@ -2,7 +2,8 @@
 // on a short block. A valid preset must also survive its own round trip (toJson → parse). The
 // only acceptable outcomes are a result or a lathe::Error.
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include <lathe/AudioBuffer.h>
+#include "FuzzInput.h"
+
 #include <lathe/Error.h>
 #include <lathe/Preset.h>
 
@@ -27,26 +28,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             std::abort();
         }
         auto stages = lathe::buildStages(preset, *cpu, 1);
-        lathe::StreamFormat format;
-        format.sampleRate = 48000;
-        format.channels = 2;
-        format.layout = lathe::ChannelLayout::fromConvention(2);
-        lathe::AudioBuffer in(2, 4096);
-        in.setFrames(4096);
-        for (int c = 0; c < 2; ++c) {
-            for (lathe::Frames i = 0; i < 4096; ++i) {
-                in.channel(c)[i] = static_cast<float>((i * 7919 + c * 104729) % 2001 - 1000) / 1000.0f;
-            }
-        }
-        std::vector<lathe::AudioBuffer> buffers(stages.size());
-        for (auto& s : stages) {
-            format = s->prepare(format, 4096);
-        }
-        const lathe::AudioBuffer* current = &in;
-        for (std::size_t k = 0; k < stages.size(); ++k) {
-            stages[k]->process(*current, buffers[k]);
-            current = &buffers[k];
-        }
+        lathe::fuzz::runStages(stages, 4096, [](int c, lathe::Frames i) {
+            return static_cast<float>((i * 7919 + c * 104729) % 2001 - 1000) / 1000.0f; // a fixed noise
+        });
     } catch (const lathe::Error&) {
         // refused with a message
     }
