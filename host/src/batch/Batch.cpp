@@ -734,7 +734,10 @@ runAlbum(const Settings& settings, const std::vector<Item>& items,
     const fs::path scratch = settings.outputDir / ".lathe-album";
     std::error_code ec;
     fs::remove_all(scratch, ec); // a killed run's
-    fs::create_directories(scratch);
+    fs::create_directories(scratch, ec);
+    if (ec) {
+        throw OutputError(scratch, "cannot create the album's scratch folder: " + ec.message());
+    }
     struct RemoveOnExit {
         fs::path dir;
         ~RemoveOnExit() {
