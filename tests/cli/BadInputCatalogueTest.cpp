@@ -82,7 +82,7 @@ std::vector<Row> catalogue() {
     rows.push_back(Row{"header only (0 frames)",
                        bytes(pcm16(2, kRate, 0, 0)),
                        {0, "no audio (0 frames)"},
-                       {0, "too short"},
+                       {0, "integrated       —   no audio (0 frames)"},
                        {5, "no audio (0 frames)"},
                        {7, "no audio"}});
     rows.push_back(Row{"truncated WAV",

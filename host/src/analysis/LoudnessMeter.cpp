@@ -121,7 +121,9 @@ public:
             }
         }
         r.gatedBlockMeanSquares = gated;
-        if (m_blocks.empty()) {
+        if (frames == 0) {
+            r.integratedNote = "no audio (0 frames)";
+        } else if (m_blocks.empty()) {
             r.integratedNote = "too short: integrated loudness needs at least 400 ms of audio";
         } else if (gated.empty()) {
             r.integratedNote = "silence: no 400 ms block above the −70 LUFS absolute gate";
