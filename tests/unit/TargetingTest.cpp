@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <sndfile.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace lathe {
@@ -109,6 +110,43 @@ TEST(Targeting, SilenceIsRefusedAndLargeGainsWarn) {
         files += e.path().filename().string().find("prelimiter") != std::string::npos ? 1 : 0;
     }
     EXPECT_EQ(files, 0u);
+}
+
+// Cancellation at every point a targeted master checks for it (every block of every phase: the
+// pre-limiter render, its measurement, the trial, the passes and their measurements): each one
+// ends in CancelledError with the old output intact and no file of ours left in the folder.
+TEST(Targeting, CancellingAtAnyPointLeavesNothingBehind) {
+    test::TempDir dir;
+    const auto in = dir.path() / "in.wav";
+    test::writeRawFloat(in, programme(-20.0, 7), kFs, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    auto backend = makeCpuBackend();
+    MasterSettings s = limiterOnly(-14.0);
+    // How many progress calls a whole master makes.
+    int total = 0;
+    JobControl counting;
+    counting.progress = [&](const Progress&) { ++total; };
+    masterFile(in, dir.path() / "full.wav", s, *backend, counting);
+    ASSERT_GT(total, 5);
+    RecordProperty("progress_calls", total);
+    for (int at = 1; at <= total; ++at) {
+        const auto out = dir.path() / "out.wav";
+        test::writeBytes(out, {'o', 'l', 'd'});
+        CancelToken token;
+        int calls = 0;
+        JobControl control;
+        control.cancel = &token;
+        control.progress = [&](const Progress&) {
+            if (++calls == at) {
+                token.cancel();
+            }
+        };
+        EXPECT_THROW(masterFile(in, out, s, *backend, control), CancelledError) << "cancelled at call " << at;
+        EXPECT_EQ(test::readBytes(out), (std::vector<std::uint8_t>{'o', 'l', 'd'})) << at;
+        auto entries = dir.entries();
+        std::sort(entries.begin(), entries.end());
+        EXPECT_EQ(entries, (std::vector<std::string>{"full.wav", "in.wav", "out.wav"}))
+            << "cancelled at call " << at;
+    }
 }
 
 } // namespace
