@@ -182,6 +182,19 @@ json findingsOf(const AnalysisResult& a) {
     return f;
 }
 
+/// The fields every manifest line starts with: which file, where its output goes, and the work.
+json entryFor(const Item& item, const fs::path& output, const char* mode, const std::string& settingsSha,
+              const std::string& shard, const std::string& host) {
+    return {{"input", keyOf(item.input)},
+            {"relative", item.relative.string()},
+            {"output", keyOf(output)},
+            {"mode", mode},
+            {"settings_sha256", settingsSha},
+            {"lathe_version", LATHE_VERSION},
+            {"shard", shard},
+            {"host", host}};
+}
+
 /// Appends manifest lines: one write() of the whole line (O_APPEND) and fdatasync, so a crash
 /// leaves whole lines (and at worst a last one cut short, which readManifests skips).
 class ManifestWriter {
@@ -775,14 +788,7 @@ runAlbum(const Settings& settings, const std::vector<Item>& items,
         Song& s = songs[k];
         const auto t0 = std::chrono::steady_clock::now();
         json& e = s.entry;
-        e["input"] = keyOf(item.input);
-        e["relative"] = item.relative.string();
-        e["output"] = keyOf(outputOf(item));
-        e["mode"] = "album";
-        e["settings_sha256"] = albumSha;
-        e["lathe_version"] = LATHE_VERSION;
-        e["shard"] = "0/1";
-        e["host"] = host;
+        e = entryFor(item, outputOf(item), "album", albumSha, "0/1", host);
         e["input_sha256"] = inputSha[k];
         try {
             AnalysisOptions ao;
@@ -977,15 +983,8 @@ Summary run(const Settings& settings, Backend& backend, const JobControl& contro
             settings.outputDir /
             fs::path(item.relative.string() + "." +
                      (settings.analyzeOnly ? std::string("json") : settings.outputExtension));
-        json e;
-        e["input"] = keyOf(item.input);
-        e["relative"] = item.relative.string();
-        e["output"] = keyOf(output);
-        e["mode"] = settings.analyzeOnly ? "analyze" : "master";
-        e["settings_sha256"] = settingsSha;
-        e["lathe_version"] = LATHE_VERSION;
-        e["shard"] = shardText;
-        e["host"] = host;
+        json e =
+            entryFor(item, output, settings.analyzeOnly ? "analyze" : "master", settingsSha, shardText, host);
         try {
             const std::string inputSha = sha256OfFile(item.input);
             e["input_sha256"] = inputSha;
