@@ -232,6 +232,41 @@ TEST_F(Cli, NonFiniteInputFailsUnlessSanitized) {
     EXPECT_NE(r.err.find("1 NaN/Inf samples replaced by silence"), std::string::npos) << r.err;
 }
 
+// Allocation failure in the engine's large buffers (filter designs, convolution partitions,
+// the limiter's chunk, the pre-limiter render): a targeted master under an address-space limit
+// (ulimit -v, set by a shell that then execs lathe). Where the limit lands depends on the machine
+// (thread stacks, libraries), so the limit doubles from 64 MiB until the master succeeds; every
+// run below that must fail cleanly — exit 1, "out of memory", the old output intact, nothing of
+// ours left — and at least one of them must have failed inside Lathe rather than at start-up.
+TEST_F(Cli, OutOfMemoryMidRenderLeavesNothingBehind) {
+    int cleanFailures = 0;
+    bool succeeded = false;
+    for (long limitKiB = 64 * 1024; limitKiB <= 4L * 1024 * 1024 && !succeeded; limitKiB *= 2) {
+        test::writeBytes(m_dir / "out.wav", {'o', 'l', 'd'});
+        const std::string command = "ulimit -v " + std::to_string(limitKiB) + "; exec '" +
+                                    test::latheBinary() + "' --backend cpu master '" + path("in.wav") +
+                                    "' -o '" + path("out.wav") + "' --target -14";
+        const auto r = test::runProcess("/bin/bash", {"-c", command});
+        if (r.err.find("Sanitizer") != std::string::npos) {
+            GTEST_SKIP()
+                << "an address-space limit cannot be combined with ASan's shadow memory (asan build)";
+        }
+        if (r.exitCode == 0) {
+            succeeded = true;
+            break;
+        }
+        EXPECT_EQ(sorted(m_dir.entries()), (std::vector<std::string>{"in.wav", "out.wav"}))
+            << limitKiB << " KiB: " << r.err;
+        EXPECT_EQ(test::readBytes(m_dir / "out.wav"), (std::vector<std::uint8_t>{'o', 'l', 'd'})) << limitKiB;
+        if (r.err.find("lathe: error: out of memory") != std::string::npos) {
+            EXPECT_EQ(r.exitCode, 1) << r.err;
+            ++cleanFailures;
+        } // else: the process could not even start under this limit (the loader's message)
+    }
+    EXPECT_TRUE(succeeded) << "the master never ran, even with 4 GiB of address space";
+    EXPECT_GT(cleanFailures, 0) << "no limit made Lathe itself run out of memory";
+}
+
 TEST_F(Cli, DiskFullLeavesNoPartialFileAndKeepsTheOldOne) {
     test::writeBytes(m_dir / "out.wav", {'o', 'l', 'd'});
     test::ProcessOptions o;
