@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "../report/Svg.h"
+
 #include <lathe/Analysis.h>
 #include <lathe/AudioReader.h>
 #include <lathe/Batch.h>
@@ -54,7 +56,7 @@ bool isInside(const fs::path& file, const fs::path& dir) {
     }
     const fs::path f = fs::absolute(file).lexically_normal();
     const fs::path d = fs::absolute(dir).lexically_normal();
-    auto [dEnd, fIt] = std::mismatch(d.begin(), d.end(), f.begin(), f.end());
+    const auto dEnd = std::mismatch(d.begin(), d.end(), f.begin(), f.end()).first;
     return dEnd == d.end() || (std::next(dEnd) == d.end() && dEnd->empty()); // "dir/" ends in ""
 }
 
@@ -267,29 +269,6 @@ std::string csvField(const std::string& s) {
         q += c == '"' ? std::string("\"\"") : std::string(1, c);
     }
     return q + "\"";
-}
-
-std::string htmlEscape(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        default:
-            out += c;
-        }
-    }
-    return out;
 }
 
 std::string number(const json& v, int decimals) {
@@ -1103,15 +1082,15 @@ std::vector<json> writeSummary(const fs::path& dir) {
             << ',' << number(at(e, "before", "duration_s"), 3) << ',' << csvField(findingsText(e)) << ','
             << number(e.value("seconds", json()), 2) << '\n';
         rows << "<tr class=\"" << (status == "done" ? "ok" : "bad") << "\"><td>"
-             << htmlEscape(e.value("relative", "")) << "</td><td>" << status << "</td><td>"
+             << report::xmlEscape(e.value("relative", "")) << "</td><td>" << status << "</td><td>"
              << number(at(e, "before", "integrated_lufs"), 1) << "</td><td>"
              << number(at(e, "before", "true_peak_dbtp"), 1) << "</td><td>"
              << number(at(e, "after", "integrated_lufs"), 1) << "</td><td>"
              << number(at(e, "after", "true_peak_dbtp"), 1) << "</td><td>"
-             << htmlEscape(formatDuration(at(e, "before", "duration_s").is_number()
-                                              ? at(e, "before", "duration_s").get<double>()
-                                              : 0.0))
-             << "</td><td>" << htmlEscape(error.empty() ? findingsText(e) : error) << "</td></tr>\n";
+             << report::xmlEscape(formatDuration(at(e, "before", "duration_s").is_number()
+                                                     ? at(e, "before", "duration_s").get<double>()
+                                                     : 0.0))
+             << "</td><td>" << report::xmlEscape(error.empty() ? findingsText(e) : error) << "</td></tr>\n";
     }
     std::ostringstream albumHtml;
     if (std::ifstream in(dir / "album.json"); in) {
@@ -1125,7 +1104,7 @@ std::vector<json> writeSummary(const fs::path& dir) {
                       << number(g.value("target_lufs", json()), 1) << "); loudness spread between songs "
                       << number(a.value("loudness_spread_lu", json()), 1) << " LU (kept as it was).";
             if (g.contains("note") && g["note"].is_string()) {
-                albumHtml << " " << htmlEscape(g["note"].get<std::string>()) << ".";
+                albumHtml << " " << report::xmlEscape(g["note"].get<std::string>()) << ".";
             }
             albumHtml << "</p>\n<table><tr><th>song</th><th>LUFS</th><th>from the median</th><th>balance vs "
                          "album</th>"
@@ -1136,11 +1115,11 @@ std::vector<json> writeSummary(const fs::path& dir) {
                     flags += (flags.empty() ? "" : "; ") + f.get<std::string>();
                 }
                 albumHtml << "<tr class=\"" << (flags.empty() ? "ok" : "bad") << "\"><td>"
-                          << htmlEscape(s.value("name", "")) << "</td><td>"
+                          << report::xmlEscape(s.value("name", "")) << "</td><td>"
                           << number(s.value("integrated_lufs", json()), 1) << "</td><td>"
                           << number(s.value("from_median_lu", json()), 1) << " LU</td><td>"
                           << number(s.value("balance_deviation_db", json()), 1) << " dB</td><td>"
-                          << htmlEscape(flags) << "</td></tr>\n";
+                          << report::xmlEscape(flags) << "</td></tr>\n";
             }
             albumHtml << "</table>\n";
         }
