@@ -16,7 +16,9 @@
 #include <lathe/Master.h>
 #include <lathe/Platforms.h>
 #include <lathe/Preset.h>
+#include <lathe/Speakers.h>
 #include <lathe/Text.h>
+#include <lathe/Translation.h>
 #include <lathe/design/Rooms.h>
 #include <lathe/gpu/Gpu.h>
 #include <lathe/signals/DemoMix.h>
@@ -976,6 +978,140 @@ int runExportFir(const GlobalOptions& g, const ExportFilterOptions& o) {
         return kExitOk;
     }
     throw UsageError("preset '" + preset.name + "' has no EQ stage");
+}
+
+int runSpeakers(const GlobalOptions&, const SpeakersOptions& o) {
+    if (!o.show.empty()) {
+        const std::vector<SpeakerModel> picked = selectSpeakers(o.show);
+        const SpeakerModel& m = picked.back(); // selectSpeakers puts the reference first
+        if (o.json) {
+            std::cout << toJson(m).dump(2) << "\n";
+            return kExitOk;
+        }
+        std::cout << m.name << " (" << m.id << (m.reference ? ", the reference" : "") << ")\n"
+                  << "  " << m.description << "\n  why: " << m.rationale << "\n";
+        if (const auto f10 = speakerBassLimitHz(m)) {
+            std::cout << "  bass limit (-10 dB re 1 kHz): " << formatFixed(*f10, 0) << " Hz\n";
+        }
+        std::cout << "  mono: " << (m.mono ? "yes" : "no") << "; driver protection: "
+                  << (m.driver ? formatFixed(m.driver->thresholdLu, 0) + " LU above the programme, " +
+                                     formatFixed(m.driver->ratio, 1) + ":1"
+                               : std::string("none"))
+                  << "; listening level " << formatFixed(m.listeningLevelDbSpl, 0) << " dB SPL\n";
+        return kExitOk;
+    }
+    if (o.json) {
+        nlohmann::json a = nlohmann::json::array();
+        for (const auto& m : builtinSpeakers()) {
+            a.push_back(toJson(m));
+        }
+        std::cout << a.dump(2) << "\n";
+        return kExitOk;
+    }
+    for (const auto& m : builtinSpeakers()) {
+        const auto f10 = speakerBassLimitHz(m);
+        std::printf("%-18s %-28s bass to %5s Hz%s%s\n", m.id.c_str(), m.name.c_str(),
+                    f10 ? formatFixed(*f10, 0).c_str() : "?", m.mono ? ", mono" : "",
+                    m.reference ? ", reference" : (m.driver ? ", driver protection" : ""));
+    }
+    return kExitOk;
+}
+
+namespace {
+
+void printTranslation(const TranslationResult& t) {
+    std::cout << t.source << ": programme " << formatFixed(t.programmeLufs, 1)
+              << " LUFS; each model level-matched to the monitors\n";
+    std::printf("  %-26s %9s %16s %9s %8s %8s %10s\n", "model", "loudness", "lost bass", "1-4 kHz", "balance",
+                "driver", "mono loss");
+    for (const auto& m : t.models) {
+        const std::string bass =
+            formatFixed(m.lostBassPercent, 0) + " %" +
+            (m.bassLimitHz ? " <" + formatFixed(*m.bassLimitHz, 0) + " Hz" : std::string());
+        std::printf("  %-26s %6s LU %16s %9s %8s %6s %% %10s\n", m.name.c_str(),
+                    formatFixed(m.loudnessDifferenceLu, 1).c_str(), bass.c_str(),
+                    m.presenceBalanceDb ? (formatFixed(*m.presenceBalanceDb, 1) + " dB").c_str() : "-",
+                    formatFixed(m.balanceScore, 0).c_str(), formatFixed(m.driverActivePercent, 0).c_str(),
+                    m.monoLossDb
+                        ? (formatFixed(*m.monoLossDb, 1) + " dB" + (m.monoProblem ? "!" : "")).c_str()
+                        : "-");
+    }
+    for (const auto& m : t.models) {
+        std::cout << "  " << m.name << ": " << m.verdict << "\n";
+    }
+    for (const auto& w : t.warnings) {
+        std::cout << "  warning: " << w << "\n";
+    }
+}
+
+} // namespace
+
+int runCompare(const GlobalOptions& g, const CompareOptions& o) {
+    if (o.files.empty() || o.files.size() > 2) {
+        throw UsageError("compare takes one file, or two (mix and master, or master A and B)");
+    }
+    TranslationOptions options;
+    options.models = selectSpeakers(o.speakers);
+    options.jobs = o.jobs;
+    options.reader = readerOptions(o.strict, o.layout);
+    if (!o.html.empty()) {
+        for (const auto& f : o.files) {
+            ensureDistinctFiles(f, o.html);
+        }
+        checkWritable(o.html);
+    }
+    if (!o.render.empty()) {
+        std::error_code ec;
+        std::filesystem::create_directories(o.render, ec);
+        if (ec || !std::filesystem::is_directory(o.render)) {
+            throw OutputError(o.render, "cannot create the render directory" +
+                                            (ec ? ": " + ec.message() : std::string()));
+        }
+    }
+    auto sel = selectBackend(g, Capability::Convolution);
+    std::vector<TranslationResult> results;
+    for (std::size_t k = 0; k < o.files.size(); ++k) {
+        TranslationOptions each = options;
+        if (!o.render.empty()) {
+            // Two files write into subfolders a/ and b/ so their renders never collide.
+            each.renderDir = o.files.size() == 1 ? o.render : o.render / (k == 0 ? "a" : "b");
+            std::filesystem::create_directories(*each.renderDir);
+        }
+        ProgressPrinter printer("speakers " + o.files[k].filename().string(), !g.quiet);
+        results.push_back(measureTranslation(o.files[k], each, *sel.backend, makeControl(g, printer)));
+        printer.finish();
+    }
+    if (o.json) {
+        nlohmann::json j =
+            results.size() == 2 ? translationComparisonJson(results[0], results[1]) : toJson(results[0]);
+        j["backend_reason"] = sel.reason;
+        std::cout << j.dump() << "\n";
+    } else {
+        for (const auto& t : results) {
+            printTranslation(t);
+        }
+    }
+    if (!o.html.empty()) {
+        AnalysisOptions ao;
+        ao.loudness.reader = options.reader;
+        std::vector<AnalysisResult> analyses;
+        for (const auto& f : o.files) {
+            ProgressPrinter printer("analyze " + f.filename().string(), !g.quiet);
+            analyses.push_back(analyzeFile(f, ao, *sel.backend, makeControl(g, printer)));
+            printer.finish();
+        }
+        HtmlReportInput in;
+        in.result = &analyses[0];
+        in.compare = analyses.size() == 2 ? &analyses[1] : nullptr;
+        in.platforms = previewPlatforms(analyses[0].loudness, builtinPlatforms());
+        in.translation = &results[0];
+        in.translationCompare = results.size() == 2 ? &results[1] : nullptr;
+        in.backend = std::string(sel.backend->name()) + " — " + sel.reason;
+        in.parameters.push_back({"speakers", o.speakers});
+        writeFileAtomically(o.html, renderHtmlReport(in));
+        note(g, "wrote " + o.html.string());
+    }
+    return kExitOk;
 }
 
 } // namespace lathe::cli

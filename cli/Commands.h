@@ -95,10 +95,26 @@ struct BatchOptions {
     MasterOptions master; ///< preset, --set, target, render flags (input/output unused)
     bool analyzeOnly = false;
     bool album = false;
-    unsigned jobs = 0; ///< 0: every CPU this process may use
+    unsigned jobs = 0;           ///< 0: every CPU this process may use
     std::string shard;           ///< "I/N"
     std::filesystem::path merge; ///< build the summary from the manifests in this directory
     bool json = false;
+};
+
+struct SpeakersOptions {
+    std::string show; ///< print this model (id or file) in full
+    bool json = false;
+};
+
+struct CompareOptions {
+    std::vector<std::filesystem::path> files; ///< one file, or two (mix vs master, A vs B)
+    std::string speakers = "all";
+    bool json = false;
+    std::filesystem::path html;
+    std::filesystem::path render; ///< directory for the level-matched renders
+    unsigned jobs = 0;
+    bool strict = false;
+    std::string layout;
 };
 
 struct PresetsOptions {
@@ -119,6 +135,8 @@ int runDemoMix(const GlobalOptions& g, const DemoMixOptions& o);
 int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o);
 int runMaster(const GlobalOptions& g, const MasterOptions& o);
 int runPresets(const GlobalOptions& g, const PresetsOptions& o);
+int runSpeakers(const GlobalOptions& g, const SpeakersOptions& o);
+int runCompare(const GlobalOptions& g, const CompareOptions& o);
 int runBatch(const GlobalOptions& g, const BatchOptions& o);
 int runExportIr(const GlobalOptions& g, const ExportFilterOptions& o);
 int runExportFir(const GlobalOptions& g, const ExportFilterOptions& o);

@@ -196,6 +196,26 @@ int main(int argc, char** argv) {
                          "Only build summary.csv/.html in this directory from every shard's manifest");
     batchCmd->add_flag("--json", batchOpts.json, "Print the summary as JSON on stdout");
 
+    SpeakersOptions speakers;
+    auto* speakersCmd = app.add_subcommand("speakers", "List the built-in speaker models (or show one)");
+    speakersCmd->add_option("model", speakers.show, "A model id or file to show in full");
+    speakersCmd->add_flag("--json", speakers.json, "Print JSON (the model file format)");
+
+    CompareOptions compare;
+    auto* compareCmd = app.add_subcommand(
+        "compare", "How a master translates: render through speaker models, level-matched to the monitors");
+    compareCmd->add_option("files", compare.files, "The master, or two files (mix and master, A and B)")
+        ->required();
+    compareCmd->add_option("--speakers", compare.speakers,
+                           "all (default), or ids/files separated by commas (see 'lathe speakers')");
+    compareCmd->add_flag("--json", compare.json, "Print JSON (two files: each file's metrics and b - a)");
+    compareCmd->add_option("--html", compare.html, "Write the HTML report with the translation section");
+    compareCmd->add_option("--render", compare.render,
+                           "Write each model's level-matched render into this directory, for listening");
+    compareCmd->add_option("--jobs", compare.jobs, "Models rendered at once (default: one per CPU)");
+    compareCmd->add_flag("--strict", compare.strict, "Treat a truncated file as an error");
+    compareCmd->add_option("--layout", compare.layout, "Channel layout when the file has none (e.g. 5.1)");
+
     PresetsOptions presets;
     auto* presetsCmd =
         app.add_subcommand("presets", "List the bundled presets (or show one with every parameter)");
@@ -254,6 +274,12 @@ int main(int argc, char** argv) {
         }
         if (masterCmd->parsed()) {
             return runMaster(g, master);
+        }
+        if (speakersCmd->parsed()) {
+            return runSpeakers(g, speakers);
+        }
+        if (compareCmd->parsed()) {
+            return runCompare(g, compare);
         }
         if (batchCmd->parsed()) {
             return runBatch(g, batchOpts);

@@ -11,6 +11,7 @@
 
 #include <lathe/Analysis.h>
 #include <lathe/Platforms.h>
+#include <lathe/Translation.h>
 
 #include <string>
 #include <utility>
@@ -34,6 +35,10 @@ struct HtmlReportInput {
     std::string backend;                                         ///< which backend ran, and why
     std::vector<std::pair<std::string, std::string>> parameters; ///< extra parameters (the command line)
     std::vector<GainReductionSeries> gainReduction; ///< a master's dynamics over time (empty: no section)
+    /// Speaker translation of `result` (and of `compare`, same models): a small-multiples plot of
+    /// each model's level-matched difference from the monitors and a table of metrics and verdicts.
+    const TranslationResult* translation = nullptr;
+    const TranslationResult* translationCompare = nullptr;
 };
 
 std::string renderHtmlReport(const HtmlReportInput& input);

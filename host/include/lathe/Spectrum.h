@@ -131,6 +131,12 @@ SpectrumComparison compareSpectra(const LongTermSpectrum& reference, const LongT
 /// The frequencies at which reports draw spectra: 24 per octave from 20 Hz to 20 kHz (or Nyquist).
 std::vector<double> displayFrequencies(SampleRate fs);
 
+/// Octave-band centres 31.25 Hz … 16 kHz (1 kHz · 2^k); a band spans centre/√2 … centre·√2.
+std::vector<double> octaveBandCentres();
+/// The power in bins lowHz ≤ f < highHz (DC excluded), summed over the first `channels` curves
+/// (the channels; the M/S curves after them are left out).
+double bandPower(const LongTermSpectrum& spectrum, int channels, double lowHz, double highHz);
+
 /// Magnitude² of the K-weighting filter at `hz` for rate `fs` (used to weight spectra).
 double kWeightingPowerGain(SampleRate fs, double hz);
 

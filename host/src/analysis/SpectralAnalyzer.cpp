@@ -605,4 +605,28 @@ const StereoImage& SpectralAnalyzer::stereo() const {
     return m_impl->image;
 }
 
+std::vector<double> octaveBandCentres() {
+    std::vector<double> c;
+    for (double f = 31.25; f < 17000.0; f *= 2.0) {
+        c.push_back(f);
+    }
+    return c;
+}
+
+double bandPower(const LongTermSpectrum& s, int channels, double lowHz, double highHz) {
+    double sum = 0.0;
+    const std::size_t curves = std::min(static_cast<std::size_t>(std::max(channels, 0)), s.power.size());
+    if (s.binHz <= 0.0) {
+        return 0.0;
+    }
+    for (std::size_t c = 0; c < curves; ++c) {
+        const std::size_t first =
+            std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(lowHz / s.binHz)));
+        for (std::size_t b = first; b < s.power[c].size() && static_cast<double>(b) * s.binHz < highHz; ++b) {
+            sum += s.power[c][b];
+        }
+    }
+    return sum;
+}
+
 } // namespace lathe

@@ -6,6 +6,7 @@
 #include <lathe/Batch.h>
 #include <lathe/Error.h>
 #include <lathe/FileOutput.h>
+#include <lathe/GainStage.h>
 #include <lathe/JsonReport.h>
 #include <lathe/Preset.h>
 #include <lathe/RenderJob.h>
@@ -340,67 +341,18 @@ void forEachParallel(std::size_t n, unsigned jobs, const CancelToken* cancel,
     }
 }
 
-/// Album mode's one gain for every song (the same float factor, so their differences stay exact).
-class GainStage final : public Stage {
-public:
-    explicit GainStage(double db) : m_db(db), m_gain(static_cast<float>(math::dbToLinear(db))) {}
-    std::string name() const override { return "album-gain"; }
-    StreamFormat prepare(const StreamFormat& input, Frames) override {
-        m_channels = input.channels;
-        return input;
-    }
-    void process(const AudioBuffer& in, AudioBuffer& out) override {
-        out.reset(in.channels(), in.frames());
-        out.setFrames(in.frames());
-        for (int c = 0; c < in.channels(); ++c) {
-            const float* x = in.channel(c);
-            float* y = out.channel(c);
-            for (Frames i = 0; i < in.frames(); ++i) {
-                y[i] = x[i] * m_gain;
-            }
-        }
-    }
-    void flush(AudioBuffer& out) override { out.reset(m_channels, 0); }
-    json report() const override { return {{"gain_db", m_db}}; }
-
-private:
-    double m_db;
-    float m_gain;
-    int m_channels = 0;
-};
-
-/// Octave-band centres for the spectral balance (31.5 Hz … 16 kHz).
-std::vector<double> octaveCentres() {
-    std::vector<double> c;
-    for (double f = 31.25; f < 17000.0; f *= 2.0) {
-        c.push_back(f);
-    }
-    return c;
-}
-
 /// Each octave band's share of a song's power (dB re its total), from the channels' long-term
 /// spectra (the M/S curves left out); NaN where a band is above Nyquist or silent.
 std::vector<double> bandBalance(const AnalysisResult& a) {
     const LongTermSpectrum& s = a.spectrum;
-    const std::vector<double> centres = octaveCentres();
-    std::vector<double> band(centres.size(), 0.0);
-    double total = 0.0;
-    const auto channels = static_cast<std::size_t>(std::max(1, a.loudness.channels));
-    for (std::size_t c = 0; c < std::min(channels, s.power.size()); ++c) {
-        for (std::size_t b = 1; b < s.power[c].size(); ++b) {
-            const double hz = static_cast<double>(b) * s.binHz;
-            total += s.power[c][b];
-            for (std::size_t k = 0; k < centres.size(); ++k) {
-                if (hz >= centres[k] / std::sqrt(2.0) && hz < centres[k] * std::sqrt(2.0)) {
-                    band[k] += s.power[c][b];
-                }
-            }
-        }
-    }
+    const std::vector<double> centres = octaveBandCentres();
+    const int channels = std::max(1, a.loudness.channels);
+    const double total = bandPower(s, channels, 0.0, s.sampleRate);
     std::vector<double> db(centres.size(), std::nan(""));
     for (std::size_t k = 0; k < centres.size(); ++k) {
-        if (total > 0.0 && band[k] > 0.0 && centres[k] * std::sqrt(2.0) <= s.sampleRate / 2.0) {
-            db[k] = 10.0 * std::log10(band[k] / total);
+        const double band = bandPower(s, channels, centres[k] / std::sqrt(2.0), centres[k] * std::sqrt(2.0));
+        if (total > 0.0 && band > 0.0 && centres[k] * std::sqrt(2.0) <= s.sampleRate / 2.0) {
+            db[k] = 10.0 * std::log10(band / total);
         }
     }
     return db;
@@ -409,7 +361,7 @@ std::vector<double> bandBalance(const AnalysisResult& a) {
 } // namespace
 
 json albumConsistency(const std::vector<std::string>& names, const std::vector<AnalysisResult>& songs) {
-    const std::vector<double> centres = octaveCentres();
+    const std::vector<double> centres = octaveBandCentres();
     std::vector<std::vector<double>> balance;
     std::vector<double> loudness;
     for (const AnalysisResult& a : songs) {
@@ -855,7 +807,7 @@ runAlbum(const Settings& settings, const std::vector<Item>& items,
             removeStaleTemporaries(output);
             AudioReader reader(s.scratchFile);
             std::vector<std::unique_ptr<Stage>> stages;
-            stages.push_back(std::make_unique<GainStage>(gainDb));
+            stages.push_back(std::make_unique<GainStage>(gainDb, "album-gain"));
             RenderOptions o = resolveMasterOptions(s.before.file, output, settings.master);
             o.tail = TailPolicy::Keep; // the scratch file already has the length the tail policy gave it
             const RenderReport r = render(reader, std::move(stages), output, o, backend, jc);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include <lathe/ChainSource.h>
 #include <lathe/Error.h>
 #include <lathe/LimiterStage.h>
 #include <lathe/Loudness.h>
@@ -58,51 +59,6 @@ LoudnessResult measureFile(const std::filesystem::path& file, bool truePeak, con
     AudioReader reader(file);
     return measure(reader, truePeak, control);
 }
-
-/// `source` through one stage without latency or tail (the targeting's trial limiter), as a
-/// source: the loudness meter pulls blocks and the stage makes them, nothing is written.
-class StageSource final : public AudioSource {
-public:
-    StageSource(AudioSource& source, Stage& stage) : m_source(source), m_stage(stage) {
-        StreamFormat format;
-        format.sampleRate = source.sampleRate();
-        format.channels = source.channelCount();
-        format.layout = source.channelLayout();
-        m_stage.prepare(format, kBlockFrames);
-        m_pending.reset(format.channels, 0);
-    }
-    std::string sourceName() const override { return m_source.sourceName(); }
-    SampleRate sampleRate() const override { return m_source.sampleRate(); }
-    int channelCount() const override { return m_source.channelCount(); }
-    ChannelLayout channelLayout() const override { return m_source.channelLayout(); }
-    Frames totalFrames() const override { return m_source.totalFrames(); }
-    int integerBits() const override { return 0; }
-    Frames read(AudioBuffer& dst, Frames maxFrames) override {
-        while (m_pending.frames() < maxFrames && !m_ended) {
-            if (m_source.read(m_in, kBlockFrames) > 0) {
-                m_stage.process(m_in, m_out);
-                m_pending.append(m_out, 0, m_out.frames());
-                continue;
-            }
-            for (m_stage.flush(m_out); !m_out.empty(); m_stage.flush(m_out)) {
-                m_pending.append(m_out, 0, m_out.frames());
-            }
-            m_ended = true;
-        }
-        const Frames n = std::min(std::max<Frames>(maxFrames, 0), m_pending.frames());
-        dst.reset(channelCount(), n);
-        dst.append(m_pending, 0, n);
-        m_pending.dropFront(n);
-        return n;
-    }
-
-private:
-    static constexpr Frames kBlockFrames = 65536;
-    AudioSource& m_source;
-    Stage& m_stage;
-    AudioBuffer m_in, m_out, m_pending;
-    bool m_ended = false;
-};
 
 /// The output's true peak as the limiter's verification measured it (×16), when the limiter is
 /// the last stage and that figure decides (see LimiterStage::report).
@@ -204,7 +160,7 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
         trialSpec.verify = false;
         LimiterStage trialStage(trialSpec, threads);
         AudioReader intermediate(pre.path);
-        StageSource trialSource(intermediate, trialStage);
+        ChainSource trialSource(intermediate, {&trialStage});
         const LoudnessResult tried = measure(trialSource, false, control);
         if (tried.integratedLufs) {
             t.trial = TargetingReport::Trial{gainDb, *tried.integratedLufs};

@@ -44,6 +44,8 @@ svg polyline { fill: none; stroke-width: 1.4; } svg line.key { stroke-width: 2; 
 .after { stroke: #c0392b; stroke-dasharray: 5 2; } .before { stroke: #1f5fa8; } .diff { stroke: #333; }
 .zero { stroke: #888; stroke-width: 1; } .corr3 { stroke: #1f5fa8; stroke-width: 1.8; } .corr01 { stroke: #b8cbe0; stroke-width: 0.8; }
 rect.bar { fill: #1f5fa8; }
+.multiples { display: flex; flex-wrap: wrap; gap: 0 12px; } .multiples svg.plot { margin: 4px 0; }
+td.verdict { font-size: 12px; max-width: 340px; }
 )CSS";
 
 std::string fmt(const std::optional<double>& v, int decimals, const char* unit) {
@@ -466,6 +468,66 @@ std::string platformTable(const std::vector<PlatformPreview>& v) {
     return t + "</table>";
 }
 
+/// One small plot per model (the reference left out: it is the zero line), and the metrics table.
+std::string translationHtml(const TranslationResult& t, const TranslationResult* u, const std::string& nameA,
+                            const std::string& nameB) {
+    constexpr double kSpanDb = 30.0; // the plots show ±30 dB; a phone's missing bass falls off the bottom
+    std::string s =
+        "<p class=\"sub\">Each curve: the model's render minus the monitors' render, 1/6-octave, "
+        "after matching its loudness to the monitors' (so louder never wins). Programme loudness " +
+        formatFixed(t.programmeLufs, 1) + " LUFS.</p><div class=\"multiples\">";
+    for (std::size_t k = 1; k < t.models.size(); ++k) {
+        const SpeakerMetrics& m = t.models[k];
+        SvgPlot p(440, 190, t.curveHz.front(), t.curveHz.back(), -kSpanDb, 12.0, true);
+        p.setTitle(m.name);
+        p.setXLabel("Hz");
+        p.setYLabel("dB re monitors");
+        frequencyAxis(p, t.curveHz.back());
+        const std::vector<double> yt = {-30.0, -20.0, -10.0, 0.0, 10.0};
+        p.yTicks(yt, labels(yt, 0));
+        p.hline(0.0, "zero", "zero", "");
+        std::vector<double> y = m.curveDifferenceDb;
+        for (double& v : y) {
+            v = std::isfinite(v) ? std::max(v, -kSpanDb) : v;
+        }
+        p.line(t.curveHz, y, "translation-" + m.id, u != nullptr ? "before" : "diff");
+        if (u != nullptr && k < u->models.size()) {
+            std::vector<double> z = u->models[k].curveDifferenceDb;
+            for (double& v : z) {
+                v = std::isfinite(v) ? std::max(v, -kSpanDb) : v;
+            }
+            p.line(u->curveHz, z, "translation-b-" + m.id, "after");
+            p.legend(nameA, "before");
+            p.legend(nameB, "after");
+        }
+        s += p.str();
+    }
+    s += "</div>";
+    auto table = [](const TranslationResult& r) {
+        std::string h =
+            "<table><tr><th>model</th><th>loudness vs monitors</th><th>lost bass</th>"
+            "<th>1–4 kHz</th><th>balance</th><th>driver active</th><th>mono loss</th><th>verdict</th></tr>";
+        for (const SpeakerMetrics& m : r.models) {
+            h += "<tr data-speaker=\"" + xmlEscape(m.id) + "\"><td>" + xmlEscape(m.name) +
+                 "</td><td class=\"num\">" + formatFixed(m.loudnessDifferenceLu, 1) +
+                 " LU</td><td class=\"num\">" + formatFixed(m.lostBassPercent, 0) + " %" +
+                 (m.bassLimitHz ? " &lt; " + formatFixed(*m.bassLimitHz, 0) + " Hz" : std::string()) +
+                 "</td><td class=\"num\">" + fmt(m.presenceBalanceDb, 1, "dB") + "</td><td class=\"num\">" +
+                 formatFixed(m.balanceScore, 0) + "</td><td class=\"num\">" +
+                 formatFixed(m.driverActivePercent, 0) + " %</td><td class=\"num\">" +
+                 fmt(m.monoLossDb, 1, "dB") + (m.monoProblem ? " (problem)" : "") +
+                 "</td><td class=\"verdict\">" + xmlEscape(m.verdict) + "</td></tr>";
+        }
+        return h + "</table>";
+    };
+    if (u != nullptr) {
+        s += "<h3>" + xmlEscape(nameA) + "</h3>" + table(t) + "<h3>" + xmlEscape(nameB) + "</h3>" + table(*u);
+    } else {
+        s += table(t);
+    }
+    return s;
+}
+
 std::string parametersTable(const HtmlReportInput& in) {
     const AnalysisResult& a = *in.result;
     const LoudnessParams lp = LoudnessParams::forRate(a.file.sampleRate);
@@ -557,6 +619,11 @@ std::string renderHtmlReport(const HtmlReportInput& in) {
     if (!in.platforms.empty()) {
         h += section("platforms", "Streaming platforms and delivery specifications",
                      platformTable(in.platforms));
+    }
+    if (in.translation != nullptr) {
+        h += section("translation", "Translation across speakers",
+                     translationHtml(*in.translation, in.translationCompare, name,
+                                     in.compare ? in.compare->file.path.filename().string() : std::string()));
     }
     h += section("parameters", "Parameters", parametersTable(in));
     h += "</body>\n</html>\n";
