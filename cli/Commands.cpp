@@ -7,6 +7,7 @@
 #include <lathe/Analysis.h>
 #include <lathe/Batch.h>
 #include <lathe/ChannelStats.h>
+#include <lathe/CodecPreview.h>
 #include <lathe/Error.h>
 #include <lathe/FileOutput.h>
 #include <lathe/HtmlReport.h>
@@ -336,6 +337,37 @@ std::pair<double, std::string> parseTarget(const std::string& text, const std::v
 
 } // namespace
 
+namespace {
+
+/// The codec table and the platforms that stream through a codec.
+void printCodecs(const CodecPreviewResult& r) {
+    std::printf("  %-22s %9s %12s %10s %9s %10s\n", "codec", "loudness", "true peak", "TP change", "overs",
+                "bandwidth");
+    for (const auto& c : r.codecs) {
+        std::printf("  %-22s %6s LU %7s dBTP %7s dB %9lld %10s\n", c.codec.name.c_str(),
+                    formatFixed(c.loudnessChangeLu, 2).c_str(),
+                    c.decoded.truePeakDbtp ? formatFixed(c.decoded.truePeakDbtp->value, 2).c_str() : "-",
+                    formatFixed(c.truePeakChangeDb, 2).c_str(),
+                    static_cast<long long>(c.samplesOverFullScale),
+                    c.bandwidthHz ? (formatFixed(*c.bandwidthHz / 1000.0, 1) + " kHz").c_str() : "full");
+    }
+    std::cout << "  platforms (after their playback gain):\n";
+    for (const auto& p : r.platforms) {
+        if (p.codecId.empty()) {
+            continue;
+        }
+        std::cout << "    " << p.preview.name << " (" << p.codecId << "): gain "
+                  << (p.preview.gainDb ? formatFixed(*p.preview.gainDb, 1) + " dB" : std::string("0 dB"))
+                  << ", true peak after decode "
+                  << (p.postCodecTruePeakDbtp ? formatFixed(*p.postCodecTruePeakDbtp, 2) + " dBTP"
+                                              : std::string("-"))
+                  << (p.postCodecTruePeakOk && !*p.postCodecTruePeakOk ? " (over the platform's advice)" : "")
+                  << (p.clipsAfterDecode ? ", CLIPS after decode" : "") << "\n";
+    }
+}
+
+} // namespace
+
 int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o) {
     if (o.files.empty()) {
         throw UsageError("analyze needs at least one file");
@@ -384,10 +416,21 @@ int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o) {
                 b = analyzeOne(o.compare);
             }
             const auto previews = previewPlatforms(a.loudness, platforms);
+            std::optional<CodecPreviewResult> codecs;
+            if (o.codecs) {
+                ProgressPrinter printer("codecs " + file.filename().string(), !g.quiet);
+                CodecPreviewOptions co;
+                co.reader = options.loudness.reader;
+                codecs = previewCodecs(file, co, *sel.backend, makeControl(g, printer));
+                printer.finish();
+            }
             if (o.json) {
                 auto j = toJson(a, o.history);
                 if (!platforms.empty()) {
                     j["platforms"] = toJson(previews);
+                }
+                if (codecs) {
+                    j["codecs"] = toJson(*codecs);
                 }
                 if (b) {
                     j["compare"] = toJson(*b, o.history);
@@ -406,6 +449,9 @@ int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o) {
                 printFileJson(j, o.files.size());
             } else {
                 printLoudness(a.loudness, platforms.empty() ? nullptr : &previews);
+                if (codecs) {
+                    printCodecs(*codecs);
+                }
                 printFileWarnings(a.file);
                 printFindings(a);
                 if (b) {
@@ -419,6 +465,7 @@ int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o) {
                 in.result = &a;
                 in.compare = b ? &*b : nullptr;
                 in.platforms = previews;
+                in.codecs = codecs ? &*codecs : nullptr;
                 in.targetLufs = targetLufs;
                 in.targetLabel = targetLabel;
                 in.backend = std::string(sel.backend->name()) + " — " + sel.reason;
@@ -1111,6 +1158,58 @@ int runCompare(const GlobalOptions& g, const CompareOptions& o) {
         writeFileAtomically(o.html, renderHtmlReport(in));
         note(g, "wrote " + o.html.string());
     }
+    return kExitOk;
+}
+
+int runPreviewCodecs(const GlobalOptions& g, const PreviewCodecsOptions& o) {
+    CodecPreviewOptions options;
+    options.jobs = o.jobs;
+    options.reader = readerOptions(o.strict, "");
+    if (!o.codecs.empty()) {
+        std::istringstream in(o.codecs);
+        std::string id;
+        while (std::getline(in, id, ',')) {
+            const auto& table = builtinPlatformCodecs();
+            const auto it =
+                std::find_if(table.begin(), table.end(), [&](const PlatformCodec& c) { return c.id == id; });
+            if (it == table.end()) {
+                std::vector<std::string> ids;
+                for (const auto& c : table) {
+                    ids.push_back(c.id);
+                }
+                std::string known;
+                for (const auto& k : ids) {
+                    known += (known.empty() ? "" : ", ") + k;
+                }
+                throw UsageError("no codec '" + id + "' (known: " + known + ")");
+            }
+            options.codecs.push_back(*it);
+        }
+    }
+    if (!o.render.empty()) {
+        std::error_code ec;
+        std::filesystem::create_directories(o.render, ec);
+        if (ec || !std::filesystem::is_directory(o.render)) {
+            throw OutputError(o.render, "cannot create the render directory" +
+                                            (ec ? ": " + ec.message() : std::string()));
+        }
+        options.renderDir = o.render;
+    }
+    auto sel = selectBackend(g, Capability::Loudness);
+    ProgressPrinter printer("codecs " + o.file.filename().string(), !g.quiet);
+    const CodecPreviewResult r = previewCodecs(o.file, options, *sel.backend, makeControl(g, printer));
+    printer.finish();
+    if (o.json) {
+        nlohmann::json j = toJson(r);
+        j["backend_reason"] = sel.reason;
+        std::cout << j.dump() << "\n";
+        return kExitOk;
+    }
+    std::cout << r.source << ": " << level(r.original.integratedLufs, "LUFS") << ", true peak "
+              << (r.original.truePeakDbtp ? formatFixed(r.original.truePeakDbtp->value, 2) + " dBTP"
+                                          : std::string("-"))
+              << "\n";
+    printCodecs(r);
     return kExitOk;
 }
 

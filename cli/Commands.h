@@ -63,6 +63,7 @@ struct AnalyzeOptions {
     int smoothing = 6;
     std::string target = "-14";
     bool loudnessOnly = false;
+    bool codecs = false; ///< real codec round trips: post-codec columns in the platform table
 };
 
 struct DemoMixOptions {
@@ -117,6 +118,15 @@ struct CompareOptions {
     std::string layout;
 };
 
+struct PreviewCodecsOptions {
+    std::filesystem::path file;
+    std::string codecs; ///< ids separated by commas; empty: all
+    bool json = false;
+    std::filesystem::path render;
+    unsigned jobs = 0;
+    bool strict = false;
+};
+
 struct PresetsOptions {
     bool json = false;
     std::string show; ///< print this preset's resolved JSON
@@ -137,6 +147,7 @@ int runMaster(const GlobalOptions& g, const MasterOptions& o);
 int runPresets(const GlobalOptions& g, const PresetsOptions& o);
 int runSpeakers(const GlobalOptions& g, const SpeakersOptions& o);
 int runCompare(const GlobalOptions& g, const CompareOptions& o);
+int runPreviewCodecs(const GlobalOptions& g, const PreviewCodecsOptions& o);
 int runBatch(const GlobalOptions& g, const BatchOptions& o);
 int runExportIr(const GlobalOptions& g, const ExportFilterOptions& o);
 int runExportFir(const GlobalOptions& g, const ExportFilterOptions& o);

@@ -123,6 +123,9 @@ int main(int argc, char** argv) {
                            "Spectrum smoothing: 1/N octave, N = 1, 3, 6, 12, 24 (default 6), 0 = none");
     analyzeCmd->add_option("--target", analyze.target,
                            "Loudness target line: -14, -14LUFS or a platform id (default -14)");
+    analyzeCmd->add_flag("--codecs", analyze.codecs,
+                         "Run the platforms' codecs for real (as preview-codecs): measured true peak after "
+                         "decoding in the platform table");
     analyzeCmd->add_flag("--loudness-only", analyze.loudnessOnly,
                          "Skip spectrum, spectrogram, stereo and readiness (faster)");
 
@@ -216,6 +219,18 @@ int main(int argc, char** argv) {
     compareCmd->add_flag("--strict", compare.strict, "Treat a truncated file as an error");
     compareCmd->add_option("--layout", compare.layout, "Channel layout when the file has none (e.g. 5.1)");
 
+    PreviewCodecsOptions codecs;
+    auto* codecsCmd = app.add_subcommand(
+        "preview-codecs", "Encode and decode with the platforms' real codecs (AAC, Vorbis, Opus, MP3) and "
+                          "measure true peak, loudness and spectrum after decoding");
+    codecsCmd->add_option("file", codecs.file, "The master (mono or stereo)")->required();
+    codecsCmd->add_option("--codecs", codecs.codecs, "Codec ids separated by commas (default: all)");
+    codecsCmd->add_flag("--json", codecs.json, "Print JSON");
+    codecsCmd->add_option("--render", codecs.render,
+                          "Write each decoded stream into this directory (32-bit float WAV), for listening");
+    codecsCmd->add_option("--jobs", codecs.jobs, "Codecs run at once (default: one per CPU)");
+    codecsCmd->add_flag("--strict", codecs.strict, "Treat a truncated file as an error");
+
     PresetsOptions presets;
     auto* presetsCmd =
         app.add_subcommand("presets", "List the bundled presets (or show one with every parameter)");
@@ -277,6 +292,9 @@ int main(int argc, char** argv) {
         }
         if (speakersCmd->parsed()) {
             return runSpeakers(g, speakers);
+        }
+        if (codecsCmd->parsed()) {
+            return runPreviewCodecs(g, codecs);
         }
         if (compareCmd->parsed()) {
             return runCompare(g, compare);

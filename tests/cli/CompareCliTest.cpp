@@ -86,5 +86,33 @@ TEST(CompareCli, AnUnknownModelIsAUsageErrorNamingTheKnownOnes) {
     EXPECT_NE(r.err.find("club-pa"), std::string::npos) << r.err;
 }
 
+TEST(CodecsCli, PreviewCodecsAndAnalyzeCodecsReportPostCodecFigures) {
+    TempDir dir;
+    writeMix(dir / "m.wav", 1.0, 9);
+    const ProcessResult r = runProcess(latheBinary(), {"preview-codecs", (dir / "m.wav").string(), "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    ASSERT_EQ(j["codecs"].size(), 4u);
+    bool someCodec = false;
+    for (const auto& p : j["platforms"]) {
+        if (!p["codec"].is_null()) {
+            someCodec = true;
+            EXPECT_TRUE(p["post_codec_true_peak_dbtp"].is_number()) << p.dump();
+        }
+    }
+    EXPECT_TRUE(someCodec);
+    EXPECT_TRUE(r.err.find("[aac") == std::string::npos) << "FFmpeg's log leaked: " << r.err;
+    const ProcessResult a = runProcess(latheBinary(), {"analyze", (dir / "m.wav").string(), "--codecs",
+                                                       "--html", (dir / "a.html").string()});
+    ASSERT_EQ(a.exitCode, 0) << a.err;
+    EXPECT_NE(a.out.find("true peak after decode"), std::string::npos) << a.out;
+    const auto b = readBytes(dir / "a.html");
+    EXPECT_NE(std::string(b.begin(), b.end()).find("data-codec=\"opus-160\""), std::string::npos);
+    const ProcessResult bad =
+        runProcess(latheBinary(), {"preview-codecs", (dir / "m.wav").string(), "--codecs", "wma"});
+    EXPECT_EQ(bad.exitCode, kExitUsage);
+    EXPECT_NE(bad.err.find("no codec 'wma'"), std::string::npos) << bad.err;
+}
+
 } // namespace
 } // namespace lathe::test

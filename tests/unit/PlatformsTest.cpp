@@ -120,3 +120,45 @@ TEST(Platforms, ParseErrorsNameTheField) {
 
 } // namespace
 } // namespace lathe
+
+namespace lathe {
+namespace {
+
+TEST(PlatformCodecs, TheBuiltInTableNamesFourRealCodecsAndEveryPlatformCodecExists) {
+    const auto& codecs = builtinPlatformCodecs();
+    ASSERT_EQ(codecs.size(), 4u);
+    for (const auto& p : builtinPlatforms()) {
+        if (!p.codec.empty()) {
+            EXPECT_TRUE(std::any_of(codecs.begin(), codecs.end(), [&](const auto& c) {
+                return c.id == p.codec;
+            })) << p.id;
+        }
+    }
+    const auto apple = std::find_if(builtinPlatforms().begin(), builtinPlatforms().end(),
+                                    [](const Platform& p) { return p.id == "apple-music"; });
+    ASSERT_NE(apple, builtinPlatforms().end());
+    EXPECT_EQ(apple->codec, "aac-256");
+}
+
+TEST(PlatformCodecs, AnUnknownCodecOrEncoderIsRefusedNamingTheField) {
+    const std::string head =
+        R"({"schema":"lathe-platforms","version":1,"codecs":[{"id":"x","name":"X","encoder":)";
+    const std::string platform =
+        R"("platforms":[{"id":"p","name":"P","normalization":"none","true_peak_max_dbtp":-1,"source":"s","date":"d","codec":"y"}]})";
+    try {
+        parsePlatforms(head + R"("aac","bitrate_kbps":256,"source":"s"}],)" + platform, "t.json");
+        ADD_FAILURE();
+    } catch (const UsageError& e) {
+        EXPECT_NE(std::string(e.what()).find("'y' is not in the table's codecs"), std::string::npos)
+            << e.what();
+    }
+    try {
+        parsePlatformCodecs(head + R"("wma","bitrate_kbps":256,"source":"s"}],"platforms":[]})", "t.json");
+        ADD_FAILURE();
+    } catch (const UsageError& e) {
+        EXPECT_NE(std::string(e.what()).find("encoder"), std::string::npos) << e.what();
+    }
+}
+
+} // namespace
+} // namespace lathe

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <lathe/Analysis.h>
+#include <lathe/CodecPreview.h>
 #include <lathe/Platforms.h>
 #include <lathe/Translation.h>
 
@@ -39,6 +40,9 @@ struct HtmlReportInput {
     /// each model's level-matched difference from the monitors and a table of metrics and verdicts.
     const TranslationResult* translation = nullptr;
     const TranslationResult* translationCompare = nullptr;
+    /// Real codec round trips of `result`: the platform table gains the measured post-codec true
+    /// peak (after each platform's gain) and a codec table follows it.
+    const CodecPreviewResult* codecs = nullptr;
 };
 
 std::string renderHtmlReport(const HtmlReportInput& input);

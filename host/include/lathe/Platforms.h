@@ -29,10 +29,25 @@ struct Platform {
     Normalization normalization = Normalization::DownOnly;
     std::optional<double> upGainLimitDbtp; ///< up-gain stops where the true peak would pass this
     bool limiter = false;                  ///< the platform limits peaks after raising (Spotify Loud)
+    std::string codec; ///< id in the codec table of the streams listeners get; empty: lossless/none
     std::string source;
     std::string date;
     std::string notes;
 };
+
+/// A lossy codec a platform streams with (the table's "codecs"), run for real by lathe/CodecPreview.h.
+struct PlatformCodec {
+    std::string id;      ///< "aac-256"
+    std::string name;    ///< "AAC-LC 256 kbps"
+    std::string encoder; ///< libavcodec encoder: aac, libvorbis, libopus, libmp3lame
+    int bitrateKbps = 0;
+    std::string source;
+    std::string date;
+};
+/// The codec table of a platform file. Throws UsageError as parsePlatforms.
+std::vector<PlatformCodec> parsePlatformCodecs(const std::string& json, const std::string& origin);
+/// The built-in codec table (assets/platforms.json).
+const std::vector<PlatformCodec>& builtinPlatformCodecs();
 
 /// Parses a platform table. Throws UsageError naming `origin` and the offending field.
 std::vector<Platform> parsePlatforms(const std::string& json, const std::string& origin);

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 namespace lathe {
@@ -20,7 +21,8 @@ using Json = nlohmann::json;
     throw UsageError(origin + ": " + where + ": " + what);
 }
 
-std::optional<double> optionalNumber(const Json& j, const char* key, const std::string& origin, const std::string& where) {
+std::optional<double> optionalNumber(const Json& j, const char* key, const std::string& origin,
+                                     const std::string& where) {
     if (!j.contains(key) || j[key].is_null()) {
         return std::nullopt;
     }
@@ -30,7 +32,8 @@ std::optional<double> optionalNumber(const Json& j, const char* key, const std::
     return j[key].get<double>();
 }
 
-std::string text(const Json& j, const char* key, const std::string& origin, const std::string& where, bool required) {
+std::string text(const Json& j, const char* key, const std::string& origin, const std::string& where,
+                 bool required) {
     if (!j.contains(key)) {
         if (required) {
             bad(origin, where, std::string("missing field '") + key + "'");
@@ -47,10 +50,14 @@ std::string text(const Json& j, const char* key, const std::string& origin, cons
 
 std::string_view normalizationName(Normalization n) {
     switch (n) {
-    case Normalization::UpAndDown: return "up-and-down";
-    case Normalization::DownOnly: return "down-only";
-    case Normalization::None: return "none";
-    case Normalization::Delivery: return "delivery";
+    case Normalization::UpAndDown:
+        return "up-and-down";
+    case Normalization::DownOnly:
+        return "down-only";
+    case Normalization::None:
+        return "none";
+    case Normalization::Delivery:
+        return "delivery";
     }
     return "?";
 }
@@ -92,7 +99,8 @@ std::vector<Platform> parsePlatforms(const std::string& jsonText, const std::str
         } else if (norm == "delivery") {
             p.normalization = Normalization::Delivery;
         } else {
-            bad(origin, at + ".normalization", "'" + norm + "' is not one of up-and-down, down-only, none, delivery");
+            bad(origin, at + ".normalization",
+                "'" + norm + "' is not one of up-and-down, down-only, none, delivery");
         }
         p.targetLufs = optionalNumber(j, "target_lufs", origin, at);
         if (p.normalization != Normalization::None && !p.targetLufs) {
@@ -115,17 +123,74 @@ std::vector<Platform> parsePlatforms(const std::string& jsonText, const std::str
         p.source = text(j, "source", origin, at, true);
         p.date = text(j, "date", origin, at, true);
         p.notes = text(j, "notes", origin, at, false);
+        if (j.contains("codec") && !j["codec"].is_null()) {
+            p.codec = text(j, "codec", origin, at, true);
+            const auto codecs = parsePlatformCodecs(jsonText, origin);
+            if (std::none_of(codecs.begin(), codecs.end(),
+                             [&](const PlatformCodec& c) { return c.id == p.codec; })) {
+                bad(origin, at + ".codec", "'" + p.codec + "' is not in the table's codecs");
+            }
+        }
         out.push_back(std::move(p));
     }
     return out;
 }
 
-const std::vector<Platform>& builtinPlatforms() {
-    static const std::vector<Platform> table = parsePlatforms(detail::builtinPlatformsJson(), "assets/platforms.json");
+std::vector<PlatformCodec> parsePlatformCodecs(const std::string& jsonText, const std::string& origin) {
+    Json root;
+    try {
+        root = Json::parse(jsonText);
+    } catch (const Json::parse_error& e) {
+        throw UsageError(origin + ": not valid JSON: " + e.what());
+    }
+    std::vector<PlatformCodec> out;
+    if (!root.is_object() || !root.contains("codecs")) {
+        return out;
+    }
+    if (!root["codecs"].is_array()) {
+        bad(origin, "codecs", "must be an array");
+    }
+    static const std::vector<std::string> kEncoders = {"aac", "libvorbis", "libopus", "libmp3lame"};
+    for (std::size_t i = 0; i < root["codecs"].size(); ++i) {
+        const Json& j = root["codecs"][i];
+        const std::string where = "codecs[" + std::to_string(i) + "]";
+        if (!j.is_object()) {
+            bad(origin, where, "must be an object");
+        }
+        PlatformCodec c;
+        c.id = text(j, "id", origin, where, true);
+        c.name = text(j, "name", origin, where, true);
+        c.encoder = text(j, "encoder", origin, where, true);
+        if (std::find(kEncoders.begin(), kEncoders.end(), c.encoder) == kEncoders.end()) {
+            bad(origin, where + ".encoder",
+                "'" + c.encoder + "' is not one of aac, libvorbis, libopus, libmp3lame");
+        }
+        const auto kbps = optionalNumber(j, "bitrate_kbps", origin, where);
+        if (!kbps || *kbps < 16.0 || *kbps > 512.0 || *kbps != std::floor(*kbps)) {
+            bad(origin, where + ".bitrate_kbps", "a whole number of kbps from 16 to 512 is required");
+        }
+        c.bitrateKbps = static_cast<int>(*kbps);
+        c.source = text(j, "source", origin, where, true);
+        c.date = text(j, "date", origin, where, false);
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+const std::vector<PlatformCodec>& builtinPlatformCodecs() {
+    static const std::vector<PlatformCodec> table =
+        parsePlatformCodecs(detail::builtinPlatformsJson(), "assets/platforms.json");
     return table;
 }
 
-std::vector<PlatformPreview> previewPlatforms(const LoudnessResult& m, const std::vector<Platform>& platforms) {
+const std::vector<Platform>& builtinPlatforms() {
+    static const std::vector<Platform> table =
+        parsePlatforms(detail::builtinPlatformsJson(), "assets/platforms.json");
+    return table;
+}
+
+std::vector<PlatformPreview> previewPlatforms(const LoudnessResult& m,
+                                              const std::vector<Platform>& platforms) {
     std::vector<PlatformPreview> out;
     for (const Platform& p : platforms) {
         PlatformPreview v;
@@ -148,9 +213,10 @@ std::vector<PlatformPreview> previewPlatforms(const LoudnessResult& m, const std
                 if (gain > 0.0 && p.upGainLimitDbtp && tp) {
                     const double allowed = std::max(0.0, *p.upGainLimitDbtp - *tp);
                     if (allowed < gain) {
-                        v.note = "raised by only " + formatFixed(allowed, 1) + " of the " + formatFixed(gain, 1) +
-                                 " dB needed: up-gain stops at " + formatFixed(*p.upGainLimitDbtp, 1) +
-                                 " dBTP; plays " + formatFixed(gain - allowed, 1) + " LU below the target";
+                        v.note = "raised by only " + formatFixed(allowed, 1) + " of the " +
+                                 formatFixed(gain, 1) + " dB needed: up-gain stops at " +
+                                 formatFixed(*p.upGainLimitDbtp, 1) + " dBTP; plays " +
+                                 formatFixed(gain - allowed, 1) + " LU below the target";
                         gain = allowed;
                     }
                 }
@@ -162,7 +228,8 @@ std::vector<PlatformPreview> previewPlatforms(const LoudnessResult& m, const std
                     gain = 0.0;
                 }
                 break;
-            default: break;
+            default:
+                break;
             }
             v.gainDb = gain;
             v.loudnessLufs = loudness + gain;
@@ -186,7 +253,8 @@ std::vector<PlatformPreview> previewPlatforms(const LoudnessResult& m, const std
                                       " LUFS (tolerance ±" + formatFixed(p.toleranceLu, 1) + " LU)";
             } else if (v.note.empty()) {
                 v.note = gain < 0.0 ? "turned down by " + formatFixed(-gain, 1) + " dB"
-                                    : (gain > 0.0 ? "raised by " + formatFixed(gain, 1) + " dB" : "played at its level");
+                                    : (gain > 0.0 ? "raised by " + formatFixed(gain, 1) + " dB"
+                                                  : "played at its level");
             }
         }
         if (v.truePeakDbtp) {

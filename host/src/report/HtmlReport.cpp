@@ -455,6 +455,46 @@ std::string correlationPlot(const AnalysisResult& a) {
     return p.str() + table;
 }
 
+std::string codecTable(const CodecPreviewResult& r) {
+    std::string t = "<table><tr><th>codec</th><th>loudness change</th><th>true peak after decode</th>"
+                    "<th>change</th><th>samples over 0 dBFS</th></tr>";
+    for (const auto& c : r.codecs) {
+        t += "<tr data-codec=\"" + xmlEscape(c.codec.id) + "\"><td>" + xmlEscape(c.codec.name) +
+             "</td><td class=\"num\">" + formatFixed(c.loudnessChangeLu, 2) + " LU</td><td class=\"num\">" +
+             fmt(c.decoded.truePeakDbtp ? std::optional<double>(c.decoded.truePeakDbtp->value) : std::nullopt,
+                 2, "dBTP") +
+             "</td><td class=\"num\">" + formatFixed(c.truePeakChangeDb, 2) + " dB</td><td class=\"num\">" +
+             std::to_string(c.samplesOverFullScale) + (c.samplesOverFullScale > 0 ? " (clips)" : "") +
+             "</td></tr>";
+    }
+    return t +
+           "</table><p class=\"sub\">Encoded and decoded with FFmpeg's encoders at the platforms' bit rates; "
+           "measured on the decoded samples.</p>";
+}
+
+std::string platformTable(const std::vector<PlatformPreview>& v);
+
+std::string platformTable(const std::vector<PlatformPreview>& v, const CodecPreviewResult* codecs) {
+    if (codecs != nullptr) {
+        std::string t =
+            "<table><tr><th>platform</th><th>gain</th><th>heard at</th><th>true peak</th><th>codec</th>"
+            "<th>true peak after decode</th><th></th></tr>";
+        for (const auto& row : codecs->platforms) {
+            const PlatformPreview& p = row.preview;
+            t += "<tr data-platform=\"" + xmlEscape(p.id) + "\"><td>" + xmlEscape(p.name) +
+                 "</td><td class=\"num\">" + fmt(p.gainDb, 1, "dB") + "</td><td class=\"num\">" +
+                 fmt(p.loudnessLufs, 1, "LUFS") + "</td><td class=\"num\">" + fmt(p.truePeakDbtp, 1, "dBTP") +
+                 (p.truePeakOk && !*p.truePeakOk ? " (over)" : "") + "</td><td>" +
+                 (row.codecId.empty() ? std::string("lossless") : xmlEscape(row.codecId)) +
+                 "</td><td class=\"num\">" + fmt(row.postCodecTruePeakDbtp, 2, "dBTP") +
+                 (row.postCodecTruePeakOk && !*row.postCodecTruePeakOk ? " (over)" : "") +
+                 (row.clipsAfterDecode ? " clips" : "") + "</td><td>" + xmlEscape(p.note) + "</td></tr>";
+        }
+        return t + "</table>" + codecTable(*codecs);
+    }
+    return platformTable(v);
+}
+
 std::string platformTable(const std::vector<PlatformPreview>& v) {
     std::string t =
         "<table><tr><th>platform</th><th>gain</th><th>heard at</th><th>true peak</th><th></th></tr>";
@@ -618,7 +658,7 @@ std::string renderHtmlReport(const HtmlReportInput& in) {
     }
     if (!in.platforms.empty()) {
         h += section("platforms", "Streaming platforms and delivery specifications",
-                     platformTable(in.platforms));
+                     platformTable(in.platforms, in.codecs));
     }
     if (in.translation != nullptr) {
         h += section("translation", "Translation across speakers",
