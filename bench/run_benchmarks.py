@@ -177,7 +177,7 @@ def main():
     ap.add_argument("--build", default=str(ROOT / "build" / "release"))
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--skip-60min", action="store_true", help="skip the 60-minute memory check")
-    ap.add_argument("--only", choices=["convert", "analyze", "chain"], help="run one group of cases")
+    ap.add_argument("--only", choices=["convert", "analyze", "chain", "translation"], help="run one group of cases")
     args = ap.parse_args()
 
     lathe = Path(args.build) / "cli" / "lathe"
@@ -233,6 +233,25 @@ def main():
         # Issue 5: the full analysis and HTML report against loudness alone (target: at most 2x).
         compare("analyze --html 10 min (loudness + spectrum + spectrogram + stereo + readiness)", full + [ten],
                 "lathe analyze --loudness-only", analyze + [ten], 600, args.runs),
+        ]
+    if want("translation"):
+        # Issue 9: the nine speaker models and the four codec round trips, target ≥ 20× real time for
+        # both commands together. Peer: what one scripts with ffmpeg today — each codec encoded,
+        # decoded and measured (ebur128 with true peak), one after another, no speaker models.
+        codec_peer = " && ".join(
+            f"ffmpeg -v error -i {ten} -c:a {enc} -b:a {kbps}k -f {fmt} - | "
+            f"ffmpeg -v error -nostats -i - -af ebur128=peak=true -f null -"
+            for enc, kbps, fmt in (("aac", 256, "adts"), ("libvorbis", 320, "ogg"), ("libopus", 160, "ogg"),
+                                   ("libmp3lame", 320, "mp3")))
+        lq = f"{lathe} --quiet"
+        rows += [
+        compare("preview-codecs 10 min (AAC 256, Vorbis 320, Opus 160, MP3 320: TP, loudness, spectrum)",
+                ["bash", "-c", f"{lq} preview-codecs {ten} --json > /dev/null"],
+                "ffmpeg encode → decode + ebur128, 4 codecs", ["bash", "-c", codec_peer], 600, args.runs),
+        compare("compare --speakers all + preview-codecs 10 min (9 models + 4 codecs)",
+                ["bash", "-c", f"{lq} compare {ten} --speakers all --json > /dev/null && "
+                               f"{lq} preview-codecs {ten} --json > /dev/null"],
+                "ffmpeg encode → decode + ebur128, 4 codecs", ["bash", "-c", codec_peer], 600, args.runs),
         ]
     if not args.skip_60min and args.only is None:
         singles.append(once("analyze 60 min 48k/24 (memory)", analyze + [str(mixes[60])], 3600))

@@ -15,7 +15,7 @@
 //   after matching loudness, how much louder or quieter the vocals are;
 // - spectral balance: RMS of the octave-band differences 63 Hz–8 kHz, and a score
 //   100 − kBalanceScorePerDb × RMS (0 at a 20 dB RMS deviation);
-// - true peak after matching, the driver protection's largest reduction and how often it works;
+// - sample peak after matching, the driver protection's largest reduction and how often it works;
 // - mono loss where the model sums to mono: energy of the fold vs the stereo input (dB);
 // and one verdict sentence built from those figures.
 #pragma once
@@ -73,7 +73,7 @@ struct SpeakerMetrics {
     std::optional<double> presenceBalanceDb;
     double balanceDeviationDb = 0;
     double balanceScore = 100;
-    std::optional<double> matchedTruePeakDbtp;
+    std::optional<double> matchedSamplePeakDbfs;
     double driverMaxReductionDb = 0;
     double driverActivePercent = 0;
     std::optional<double> monoLossDb;

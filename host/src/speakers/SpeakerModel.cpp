@@ -169,6 +169,9 @@ public:
         out.reset(in.channels(), in.frames());
         out.setFrames(in.frames());
         const double slope = 1.0 - 1.0 / m_spec.ratio;
+        // Below the threshold (most samples) the gain is 1 and no logarithm is taken.
+        const double thresholdLinear = math::dbToLinear(m_thresholdDb);
+        const double activeLinear = math::dbToLinear(m_thresholdDb + kDriverActiveDb / slope);
         for (Frames i = 0; i < in.frames(); ++i) {
             double peak = 0.0;
             for (int c = 0; c < in.channels(); ++c) {
@@ -176,17 +179,19 @@ public:
             }
             const double a = peak > m_envelope ? m_attack : m_release;
             m_envelope = a * m_envelope + (1.0 - a) * peak;
-            double reductionDb = 0.0;
-            if (m_envelope > 0.0) {
-                const double over = 20.0 * std::log10(m_envelope) - m_thresholdDb;
-                reductionDb = over > 0.0 ? over * slope : 0.0;
+            if (m_envelope <= thresholdLinear) {
+                for (int c = 0; c < in.channels(); ++c) {
+                    out.channel(c)[i] = in.channel(c)[i];
+                }
+                continue;
             }
-            const auto g = static_cast<float>(std::pow(10.0, -reductionDb / 20.0));
+            const double reductionDb = (math::linearToDb(m_envelope) - m_thresholdDb) * slope;
+            const auto g = static_cast<float>(math::dbToLinear(-reductionDb));
             for (int c = 0; c < in.channels(); ++c) {
                 out.channel(c)[i] = in.channel(c)[i] * g;
             }
             m_stats.maxReductionDb = std::max(m_stats.maxReductionDb, reductionDb);
-            m_stats.framesReduced += reductionDb > kDriverActiveDb ? 1 : 0;
+            m_stats.framesReduced += m_envelope > activeLinear ? 1 : 0;
         }
         m_stats.frames += in.frames();
     }
