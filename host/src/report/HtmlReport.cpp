@@ -540,7 +540,7 @@ std::string translationHtml(const TranslationResult& t, const TranslationResult*
             p.legend(nameA, "before");
             p.legend(nameB, "after");
         }
-        s += p.str();
+        s += "<div><h3>" + xmlEscape(m.name) + "</h3>" + p.str() + "</div>";
     }
     s += "</div>";
     auto table = [](const TranslationResult& r) {
