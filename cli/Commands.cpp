@@ -1210,6 +1210,9 @@ int runPreviewCodecs(const GlobalOptions& g, const PreviewCodecsOptions& o) {
                                           : std::string("-"))
               << "\n";
     printCodecs(r);
+    for (const auto& w : r.warnings) {
+        std::cout << "  warning          " << w << "\n";
+    }
     return kExitOk;
 }
 

@@ -7,6 +7,7 @@
 // ir: short impulse responses of several shapes and rates.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <lathe/Preset.h>
+#include <lathe/Speakers.h>
 
 #include <sndfile.h>
 
@@ -87,7 +88,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     const fs::path dir(argv[1]);
-    for (const char* sub : {"decode", "preset", "ir"}) {
+    for (const char* sub : {"decode", "preset", "ir", "speaker"}) {
         fs::create_directories(dir / sub);
     }
     int count = 0;
@@ -161,6 +162,12 @@ int main(int argc, char** argv) {
         }
     }
     fs::remove(base);
+    // Speaker models: every built-in one, and measured responses as CSV.
+    for (const lathe::SpeakerModel& m : lathe::builtinSpeakers()) {
+        std::ofstream(dir / "speaker" / (m.id + ".json")) << lathe::toJson(m).dump(1);
+    }
+    std::ofstream(dir / "speaker" / "room.csv") << "Hz,dB\n# sofa\n20,-12\n100,0\n1000,0\n10000,-3\n";
+    std::ofstream(dir / "speaker" / "semicolons.csv") << "20;-6\n200;0\n20000;-10\n";
     // Presets: every bundled one, and small variants.
     for (const lathe::PresetInfo& p : lathe::bundledPresets()) {
         std::ofstream(dir / "preset" / (p.name + ".json")) << lathe::loadPresetDocument(p.name).json.dump(1);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The bad-input catalogue (../shared/reference/bad-input.md) end to end: every row through
-// `lathe info`, `analyze`, `master` and `batch`, each with its exit code and the message a user
-// gets, and never a file left behind by a failure. Table-driven: a new row is one line.
+// `lathe info`, `analyze`, `master`, `batch`, `compare` and `preview-codecs`, each with its exit code and the
+// message a user gets, and never a file left behind by a failure. Table-driven: a new row is one line.
 #include "Process.h"
 #include "TestFiles.h"
 #include "TestSignals.h"
@@ -47,6 +47,7 @@ struct Row {
     std::string name;
     std::function<void(const fs::path&)> write;
     Expect info, analyze, master, batch; ///< batch: the fragment is the manifest's error
+    Expect compare, codecs;              ///< `lathe compare` (all speakers), `lathe preview-codecs`
 };
 
 std::vector<Row> catalogue() {
@@ -72,43 +73,57 @@ std::vector<Row> catalogue() {
                        {3, "file is empty"},
                        {3, "file is empty"},
                        {3, "file is empty"},
-                       {7, "file is empty"}});
+                       {7, "file is empty"},
+                       {3, "file is empty"},
+                       {3, "file is empty"}});
     rows.push_back(Row{"a text file named .wav",
                        bytes({text.begin(), text.end()}),
                        {3, "supported formats: WAV"},
                        unreadable,
                        unreadable,
-                       {7, "not a readable audio file"}});
+                       {7, "not a readable audio file"},
+                       unreadable,
+                       unreadable});
     rows.push_back(Row{"header only (0 frames)",
                        bytes(pcm16(2, kRate, 0, 0)),
                        {0, "no audio (0 frames)"},
                        {0, "integrated       —   no audio (0 frames)"},
                        {5, "no audio (0 frames)"},
-                       {7, "no audio"}});
+                       {7, "no audio"},
+                       {5, "no audio (0 frames)"},
+                       {5, "no audio (0 frames)"}});
     rows.push_back(Row{"truncated WAV",
                        bytes(pcm16(2, kRate, 144000, 25000)),
                        {0, "truncated: 25000 of 144000 frames"},
                        {0, "truncated: 25000 of 144000 frames"},
                        {0, "truncated: 25000 of 144000 frames"},
-                       {0, ""}});
+                       {0, ""},
+                       {0, "truncated: 25000 of 144000 frames"},
+                       {0, "truncated: 25000 of 144000 frames"}});
     rows.push_back(Row{"0 channels",
                        bytes(zeroChannels),
                        {3, "Channel count is zero"},
                        unreadable,
                        unreadable,
-                       {7, "Channel count is zero"}});
+                       {7, "Channel count is zero"},
+                       unreadable,
+                       unreadable});
     rows.push_back(Row{"65535 channels",
                        bytes(manyChannels),
                        {3, "Too many channels"},
                        unreadable,
                        unreadable,
-                       {7, "Too many channels"}});
+                       {7, "Too many channels"},
+                       unreadable,
+                       unreadable});
     rows.push_back(Row{"sample rate 0",
                        bytes(rateZero),
                        unreadable,
                        unreadable,
                        unreadable,
-                       {7, "not a readable audio file"}});
+                       {7, "not a readable audio file"},
+                       unreadable,
+                       unreadable});
     rows.push_back(
         Row{"NaN in a float WAV",
             [](const fs::path& p) {
@@ -119,31 +134,41 @@ std::vector<Row> catalogue() {
             {0, "non-finite samples (NaN/Inf), the first at frame 1000"},
             {5, "non-finite sample (NaN or Inf) at frame 1000"},
             {5, "use --sanitize"},
-            {7, "non-finite sample"}});
+            {7, "non-finite sample"},
+            {5, "non-finite sample (NaN or Inf) at frame 1000"},
+            {5, "non-finite sample (NaN or Inf) at frame 1000"}});
     rows.push_back(Row{"silence",
                        bytes(silence),
                        {0, "-inf dBFS"},
                        {0, "silence: no 400 ms block"},
                        {5, "cannot reach a loudness target: silence"},
-                       {7, "silence"}});
+                       {7, "silence"},
+                       {5, "no loudness to compare speakers at: silence"},
+                       {0, "AAC-LC 256 kbps"}});
     rows.push_back(Row{"shorter than 400 ms",
                        bytes(pcm16(2, kRate, 14400, 14400)),
                        {0, ""},
                        {0, "too short"},
                        {5, "too short"},
-                       {7, "too short"}});
+                       {7, "too short"},
+                       {5, "too short"},
+                       {0, ""}});
     rows.push_back(Row{"mono",
                        bytes(pcm16(1, kRate, 3 * kRate, 3 * kRate)),
                        {0, "mono"},
                        {0, "integrated"},
                        {0, ""},
-                       {0, ""}});
+                       {0, ""},
+                       {0, "Phone speaker"},
+                       {0, "MP3 320 kbps"}});
     rows.push_back(Row{"6 channels without a channel mask",
                        bytes(pcm16(6, kRate, 3 * kRate, 3 * kRate)),
                        {0, "pass --layout"},
                        {3, "pass --layout"},
                        {3, "pass --layout"},
-                       {7, "pass --layout"}});
+                       {7, "pass --layout"},
+                       {3, "pass --layout"},
+                       {2, "mono or stereo"}});
     return rows;
 }
 
@@ -190,6 +215,10 @@ TEST(BadInputCatalogue, EveryRowThroughEveryCommand) {
         EXPECT_NE(manifest.find(row.batch.fragment), std::string::npos)
             << row.name << " / batch: " << manifest;
         EXPECT_EQ(fs::exists(d / "batch" / "input.wav"), row.batch.exitCode == 0) << row.name;
+        expectOutcome(test::runProcess(lathe, {"compare", input.string()}), row.compare,
+                      row.name + " / compare");
+        expectOutcome(test::runProcess(lathe, {"preview-codecs", input.string()}), row.codecs,
+                      row.name + " / preview-codecs");
         for (const auto& e : fs::recursive_directory_iterator(d.path())) {
             EXPECT_NE(e.path().filename().string().rfind(".", 0), 0u) << row.name << ": left " << e.path();
         }

@@ -65,10 +65,12 @@ struct CodecPreviewResult {
     std::vector<double> bandCentresHz;
     std::vector<CodecRoundTrip> codecs;
     std::vector<PlatformCodecRow> platforms;
+    std::vector<std::string> warnings; ///< the file's (truncation, …)
     double seconds = 0;
 };
 
-/// Runs every codec on `input` (mono or stereo). Throws InputError, AudioContentError (NaN/Inf,
+/// Runs every codec on `input` (mono or stereo; a mono file is encoded at half the stereo bit rate,
+/// as platforms do, and as libvorbis requires). Throws InputError, AudioContentError (NaN/Inf,
 /// no frames), UsageError (more than 2 channels, an unknown encoder in this FFmpeg build),
 /// OutputError (renderDir), CancelledError.
 CodecPreviewResult previewCodecs(const std::filesystem::path& input, const CodecPreviewOptions& options,

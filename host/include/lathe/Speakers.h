@@ -72,6 +72,9 @@ struct SpeakerModel {
 /// version, unknown keys, missing id/name, points not ascending or outside 1 Hz–100 kHz, gains
 /// outside ±60 dB, an unsupported slope, a ratio below 1.
 SpeakerModel parseSpeakerModel(const std::string& json, const std::string& origin);
+/// A measured response as CSV text ("hz,db" lines; a first header line and #-comments skipped; ';'
+/// and tabs also separate), named after `file`. Throws UsageError naming the line.
+SpeakerModel parseSpeakerCsv(const std::string& text, const std::filesystem::path& file);
 /// The model as its JSON file would hold it (parseSpeakerModel(toJson(m)) == m).
 nlohmann::json toJson(const SpeakerModel& model);
 /// A model from a file: .json (the schema above), .csv (measured response: lines "hz,db"; a header

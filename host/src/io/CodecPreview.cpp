@@ -96,7 +96,8 @@ public:
         check(m_enc != nullptr ? 0 : AVERROR(ENOMEM), "avcodec_alloc_context3");
         m_enc->sample_fmt = chooseFormat(encoder);
         m_enc->sample_rate = m_rate;
-        m_enc->bit_rate = static_cast<std::int64_t>(codec.bitrateKbps) * 1000;
+        // The table's rates are for stereo; mono gets half (libvorbis refuses 320 kbps mono).
+        m_enc->bit_rate = static_cast<std::int64_t>(codec.bitrateKbps) * 1000 * channels / 2;
         av_channel_layout_default(&m_enc->ch_layout, channels);
         m_enc->time_base = AVRational{1, m_rate};
         m_enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER; // extradata for the decoder (AAC, Vorbis, Opus)
@@ -240,6 +241,7 @@ private:
         if (!m_inputEnded) {
             const Frames n = m_input.read(m_in, kReadFrames);
             if (n > 0) {
+                checkFinite(n); // an encoder fed NaN may assert (FFmpeg's AAC encoder aborts)
                 std::vector<const std::uint8_t*> planes(static_cast<std::size_t>(channelCount()));
                 for (int c = 0; c < channelCount(); ++c) {
                     planes[static_cast<std::size_t>(c)] =
@@ -260,6 +262,22 @@ private:
             decodePacket(nullptr);
             m_drained = true;
         }
+    }
+
+    void checkFinite(Frames n) {
+        for (int c = 0; c < channelCount(); ++c) {
+            const float* x = m_in.channel(c);
+            for (Frames i = 0; i < n; ++i) {
+                if (!std::isfinite(x[i])) {
+                    throw AudioContentError(m_input.sourceName(),
+                                            "non-finite sample (NaN or Inf) at frame " +
+                                                std::to_string(m_read + i) + ", channel " +
+                                                std::to_string(c + 1),
+                                            c, m_read + i);
+                }
+            }
+        }
+        m_read += n;
     }
 
     void encodeFrame(int samples) {
@@ -354,6 +372,7 @@ private:
     std::int64_t m_pts = 0;
     Frames m_total = 0;
     Frames m_delivered = 0;
+    Frames m_read = 0; ///< input frames read so far
     bool m_inputEnded = false;
     bool m_drained = false;
     AudioBuffer m_in, m_out, m_pending;
@@ -456,6 +475,7 @@ CodecPreviewResult previewCodecs(const std::filesystem::path& input, const Codec
         if (probe.info().frames <= 0) {
             throw AudioContentError(input, "no audio (0 frames)");
         }
+        result.warnings = probe.info().warnings;
     }
     // Job 0 measures the original; job k the codec k − 1. Each is single-threaded. They start
     // longest first (the encoders' relative costs, measured: bench/RESULTS.md), so that the slow
@@ -466,7 +486,8 @@ CodecPreviewResult previewCodecs(const std::filesystem::path& input, const Codec
         order[k] = k;
     }
     auto cost = [&](std::size_t k) { return k == 0 ? 1.0 : encoderCost(codecs[k - 1].encoder); };
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return cost(a) > cost(b); });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return cost(a) > cost(b); });
     std::vector<Measured> measured(count);
     std::vector<std::exception_ptr> errors(count);
     std::vector<std::atomic<Frames>> done(count);

@@ -98,7 +98,9 @@ std::string idFromStem(const std::filesystem::path& file) {
     return id.empty() ? std::string("model") : id.substr(0, 40);
 }
 
-SpeakerModel parseCsv(const std::string& text, const std::filesystem::path& file) {
+} // namespace
+
+SpeakerModel parseSpeakerCsv(const std::string& text, const std::filesystem::path& file) {
     SpeakerModel m;
     m.id = idFromStem(file);
     m.name = file.stem().string();
@@ -149,6 +151,8 @@ SpeakerModel parseCsv(const std::string& text, const std::filesystem::path& file
     checkResponse(m.response, file.string() + ": ");
     return m;
 }
+
+namespace {
 
 /// Small-driver protection: one gain for all channels from their largest |x|, a decoupled peak
 /// detector in the linear domain (instant attack to the level through a one-pole of attackMs, a
@@ -351,7 +355,7 @@ SpeakerModel loadSpeakerModel(const std::filesystem::path& file) {
         return parseSpeakerModel(readText(file), file.string());
     }
     if (ext == ".csv" || ext == ".txt") {
-        return parseCsv(readText(file), file);
+        return parseSpeakerCsv(readText(file), file);
     }
     if (batch::isAudioExtension(file)) {
         AudioReader probe(file); // InputError now for a file that is not audio after all

@@ -79,7 +79,7 @@ Measured measureModel(const std::filesystem::path& input, const SpeakerModel& mo
     settings.rows = 1;
     SpectralAnalyzer spectral(source.sampleRate(), source.channelLayout(), source.totalFrames(), settings);
     LoudnessOptions lo;
-    lo.threads = 1; // the models run in parallel instead
+    lo.threads = 1;      // the models run in parallel instead
     lo.truePeak = false; // a third of the cost; a device's peaks are the driver's business (its stats)
     lo.reader = options.reader;
     lo.blockTap = [&](const AudioBuffer& block, Frames, std::span<const math::SampleStats>) {
@@ -310,6 +310,10 @@ TranslationResult measureTranslation(const std::filesystem::path& input, const T
         throw AudioContentError(
             input, "no loudness to compare speakers at: " +
                        (programme.integratedNote.empty() ? std::string("silent") : programme.integratedNote));
+    }
+    {
+        AudioReader probe(input, options.reader); // the file's own warnings (truncation, …) first
+        result.warnings = probe.info().warnings;
     }
     result.programmeLufs = *programme.integratedLufs;
     result.sampleRate = programme.sampleRate;
