@@ -169,6 +169,116 @@ std::vector<Row> catalogue() {
                        {7, "pass --layout"},
                        {3, "pass --layout"},
                        {2, "mono or stereo"}});
+    auto floatWav = [](std::function<void(Planar&)> edit, Frames frames = 3 * kRate) {
+        return [edit, frames](const fs::path& p) {
+            Planar x{test::sine(441, 0.5, kRate, frames), test::sine(441, 0.5, kRate, frames)};
+            edit(x);
+            test::writeRawFloat(p, x, kRate, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+        };
+    };
+    std::vector<std::uint8_t> streamed = pcm16(2, kRate, 3 * kRate, 3 * kRate);
+    std::fill(streamed.begin() + 40, streamed.begin() + 44, std::uint8_t{0xff}); // data size 0xFFFFFFFF
+    rows.push_back(Row{"header lies long (streamed WAV)",
+                       bytes(streamed),
+                       {0, "streamed file"},
+                       {0, "streamed file"},
+                       {0, "streamed file"},
+                       {0, ""},
+                       {0, "streamed file"},
+                       {0, "streamed file"}});
+    rows.push_back(Row{"truncated FLAC",
+                       [](const fs::path& p) {
+                           std::vector<std::vector<std::int32_t>> x(2, std::vector<std::int32_t>(10 * kRate));
+                           for (std::size_t i = 0; i < x[0].size(); ++i) {
+                               x[0][i] = x[1][i] = static_cast<std::int32_t>(
+                                   8000.0 * std::sin(0.05 * static_cast<double>(i)) +
+                                   static_cast<double>(i * 7919 % 301));
+                           }
+                           const fs::path flac = p.parent_path() / "full.flac.tmp";
+                           test::writeRawInt(flac, x, kRate, SF_FORMAT_FLAC | SF_FORMAT_PCM_16);
+                           auto b = test::readBytes(flac);
+                           fs::remove(flac);
+                           b.resize(b.size() * 6 / 10);
+                           test::writeBytes(p, b);
+                       },
+                       {3, "truncated or corrupt"},
+                       {3, "truncated or corrupt"},
+                       {3, "truncated or corrupt"},
+                       {7, "truncated or corrupt"},
+                       {3, "truncated or corrupt"},
+                       {3, "truncated or corrupt"}});
+    rows.push_back(Row{"9 channels without a channel mask",
+                       bytes(pcm16(9, kRate, 3 * kRate, 3 * kRate)),
+                       {0, "pass --layout"},
+                       {3, "pass --layout"},
+                       {3, "pass --layout"},
+                       {7, "pass --layout"},
+                       {3, "pass --layout"},
+                       {2, "mono or stereo"}});
+    rows.push_back(Row{"sample rate 1 Hz",
+                       bytes(pcm16(2, 1, 100, 100)),
+                       {3, "outside the supported range 8000–384000 Hz"},
+                       {3, "outside the supported range"},
+                       {3, "outside the supported range"},
+                       {7, "outside the supported range"},
+                       {3, "outside the supported range"},
+                       {3, "outside the supported range"}});
+    rows.push_back(Row{"+Inf in a float WAV",
+                       floatWav([](Planar& x) { x[1][2000] = INFINITY; }),
+                       {0, "non-finite"},
+                       {5, "at frame 2000, channel 2"},
+                       {5, "use --sanitize"},
+                       {7, "non-finite"},
+                       {5, "non-finite"},
+                       {5, "non-finite"}});
+    rows.push_back(Row{"1e30 in a float WAV (legal, far over full scale)",
+                       floatWav([](Planar& x) { x[0][1000] = 1e30f; }),
+                       {0, "600.0"},
+                       {0, "Inter-sample peaks"},
+                       {0, "quieter than the target"},
+                       {0, ""},
+                       {0, ""},
+                       {5, "far beyond what a codec can encode"}});
+    rows.push_back(Row{"denormals (1e-40)",
+                       floatWav([](Planar& x) {
+                           for (auto& c : x) {
+                               std::fill(c.begin(), c.end(), 1e-40f);
+                           }
+                       }),
+                       {0, ""},
+                       {0, "too quiet"},
+                       {5, "cannot reach a loudness target"},
+                       {7, "cannot reach a loudness target"},
+                       {5, "too quiet"},
+                       {0, ""}});
+    rows.push_back(Row{"DC offset 0.5",
+                       floatWav([](Planar& x) {
+                           for (auto& c : x) {
+                               for (float& v : c) {
+                                   v = 0.5f + 0.1f * v;
+                               }
+                           }
+                       }),
+                       {0, ""},
+                       {0, "DC offset"},
+                       {0, ""},
+                       {0, ""},
+                       {0, ""},
+                       {0, ""}});
+    rows.push_back(Row{"tone at -70.5 dBFS",
+                       floatWav([](Planar& x) {
+                           for (auto& c : x) {
+                               for (float& v : c) {
+                                   v *= static_cast<float>(std::pow(10.0, -70.5 / 20.0) / 0.5);
+                               }
+                           }
+                       }),
+                       {0, ""},
+                       {0, "too quiet"},
+                       {5, "too quiet"},
+                       {7, "too quiet"},
+                       {5, "too quiet"},
+                       {0, ""}});
     return rows;
 }
 

@@ -126,7 +126,9 @@ public:
         } else if (m_blocks.empty()) {
             r.integratedNote = "too short: integrated loudness needs at least 400 ms of audio";
         } else if (gated.empty()) {
-            r.integratedNote = "silence: no 400 ms block above the −70 LUFS absolute gate";
+            // Digital silence, or audio that is all below the gate (a −70.5 dBFS tone): say which.
+            r.integratedNote = m_sp > 0.0f ? "too quiet: no 400 ms block above the −70 LUFS absolute gate"
+                                           : "silence: no 400 ms block above the −70 LUFS absolute gate";
         } else {
             const Gated g = relativeGate(gated);
             r.relativeGateLufs = g.relativeGateLufs;

@@ -97,9 +97,12 @@ std::string timesText(const std::vector<TimeRange>& r) {
 
 std::string_view severityName(Severity s) {
     switch (s) {
-    case Severity::Info: return "info";
-    case Severity::Warning: return "warning";
-    case Severity::Problem: return "problem";
+    case Severity::Info:
+        return "info";
+    case Severity::Warning:
+        return "warning";
+    case Severity::Problem:
+        return "problem";
     }
     return "?";
 }
@@ -110,17 +113,19 @@ std::vector<Finding> assessReadiness(const AnalysisResult& a) {
     const double step = l.history.stepSeconds;
 
     if (a.scan.clipRuns > 0) {
-        f.push_back({"clipping", a.scan.clipRuns > kClipRunsProblem ? Severity::Problem : Severity::Warning,
-                     "Clipped samples",
-                     std::to_string(a.scan.clipRuns) + " places where the waveform sits flat at full scale (" +
-                         std::to_string(a.scan.clippedSamples) + " samples), first at " +
-                         timesText(a.scan.clipRanges) +
-                         ". Mastering cannot restore a clipped peak: export the mix again with the master fader or "
-                         "the last plug-in lowered.",
-                     a.scan.clipRanges});
+        f.push_back(
+            {"clipping", a.scan.clipRuns > kClipRunsProblem ? Severity::Problem : Severity::Warning,
+             "Clipped samples",
+             std::to_string(a.scan.clipRuns) + " places where the waveform sits flat at full scale (" +
+                 std::to_string(a.scan.clippedSamples) + " samples), first at " +
+                 timesText(a.scan.clipRanges) +
+                 ". Mastering cannot restore a clipped peak: export the mix again with the master fader or "
+                 "the last plug-in lowered.",
+             a.scan.clipRanges});
     }
     if (l.truePeakDbtp && l.truePeakDbtp->value > kInterSampleOverDbtp) {
-        auto ranges = stepRanges(l.history.truePeakDbtp, step, [](double v) { return v > kInterSampleOverDbtp; });
+        auto ranges =
+            stepRanges(l.history.truePeakDbtp, step, [](double v) { return v > kInterSampleOverDbtp; });
         f.push_back({"inter-sample-overs", Severity::Warning, "Inter-sample peaks above 0 dBTP",
                      "The waveform between the samples reaches " + formatFixed(l.truePeakDbtp->value, 2) +
                          " dBTP (at " + timesText(ranges) +
@@ -135,34 +140,46 @@ std::vector<Finding> assessReadiness(const AnalysisResult& a) {
         const double dc = s.sum / static_cast<double>(s.finiteCount);
         if (std::fabs(dc) > std::pow(10.0, kDcOffsetDbfs / 20.0)) {
             const Speaker sp = c < l.layout.speakers.size() ? l.layout.speakers[c] : Speaker::Unknown;
-            f.push_back({"dc-offset", Severity::Warning, "DC offset",
-                         "Channel " + std::to_string(c + 1) + " (" + std::string(speakerLabel(sp)) +
-                             ") is shifted off zero by " + formatFixed(20.0 * std::log10(std::fabs(dc)), 1) +
-                             " dBFS of DC. It wastes headroom and clicks at edits; a high-pass or DC filter on "
-                             "that track fixes it.",
-                         {}});
+            f.push_back(
+                {"dc-offset",
+                 Severity::Warning,
+                 "DC offset",
+                 "Channel " + std::to_string(c + 1) + " (" + std::string(speakerLabel(sp)) +
+                     ") is shifted off zero by " + formatFixed(20.0 * std::log10(std::fabs(dc)), 1) +
+                     " dBFS of DC. It wastes headroom and clicks at edits; a high-pass or DC filter on "
+                     "that track fixes it.",
+                 {}});
         }
     }
-    if (l.truePeakDbtp && l.truePeakDbtp->value > kHeadroomDbtp && l.truePeakDbtp->value <= kInterSampleOverDbtp) {
-        f.push_back({"no-headroom", Severity::Warning, "Less than 1 dB of headroom",
+    if (l.truePeakDbtp && l.truePeakDbtp->value > kHeadroomDbtp &&
+        l.truePeakDbtp->value <= kInterSampleOverDbtp) {
+        f.push_back({"no-headroom",
+                     Severity::Warning,
+                     "Less than 1 dB of headroom",
                      "The mix peaks at " + formatFixed(l.truePeakDbtp->value, 2) +
-                         " dBTP: it looks limited or normalised already. Send the mix without a limiter on the master "
+                         " dBTP: it looks limited or normalised already. Send the mix without a limiter on "
+                         "the master "
                          "bus, peaking around −6 dBFS.",
                      {}});
     }
     if (l.plrDb && *l.plrDb < kPlrWarningDb) {
-        f.push_back({"over-compressed", *l.plrDb < kPlrProblemDb ? Severity::Problem : Severity::Warning,
-                     "Very little dynamic range",
-                     "Peaks are only " + formatFixed(*l.plrDb, 1) +
-                         " dB above the average loudness (unmastered mixes usually have 12–18 dB). It has been "
-                         "compressed or limited like a finished master; mastering it again will make it flatter.",
-                     {}});
+        f.push_back(
+            {"over-compressed",
+             *l.plrDb < kPlrProblemDb ? Severity::Problem : Severity::Warning,
+             "Very little dynamic range",
+             "Peaks are only " + formatFixed(*l.plrDb, 1) +
+                 " dB above the average loudness (unmastered mixes usually have 12–18 dB). It has been "
+                 "compressed or limited like a finished master; mastering it again will make it flatter.",
+             {}});
     }
-    if (a.spectral && !a.spectrum.power.empty()) {
+    // Spectral balance is judged only where there is a programme to hear (a −800 dBFS DC offset of
+    // denormals is not "strong sub-bass").
+    if (a.spectral && !a.spectrum.power.empty() && l.integratedLufs) {
         double total = 0.0;
         double sub = 0.0;
         double top = 0.0;
-        for (std::size_t ch = 0; ch < static_cast<std::size_t>(l.channels) && ch < a.spectrum.power.size(); ++ch) {
+        for (std::size_t ch = 0; ch < static_cast<std::size_t>(l.channels) && ch < a.spectrum.power.size();
+             ++ch) {
             for (std::size_t k = 1; k < a.spectrum.power[ch].size(); ++k) {
                 const double hz = static_cast<double>(k) * a.spectrum.binHz;
                 const double v = a.spectrum.power[ch][k];
@@ -172,14 +189,20 @@ std::vector<Finding> assessReadiness(const AnalysisResult& a) {
             }
         }
         if (total > 0.0 && 10.0 * std::log10(std::max(sub, 1e-300) / total) > kSubBassShareDb) {
-            f.push_back({"sub-bass", Severity::Warning, "Strong energy below 30 Hz",
-                         formatFixed(100.0 * sub / total, 0) +
-                             " % of the mix's energy lies below 30 Hz, where most speakers cannot play it. It uses "
-                             "up headroom and makes compressors pump; a gentle high-pass on the bass and kick helps.",
-                         {}});
+            f.push_back(
+                {"sub-bass",
+                 Severity::Warning,
+                 "Strong energy below 30 Hz",
+                 formatFixed(100.0 * sub / total, 0) +
+                     " % of the mix's energy lies below 30 Hz, where most speakers cannot play it. It uses "
+                     "up headroom and makes compressors pump; a gentle high-pass on the bass and kick helps.",
+                 {}});
         }
-        if (a.file.sampleRate >= 2 * kEmptyTopBandHz && total > 0.0 && 10.0 * std::log10(std::max(top, 1e-300) / total) < kEmptyTopBandDb) {
-            f.push_back({"upsampled", Severity::Info, "Nothing above 24 kHz",
+        if (a.file.sampleRate >= 2 * kEmptyTopBandHz && total > 0.0 &&
+            10.0 * std::log10(std::max(top, 1e-300) / total) < kEmptyTopBandDb) {
+            f.push_back({"upsampled",
+                         Severity::Info,
+                         "Nothing above 24 kHz",
                          "The file runs at " + std::to_string(a.file.sampleRate) +
                              " Hz but holds nothing above 24 kHz: it was probably made at 44.1 or 48 kHz and "
                              "converted up. Send the session's own rate.",
@@ -189,15 +212,18 @@ std::vector<Finding> assessReadiness(const AnalysisResult& a) {
     if (a.spectral && l.channels == 2) {
         const StereoImage& s = a.stereo;
         if (s.correlation && *s.correlation < kCorrelationProblem) {
-            f.push_back({"phase", Severity::Problem, "Channels out of phase",
-                         "Left and right are negatively correlated overall (" + formatFixed(*s.correlation, 2) +
+            f.push_back({"phase",
+                         Severity::Problem,
+                         "Channels out of phase",
+                         "Left and right are negatively correlated overall (" +
+                             formatFixed(*s.correlation, 2) +
                              "): much of the mix cancels in mono (phones, club systems, radio). Check for a "
                              "polarity-inverted channel or an extreme stereo widener.",
                          {}});
         } else {
-            auto ranges = stepRanges(s.correlation3s, s.stepSeconds,
-                                     [](double v) { return !std::isnan(v) && v < kCorrelationWarning; },
-                                     kPhaseMinSeconds);
+            auto ranges = stepRanges(
+                s.correlation3s, s.stepSeconds,
+                [](double v) { return !std::isnan(v) && v < kCorrelationWarning; }, kPhaseMinSeconds);
             if (!ranges.empty()) {
                 f.push_back({"phase", Severity::Warning, "Passages out of phase",
                              "The channels are out of phase for a second or more at " + timesText(ranges) +
@@ -206,14 +232,17 @@ std::vector<Finding> assessReadiness(const AnalysisResult& a) {
             }
         }
         if (s.monoLossLu && *s.monoLossLu < kMonoLossWarningLu) {
-            f.push_back({"mono-loss", *s.monoLossLu < kMonoLossProblemLu ? Severity::Problem : Severity::Warning,
+            f.push_back({"mono-loss",
+                         *s.monoLossLu < kMonoLossProblemLu ? Severity::Problem : Severity::Warning,
                          "Loses level in mono",
                          "Folded to mono the mix is " + formatFixed(-*s.monoLossLu, 1) +
                              " LU quieter (uncorrelated channels lose 3): parts of it are in opposite phase.",
                          {}});
         }
         if (s.balanceDb && std::fabs(*s.balanceDb) > kImbalanceDb) {
-            f.push_back({"imbalance", Severity::Warning, "Left/right imbalance",
+            f.push_back({"imbalance",
+                         Severity::Warning,
+                         "Left/right imbalance",
                          std::string(*s.balanceDb > 0 ? "The left" : "The right") + " channel is " +
                              formatFixed(std::fabs(*s.balanceDb), 1) +
                              " dB louder than the other: the mix leans to one side.",
@@ -233,33 +262,46 @@ std::vector<Finding> assessReadiness(const AnalysisResult& a) {
         const double leadS = static_cast<double>(lead) * step;
         const double trailS = std::min(l.durationSeconds, static_cast<double>(trail) * step);
         if (leadS >= kLeadingSilenceSeconds) {
-            f.push_back({"leading-silence", Severity::Info, "Silence at the start",
-                         formatFixed(leadS, 1) + " s of silence before the music starts; trim it unless it is meant.",
-                         {{0.0, leadS}}});
+            f.push_back(
+                {"leading-silence",
+                 Severity::Info,
+                 "Silence at the start",
+                 formatFixed(leadS, 1) + " s of silence before the music starts; trim it unless it is meant.",
+                 {{0.0, leadS}}});
         }
         if (trailS >= kTrailingSilenceSeconds) {
-            f.push_back({"trailing-silence", Severity::Info, "Silence at the end",
+            f.push_back({"trailing-silence",
+                         Severity::Info,
+                         "Silence at the end",
                          formatFixed(trailS, 1) + " s of silence after the music ends.",
                          {{l.durationSeconds - trailS, l.durationSeconds}}});
         }
     }
     if (a.file.sampleRate < kLowSampleRate) {
-        f.push_back({"low-sample-rate", Severity::Warning, "Low sample rate",
-                     "The file runs at " + std::to_string(a.file.sampleRate) +
-                         " Hz: everything above " + std::to_string(a.file.sampleRate / 2000) +
+        f.push_back({"low-sample-rate",
+                     Severity::Warning,
+                     "Low sample rate",
+                     "The file runs at " + std::to_string(a.file.sampleRate) + " Hz: everything above " +
+                         std::to_string(a.file.sampleRate / 2000) +
                          " kHz is gone. Export at the session's rate (44.1 kHz or more).",
                      {}});
     }
     const int bits = integerBits(a.file.encoding);
     if ((bits > 16 || bits == 0) && a.scan.on16BitGrid && l.truePeakDbtp) {
-        f.push_back({"padded-bit-depth", Severity::Info, "16-bit audio in a larger file",
-                     std::string("The file is ") + (bits == 0 ? "floating point" : std::to_string(bits) + "-bit") +
-                         " but every sample sits on the 16-bit grid: it went through 16 bits upstream (a bounce or "
-                         "an export setting). Export the mix at 24 bits or float.",
-                     {}});
+        f.push_back(
+            {"padded-bit-depth",
+             Severity::Info,
+             "16-bit audio in a larger file",
+             std::string("The file is ") + (bits == 0 ? "floating point" : std::to_string(bits) + "-bit") +
+                 " but every sample sits on the 16-bit grid: it went through 16 bits upstream (a bounce or "
+                 "an export setting). Export the mix at 24 bits or float.",
+             {}});
     } else if (bits == 16) {
-        f.push_back({"16-bit-source", Severity::Info, "16-bit mix",
-                     "A 24-bit or floating-point export of the mix keeps more detail for mastering.", {}});
+        f.push_back({"16-bit-source",
+                     Severity::Info,
+                     "16-bit mix",
+                     "A 24-bit or floating-point export of the mix keeps more detail for mastering.",
+                     {}});
     }
     return f;
 }

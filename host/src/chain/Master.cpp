@@ -237,10 +237,13 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
         t.note += std::string(t.note.empty() ? "" : "; ") + peakNote;
     }
     if (!t.reached && !t.passes.empty() && t.passes.back().lufs) {
-        t.note += std::string(t.note.empty() ? "" : "; ") +
-                  "target not reached: " + formatFixed(*t.passes.back().lufs, 2) + " LUFS after " +
-                  std::to_string(t.passes.size()) + " passes (the limiter would need more than " +
-                  formatFixed(gainDb, 1) + " dB of drive)";
+        t.note +=
+            std::string(t.note.empty() ? "" : "; ") +
+            "target not reached: " + formatFixed(*t.passes.back().lufs, 2) + " LUFS after " +
+            std::to_string(t.passes.size()) + " passes" +
+            (gainDb >= 0.0 ? " (the limiter would need more than " + formatFixed(gainDb, 1) + " dB of drive)"
+                           : " (the input's peaks are so far above its loudness that limiting them to the "
+                             "ceiling leaves it quieter than the target)");
     }
     // One report for the whole chain: the stages before the limiter (rendered once) and the
     // statistics of the real input come from the first render.

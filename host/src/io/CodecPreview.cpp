@@ -6,6 +6,7 @@
 #include <lathe/JsonReport.h>
 #include <lathe/RenderJob.h>
 #include <lathe/Spectrum.h>
+#include <lathe/Text.h>
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -37,6 +38,9 @@ using Clock = std::chrono::steady_clock;
 constexpr SampleRate kCodecFallbackRate = 48000;
 /// Samples converted per call of the input side (one reader block is split into these).
 constexpr Frames kReadFrames = 16384;
+/// Larger samples (+80 dBFS) are refused: no master carries them, and FFmpeg's AAC encoder rejects
+/// near-infinite input ("Input contains (near) NaN/+-Inf") instead of encoding it.
+constexpr float kLargestEncodableSample = 1e4f;
 /// Where the codec's low-pass counts as begun: the decoded 1/6-octave curve this far below the
 /// original's, searched from kBandwidthSearchHz up.
 constexpr double kBandwidthDropDb = -10.0;
@@ -264,6 +268,7 @@ private:
         }
     }
 
+    /// Refuses what no encoder should see: NaN/Inf and samples beyond kLargestEncodableSample.
     void checkFinite(Frames n) {
         for (int c = 0; c < channelCount(); ++c) {
             const float* x = m_in.channel(c);
@@ -273,6 +278,14 @@ private:
                                             "non-finite sample (NaN or Inf) at frame " +
                                                 std::to_string(m_read + i) + ", channel " +
                                                 std::to_string(c + 1),
+                                            c, m_read + i);
+                }
+                if (std::fabs(x[i]) > kLargestEncodableSample) {
+                    throw AudioContentError(m_input.sourceName(),
+                                            "sample at frame " + std::to_string(m_read + i) + ", channel " +
+                                                std::to_string(c + 1) + " is " +
+                                                formatFixed(20.0 * std::log10(std::fabs(x[i])), 0) +
+                                                " dBFS: far beyond what a codec can encode",
                                             c, m_read + i);
                 }
             }
