@@ -77,6 +77,33 @@ JobControl makeControl(const GlobalOptions& g, ProgressPrinter& printer) {
     return control;
 }
 
+/// Runs `job(backend, control)` with a progress line. A GPU failure mid-job leaves nothing behind
+/// (outputs are committed atomically); under --backend auto the user asked for a result, not for a
+/// GPU, so the job runs again on the CPU, saying so on stderr and in `sel.reason` (the reports'
+/// backend_reason). With an explicit --backend cuda the error stands (exit 6).
+template <typename Job>
+RenderReport runWithCpuFallback(const GlobalOptions& g, BackendRegistry::Selection& sel,
+                                const std::string& label, Job job) {
+    ProgressPrinter printer(label, !g.quiet);
+    try {
+        RenderReport r = job(*sel.backend, makeControl(g, printer));
+        printer.finish();
+        return r;
+    } catch (const GpuError& e) {
+        printer.finish();
+        if (g.backend != "auto") {
+            throw;
+        }
+        note(g, std::string("the GPU failed (") + e.what() + "); running again on the CPU");
+        sel.backend = makeCpuBackend();
+        sel.reason = "auto: cuda failed mid-job (" + std::string(e.what()) + "); rerun on cpu";
+        ProgressPrinter again(label + " (cpu)", !g.quiet);
+        RenderReport r = job(*sel.backend, makeControl(g, again));
+        again.finish();
+        return r;
+    }
+}
+
 AudioReader::Options readerOptions(bool strict, const std::string& layout) {
     AudioReader::Options r;
     r.strict = strict;
@@ -568,9 +595,9 @@ int runConvert(const GlobalOptions& g, const ConvertOptions& o) {
     applyRenderFlags(o.flags, s);
 
     auto sel = selectBackend(g);
-    ProgressPrinter printer("convert " + o.input.filename().string(), !g.quiet);
-    const RenderReport r = convertFile(o.input, o.output, s, *sel.backend, makeControl(g, printer));
-    printer.finish();
+    const RenderReport r = runWithCpuFallback(
+        g, sel, "convert " + o.input.filename().string(),
+        [&](Backend& b, const JobControl& c) { return convertFile(o.input, o.output, s, b, c); });
     if (!g.quiet) {
         printRender(r);
     }
@@ -754,11 +781,10 @@ int runMaster(const GlobalOptions& g, const MasterOptions& o) {
     note(g, "preset " + s.preset.name + (s.preset.source == "bundled" ? "" : " (" + s.preset.source + ")") +
                 ": " + std::to_string(s.preset.stages.size()) + " stage" +
                 (s.preset.stages.size() == 1 ? "" : "s"));
-    ProgressPrinter printer("master " + o.input.filename().string(), !g.quiet);
     TargetingReport targeting;
-    const RenderReport r =
-        masterFile(o.input, o.output, s, *sel.backend, makeControl(g, printer), &targeting);
-    printer.finish();
+    const RenderReport r = runWithCpuFallback(
+        g, sel, "master " + o.input.filename().string(),
+        [&](Backend& b, const JobControl& c) { return masterFile(o.input, o.output, s, b, c, &targeting); });
     if (!g.quiet) {
         printStages(r);
         if (s.target) {

@@ -12,12 +12,49 @@
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace lathe::gpu {
+namespace detail {
+
+cudaError_t injectedFault(FaultSite site) {
+    // Read once; a counter per site. Test hook only (see CudaCheck.h): nothing else reads them.
+    static const std::pair<int, long> spec = [] {
+        const char* v = std::getenv("LATHE_TEST_CUDA_FAULT");
+        if (v == nullptr) {
+            return std::pair<int, long>{-1, 0};
+        }
+        const std::string text(v);
+        const auto colon = text.find(':');
+        const std::string kind = text.substr(0, colon);
+        const long n = colon == std::string::npos ? 1 : std::atol(text.c_str() + colon + 1);
+        return std::pair<int, long>{kind == "malloc" ? 0 : kind == "kernel" ? 1 : -1, n};
+    }();
+    static std::atomic<long> counts[2];
+    if (spec.first != static_cast<int>(site)) {
+        return cudaSuccess;
+    }
+    if (++counts[spec.first] != spec.second) {
+        return cudaSuccess;
+    }
+    return site == FaultSite::Malloc ? cudaErrorMemoryAllocation : cudaErrorLaunchFailure;
+}
+
+} // namespace detail
+
 namespace {
 
 using detail::DeviceBuffer;
+
+/// A kernel launch's status (kernels::launch* return cudaGetLastError()), or the injected fault.
+cudaError_t launched(int status) {
+    const cudaError_t injected = detail::injectedFault(detail::FaultSite::Kernel);
+    return injected != cudaSuccess ? injected : static_cast<cudaError_t>(status);
+}
 
 class CudaBackend final : public Backend {
 public:
@@ -52,8 +89,8 @@ public:
         const std::size_t partialCount =
             static_cast<std::size_t>(blocks) * static_cast<std::size_t>(block.channels());
         m_partials.reserve(partialCount);
-        LATHE_CUDA_TRY(static_cast<cudaError_t>(kernels::launchStats(
-            m_samples.get(), block.channels(), block.frames(), firstFrame, m_partials.get(), blocks)));
+        LATHE_CUDA_TRY(launched(kernels::launchStats(m_samples.get(), block.channels(), block.frames(),
+                                                     firstFrame, m_partials.get(), blocks)));
         std::vector<math::SampleStats> host(partialCount);
         LATHE_CUDA_TRY(cudaMemcpy(host.data(), m_partials.get(), partialCount * sizeof(math::SampleStats),
                                   cudaMemcpyDeviceToHost));
@@ -72,8 +109,7 @@ public:
         upload(block);
         LATHE_CUDA_TRY(cudaMemset(m_counter.get(), 0, sizeof(unsigned long long)));
         const std::int64_t count = block.frames() * block.channels();
-        LATHE_CUDA_TRY(
-            static_cast<cudaError_t>(kernels::launchSanitize(m_samples.get(), count, m_counter.get())));
+        LATHE_CUDA_TRY(launched(kernels::launchSanitize(m_samples.get(), count, m_counter.get())));
         download(block);
         return static_cast<Frames>(readCounter());
     }
@@ -88,9 +124,8 @@ public:
             static_cast<std::size_t>(block.frames()) * static_cast<std::size_t>(block.channels());
         m_codes.reserve(count);
         LATHE_CUDA_TRY(cudaMemset(m_counter.get(), 0, sizeof(unsigned long long)));
-        LATHE_CUDA_TRY(static_cast<cudaError_t>(kernels::launchQuantize(m_samples.get(), block.channels(),
-                                                                        block.frames(), firstFrame, params,
-                                                                        m_codes.get(), m_counter.get())));
+        LATHE_CUDA_TRY(launched(kernels::launchQuantize(m_samples.get(), block.channels(), block.frames(),
+                                                        firstFrame, params, m_codes.get(), m_counter.get())));
         LATHE_CUDA_TRY(cudaMemcpy(out, m_codes.get(), count * sizeof(std::int32_t), cudaMemcpyDeviceToHost));
         return static_cast<Frames>(readCounter());
     }

@@ -15,6 +15,12 @@ namespace lathe::gpu::detail {
     throw GpuError(call, cudaGetErrorName(e), cudaGetErrorString(e), file, line);
 }
 
+/// Test hook (issue 12's fault injection on a GPU machine): LATHE_TEST_CUDA_FAULT=malloc:N or
+/// kernel:N makes the N-th device allocation (cudaErrorMemoryAllocation) or kernel launch
+/// (cudaErrorLaunchFailure) of the process fail as the runtime would report it. Unset: no effect.
+enum class FaultSite { Malloc, Kernel };
+cudaError_t injectedFault(FaultSite site);
+
 } // namespace lathe::gpu::detail
 
 /// Runs a CUDA runtime call and throws lathe::GpuError (call, error name, file, line) on failure.

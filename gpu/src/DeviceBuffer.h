@@ -26,7 +26,13 @@ public:
         }
         release();
         void* p = nullptr;
-        LATHE_CUDA_TRY(cudaMalloc(&p, count * sizeof(T)));
+        cudaError_t e = injectedFault(FaultSite::Malloc);
+        if (e == cudaSuccess) {
+            e = cudaMalloc(&p, count * sizeof(T));
+        }
+        if (e != cudaSuccess) {
+            throwCudaError(e, "cudaMalloc(&p, count * sizeof(T))", __FILE__, __LINE__);
+        }
         m_ptr = static_cast<T*>(p);
         m_count = count;
     }

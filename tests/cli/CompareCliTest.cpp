@@ -4,6 +4,8 @@
 #include "TestFiles.h"
 #include "TestSignals.h"
 
+#include <lathe/CodecPreview.h>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sndfile.h>
@@ -87,6 +89,9 @@ TEST(CompareCli, AnUnknownModelIsAUsageErrorNamingTheKnownOnes) {
 }
 
 TEST(CodecsCli, PreviewCodecsAndAnalyzeCodecsReportPostCodecFigures) {
+    if (!codecPreviewAvailable()) {
+        GTEST_SKIP() << "this build has no codecs (LATHE_ENABLE_CODECS=OFF)";
+    }
     TempDir dir;
     writeMix(dir / "m.wav", 1.0, 9);
     const ProcessResult r = runProcess(latheBinary(), {"preview-codecs", (dir / "m.wav").string(), "--json"});

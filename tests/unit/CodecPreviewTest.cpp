@@ -57,6 +57,9 @@ void writeLimitedMaster(const std::filesystem::path& p, const Planar& x, double 
 }
 
 TEST(CodecPreview, DecodedStreamsAlignWithTheInputAndKeepItsLength) {
+    if (!codecPreviewAvailable()) {
+        GTEST_SKIP() << "this build has no codecs (LATHE_ENABLE_CODECS=OFF)";
+    }
     TempDir dir;
     const Frames n = 3 * 48000;
     const Planar x = programme(n, 0.3, 11);
@@ -92,6 +95,9 @@ TEST(CodecPreview, DecodedStreamsAlignWithTheInputAndKeepItsLength) {
 }
 
 TEST(CodecPreview, ALimitedMasterOvershootsItsTruePeakAfterEveryCodec) {
+    if (!codecPreviewAvailable()) {
+        GTEST_SKIP() << "this build has no codecs (LATHE_ENABLE_CODECS=OFF)";
+    }
     TempDir dir;
     writeLimitedMaster(dir / "master.wav", programme(10 * 48000, 0.25, 21), 14.0, -1.0);
     auto cpu = makeCpuBackend();
@@ -112,6 +118,9 @@ TEST(CodecPreview, ALimitedMasterOvershootsItsTruePeakAfterEveryCodec) {
 }
 
 TEST(CodecPreview, AMasterAtFullScaleIsFlaggedAsClippingAfterDecode) {
+    if (!codecPreviewAvailable()) {
+        GTEST_SKIP() << "this build has no codecs (LATHE_ENABLE_CODECS=OFF)";
+    }
     TempDir dir;
     writeLimitedMaster(dir / "hot.wav", programme(6 * 48000, 0.25, 31), 18.0, -0.1);
     CodecPreviewOptions o;
@@ -138,6 +147,9 @@ TEST(CodecPreview, AMasterAtFullScaleIsFlaggedAsClippingAfterDecode) {
 }
 
 TEST(CodecPreview, MoreThanTwoChannelsIsAClearError) {
+    if (!codecPreviewAvailable()) {
+        GTEST_SKIP() << "this build has no codecs (LATHE_ENABLE_CODECS=OFF)";
+    }
     TempDir dir;
     writeRawFloat(dir / "six.wav", Planar(6, std::vector<float>(4800, 0.1f)), 48000,
                   SF_FORMAT_WAV | SF_FORMAT_FLOAT);

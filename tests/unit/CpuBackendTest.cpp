@@ -4,6 +4,7 @@
 #include "Tolerances.h"
 
 #include <lathe/Backend.h>
+#include <lathe/Error.h>
 #include <lathe/math/Random.h>
 
 #include <gtest/gtest.h>
@@ -69,6 +70,34 @@ TEST(CpuBackendStats, EqualsThePerSampleDefinition) {
                        "n " + std::to_string(n) + " variant " + std::to_string(variant));
         }
     }
+}
+
+} // namespace
+} // namespace lathe
+
+namespace lathe {
+namespace {
+
+TEST(BackendRegistry, AutoSkipsABackendThatProbesButFailsToStartAndSaysWhy) {
+    // A device that probes fine but whose set-up fails (its first allocation: out of memory).
+    BackendRegistry registry;
+    registry.add(
+        "flaky", 10,
+        [] {
+            BackendStatus s;
+            s.available = true;
+            return s;
+        },
+        []() -> std::unique_ptr<Backend> {
+            throw GpuError("cudaMalloc(&p, bytes)", "cudaErrorMemoryAllocation", "out of memory", "test.cu",
+                           1);
+        });
+    const BackendRegistry::Selection sel = registry.select("auto", Capability::Render);
+    EXPECT_EQ(sel.backend->name(), "cpu");
+    EXPECT_NE(sel.reason.find("flaky failed to start"), std::string::npos) << sel.reason;
+    EXPECT_NE(sel.reason.find("cudaErrorMemoryAllocation"), std::string::npos) << sel.reason;
+    // Asked for by name, the failure is the user's answer.
+    EXPECT_THROW(registry.select("flaky", Capability::Render), GpuError);
 }
 
 } // namespace

@@ -69,6 +69,10 @@ struct CodecPreviewResult {
     double seconds = 0;
 };
 
+/// Whether this build has the codecs (LATHE_ENABLE_CODECS; only the GPU machine's bundle is built
+/// without them). Without: previewCodecs throws UsageError saying so.
+bool codecPreviewAvailable();
+
 /// Runs every codec on `input` (mono or stereo; a mono file is encoded at half the stereo bit rate,
 /// as platforms do, and as libvorbis requires). Throws InputError, AudioContentError (NaN/Inf,
 /// no frames), UsageError (more than 2 channels, an unknown encoder in this FFmpeg build),

@@ -101,7 +101,15 @@ BackendRegistry::Selection BackendRegistry::select(std::string_view choice, Capa
     for (const Entry& e : m_entries) {
         const BackendStatus& s = statusOf(e);
         if (s.available) {
-            auto backend = e.factory();
+            std::unique_ptr<Backend> backend;
+            try {
+                backend = e.factory();
+            } catch (const GpuError& err) {
+                // A device that probes fine but cannot be set up (out of memory, a failing context):
+                // "auto" moves on to the next backend and says why.
+                skipped += (skipped.empty() ? "" : "; ") + e.name + " failed to start (" + err.what() + ")";
+                continue;
+            }
             if (backend->supports(needed)) {
                 sel.backend = std::move(backend);
                 sel.reason =

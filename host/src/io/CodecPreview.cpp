@@ -471,6 +471,10 @@ Json optionalJson(const std::optional<double>& x) {
 
 } // namespace
 
+bool codecPreviewAvailable() {
+    return true;
+}
+
 CodecPreviewResult previewCodecs(const std::filesystem::path& input, const CodecPreviewOptions& options,
                                  Backend& backend, const JobControl& control) {
     const auto t0 = Clock::now();
