@@ -9,6 +9,7 @@
 #include <lathe/CodecPreview.h>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <sndfile.h>
 
 #include <cmath>
@@ -23,6 +24,10 @@ using test::Planar;
 using test::TempDir;
 
 constexpr SampleRate kRate = 48000;
+/// The limiter verifies its ceiling with the meter's own ×16 interpolator; a fresh measurement of
+/// the 16-bit file adds at most the quantisation (1 LSB ≈ −90 dBFS) and the 0.012 dB ripple of the
+/// meter's interpolation: 0.02 dB covers both.
+constexpr double kCeilingMarginDb = 0.02;
 
 /// 16-bit PCM WAV bytes: a header stating `statedFrames` and `presentFrames` of a −12 dBFS tone.
 std::vector<std::uint8_t> pcm16(int channels, std::uint32_t rate, std::uint32_t statedFrames,
@@ -361,6 +366,83 @@ TEST(BadInputCatalogue, OutputsThatCannotBeWrittenAreRefusedBeforeAnyWork) {
     // batch: the output directory inside the inputs is never read as input; as the input itself, refused.
     r = test::runProcess(lathe, {"batch", d.path().string(), "-o", d.path().string()});
     EXPECT_EQ(r.exitCode, 2) << r.err;
+}
+
+/// The rows whose promise is about the output, each checked on the file Lathe writes.
+TEST(BadInputCatalogue, OutputRowsKeepTheirPromises) {
+    TempDir d;
+    const std::string lathe = test::latheBinary();
+    // Full-scale 1 kHz square wave (TP +1.95 dBTP at sample peak 0): the 16-bit master neither wraps
+    // nor passes the ceiling, measured afresh by analyze.
+    {
+        Planar x(2, std::vector<float>(3 * kRate));
+        for (std::size_t i = 0; i < x[0].size(); ++i) {
+            x[0][i] = x[1][i] = (i / 24) % 2 == 0 ? 1.0f : -1.0f;
+        }
+        test::writeRawFloat(d / "square.wav", x, kRate, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+        const auto m = test::runProcess(lathe, {"master", (d / "square.wav").string(), "-o",
+                                                (d / "square16.wav").string(), "--bits", "16"});
+        ASSERT_EQ(m.exitCode, 0) << m.err;
+        const auto a = test::runProcess(lathe, {"analyze", (d / "square16.wav").string(), "--json"});
+        ASSERT_EQ(a.exitCode, 0) << a.err;
+        const auto j = nlohmann::json::parse(a.out);
+        EXPECT_LE(j["loudness"]["true_peak_dbtp"].get<double>(), -1.0 + kCeilingMarginDb) << a.out;
+        // No wrap-around: every 16-bit sample of a square wave stays on its own side of zero.
+        const auto y = test::readRawInt(d / "square16.wav");
+        std::size_t flips = 0;
+        for (std::size_t i = 1; i < y[0].size(); ++i) {
+            flips += ((y[0][i] > 0) != (y[0][i - 1] > 0)) ? 1 : 0;
+        }
+        EXPECT_LE(flips, y[0].size() / 24 + 2) << "sign changes beyond the square's own";
+    }
+    // FLAC from float: refused with the way out; the default depth (24) works.
+    {
+        test::writeRawFloat(d / "f.wav", Planar(2, test::sine(1000, 0.5, kRate, kRate)), kRate,
+                            SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+        const auto bad = test::runProcess(
+            lathe, {"convert", (d / "f.wav").string(), "-o", (d / "f.flac").string(), "--bits", "32f"});
+        EXPECT_EQ(bad.exitCode, 2) << bad.err;
+        EXPECT_NE(bad.err.find("FLAC"), std::string::npos) << bad.err;
+        EXPECT_FALSE(fs::exists(d / "f.flac"));
+        const auto ok =
+            test::runProcess(lathe, {"convert", (d / "f.wav").string(), "-o", (d / "f.flac").string()});
+        EXPECT_EQ(ok.exitCode, 0) << ok.err;
+        SF_INFO info{};
+        SNDFILE* f = sf_open((d / "f.flac").c_str(), SFM_READ, &info);
+        ASSERT_NE(f, nullptr);
+        EXPECT_EQ(info.format & SF_FORMAT_SUBMASK, SF_FORMAT_PCM_24);
+        sf_close(f);
+    }
+    // 5.1 with a channel mask and only the LFE playing: no loudness (the LFE is not weighted), said
+    // so, and a loudness target is refused rather than met with infinite gain.
+    {
+        SF_INFO info{};
+        info.channels = 6;
+        info.samplerate = kRate;
+        info.format = SF_FORMAT_WAVEX | SF_FORMAT_FLOAT;
+        SNDFILE* f = sf_open((d / "lfe.wav").c_str(), SFM_WRITE, &info);
+        ASSERT_NE(f, nullptr);
+        int map[6] = {SF_CHANNEL_MAP_LEFT, SF_CHANNEL_MAP_RIGHT,     SF_CHANNEL_MAP_CENTER,
+                      SF_CHANNEL_MAP_LFE,  SF_CHANNEL_MAP_REAR_LEFT, SF_CHANNEL_MAP_REAR_RIGHT};
+        sf_command(f, SFC_SET_CHANNEL_MAP_INFO, map, sizeof map);
+        const auto tone = test::sine(60, 0.9, kRate, 3 * kRate);
+        std::vector<float> inter;
+        for (float v : tone) {
+            inter.insert(inter.end(), {0.0f, 0.0f, 0.0f, v, 0.0f, 0.0f});
+        }
+        sf_writef_float(f, inter.data(), static_cast<sf_count_t>(tone.size()));
+        sf_close(f);
+        const auto a = test::runProcess(lathe, {"analyze", (d / "lfe.wav").string(), "--json"});
+        ASSERT_EQ(a.exitCode, 0) << a.err;
+        const auto j = nlohmann::json::parse(a.out);
+        EXPECT_TRUE(j["loudness"]["integrated_lufs"].is_null()) << a.out;
+        EXPECT_TRUE(j["loudness"]["true_peak_dbtp"].is_number()) << a.out; // peaks count every channel
+        const auto m =
+            test::runProcess(lathe, {"master", (d / "lfe.wav").string(), "-o", (d / "lfe-m.wav").string()});
+        EXPECT_EQ(m.exitCode, 5) << m.err;
+        EXPECT_NE(m.err.find("cannot reach a loudness target"), std::string::npos) << m.err;
+        EXPECT_FALSE(fs::exists(d / "lfe-m.wav"));
+    }
 }
 
 } // namespace
