@@ -1092,6 +1092,16 @@ int runSpeakers(const GlobalOptions&, const SpeakersOptions& o) {
 
 namespace {
 
+/// The --render directory (created with its parents), before any work.
+void createRenderDirectory(const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec || !std::filesystem::is_directory(dir)) {
+        throw OutputError(dir,
+                          "cannot create the render directory" + (ec ? ": " + ec.message() : std::string()));
+    }
+}
+
 void printTranslation(const TranslationResult& t) {
     std::cout << t.source << ": programme " << formatFixed(t.programmeLufs, 1)
               << " LUFS; each model level-matched to the monitors\n";
@@ -1134,12 +1144,7 @@ int runCompare(const GlobalOptions& g, const CompareOptions& o) {
         checkWritable(o.html);
     }
     if (!o.render.empty()) {
-        std::error_code ec;
-        std::filesystem::create_directories(o.render, ec);
-        if (ec || !std::filesystem::is_directory(o.render)) {
-            throw OutputError(o.render, "cannot create the render directory" +
-                                            (ec ? ": " + ec.message() : std::string()));
-        }
+        createRenderDirectory(o.render);
     }
     auto sel = selectBackend(g, Capability::Convolution);
     std::vector<TranslationResult> results;
@@ -1213,12 +1218,7 @@ int runPreviewCodecs(const GlobalOptions& g, const PreviewCodecsOptions& o) {
         }
     }
     if (!o.render.empty()) {
-        std::error_code ec;
-        std::filesystem::create_directories(o.render, ec);
-        if (ec || !std::filesystem::is_directory(o.render)) {
-            throw OutputError(o.render, "cannot create the render directory" +
-                                            (ec ? ": " + ec.message() : std::string()));
-        }
+        createRenderDirectory(o.render);
         options.renderDir = o.render;
     }
     auto sel = selectBackend(g, Capability::Loudness);

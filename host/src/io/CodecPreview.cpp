@@ -1,5 +1,7 @@
 // Lathe: codec round trips with FFmpeg's libavcodec/libswresample, measured as they stream.
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "../core/ParallelJobs.h"
+
 #include <lathe/Batch.h>
 #include <lathe/CodecPreview.h>
 #include <lathe/Error.h>
@@ -18,14 +20,11 @@ extern "C" {
 }
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstring>
-#include <exception>
 #include <memory>
 #include <mutex>
-#include <thread>
 
 namespace lathe {
 namespace {
@@ -506,64 +505,24 @@ CodecPreviewResult previewCodecs(const std::filesystem::path& input, const Codec
     std::stable_sort(order.begin(), order.end(),
                      [&](std::size_t a, std::size_t b) { return cost(a) > cost(b); });
     std::vector<Measured> measured(count);
-    std::vector<std::exception_ptr> errors(count);
-    std::vector<std::atomic<Frames>> done(count);
-    std::atomic<std::size_t> next{0};
-    auto work = [&] {
-        for (std::size_t n = next++; n < count; n = next++) {
-            const std::size_t k = order[n];
-            try {
-                JobControl jc;
-                jc.cancel = control.cancel;
-                jc.progress = [&, k](const Progress& p) { done[k].store(p.done, std::memory_order_relaxed); };
-                AudioReader reader(input, options.reader);
-                if (k == 0) {
-                    measured[k] = measure(reader, jc, backend);
-                } else {
-                    RoundTripSource trip(reader, codecs[k - 1]);
-                    measured[k] = measure(trip, jc, backend);
-                    measured[k].priming = trip.primingFrames();
-                }
-            } catch (...) {
-                errors[k] = std::current_exception();
-            }
-        }
-    };
-    const unsigned jobs = std::min<unsigned>(options.jobs > 0 ? options.jobs : batch::availableCpus(),
-                                             static_cast<unsigned>(count));
-    std::atomic<unsigned> running{jobs};
-    std::vector<std::thread> workers;
-    for (unsigned w = 0; w < jobs; ++w) {
-        workers.emplace_back([&] {
-            work();
-            --running;
-        });
-    }
     Frames frames = 0;
     {
         AudioReader probe(input, options.reader);
         frames = probe.info().frames;
     }
-    const Frames total = frames * static_cast<Frames>(count); // codecs at another rate count a little more
-    while (running.load() > 0) { // progress on the caller's thread, as JobControl promises
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        if (control.progress) {
-            Frames sum = 0;
-            for (auto& d : done) {
-                sum += d.load(std::memory_order_relaxed);
-            }
-            control.progress(Progress{"codecs", std::min(sum, total), total,
-                                      std::chrono::duration<double>(Clock::now() - t0).count()});
-        }
-    }
-    for (auto& t : workers) {
-        t.join();
-    }
-    for (const auto& e : errors) {
-        if (e) {
-            std::rethrow_exception(e);
-        }
-    }
+    // Codecs at another rate than the file's count a little more than their share.
+    detail::runParallelJobs(order, options.jobs > 0 ? options.jobs : batch::availableCpus(), control,
+                            "codecs", frames * static_cast<Frames>(count),
+                            [&](std::size_t k, const JobControl& jc) {
+                                AudioReader reader(input, options.reader);
+                                if (k == 0) {
+                                    measured[k] = measure(reader, jc, backend);
+                                } else {
+                                    RoundTripSource trip(reader, codecs[k - 1]);
+                                    measured[k] = measure(trip, jc, backend);
+                                    measured[k].priming = trip.primingFrames();
+                                }
+                            });
     result.original = measured[0].loudness;
     const int channels = result.original.channels;
     const LongTermSpectrum& so = measured[0].spectrum;

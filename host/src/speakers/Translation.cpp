@@ -1,5 +1,7 @@
 // Lathe: translation metrics — every speaker model's render, measured and compared with the monitors.
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "../core/ParallelJobs.h"
+
 #include <lathe/Batch.h>
 #include <lathe/ChainSource.h>
 #include <lathe/Error.h>
@@ -12,12 +14,9 @@
 #include <lathe/Translation.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <exception>
 #include <mutex>
-#include <thread>
 
 namespace lathe {
 namespace {
@@ -325,54 +324,15 @@ TranslationResult measureTranslation(const std::filesystem::path& input, const T
     // Every model in parallel, each single-threaded (one reader, one convolution, one meter).
     const std::size_t count = options.models.size();
     std::vector<Measured> measured(count);
-    std::vector<std::exception_ptr> errors(count);
-    std::vector<std::atomic<Frames>> done(count);
-    std::atomic<std::size_t> next{0};
-    const unsigned jobs = std::min<unsigned>(options.jobs > 0 ? options.jobs : batch::availableCpus(),
-                                             static_cast<unsigned>(count));
-    auto work = [&] {
-        for (std::size_t k = next++; k < count; k = next++) {
-            try {
-                JobControl jc;
-                jc.cancel = control.cancel;
-                jc.progress = [&, k](const Progress& p) { done[k].store(p.done, std::memory_order_relaxed); };
-                measured[k] =
-                    measureModel(input, options.models[k], result.programmeLufs, options, backend, jc);
-            } catch (...) {
-                errors[k] = std::current_exception();
-            }
-        }
-    };
-    // The workers run the models; this thread reports progress (the callbacks' contract: the
-    // caller's thread) every 200 ms until they are done.
-    std::atomic<unsigned> running{jobs};
-    std::vector<std::thread> workers;
-    for (unsigned w = 0; w < jobs; ++w) {
-        workers.emplace_back([&] {
-            work();
-            --running;
+    std::vector<std::size_t> order(count);
+    for (std::size_t k = 0; k < count; ++k) {
+        order[k] = k;
+    }
+    detail::runParallelJobs(
+        order, options.jobs > 0 ? options.jobs : batch::availableCpus(), control, "speakers",
+        programme.frames * static_cast<Frames>(count), [&](std::size_t k, const JobControl& jc) {
+            measured[k] = measureModel(input, options.models[k], result.programmeLufs, options, backend, jc);
         });
-    }
-    const Frames totalFrames = programme.frames * static_cast<Frames>(count);
-    while (running.load() > 0) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        if (control.progress) {
-            Frames sum = 0;
-            for (auto& d : done) {
-                sum += d.load(std::memory_order_relaxed);
-            }
-            control.progress(Progress{"speakers", std::min(sum, totalFrames), totalFrames,
-                                      std::chrono::duration<double>(Clock::now() - t0).count()});
-        }
-    }
-    for (auto& t : workers) {
-        t.join();
-    }
-    for (const auto& e : errors) {
-        if (e) {
-            std::rethrow_exception(e);
-        }
-    }
     const Measured& ref = measured.front();
     if (!ref.loudness.integratedLufs) {
         throw AudioContentError(input, "the reference monitors' render has no loudness to match levels to");
