@@ -11,7 +11,8 @@
 // of size N produce N/2+1 bins; neither forward nor inverse transform is scaled (FFTW and cuFFT
 // agree); callers apply 1/N where they need it.
 //
-// Threading: a Backend instance is used by one render at a time. Create one per thread.
+// Threading: a Backend instance is used by one render at a time. Create one per thread — except the
+// CPU backend, which holds no state and is shared by the jobs of batch, compare and preview-codecs.
 #pragma once
 
 #include <lathe/AudioBuffer.h>

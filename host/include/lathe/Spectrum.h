@@ -137,6 +137,9 @@ std::vector<double> octaveBandCentres();
 /// (the channels; the M/S curves after them are left out).
 double bandPower(const LongTermSpectrum& spectrum, int channels, double lowHz, double highHz);
 
+/// Per bin, the power of the first `channels` curves summed (all channels as one).
+std::vector<double> summedChannelPower(const LongTermSpectrum& spectrum, int channels);
+
 /// Magnitude² of the K-weighting filter at `hz` for rate `fs` (used to weight spectra).
 double kWeightingPowerGain(SampleRate fs, double hz);
 

@@ -629,4 +629,15 @@ double bandPower(const LongTermSpectrum& s, int channels, double lowHz, double h
     return sum;
 }
 
+std::vector<double> summedChannelPower(const LongTermSpectrum& s, int channels) {
+    std::vector<double> sum(s.power.empty() ? 0 : s.power[0].size(), 0.0);
+    const std::size_t curves = std::min(static_cast<std::size_t>(std::max(channels, 0)), s.power.size());
+    for (std::size_t c = 0; c < curves; ++c) {
+        for (std::size_t b = 0; b < sum.size(); ++b) {
+            sum[b] += s.power[c][b];
+        }
+    }
+    return sum;
+}
+
 } // namespace lathe

@@ -429,14 +429,7 @@ std::optional<double> bandwidthOf(const LongTermSpectrum& original, const LongTe
                                   int channels) {
     const std::vector<double> hz = displayFrequencies(original.sampleRate);
     auto curve = [&](const LongTermSpectrum& s) {
-        std::vector<double> sum(s.power.empty() ? 0 : s.power[0].size(), 0.0);
-        for (std::size_t c = 0; c < std::min<std::size_t>(static_cast<std::size_t>(channels), s.power.size());
-             ++c) {
-            for (std::size_t b = 0; b < sum.size(); ++b) {
-                sum[b] += s.power[c][b];
-            }
-        }
-        return sampleBins(smoothFractionalOctave(sum, 6), s.binHz, hz);
+        return sampleBins(smoothFractionalOctave(summedChannelPower(s, channels), 6), s.binHz, hz);
     };
     const std::vector<double> a = curve(original);
     const std::vector<double> b = curve(decoded);
@@ -462,10 +455,6 @@ double encoderCost(const std::string& encoder) {
         return 6.0;
     }
     return 4.7; // libopus
-}
-
-Json optionalJson(const std::optional<double>& x) {
-    return x && std::isfinite(*x) ? Json(*x) : Json(nullptr);
 }
 
 } // namespace
@@ -614,14 +603,14 @@ Json toJson(const CodecPreviewResult& r) {
              {"largest_sample", c.largestSample},
              {"clips_after_decode", c.samplesOverFullScale > 0},
              {"band_difference_db", bands},
-             {"bandwidth_hz", optionalJson(c.bandwidthHz)},
+             {"bandwidth_hz", dbOrNull(c.bandwidthHz)},
              {"render", c.render ? Json(c.render->string()) : Json(nullptr)}});
     }
     Json platforms = Json::array();
     for (const auto& p : r.platforms) {
         Json j = toJson(std::vector<PlatformPreview>{p.preview})[0];
         j["codec"] = p.codecId.empty() ? Json(nullptr) : Json(p.codecId);
-        j["post_codec_true_peak_dbtp"] = optionalJson(p.postCodecTruePeakDbtp);
+        j["post_codec_true_peak_dbtp"] = dbOrNull(p.postCodecTruePeakDbtp);
         j["post_codec_true_peak_ok"] = p.postCodecTruePeakOk ? Json(*p.postCodecTruePeakOk) : Json(nullptr);
         j["clips_after_decode"] = p.clipsAfterDecode;
         platforms.push_back(j);

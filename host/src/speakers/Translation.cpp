@@ -16,7 +16,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <mutex>
 
 namespace lathe {
 namespace {
@@ -35,32 +34,12 @@ double powerDbOrNan(double ratio) {
     return ratio > 0.0 && std::isfinite(ratio) ? 10.0 * std::log10(ratio) : std::nan("");
 }
 
-Json numberOrNull(double x) {
-    return std::isfinite(x) ? Json(x) : Json(nullptr);
-}
-
-Json optionalOrNull(const std::optional<double>& x) {
-    return x && std::isfinite(*x) ? Json(*x) : Json(nullptr);
-}
-
 Json seriesJson(const std::vector<double>& v) {
     Json a = Json::array();
     for (double x : v) {
-        a.push_back(numberOrNull(x));
+        a.push_back(dbOrNull(x));
     }
     return a;
-}
-
-/// The power of every channel summed, per bin.
-std::vector<double> summedPower(const LongTermSpectrum& s, int channels) {
-    std::vector<double> sum(s.power.empty() ? 0 : s.power[0].size(), 0.0);
-    for (std::size_t c = 0; c < std::min<std::size_t>(static_cast<std::size_t>(channels), s.power.size());
-         ++c) {
-        for (std::size_t b = 0; b < sum.size(); ++b) {
-            sum[b] += s.power[c][b];
-        }
-    }
-    return sum;
 }
 
 Measured measureModel(const std::filesystem::path& input, const SpeakerModel& model, double programmeLufs,
@@ -150,9 +129,9 @@ SpeakerMetrics compare(const SpeakerModel& model, const Measured& m, const Measu
     r.balanceScore = std::clamp(100.0 - kBalanceScorePerDb * r.balanceDeviationDb, 0.0, 100.0);
     // The 1/6-octave difference curve.
     const std::vector<double> a =
-        sampleBins(smoothFractionalOctave(summedPower(s, channels), 6), s.binHz, curveHz);
+        sampleBins(smoothFractionalOctave(summedChannelPower(s, channels), 6), s.binHz, curveHz);
     const std::vector<double> b =
-        sampleBins(smoothFractionalOctave(summedPower(sr, channels), 6), sr.binHz, curveHz);
+        sampleBins(smoothFractionalOctave(summedChannelPower(sr, channels), 6), sr.binHz, curveHz);
     for (std::size_t k = 0; k < curveHz.size(); ++k) {
         r.curveDifferenceDb.push_back(powerDbOrNan(g * a[k] / b[k]));
     }
@@ -211,22 +190,22 @@ Json metricsJson(const SpeakerMetrics& m) {
            {"name", m.name},
            {"reference", m.reference},
            {"mono", m.mono},
-           {"loudness_lufs", optionalOrNull(m.loudnessLufs)},
+           {"loudness_lufs", dbOrNull(m.loudnessLufs)},
            {"loudness_difference_lu", m.loudnessDifferenceLu},
            {"level_match_db", m.levelMatchDb},
-           {"matched_loudness_lufs", optionalOrNull(m.matchedLoudnessLufs)},
+           {"matched_loudness_lufs", dbOrNull(m.matchedLoudnessLufs)},
            {"band_difference_db", seriesJson(m.bandDifferenceDb)},
-           {"bass_limit_hz", optionalOrNull(m.bassLimitHz)},
+           {"bass_limit_hz", dbOrNull(m.bassLimitHz)},
            {"bass_share_percent", m.bassSharePercent},
            {"lost_bass_percent", m.lostBassPercent},
-           {"lost_bass_db", optionalOrNull(m.lostBassDb)},
-           {"presence_balance_db", optionalOrNull(m.presenceBalanceDb)},
+           {"lost_bass_db", dbOrNull(m.lostBassDb)},
+           {"presence_balance_db", dbOrNull(m.presenceBalanceDb)},
            {"balance_deviation_db", m.balanceDeviationDb},
            {"balance_score", m.balanceScore},
-           {"matched_sample_peak_dbfs", optionalOrNull(m.matchedSamplePeakDbfs)},
+           {"matched_sample_peak_dbfs", dbOrNull(m.matchedSamplePeakDbfs)},
            {"driver_max_reduction_db", m.driverMaxReductionDb},
            {"driver_active_percent", m.driverActivePercent},
-           {"mono_loss_db", optionalOrNull(m.monoLossDb)},
+           {"mono_loss_db", dbOrNull(m.monoLossDb)},
            {"mono_problem", m.monoProblem},
            {"verdict", m.verdict},
            {"curve_difference_db", seriesJson(m.curveDifferenceDb)}};
