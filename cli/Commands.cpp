@@ -366,6 +366,31 @@ std::pair<double, std::string> parseTarget(const std::string& text, const std::v
 
 namespace {
 
+void printTranslation(const TranslationResult& t) {
+    std::cout << t.source << ": programme " << formatFixed(t.programmeLufs, 1)
+              << " LUFS; each model level-matched to the monitors\n";
+    std::printf("  %-26s %9s %16s %9s %8s %8s %10s\n", "model", "loudness", "lost bass", "1-4 kHz", "balance",
+                "driver", "mono loss");
+    for (const auto& m : t.models) {
+        const std::string bass =
+            formatFixed(m.lostBassPercent, 0) + " %" +
+            (m.bassLimitHz ? " <" + formatFixed(*m.bassLimitHz, 0) + " Hz" : std::string());
+        std::printf("  %-26s %6s LU %16s %9s %8s %6s %% %10s\n", m.name.c_str(),
+                    formatFixed(m.loudnessDifferenceLu, 1).c_str(), bass.c_str(),
+                    m.presenceBalanceDb ? (formatFixed(*m.presenceBalanceDb, 1) + " dB").c_str() : "-",
+                    formatFixed(m.balanceScore, 0).c_str(), formatFixed(m.driverActivePercent, 0).c_str(),
+                    m.monoLossDb
+                        ? (formatFixed(*m.monoLossDb, 1) + " dB" + (m.monoProblem ? "!" : "")).c_str()
+                        : "-");
+    }
+    for (const auto& m : t.models) {
+        std::cout << "  " << m.name << ": " << m.verdict << "\n";
+    }
+    for (const auto& w : t.warnings) {
+        std::cout << "  warning: " << w << "\n";
+    }
+}
+
 /// The codec table and the platforms that stream through a codec.
 void printCodecs(const CodecPreviewResult& r) {
     std::printf("  %-22s %9s %12s %10s %9s %10s\n", "codec", "loudness", "true peak", "TP change", "overs",
@@ -426,6 +451,7 @@ int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o) {
     options.spectral = !o.loudnessOnly;
     options.smoothingFraction = o.smoothing;
     auto sel = selectBackend(g, Capability::Loudness);
+    std::optional<BackendRegistry::Selection> translationSel; // chosen when first needed (--speakers)
     auto analyzeOne = [&](const std::filesystem::path& file) {
         ProgressPrinter printer("analyze " + file.filename().string(), !g.quiet);
         AnalysisResult a = analyzeFile(file, options, *sel.backend, makeControl(g, printer));
@@ -443,6 +469,23 @@ int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o) {
                 b = analyzeOne(o.compare);
             }
             const auto previews = previewPlatforms(a.loudness, platforms);
+            std::optional<TranslationResult> translation;
+            std::optional<TranslationResult> translationB;
+            if (!o.speakers.empty()) {
+                if (!translationSel) {
+                    translationSel = selectBackend(g, Capability::Convolution);
+                }
+                TranslationOptions to;
+                to.models = selectSpeakers(o.speakers);
+                to.reader = options.loudness.reader;
+                ProgressPrinter printer("speakers " + file.filename().string(), !g.quiet);
+                translation = measureTranslation(file, to, *translationSel->backend, makeControl(g, printer));
+                if (b) {
+                    translationB =
+                        measureTranslation(o.compare, to, *translationSel->backend, makeControl(g, printer));
+                }
+                printer.finish();
+            }
             std::optional<CodecPreviewResult> codecs;
             if (o.codecs) {
                 ProgressPrinter printer("codecs " + file.filename().string(), !g.quiet);
@@ -458,6 +501,10 @@ int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o) {
                 }
                 if (codecs) {
                     j["codecs"] = toJson(*codecs);
+                }
+                if (translation) {
+                    j["translation"] = translationB ? translationComparisonJson(*translation, *translationB)
+                                                    : toJson(*translation);
                 }
                 if (b) {
                     j["compare"] = toJson(*b, o.history);
@@ -479,6 +526,12 @@ int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o) {
                 if (codecs) {
                     printCodecs(*codecs);
                 }
+                if (translation) {
+                    printTranslation(*translation);
+                }
+                if (translationB) {
+                    printTranslation(*translationB);
+                }
                 printFileWarnings(a.file);
                 printFindings(a);
                 if (b) {
@@ -493,6 +546,8 @@ int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o) {
                 in.compare = b ? &*b : nullptr;
                 in.platforms = previews;
                 in.codecs = codecs ? &*codecs : nullptr;
+                in.translation = translation ? &*translation : nullptr;
+                in.translationCompare = translationB ? &*translationB : nullptr;
                 in.targetLufs = targetLufs;
                 in.targetLabel = targetLabel;
                 in.backend = std::string(sel.backend->name()) + " — " + sel.reason;
@@ -1099,31 +1154,6 @@ void createRenderDirectory(const std::filesystem::path& dir) {
     if (ec || !std::filesystem::is_directory(dir)) {
         throw OutputError(dir,
                           "cannot create the render directory" + (ec ? ": " + ec.message() : std::string()));
-    }
-}
-
-void printTranslation(const TranslationResult& t) {
-    std::cout << t.source << ": programme " << formatFixed(t.programmeLufs, 1)
-              << " LUFS; each model level-matched to the monitors\n";
-    std::printf("  %-26s %9s %16s %9s %8s %8s %10s\n", "model", "loudness", "lost bass", "1-4 kHz", "balance",
-                "driver", "mono loss");
-    for (const auto& m : t.models) {
-        const std::string bass =
-            formatFixed(m.lostBassPercent, 0) + " %" +
-            (m.bassLimitHz ? " <" + formatFixed(*m.bassLimitHz, 0) + " Hz" : std::string());
-        std::printf("  %-26s %6s LU %16s %9s %8s %6s %% %10s\n", m.name.c_str(),
-                    formatFixed(m.loudnessDifferenceLu, 1).c_str(), bass.c_str(),
-                    m.presenceBalanceDb ? (formatFixed(*m.presenceBalanceDb, 1) + " dB").c_str() : "-",
-                    formatFixed(m.balanceScore, 0).c_str(), formatFixed(m.driverActivePercent, 0).c_str(),
-                    m.monoLossDb
-                        ? (formatFixed(*m.monoLossDb, 1) + " dB" + (m.monoProblem ? "!" : "")).c_str()
-                        : "-");
-    }
-    for (const auto& m : t.models) {
-        std::cout << "  " << m.name << ": " << m.verdict << "\n";
-    }
-    for (const auto& w : t.warnings) {
-        std::cout << "  warning: " << w << "\n";
     }
 }
 

@@ -63,7 +63,8 @@ struct AnalyzeOptions {
     int smoothing = 6;
     std::string target = "-14";
     bool loudnessOnly = false;
-    bool codecs = false; ///< real codec round trips: post-codec columns in the platform table
+    bool codecs = false;  ///< real codec round trips: post-codec columns in the platform table
+    std::string speakers; ///< speaker models ("all" or a list): the translation section; empty: none
 };
 
 struct DemoMixOptions {

@@ -123,6 +123,9 @@ int main(int argc, char** argv) {
                            "Spectrum smoothing: 1/N octave, N = 1, 3, 6, 12, 24 (default 6), 0 = none");
     analyzeCmd->add_option("--target", analyze.target,
                            "Loudness target line: -14, -14LUFS or a platform id (default -14)");
+    analyzeCmd->add_option("--speakers", analyze.speakers,
+                           "Also render through speaker models (all, or ids/files separated by commas): the "
+                           "translation section of the JSON and HTML (as lathe compare)");
     analyzeCmd->add_flag("--codecs", analyze.codecs,
                          "Run the platforms' codecs for real (as preview-codecs): measured true peak after "
                          "decoding in the platform table");

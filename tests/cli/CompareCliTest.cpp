@@ -88,6 +88,23 @@ TEST(CompareCli, AnUnknownModelIsAUsageErrorNamingTheKnownOnes) {
     EXPECT_NE(r.err.find("club-pa"), std::string::npos) << r.err;
 }
 
+TEST(CompareCli, AnalyzeWithSpeakersCarriesTheTranslationSectionInJsonAndHtml) {
+    TempDir dir;
+    writeMix(dir / "m.wav", 1.0, 13);
+    const ProcessResult r =
+        runProcess(latheBinary(), {"analyze", (dir / "m.wav").string(), "--speakers", "phone", "--json",
+                                   "--html", (dir / "r.html").string()});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    ASSERT_EQ(j["translation"]["models"].size(), 2u);
+    EXPECT_EQ(j["translation"]["models"][1]["id"], "phone");
+    EXPECT_TRUE(j["loudness"]["integrated_lufs"].is_number()); // the analysis is all still there
+    const auto b = readBytes(dir / "r.html");
+    const std::string html(b.begin(), b.end());
+    EXPECT_NE(html.find("id=\"translation\""), std::string::npos);
+    EXPECT_NE(html.find("id=\"spectrum\""), std::string::npos);
+}
+
 TEST(CodecsCli, PreviewCodecsAndAnalyzeCodecsReportPostCodecFigures) {
     if (!codecPreviewAvailable()) {
         GTEST_SKIP() << "this build has no codecs (LATHE_ENABLE_CODECS=OFF)";
