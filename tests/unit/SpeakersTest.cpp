@@ -385,6 +385,29 @@ TEST(Translation, MonoSummingFlagsAnOutOfPhaseMixWithTheClosedFormLoss) {
     }
 }
 
+TEST(Translation, AnImpulseResponseFileRendersAsAModel) {
+    // A measured "speaker": a first-difference IR (a 6 dB/octave high-pass, |H| = 2·sin(πf/fs)),
+    // so its level at 1 kHz is 2·sin(π/48) and it is 10 dB lower at 1000/√10 ≈ 316 Hz.
+    TempDir dir;
+    const SampleRate fs = 48000;
+    writeRawFloat(dir / "diff.wav", Planar{{1.0f, -1.0f}}, fs, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    // White noise plus a strong 45 Hz sine: most of the energy lies below the limit.
+    writeRawFloat(dir / "mix.wav", mixWith(0.5, false, 0.5, 10 * fs, fs), fs,
+                  SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    TranslationOptions o;
+    o.models = selectSpeakers((dir / "diff.wav").string());
+    auto cpu = makeCpuBackend();
+    const TranslationResult t = measureTranslation(dir / "mix.wav", o, *cpu);
+    ASSERT_EQ(t.models.size(), 2u);
+    const SpeakerMetrics& m = t.models[1];
+    ASSERT_TRUE(m.bassLimitHz.has_value());
+    // Read from the measured 1/6-octave curve at 24 points per octave: within a few points.
+    const double want =
+        std::asin(std::sin(std::numbers::pi / 48.0) / std::sqrt(10.0)) * fs / std::numbers::pi;
+    EXPECT_NEAR(std::log2(*m.bassLimitHz / want), 0.0, 0.25) << *m.bassLimitHz << " vs " << want;
+    EXPECT_GT(m.lostBassPercent, 50.0);
+}
+
 TEST(Translation, SilenceIsAClearError) {
     TempDir dir;
     writeRawFloat(dir / "s.wav", Planar(2, std::vector<float>(48000, 0.0f)), 48000,
