@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
 
     MasterOptions master;
     auto* masterCmd = app.add_subcommand(
-        "master", "Master a file through a preset chain (linear-phase EQ, convolution reverb)");
+        "master", "Master a file through a preset chain (linear-phase EQ, multiband dynamics, reverb, true-peak limiter, loudness target)");
     masterCmd->add_option("input", master.input, "Input audio file")->required();
     masterCmd->add_option("-o,--output", master.output, "Output file (.wav, .rf64, .flac, .aif)")->required();
     masterCmd->add_option(
