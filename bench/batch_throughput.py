@@ -15,14 +15,14 @@ afterwards) and starts after `sync`.
   bench/batch_throughput.py [--build build/release] [--files 100] [--minutes 3] [--jobs 2]
 """
 import argparse
-import datetime
 import os
-import platform
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import machine
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,11 +73,8 @@ def main():
     singles = sum(timed(q + [str(f), "-o", str(d), "--jobs", "1"]) for f in files)
     shutil.rmtree(work, ignore_errors=True)
 
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
-    print(f"### {datetime.date.today()} — {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}")
-    print(f"commit {commit}; {args.files} files × {args.minutes:g} min ({audio_h:.1f} h of 48 kHz stereo 24-bit), "
+    print(machine.heading())
+    print(f"commit {machine.commit()}; {args.files} files × {args.minutes:g} min ({audio_h:.1f} h of 48 kHz stereo 24-bit), "
           f"default preset (EQ, multiband, limiter, −14 LUFS), analysis before and after every file\n")
     print("| run | wall s | audio h per wall h |")
     print("|---|---|---|")

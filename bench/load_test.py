@@ -12,15 +12,15 @@ The big input and output are written to build/bench-cache/load/ and removed afte
   bench/load_test.py [--build build/release] [--processes 50] [--hours 3] [--rate 96000]
 """
 import argparse
-import datetime
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import machine
 
 ROOT = Path(__file__).resolve().parent.parent
 RSS_LIMIT_MIB = 512
@@ -84,11 +84,8 @@ def main():
     size_gb = long_in.stat().st_size / 1e9
     shutil.rmtree(work, ignore_errors=True)
 
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
-    print(f"### {datetime.date.today()} — {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}")
-    print(f"commit {commit}; `bench/load_test.py --processes {args.processes} --hours {args.hours:g} "
+    print(machine.heading())
+    print(f"commit {machine.commit()}; `bench/load_test.py --processes {args.processes} --hours {args.hours:g} "
           f"--rate {args.rate}`\n")
     print("| check | result |")
     print("|---|---|")

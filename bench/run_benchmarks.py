@@ -13,15 +13,15 @@ Test audio is Lathe's own demo-mix generator (deterministic), written once into
 build/bench-cache/ and never committed.
 """
 import argparse
-import datetime
 import os
-import platform
 import shutil
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import machine
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -262,20 +262,10 @@ def main():
         singles.append(once("convert 60 min 48k → 44.1k 24-bit (memory)",
                             q + [sixty, "-o", str(out / "l-60-src.wav"), "--rate", "44100", "--bits", "24"], 3600))
 
-    cpu = "unknown CPU"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
     sox_version = subprocess.run(["sox", "--version"], capture_output=True, text=True).stdout.strip()
     ffmpeg_version = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout.split("\n")[0]
-    print(f"### {datetime.date.today()} — {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}")
-    print(f"commit {commit}; {sox_version}; {ffmpeg_version}; median of {args.runs} alternating runs after 1 warm-up each\n")
+    print(machine.heading())
+    print(f"commit {machine.commit()}; {sox_version}; {ffmpeg_version}; median of {args.runs} alternating runs after 1 warm-up each\n")
     print("| case | Lathe s | peer | peer s | Lathe/peer | Lathe RTF | peer RTF | Lathe RSS MiB | peer RSS MiB |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
