@@ -2,11 +2,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "../core/ParallelJobs.h"
 
+#include <lathe/AudioWriter.h>
 #include <lathe/Batch.h>
 #include <lathe/CodecPreview.h>
 #include <lathe/Error.h>
 #include <lathe/JsonReport.h>
-#include <lathe/RenderJob.h>
 #include <lathe/Spectrum.h>
 #include <lathe/Text.h>
 
@@ -399,9 +399,23 @@ struct Measured {
     SampleRate rate = 0;
 };
 
-Measured measure(AudioSource& source, const JobControl& control, Backend& backend) {
+/// Measures `source` as it streams; with `listening`, also writes it there (32-bit float WAV,
+/// committed when complete) from the same blocks, so a codec is run once for both.
+Measured measure(AudioSource& source, const JobControl& control, Backend& backend,
+                 const std::optional<std::filesystem::path>& listening = std::nullopt) {
     Measured m;
     m.rate = source.sampleRate();
+    std::optional<AudioWriter> writer;
+    std::vector<float> interleaved;
+    if (listening) {
+        OutputSpec spec;
+        spec.format = SampleFormat::Float32;
+        spec.sampleRate = source.sampleRate();
+        spec.channels = source.channelCount();
+        spec.layout = source.channelLayout();
+        spec.expectedFrames = source.totalFrames();
+        writer.emplace(*listening, spec); // a bad destination fails before the codec runs
+    }
     SpectrumSettings settings;
     settings.columns = 1;
     settings.rows = 1;
@@ -410,6 +424,11 @@ Measured measure(AudioSource& source, const JobControl& control, Backend& backen
     lo.threads = 1; // the codecs run in parallel instead
     lo.blockTap = [&](const AudioBuffer& block, Frames, std::span<const math::SampleStats>) {
         spectral.add(block);
+        if (writer) {
+            interleaved.resize(static_cast<std::size_t>(block.frames() * block.channels()));
+            interleave(block, 0, block.frames(), interleaved.data());
+            writer->writeFloat(interleaved.data(), block.frames());
+        }
         for (int c = 0; c < block.channels(); ++c) {
             const float* x = block.channel(c);
             for (Frames i = 0; i < block.frames(); ++i) {
@@ -422,6 +441,9 @@ Measured measure(AudioSource& source, const JobControl& control, Backend& backen
     m.loudness = measureLoudness(source, lo, backend, control);
     spectral.finish();
     m.spectrum = spectral.spectrum();
+    if (writer) {
+        writer->commit();
+    }
     return m;
 }
 
@@ -470,6 +492,7 @@ CodecPreviewResult previewCodecs(const std::filesystem::path& input, const Codec
         options.codecs.empty() ? builtinPlatformCodecs() : options.codecs;
     CodecPreviewResult result;
     result.source = input.string();
+    Frames frames = 0;
     result.bandCentresHz = octaveBandCentres();
     {
         AudioReader probe(input, options.reader); // InputError now, before any thread starts
@@ -481,6 +504,7 @@ CodecPreviewResult previewCodecs(const std::filesystem::path& input, const Codec
             throw AudioContentError(input, "no audio (0 frames)");
         }
         result.warnings = probe.info().warnings;
+        frames = probe.info().frames;
     }
     // Job 0 measures the original; job k the codec k − 1. Each is single-threaded. They start
     // longest first (the encoders' relative costs, measured: bench/RESULTS.md), so that the slow
@@ -494,11 +518,12 @@ CodecPreviewResult previewCodecs(const std::filesystem::path& input, const Codec
     std::stable_sort(order.begin(), order.end(),
                      [&](std::size_t a, std::size_t b) { return cost(a) > cost(b); });
     std::vector<Measured> measured(count);
-    Frames frames = 0;
-    {
-        AudioReader probe(input, options.reader);
-        frames = probe.info().frames;
-    }
+    auto listeningPath = [&](std::size_t codec) -> std::optional<std::filesystem::path> {
+        if (!options.renderDir) {
+            return std::nullopt;
+        }
+        return *options.renderDir / (input.stem().string() + "." + codecs[codec].id + ".wav");
+    };
     // Codecs at another rate than the file's count a little more than their share.
     detail::runParallelJobs(order, options.jobs > 0 ? options.jobs : batch::availableCpus(), control,
                             "codecs", frames * static_cast<Frames>(count),
@@ -508,7 +533,7 @@ CodecPreviewResult previewCodecs(const std::filesystem::path& input, const Codec
                                     measured[k] = measure(reader, jc, backend);
                                 } else {
                                     RoundTripSource trip(reader, codecs[k - 1]);
-                                    measured[k] = measure(trip, jc, backend);
+                                    measured[k] = measure(trip, jc, backend, listeningPath(k - 1));
                                     measured[k].priming = trip.primingFrames();
                                 }
                             });
@@ -541,19 +566,8 @@ CodecPreviewResult previewCodecs(const std::filesystem::path& input, const Codec
                                              : std::nan(""));
         }
         r.bandwidthHz = bandwidthOf(so, m.spectrum, channels);
+        r.render = listeningPath(k - 1);
         result.codecs.push_back(std::move(r));
-    }
-    if (options.renderDir) {
-        const std::string stem = input.stem().string();
-        for (auto& r : result.codecs) {
-            AudioReader reader(input, options.reader);
-            RoundTripSource trip(reader, r.codec);
-            RenderOptions ro;
-            ro.format = SampleFormat::Float32;
-            const auto out = *options.renderDir / (stem + "." + r.codec.id + ".wav");
-            render(trip, {}, out, ro, backend, JobControl{{}, control.cancel});
-            r.render = out;
-        }
     }
     // The platform table with the measured post-codec figures.
     const std::vector<PlatformPreview> previews = previewPlatforms(result.original, builtinPlatforms());
