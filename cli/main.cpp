@@ -11,6 +11,8 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <new>
+#include <system_error>
 
 namespace {
 
@@ -326,6 +328,14 @@ int main(int argc, char** argv) {
         return exitCodeFor(e.kind());
     } catch (const std::bad_alloc&) {
         std::fprintf(stderr, "lathe: error: out of memory\n");
+        return kExitInternal;
+    } catch (const std::system_error& e) {
+        // std::thread's EAGAIN: no memory (or no process slot) for another thread's stack.
+        if (e.code() == std::errc::resource_unavailable_try_again) {
+            std::fprintf(stderr, "lathe: error: out of memory (a worker thread could not start)\n");
+        } else {
+            std::fprintf(stderr, "lathe: internal error: %s\n", e.what());
+        }
         return kExitInternal;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "lathe: internal error: %s\n", e.what());

@@ -8,11 +8,17 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cinttypes>
+#include <cstdio>
 #include <chrono>
 #include <cstdint>
 #include <stdexcept>
 #include <thread>
 #include <vector>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace lathe {
 namespace {
@@ -80,6 +86,50 @@ TEST(ThreadPool, AParticipantHeldUpLosesItsRemainingIndicesToTheOthers) {
     for (std::size_t i = 0; i < kCount; ++i) {
         EXPECT_LT(ranOn[i], 2u) << i;
     }
+}
+
+// A pool that cannot start all its threads (an address-space limit: each thread's stack is 8 MiB
+// of it) must throw std::bad_alloc with no thread left behind. Found on a 16-core GPU machine: a
+// master under `ulimit -v` hung for ever, the started workers waiting on a condition variable
+// that the failed constructor was destroying. Run in a child process (the limit would hurt the
+// other tests), which an alarm ends if it hangs.
+TEST(ThreadPool, ThreadsThatCannotStartAreOutOfMemoryNotAHang) {
+#if defined(__SANITIZE_ADDRESS__)
+    GTEST_SKIP() << "an address-space limit cannot be combined with ASan's shadow memory";
+#else
+    constexpr unsigned kThreads = 256;             // 2 GiB of stacks
+    constexpr std::uint64_t kHeadroom = 64ull << 20; // room for a few, not all
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        alarm(20);
+        std::uint64_t vmKiB = 0;
+        std::FILE* f = std::fopen("/proc/self/status", "r");
+        char line[256];
+        while (f != nullptr && std::fgets(line, sizeof line, f) != nullptr) {
+            std::sscanf(line, "VmSize: %" SCNu64, &vmKiB);
+        }
+        if (f != nullptr) {
+            std::fclose(f);
+        }
+        const rlimit limit{vmKiB * 1024 + kHeadroom, RLIM_INFINITY};
+        if (vmKiB == 0 || setrlimit(RLIMIT_AS, &limit) != 0) {
+            _exit(3);
+        }
+        try {
+            ThreadPool pool(kThreads);
+            _exit(4); // every thread started: the limit did not bite
+        } catch (const std::bad_alloc&) {
+            _exit(0);
+        } catch (...) {
+            _exit(5);
+        }
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_FALSE(WIFSIGNALED(status)) << "the pool hung (signal " << WTERMSIG(status) << ")";
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "3: no limit set, 4: no thread failed, 5: not bad_alloc";
+#endif
 }
 
 } // namespace

@@ -4,6 +4,8 @@
 #include <lathe/Error.h>
 
 #include <cstdint>
+#include <new>
+#include <system_error>
 
 #if defined(__SSE__) || defined(__x86_64__)
 #include <xmmintrin.h>
@@ -41,12 +43,25 @@ ThreadPool::ThreadPool(unsigned threads) {
     const unsigned extra = threads > 1 ? threads - 1 : 0;
     m_ranges = std::make_unique<Range[]>(extra + 1);
     m_workers.reserve(extra);
-    for (unsigned w = 0; w < extra; ++w) {
-        m_workers.emplace_back([this, w] { workerLoop(w + 1); });
+    try {
+        for (unsigned w = 0; w < extra; ++w) {
+            m_workers.emplace_back([this, w] { workerLoop(w + 1); });
+        }
+    } catch (const std::system_error&) {
+        // No memory for another thread's stack (an address-space limit, found on a 16-core
+        // machine under `ulimit -v`): the workers already started must be stopped before the
+        // members they wait on are destroyed — leaving them hung the process in the condition
+        // variable's destructor. Reported as what it is, out of memory.
+        stopWorkers();
+        throw std::bad_alloc();
     }
 }
 
 ThreadPool::~ThreadPool() {
+    stopWorkers();
+}
+
+void ThreadPool::stopWorkers() noexcept {
     {
         std::lock_guard lock(m_mutex);
         m_stop = true;

@@ -38,7 +38,8 @@ private:
 /// One parallelFor at a time per pool (the owner's thread calls it).
 class ThreadPool {
 public:
-    /// `threads` = total participants including the caller (≥ 1; 1 = run inline).
+    /// `threads` = total participants including the caller (≥ 1; 1 = run inline). Throws
+    /// std::bad_alloc, with no thread left running, when a worker thread cannot be created.
     explicit ThreadPool(unsigned threads);
     ~ThreadPool();
     ThreadPool(const ThreadPool&) = delete;
@@ -49,6 +50,8 @@ public:
     void parallelFor(std::size_t count, const std::function<void(std::size_t index, unsigned worker)>& fn);
 
 private:
+    /// Wakes every worker to exit and joins it.
+    void stopWorkers() noexcept;
     void workerLoop(unsigned worker);
     /// Claims and runs indices of the current generation until none is left.
     void runIndices(unsigned worker);

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# GPU-machine timings (scripts/device-bundle copies this into the bundle as extra.sh): the CUDA and
+# CPU backends side by side in one invocation on the same file, outputs compared.
+# Usage (there): extra.sh BUNDLE_DIR WORK_DIR
+set -uo pipefail
+D="$1"; W="$2"
+L="$D/bin/lathe"
+MIX="$W/mix-10min.wav"
+"$L" --quiet demo-mix -o "$MIX" --duration "${LATHE_BENCH_SECONDS:-600}"
+t() { # label, command...
+  local label="$1"; shift
+  local s e
+  s=$(date +%s%N); "$@" > "$W/cmd.log" 2>&1; local rc=$?; e=$(date +%s%N)
+  local ms=$(( (e - s) / 1000000 ))
+  printf '%-58s %4d.%03d s  (exit %d)\n' "$label" $((ms / 1000)) $((ms % 1000)) "$rc"
+  [[ $rc == 0 ]] || tail -5 "$W/cmd.log"
+}
+echo "== timings, 10-minute 48 kHz/24-bit stereo mix (600 s of audio)"
+for round in 1 2; do
+  for b in cuda cpu; do
+    t "convert --bits 16 --backend $b (round $round)" "$L" --quiet --backend "$b" convert "$MIX" -o "$W/conv-$b.wav" --bits 16
+  done
+done
+cmp "$W/conv-cuda.wav" "$W/conv-cpu.wav" && echo "convert: cuda and cpu outputs are byte-identical"
+for b in cuda cpu; do
+  t "master (default chain) --backend $b" "$L" --quiet --backend "$b" master "$MIX" -o "$W/master-$b.wav" --report "$W/master-$b.json"
+done
+rm -f "$W"/*.wav
