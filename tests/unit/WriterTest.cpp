@@ -104,6 +104,20 @@ TEST(WriterRoundTrip, FloatIsExactIncludingOvers) {
     }
 }
 
+// libsndfile adds a PEAK chunk with the time of writing to float files by default; two renders of
+// the same audio would then differ in their bytes (found when a CPU rerun and a CPU run a second
+// apart were compared on the GPU machine). A float render carries no such chunk.
+TEST(WriterRoundTrip, FloatFilesCarryNoTimestamp) {
+    TempDir dir;
+    test::writeRawFloat(dir / "in.wav", Planar{test::noise(4801, 0.5, 3)}, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    auto backend = makeCpuBackend();
+    convertFile(dir / "in.wav", dir / "out.wav", {}, *backend);
+    const auto bytes = test::readBytes(dir / "out.wav");
+    const std::string text(bytes.begin(), bytes.end());
+    EXPECT_EQ(text.find("PEAK"), std::string::npos);
+    EXPECT_NE(text.find("data"), std::string::npos);
+}
+
 TEST(WriterRoundTrip, SixteenBitExportClipsInsteadOfWrapping) {
     // libsndfile without clipping turns 1.5 into −16386. Ours must clip and say so.
     TempDir dir;

@@ -352,6 +352,10 @@ AudioWriter::AudioWriter(const fs::path& destination, const OutputSpec& spec, co
         }
         d.fail("cannot create the audio file: " + cause);
     }
+    // No PEAK chunk in float files: it carries the time of writing, so two renders of the same
+    // audio would differ in their bytes (and in a batch manifest's sha256). Our JSON report has the
+    // peaks; renders stay byte-reproducible.
+    sf_command(d.sf, SFC_SET_ADD_PEAK_CHUNK, nullptr, SF_FALSE);
     if (d.effective == Container::Rf64 && spec.container == Container::Wav) {
         // Chosen by us for a large or unknown size: become plain RIFF again if it stays small.
         sf_command(d.sf, SFC_RF64_AUTO_DOWNGRADE, nullptr, SF_TRUE);
