@@ -24,5 +24,6 @@ done
 cmp "$W/conv-cuda.wav" "$W/conv-cpu.wav" && echo "convert: cuda and cpu outputs are byte-identical"
 for b in cuda cpu; do
   t "master (default chain) --backend $b" "$L" --quiet --backend "$b" master "$MIX" -o "$W/master-$b.wav" --report "$W/master-$b.json"
+  grep -o '"backend": "[a-z]*"\|"realtime_factor": [0-9.]*' "$W/master-$b.json" | tr '\n' ' '; echo
 done
 rm -f "$W"/*.wav

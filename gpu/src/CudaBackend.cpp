@@ -3,6 +3,7 @@
 // copied back. Keeping audio resident across stages (and overlapping copies with compute) comes
 // with the mastering chain (issue F); for the foundation's per-sample work the point is parity.
 #include "CudaCheck.h"
+#include "CudaConvolver.h"
 #include "DeviceBuffer.h"
 #include "Kernels.h"
 
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -71,10 +73,16 @@ public:
 
     std::string_view name() const override { return "cuda"; }
 
-    /// Loudness on the GPU comes with issue F; until then the registry routes analysis to the CPU
-    /// and says so.
-    bool supports(Capability c) const override { return c == Capability::Render; }
+    /// Loudness on the GPU is still to come: measureLoudness runs a backend without it on the CPU
+    /// reference and names the backend that measured.
+    bool supports(Capability c) const override { return c == Capability::Render || c == Capability::Convolution; }
     std::string description() const override { return m_description; }
+
+    /// Each convolver has its own stream and buffers, so the jobs of batch and compare may make and
+    /// run them in parallel on one backend.
+    std::unique_ptr<Convolver> makeConvolver(const FilterMatrix& matrix, const ConvolverOptions& options) override {
+        return detail::makeCudaConvolver(matrix, options, m_device);
+    }
 
     void accumulateStats(const AudioBuffer& block, Frames firstFrame,
                          std::span<math::SampleStats> stats) override {
@@ -82,6 +90,8 @@ public:
         if (block.frames() == 0) {
             return;
         }
+        const std::lock_guard lock(m_mutex);
+        LATHE_CUDA_TRY(cudaSetDevice(m_device));
         upload(block);
         // Enough blocks to fill the device, few enough that the host combine is negligible.
         const int blocks =
@@ -106,6 +116,8 @@ public:
         if (block.frames() == 0) {
             return 0;
         }
+        const std::lock_guard lock(m_mutex);
+        LATHE_CUDA_TRY(cudaSetDevice(m_device));
         upload(block);
         LATHE_CUDA_TRY(cudaMemset(m_counter.get(), 0, sizeof(unsigned long long)));
         const std::int64_t count = block.frames() * block.channels();
@@ -119,6 +131,8 @@ public:
         if (block.frames() == 0) {
             return 0;
         }
+        const std::lock_guard lock(m_mutex);
+        LATHE_CUDA_TRY(cudaSetDevice(m_device));
         upload(block);
         const std::size_t count =
             static_cast<std::size_t>(block.frames()) * static_cast<std::size_t>(block.channels());
@@ -157,6 +171,8 @@ private:
 
     int m_device;
     std::string m_description;
+    /// The per-block operations share the buffers below; parallel jobs (batch) take turns.
+    std::mutex m_mutex;
     DeviceBuffer<float> m_samples;
     DeviceBuffer<std::int32_t> m_codes;
     DeviceBuffer<math::SampleStats> m_partials;

@@ -1,4 +1,4 @@
-// Lathe (private to gpu/src): RAII device memory.
+// Lathe (private to gpu/src): RAII device memory and streams.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
@@ -51,6 +51,25 @@ private:
 
     T* m_ptr = nullptr;
     std::size_t m_count = 0;
+};
+
+/// Owns a non-blocking CUDA stream on `device` (work on it does not wait for the legacy default stream).
+class DeviceStream {
+public:
+    explicit DeviceStream(int device) {
+        LATHE_CUDA_TRY(cudaSetDevice(device));
+        LATHE_CUDA_TRY(cudaStreamCreateWithFlags(&m_stream, cudaStreamNonBlocking));
+    }
+    ~DeviceStream() { cudaStreamDestroy(m_stream); }
+    DeviceStream(const DeviceStream&) = delete;
+    DeviceStream& operator=(const DeviceStream&) = delete;
+
+    cudaStream_t get() const noexcept { return m_stream; }
+    /// Waits for everything queued; throws GpuError for a failure of any of it.
+    void synchronize() const { LATHE_CUDA_TRY(cudaStreamSynchronize(m_stream)); }
+
+private:
+    cudaStream_t m_stream = nullptr;
 };
 
 } // namespace lathe::gpu::detail

@@ -5,6 +5,7 @@
 
 #include <lathe/math/Quantize.h>
 #include <lathe/math/SampleStats.h>
+#include <lathe/math/Spectral.h>
 
 #include <cuda_runtime.h>
 
@@ -68,6 +69,91 @@ __global__ void quantizeKernel(const float* samples, int channels, std::int64_t 
     }
 }
 
+__global__ void gatherFramesKernel(const float* ext, std::int64_t extPitch, int blockFrames, int count,
+                                   int capacity, float* frames) {
+    // grid: x over the 2B samples of a frame, y = block, z = input
+    const std::int64_t n = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+    const std::int64_t frameLength = 2 * static_cast<std::int64_t>(blockFrames);
+    if (n >= frameLength) {
+        return;
+    }
+    const int b = blockIdx.y;
+    const int i = blockIdx.z;
+    const std::int64_t at = (static_cast<std::int64_t>(i) * capacity + b) * frameLength + n;
+    frames[at] = b < count ? ext[i * extPitch + static_cast<std::int64_t>(b) * blockFrames + n] : 0.0f;
+}
+
+__global__ void scatterSpectraKernel(const float2* spectra, int capacity, int bins, float2* ring,
+                                     int ringSlots, std::int64_t firstBlock) {
+    const int k = blockIdx.x * blockDim.x + threadIdx.x;
+    if (k >= bins) {
+        return;
+    }
+    const int b = blockIdx.y;
+    const int i = blockIdx.z;
+    const std::int64_t slot = (firstBlock + b) % ringSlots;
+    ring[(static_cast<std::int64_t>(i) * ringSlots + slot) * bins + k] =
+        spectra[(static_cast<std::int64_t>(i) * capacity + b) * bins + k];
+}
+
+/// Rows (blocks) per thread: each partition's H[k] is loaded once and used for kMacRows blocks,
+/// and the X spectra the rows share come from L1 (row r at partition p reads block b0 + r − p).
+constexpr int kMacRows = 8;
+constexpr int kMacThreads = 128;
+
+__global__ void spectralMacKernel(const float2* ring, int ringSlots, std::int64_t firstBlock, int count, int bins,
+                                  const float2* filters, const MacPath* paths, const int* pathStart, float2* y,
+                                  int capacity) {
+    const int k = blockIdx.x * blockDim.x + threadIdx.x;
+    if (k >= bins) {
+        return;
+    }
+    const int o = blockIdx.z;
+    const int b0 = blockIdx.y * kMacRows;
+    float accRe[kMacRows];
+    float accIm[kMacRows];
+#pragma unroll
+    for (int r = 0; r < kMacRows; ++r) {
+        accRe[r] = 0.0f;
+        accIm[r] = 0.0f;
+    }
+    for (int q = pathStart[o]; q < pathStart[o + 1]; ++q) {
+        const MacPath path = paths[q];
+        const float2* x = ring + static_cast<std::int64_t>(path.input) * ringSlots * bins + k;
+        const float2* h = filters + static_cast<std::int64_t>(path.firstPartition) * bins + k;
+        for (int p = 0; p < path.partitions; ++p) {
+            const float2 hp = h[static_cast<std::int64_t>(p) * bins];
+#pragma unroll
+            for (int r = 0; r < kMacRows; ++r) {
+                const std::int64_t j = firstBlock + b0 + r - p;
+                if (b0 + r < count && j >= 0) {
+                    const float2 xj = x[(j % ringSlots) * bins];
+                    math::complexMac(xj.x, xj.y, hp.x, hp.y, accRe[r], accIm[r]);
+                }
+            }
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < kMacRows; ++r) {
+        if (b0 + r < count) {
+            y[(static_cast<std::int64_t>(o) * capacity + b0 + r) * bins + k] = make_float2(accRe[r], accIm[r]);
+        }
+    }
+}
+
+__global__ void takeOutputKernel(const float* frames, int blockFrames, int capacity, float* out,
+                                 std::int64_t outPitch) {
+    const int n = blockIdx.x * blockDim.x + threadIdx.x;
+    if (n >= blockFrames) {
+        return;
+    }
+    const int b = blockIdx.y;
+    const int o = blockIdx.z;
+    const std::int64_t frameLength = 2 * static_cast<std::int64_t>(blockFrames);
+    out[o * outPitch + static_cast<std::int64_t>(b) * blockFrames + n] =
+        frames[(static_cast<std::int64_t>(o) * capacity + b) * frameLength + blockFrames + n];
+}
+
 unsigned blocksFor(std::int64_t n, int threads) {
     return static_cast<unsigned>((n + threads - 1) / threads);
 }
@@ -104,6 +190,42 @@ int launchQuantize(const float* samples, int channels, std::int64_t frames, std:
     }
     quantizeKernel<<<blocksFor(frames * channels, 256), 256>>>(samples, channels, frames, firstFrame, params,
                                                                out, clipped);
+    return static_cast<int>(cudaGetLastError());
+}
+
+int launchGatherFrames(const float* ext, std::int64_t extPitch, int inputs, int blockFrames, int count,
+                       int capacity, float* frames, void* stream) {
+    const dim3 grid(blocksFor(2 * static_cast<std::int64_t>(blockFrames), 256), static_cast<unsigned>(capacity),
+                    static_cast<unsigned>(inputs));
+    gatherFramesKernel<<<grid, 256, 0, static_cast<cudaStream_t>(stream)>>>(ext, extPitch, blockFrames, count,
+                                                                             capacity, frames);
+    return static_cast<int>(cudaGetLastError());
+}
+
+int launchScatterSpectra(const float* spectra, int inputs, int capacity, int count, int bins, float* ring,
+                         int ringSlots, std::int64_t firstBlock, void* stream) {
+    const dim3 grid(blocksFor(bins, 256), static_cast<unsigned>(count), static_cast<unsigned>(inputs));
+    scatterSpectraKernel<<<grid, 256, 0, static_cast<cudaStream_t>(stream)>>>(
+        reinterpret_cast<const float2*>(spectra), capacity, bins, reinterpret_cast<float2*>(ring), ringSlots,
+        firstBlock);
+    return static_cast<int>(cudaGetLastError());
+}
+
+int launchSpectralMac(const float* ring, int ringSlots, std::int64_t firstBlock, int count, int bins,
+                      const float* filters, const MacPath* paths, const int* pathStart, int outputs, float* y,
+                      int capacity, void* stream) {
+    const dim3 grid(blocksFor(bins, kMacThreads), blocksFor(count, kMacRows), static_cast<unsigned>(outputs));
+    spectralMacKernel<<<grid, kMacThreads, 0, static_cast<cudaStream_t>(stream)>>>(
+        reinterpret_cast<const float2*>(ring), ringSlots, firstBlock, count, bins,
+        reinterpret_cast<const float2*>(filters), paths, pathStart, reinterpret_cast<float2*>(y), capacity);
+    return static_cast<int>(cudaGetLastError());
+}
+
+int launchTakeOutput(const float* frames, int outputs, int blockFrames, int count, int capacity, float* out,
+                     std::int64_t outPitch, void* stream) {
+    const dim3 grid(blocksFor(blockFrames, 256), static_cast<unsigned>(count), static_cast<unsigned>(outputs));
+    takeOutputKernel<<<grid, 256, 0, static_cast<cudaStream_t>(stream)>>>(frames, blockFrames, capacity, out,
+                                                                           outPitch);
     return static_cast<int>(cudaGetLastError());
 }
 

@@ -27,6 +27,38 @@ int launchSanitize(float* samples, std::int64_t count, unsigned long long* count
 int launchQuantize(const float* samples, int channels, std::int64_t frames, std::int64_t firstFrame,
                    math::QuantizeParams params, std::int32_t* out, unsigned long long* clipped);
 
+// Partitioned convolution (CudaConvolver.cpp). Spectra are interleaved complex floats (re, im),
+// `bins` = B + 1 per block; every launcher takes the stream as a void* (a cudaStream_t).
+
+/// Overlap-save input frames: frames[(i·capacity + b)·2B + n] = ext[i·extPitch + b·B + n] for
+/// n < 2B, b < count; zeros for count ≤ b < capacity (the batched FFT transforms them too).
+int launchGatherFrames(const float* ext, std::int64_t extPitch, int inputs, int blockFrames, int count,
+                       int capacity, float* frames, void* stream);
+
+/// ring[(i·ringSlots + (firstBlock + b) mod ringSlots)·bins] ← spectra[(i·capacity + b)·bins], b < count.
+int launchScatterSpectra(const float* spectra, int inputs, int capacity, int count, int bins, float* ring,
+                         int ringSlots, std::int64_t firstBlock, void* stream);
+
+/// One filter path of the spectral multiply-accumulate.
+struct MacPath {
+    int input;          ///< input channel
+    int firstPartition; ///< its filter's first partition in the filter spectra
+    int partitions;     ///< its filter's partitions
+};
+
+/// Y[o][b] = Σ over paths of output o (pathStart[o] … pathStart[o+1]−1, in order) of
+/// Σ_p X[input][firstBlock + b − p] · H[firstPartition + p], for b < count, every bin; blocks
+/// before the first count as zero. Each bin's terms are added in that order with math::complexMac,
+/// as the CPU reference does. `paths` and `pathStart` are device arrays.
+int launchSpectralMac(const float* ring, int ringSlots, std::int64_t firstBlock, int count, int bins,
+                      const float* filters, const MacPath* paths, const int* pathStart, int outputs,
+                      float* y, int capacity, void* stream);
+
+/// out[o·outPitch + b·B + n] = frames[(o·capacity + b)·2B + B + n] for n < B, b < count (the last
+/// half of each inverse transform).
+int launchTakeOutput(const float* frames, int outputs, int blockFrames, int count, int capacity, float* out,
+                     std::int64_t outPitch, void* stream);
+
 /// Threads per block used by launchStats (partials per channel are at most this many blocks).
 inline constexpr int kStatsThreads = 256;
 

@@ -16,13 +16,6 @@ namespace {
 
 constexpr int kExitDevice = 6; // cli/ExitCodes.h
 
-/// Empty when a CUDA device is usable, else the probe's reason.
-std::string noDeviceReason() {
-    const ProcessResult r = runProcess(latheBinary(), {"info", "--devices", "--json"});
-    const auto j = nlohmann::json::parse(r.out);
-    return j["cuda"]["available"].get<bool>() ? std::string() : j["cuda"]["reason"].get<std::string>();
-}
-
 struct Fault {
     const char* spec;    ///< LATHE_TEST_CUDA_FAULT
     const char* call;    ///< what the error names
@@ -32,7 +25,7 @@ struct Fault {
 class GpuFault : public ::testing::TestWithParam<Fault> {};
 
 TEST_P(GpuFault, FailsCleanlyWithCudaAndRerunsOnTheCpuWithAuto) {
-    if (const std::string why = noDeviceReason(); !why.empty()) {
+    if (const std::string why = cudaUnavailableReason(); !why.empty()) {
         GTEST_SKIP() << "cuda: not tested (" << why << ")";
     }
     const Fault f = GetParam();

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -64,6 +65,27 @@ AudioBuffer testBlock(int channels, Frames frames, std::uint64_t seed) {
         b.channel(channels - 1)[7] = -1.5f;
     }
     return b;
+}
+
+/// Relative RMS difference in dB and the largest absolute difference of a against b, every channel.
+struct Difference {
+    double relativeDb = -400;
+    double maxAbs = 0;
+};
+Difference difference(const AudioBuffer& a, const AudioBuffer& b) {
+    Difference d;
+    double e = 0;
+    double s = 0;
+    for (int c = 0; c < b.channels(); ++c) {
+        for (Frames k = 0; k < b.frames(); ++k) {
+            const double x = static_cast<double>(a.channel(c)[k]) - b.channel(c)[k];
+            e += x * x;
+            s += static_cast<double>(b.channel(c)[k]) * b.channel(c)[k];
+            d.maxAbs = std::max(d.maxAbs, std::fabs(x));
+        }
+    }
+    d.relativeDb = e == 0 ? -400 : 10.0 * std::log10(e / s);
+    return d;
 }
 
 const Frames kSizes[] = {0, 1, 2, 3, 7, 255, 256, 257, 1000, 4095, 4096, 4097, 65537};
@@ -167,6 +189,86 @@ TEST_P(BackendParity, ConvolutionMatchesTheReference) {
             EXPECT_LE(10.0 * std::log10(e / s), test::kConvolutionParityDb)
                 << "piece " << piece << " channel " << c;
         }
+        EXPECT_LE(difference(a, b).maxAbs, test::kConvolutionParityMaxAbs) << "piece " << piece;
+    }
+}
+
+// One input into three outputs (a crossover's shape) with a block of 4096, in pieces longer than
+// a call of the backend (preferredFrames) so that its ring of block spectra wraps several times,
+// filters of 1 tap to 20 partitions; then silence for longer than the longest filter: the output
+// must be exactly zero on every backend (lathe/Convolution.h).
+TEST_P(BackendParity, LongConvolutionsMatchAndSilenceIsExactlyZero) {
+    if (!m_backend->supports(Capability::Convolution)) {
+        GTEST_SKIP() << GetParam() << ": does not implement convolution";
+    }
+    constexpr Frames kBlock = 4096;
+    FilterMatrix m;
+    m.inputs = 1;
+    m.outputs = 3;
+    m.filters = {test::noise(1, 0.9, 1), test::noise(20 * kBlock - 3, 0.02, 2), test::noise(kBlock, 0.1, 3)};
+    m.paths = {{0, 0, 0}, {0, 1, 1}, {0, 2, 2}};
+    auto got = m_backend->makeConvolver(m, {kBlock, 2});
+    auto want = m_reference->makeConvolver(m, {kBlock, 2});
+    ASSERT_EQ(got->blockFrames(), kBlock);
+    const Frames piece = (got->preferredFrames() * 3 / 2 + kBlock - 1) / kBlock * kBlock;
+    AudioBuffer in;
+    AudioBuffer a;
+    AudioBuffer b;
+    for (int k = 0; k < 3; ++k) {
+        in = testBlock(1, piece, 70 + static_cast<std::uint64_t>(k));
+        m_reference->sanitize(in);
+        got->process(in, a);
+        want->process(in, b);
+        ASSERT_EQ(a.frames(), piece);
+        const Difference d = difference(a, b);
+        EXPECT_LE(d.relativeDb, test::kConvolutionParityDb) << "piece " << k;
+        EXPECT_LE(d.maxAbs, test::kConvolutionParityMaxAbs) << "piece " << k;
+    }
+    // Silence: after length() + one block of zeros, exact zeros (two calls' worth).
+    const Frames quiet = (m.length() + kBlock + kBlock - 1) / kBlock * kBlock;
+    in = AudioBuffer(1, quiet);
+    in.setFrames(quiet);
+    got->process(in, a); // the tail of the noise
+    in = AudioBuffer(1, 4 * kBlock);
+    in.setFrames(4 * kBlock);
+    got->process(in, a);
+    for (int c = 0; c < 3; ++c) {
+        for (Frames k = 0; k < a.frames(); ++k) {
+            ASSERT_EQ(a.channel(c)[k], 0.0f) << "output " << c << " frame " << k << " after silence";
+        }
+    }
+}
+
+// A two-block convolver fed one block at a time (the smallest call) equals the reference fed the
+// same blocks; an impulse through a pure delay lands on the right sample on every backend.
+TEST_P(BackendParity, SmallCallsAndAPureDelayAreExact) {
+    if (!m_backend->supports(Capability::Convolution)) {
+        GTEST_SKIP() << GetParam() << ": does not implement convolution";
+    }
+    constexpr Frames kBlock = 16; // the smallest block a convolver accepts
+    std::vector<float> delay(3 * kBlock + 5, 0.0f);
+    delay.back() = 1.0f; // y[n] = x[n − 52]
+    auto got = m_backend->makeConvolver(FilterMatrix::diagonal(2, delay), {kBlock, 1});
+    AudioBuffer in(2, kBlock);
+    in.setFrames(kBlock);
+    AudioBuffer out;
+    std::vector<float> seen[2];
+    for (int call = 0; call < 8; ++call) {
+        for (int c = 0; c < 2; ++c) {
+            std::fill(in.channel(c), in.channel(c) + kBlock, 0.0f);
+        }
+        if (call == 0) {
+            in.channel(0)[3] = 0.5f;
+            in.channel(1)[7] = -0.25f;
+        }
+        got->process(in, out);
+        for (int c = 0; c < 2; ++c) {
+            seen[c].insert(seen[c].end(), out.channel(c), out.channel(c) + kBlock);
+        }
+    }
+    for (std::size_t k = 0; k < seen[0].size(); ++k) {
+        EXPECT_NEAR(seen[0][k], k == 3 + 52 ? 0.5f : 0.0f, test::kImpulseNeighbourAbs) << k;
+        EXPECT_NEAR(seen[1][k], k == 7 + 52 ? -0.25f : 0.0f, test::kImpulseNeighbourAbs) << k;
     }
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "Process.h"
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -95,6 +97,12 @@ ProcessResult runProcess(const std::string& program, const std::vector<std::stri
     ::waitpid(pid, &status, 0);
     r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return r;
+}
+
+std::string cudaUnavailableReason() {
+    const ProcessResult r = runProcess(latheBinary(), {"info", "--devices", "--json"});
+    const auto j = nlohmann::json::parse(r.out);
+    return j["cuda"]["available"].get<bool>() ? std::string() : j["cuda"]["reason"].get<std::string>();
 }
 
 } // namespace lathe::test

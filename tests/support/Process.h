@@ -29,4 +29,8 @@ ProcessResult runProcess(const std::string& program, const std::vector<std::stri
 /// Path of the `lathe` binary under test (set by CMake).
 std::string latheBinary();
 
+/// Empty when `lathe info --devices` finds a usable CUDA device, else the probe's reason (the GPU
+/// tests skip with it).
+std::string cudaUnavailableReason();
+
 } // namespace lathe::test

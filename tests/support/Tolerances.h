@@ -104,5 +104,13 @@ namespace lathe::test {
 /// (≈ −130 dB) of the exact result, so their difference is bounded by the same −110 dB as the
 /// reference against a double-precision direct convolution.
 inline constexpr double kConvolutionParityDb = -110.0;
+/// …and sample by sample (issue 8): at signal levels near full scale a float's ulp is 6e-8 and FFT
+/// rounding over 2·8192 points is a few ulps per sample; 1e-5 (−100 dBFS) rejects any misplaced
+/// block or partition (whose error is the size of the signal) with three orders of margin.
+inline constexpr double kConvolutionParityMaxAbs = 1e-5;
+/// An impulse through a pure delay by FFT convolution: every other output sample is float
+/// rounding of a 32-point transform of a value ≤ 0.5 (≈ 1e-8); 1e-6 still tells the impulse
+/// (0.25–0.5) from a neighbour by five orders of magnitude.
+inline constexpr double kImpulseNeighbourAbs = 1e-6;
 
 } // namespace lathe::test

@@ -11,8 +11,9 @@
 // of size N produce N/2+1 bins; neither forward nor inverse transform is scaled (FFTW and cuFFT
 // agree); callers apply 1/N where they need it.
 //
-// Threading: a Backend instance is used by one render at a time. Create one per thread — except the
-// CPU backend, which holds no state and is shared by the jobs of batch, compare and preview-codecs.
+// Threading: the jobs of batch, compare and preview-codecs share one backend. The CPU backend holds
+// no state; the CUDA backend serialises its per-block operations and gives every convolver its own
+// stream and buffers. A Convolver itself is used by one thread at a time.
 #pragma once
 
 #include <lathe/AudioBuffer.h>

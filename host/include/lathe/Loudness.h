@@ -114,7 +114,8 @@ struct LoudnessResult {
 };
 
 /// Measures a file. Throws InputError (unreadable, or a multichannel file without a layout),
-/// AudioContentError (NaN/Inf samples, which have no loudness), CancelledError, BackendUnavailableError.
+/// AudioContentError (NaN/Inf samples, which have no loudness), CancelledError. A backend without
+/// Capability::Loudness measures on the CPU reference; LoudnessResult::backend names the one used.
 LoudnessResult measureLoudness(const std::filesystem::path& file, const LoudnessOptions& options,
                                Backend& backend, const JobControl& control = {});
 

@@ -350,10 +350,13 @@ LoudnessResult measureLoudness(AudioSource& source, const LoudnessOptions& optio
                                const JobControl& control) {
     using Clock = std::chrono::steady_clock;
     const auto t0 = Clock::now();
+    // A backend without loudness kernels (CUDA, for now) measures on the CPU reference and the
+    // result names the backend that measured (r.backend): the numbers are the reference's.
+    std::unique_ptr<Backend> reference;
     if (!backend.supports(Capability::Loudness)) {
-        throw BackendUnavailableError("backend '" + std::string(backend.name()) +
-                                      "' does not implement loudness analysis yet");
+        reference = makeCpuBackend();
     }
+    Backend& meter = reference ? *reference : backend;
     LoudnessParams params = LoudnessParams::forRate(source.sampleRate());
     params.truePeak = options.truePeak;
     const ChannelLayout layout = source.channelLayout();
@@ -406,9 +409,9 @@ LoudnessResult measureLoudness(AudioSource& source, const LoudnessOptions& optio
         const Frames start = nextChunk;
         Pending p{
             std::async(std::launch::async,
-                       [&backend, &params, start, frames, buffer = std::move(chunk)]() {
+                       [&meter, &params, start, frames, buffer = std::move(chunk)]() {
                            LoudnessRecords out;
-                           backend.measureLoudnessChunk(params, LoudnessChunk{&buffer, start, frames}, out);
+                           meter.measureLoudnessChunk(params, LoudnessChunk{&buffer, start, frames}, out);
                            return out;
                        }),
             start, frames};
@@ -437,7 +440,7 @@ LoudnessResult measureLoudness(AudioSource& source, const LoudnessOptions& optio
             } else {
                 // NaN/Inf have no loudness and would poison the filters: name the first one.
                 stats.assign(static_cast<std::size_t>(channels), math::emptyStats());
-                backend.accumulateStats(block, total, stats);
+                meter.accumulateStats(block, total, stats);
                 const SamplePosition bad = firstNonFiniteOf(stats);
                 if (bad.frame >= 0) {
                     throw AudioContentError(source.sourceName(),
@@ -484,7 +487,7 @@ LoudnessResult measureLoudness(AudioSource& source, const LoudnessOptions& optio
     r.channels = channels;
     r.layout = layout;
     r.sampleStats = std::move(fileStats);
-    r.backend = std::string(backend.name());
+    r.backend = std::string(meter.name());
     r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     return r;
 }
