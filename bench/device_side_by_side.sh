@@ -26,4 +26,12 @@ for b in cuda cpu; do
   t "master (default chain) --backend $b" "$L" --quiet --backend "$b" master "$MIX" -o "$W/master-$b.wav" --report "$W/master-$b.json"
   grep -o '"backend": "[a-z]*"\|"realtime_factor": [0-9.]*' "$W/master-$b.json" | tr '\n' ' '; echo
 done
+for b in cuda cpu; do
+  t "master --preset glue-room (room reverb) --backend $b" "$L" --quiet --backend "$b" master "$MIX" -o "$W/room-$b.wav" --preset glue-room --report "$W/room-$b.json"
+  grep -o '"realtime_factor": [0-9.]*' "$W/room-$b.json"
+done
+for b in cuda cpu; do
+  t "compare --speakers all (9 models) --backend $b" "$L" --quiet --backend "$b" compare "$MIX" --speakers all --json
+  grep -o '"backend": *"[a-z]*"' "$W/cmd.log" | head -1
+done
 rm -f "$W"/*.wav

@@ -30,7 +30,10 @@ TEST_P(GpuFault, FailsCleanlyWithCudaAndRerunsOnTheCpuWithAuto) {
     }
     const Fault f = GetParam();
     TempDir d;
-    writeRawFloat(d / "in.wav", Planar{noise(4 * 48000, 0.3, 1), noise(4 * 48000, 0.3, 2)}, 48000,
+    // 8 s = 6 blocks of 65536 frames: a plain convert launches one statistics kernel per input block
+    // (the output reuses them), so kernel:4 falls mid-render. With 4 s there were only 3 launches
+    // and kernel:4 never fired (first run on an H200).
+    writeRawFloat(d / "in.wav", Planar{noise(8 * 48000, 0.3, 1), noise(8 * 48000, 0.3, 2)}, 48000,
                   SF_FORMAT_WAV | SF_FORMAT_FLOAT);
     writeBytes(d / "out.wav", {'o', 'l', 'd'});
     ProcessOptions env;
