@@ -801,15 +801,7 @@ MasterSettings masterSettingsFrom(const MasterOptions& o) {
         s.target = t;
     } else if (s.preset.targetLufs) {
         // The preset's own target; its limiter's ceiling (or −1 dBTP, or --ceiling).
-        LoudnessTarget t;
-        t.lufs = *s.preset.targetLufs;
-        t.label = "target " + formatFixed(t.lufs, 1) + " LUFS (preset " + s.preset.name + ")";
-        t.ceilingDbtp = -1.0;
-        for (const PresetStage& st : s.preset.stages) {
-            if (const auto* lim = std::get_if<LimiterSpec>(&st.spec); lim != nullptr && !st.bypass) {
-                t.ceilingDbtp = lim->ceilingDbtp;
-            }
-        }
+        LoudnessTarget t = *presetTarget(s.preset);
         if (o.ceilingDbtp) {
             t.ceilingDbtp = *o.ceilingDbtp;
         }

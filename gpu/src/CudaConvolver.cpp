@@ -59,7 +59,8 @@ public:
         int total = 0;
         int maxParts = 1;
         for (std::size_t f = 0; f < m.filters.size(); ++f) {
-            const int parts = static_cast<int>((static_cast<Frames>(m.filters[f].size()) + m_block - 1) / m_block);
+            const int parts =
+                static_cast<int>((static_cast<Frames>(m.filters[f].size()) + m_block - 1) / m_block);
             first[f] = total;
             total += parts;
             maxParts = std::max(maxParts, parts);
@@ -107,8 +108,8 @@ public:
             LATHE_CUDA_TRY(cudaMemcpy(m_paths.get(), paths.data(), paths.size() * sizeof(kernels::MacPath),
                                       cudaMemcpyHostToDevice));
         }
-        LATHE_CUDA_TRY(cudaMemcpy(m_pathStart.get(), start.data(), start.size() * sizeof(int),
-                                  cudaMemcpyHostToDevice));
+        LATHE_CUDA_TRY(
+            cudaMemcpy(m_pathStart.get(), start.data(), start.size() * sizeof(int), cudaMemcpyHostToDevice));
 
         // Working buffers. The ring holds every block spectrum a call can reach back to.
         m_ringSlots = maxParts + m_capacity;
@@ -116,10 +117,11 @@ public:
         m_ext.reserve(static_cast<std::size_t>(m_inputs) * static_cast<std::size_t>(m_extPitch));
         // On this stream: a non-blocking stream does not wait for work on the legacy default one.
         LATHE_CUDA_TRY(cudaMemsetAsync(m_ext.get(), 0,
-                                       static_cast<std::size_t>(m_inputs) * static_cast<std::size_t>(m_extPitch) *
-                                           sizeof(float),
+                                       static_cast<std::size_t>(m_inputs) *
+                                           static_cast<std::size_t>(m_extPitch) * sizeof(float),
                                        m_stream.get()));
-        m_frames.reserve(static_cast<std::size_t>(std::max(m_inputs, m_outputs)) * cap * static_cast<std::size_t>(n));
+        m_frames.reserve(static_cast<std::size_t>(std::max(m_inputs, m_outputs)) * cap *
+                         static_cast<std::size_t>(n));
         m_spectra.reserve(static_cast<std::size_t>(m_inputs) * cap * bins * 2);
         m_ring.reserve(static_cast<std::size_t>(m_inputs) * static_cast<std::size_t>(m_ringSlots) * bins * 2);
         m_y.reserve(static_cast<std::size_t>(m_outputs) * cap * bins * 2);
@@ -143,7 +145,8 @@ public:
         LATHE_CUDA_TRY(cudaSetDevice(m_device)); // stages may run on any host thread
         const Frames blocks = in.frames() / m_block;
         for (Frames firstBlock = 0; firstBlock < blocks; firstBlock += m_capacity) {
-            processCall(in, out, firstBlock, static_cast<int>(std::min<Frames>(m_capacity, blocks - firstBlock)));
+            processCall(in, out, firstBlock,
+                        static_cast<int>(std::min<Frames>(m_capacity, blocks - firstBlock)));
         }
         m_stream.synchronize();
     }
@@ -174,34 +177,38 @@ private:
         const std::size_t inPitch = static_cast<std::size_t>(in.capacity()) * sizeof(float);
         const std::size_t extPitch = static_cast<std::size_t>(m_extPitch) * sizeof(float);
         // 1. New samples after the kept block.
-        LATHE_CUDA_TRY(cudaMemcpy2DAsync(m_ext.get() + B, extPitch, in.channel(0) + firstBlock * m_block, inPitch,
-                                         frames * sizeof(float), static_cast<std::size_t>(m_inputs),
+        LATHE_CUDA_TRY(cudaMemcpy2DAsync(m_ext.get() + B, extPitch, in.channel(0) + firstBlock * m_block,
+                                         inPitch, frames * sizeof(float), static_cast<std::size_t>(m_inputs),
                                          cudaMemcpyHostToDevice, s));
         // 2.–3. Frames, forward transforms, ring.
-        LATHE_CUDA_TRY(launched(kernels::launchGatherFrames(m_ext.get(), m_extPitch, m_inputs,
-                                                            static_cast<int>(m_block), count, m_capacity,
-                                                            m_frames.get(), s)));
-        exec(cufft().execR2C(m_forward.get(), m_frames.get(), reinterpret_cast<cufftComplex*>(m_spectra.get())),
+        LATHE_CUDA_TRY(
+            launched(kernels::launchGatherFrames(m_ext.get(), m_extPitch, m_inputs, static_cast<int>(m_block),
+                                                 count, m_capacity, m_frames.get(), s)));
+        exec(cufft().execR2C(m_forward.get(), m_frames.get(),
+                             reinterpret_cast<cufftComplex*>(m_spectra.get())),
              "cufftExecR2C");
-        LATHE_CUDA_TRY(launched(kernels::launchScatterSpectra(m_spectra.get(), m_inputs, m_capacity, count, m_bins,
-                                                              m_ring.get(), m_ringSlots, m_blocksDone, s)));
+        LATHE_CUDA_TRY(
+            launched(kernels::launchScatterSpectra(m_spectra.get(), m_inputs, m_capacity, count, m_bins,
+                                                   m_ring.get(), m_ringSlots, m_blocksDone, s)));
         // Keep the last B input samples for the next call's first frame (frames ≥ B: no overlap).
-        LATHE_CUDA_TRY(cudaMemcpy2DAsync(m_ext.get(), extPitch, m_ext.get() + frames, extPitch, B * sizeof(float),
-                                         static_cast<std::size_t>(m_inputs), cudaMemcpyDeviceToDevice, s));
+        LATHE_CUDA_TRY(cudaMemcpy2DAsync(m_ext.get(), extPitch, m_ext.get() + frames, extPitch,
+                                         B * sizeof(float), static_cast<std::size_t>(m_inputs),
+                                         cudaMemcpyDeviceToDevice, s));
         // 4. Y = Σ X · H.
-        LATHE_CUDA_TRY(launched(kernels::launchSpectralMac(m_ring.get(), m_ringSlots, m_blocksDone, count, m_bins,
-                                                           m_filters.get(), m_paths.get(), m_pathStart.get(),
-                                                           m_outputs, m_y.get(), m_capacity, s)));
+        LATHE_CUDA_TRY(launched(kernels::launchSpectralMac(
+            m_ring.get(), m_ringSlots, m_blocksDone, count, m_bins, m_filters.get(), m_paths.get(),
+            m_pathStart.get(), m_outputs, m_y.get(), m_capacity, s)));
         // 5. Inverse transforms (blocks past `count` transform stale spectra; never read).
         exec(cufft().execC2R(m_inverse.get(), reinterpret_cast<cufftComplex*>(m_y.get()), m_frames.get()),
              "cufftExecC2R");
         const std::int64_t outPitch = static_cast<std::int64_t>(m_capacity) * m_block;
-        LATHE_CUDA_TRY(launched(kernels::launchTakeOutput(m_frames.get(), m_outputs, static_cast<int>(m_block),
-                                                          count, m_capacity, m_out.get(), outPitch, s)));
-        LATHE_CUDA_TRY(cudaMemcpy2DAsync(out.channel(0) + firstBlock * m_block,
-                                         static_cast<std::size_t>(out.capacity()) * sizeof(float), m_out.get(),
-                                         static_cast<std::size_t>(outPitch) * sizeof(float), frames * sizeof(float),
-                                         static_cast<std::size_t>(m_outputs), cudaMemcpyDeviceToHost, s));
+        LATHE_CUDA_TRY(
+            launched(kernels::launchTakeOutput(m_frames.get(), m_outputs, static_cast<int>(m_block), count,
+                                               m_capacity, m_out.get(), outPitch, s)));
+        LATHE_CUDA_TRY(cudaMemcpy2DAsync(
+            out.channel(0) + firstBlock * m_block, static_cast<std::size_t>(out.capacity()) * sizeof(float),
+            m_out.get(), static_cast<std::size_t>(outPitch) * sizeof(float), frames * sizeof(float),
+            static_cast<std::size_t>(m_outputs), cudaMemcpyDeviceToHost, s));
         m_blocksDone += count;
     }
 

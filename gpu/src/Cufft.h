@@ -44,7 +44,8 @@ public:
     /// `batch` transforms of `n` points; real arrays are `n` floats apart, complex ones n/2+1.
     CufftPlan(int n, int batch, cufftType type, cudaStream_t stream);
     ~CufftPlan();
-    CufftPlan(CufftPlan&& o) noexcept : m_plan(std::exchange(o.m_plan, 0)), m_valid(std::exchange(o.m_valid, false)) {}
+    CufftPlan(CufftPlan&& o) noexcept
+        : m_plan(std::exchange(o.m_plan, 0)), m_valid(std::exchange(o.m_valid, false)) {}
     CufftPlan& operator=(CufftPlan&& o) noexcept {
         std::swap(m_plan, o.m_plan);
         std::swap(m_valid, o.m_valid);

@@ -52,6 +52,10 @@ struct MasterSettings {
     WriterFaults faults;
 };
 
+/// The preset's own loudness target ("target_lufs") with its limiter's ceiling (−1 dBTP without
+/// one), as `lathe master` and Lathe Studio apply it; nullopt when the preset sets none.
+std::optional<LoudnessTarget> presetTarget(const Preset& preset);
+
 /// The output format of a master (resolves the defaults above). Throws UsageError like
 /// resolveConvertOptions.
 RenderOptions resolveMasterOptions(const AudioFileInfo& input, const std::filesystem::path& output,

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <optional>
 #include <thread>
+#include <variant>
 #include <unistd.h>
 
 namespace lathe {
@@ -71,6 +72,22 @@ std::optional<double> limiterTruePeak(const RenderReport& report) {
 }
 
 } // namespace
+
+std::optional<LoudnessTarget> presetTarget(const Preset& preset) {
+    if (!preset.targetLufs) {
+        return std::nullopt;
+    }
+    LoudnessTarget t;
+    t.lufs = *preset.targetLufs;
+    t.label = "target " + formatFixed(t.lufs, 1) + " LUFS (preset " + preset.name + ")";
+    t.ceilingDbtp = -1.0;
+    for (const PresetStage& st : preset.stages) {
+        if (const auto* lim = std::get_if<LimiterSpec>(&st.spec); lim != nullptr && !st.bypass) {
+            t.ceilingDbtp = lim->ceilingDbtp;
+        }
+    }
+    return t;
+}
 
 RenderReport masterFile(const std::filesystem::path& input, const std::filesystem::path& output,
                         const MasterSettings& settings, Backend& backend, const JobControl& control,

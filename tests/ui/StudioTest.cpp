@@ -1,0 +1,189 @@
+// Lathe Studio, offscreen: the item models under QAbstractItemModelTester, the engine controller
+// end to end (analyse, master, cancel), and the main window's views with data — saved as PNG
+// screenshots (build/…/tests/ui-screenshots/) and checked not to be blank.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "app/MainWindow.h"
+#include "models/FindingsModel.h"
+#include "models/PlatformTableModel.h"
+#include "models/PlotData.h"
+#include "widgets/LoudnessView.h"
+#include "widgets/SpectrumView.h"
+#include "widgets/Theme.h"
+
+#include <lathe/RenderJob.h>
+#include <lathe/signals/DemoMix.h>
+
+#include <gtest/gtest.h>
+
+#include <QAbstractItemModelTester>
+#include <QApplication>
+#include <QDir>
+#include <QImage>
+#include <QSignalSpy>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <set>
+
+namespace lathe::ui {
+namespace {
+
+/// A job on the 30-second demo mix finishes in a few seconds here; a minute is a hang.
+constexpr int kJobTimeoutMs = 60000;
+
+/// The demo mix, written once per test run.
+QString demoMix() {
+    static QTemporaryDir dir;
+    static const QString path = [] {
+        const QString p = dir.filePath(QStringLiteral("demo-mix.wav"));
+        signals::DemoMixSettings s;
+        s.durationSeconds = 30;
+        signals::DemoMix source(s);
+        auto cpu = makeCpuBackend();
+        RenderOptions o;
+        o.format = SampleFormat::Pcm24;
+        render(source, {}, p.toStdString(), o, *cpu);
+        return p;
+    }();
+    return path;
+}
+
+bool waitFor(QSignalSpy& spy, QSignalSpy& failed) {
+    for (int waited = 0; waited < kJobTimeoutMs && spy.isEmpty() && failed.isEmpty(); waited += 50) {
+        spy.wait(50);
+    }
+    return !spy.isEmpty();
+}
+
+TEST(PlotData, LoudnessAndSpectrumSeriesComeFromTheResult) {
+    LoudnessResult l;
+    l.history.stepSeconds = 0.1;
+    l.history.momentaryLufs = {NAN, NAN, NAN, -20.0, -200.0};
+    l.history.shortTermLufs = {NAN, NAN, NAN, NAN, -18.0};
+    const QList<Series> s = loudnessSeries(l, -60.0);
+    ASSERT_EQ(s.size(), 2);
+    ASSERT_EQ(s[0].points.size(), 2); // undefined steps are gaps, silence is clamped to the floor
+    EXPECT_DOUBLE_EQ(s[0].points[0].x(), 0.4);
+    EXPECT_DOUBLE_EQ(s[0].points[1].y(), -60.0);
+    EXPECT_EQ(s[1].points.size(), 1);
+
+    // A flat spectrum of power 1e-6 per bin reads −60 dB at every display frequency from 20 Hz to
+    // 20 kHz (unsmoothed; the engine's smoothing is tested in tests/unit/SpectrumTest).
+    LongTermSpectrum sp;
+    sp.sampleRate = 48000;
+    sp.fftSize = 4800;
+    sp.binHz = 10.0;
+    sp.labels = {"L"};
+    sp.power = {std::vector<double>(2401, 1e-6)};
+    for (int fraction : {0, 6}) {
+        const QList<Series> c = spectrumSeries(sp, fraction);
+        ASSERT_EQ(c.size(), 1);
+        ASSERT_GT(c[0].points.size(), 400); // 48 points per octave over ~10 octaves
+        EXPECT_NEAR(c[0].points.front().x(), 20.0, 1e-9);
+        EXPECT_LE(c[0].points.back().x(), 20000.0);
+        if (fraction == 0) { // unsmoothed: the bins themselves, exactly
+            for (const QPointF& p : c[0].points) {
+                EXPECT_NEAR(p.y(), -60.0, 1e-9) << p.x();
+            }
+        }
+    }
+    EXPECT_EQ(formatTime(75.2), QStringLiteral("1:15.2"));
+    EXPECT_EQ(formatTime(3725), QStringLiteral("1:02:05"));
+}
+
+TEST(Studio, AnalysesMastersAndShowsEveryViewWithData) {
+    QTemporaryDir out;
+    MainWindow w;
+    w.resize(1600, 1000);
+    w.show();
+    QSignalSpy analysed(&w.engine(), &EngineController::analysisFinished);
+    QSignalSpy mastered(&w.engine(), &EngineController::masterFinished);
+    QSignalSpy failed(&w.engine(), &EngineController::failed);
+    w.openFile(demoMix());
+    ASSERT_TRUE(waitFor(analysed, failed)) << w.lastError().toStdString();
+
+    // The models, checked by Qt's own tester while they are reset with real data.
+    QAbstractItemModelTester platforms(const_cast<PlatformTableModel*>(&w.platformModel()),
+                                       QAbstractItemModelTester::FailureReportingMode::Fatal);
+    QAbstractItemModelTester findings(const_cast<FindingsModel*>(&w.findingsModel()),
+                                      QAbstractItemModelTester::FailureReportingMode::Fatal);
+    EXPECT_GT(w.platformModel().rowCount(), 5);
+    EXPECT_GT(w.loudnessView()->pointCount(), 200); // 30 s of 100 ms steps, two lines
+    EXPECT_GT(w.spectrumView()->pointCount(), 100);
+
+    const QString master = out.filePath(QStringLiteral("demo.master.wav"));
+    w.masterTo(master);
+    ASSERT_TRUE(waitFor(mastered, failed)) << w.lastError().toStdString();
+    ASSERT_TRUE(w.engine().masterResult());
+    const auto& m = w.engine().masterResult()->analysis.loudness;
+    ASSERT_TRUE(m.integratedLufs.has_value());
+    EXPECT_NEAR(*m.integratedLufs, -14.0, 0.1); // the default preset's target, kTargetToleranceLu
+    EXPECT_TRUE(QFileInfo::exists(master));
+
+    // Screenshots of every tab at 1600×1000, each with real content.
+    const QString dir = QDir::current().filePath(QStringLiteral("ui-screenshots"));
+    QDir().mkpath(dir);
+    for (int t = 0; t < w.tabs()->count(); ++t) {
+        w.tabs()->setCurrentIndex(t);
+        QApplication::processEvents();
+        const QImage img = w.grab().toImage();
+        EXPECT_EQ(img.size(), QSize(1600, 1000));
+        const QString name = w.tabs()->tabText(t).toLower();
+        img.save(QDir(dir).filePath(name + QStringLiteral(".png")));
+        // The tab's own area is not blank: antialiased text and lines give many colours; a chart
+        // (lines, grid, labels) far more than a table or a sentence.
+        const QImage tab = w.tabs()->currentWidget()->grab().toImage();
+        std::set<QRgb> colours;
+        for (int y = 0; y < tab.height(); y += 2) {
+            for (int x = 0; x < tab.width(); x += 2) {
+                colours.insert(tab.pixel(x, y));
+            }
+        }
+        const bool chart = t < 2;
+        EXPECT_GT(colours.size(), chart ? 200u : 20u) << name.toStdString() << ": looks blank";
+    }
+}
+
+TEST(Studio, CancelLeavesNothingBehind) {
+    QTemporaryDir out;
+    EngineController engine;
+    QSignalSpy failed(&engine, &EngineController::failed);
+    QSignalSpy mastered(&engine, &EngineController::masterFinished);
+    const QString master = out.filePath(QStringLiteral("cancelled.wav"));
+    ASSERT_TRUE(engine.master(demoMix(), master, QStringLiteral("default")));
+    EXPECT_FALSE(engine.master(demoMix(), master, QStringLiteral("default"))) << "a second job while busy";
+    engine.cancel();
+    QSignalSpy never(&engine, &EngineController::analysisFinished);
+    ASSERT_FALSE(waitFor(mastered, failed)) << "the master finished despite the cancel";
+    ASSERT_EQ(failed.size(), 1);
+    EXPECT_TRUE(failed.front().front().toString().startsWith(QStringLiteral("Cancelled")));
+    EXPECT_TRUE(QDir(out.path()).entryList(QDir::NoDotAndDotDot | QDir::AllEntries | QDir::Hidden).isEmpty());
+}
+
+TEST(Studio, AnUnreadableFileIsAnErrorNotACrash) {
+    QTemporaryDir out;
+    QFile junk(out.filePath(QStringLiteral("junk.wav")));
+    ASSERT_TRUE(junk.open(QIODevice::WriteOnly));
+    junk.write("RIFF not really a wave file");
+    junk.close();
+    EngineController engine;
+    QSignalSpy failed(&engine, &EngineController::failed);
+    QSignalSpy analysed(&engine, &EngineController::analysisFinished);
+    ASSERT_TRUE(engine.analyze(junk.fileName()));
+    EXPECT_FALSE(waitFor(analysed, failed));
+    ASSERT_EQ(failed.size(), 1);
+    EXPECT_FALSE(failed.front().front().toString().isEmpty());
+}
+
+} // namespace
+} // namespace lathe::ui
+
+int main(int argc, char** argv) {
+    // Offscreen unless told otherwise: no display is needed (and ctest's test discovery runs this).
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) {
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    }
+    QApplication app(argc, argv);
+    lathe::ui::applyStudioTheme(app);
+    ::testing::InitGoogleTest(&argc, argv);
+    return RUN_ALL_TESTS();
+}

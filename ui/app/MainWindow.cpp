@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "MainWindow.h"
+
+#include "models/PlotData.h"
+#include "widgets/LoudnessView.h"
+#include "widgets/SpectrumView.h"
+
+#include <lathe/Preset.h>
+
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHeaderView>
+#include <QLabel>
+#include <QListView>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTableView>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+namespace lathe::ui {
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+    setWindowTitle(QStringLiteral("Lathe Studio"));
+    setAcceptDrops(true);
+    buildUi();
+    connect(&m_engine, &EngineController::busyChanged, this, [this](bool busy) {
+        m_masterAction->setEnabled(!busy && !m_path.isEmpty());
+        m_cancelAction->setEnabled(busy);
+        m_progress->setVisible(busy);
+        if (!busy) {
+            m_progress->setValue(0);
+        }
+    });
+    connect(&m_engine, &EngineController::progress, this,
+            [this](const QString& phase, double f, double left) {
+                m_progress->setValue(static_cast<int>(f * 1000));
+                m_status->setText(left >= 0 ? QStringLiteral("%1 — %2 left").arg(phase, formatTime(left))
+                                            : phase);
+            });
+    connect(&m_engine, &EngineController::analysisFinished, this, [this](const QString& path) {
+        m_status->setText(QStringLiteral("Analysed %1").arg(QFileInfo(path).fileName()));
+        refresh();
+    });
+    connect(&m_engine, &EngineController::masterFinished, this,
+            [this](const QString&, const QString& summary) {
+                m_status->setText(summary);
+                refresh();
+            });
+    connect(&m_engine, &EngineController::failed, this, &MainWindow::showError);
+}
+
+void MainWindow::buildUi() {
+    auto* file = menuBar()->addMenu(QStringLiteral("&File"));
+    auto* open = file->addAction(QStringLiteral("&Open…"), this, &MainWindow::chooseAndOpen);
+    open->setShortcut(QKeySequence::Open);
+    m_masterAction = file->addAction(QStringLiteral("&Master…"), this, &MainWindow::chooseAndMaster);
+    m_masterAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_M));
+    m_masterAction->setEnabled(false);
+    m_cancelAction = file->addAction(QStringLiteral("&Cancel"), &m_engine, &EngineController::cancel);
+    m_cancelAction->setShortcut(QKeySequence(Qt::Key_Escape));
+    m_cancelAction->setEnabled(false);
+    file->addSeparator();
+    file->addAction(QStringLiteral("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
+
+    auto* bar = addToolBar(QStringLiteral("Main"));
+    bar->setMovable(false);
+    bar->addAction(open);
+    bar->addSeparator();
+    bar->addWidget(new QLabel(QStringLiteral(" Preset ")));
+    m_preset = new QComboBox;
+    for (const PresetInfo& p : bundledPresets()) {
+        m_preset->addItem(QString::fromStdString(p.name));
+        m_preset->setItemData(m_preset->count() - 1, QString::fromStdString(p.description), Qt::ToolTipRole);
+    }
+    m_preset->setCurrentText(QStringLiteral("default"));
+    bar->addWidget(m_preset);
+    bar->addAction(m_masterAction);
+    bar->addAction(m_cancelAction);
+
+    m_summary = new QLabel(QStringLiteral("Open a mix (File ▸ Open, or drop a file here)."));
+    m_summary->setTextFormat(Qt::RichText);
+    m_summary->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    m_summary->setMinimumWidth(300);
+    m_summary->setMargin(12);
+    m_summary->setWordWrap(true);
+
+    m_tabs = new QTabWidget;
+    m_loudness = new LoudnessView;
+    m_spectrum = new SpectrumView;
+    m_platformTable = new QTableView;
+    m_platformTable->setModel(&m_platforms);
+    m_platformTable->horizontalHeader()->setStretchLastSection(true);
+    m_platformTable->verticalHeader()->hide();
+    m_platformTable->setAlternatingRowColors(true);
+    m_platformTable->setWordWrap(false);
+    m_findingsList = new QListView;
+    m_findingsList->setModel(&m_findings);
+    m_findingsList->setWordWrap(true);
+    m_findingsList->setSpacing(4);
+    m_tabs->addTab(m_loudness, QStringLiteral("Loudness"));
+    m_tabs->addTab(m_spectrum, QStringLiteral("Spectrum"));
+    m_tabs->addTab(m_platformTable, QStringLiteral("Platforms"));
+    m_noFindings = new QLabel;
+    m_noFindings->setAlignment(Qt::AlignCenter);
+    m_noFindings->setWordWrap(true);
+    m_noFindings->setAutoFillBackground(true);
+    m_noFindings->setBackgroundRole(QPalette::Base);
+    m_readiness = new QStackedWidget;
+    m_readiness->addWidget(m_findingsList);
+    m_readiness->addWidget(m_noFindings);
+    m_tabs->addTab(m_readiness, QStringLiteral("Readiness"));
+
+    auto* split = new QSplitter;
+    split->addWidget(m_summary);
+    split->addWidget(m_tabs);
+    split->setStretchFactor(1, 1);
+    setCentralWidget(split);
+
+    m_backend = new QLabel(QStringLiteral("Backend: %1").arg(m_engine.backendDescription()));
+    m_status = new QLabel;
+    m_progress = new QProgressBar;
+    m_progress->setRange(0, 1000);
+    m_progress->setMaximumWidth(260);
+    m_progress->setVisible(false);
+    statusBar()->addWidget(m_status, 1);
+    statusBar()->addPermanentWidget(m_progress);
+    statusBar()->addPermanentWidget(m_backend);
+}
+
+void MainWindow::openFile(const QString& path) {
+    if (!m_engine.analyze(path)) {
+        showError(QStringLiteral("Lathe is busy; cancel the running job first."));
+        return;
+    }
+    m_path = path;
+    setWindowTitle(QStringLiteral("%1 — Lathe Studio").arg(QFileInfo(path).fileName()));
+    m_status->setText(QStringLiteral("Analysing %1…").arg(QFileInfo(path).fileName()));
+}
+
+void MainWindow::masterTo(const QString& output) {
+    if (m_path.isEmpty()) {
+        return;
+    }
+    if (!m_engine.master(m_path, output, m_preset->currentText())) {
+        showError(QStringLiteral("Lathe is busy; cancel the running job first."));
+        return;
+    }
+    m_status->setText(QStringLiteral("Mastering with '%1'…").arg(m_preset->currentText()));
+}
+
+void MainWindow::chooseAndOpen() {
+    const QString path = QFileDialog::getOpenFileName(
+        this, QStringLiteral("Open a mix"), QString(),
+        QStringLiteral("Audio (*.wav *.flac *.aif *.aiff *.rf64 *.w64 *.ogg *.mp3);;All files (*)"));
+    if (!path.isEmpty()) {
+        openFile(path);
+    }
+}
+
+void MainWindow::chooseAndMaster() {
+    const QFileInfo in(m_path);
+    const QString suggestion = in.dir().filePath(in.completeBaseName() + QStringLiteral(".master.wav"));
+    const QString out =
+        QFileDialog::getSaveFileName(this, QStringLiteral("Write the master to"), suggestion,
+                                     QStringLiteral("WAV (*.wav);;FLAC (*.flac);;AIFF (*.aif)"));
+    if (!out.isEmpty()) {
+        masterTo(out);
+    }
+}
+
+void MainWindow::refresh() {
+    const auto in = m_engine.input();
+    if (!in) {
+        return;
+    }
+    const auto out = m_engine.masterResult();
+    const LoudnessResult& l = in->analysis.loudness;
+    QString html = QStringLiteral("<h3>%1</h3>").arg(QFileInfo(in->path).fileName().toHtmlEscaped());
+    html += QStringLiteral("<p>%1 Hz · %2 ch · %3</p>")
+                .arg(l.sampleRate)
+                .arg(l.channels)
+                .arg(formatTime(l.durationSeconds));
+    auto row = [](const QString& name, const QString& mix, const QString& master) {
+        return QStringLiteral("<tr><td>%1</td><td align='right'>%2</td><td align='right'>%3</td></tr>")
+            .arg(name, mix, master);
+    };
+    const LoudnessResult* m = out ? &out->analysis.loudness : nullptr;
+    auto level = [](const std::optional<TimedLevel>& t) {
+        return t ? std::optional<double>(t->value) : std::optional<double>();
+    };
+    html += QStringLiteral("<table cellspacing='6'><tr><th></th><th>Mix</th><th>Master</th></tr>");
+    html += row(QStringLiteral("Integrated"), formatLevel(l.integratedLufs, "LUFS"),
+                m ? formatLevel(m->integratedLufs, "LUFS") : QString());
+    html += row(QStringLiteral("Loudness range"), formatLevel(l.lraLu, "LU"),
+                m ? formatLevel(m->lraLu, "LU") : QString());
+    html += row(QStringLiteral("True peak"), formatLevel(level(l.truePeakDbtp), "dBTP"),
+                m ? formatLevel(level(m->truePeakDbtp), "dBTP") : QString());
+    html += row(QStringLiteral("Max short-term"), formatLevel(level(l.maxShortTermLufs), "LUFS"),
+                m ? formatLevel(level(m->maxShortTermLufs), "LUFS") : QString());
+    html +=
+        row(QStringLiteral("PLR"), formatLevel(l.plrDb, "dB"), m ? formatLevel(m->plrDb, "dB") : QString());
+    html += QStringLiteral("</table>");
+    html += QStringLiteral("<p style='color:#8a8f98'>%1</p>").arg(in->backend.toHtmlEscaped());
+    m_summary->setText(html);
+
+    std::optional<double> target;
+    if (const auto doc = loadPresetDocument(m_preset->currentText().toStdString()); true) {
+        target = parsePreset(doc).targetLufs;
+    }
+    m_loudness->show(l, m, target);
+    m_spectrum->show(in->analysis.spectrum, out ? &out->analysis.spectrum : nullptr);
+    const AnalysisSnapshot& shown = out ? *out : *in;
+    m_platforms.setPreviews(shown.platforms);
+    m_platformTable->resizeColumnsToContents();
+    m_findings.setFindings(in->analysis.findings);
+    m_noFindings->setText(
+        QStringLiteral(
+            "<p style='font-size:15pt'>Nothing to report</p><p>Lathe's mix-readiness checks (clipping, "
+            "inter-sample overs, DC offset, phase and mono compatibility, headroom, over-compression, "
+            "spectral balance) found no problem in %1.</p>")
+            .arg(QFileInfo(in->path).fileName().toHtmlEscaped()));
+    m_readiness->setCurrentWidget(in->analysis.findings.empty() ? static_cast<QWidget*>(m_noFindings)
+                                                                : static_cast<QWidget*>(m_findingsList));
+    m_masterAction->setEnabled(!m_engine.busy());
+}
+
+void MainWindow::showError(const QString& message) {
+    m_lastError = message;
+    m_status->setText(message);
+    // Non-modal: the window stays usable (and tests are not blocked by a dialog).
+    auto* box =
+        new QMessageBox(QMessageBox::Warning, QStringLiteral("Lathe Studio"), message, QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* e) {
+    if (e->mimeData()->hasUrls()) {
+        e->acceptProposedAction();
+    }
+}
+
+void MainWindow::dropEvent(QDropEvent* e) {
+    const auto urls = e->mimeData()->urls();
+    if (!urls.isEmpty() && urls.front().isLocalFile()) {
+        openFile(urls.front().toLocalFile());
+    }
+}
+
+void MainWindow::closeEvent(QCloseEvent* e) {
+    m_engine.cancel(); // the controller's destructor waits; nothing partial is left
+    e->accept();
+}
+
+} // namespace lathe::ui

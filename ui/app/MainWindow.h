@@ -1,0 +1,78 @@
+// Lathe Studio: the main window — open a mix, see its analysis, master it with a preset, compare.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "models/EngineController.h"
+#include "models/FindingsModel.h"
+#include "models/PlatformTableModel.h"
+
+#include <QMainWindow>
+
+class QComboBox;
+class QLabel;
+class QProgressBar;
+class QTabWidget;
+class QAction;
+class QListView;
+class QTableView;
+class QStackedWidget;
+
+namespace lathe::ui {
+
+class LoudnessView;
+class SpectrumView;
+
+class MainWindow final : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+
+    EngineController& engine() { return m_engine; }
+    QTabWidget* tabs() const { return m_tabs; }
+    LoudnessView* loudnessView() const { return m_loudness; }
+    SpectrumView* spectrumView() const { return m_spectrum; }
+    const PlatformTableModel& platformModel() const { return m_platforms; }
+    const FindingsModel& findingsModel() const { return m_findings; }
+    /// The last error shown (tests read it; the user sees a message box).
+    QString lastError() const { return m_lastError; }
+
+public Q_SLOTS:
+    /// Opens and analyses a file (menu, drag and drop, command line).
+    void openFile(const QString& path);
+    /// Masters the open file into `output` with the selected preset.
+    void masterTo(const QString& output);
+
+protected:
+    void dragEnterEvent(QDragEnterEvent* e) override;
+    void dropEvent(QDropEvent* e) override;
+    void closeEvent(QCloseEvent* e) override;
+
+private:
+    void buildUi();
+    void chooseAndOpen();
+    void chooseAndMaster();
+    void refresh();
+    void showError(const QString& message);
+
+    EngineController m_engine;
+    PlatformTableModel m_platforms;
+    FindingsModel m_findings;
+    QString m_path;
+    QString m_lastError;
+    QTabWidget* m_tabs = nullptr;
+    LoudnessView* m_loudness = nullptr;
+    SpectrumView* m_spectrum = nullptr;
+    QTableView* m_platformTable = nullptr;
+    QListView* m_findingsList = nullptr;
+    QStackedWidget* m_readiness = nullptr; ///< the list, or a sentence when there is nothing to report
+    QLabel* m_noFindings = nullptr;
+    QLabel* m_summary = nullptr;
+    QLabel* m_backend = nullptr;
+    QLabel* m_status = nullptr;
+    QProgressBar* m_progress = nullptr;
+    QComboBox* m_preset = nullptr;
+    QAction* m_masterAction = nullptr;
+    QAction* m_cancelAction = nullptr;
+};
+
+} // namespace lathe::ui

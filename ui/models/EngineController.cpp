@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "EngineController.h"
+
+#include <lathe/Error.h>
+#include <lathe/Master.h>
+#include <lathe/Preset.h>
+#include <lathe/gpu/Gpu.h>
+
+#include <QMetaObject>
+#include <algorithm>
+#include <chrono>
+
+namespace lathe::ui {
+namespace {
+
+/// Progress reaches the GUI at most this often (a render calls back after every block).
+constexpr double kProgressIntervalSeconds = 0.1;
+
+} // namespace
+
+EngineController::EngineController(QObject* parent) : QObject(parent) {
+    gpu::registerCudaBackend(m_registry);
+}
+
+EngineController::~EngineController() {
+    m_cancel->cancel();
+    if (m_worker.joinable()) {
+        m_worker.join();
+    }
+}
+
+QString EngineController::backendDescription() const {
+    for (const BackendStatus& s : m_registry.availableBackends()) {
+        if (s.available) {
+            return QString::fromStdString(s.description);
+        }
+        if (s.name == "cuda") {
+            // The first available one follows; say why the GPU is not used.
+            for (const BackendStatus& t : m_registry.availableBackends()) {
+                if (t.available) {
+                    return QStringLiteral("CPU — %1").arg(QString::fromStdString(s.reason));
+                }
+            }
+        }
+    }
+    return QStringLiteral("no backend");
+}
+
+void EngineController::start(std::function<void(const JobControl&)> job) {
+    if (m_worker.joinable()) {
+        m_worker.join(); // the previous job has finished (busy was false)
+    }
+    m_busy = true;
+    Q_EMIT busyChanged(true);
+    m_cancel = std::make_unique<CancelToken>(); // a fresh token per job
+    m_worker = std::thread([this, job = std::move(job)] {
+        using Clock = std::chrono::steady_clock;
+        auto last = Clock::now() - std::chrono::seconds(1);
+        JobControl control;
+        control.cancel = m_cancel.get();
+        control.progress = [this, &last](const Progress& p) {
+            const auto now = Clock::now();
+            if (std::chrono::duration<double>(now - last).count() < kProgressIntervalSeconds) {
+                return;
+            }
+            last = now;
+            const double f = p.fraction();
+            const double left = f > 0.01 ? p.elapsedSeconds * (1.0 - f) / f : -1.0;
+            const QString phase = QString::fromLatin1(p.phase.data(), static_cast<qsizetype>(p.phase.size()));
+            QMetaObject::invokeMethod(
+                this, [this, phase, f, left] { Q_EMIT progress(phase, f, left); }, Qt::QueuedConnection);
+        };
+        QString error;
+        try {
+            job(control);
+        } catch (const CancelledError&) {
+            error = QStringLiteral("Cancelled; nothing was written.");
+        } catch (const Error& e) {
+            error = QString::fromStdString(e.what());
+        } catch (const std::bad_alloc&) {
+            error = QStringLiteral("Out of memory.");
+        } catch (const std::exception& e) {
+            error = QStringLiteral("Internal error: %1").arg(QString::fromStdString(e.what()));
+        }
+        QMetaObject::invokeMethod(
+            this,
+            [this, error] {
+                m_busy = false;
+                Q_EMIT busyChanged(false);
+                if (!error.isEmpty()) {
+                    Q_EMIT failed(error);
+                }
+            },
+            Qt::QueuedConnection);
+    });
+}
+
+std::shared_ptr<AnalysisSnapshot> EngineController::analyzeNow(const QString& path,
+                                                               const JobControl& control) {
+    auto snap = std::make_shared<AnalysisSnapshot>();
+    snap->path = path;
+    auto sel = m_registry.select("auto", Capability::Loudness);
+    snap->backend = QString::fromStdString(sel.reason);
+    AnalysisOptions options;
+    snap->analysis = analyzeFile(path.toStdString(), options, *sel.backend, control);
+    snap->platforms = previewPlatforms(snap->analysis.loudness, builtinPlatforms());
+    return snap;
+}
+
+bool EngineController::analyze(const QString& path) {
+    if (m_busy) {
+        return false;
+    }
+    start([this, path](const JobControl& control) {
+        std::shared_ptr<const AnalysisSnapshot> snap = analyzeNow(path, control);
+        QMetaObject::invokeMethod(
+            this,
+            [this, snap, path] {
+                m_input = snap;
+                m_master.reset();
+                Q_EMIT analysisFinished(path);
+            },
+            Qt::QueuedConnection);
+    });
+    return true;
+}
+
+bool EngineController::master(const QString& input, const QString& output, const QString& preset) {
+    if (m_busy) {
+        return false;
+    }
+    start([this, input, output, preset](const JobControl& control) {
+        MasterSettings settings;
+        settings.preset = parsePreset(loadPresetDocument(preset.toStdString()));
+        settings.target = presetTarget(settings.preset);
+        auto sel = m_registry.select("auto", Capability::Convolution);
+        TargetingReport targeting;
+        const RenderReport report = masterFile(input.toStdString(), output.toStdString(), settings,
+                                               *sel.backend, control, &targeting);
+        std::shared_ptr<const AnalysisSnapshot> snap = analyzeNow(output, control);
+        const QString summary =
+            QStringLiteral("Mastered with '%1' on %2 in %3 s (%4× real time)")
+                .arg(preset, QString::fromStdString(report.backend))
+                .arg(report.seconds, 0, 'f', 1)
+                .arg(snap->analysis.loudness.durationSeconds / std::max(report.seconds, 1e-9), 0, 'f', 0);
+        QMetaObject::invokeMethod(
+            this,
+            [this, snap, output, summary] {
+                m_master = snap;
+                Q_EMIT masterFinished(output, summary);
+            },
+            Qt::QueuedConnection);
+    });
+    return true;
+}
+
+void EngineController::cancel() {
+    m_cancel->cancel();
+}
+
+} // namespace lathe::ui
