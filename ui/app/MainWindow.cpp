@@ -214,10 +214,8 @@ void MainWindow::refresh() {
     html += QStringLiteral("<p style='color:#8a8f98'>%1</p>").arg(in->backend.toHtmlEscaped());
     m_summary->setText(html);
 
-    std::optional<double> target;
-    if (const auto doc = loadPresetDocument(m_preset->currentText().toStdString()); true) {
-        target = parsePreset(doc).targetLufs;
-    }
+    const std::optional<double> target =
+        parsePreset(loadPresetDocument(m_preset->currentText().toStdString())).targetLufs;
     m_loudness->show(l, m, target);
     m_spectrum->show(in->analysis.spectrum, out ? &out->analysis.spectrum : nullptr);
     const AnalysisSnapshot& shown = out ? *out : *in;

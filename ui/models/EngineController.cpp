@@ -30,18 +30,14 @@ EngineController::~EngineController() {
 }
 
 QString EngineController::backendDescription() const {
-    for (const BackendStatus& s : m_registry.availableBackends()) {
+    const std::vector<BackendStatus> all = m_registry.availableBackends(); // most preferred first
+    QString why;
+    for (const BackendStatus& s : all) {
         if (s.available) {
-            return QString::fromStdString(s.description);
+            const QString d = QString::fromStdString(s.description);
+            return why.isEmpty() ? d : QStringLiteral("CPU — %1").arg(why);
         }
-        if (s.name == "cuda") {
-            // The first available one follows; say why the GPU is not used.
-            for (const BackendStatus& t : m_registry.availableBackends()) {
-                if (t.available) {
-                    return QStringLiteral("CPU — %1").arg(QString::fromStdString(s.reason));
-                }
-            }
-        }
+        why = QString::fromStdString(s.reason); // a preferred backend that cannot run here
     }
     return QStringLiteral("no backend");
 }
