@@ -6,7 +6,9 @@
 #include "models/FindingsModel.h"
 #include "models/PlatformTableModel.h"
 #include "models/PlotData.h"
+#include "widgets/CorrelationView.h"
 #include "widgets/LoudnessView.h"
+#include "widgets/SpectrogramView.h"
 #include "widgets/SpectrumView.h"
 #include "widgets/Theme.h"
 
@@ -118,6 +120,17 @@ TEST(Studio, AnalysesMastersAndShowsEveryViewWithData) {
     ASSERT_TRUE(m.integratedLufs.has_value());
     EXPECT_NEAR(*m.integratedLufs, -14.0, 0.1); // the default preset's target, kTargetToleranceLu
     EXPECT_TRUE(QFileInfo::exists(master));
+    EXPECT_TRUE(w.spectrogramView()->hasData());
+    EXPECT_GT(w.correlationView()->pointCount(), 200);
+
+    // The report: the engine's HTML (well-formed XML, as the CLI's) and the JSON beside it.
+    const QString report = out.filePath(QStringLiteral("demo.report.html"));
+    ASSERT_TRUE(w.exportReportTo(report)) << w.lastError().toStdString();
+    QFile html(report);
+    ASSERT_TRUE(html.open(QIODevice::ReadOnly));
+    const QByteArray text = html.readAll();
+    EXPECT_TRUE(text.contains("demo.master.wav")) << "the master is the comparison";
+    EXPECT_TRUE(QFileInfo::exists(out.filePath(QStringLiteral("demo.report.json"))));
 
     // Screenshots of every tab at 1600×1000, each with real content.
     const QString dir = QDir::current().filePath(QStringLiteral("ui-screenshots"));
@@ -138,7 +151,7 @@ TEST(Studio, AnalysesMastersAndShowsEveryViewWithData) {
                 colours.insert(tab.pixel(x, y));
             }
         }
-        const bool chart = t < 2;
+        const bool chart = t < 4; // loudness, spectrum, spectrogram, stereo
         EXPECT_GT(colours.size(), chart ? 200u : 20u) << name.toStdString() << ": looks blank";
     }
 }

@@ -2,7 +2,10 @@
 #include "MainWindow.h"
 
 #include "models/PlotData.h"
+#include "models/ReportExport.h"
+#include "widgets/CorrelationView.h"
 #include "widgets/LoudnessView.h"
+#include "widgets/SpectrogramView.h"
 #include "widgets/SpectrumView.h"
 
 #include <lathe/Preset.h>
@@ -70,6 +73,9 @@ void MainWindow::buildUi() {
     m_cancelAction = file->addAction(QStringLiteral("&Cancel"), &m_engine, &EngineController::cancel);
     m_cancelAction->setShortcut(QKeySequence(Qt::Key_Escape));
     m_cancelAction->setEnabled(false);
+    m_exportAction = file->addAction(QStringLiteral("&Export report…"), this, &MainWindow::chooseAndExport);
+    m_exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    m_exportAction->setEnabled(false);
     file->addSeparator();
     file->addAction(QStringLiteral("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
 
@@ -110,6 +116,10 @@ void MainWindow::buildUi() {
     m_findingsList->setSpacing(4);
     m_tabs->addTab(m_loudness, QStringLiteral("Loudness"));
     m_tabs->addTab(m_spectrum, QStringLiteral("Spectrum"));
+    m_spectrogram = new SpectrogramView;
+    m_tabs->addTab(m_spectrogram, QStringLiteral("Spectrogram"));
+    m_correlation = new CorrelationView;
+    m_tabs->addTab(m_correlation, QStringLiteral("Stereo"));
     m_tabs->addTab(m_platformTable, QStringLiteral("Platforms"));
     m_noFindings = new QLabel;
     m_noFindings->setAlignment(Qt::AlignCenter);
@@ -218,6 +228,9 @@ void MainWindow::refresh() {
         parsePreset(loadPresetDocument(m_preset->currentText().toStdString())).targetLufs;
     m_loudness->show(l, m, target);
     m_spectrum->show(in->analysis.spectrum, out ? &out->analysis.spectrum : nullptr);
+    const AnalysisResult& latest = out ? out->analysis : in->analysis;
+    m_spectrogram->show(latest.spectrogram, out ? QStringLiteral("master") : QStringLiteral("mix"));
+    m_correlation->show(latest.stereo, out ? QStringLiteral("master") : QStringLiteral("mix"));
     const AnalysisSnapshot& shown = out ? *out : *in;
     m_platforms.setPreviews(shown.platforms);
     m_platformTable->resizeColumnsToContents();
@@ -231,6 +244,34 @@ void MainWindow::refresh() {
     m_readiness->setCurrentWidget(in->analysis.findings.empty() ? static_cast<QWidget*>(m_noFindings)
                                                                 : static_cast<QWidget*>(m_findingsList));
     m_masterAction->setEnabled(!m_engine.busy());
+    m_exportAction->setEnabled(true);
+}
+
+bool MainWindow::exportReportTo(const QString& htmlPath) {
+    const auto in = m_engine.input();
+    if (!in) {
+        return false;
+    }
+    const auto out = m_engine.masterResult();
+    try {
+        exportReport(*in, out.get(), htmlPath,
+                     parsePreset(loadPresetDocument(m_preset->currentText().toStdString())).targetLufs);
+    } catch (const std::exception& e) {
+        showError(QString::fromStdString(e.what()));
+        return false;
+    }
+    m_status->setText(QStringLiteral("Wrote %1").arg(htmlPath));
+    return true;
+}
+
+void MainWindow::chooseAndExport() {
+    const QFileInfo in(m_path);
+    const QString suggestion = in.dir().filePath(in.completeBaseName() + QStringLiteral(".report.html"));
+    const QString out = QFileDialog::getSaveFileName(this, QStringLiteral("Export the report"), suggestion,
+                                                     QStringLiteral("HTML (*.html)"));
+    if (!out.isEmpty()) {
+        exportReportTo(out);
+    }
 }
 
 void MainWindow::showError(const QString& message) {

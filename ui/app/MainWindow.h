@@ -19,7 +19,9 @@ class QStackedWidget;
 
 namespace lathe::ui {
 
+class CorrelationView;
 class LoudnessView;
+class SpectrogramView;
 class SpectrumView;
 
 class MainWindow final : public QMainWindow {
@@ -31,6 +33,8 @@ public:
     QTabWidget* tabs() const { return m_tabs; }
     LoudnessView* loudnessView() const { return m_loudness; }
     SpectrumView* spectrumView() const { return m_spectrum; }
+    SpectrogramView* spectrogramView() const { return m_spectrogram; }
+    CorrelationView* correlationView() const { return m_correlation; }
     const PlatformTableModel& platformModel() const { return m_platforms; }
     const FindingsModel& findingsModel() const { return m_findings; }
     /// The last error shown (tests read it; the user sees a message box).
@@ -41,6 +45,8 @@ public Q_SLOTS:
     void openFile(const QString& path);
     /// Masters the open file into `output` with the selected preset.
     void masterTo(const QString& output);
+    /// Writes the HTML report (and the JSON beside it) of the open file and its master.
+    bool exportReportTo(const QString& htmlPath);
 
 protected:
     void dragEnterEvent(QDragEnterEvent* e) override;
@@ -51,6 +57,7 @@ private:
     void buildUi();
     void chooseAndOpen();
     void chooseAndMaster();
+    void chooseAndExport();
     void refresh();
     void showError(const QString& message);
 
@@ -62,6 +69,8 @@ private:
     QTabWidget* m_tabs = nullptr;
     LoudnessView* m_loudness = nullptr;
     SpectrumView* m_spectrum = nullptr;
+    SpectrogramView* m_spectrogram = nullptr;
+    CorrelationView* m_correlation = nullptr;
     QTableView* m_platformTable = nullptr;
     QListView* m_findingsList = nullptr;
     QStackedWidget* m_readiness = nullptr; ///< the list, or a sentence when there is nothing to report
@@ -73,6 +82,7 @@ private:
     QComboBox* m_preset = nullptr;
     QAction* m_masterAction = nullptr;
     QAction* m_cancelAction = nullptr;
+    QAction* m_exportAction = nullptr;
 };
 
 } // namespace lathe::ui

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "SpectrogramView.h"
+
+#include "models/PlotData.h"
+
+#include <QPainter>
+#include <algorithm>
+#include <cmath>
+
+namespace lathe::ui {
+namespace {
+
+/// The displayed range: 0 dBFS down to −120 dB (below: black).
+constexpr double kTopDb = 0.0;
+constexpr double kRangeDb = 120.0;
+
+/// A perceptually ordered dark-to-bright palette (black → blue → magenta → orange → yellow).
+QRgb colourFor(double t) {
+    t = std::clamp(t, 0.0, 1.0);
+    static const QColor stops[] = {QColor(0, 0, 4),      QColor(40, 11, 84),   QColor(101, 21, 110),
+                                   QColor(159, 42, 99),  QColor(212, 72, 66),  QColor(245, 125, 21),
+                                   QColor(250, 193, 39), QColor(252, 255, 164)};
+    const double x = t * 7.0;
+    const int i = std::min(6, static_cast<int>(x));
+    const double f = x - i;
+    const QColor& a = stops[i];
+    const QColor& b = stops[i + 1];
+    return qRgb(static_cast<int>(a.red() + f * (b.red() - a.red())),
+                static_cast<int>(a.green() + f * (b.green() - a.green())),
+                static_cast<int>(a.blue() + f * (b.blue() - a.blue())));
+}
+
+} // namespace
+
+SpectrogramView::SpectrogramView(QWidget* parent) : QWidget(parent) {
+    setMinimumSize(400, 240);
+}
+
+void SpectrogramView::show(const Spectrogram& s, const QString& which) {
+    m_which = which;
+    if (s.rows <= 0 || s.columns <= 0 || s.maxDb.size() < static_cast<std::size_t>(s.rows) * s.columns) {
+        m_image = QImage();
+        update();
+        return;
+    }
+    m_image = QImage(s.columns, s.rows, QImage::Format_RGB32);
+    for (int r = 0; r < s.rows; ++r) {
+        auto* line = reinterpret_cast<QRgb*>(m_image.scanLine(s.rows - 1 - r));
+        for (int c = 0; c < s.columns; ++c) {
+            const float db = s.maxDb[static_cast<std::size_t>(r) * s.columns + c];
+            line[c] = colourFor(std::isfinite(db) ? (db - (kTopDb - kRangeDb)) / kRangeDb : 0.0);
+        }
+    }
+    m_seconds = s.secondsPerColumn * s.columns;
+    m_lowHz = s.rowLowHz.empty() ? 20.0 : std::max(1.0, s.rowLowHz.front());
+    m_highHz = s.rowHighHz.empty() ? 20000.0 : s.rowHighHz.back();
+    update();
+}
+
+void SpectrogramView::paintEvent(QPaintEvent*) {
+    QPainter p(this);
+    p.fillRect(rect(), QColor(0x17, 0x19, 0x1c));
+    p.setPen(QColor(0xb8, 0xbc, 0xc4));
+    if (m_image.isNull()) {
+        p.drawText(rect(), Qt::AlignCenter, QStringLiteral("No spectrogram yet: open a file."));
+        return;
+    }
+    const QRect plot = rect().adjusted(70, 30, -110, -50);
+    p.drawText(QRect(0, 4, width(), 22), Qt::AlignHCenter,
+               QStringLiteral("Spectrogram of the %1 (peak level per cell)").arg(m_which));
+    p.setRenderHint(QPainter::SmoothPixmapTransform, false);
+    p.drawImage(plot, m_image);
+    // Frequency axis: the rows are log-spaced from m_lowHz to m_highHz.
+    const QFontMetrics fm = p.fontMetrics();
+    for (double hz : {50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0, 20000.0}) {
+        if (hz < m_lowHz || hz > m_highHz) {
+            continue;
+        }
+        const double f = std::log(hz / m_lowHz) / std::log(m_highHz / m_lowHz);
+        const int y = plot.bottom() - static_cast<int>(f * plot.height());
+        p.drawLine(plot.left() - 5, y, plot.left(), y);
+        const QString label = hz >= 1000 ? QStringLiteral("%1k").arg(hz / 1000) : QString::number(hz);
+        p.drawText(QRect(0, y - fm.height() / 2, plot.left() - 8, fm.height()),
+                   Qt::AlignRight | Qt::AlignVCenter, label);
+    }
+    p.save();
+    p.translate(14, plot.center().y());
+    p.rotate(-90);
+    p.drawText(QRect(-80, -10, 160, 20), Qt::AlignCenter, QStringLiteral("Frequency (Hz)"));
+    p.restore();
+    // Time axis.
+    const int ticks = 8;
+    for (int k = 0; k <= ticks; ++k) {
+        const int x = plot.left() + plot.width() * k / ticks;
+        p.drawLine(x, plot.bottom(), x, plot.bottom() + 5);
+        p.drawText(QRect(x - 40, plot.bottom() + 6, 80, fm.height()), Qt::AlignHCenter,
+                   formatTime(m_seconds * k / ticks));
+    }
+    p.drawText(QRect(plot.left(), plot.bottom() + 8 + fm.height(), plot.width(), fm.height()),
+               Qt::AlignHCenter, QStringLiteral("Time (m:ss)"));
+    // dB scale.
+    const QRect bar(plot.right() + 20, plot.top(), 16, plot.height());
+    for (int y = 0; y < bar.height(); ++y) {
+        p.setPen(QColor(colourFor(1.0 - static_cast<double>(y) / bar.height())));
+        p.drawLine(bar.left(), bar.top() + y, bar.right(), bar.top() + y);
+    }
+    p.setPen(QColor(0xb8, 0xbc, 0xc4));
+    for (int k = 0; k <= 6; ++k) {
+        const int y = bar.top() + bar.height() * k / 6;
+        p.drawText(QRect(bar.right() + 4, y - fm.height() / 2, 60, fm.height()),
+                   Qt::AlignLeft | Qt::AlignVCenter,
+                   QStringLiteral("%1 dB").arg(kTopDb - kRangeDb * k / 6, 0, 'f', 0));
+    }
+}
+
+} // namespace lathe::ui
