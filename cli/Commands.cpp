@@ -30,6 +30,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -84,24 +85,17 @@ JobControl makeControl(const GlobalOptions& g, ProgressPrinter& printer) {
 template <typename Job>
 RenderReport runWithCpuFallback(const GlobalOptions& g, BackendRegistry::Selection& sel,
                                 const std::string& label, Job job) {
-    ProgressPrinter printer(label, !g.quiet);
-    try {
-        RenderReport r = job(*sel.backend, makeControl(g, printer));
-        printer.finish();
-        return r;
-    } catch (const GpuError& e) {
-        printer.finish();
-        if (g.backend != "auto") {
-            throw;
-        }
-        note(g, std::string("the GPU failed (") + e.what() + "); running again on the CPU");
-        sel.backend = makeCpuBackend();
-        sel.reason = "auto: cuda failed mid-job (" + std::string(e.what()) + "); rerun on cpu";
-        ProgressPrinter again(label + " (cpu)", !g.quiet);
-        RenderReport r = job(*sel.backend, makeControl(g, again));
-        again.finish();
-        return r;
-    }
+    std::optional<ProgressPrinter> printer;
+    printer.emplace(label, !g.quiet);
+    RenderReport r = runWithCpuRerun(
+        sel, g.backend == "auto", [&](Backend& b) { return job(b, makeControl(g, *printer)); },
+        [&](const GpuError& e) {
+            printer->finish();
+            note(g, std::string("the GPU failed (") + e.what() + "); running again on the CPU");
+            printer.emplace(label + " (cpu)", !g.quiet);
+        });
+    printer->finish();
+    return r;
 }
 
 AudioReader::Options readerOptions(bool strict, const std::string& layout) {

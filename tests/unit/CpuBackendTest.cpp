@@ -100,5 +100,44 @@ TEST(BackendRegistry, AutoSkipsABackendThatProbesButFailsToStartAndSaysWhy) {
     EXPECT_THROW(registry.select("flaky", Capability::Render), GpuError);
 }
 
+// The rerun policy both front ends use: a GPU failure mid-job under auto reruns the job on a CPU
+// backend and says why; any other error, or an explicit backend, is not retried.
+TEST(BackendRegistry, AGpuFailureMidJobRerunsOnTheCpuOnlyUnderAuto) {
+    const GpuError fault("cufftExecR2C", "cudaErrorLaunchFailure", "unspecified launch failure", "x.cpp", 1);
+    BackendRegistry registry;
+    for (bool automatic : {true, false}) {
+        BackendRegistry::Selection sel = registry.select("cpu");
+        sel.reason = "auto: using cuda";
+        std::vector<std::string> ranOn;
+        int told = 0;
+        auto job = [&](Backend& b) {
+            ranOn.emplace_back(b.name());
+            if (ranOn.size() == 1) {
+                throw fault; // the first attempt's device fails
+            }
+            return 42;
+        };
+        if (automatic) {
+            EXPECT_EQ(runWithCpuRerun(sel, true, job, [&](const GpuError&) { ++told; }), 42);
+            EXPECT_EQ(ranOn, (std::vector<std::string>{"cpu", "cpu"}));
+            EXPECT_EQ(told, 1);
+            EXPECT_NE(sel.reason.find("failed mid-job (cufftExecR2C"), std::string::npos) << sel.reason;
+            EXPECT_NE(sel.reason.find("rerun on cpu"), std::string::npos) << sel.reason;
+        } else {
+            EXPECT_THROW(runWithCpuRerun(sel, false, job), GpuError);
+            EXPECT_EQ(ranOn.size(), 1u);
+        }
+    }
+    BackendRegistry::Selection sel = registry.select("cpu");
+    int runs = 0;
+    EXPECT_THROW(runWithCpuRerun(sel, true,
+                                 [&](Backend&) -> int {
+                                     ++runs;
+                                     throw InputError("x.wav", "truncated");
+                                 }),
+                 InputError);
+    EXPECT_EQ(runs, 1) << "only a GPU failure is retried";
+}
+
 } // namespace
 } // namespace lathe

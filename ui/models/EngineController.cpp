@@ -131,14 +131,20 @@ bool EngineController::master(const QString& input, const QString& output, const
         settings.target = presetTarget(settings.preset);
         auto sel = m_registry.select("auto", Capability::Convolution);
         TargetingReport targeting;
-        const RenderReport report = masterFile(input.toStdString(), output.toStdString(), settings,
-                                               *sel.backend, control, &targeting);
+        // A GPU failure mid-render reruns the job on the CPU, as the CLI's --backend auto does.
+        const RenderReport report = runWithCpuRerun(sel, true, [&](Backend& b) {
+            targeting = {};
+            return masterFile(input.toStdString(), output.toStdString(), settings, b, control, &targeting);
+        });
         std::shared_ptr<const AnalysisSnapshot> snap = analyzeNow(output, control);
-        const QString summary =
+        QString summary =
             QStringLiteral("Mastered with '%1' on %2 in %3 s (%4× real time)")
                 .arg(preset, QString::fromStdString(report.backend))
                 .arg(report.seconds, 0, 'f', 1)
                 .arg(snap->analysis.loudness.durationSeconds / std::max(report.seconds, 1e-9), 0, 'f', 0);
+        if (sel.reason.find("rerun on cpu") != std::string::npos) {
+            summary += QStringLiteral(" — %1").arg(QString::fromStdString(sel.reason));
+        }
         QMetaObject::invokeMethod(
             this,
             [this, snap, output, summary] {

@@ -18,6 +18,7 @@
 
 #include <lathe/AudioBuffer.h>
 #include <lathe/Convolution.h>
+#include <lathe/Error.h>
 #include <lathe/LoudnessKernel.h>
 #include <lathe/Types.h>
 #include <lathe/math/Quantize.h>
@@ -136,5 +137,30 @@ private:
     const BackendStatus& statusOf(const Entry& e) const;
     std::vector<Entry> m_entries;
 };
+
+/// Runs `job(backend)` on the selected backend. Under --backend auto (`automatic`) a GpuError
+/// mid-job (an out-of-memory or launch failure) means the GPU failed, not the job: the job runs
+/// again on a new CPU backend, `sel` is updated (backend, and a reason naming the failure, which
+/// the reports carry as backend_reason), and `beforeRerun` is told first. With an explicit
+/// backend the error stands. Outputs are written atomically, so the failed attempt left nothing.
+template <typename Job>
+auto runWithCpuRerun(BackendRegistry::Selection& sel, bool automatic, Job&& job,
+                     const std::function<void(const GpuError&)>& beforeRerun = {})
+    -> decltype(job(*sel.backend)) {
+    try {
+        return job(*sel.backend);
+    } catch (const GpuError& e) {
+        if (!automatic) {
+            throw;
+        }
+        if (beforeRerun) {
+            beforeRerun(e);
+        }
+        const std::string failed(sel.backend->name());
+        sel.backend = makeCpuBackend();
+        sel.reason = "auto: " + failed + " failed mid-job (" + std::string(e.what()) + "); rerun on cpu";
+        return job(*sel.backend);
+    }
+}
 
 } // namespace lathe
