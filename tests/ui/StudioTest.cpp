@@ -6,11 +6,13 @@
 #include "models/FindingsModel.h"
 #include "models/PlatformTableModel.h"
 #include "models/PlotData.h"
+#include "models/TranslationModel.h"
 #include "widgets/CorrelationView.h"
 #include "widgets/LoudnessView.h"
 #include "widgets/SpectrogramView.h"
 #include "widgets/SpectrumView.h"
 #include "widgets/Theme.h"
+#include "widgets/TranslationView.h"
 
 #include <lathe/RenderJob.h>
 #include <lathe/signals/DemoMix.h>
@@ -123,6 +125,17 @@ TEST(Studio, AnalysesMastersAndShowsEveryViewWithData) {
     EXPECT_TRUE(w.spectrogramView()->hasData());
     EXPECT_GT(w.correlationView()->pointCount(), 200);
 
+    // Translation of the master over the nine built-in speaker models: a row each, a curve for
+    // every model but the reference.
+    QSignalSpy translated(&w.engine(), &EngineController::translationFinished);
+    w.compareSpeakers();
+    ASSERT_TRUE(waitFor(translated, failed)) << w.lastError().toStdString();
+    QAbstractItemModelTester speakers(const_cast<TranslationModel*>(&w.translationModel()),
+                                      QAbstractItemModelTester::FailureReportingMode::Fatal);
+    EXPECT_EQ(w.translationModel().rowCount(), 9);
+    EXPECT_EQ(w.engine().translation()->which, QStringLiteral("master"));
+    EXPECT_GT(w.translationView()->pointCount(), 8 * 100);
+
     // The report: the engine's HTML (well-formed XML, as the CLI's) and the JSON beside it.
     const QString report = out.filePath(QStringLiteral("demo.report.html"));
     ASSERT_TRUE(w.exportReportTo(report)) << w.lastError().toStdString();
@@ -151,7 +164,7 @@ TEST(Studio, AnalysesMastersAndShowsEveryViewWithData) {
                 colours.insert(tab.pixel(x, y));
             }
         }
-        const bool chart = t < 4; // loudness, spectrum, spectrogram, stereo
+        const bool chart = t < 5; // loudness, spectrum, spectrogram, stereo, translation
         EXPECT_GT(colours.size(), chart ? 200u : 20u) << name.toStdString() << ": looks blank";
     }
 }

@@ -7,6 +7,7 @@
 #include "widgets/LoudnessView.h"
 #include "widgets/SpectrogramView.h"
 #include "widgets/SpectrumView.h"
+#include "widgets/TranslationView.h"
 
 #include <lathe/Preset.h>
 
@@ -23,6 +24,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
@@ -61,6 +63,20 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                 refresh();
             });
     connect(&m_engine, &EngineController::failed, this, &MainWindow::showError);
+    connect(&m_engine, &EngineController::translationFinished, this, [this] {
+        const auto t = m_engine.translation();
+        m_translation->show(t->result, t->which);
+        m_translationModel.setResult(&t->result);
+        m_translationTable->resizeColumnsToContents();
+        m_translationNote->setText(
+            QStringLiteral("%1 speaker models, level-matched to the monitors, in %2 s on %3.")
+                .arg(t->result.models.size())
+                .arg(t->result.seconds, 0, 'f', 1)
+                .arg(QString::fromStdString(t->result.backend)));
+        m_status->setText(QStringLiteral("Compared the %1 on %2 speaker models")
+                              .arg(t->which)
+                              .arg(t->result.models.size()));
+    });
 }
 
 void MainWindow::buildUi() {
@@ -120,6 +136,36 @@ void MainWindow::buildUi() {
     m_tabs->addTab(m_spectrogram, QStringLiteral("Spectrogram"));
     m_correlation = new CorrelationView;
     m_tabs->addTab(m_correlation, QStringLiteral("Stereo"));
+    {
+        auto* page = new QWidget;
+        auto* layout = new QVBoxLayout(page);
+        auto* row = new QHBoxLayout;
+        auto* button = new QPushButton(QStringLiteral("Compare speakers"));
+        button->setToolTip(
+            QStringLiteral("Render the master (or the mix) through every speaker model: phone, laptop, "
+                           "earbuds, headphones, TV, Bluetooth speaker, car, club PA"));
+        connect(button, &QPushButton::clicked, this, &MainWindow::compareSpeakers);
+        m_translationNote =
+            new QLabel(QStringLiteral("How the master holds up on phones, laptops, earbuds, cars "
+                                      "and club systems: press Compare speakers."));
+        row->addWidget(button);
+        row->addWidget(m_translationNote, 1);
+        layout->addLayout(row);
+        auto* split = new QSplitter(Qt::Vertical);
+        m_translation = new TranslationView;
+        m_translationTable = new QTableView;
+        m_translationTable->setModel(&m_translationModel);
+        m_translationTable->horizontalHeader()->setStretchLastSection(true);
+        m_translationTable->verticalHeader()->hide();
+        m_translationTable->setAlternatingRowColors(true);
+        m_translationTable->setWordWrap(false);
+        split->addWidget(m_translation);
+        split->addWidget(m_translationTable);
+        split->setStretchFactor(0, 3);
+        split->setStretchFactor(1, 2);
+        layout->addWidget(split, 1);
+        m_tabs->addTab(page, QStringLiteral("Translation"));
+    }
     m_tabs->addTab(m_platformTable, QStringLiteral("Platforms"));
     m_noFindings = new QLabel;
     m_noFindings->setAlignment(Qt::AlignCenter);
@@ -235,6 +281,9 @@ void MainWindow::refresh() {
     m_platforms.setPreviews(shown.platforms);
     m_platformTable->resizeColumnsToContents();
     m_findings.setFindings(in->analysis.findings);
+    if (!m_engine.translation()) {
+        m_translationModel.setResult(nullptr);
+    }
     m_noFindings->setText(
         QStringLiteral(
             "<p style='font-size:15pt'>Nothing to report</p><p>Lathe's mix-readiness checks (clipping, "
@@ -255,13 +304,24 @@ bool MainWindow::exportReportTo(const QString& htmlPath) {
     const auto out = m_engine.masterResult();
     try {
         exportReport(*in, out.get(), htmlPath,
-                     parsePreset(loadPresetDocument(m_preset->currentText().toStdString())).targetLufs);
+                     parsePreset(loadPresetDocument(m_preset->currentText().toStdString())).targetLufs,
+                     m_engine.translation().get());
     } catch (const std::exception& e) {
         showError(QString::fromStdString(e.what()));
         return false;
     }
     m_status->setText(QStringLiteral("Wrote %1").arg(htmlPath));
     return true;
+}
+
+void MainWindow::compareSpeakers() {
+    if (!m_engine.compareSpeakers()) {
+        showError(m_engine.input() ? QStringLiteral("Lathe is busy; cancel the running job first.")
+                                   : QStringLiteral("Open a mix first."));
+        return;
+    }
+    m_status->setText(QStringLiteral("Rendering the %1 through the speaker models…")
+                          .arg(m_engine.masterResult() ? QStringLiteral("master") : QStringLiteral("mix")));
 }
 
 void MainWindow::chooseAndExport() {

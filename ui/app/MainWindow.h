@@ -5,6 +5,7 @@
 #include "models/EngineController.h"
 #include "models/FindingsModel.h"
 #include "models/PlatformTableModel.h"
+#include "models/TranslationModel.h"
 
 #include <QMainWindow>
 
@@ -23,6 +24,7 @@ class CorrelationView;
 class LoudnessView;
 class SpectrogramView;
 class SpectrumView;
+class TranslationView;
 
 class MainWindow final : public QMainWindow {
     Q_OBJECT
@@ -37,6 +39,8 @@ public:
     CorrelationView* correlationView() const { return m_correlation; }
     const PlatformTableModel& platformModel() const { return m_platforms; }
     const FindingsModel& findingsModel() const { return m_findings; }
+    const TranslationModel& translationModel() const { return m_translationModel; }
+    TranslationView* translationView() const { return m_translation; }
     /// The last error shown (tests read it; the user sees a message box).
     QString lastError() const { return m_lastError; }
 
@@ -47,6 +51,8 @@ public Q_SLOTS:
     void masterTo(const QString& output);
     /// Writes the HTML report (and the JSON beside it) of the open file and its master.
     bool exportReportTo(const QString& htmlPath);
+    /// Starts the speaker comparison of the master (or the mix before there is one).
+    void compareSpeakers();
 
 protected:
     void dragEnterEvent(QDragEnterEvent* e) override;
@@ -64,6 +70,7 @@ private:
     EngineController m_engine;
     PlatformTableModel m_platforms;
     FindingsModel m_findings;
+    TranslationModel m_translationModel;
     QString m_path;
     QString m_lastError;
     QTabWidget* m_tabs = nullptr;
@@ -71,6 +78,10 @@ private:
     SpectrumView* m_spectrum = nullptr;
     SpectrogramView* m_spectrogram = nullptr;
     CorrelationView* m_correlation = nullptr;
+    TranslationView* m_translation = nullptr;
+    QTableView* m_translationTable = nullptr;
+    QLabel* m_translationNote = nullptr;
+    QAction* m_compareAction = nullptr;
     QTableView* m_platformTable = nullptr;
     QListView* m_findingsList = nullptr;
     QStackedWidget* m_readiness = nullptr; ///< the list, or a sentence when there is nothing to report

@@ -4,6 +4,7 @@
 #include <lathe/Error.h>
 #include <lathe/Master.h>
 #include <lathe/Preset.h>
+#include <lathe/Speakers.h>
 #include <lathe/gpu/Gpu.h>
 
 #include <QMetaObject>
@@ -42,7 +43,7 @@ QString EngineController::backendDescription() const {
     return QStringLiteral("no backend");
 }
 
-void EngineController::start(std::function<void(const JobControl&)> job) {
+void EngineController::start(std::function<std::function<void()>(const JobControl&)> job) {
     if (m_worker.joinable()) {
         m_worker.join(); // the previous job has finished (busy was false)
     }
@@ -67,8 +68,9 @@ void EngineController::start(std::function<void(const JobControl&)> job) {
                 this, [this, phase, f, left] { Q_EMIT progress(phase, f, left); }, Qt::QueuedConnection);
         };
         QString error;
+        std::function<void()> deliver;
         try {
-            job(control);
+            deliver = job(control);
         } catch (const CancelledError&) {
             error = QStringLiteral("Cancelled; nothing was written.");
         } catch (const Error& e) {
@@ -80,11 +82,14 @@ void EngineController::start(std::function<void(const JobControl&)> job) {
         }
         QMetaObject::invokeMethod(
             this,
-            [this, error] {
+            [this, error, deliver] {
+                // Not busy before the result is announced: a slot may start the next job.
                 m_busy = false;
                 Q_EMIT busyChanged(false);
                 if (!error.isEmpty()) {
                     Q_EMIT failed(error);
+                } else if (deliver) {
+                    deliver();
                 }
             },
             Qt::QueuedConnection);
@@ -109,14 +114,12 @@ bool EngineController::analyze(const QString& path) {
     }
     start([this, path](const JobControl& control) {
         std::shared_ptr<const AnalysisSnapshot> snap = analyzeNow(path, control);
-        QMetaObject::invokeMethod(
-            this,
-            [this, snap, path] {
-                m_input = snap;
-                m_master.reset();
-                Q_EMIT analysisFinished(path);
-            },
-            Qt::QueuedConnection);
+        return [this, snap, path] {
+            m_input = snap;
+            m_master.reset();
+            m_translation.reset();
+            Q_EMIT analysisFinished(path);
+        };
     });
     return true;
 }
@@ -145,13 +148,37 @@ bool EngineController::master(const QString& input, const QString& output, const
         if (sel.reason.find("rerun on cpu") != std::string::npos) {
             summary += QStringLiteral(" — %1").arg(QString::fromStdString(sel.reason));
         }
-        QMetaObject::invokeMethod(
-            this,
-            [this, snap, output, summary] {
-                m_master = snap;
-                Q_EMIT masterFinished(output, summary);
-            },
-            Qt::QueuedConnection);
+        return [this, snap, output, summary] {
+            m_master = snap;
+            m_translation.reset();
+            Q_EMIT masterFinished(output, summary);
+        };
+    });
+    return true;
+}
+
+bool EngineController::compareSpeakers() {
+    const auto source = m_master ? m_master : m_input;
+    if (m_busy || !source) {
+        return false;
+    }
+    const QString path = source->path;
+    const QString which = m_master ? QStringLiteral("master") : QStringLiteral("mix");
+    start([this, path, which](const JobControl& control) {
+        auto snap = std::make_shared<TranslationSnapshot>();
+        snap->path = path;
+        snap->which = which;
+        TranslationOptions options;
+        options.models = selectSpeakers("all");
+        auto sel = m_registry.select("auto", Capability::Convolution);
+        snap->result = runWithCpuRerun(sel, true, [&](Backend& b) {
+            return measureTranslation(path.toStdString(), options, b, control);
+        });
+        std::shared_ptr<const TranslationSnapshot> done = snap;
+        return [this, done] {
+            m_translation = done;
+            Q_EMIT translationFinished();
+        };
     });
     return true;
 }

@@ -8,6 +8,7 @@
 #include <lathe/Backend.h>
 #include <lathe/Platforms.h>
 #include <lathe/Progress.h>
+#include <lathe/Translation.h>
 
 #include <QObject>
 #include <QString>
@@ -24,6 +25,13 @@ struct AnalysisSnapshot {
     AnalysisResult analysis;
     std::vector<PlatformPreview> platforms;
     QString backend; ///< the backend that measured, and why
+};
+
+/// How one file translates across the built-in speaker models.
+struct TranslationSnapshot {
+    QString path;
+    QString which; ///< "mix" or "master"
+    TranslationResult result;
 };
 
 class EngineController final : public QObject {
@@ -43,12 +51,16 @@ public:
     /// Masters `input` to `output` with a bundled preset name or preset file, then analyses the
     /// master. False while another job runs.
     bool master(const QString& input, const QString& output, const QString& preset);
+    /// Renders the master (or, before there is one, the mix) through every built-in speaker model
+    /// and measures the translation. False while another job runs or before a file is open.
+    bool compareSpeakers();
     /// Asks the running job to stop; `failed` follows with "cancelled".
     void cancel();
 
     /// The last analysed input and the last master's analysis (null until there is one).
     std::shared_ptr<const AnalysisSnapshot> input() const { return m_input; }
     std::shared_ptr<const AnalysisSnapshot> masterResult() const { return m_master; }
+    std::shared_ptr<const TranslationSnapshot> translation() const { return m_translation; }
 
 Q_SIGNALS:
     void busyChanged(bool busy);
@@ -56,10 +68,12 @@ Q_SIGNALS:
     void progress(const QString& phase, double fraction, double secondsLeft);
     void analysisFinished(const QString& path);
     void masterFinished(const QString& output, const QString& summary);
+    void translationFinished();
     void failed(const QString& message);
 
 private:
-    void start(std::function<void(const JobControl&)> job);
+    /// Runs `job` on the worker thread; what it returns runs on the GUI thread when it succeeded.
+    void start(std::function<std::function<void()>(const JobControl&)> job);
     std::shared_ptr<AnalysisSnapshot> analyzeNow(const QString& path, const JobControl& control);
 
     BackendRegistry m_registry;
@@ -69,6 +83,7 @@ private:
     std::atomic<bool> m_cancelled{false};
     std::shared_ptr<const AnalysisSnapshot> m_input;
     std::shared_ptr<const AnalysisSnapshot> m_master;
+    std::shared_ptr<const TranslationSnapshot> m_translation;
 };
 
 } // namespace lathe::ui

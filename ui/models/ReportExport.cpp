@@ -10,7 +10,7 @@
 namespace lathe::ui {
 
 void exportReport(const AnalysisSnapshot& input, const AnalysisSnapshot* master, const QString& htmlPath,
-                  std::optional<double> targetLufs) {
+                  std::optional<double> targetLufs, const TranslationSnapshot* translation) {
     HtmlReportInput in;
     in.result = &input.analysis;
     in.compare = master != nullptr ? &master->analysis : nullptr;
@@ -21,6 +21,9 @@ void exportReport(const AnalysisSnapshot& input, const AnalysisSnapshot* master,
     }
     in.backend = (master != nullptr ? master->backend : input.backend).toStdString();
     in.parameters.push_back({"exported by", "Lathe Studio"});
+    if (translation != nullptr && translation->path == input.path) {
+        in.translation = &translation->result;
+    }
     const std::filesystem::path html = htmlPath.toStdString();
     writeFileAtomically(html, renderHtmlReport(in));
     nlohmann::json j;
