@@ -2,13 +2,16 @@
 // end to end (analyse, master, cancel), and the main window's views with data — saved as PNG
 // screenshots (build/…/tests/ui-screenshots/) and checked not to be blank.
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "TestSignals.h"
 #include "app/MainWindow.h"
 #include "models/FindingsModel.h"
 #include "models/PlatformTableModel.h"
+#include "models/PlaybackSource.h"
 #include "models/PlotData.h"
 #include "models/TranslationModel.h"
 #include "widgets/CorrelationView.h"
 #include "widgets/LoudnessView.h"
+#include "widgets/Player.h"
 #include "widgets/SpectrogramView.h"
 #include "widgets/SpectrumView.h"
 #include "widgets/Theme.h"
@@ -18,6 +21,7 @@
 #include <lathe/signals/DemoMix.h>
 
 #include <gtest/gtest.h>
+#include <sndfile.h>
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
@@ -94,6 +98,55 @@ TEST(PlotData, LoudnessAndSpectrumSeriesComeFromTheResult) {
     EXPECT_EQ(formatTime(3725), QStringLiteral("1:02:05"));
 }
 
+// A/B playback: what the sink reads is each file's samples times its level-matching gain (the
+// louder file down to the quieter one's loudness), the switch keeps the position, a loop repeats.
+TEST(Playback, LevelMatchedABAtTheSamePositionAndLoops) {
+    QTemporaryDir dir;
+    const QString a = dir.filePath(QStringLiteral("a.wav"));
+    const QString b = dir.filePath(QStringLiteral("b.wav"));
+    const test::Planar mix{test::noise(48000, 0.25, 1), test::noise(48000, 0.25, 2)};
+    const test::Planar master{test::noise(48000, 0.5, 3), test::noise(48000, 0.5, 4)};
+    test::writeRawFloat(a.toStdString(), mix, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    test::writeRawFloat(b.toStdString(), master, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    PlaybackSource src(a, -20.0, b, -14.0); // the master is 6 dB louder: it plays 6 dB down
+    EXPECT_DOUBLE_EQ(src.gainDb(PlaybackSource::Which::Mix), 0.0);
+    EXPECT_DOUBLE_EQ(src.gainDb(PlaybackSource::Which::Master), -6.0);
+    const float masterGain = static_cast<float>(std::pow(10.0, -6.0 / 20.0));
+    auto readFrames = [&](Frames n) {
+        std::vector<float> v(static_cast<std::size_t>(n) * 2);
+        const qint64 got =
+            src.read(reinterpret_cast<char*>(v.data()), static_cast<qint64>(v.size() * sizeof(float)));
+        v.resize(static_cast<std::size_t>(got) / sizeof(float));
+        return v;
+    };
+    const std::vector<float> first = readFrames(1000);
+    ASSERT_EQ(first.size(), 2000u);
+    for (std::size_t i = 0; i < 1000; ++i) {
+        ASSERT_EQ(first[2 * i], mix[0][i]);
+        ASSERT_EQ(first[2 * i + 1], mix[1][i]);
+    }
+    src.select(PlaybackSource::Which::Master);
+    EXPECT_EQ(src.position(), 1000);
+    const std::vector<float> next = readFrames(500);
+    for (std::size_t i = 0; i < 500; ++i) {
+        ASSERT_EQ(next[2 * i], master[0][1000 + i] * masterGain) << i;
+        ASSERT_EQ(next[2 * i + 1], master[1][1000 + i] * masterGain) << i;
+    }
+    // A loop of frames [2000, 2100): reading 250 frames from 1990 wraps twice.
+    src.setLoop(2000, 2100);
+    src.seekFrame(1990);
+    const std::vector<float> looped = readFrames(250);
+    ASSERT_EQ(looped.size(), 500u);
+    for (std::size_t i = 0; i < 250; ++i) {
+        const std::size_t frame = i < 10 ? 1990 + i : 2000 + (i - 10) % 100;
+        ASSERT_EQ(looped[2 * i], master[0][frame] * masterGain) << i;
+    }
+    // A master at another rate cannot share the stream: a clear error.
+    const QString c = dir.filePath(QStringLiteral("c.wav"));
+    test::writeRawFloat(c.toStdString(), mix, 44100, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    EXPECT_THROW(PlaybackSource(a, -20.0, c, -14.0), UsageError);
+}
+
 TEST(Studio, AnalysesMastersAndShowsEveryViewWithData) {
     QTemporaryDir out;
     MainWindow w;
@@ -124,6 +177,15 @@ TEST(Studio, AnalysesMastersAndShowsEveryViewWithData) {
     EXPECT_TRUE(QFileInfo::exists(master));
     EXPECT_TRUE(w.spectrogramView()->hasData());
     EXPECT_GT(w.correlationView()->pointCount(), 200);
+
+    // The transport: level-matched A/B where there is an audio output, else it says why not.
+    if (w.player().available()) {
+        EXPECT_TRUE(w.playbackText().contains(QStringLiteral("Level-matched")))
+            << w.playbackText().toStdString();
+    } else {
+        EXPECT_TRUE(w.playbackText().startsWith(QStringLiteral("Playback unavailable:")))
+            << w.playbackText().toStdString();
+    }
 
     // Translation of the master over the nine built-in speaker models: a row each, a curve for
     // every model but the reference.

@@ -5,12 +5,14 @@
 #include "models/ReportExport.h"
 #include "widgets/CorrelationView.h"
 #include "widgets/LoudnessView.h"
+#include "widgets/Player.h"
 #include "widgets/SpectrogramView.h"
 #include "widgets/SpectrumView.h"
 #include "widgets/TranslationView.h"
 
 #include <lathe/Preset.h>
 
+#include <QActionGroup>
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDragEnterEvent>
@@ -56,11 +58,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(&m_engine, &EngineController::analysisFinished, this, [this](const QString& path) {
         m_status->setText(QStringLiteral("Analysed %1").arg(QFileInfo(path).fileName()));
         refresh();
+        reloadPlayback();
     });
     connect(&m_engine, &EngineController::masterFinished, this,
             [this](const QString&, const QString& summary) {
                 m_status->setText(summary);
                 refresh();
+                reloadPlayback();
             });
     connect(&m_engine, &EngineController::failed, this, &MainWindow::showError);
     connect(&m_engine, &EngineController::translationFinished, this, [this] {
@@ -109,6 +113,51 @@ void MainWindow::buildUi() {
     bar->addWidget(m_preset);
     bar->addAction(m_masterAction);
     bar->addAction(m_cancelAction);
+
+    // Transport: play the mix (A) or the master (B), level-matched, switching at the same position.
+    m_player = new Player(this);
+    auto* transport = addToolBar(QStringLiteral("Transport"));
+    transport->setMovable(false);
+    m_playAction = transport->addAction(QStringLiteral("Play"));
+    m_playAction->setShortcut(QKeySequence(Qt::Key_Space));
+    connect(m_playAction, &QAction::triggered, this, [this] {
+        if (m_player->playing()) {
+            m_player->pause();
+            m_playAction->setText(QStringLiteral("Play"));
+        } else {
+            m_player->play();
+            m_playAction->setText(QStringLiteral("Pause"));
+        }
+    });
+    auto* ab = new QActionGroup(this);
+    m_aAction = transport->addAction(QStringLiteral("A: mix"));
+    m_bAction = transport->addAction(QStringLiteral("B: master"));
+    for (QAction* a : {m_aAction, m_bAction}) {
+        a->setCheckable(true);
+        ab->addAction(a);
+    }
+    m_aAction->setChecked(true);
+    m_aAction->setShortcut(QKeySequence(Qt::Key_A));
+    m_bAction->setShortcut(QKeySequence(Qt::Key_B));
+    connect(m_aAction, &QAction::triggered, this, [this] {
+        if (m_player->source() != nullptr) {
+            m_player->source()->select(PlaybackSource::Which::Mix);
+        }
+        m_playback->setText(playbackText());
+    });
+    connect(m_bAction, &QAction::triggered, this, [this] {
+        if (m_player->source() != nullptr) {
+            m_player->source()->select(PlaybackSource::Which::Master);
+        }
+        m_playback->setText(playbackText());
+    });
+    m_playback = new QLabel;
+    m_playback->setContentsMargins(8, 0, 8, 0);
+    transport->addWidget(m_playback);
+    for (QAction* a : {m_playAction, m_aAction, m_bAction}) {
+        a->setEnabled(false);
+    }
+    m_playback->setText(playbackText());
 
     m_summary = new QLabel(QStringLiteral("Open a mix (File ▸ Open, or drop a file here)."));
     m_summary->setTextFormat(Qt::RichText);
@@ -192,6 +241,56 @@ void MainWindow::buildUi() {
     statusBar()->addWidget(m_status, 1);
     statusBar()->addPermanentWidget(m_progress);
     statusBar()->addPermanentWidget(m_backend);
+}
+
+QString MainWindow::playbackText() const {
+    if (!m_player->available()) {
+        return QStringLiteral("Playback unavailable: %1").arg(m_player->unavailableReason());
+    }
+    const PlaybackSource* src = m_player->source();
+    if (src == nullptr) {
+        return QStringLiteral("Open a mix to listen");
+    }
+    if (!src->hasMaster()) {
+        return QStringLiteral("Playing the mix as it is");
+    }
+    const bool master = src->selected() == PlaybackSource::Which::Master;
+    return QStringLiteral("Level-matched (louder never wins): mix %1 dB, master %2 dB — now: %3")
+        .arg(src->gainDb(PlaybackSource::Which::Mix), 0, 'f', 1)
+        .arg(src->gainDb(PlaybackSource::Which::Master), 0, 'f', 1)
+        .arg(master ? QStringLiteral("master") : QStringLiteral("mix"));
+}
+
+void MainWindow::reloadPlayback() {
+    const auto in = m_engine.input();
+    if (!in) {
+        return;
+    }
+    const auto out = m_engine.masterResult();
+    const Frames at =
+        m_player->source() != nullptr && m_playbackMix == in->path ? m_player->source()->position() : 0;
+    m_playbackMix = in->path;
+    try {
+        auto src = std::make_unique<PlaybackSource>(
+            in->path, in->analysis.loudness.integratedLufs, out ? out->path : QString(),
+            out ? out->analysis.loudness.integratedLufs : std::nullopt);
+        src->select(m_bAction->isChecked() && out ? PlaybackSource::Which::Master
+                                                  : PlaybackSource::Which::Mix);
+        src->seekFrame(at);
+        m_player->load(std::move(src));
+    } catch (const std::exception& e) {
+        m_player->load(nullptr);
+        m_playback->setText(QStringLiteral("Playback unavailable: %1").arg(QString::fromStdString(e.what())));
+        return;
+    }
+    m_playAction->setText(QStringLiteral("Play"));
+    m_playAction->setEnabled(m_player->available());
+    m_aAction->setEnabled(m_player->available());
+    m_bAction->setEnabled(m_player->available() && out != nullptr);
+    if (!out) {
+        m_aAction->setChecked(true);
+    }
+    m_playback->setText(playbackText());
 }
 
 void MainWindow::openFile(const QString& path) {

@@ -25,6 +25,7 @@ class LoudnessView;
 class SpectrogramView;
 class SpectrumView;
 class TranslationView;
+class Player;
 
 class MainWindow final : public QMainWindow {
     Q_OBJECT
@@ -41,6 +42,9 @@ public:
     const FindingsModel& findingsModel() const { return m_findings; }
     const TranslationModel& translationModel() const { return m_translationModel; }
     TranslationView* translationView() const { return m_translation; }
+    Player& player() const { return *m_player; }
+    /// The transport's line: what plays at which gain, or why playback is unavailable.
+    QString playbackText() const;
     /// The last error shown (tests read it; the user sees a message box).
     QString lastError() const { return m_lastError; }
 
@@ -66,6 +70,8 @@ private:
     void chooseAndExport();
     void refresh();
     void showError(const QString& message);
+    /// Points the player at the mix (A) and, once there is one, the master (B).
+    void reloadPlayback();
 
     EngineController m_engine;
     PlatformTableModel m_platforms;
@@ -94,6 +100,12 @@ private:
     QAction* m_masterAction = nullptr;
     QAction* m_cancelAction = nullptr;
     QAction* m_exportAction = nullptr;
+    Player* m_player = nullptr;
+    QAction* m_playAction = nullptr;
+    QAction* m_aAction = nullptr;
+    QAction* m_bAction = nullptr;
+    QLabel* m_playback = nullptr;
+    QString m_playbackMix; ///< the mix the player was last loaded with (a new mix starts at 0)
 };
 
 } // namespace lathe::ui
