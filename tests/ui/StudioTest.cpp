@@ -4,6 +4,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "TestSignals.h"
 #include "app/MainWindow.h"
+#include "models/ChainModel.h"
 #include "models/FindingsModel.h"
 #include "models/PlatformTableModel.h"
 #include "models/PlaybackSource.h"
@@ -17,6 +18,7 @@
 #include "widgets/Theme.h"
 #include "widgets/TranslationView.h"
 
+#include <lathe/Master.h>
 #include <lathe/RenderJob.h>
 #include <lathe/signals/DemoMix.h>
 
@@ -173,7 +175,7 @@ TEST(Studio, AnalysesMastersAndShowsEveryViewWithData) {
     ASSERT_TRUE(w.engine().masterResult());
     const auto& m = w.engine().masterResult()->analysis.loudness;
     ASSERT_TRUE(m.integratedLufs.has_value());
-    EXPECT_NEAR(*m.integratedLufs, -14.0, 0.1); // the default preset's target, kTargetToleranceLu
+    EXPECT_NEAR(*m.integratedLufs, -14.0, kTargetToleranceLu); // the default preset's target
     EXPECT_TRUE(QFileInfo::exists(master));
     EXPECT_TRUE(w.spectrogramView()->hasData());
     EXPECT_GT(w.correlationView()->pointCount(), 200);
@@ -231,14 +233,85 @@ TEST(Studio, AnalysesMastersAndShowsEveryViewWithData) {
     }
 }
 
+/// The model index of the node at `labels` (a path of Name-column texts from the top).
+QModelIndex find(const QAbstractItemModel& m, const QStringList& labels) {
+    QModelIndex parent;
+    for (const QString& label : labels) {
+        QModelIndex found;
+        for (int r = 0; r < m.rowCount(parent); ++r) {
+            const QModelIndex i = m.index(r, 0, parent);
+            if (i.data().toString() == label) {
+                found = i;
+            }
+        }
+        if (!found.isValid()) {
+            return {};
+        }
+        parent = found;
+    }
+    return parent;
+}
+
+// The chain editor edits the preset document itself; the engine validates every edit.
+TEST(ChainEditor, EditsBypassesAndRefusesWhatTheEngineRefuses) {
+    ChainModel m;
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    m.setDocument(loadPresetDocument("default"));
+    const QModelIndex gain = find(m, {"eq", "band 2", "gain_db"});
+    ASSERT_TRUE(gain.isValid());
+    const QModelIndex gainValue = gain.siblingAtColumn(ChainModel::Value);
+    EXPECT_EQ(gainValue.data().toString(), QStringLiteral("-0.8"));
+    ASSERT_TRUE(m.setData(gainValue, QStringLiteral("-1.5")));
+    EXPECT_EQ(m.document().json["stages"][0]["bands"][1]["gain_db"].get<double>(), -1.5);
+    EXPECT_EQ(m.preset().stages.size(), 3u);
+
+    // A ratio below 1 is not a compressor: the engine's message, the document unchanged.
+    const QModelIndex ratio = find(m, {"multiband", "band 1", "ratio"}).siblingAtColumn(ChainModel::Value);
+    ASSERT_TRUE(ratio.isValid());
+    QSignalSpy rejected(&m, &ChainModel::editRejected);
+    EXPECT_FALSE(m.setData(ratio, QStringLiteral("-5")));
+    EXPECT_EQ(rejected.size(), 1);
+    EXPECT_TRUE(m.lastError().contains(QStringLiteral("ratio"))) << m.lastError().toStdString();
+    EXPECT_EQ(m.document().json["stages"][1]["bands"][0]["ratio"].get<double>(), 1.4);
+
+    // Unchecking a stage bypasses it; the splits list edits as "a, b, c".
+    const QModelIndex multiband = find(m, {"multiband"});
+    ASSERT_TRUE(m.setData(multiband, Qt::Unchecked, Qt::CheckStateRole));
+    EXPECT_TRUE(m.document().json["stages"][1]["bypass"].get<bool>());
+    EXPECT_TRUE(m.preset().stages[1].bypass);
+    const QModelIndex splits = find(m, {"multiband", "splits_hz"}).siblingAtColumn(ChainModel::Value);
+    EXPECT_EQ(splits.data().toString(), QStringLiteral("120, 1000, 6000"));
+    ASSERT_TRUE(m.setData(splits, QStringLiteral("150, 1200, 7000")));
+    EXPECT_EQ(m.document().json["stages"][1]["splits_hz"][0].get<double>(), 150.0);
+}
+
+// The master follows the edited document: a target of −16 LUFS is what the file reaches.
+TEST(ChainEditor, TheMasterUsesTheEditedPreset) {
+    QTemporaryDir out;
+    ChainModel m;
+    m.setDocument(loadPresetDocument("default"));
+    ASSERT_TRUE(m.setData(find(m, {"Loudness target (LUFS)"}).siblingAtColumn(ChainModel::Value),
+                          QStringLiteral("-16")));
+    EngineController engine;
+    QSignalSpy mastered(&engine, &EngineController::masterFinished);
+    QSignalSpy failed(&engine, &EngineController::failed);
+    ASSERT_TRUE(engine.master(demoMix(), out.filePath(QStringLiteral("m.wav")), m.document()));
+    ASSERT_TRUE(waitFor(mastered, failed))
+        << (failed.isEmpty() ? "" : failed.front().front().toString().toStdString());
+    const auto& l = engine.masterResult()->analysis.loudness;
+    ASSERT_TRUE(l.integratedLufs.has_value());
+    EXPECT_NEAR(*l.integratedLufs, -16.0, kTargetToleranceLu);
+}
+
 TEST(Studio, CancelLeavesNothingBehind) {
     QTemporaryDir out;
     EngineController engine;
     QSignalSpy failed(&engine, &EngineController::failed);
     QSignalSpy mastered(&engine, &EngineController::masterFinished);
     const QString master = out.filePath(QStringLiteral("cancelled.wav"));
-    ASSERT_TRUE(engine.master(demoMix(), master, QStringLiteral("default")));
-    EXPECT_FALSE(engine.master(demoMix(), master, QStringLiteral("default"))) << "a second job while busy";
+    const PresetDocument preset = loadPresetDocument("default");
+    ASSERT_TRUE(engine.master(demoMix(), master, preset));
+    EXPECT_FALSE(engine.master(demoMix(), master, preset)) << "a second job while busy";
     engine.cancel();
     QSignalSpy never(&engine, &EngineController::analysisFinished);
     ASSERT_FALSE(waitFor(mastered, failed)) << "the master finished despite the cancel";

@@ -10,6 +10,7 @@
 #include "widgets/SpectrumView.h"
 #include "widgets/TranslationView.h"
 
+#include <lathe/FileOutput.h>
 #include <lathe/Preset.h>
 
 #include <QActionGroup>
@@ -33,6 +34,7 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QToolBar>
+#include <QTreeView>
 #include <QVBoxLayout>
 
 namespace lathe::ui {
@@ -110,6 +112,7 @@ void MainWindow::buildUi() {
         m_preset->setItemData(m_preset->count() - 1, QString::fromStdString(p.description), Qt::ToolTipRole);
     }
     m_preset->setCurrentText(QStringLiteral("default"));
+    connect(m_preset, &QComboBox::currentTextChanged, this, &MainWindow::selectPreset);
     bar->addWidget(m_preset);
     bar->addAction(m_masterAction);
     bar->addAction(m_cancelAction);
@@ -162,7 +165,7 @@ void MainWindow::buildUi() {
     m_summary = new QLabel(QStringLiteral("Open a mix (File ▸ Open, or drop a file here)."));
     m_summary->setTextFormat(Qt::RichText);
     m_summary->setAlignment(Qt::AlignTop | Qt::AlignLeft);
-    m_summary->setMinimumWidth(300);
+    m_summary->setMinimumWidth(360);
     m_summary->setMargin(12);
     m_summary->setWordWrap(true);
 
@@ -226,8 +229,45 @@ void MainWindow::buildUi() {
     m_readiness->addWidget(m_noFindings);
     m_tabs->addTab(m_readiness, QStringLiteral("Readiness"));
 
+    // The chain editor: the preset as a tree (stages with bypass boxes, parameters, bands).
+    m_chainView = new QTreeView;
+    m_chainView->setModel(&m_chain);
+    m_chainView->setAlternatingRowColors(true);
+    m_chainView->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed |
+                                 QAbstractItemView::SelectedClicked);
+    connect(&m_chain, &ChainModel::editRejected, this, &MainWindow::showError);
+    connect(&m_chain, &ChainModel::documentChanged, this, [this] {
+        if (m_engine.input()) {
+            m_loudness->show(m_engine.input()->analysis.loudness,
+                             m_engine.masterResult() ? &m_engine.masterResult()->analysis.loudness : nullptr,
+                             targetLufs());
+        }
+    });
+    auto* chainButtons = new QHBoxLayout;
+    auto* load = new QPushButton(QStringLiteral("Load preset…"));
+    auto* save = new QPushButton(QStringLiteral("Save preset…"));
+    connect(load, &QPushButton::clicked, this, &MainWindow::loadPresetFile);
+    connect(save, &QPushButton::clicked, this, &MainWindow::savePresetFile);
+    chainButtons->addWidget(load);
+    chainButtons->addWidget(save);
+    auto* left = new QWidget;
+    auto* leftLayout = new QVBoxLayout(left);
+    leftLayout->setContentsMargins(0, 0, 0, 0);
+    auto* leftSplit = new QSplitter(Qt::Vertical);
+    leftSplit->addWidget(m_summary);
+    auto* chainBox = new QWidget;
+    auto* chainLayout = new QVBoxLayout(chainBox);
+    chainLayout->setContentsMargins(6, 0, 6, 6);
+    chainLayout->addWidget(m_chainView, 1);
+    chainLayout->addLayout(chainButtons);
+    leftSplit->addWidget(chainBox);
+    leftSplit->setStretchFactor(0, 2);
+    leftSplit->setStretchFactor(1, 3);
+    leftLayout->addWidget(leftSplit);
+    selectPreset(m_preset->currentText());
+
     auto* split = new QSplitter;
-    split->addWidget(m_summary);
+    split->addWidget(left);
     split->addWidget(m_tabs);
     split->setStretchFactor(1, 1);
     setCentralWidget(split);
@@ -307,11 +347,12 @@ void MainWindow::masterTo(const QString& output) {
     if (m_path.isEmpty()) {
         return;
     }
-    if (!m_engine.master(m_path, output, m_preset->currentText())) {
+    if (!m_engine.master(m_path, output, m_chain.document())) {
         showError(QStringLiteral("Lathe is busy; cancel the running job first."));
         return;
     }
-    m_status->setText(QStringLiteral("Mastering with '%1'…").arg(m_preset->currentText()));
+    m_status->setText(
+        QStringLiteral("Mastering with '%1'…").arg(QString::fromStdString(m_chain.preset().name)));
 }
 
 void MainWindow::chooseAndOpen() {
@@ -369,9 +410,7 @@ void MainWindow::refresh() {
     html += QStringLiteral("<p style='color:#8a8f98'>%1</p>").arg(in->backend.toHtmlEscaped());
     m_summary->setText(html);
 
-    const std::optional<double> target =
-        parsePreset(loadPresetDocument(m_preset->currentText().toStdString())).targetLufs;
-    m_loudness->show(l, m, target);
+    m_loudness->show(l, m, targetLufs());
     m_spectrum->show(in->analysis.spectrum, out ? &out->analysis.spectrum : nullptr);
     const AnalysisResult& latest = out ? out->analysis : in->analysis;
     m_spectrogram->show(latest.spectrogram, out ? QStringLiteral("master") : QStringLiteral("mix"));
@@ -402,15 +441,60 @@ bool MainWindow::exportReportTo(const QString& htmlPath) {
     }
     const auto out = m_engine.masterResult();
     try {
-        exportReport(*in, out.get(), htmlPath,
-                     parsePreset(loadPresetDocument(m_preset->currentText().toStdString())).targetLufs,
-                     m_engine.translation().get());
+        exportReport(*in, out.get(), htmlPath, targetLufs(), m_engine.translation().get());
     } catch (const std::exception& e) {
         showError(QString::fromStdString(e.what()));
         return false;
     }
     m_status->setText(QStringLiteral("Wrote %1").arg(htmlPath));
     return true;
+}
+
+std::optional<double> MainWindow::targetLufs() const {
+    return m_chain.preset().targetLufs;
+}
+
+void MainWindow::selectPreset(const QString& name) {
+    try {
+        m_chain.setDocument(loadPresetDocument(name.toStdString()));
+    } catch (const std::exception& e) {
+        showError(QString::fromStdString(e.what()));
+        return;
+    }
+    m_chainView->expandToDepth(0);
+    m_chainView->resizeColumnToContents(0);
+}
+
+void MainWindow::loadPresetFile() {
+    const QString path = QFileDialog::getOpenFileName(this, QStringLiteral("Load a preset"), QString(),
+                                                      QStringLiteral("Lathe preset (*.json)"));
+    if (path.isEmpty()) {
+        return;
+    }
+    try {
+        m_chain.setDocument(loadPresetDocument(path.toStdString()));
+    } catch (const std::exception& e) {
+        showError(QString::fromStdString(e.what()));
+        return;
+    }
+    m_chainView->expandToDepth(0);
+}
+
+void MainWindow::savePresetFile() {
+    const QString path =
+        QFileDialog::getSaveFileName(this, QStringLiteral("Save the preset"),
+                                     QString::fromStdString(m_chain.preset().name) + QStringLiteral(".json"),
+                                     QStringLiteral("Lathe preset (*.json)"));
+    if (path.isEmpty()) {
+        return;
+    }
+    try {
+        writeFileAtomically(path.toStdString(), m_chain.document().json.dump(2) + "\n");
+    } catch (const std::exception& e) {
+        showError(QString::fromStdString(e.what()));
+        return;
+    }
+    m_status->setText(QStringLiteral("Saved %1 (use it with: lathe master IN -o OUT --preset %1)").arg(path));
 }
 
 void MainWindow::compareSpeakers() {

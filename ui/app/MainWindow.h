@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "models/ChainModel.h"
 #include "models/EngineController.h"
 #include "models/FindingsModel.h"
 #include "models/PlatformTableModel.h"
@@ -17,6 +18,7 @@ class QAction;
 class QListView;
 class QTableView;
 class QStackedWidget;
+class QTreeView;
 
 namespace lathe::ui {
 
@@ -41,6 +43,7 @@ public:
     const PlatformTableModel& platformModel() const { return m_platforms; }
     const FindingsModel& findingsModel() const { return m_findings; }
     const TranslationModel& translationModel() const { return m_translationModel; }
+    ChainModel& chainModel() { return m_chain; }
     TranslationView* translationView() const { return m_translation; }
     Player& player() const { return *m_player; }
     /// The transport's line: what plays at which gain, or why playback is unavailable.
@@ -68,6 +71,11 @@ private:
     void chooseAndOpen();
     void chooseAndMaster();
     void chooseAndExport();
+    void loadPresetFile();
+    void savePresetFile();
+    /// Loads a bundled preset into the chain editor.
+    void selectPreset(const QString& name);
+    std::optional<double> targetLufs() const;
     void refresh();
     void showError(const QString& message);
     /// Points the player at the mix (A) and, once there is one, the master (B).
@@ -77,6 +85,8 @@ private:
     PlatformTableModel m_platforms;
     FindingsModel m_findings;
     TranslationModel m_translationModel;
+    ChainModel m_chain;
+    QTreeView* m_chainView = nullptr;
     QString m_path;
     QString m_lastError;
     QTabWidget* m_tabs = nullptr;

@@ -124,13 +124,13 @@ bool EngineController::analyze(const QString& path) {
     return true;
 }
 
-bool EngineController::master(const QString& input, const QString& output, const QString& preset) {
+bool EngineController::master(const QString& input, const QString& output, const PresetDocument& preset) {
     if (m_busy) {
         return false;
     }
     start([this, input, output, preset](const JobControl& control) {
         MasterSettings settings;
-        settings.preset = parsePreset(loadPresetDocument(preset.toStdString()));
+        settings.preset = parsePreset(preset);
         settings.target = presetTarget(settings.preset);
         auto sel = m_registry.select("auto", Capability::Convolution);
         TargetingReport targeting;
@@ -142,7 +142,7 @@ bool EngineController::master(const QString& input, const QString& output, const
         std::shared_ptr<const AnalysisSnapshot> snap = analyzeNow(output, control);
         QString summary =
             QStringLiteral("Mastered with '%1' on %2 in %3 s (%4× real time)")
-                .arg(preset, QString::fromStdString(report.backend))
+                .arg(QString::fromStdString(settings.preset.name), QString::fromStdString(report.backend))
                 .arg(report.seconds, 0, 'f', 1)
                 .arg(snap->analysis.loudness.durationSeconds / std::max(report.seconds, 1e-9), 0, 'f', 0);
         if (sel.reason.find("rerun on cpu") != std::string::npos) {

@@ -7,6 +7,7 @@
 #include <lathe/Analysis.h>
 #include <lathe/Backend.h>
 #include <lathe/Platforms.h>
+#include <lathe/Preset.h>
 #include <lathe/Progress.h>
 #include <lathe/Translation.h>
 
@@ -48,9 +49,10 @@ public:
 
     /// Starts analysing `path`; false (and nothing starts) while another job runs.
     bool analyze(const QString& path);
-    /// Masters `input` to `output` with a bundled preset name or preset file, then analyses the
-    /// master. False while another job runs.
-    bool master(const QString& input, const QString& output, const QString& preset);
+    /// Masters `input` to `output` with a preset document (the chain editor's, or a bundled
+    /// preset's), its own loudness target included, then analyses the master. False while
+    /// another job runs.
+    bool master(const QString& input, const QString& output, const PresetDocument& preset);
     /// Renders the master (or, before there is one, the mix) through every built-in speaker model
     /// and measures the translation. False while another job runs or before a file is open.
     bool compareSpeakers();

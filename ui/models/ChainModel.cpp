@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "ChainModel.h"
+
+#include <lathe/Error.h>
+
+#include <QStringList>
+
+namespace lathe::ui {
+namespace {
+
+/// A scalar or an array of numbers as the editor shows it ("120, 1000, 6000").
+QString text(const nlohmann::json& v) {
+    if (v.is_array()) {
+        QStringList parts;
+        for (const auto& x : v) {
+            parts << QString::fromStdString(x.dump());
+        }
+        return parts.join(QStringLiteral(", "));
+    }
+    if (v.is_string()) {
+        return QString::fromStdString(v.get<std::string>());
+    }
+    return QString::fromStdString(v.dump());
+}
+
+/// What the user typed, as the JSON the document holds: numbers, true/false, lists of numbers
+/// for arrays, else a string (the engine's validation decides whether it fits).
+nlohmann::json parseValue(const QString& typed, const nlohmann::json& old) {
+    if (old.is_array()) {
+        nlohmann::json a = nlohmann::json::array();
+        for (const QString& part : typed.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+            bool ok = false;
+            const double v = part.trimmed().toDouble(&ok);
+            a.push_back(ok ? nlohmann::json(v) : nlohmann::json(part.trimmed().toStdString()));
+        }
+        return a;
+    }
+    try {
+        return nlohmann::json::parse(typed.trimmed().toStdString());
+    } catch (const nlohmann::json::parse_error&) {
+        return typed.trimmed().toStdString();
+    }
+}
+
+} // namespace
+
+ChainModel::ChainModel(QObject* parent) : QAbstractItemModel(parent) {}
+
+void ChainModel::setDocument(PresetDocument doc) {
+    parsePreset(doc); // throws when it does not validate
+    beginResetModel();
+    m_doc = std::move(doc);
+    rebuild();
+    endResetModel();
+    Q_EMIT documentChanged();
+}
+
+int ChainModel::add(int parent, QString label, nlohmann::json::json_pointer pointer, bool stage,
+                    bool editable) {
+    Node n;
+    n.parent = parent;
+    n.label = std::move(label);
+    n.pointer = std::move(pointer);
+    n.stage = stage;
+    n.editable = editable;
+    const int id = static_cast<int>(m_nodes.size());
+    std::vector<int>& siblings = parent < 0 ? m_top : m_nodes[static_cast<std::size_t>(parent)].children;
+    n.row = static_cast<int>(siblings.size());
+    siblings.push_back(id);
+    m_nodes.push_back(std::move(n));
+    return id;
+}
+
+void ChainModel::rebuild() {
+    m_nodes.clear();
+    m_top.clear();
+    using Ptr = nlohmann::json::json_pointer;
+    add(-1, QStringLiteral("Loudness target (LUFS)"), Ptr("/target_lufs"), false, true);
+    const nlohmann::json& stages = m_doc.json["stages"];
+    for (std::size_t s = 0; s < stages.size(); ++s) {
+        const nlohmann::json& st = stages[s];
+        const Ptr sp = Ptr("/stages") / s;
+        const int stageNode =
+            add(-1, QString::fromStdString(st.value("type", std::string("stage"))), sp, true, false);
+        for (auto it = st.begin(); it != st.end(); ++it) {
+            if (it.key() == "type" || it.key() == "bypass") {
+                continue; // the row's name and its check box
+            }
+            if (it.key() == "bands" && it->is_array()) {
+                for (std::size_t b = 0; b < it->size(); ++b) {
+                    const nlohmann::json& band = (*it)[b];
+                    const Ptr bp = sp / "bands" / b;
+                    const int bandNode =
+                        add(stageNode, QStringLiteral("band %1").arg(b + 1), bp, false, false);
+                    for (auto p = band.begin(); p != band.end(); ++p) {
+                        add(bandNode, QString::fromStdString(p.key()), bp / p.key(), false, !p->is_object());
+                    }
+                }
+                continue;
+            }
+            add(stageNode, QString::fromStdString(it.key()), sp / it.key(), false, !it->is_object());
+        }
+    }
+}
+
+const ChainModel::Node* ChainModel::node(const QModelIndex& index) const {
+    if (!index.isValid() || index.internalId() >= m_nodes.size()) {
+        return nullptr;
+    }
+    return &m_nodes[static_cast<std::size_t>(index.internalId())];
+}
+
+QModelIndex ChainModel::index(int row, int column, const QModelIndex& parent) const {
+    if (column < 0 || column >= ColumnCount || row < 0) {
+        return {};
+    }
+    const std::vector<int>& list = parent.isValid() ? node(parent)->children : m_top;
+    if (parent.isValid() && parent.column() != 0) {
+        return {};
+    }
+    if (row >= static_cast<int>(list.size())) {
+        return {};
+    }
+    return createIndex(row, column, static_cast<quintptr>(list[static_cast<std::size_t>(row)]));
+}
+
+QModelIndex ChainModel::parent(const QModelIndex& child) const {
+    const Node* n = node(child);
+    if (n == nullptr || n->parent < 0) {
+        return {};
+    }
+    const Node& p = m_nodes[static_cast<std::size_t>(n->parent)];
+    return createIndex(p.row, 0, static_cast<quintptr>(n->parent));
+}
+
+int ChainModel::rowCount(const QModelIndex& parent) const {
+    if (!parent.isValid()) {
+        return static_cast<int>(m_top.size());
+    }
+    return parent.column() == 0 ? static_cast<int>(node(parent)->children.size()) : 0;
+}
+
+int ChainModel::columnCount(const QModelIndex&) const {
+    return ColumnCount;
+}
+
+QVariant ChainModel::data(const QModelIndex& index, int role) const {
+    const Node* n = node(index);
+    if (n == nullptr) {
+        return {};
+    }
+    const bool present = m_doc.json.contains(n->pointer);
+    if (n->stage) {
+        const nlohmann::json& st = m_doc.json[n->pointer];
+        const bool bypassed = st.value("bypass", false);
+        if (index.column() == Name && role == Qt::CheckStateRole) {
+            return bypassed ? Qt::Unchecked : Qt::Checked;
+        }
+        if (role == Qt::DisplayRole) {
+            if (index.column() == Name) {
+                return n->label;
+            }
+            const auto bands = st.find("bands");
+            QString summary = bands != st.end() && bands->is_array()
+                                  ? QStringLiteral("%1 bands").arg(bands->size())
+                                  : QString();
+            return bypassed ? QStringLiteral("bypassed") : summary;
+        }
+        return {};
+    }
+    if (role == Qt::DisplayRole || role == Qt::EditRole) {
+        if (index.column() == Name) {
+            return n->label;
+        }
+        if (!n->editable) {
+            // A band: its settings in one line ("bell · 250 Hz · -0.8 dB · q 0.9").
+            const nlohmann::json& band = m_doc.json[n->pointer];
+            if (role != Qt::DisplayRole || !band.is_object()) {
+                return {};
+            }
+            QStringList parts;
+            for (auto it = band.begin(); it != band.end(); ++it) {
+                const QString key = QString::fromStdString(it.key());
+                const QString v = text(*it);
+                parts << (key == QLatin1String("type")         ? v
+                          : key.endsWith(QLatin1String("_db")) ? v + QStringLiteral(" dB ") + key.chopped(3)
+                          : key == QLatin1String("hz")         ? v + QStringLiteral(" Hz")
+                                                               : key + QLatin1Char(' ') + v);
+            }
+            return parts.join(QStringLiteral(" · "));
+        }
+        return present ? text(m_doc.json[n->pointer]) : QStringLiteral("none");
+    }
+    return {};
+}
+
+Qt::ItemFlags ChainModel::flags(const QModelIndex& index) const {
+    const Node* n = node(index);
+    if (n == nullptr) {
+        return Qt::NoItemFlags;
+    }
+    Qt::ItemFlags f = Qt::ItemIsEnabled | Qt::ItemIsSelectable;
+    if (n->stage && index.column() == Name) {
+        f |= Qt::ItemIsUserCheckable;
+    }
+    if (n->editable && index.column() == Value) {
+        f |= Qt::ItemIsEditable;
+    }
+    return f;
+}
+
+bool ChainModel::commit(const nlohmann::json::json_pointer& pointer, const nlohmann::json& value) {
+    PresetDocument trial = m_doc;
+    trial.json[pointer] = value;
+    try {
+        parsePreset(trial); // the engine's validation, messages and all
+    } catch (const Error& e) {
+        m_lastError = QString::fromStdString(e.what());
+        Q_EMIT editRejected(m_lastError);
+        return false;
+    }
+    m_doc = std::move(trial);
+    m_lastError.clear();
+    Q_EMIT documentChanged();
+    return true;
+}
+
+bool ChainModel::setData(const QModelIndex& index, const QVariant& value, int role) {
+    const Node* n = node(index);
+    if (n == nullptr) {
+        return false;
+    }
+    if (n->stage && index.column() == Name && role == Qt::CheckStateRole) {
+        const bool on = value.toInt() == Qt::Checked;
+        if (!commit(n->pointer / "bypass", !on)) {
+            return false;
+        }
+        Q_EMIT dataChanged(index, this->index(index.row(), Value, parent(index)));
+        return true;
+    }
+    if (!n->editable || index.column() != Value || role != Qt::EditRole) {
+        return false;
+    }
+    const nlohmann::json old = m_doc.json.contains(n->pointer) ? m_doc.json[n->pointer] : nlohmann::json();
+    if (!commit(n->pointer, parseValue(value.toString(), old))) {
+        return false;
+    }
+    Q_EMIT dataChanged(index, index);
+    return true;
+}
+
+QVariant ChainModel::headerData(int section, Qt::Orientation orientation, int role) const {
+    if (orientation == Qt::Horizontal && role == Qt::DisplayRole) {
+        return section == Name ? QStringLiteral("Chain") : QStringLiteral("Value");
+    }
+    return {};
+}
+
+} // namespace lathe::ui

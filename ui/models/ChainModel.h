@@ -1,0 +1,64 @@
+// Lathe Studio: the chain editor's model — a preset document (the CLI's preset JSON, same schema)
+// as a tree: the loudness target, then each stage (checkable: unchecked = bypassed) with its
+// parameters and bands. Every edit is validated by the engine (parsePreset) before it is kept;
+// a rejected edit leaves the document unchanged and lastError() says why.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <lathe/Preset.h>
+
+#include <QAbstractItemModel>
+#include <vector>
+
+namespace lathe::ui {
+
+class ChainModel final : public QAbstractItemModel {
+    Q_OBJECT
+public:
+    enum Column { Name, Value, ColumnCount };
+    explicit ChainModel(QObject* parent = nullptr);
+
+    /// Shows `doc` (throws lathe::Error when it does not validate).
+    void setDocument(PresetDocument doc);
+    const PresetDocument& document() const { return m_doc; }
+    /// The document as the engine reads it.
+    Preset preset() const { return parsePreset(m_doc); }
+    QString lastError() const { return m_lastError; }
+
+    QModelIndex index(int row, int column, const QModelIndex& parent = {}) const override;
+    QModelIndex parent(const QModelIndex& child) const override;
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    bool setData(const QModelIndex& index, const QVariant& value, int role = Qt::EditRole) override;
+    Qt::ItemFlags flags(const QModelIndex& index) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+Q_SIGNALS:
+    /// The document changed (an accepted edit, or a new document).
+    void documentChanged();
+    /// An edit was refused; `message` is the engine's.
+    void editRejected(const QString& message);
+
+private:
+    struct Node {
+        int parent = -1; ///< index into m_nodes, −1 for top level
+        int row = 0;     ///< row under its parent
+        QString label;
+        nlohmann::json::json_pointer pointer; ///< the value (or the stage object) in the document
+        bool stage = false;                   ///< a stage row: checkable (bypass), value = summary
+        bool editable = false;
+        std::vector<int> children;
+    };
+    void rebuild();
+    int add(int parent, QString label, nlohmann::json::json_pointer pointer, bool stage, bool editable);
+    bool commit(const nlohmann::json::json_pointer& pointer, const nlohmann::json& value);
+    const Node* node(const QModelIndex& index) const;
+
+    PresetDocument m_doc;
+    std::vector<Node> m_nodes;
+    std::vector<int> m_top;
+    QString m_lastError;
+};
+
+} // namespace lathe::ui
