@@ -891,22 +891,7 @@ int runMaster(const GlobalOptions& g, const MasterOptions& o) {
         }
         in.backend = std::string(sel.backend->name()) + " — " + sel.reason;
         in.parameters.push_back({"preset", toJson(s.preset).dump()});
-        for (const StageRecord& st : r.stages) {
-            const auto it = st.details.find("gain_reduction_history");
-            if (it == st.details.end()) {
-                continue;
-            }
-            const double step = (*it)["step_s"].get<double>();
-            if (it->contains("bands_db")) {
-                const auto& bands = (*it)["bands_db"];
-                for (std::size_t k = 0; k < bands.size(); ++k) {
-                    in.gainReduction.push_back({st.name + " band " + std::to_string(k + 1), step,
-                                                bands[k].get<std::vector<double>>()});
-                }
-            } else {
-                in.gainReduction.push_back({st.name, step, (*it)["db"].get<std::vector<double>>()});
-            }
-        }
+        in.gainReduction = gainReductionSeries(r);
         writeFileAtomically(o.html, renderHtmlReport(in));
         note(g, "wrote " + o.html.string());
     }

@@ -11,6 +11,7 @@
 #include "models/PlotData.h"
 #include "models/TranslationModel.h"
 #include "widgets/CorrelationView.h"
+#include "widgets/DynamicsView.h"
 #include "widgets/LoudnessView.h"
 #include "widgets/Player.h"
 #include "widgets/SpectrogramView.h"
@@ -179,6 +180,9 @@ TEST(Studio, AnalysesMastersAndShowsEveryViewWithData) {
     EXPECT_TRUE(QFileInfo::exists(master));
     EXPECT_TRUE(w.spectrogramView()->hasData());
     EXPECT_GT(w.correlationView()->pointCount(), 200);
+    // Four multiband bands and the limiter, 100 ms steps over 30 s.
+    EXPECT_EQ(w.engine().masterResult()->gainReduction.size(), 5u);
+    EXPECT_GT(w.dynamicsView()->pointCount(), 5 * 250);
 
     // The transport: level-matched A/B where there is an audio output, else it says why not.
     if (w.player().available()) {
@@ -228,7 +232,7 @@ TEST(Studio, AnalysesMastersAndShowsEveryViewWithData) {
                 colours.insert(tab.pixel(x, y));
             }
         }
-        const bool chart = t < 5; // loudness, spectrum, spectrogram, stereo, translation
+        const bool chart = t < 6; // loudness, spectrum, spectrogram, stereo, dynamics, translation
         EXPECT_GT(colours.size(), chart ? 200u : 20u) << name.toStdString() << ": looks blank";
     }
 }

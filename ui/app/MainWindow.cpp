@@ -4,6 +4,7 @@
 #include "models/PlotData.h"
 #include "models/ReportExport.h"
 #include "widgets/CorrelationView.h"
+#include "widgets/DynamicsView.h"
 #include "widgets/LoudnessView.h"
 #include "widgets/Player.h"
 #include "widgets/SpectrogramView.h"
@@ -188,6 +189,8 @@ void MainWindow::buildUi() {
     m_tabs->addTab(m_spectrogram, QStringLiteral("Spectrogram"));
     m_correlation = new CorrelationView;
     m_tabs->addTab(m_correlation, QStringLiteral("Stereo"));
+    m_dynamics = new DynamicsView;
+    m_tabs->addTab(m_dynamics, QStringLiteral("Dynamics"));
     {
         auto* page = new QWidget;
         auto* layout = new QVBoxLayout(page);
@@ -415,6 +418,7 @@ void MainWindow::refresh() {
     const AnalysisResult& latest = out ? out->analysis : in->analysis;
     m_spectrogram->show(latest.spectrogram, out ? QStringLiteral("master") : QStringLiteral("mix"));
     m_correlation->show(latest.stereo, out ? QStringLiteral("master") : QStringLiteral("mix"));
+    m_dynamics->show(out ? out->gainReduction : std::vector<GainReductionSeries>{});
     const AnalysisSnapshot& shown = out ? *out : *in;
     m_platforms.setPreviews(shown.platforms);
     m_platformTable->resizeColumnsToContents();

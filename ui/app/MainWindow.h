@@ -23,6 +23,7 @@ class QTreeView;
 namespace lathe::ui {
 
 class CorrelationView;
+class DynamicsView;
 class LoudnessView;
 class SpectrogramView;
 class SpectrumView;
@@ -40,6 +41,7 @@ public:
     SpectrumView* spectrumView() const { return m_spectrum; }
     SpectrogramView* spectrogramView() const { return m_spectrogram; }
     CorrelationView* correlationView() const { return m_correlation; }
+    DynamicsView* dynamicsView() const { return m_dynamics; }
     const PlatformTableModel& platformModel() const { return m_platforms; }
     const FindingsModel& findingsModel() const { return m_findings; }
     const TranslationModel& translationModel() const { return m_translationModel; }
@@ -94,6 +96,7 @@ private:
     SpectrumView* m_spectrum = nullptr;
     SpectrogramView* m_spectrogram = nullptr;
     CorrelationView* m_correlation = nullptr;
+    DynamicsView* m_dynamics = nullptr;
     TranslationView* m_translation = nullptr;
     QTableView* m_translationTable = nullptr;
     QLabel* m_translationNote = nullptr;

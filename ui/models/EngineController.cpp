@@ -139,7 +139,10 @@ bool EngineController::master(const QString& input, const QString& output, const
             targeting = {};
             return masterFile(input.toStdString(), output.toStdString(), settings, b, control, &targeting);
         });
-        std::shared_ptr<const AnalysisSnapshot> snap = analyzeNow(output, control);
+        std::shared_ptr<AnalysisSnapshot> measured = analyzeNow(output, control);
+        measured->gainReduction = gainReductionSeries(report);
+        measured->backend = QString::fromStdString(sel.reason);
+        std::shared_ptr<const AnalysisSnapshot> snap = measured;
         QString summary =
             QStringLiteral("Mastered with '%1' on %2 in %3 s (%4× real time)")
                 .arg(QString::fromStdString(settings.preset.name), QString::fromStdString(report.backend))

@@ -6,6 +6,7 @@
 
 #include <lathe/Analysis.h>
 #include <lathe/Backend.h>
+#include <lathe/HtmlReport.h>
 #include <lathe/Platforms.h>
 #include <lathe/Preset.h>
 #include <lathe/Progress.h>
@@ -26,6 +27,8 @@ struct AnalysisSnapshot {
     AnalysisResult analysis;
     std::vector<PlatformPreview> platforms;
     QString backend; ///< the backend that measured, and why
+    /// A master's dynamics over time (per multiband band and the limiter); empty for a mix.
+    std::vector<GainReductionSeries> gainReduction;
 };
 
 /// How one file translates across the built-in speaker models.

@@ -21,6 +21,9 @@ void exportReport(const AnalysisSnapshot& input, const AnalysisSnapshot* master,
     }
     in.backend = (master != nullptr ? master->backend : input.backend).toStdString();
     in.parameters.push_back({"exported by", "Lathe Studio"});
+    if (master != nullptr) {
+        in.gainReduction = master->gainReduction;
+    }
     if (translation != nullptr && translation->path == input.path) {
         in.translation = &translation->result;
     }

@@ -12,6 +12,7 @@
 #include <lathe/Analysis.h>
 #include <lathe/CodecPreview.h>
 #include <lathe/Platforms.h>
+#include <lathe/RenderJob.h>
 #include <lathe/Translation.h>
 
 #include <string>
@@ -26,6 +27,10 @@ struct GainReductionSeries {
     double stepSeconds = 0.1;
     std::vector<double> reductionDb; ///< ≥ 0: the largest reduction in each step
 };
+
+/// The gain-reduction history of every dynamics stage of a render (a multiband stage gives one
+/// series per band, "multiband band 2"; the limiter one), from its stage records.
+std::vector<GainReductionSeries> gainReductionSeries(const RenderReport& report);
 
 struct HtmlReportInput {
     const AnalysisResult* result = nullptr;  ///< the file ("before" when comparing)

@@ -670,4 +670,25 @@ std::string renderHtmlReport(const HtmlReportInput& in) {
     return h;
 }
 
+std::vector<GainReductionSeries> gainReductionSeries(const RenderReport& report) {
+    std::vector<GainReductionSeries> out;
+    for (const StageRecord& st : report.stages) {
+        const auto it = st.details.find("gain_reduction_history");
+        if (it == st.details.end()) {
+            continue;
+        }
+        const double step = (*it)["step_s"].get<double>();
+        if (it->contains("bands_db")) {
+            const auto& bands = (*it)["bands_db"];
+            for (std::size_t k = 0; k < bands.size(); ++k) {
+                out.push_back(
+                    {st.name + " band " + std::to_string(k + 1), step, bands[k].get<std::vector<double>>()});
+            }
+        } else {
+            out.push_back({st.name, step, (*it)["db"].get<std::vector<double>>()});
+        }
+    }
+    return out;
+}
+
 } // namespace lathe
