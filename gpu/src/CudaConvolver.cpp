@@ -134,11 +134,7 @@ public:
     int outputs() const override { return m_outputs; }
 
     void process(const AudioBuffer& in, AudioBuffer& out) override {
-        LATHE_EXPECTS(in.channels() == m_inputs, "convolver expects " + std::to_string(m_inputs) +
-                                                     " channels, got " + std::to_string(in.channels()));
-        LATHE_EXPECTS(in.frames() % m_block == 0, "convolver input must be whole blocks");
-        out.reset(m_outputs, in.frames());
-        out.setFrames(in.frames());
+        prepareConvolverOutput(*this, in, out);
         if (in.frames() == 0) {
             return;
         }
@@ -154,9 +150,7 @@ public:
 private:
     /// Checks the matrix and block size before anything is allocated; returns the device.
     static int validated(const FilterMatrix& m, const ConvolverOptions& o, int device) {
-        validate(m);
-        LATHE_EXPECTS(o.blockFrames >= 16 && (o.blockFrames & (o.blockFrames - 1)) == 0,
-                      "convolution block must be a power of two ≥ 16, got " + std::to_string(o.blockFrames));
+        validateConvolverSetup(m, o);
         return device;
     }
 

@@ -19,25 +19,13 @@ CorrelationView::CorrelationView(QWidget* parent) : QChartView(new QChart, paren
 void CorrelationView::show(const StereoImage& stereo, const QString& which) {
     QChart* c = chart();
     c->setTitle(QStringLiteral("Stereo correlation of the %1 (+1 mono, 0 wide, −1 out of phase)").arg(which));
-    c->removeAllSeries();
-    for (QAbstractAxis* a : c->axes()) {
-        c->removeAxis(a);
-        delete a;
-    }
+    clearChart(*c);
     auto* x = new QValueAxis;
-    x->setTitleText(QStringLiteral("Time (s)"));
     auto* y = new QValueAxis;
-    y->setTitleText(QStringLiteral("Correlation"));
     y->setRange(-1, 1);
     y->setTickCount(9);
-    for (QValueAxis* a : {x, y}) {
-        a->setLabelsColor(QColor(0xb8, 0xbc, 0xc4));
-        a->setTitleBrush(QColor(0xb8, 0xbc, 0xc4));
-        a->setGridLineColor(QColor(0x33, 0x37, 0x3d));
-        a->setLinePenColor(QColor(0x55, 0x5a, 0x62));
-    }
-    c->addAxis(x, Qt::AlignBottom);
-    c->addAxis(y, Qt::AlignLeft);
+    addAxis(*c, x, Qt::AlignBottom, QStringLiteral("Time (s)"));
+    addAxis(*c, y, Qt::AlignLeft, QStringLiteral("Correlation"));
     const std::vector<double>* curves[2] = {&stereo.correlation100ms, &stereo.correlation3s};
     const char* names[2] = {"100 ms", "3 s"};
     double end = 1;
@@ -64,11 +52,7 @@ void CorrelationView::show(const StereoImage& stereo, const QString& which) {
 }
 
 int CorrelationView::pointCount() const {
-    int n = 0;
-    for (QAbstractSeries* s : chart()->series()) {
-        n += static_cast<int>(static_cast<QLineSeries*>(s)->count());
-    }
-    return n;
+    return linePointCount(*chart());
 }
 
 } // namespace lathe::ui

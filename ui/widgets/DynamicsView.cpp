@@ -19,28 +19,16 @@ DynamicsView::DynamicsView(QWidget* parent) : QChartView(new QChart, parent) {
 
 void DynamicsView::show(const std::vector<GainReductionSeries>& series) {
     QChart* c = chart();
-    c->removeAllSeries();
-    for (QAbstractAxis* a : c->axes()) {
-        c->removeAxis(a);
-        delete a;
-    }
+    clearChart(*c);
     if (series.empty()) {
         c->setTitle(QStringLiteral("Gain reduction: master a file to see its dynamics"));
         return;
     }
     c->setTitle(QStringLiteral("Gain reduction of the master's dynamics stages"));
     auto* x = new QValueAxis;
-    x->setTitleText(QStringLiteral("Time (s)"));
     auto* y = new QValueAxis;
-    y->setTitleText(QStringLiteral("Gain reduction (dB)"));
-    for (QValueAxis* a : {x, y}) {
-        a->setLabelsColor(QColor(0xb8, 0xbc, 0xc4));
-        a->setTitleBrush(QColor(0xb8, 0xbc, 0xc4));
-        a->setGridLineColor(QColor(0x33, 0x37, 0x3d));
-        a->setLinePenColor(QColor(0x55, 0x5a, 0x62));
-    }
-    c->addAxis(x, Qt::AlignBottom);
-    c->addAxis(y, Qt::AlignLeft);
+    addAxis(*c, x, Qt::AlignBottom, QStringLiteral("Time (s)"));
+    addAxis(*c, y, Qt::AlignLeft, QStringLiteral("Gain reduction (dB)"));
     double end = 1;
     double most = 1;
     int n = 0;
@@ -69,11 +57,7 @@ void DynamicsView::show(const std::vector<GainReductionSeries>& series) {
 }
 
 int DynamicsView::pointCount() const {
-    int n = 0;
-    for (QAbstractSeries* s : chart()->series()) {
-        n += static_cast<int>(static_cast<QLineSeries*>(s)->count());
-    }
-    return n;
+    return linePointCount(*chart());
 }
 
 } // namespace lathe::ui

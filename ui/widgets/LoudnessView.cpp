@@ -19,26 +19,14 @@ LoudnessView::LoudnessView(QWidget* parent) : QChartView(new QChart, parent) {
 void LoudnessView::show(const LoudnessResult& input, const LoudnessResult* master,
                         std::optional<double> targetLufs) {
     QChart* c = chart();
-    c->removeAllSeries();
-    for (QAbstractAxis* a : c->axes()) {
-        c->removeAxis(a);
-        delete a;
-    }
+    clearChart(*c);
     constexpr double kFloor = -60.0;
     auto* x = new QValueAxis;
-    x->setTitleText(QStringLiteral("Time (s)"));
     auto* y = new QValueAxis;
-    y->setTitleText(QStringLiteral("Loudness (LUFS)"));
     y->setRange(kFloor, 0);
     y->setTickCount(7);
-    for (QValueAxis* a : {x, y}) {
-        a->setLabelsColor(QColor(0xb8, 0xbc, 0xc4));
-        a->setTitleBrush(QColor(0xb8, 0xbc, 0xc4));
-        a->setGridLineColor(QColor(0x33, 0x37, 0x3d));
-        a->setLinePenColor(QColor(0x55, 0x5a, 0x62));
-    }
-    c->addAxis(x, Qt::AlignBottom);
-    c->addAxis(y, Qt::AlignLeft);
+    addAxis(*c, x, Qt::AlignBottom, QStringLiteral("Time (s)"));
+    addAxis(*c, y, Qt::AlignLeft, QStringLiteral("Loudness (LUFS)"));
     auto add = [&](const Series& s, const QString& name, const QColor& colour, qreal width) {
         auto* line = new QLineSeries;
         line->setName(name);
@@ -78,11 +66,7 @@ void LoudnessView::show(const LoudnessResult& input, const LoudnessResult* maste
 }
 
 int LoudnessView::pointCount() const {
-    int n = 0;
-    for (QAbstractSeries* s : chart()->series()) {
-        n += static_cast<int>(static_cast<QLineSeries*>(s)->count());
-    }
-    return n;
+    return linePointCount(*chart());
 }
 
 } // namespace lathe::ui

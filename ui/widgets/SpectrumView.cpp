@@ -21,28 +21,15 @@ SpectrumView::SpectrumView(QWidget* parent) : QChartView(new QChart, parent) {
 
 void SpectrumView::show(const LongTermSpectrum& input, const LongTermSpectrum* master) {
     QChart* c = chart();
-    c->removeAllSeries();
-    for (QAbstractAxis* a : c->axes()) {
-        c->removeAxis(a);
-        delete a;
-    }
+    clearChart(*c);
     auto* x = new QLogValueAxis;
-    x->setTitleText(QStringLiteral("Frequency (Hz)"));
     x->setBase(10);
     x->setLabelFormat(QStringLiteral("%g"));
     x->setMinorTickCount(8);
     x->setRange(20, 20000);
     auto* y = new QValueAxis;
-    y->setTitleText(QStringLiteral("Level (dB, sine-calibrated)"));
-    for (QAbstractAxis* a : {static_cast<QAbstractAxis*>(x), static_cast<QAbstractAxis*>(y)}) {
-        a->setLabelsColor(QColor(0xb8, 0xbc, 0xc4));
-        a->setTitleBrush(QColor(0xb8, 0xbc, 0xc4));
-        a->setGridLineColor(QColor(0x33, 0x37, 0x3d));
-        a->setMinorGridLineColor(QColor(0x26, 0x29, 0x2e));
-        a->setLinePenColor(QColor(0x55, 0x5a, 0x62));
-    }
-    c->addAxis(x, Qt::AlignBottom);
-    c->addAxis(y, Qt::AlignLeft);
+    addAxis(*c, x, Qt::AlignBottom, QStringLiteral("Frequency (Hz)"));
+    addAxis(*c, y, Qt::AlignLeft, QStringLiteral("Level (dB, sine-calibrated)"));
     double top = -200;
     auto add = [&](const LongTermSpectrum& s, const QString& name, const QColor& colour) {
         const QList<Series> curves = spectrumSeries(s);
@@ -79,11 +66,7 @@ void SpectrumView::show(const LongTermSpectrum& input, const LongTermSpectrum* m
 }
 
 int SpectrumView::pointCount() const {
-    int n = 0;
-    for (QAbstractSeries* s : chart()->series()) {
-        n += static_cast<int>(static_cast<QLineSeries*>(s)->count());
-    }
-    return n;
+    return linePointCount(*chart());
 }
 
 } // namespace lathe::ui

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "Theme.h"
 
+#include <QAbstractAxis>
 #include <QApplication>
 #include <QChart>
+#include <QLineSeries>
 #include <QPalette>
 #include <QStyleFactory>
 
@@ -46,6 +48,46 @@ QColor seriesColor(int n) {
                                     QColor(0x7c, 0xc4, 0x7f), QColor(0xd0, 0x6c, 0xc4),
                                     QColor(0xe0, 0x5a, 0x4f), QColor(0xc8, 0xc8, 0x70)};
     return colors[n % 6];
+}
+
+void clearChart(QChart& chart) {
+    chart.removeAllSeries();
+    for (QAbstractAxis* a : chart.axes()) {
+        chart.removeAxis(a);
+        delete a;
+    }
+}
+
+void addAxis(QChart& chart, QAbstractAxis* axis, Qt::Alignment alignment, const QString& title) {
+    axis->setTitleText(title);
+    axis->setLabelsColor(QColor(0xb8, 0xbc, 0xc4));
+    axis->setTitleBrush(QColor(0xb8, 0xbc, 0xc4));
+    axis->setGridLineColor(QColor(0x33, 0x37, 0x3d));
+    axis->setMinorGridLineColor(QColor(0x26, 0x29, 0x2e));
+    axis->setLinePenColor(QColor(0x55, 0x5a, 0x62));
+    chart.addAxis(axis, alignment);
+}
+
+QLineSeries* addLine(QChart& chart, const QString& name, const QList<QPointF>& points, const QPen& pen,
+                     QAbstractAxis* x, QAbstractAxis* y) {
+    auto* line = new QLineSeries;
+    line->setName(name);
+    line->replace(points);
+    line->setPen(pen);
+    chart.addSeries(line);
+    line->attachAxis(x);
+    line->attachAxis(y);
+    return line;
+}
+
+int linePointCount(const QChart& chart) {
+    int n = 0;
+    for (QAbstractSeries* s : chart.series()) {
+        if (auto* line = qobject_cast<QLineSeries*>(s)) {
+            n += static_cast<int>(line->count());
+        }
+    }
+    return n;
 }
 
 } // namespace lathe::ui

@@ -22,29 +22,16 @@ void TranslationView::show(const TranslationResult& result, const QString& which
     QChart* c = chart();
     c->setTitle(
         QStringLiteral("Translation of the %1: each speaker vs the monitors, level-matched").arg(which));
-    c->removeAllSeries();
-    for (QAbstractAxis* a : c->axes()) {
-        c->removeAxis(a);
-        delete a;
-    }
+    clearChart(*c);
     auto* x = new QLogValueAxis;
-    x->setTitleText(QStringLiteral("Frequency (Hz)"));
     x->setLabelFormat(QStringLiteral("%g"));
     x->setMinorTickCount(8);
     x->setRange(20, 20000);
     auto* y = new QValueAxis;
-    y->setTitleText(QStringLiteral("Difference (dB)"));
     y->setRange(-40, 12);
     y->setTickCount(14);
-    for (QAbstractAxis* a : {static_cast<QAbstractAxis*>(x), static_cast<QAbstractAxis*>(y)}) {
-        a->setLabelsColor(QColor(0xb8, 0xbc, 0xc4));
-        a->setTitleBrush(QColor(0xb8, 0xbc, 0xc4));
-        a->setGridLineColor(QColor(0x33, 0x37, 0x3d));
-        a->setMinorGridLineColor(QColor(0x26, 0x29, 0x2e));
-        a->setLinePenColor(QColor(0x55, 0x5a, 0x62));
-    }
-    c->addAxis(x, Qt::AlignBottom);
-    c->addAxis(y, Qt::AlignLeft);
+    addAxis(*c, x, Qt::AlignBottom, QStringLiteral("Frequency (Hz)"));
+    addAxis(*c, y, Qt::AlignLeft, QStringLiteral("Difference (dB)"));
     int n = 0;
     for (const SpeakerMetrics& m : result.models) {
         if (m.reference) {
@@ -74,11 +61,7 @@ void TranslationView::show(const TranslationResult& result, const QString& which
 }
 
 int TranslationView::pointCount() const {
-    int n = 0;
-    for (QAbstractSeries* s : chart()->series()) {
-        n += static_cast<int>(static_cast<QLineSeries*>(s)->count());
-    }
-    return n;
+    return linePointCount(*chart());
 }
 
 } // namespace lathe::ui

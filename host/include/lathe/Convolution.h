@@ -71,6 +71,14 @@ public:
     virtual void process(const AudioBuffer& in, AudioBuffer& out) = 0;
 };
 
+/// What every backend's convolver checks when it is made: validate(matrix), and a block size that
+/// is a power of two ≥ 16. Throws UsageError / Error(Internal).
+void validateConvolverSetup(const FilterMatrix& matrix, const ConvolverOptions& options);
+
+/// The contract of Convolver::process: `in` has c.inputs() channels and whole blocks (else an
+/// internal error); `out` becomes c.outputs() channels × in.frames().
+void prepareConvolverOutput(const Convolver& c, const AudioBuffer& in, AudioBuffer& out);
+
 /// The CPU reference (FFTW single precision, split spectra, plans made once).
 std::unique_ptr<Convolver> makeCpuConvolver(const FilterMatrix& matrix, const ConvolverOptions& options);
 

@@ -182,9 +182,7 @@ public:
           m_n(2 * static_cast<std::size_t>(o.blockFrames)),
           m_bins(static_cast<std::size_t>(o.blockFrames) + 1), m_stride(padded(m_bins)),
           m_pool(o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency())) {
-        validate(m);
-        LATHE_EXPECTS(m_block >= 16 && (m_block & (m_block - 1)) == 0,
-                      "convolution block must be a power of two ≥ 16, got " + std::to_string(m_block));
+        validateConvolverSetup(m, o);
         makePlans();
         for (unsigned w = 0; w < m_pool.size(); ++w) {
             m_scratch.push_back(detail::allocateFloats(m_n));
@@ -240,11 +238,7 @@ public:
     int outputs() const override { return m_outputs; }
 
     void process(const AudioBuffer& in, AudioBuffer& out) override {
-        LATHE_EXPECTS(in.channels() == m_inputs, "convolver expects " + std::to_string(m_inputs) +
-                                                     " channels, got " + std::to_string(in.channels()));
-        LATHE_EXPECTS(in.frames() % m_block == 0, "convolver input must be whole blocks");
-        out.reset(m_outputs, in.frames());
-        out.setFrames(in.frames());
+        prepareConvolverOutput(*this, in, out);
         const Frames blocks = in.frames() / m_block;
         for (Frames first = 0; first < blocks; first += kChunkBlocks) {
             processChunk(in, out, first, std::min(kChunkBlocks, blocks - first));
@@ -407,6 +401,20 @@ FilterMatrix FilterMatrix::diagonal(int channels, std::vector<float> filter) {
         m.paths.push_back({c, c, 0});
     }
     return m;
+}
+
+void validateConvolverSetup(const FilterMatrix& matrix, const ConvolverOptions& options) {
+    validate(matrix);
+    LATHE_EXPECTS(options.blockFrames >= 16 && (options.blockFrames & (options.blockFrames - 1)) == 0,
+                  "convolution block must be a power of two ≥ 16, got " + std::to_string(options.blockFrames));
+}
+
+void prepareConvolverOutput(const Convolver& c, const AudioBuffer& in, AudioBuffer& out) {
+    LATHE_EXPECTS(in.channels() == c.inputs(), "convolver expects " + std::to_string(c.inputs()) +
+                                                   " channels, got " + std::to_string(in.channels()));
+    LATHE_EXPECTS(in.frames() % c.blockFrames() == 0, "convolver input must be whole blocks");
+    out.reset(c.outputs(), in.frames());
+    out.setFrames(in.frames());
 }
 
 void validate(const FilterMatrix& m) {
