@@ -12,6 +12,7 @@
 #include "models/TranslationModel.h"
 #include "widgets/CorrelationView.h"
 #include "widgets/DynamicsView.h"
+#include "widgets/EqCurveView.h"
 #include "widgets/LoudnessView.h"
 #include "widgets/Player.h"
 #include "widgets/SpectrogramView.h"
@@ -33,6 +34,7 @@
 #include <QSignalSpy>
 #include <QTabWidget>
 #include <QTemporaryDir>
+#include <QTest>
 #include <set>
 
 namespace lathe::ui {
@@ -287,6 +289,44 @@ TEST(ChainEditor, EditsBypassesAndRefusesWhatTheEngineRefuses) {
     EXPECT_EQ(splits.data().toString(), QStringLiteral("120, 1000, 6000"));
     ASSERT_TRUE(m.setData(splits, QStringLiteral("150, 1200, 7000")));
     EXPECT_EQ(m.document().json["stages"][1]["splits_hz"][0].get<double>(), 150.0);
+}
+
+// Dragging an EQ node up and to the right raises the band's gain and frequency in the document,
+// and the curve drawn passes through the new gain at the new frequency (the engine's target).
+TEST(ChainEditor, DraggingAnEqNodeEditsTheBand) {
+    ChainModel m;
+    m.setDocument(loadPresetDocument("default"));
+    EqCurveView view(m);
+    view.resize(1000, 500);
+    view.show();
+    const auto start = view.nodePosition(1); // band 2: bell, 250 Hz, −0.8 dB
+    ASSERT_TRUE(start.has_value());
+    const QPoint from = start->toPoint();
+    const QPoint to = from + QPoint(80, -60);
+    QTest::mousePress(&view, Qt::LeftButton, {}, from);
+    QMouseEvent move(QEvent::MouseMove, QPointF(to), view.mapToGlobal(QPointF(to)), Qt::NoButton,
+                     Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&view, &move);
+    QTest::mouseRelease(&view, Qt::LeftButton, {}, to);
+    const auto& band = m.document().json["stages"][0]["bands"][1];
+    const double hz = band["hz"].get<double>();
+    const double gain = band["gain_db"].get<double>();
+    EXPECT_GT(hz, 250.0);
+    EXPECT_GT(gain, -0.8);
+    // A bell's gain is its response at its own frequency (the other bands add a little there).
+    const auto drawn = view.curveDbAt(hz);
+    ASSERT_TRUE(drawn.has_value());
+    // The highpass at 22 Hz, the bell at 3.5 kHz and the shelf at 12 kHz add well under 0.1 dB
+    // near 300 Hz; a node drawn at the wrong band or a curve not redrawn is off by ≥ 0.8 dB.
+    constexpr double kOtherBandsDb = 0.2;
+    EXPECT_NEAR(*drawn, gain, kOtherBandsDb);
+    const auto node = view.nodePosition(1);
+    ASSERT_TRUE(node.has_value());
+    // The node followed the mouse, within the rounding of what is stored (3 significant figures in
+    // Hz: < 0.5 px here; 0.1 dB: < 0.8 px at this height).
+    constexpr double kRoundingPixels = 2.0;
+    EXPECT_NEAR(node->x(), to.x(), kRoundingPixels);
+    EXPECT_NEAR(node->y(), to.y(), kRoundingPixels);
 }
 
 // The master follows the edited document: a target of −16 LUFS is what the file reaches.

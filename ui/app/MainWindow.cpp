@@ -5,6 +5,7 @@
 #include "models/ReportExport.h"
 #include "widgets/CorrelationView.h"
 #include "widgets/DynamicsView.h"
+#include "widgets/EqCurveView.h"
 #include "widgets/LoudnessView.h"
 #include "widgets/Player.h"
 #include "widgets/SpectrogramView.h"
@@ -191,6 +192,8 @@ void MainWindow::buildUi() {
     m_tabs->addTab(m_correlation, QStringLiteral("Stereo"));
     m_dynamics = new DynamicsView;
     m_tabs->addTab(m_dynamics, QStringLiteral("Dynamics"));
+    m_eq = new EqCurveView(m_chain);
+    m_tabs->addTab(m_eq, QStringLiteral("EQ"));
     {
         auto* page = new QWidget;
         auto* layout = new QVBoxLayout(page);

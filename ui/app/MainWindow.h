@@ -24,6 +24,7 @@ namespace lathe::ui {
 
 class CorrelationView;
 class DynamicsView;
+class EqCurveView;
 class LoudnessView;
 class SpectrogramView;
 class SpectrumView;
@@ -42,6 +43,7 @@ public:
     SpectrogramView* spectrogramView() const { return m_spectrogram; }
     CorrelationView* correlationView() const { return m_correlation; }
     DynamicsView* dynamicsView() const { return m_dynamics; }
+    EqCurveView* eqView() const { return m_eq; }
     const PlatformTableModel& platformModel() const { return m_platforms; }
     const FindingsModel& findingsModel() const { return m_findings; }
     const TranslationModel& translationModel() const { return m_translationModel; }
@@ -97,6 +99,7 @@ private:
     SpectrogramView* m_spectrogram = nullptr;
     CorrelationView* m_correlation = nullptr;
     DynamicsView* m_dynamics = nullptr;
+    EqCurveView* m_eq = nullptr;
     TranslationView* m_translation = nullptr;
     QTableView* m_translationTable = nullptr;
     QLabel* m_translationNote = nullptr;

@@ -225,6 +225,19 @@ bool ChainModel::commit(const nlohmann::json::json_pointer& pointer, const nlohm
     return true;
 }
 
+bool ChainModel::setValue(const nlohmann::json::json_pointer& pointer, const nlohmann::json& value) {
+    if (!commit(pointer, value)) {
+        return false;
+    }
+    for (std::size_t k = 0; k < m_nodes.size(); ++k) {
+        if (m_nodes[k].pointer == pointer) {
+            const QModelIndex i = createIndex(m_nodes[k].row, Value, static_cast<quintptr>(k));
+            Q_EMIT dataChanged(i, i);
+        }
+    }
+    return true;
+}
+
 bool ChainModel::setData(const QModelIndex& index, const QVariant& value, int role) {
     const Node* n = node(index);
     if (n == nullptr) {

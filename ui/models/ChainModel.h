@@ -24,6 +24,9 @@ public:
     /// The document as the engine reads it.
     Preset preset() const { return parsePreset(m_doc); }
     QString lastError() const { return m_lastError; }
+    /// Sets the value at `pointer` in the document (the EQ curve's drag, for one); validated like an
+    /// edit in the tree. Returns false (and keeps the document) when the engine refuses it.
+    bool setValue(const nlohmann::json::json_pointer& pointer, const nlohmann::json& value);
 
     QModelIndex index(int row, int column, const QModelIndex& parent = {}) const override;
     QModelIndex parent(const QModelIndex& child) const override;
