@@ -32,6 +32,7 @@
 #include <QDir>
 #include <QImage>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
@@ -347,6 +348,44 @@ TEST(ChainEditor, TheMasterUsesTheEditedPreset) {
     EXPECT_NEAR(*l.integratedLufs, -16.0, kTargetToleranceLu);
 }
 
+// A session brings back the chain (as edited), the mix and its master; opened files are listed
+// as recent, most recent first.
+TEST(Studio, ASessionRestoresTheChainTheMixAndTheMaster) {
+    QTemporaryDir out;
+    QString session = out.filePath(QStringLiteral("work.lathe.json"));
+    {
+        MainWindow w;
+        QSignalSpy analysed(&w.engine(), &EngineController::analysisFinished);
+        QSignalSpy mastered(&w.engine(), &EngineController::masterFinished);
+        QSignalSpy failed(&w.engine(), &EngineController::failed);
+        ASSERT_TRUE(w.chainModel().setValue(nlohmann::json::json_pointer("/target_lufs"), -16.0));
+        w.openFile(demoMix());
+        ASSERT_TRUE(waitFor(analysed, failed));
+        EXPECT_EQ(w.recentFiles().value(0), QFileInfo(demoMix()).absoluteFilePath());
+        w.masterTo(out.filePath(QStringLiteral("m.wav")));
+        ASSERT_TRUE(waitFor(mastered, failed));
+        ASSERT_TRUE(w.saveSessionTo(session));
+    }
+    MainWindow w;
+    QSignalSpy mastered(&w.engine(), &EngineController::masterFinished);
+    QSignalSpy failed(&w.engine(), &EngineController::failed);
+    ASSERT_TRUE(w.openSession(session));
+    EXPECT_EQ(w.chainModel().document().json["target_lufs"].get<double>(), -16.0);
+    ASSERT_TRUE(waitFor(mastered, failed)) << w.lastError().toStdString(); // the mix, then its master
+    ASSERT_TRUE(w.engine().input());
+    ASSERT_TRUE(w.engine().masterResult());
+    EXPECT_NEAR(*w.engine().masterResult()->analysis.loudness.integratedLufs, -16.0, kTargetToleranceLu);
+    // Not a session: a clear error, nothing changed.
+    const QString junk = out.filePath(QStringLiteral("junk.json"));
+    QFile f(junk);
+    ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+    f.write("{\"schema\": \"lathe.preset/1\"}");
+    f.close();
+    EXPECT_FALSE(w.openSession(junk));
+    EXPECT_TRUE(w.lastError().contains(QStringLiteral("not a Lathe session"))) << w.lastError().toStdString();
+    EXPECT_EQ(w.chainModel().document().json["target_lufs"].get<double>(), -16.0);
+}
+
 TEST(Studio, CancelLeavesNothingBehind) {
     QTemporaryDir out;
     EngineController engine;
@@ -387,7 +426,9 @@ int main(int argc, char** argv) {
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) {
         qputenv("QT_QPA_PLATFORM", "offscreen");
     }
+    QStandardPaths::setTestModeEnabled(true); // settings (recent files) go to a test location
     QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("LatheTests"));
     lathe::ui::applyStudioTheme(app);
     ::testing::InitGoogleTest(&argc, argv);
     return RUN_ALL_TESTS();

@@ -12,6 +12,7 @@
 #include "widgets/SpectrumView.h"
 #include "widgets/TranslationView.h"
 
+#include <lathe/Error.h>
 #include <lathe/FileOutput.h>
 #include <lathe/Preset.h>
 
@@ -20,6 +21,7 @@
 #include <QComboBox>
 #include <QDragEnterEvent>
 #include <QDropEvent>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHeaderView>
@@ -30,6 +32,7 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSettings>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
@@ -61,6 +64,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
             });
     connect(&m_engine, &EngineController::analysisFinished, this, [this](const QString& path) {
         m_status->setText(QStringLiteral("Analysed %1").arg(QFileInfo(path).fileName()));
+        if (!m_pendingMaster.isEmpty()) {
+            const QString master = m_pendingMaster;
+            m_pendingMaster.clear();
+            m_engine.measureMaster(master);
+        }
         refresh();
         reloadPlayback();
     });
@@ -97,6 +105,24 @@ void MainWindow::buildUi() {
     m_cancelAction = file->addAction(QStringLiteral("&Cancel"), &m_engine, &EngineController::cancel);
     m_cancelAction->setShortcut(QKeySequence(Qt::Key_Escape));
     m_cancelAction->setEnabled(false);
+    m_recentMenu = file->addMenu(QStringLiteral("Open &recent"));
+    rebuildRecentMenu();
+    file->addAction(QStringLiteral("Open &session…"), this, [this] {
+        const QString path =
+            QFileDialog::getOpenFileName(this, QStringLiteral("Open a session"), QString(),
+                                         QStringLiteral("Lathe session (*.lathe.json *.json)"));
+        if (!path.isEmpty()) {
+            openSession(path);
+        }
+    });
+    file->addAction(QStringLiteral("Save session…"), this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, QStringLiteral("Save the session"), QString(),
+                                                          QStringLiteral("Lathe session (*.lathe.json)"));
+        if (!path.isEmpty()) {
+            saveSessionTo(path);
+        }
+    });
+    file->addSeparator();
     m_exportAction = file->addAction(QStringLiteral("&Export report…"), this, &MainWindow::chooseAndExport);
     m_exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     m_exportAction->setEnabled(false);
@@ -345,6 +371,7 @@ void MainWindow::openFile(const QString& path) {
         return;
     }
     m_path = path;
+    rememberRecent(path);
     setWindowTitle(QStringLiteral("%1 — Lathe Studio").arg(QFileInfo(path).fileName()));
     m_status->setText(QStringLiteral("Analysing %1…").arg(QFileInfo(path).fileName()));
 }
@@ -502,6 +529,79 @@ void MainWindow::savePresetFile() {
         return;
     }
     m_status->setText(QStringLiteral("Saved %1 (use it with: lathe master IN -o OUT --preset %1)").arg(path));
+}
+
+QStringList MainWindow::recentFiles() const {
+    return QSettings().value(QStringLiteral("recentFiles")).toStringList();
+}
+
+void MainWindow::rememberRecent(const QString& path) {
+    QStringList list = recentFiles();
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    list.removeAll(absolute);
+    list.prepend(absolute);
+    while (list.size() > 10) {
+        list.removeLast();
+    }
+    QSettings().setValue(QStringLiteral("recentFiles"), list);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu() {
+    m_recentMenu->clear();
+    const QStringList list = recentFiles();
+    for (const QString& f : list) {
+        m_recentMenu->addAction(QFileInfo(f).fileName(), this, [this, f] { openFile(f); })->setToolTip(f);
+    }
+    m_recentMenu->setEnabled(!list.isEmpty());
+}
+
+bool MainWindow::saveSessionTo(const QString& path) {
+    nlohmann::json j;
+    j["schema"] = "lathe.session/1";
+    j["mix"] = m_path.toStdString();
+    j["master"] = m_engine.masterResult() ? m_engine.masterResult()->path.toStdString() : std::string();
+    j["preset"] = m_chain.document().json;
+    try {
+        writeFileAtomically(path.toStdString(), j.dump(2) + "\n");
+    } catch (const std::exception& e) {
+        showError(QString::fromStdString(e.what()));
+        return false;
+    }
+    m_status->setText(QStringLiteral("Saved the session to %1").arg(path));
+    return true;
+}
+
+bool MainWindow::openSession(const QString& path) {
+    try {
+        QFile f(path);
+        if (!f.open(QIODevice::ReadOnly)) {
+            throw InputError(path.toStdString(), "cannot be read");
+        }
+        const nlohmann::json j = nlohmann::json::parse(f.readAll().toStdString());
+        if (j.value("schema", std::string()) != "lathe.session/1" || !j.contains("preset")) {
+            throw InputError(path.toStdString(), "is not a Lathe session (schema lathe.session/1)");
+        }
+        PresetDocument doc;
+        doc.json = j["preset"];
+        doc.source = path.toStdString();
+        doc.baseDir = std::filesystem::path(path.toStdString()).parent_path();
+        m_chain.setDocument(doc);
+        m_chainView->expandToDepth(0);
+        const QString mix = QString::fromStdString(j.value("mix", std::string()));
+        const QString master = QString::fromStdString(j.value("master", std::string()));
+        m_pendingMaster = QFileInfo::exists(master) ? master : QString();
+        if (!mix.isEmpty()) {
+            openFile(mix);
+        }
+    } catch (const nlohmann::json::exception& e) {
+        showError(QStringLiteral("%1: not a Lathe session (%2)").arg(path, QString::fromUtf8(e.what())));
+        return false;
+    } catch (const std::exception& e) {
+        showError(QString::fromStdString(e.what()));
+        return false;
+    }
+    return true;
 }
 
 void MainWindow::compareSpeakers() {

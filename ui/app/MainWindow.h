@@ -18,6 +18,7 @@ class QAction;
 class QListView;
 class QTableView;
 class QStackedWidget;
+class QMenu;
 class QTreeView;
 
 namespace lathe::ui {
@@ -64,6 +65,13 @@ public Q_SLOTS:
     bool exportReportTo(const QString& htmlPath);
     /// Starts the speaker comparison of the master (or the mix before there is one).
     void compareSpeakers();
+    /// Writes the session: the mix, the master, and the chain as a preset document (the CLI's
+    /// schema) — {"schema": "lathe.session/1", "mix", "master", "preset"}.
+    bool saveSessionTo(const QString& path);
+    /// Restores a session: the chain, then opens the mix (its master is re-measured when it exists).
+    bool openSession(const QString& path);
+    /// The recently opened files, most recent first (at most 10; kept in the app's settings).
+    QStringList recentFiles() const;
 
 protected:
     void dragEnterEvent(QDragEnterEvent* e) override;
@@ -82,6 +90,8 @@ private:
     std::optional<double> targetLufs() const;
     void refresh();
     void showError(const QString& message);
+    void rememberRecent(const QString& path);
+    void rebuildRecentMenu();
     /// Points the player at the mix (A) and, once there is one, the master (B).
     void reloadPlayback();
 
@@ -116,6 +126,8 @@ private:
     QAction* m_masterAction = nullptr;
     QAction* m_cancelAction = nullptr;
     QAction* m_exportAction = nullptr;
+    QMenu* m_recentMenu = nullptr;
+    QString m_pendingMaster; ///< a session's master, measured once its mix is analysed
     Player* m_player = nullptr;
     QAction* m_playAction = nullptr;
     QAction* m_aAction = nullptr;

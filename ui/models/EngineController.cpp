@@ -160,6 +160,21 @@ bool EngineController::master(const QString& input, const QString& output, const
     return true;
 }
 
+bool EngineController::measureMaster(const QString& path) {
+    if (m_busy || !m_input) {
+        return false;
+    }
+    start([this, path](const JobControl& control) {
+        std::shared_ptr<const AnalysisSnapshot> snap = analyzeNow(path, control);
+        return [this, snap, path] {
+            m_master = snap;
+            m_translation.reset();
+            Q_EMIT masterFinished(path, QStringLiteral("Measured the master %1").arg(path));
+        };
+    });
+    return true;
+}
+
 bool EngineController::compareSpeakers() {
     const auto source = m_master ? m_master : m_input;
     if (m_busy || !source) {

@@ -56,6 +56,8 @@ public:
     /// preset's), its own loudness target included, then analyses the master. False while
     /// another job runs.
     bool master(const QString& input, const QString& output, const PresetDocument& preset);
+    /// Measures an existing master file (a restored session's) as the master of the open mix.
+    bool measureMaster(const QString& path);
     /// Renders the master (or, before there is one, the mix) through every built-in speaker model
     /// and measures the translation. False while another job runs or before a file is open.
     bool compareSpeakers();
