@@ -330,6 +330,27 @@ TEST(ChainEditor, DraggingAnEqNodeEditsTheBand) {
     EXPECT_NEAR(node->y(), to.y(), kRoundingPixels);
 }
 
+// Bands and stages come and go through the engine's validation too.
+TEST(ChainEditor, AddsAndRemovesBandsAndStages) {
+    ChainModel m;
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    m.setDocument(loadPresetDocument("default"));
+    ASSERT_TRUE(m.addEqBand(0));
+    ASSERT_EQ(m.document().json["stages"][0]["bands"].size(), 5u);
+    EXPECT_TRUE(find(m, {"eq", "band 5"}).isValid());
+    EXPECT_EQ(m.stageAndBand(find(m, {"eq", "band 5", "hz"})), std::make_pair(0, 4));
+    ASSERT_TRUE(m.removeBand(0, 0)); // the high-pass goes; the bell at 250 Hz is band 1 now
+    EXPECT_EQ(m.document().json["stages"][0]["bands"][0]["hz"].get<double>(), 250.0);
+    EXPECT_FALSE(m.removeBand(1, 0)) << "a multiband's bands follow its splits";
+    EXPECT_FALSE(m.addEqBand(2)) << "the limiter has no bands";
+    ASSERT_TRUE(m.addStage(QStringLiteral("eq")));
+    EXPECT_EQ(m.preset().stages.size(), 4u);
+    ASSERT_TRUE(m.removeStage(1));
+    EXPECT_EQ(m.preset().stages.size(), 3u);
+    EXPECT_EQ(m.preset().stages[1].type, "limiter");
+    EXPECT_FALSE(m.addStage(QStringLiteral("reverb")));
+}
+
 // The master follows the edited document: a target of −16 LUFS is what the file reaches.
 TEST(ChainEditor, TheMasterUsesTheEditedPreset) {
     QTemporaryDir out;

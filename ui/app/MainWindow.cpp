@@ -27,6 +27,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QListView>
+#include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -268,6 +269,28 @@ void MainWindow::buildUi() {
     m_chainView->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed |
                                  QAbstractItemView::SelectedClicked);
     connect(&m_chain, &ChainModel::editRejected, this, &MainWindow::showError);
+    m_chainView->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_chainView, &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
+        const auto [stage, band] = m_chain.stageAndBand(m_chainView->indexAt(at));
+        QMenu menu;
+        if (stage >= 0) {
+            menu.addAction(QStringLiteral("Add an EQ band"), this,
+                           [this, stage] { m_chain.addEqBand(stage); });
+            if (band >= 0) {
+                menu.addAction(QStringLiteral("Remove band %1").arg(band + 1), this,
+                               [this, stage, band] { m_chain.removeBand(stage, band); });
+            }
+            menu.addAction(QStringLiteral("Remove this stage"), this,
+                           [this, stage] { m_chain.removeStage(stage); });
+            menu.addSeparator();
+        }
+        menu.addAction(QStringLiteral("Add an EQ stage"), this,
+                       [this] { m_chain.addStage(QStringLiteral("eq")); });
+        menu.addAction(QStringLiteral("Add a limiter"), this,
+                       [this] { m_chain.addStage(QStringLiteral("limiter")); });
+        menu.exec(m_chainView->viewport()->mapToGlobal(at));
+        m_chainView->expandToDepth(0);
+    });
     connect(&m_chain, &ChainModel::documentChanged, this, [this] {
         if (m_engine.input()) {
             m_loudness->show(m_engine.input()->analysis.loudness,

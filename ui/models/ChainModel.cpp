@@ -4,6 +4,7 @@
 #include <lathe/Error.h>
 
 #include <QStringList>
+#include <cstdio>
 
 namespace lathe::ui {
 namespace {
@@ -236,6 +237,102 @@ bool ChainModel::setValue(const nlohmann::json::json_pointer& pointer, const nlo
         }
     }
     return true;
+}
+
+bool ChainModel::replace(PresetDocument doc) {
+    try {
+        parsePreset(doc);
+    } catch (const Error& e) {
+        m_lastError = QString::fromStdString(e.what());
+        Q_EMIT editRejected(m_lastError);
+        return false;
+    }
+    beginResetModel();
+    m_doc = std::move(doc);
+    rebuild();
+    endResetModel();
+    m_lastError.clear();
+    Q_EMIT documentChanged();
+    return true;
+}
+
+bool ChainModel::addEqBand(int stage) {
+    PresetDocument d = m_doc;
+    auto& stages = d.json["stages"];
+    if (stage < 0 || stage >= static_cast<int>(stages.size()) ||
+        stages[static_cast<std::size_t>(stage)].value("type", "") != "eq") {
+        m_lastError = QStringLiteral("bands are added to an EQ stage");
+        Q_EMIT editRejected(m_lastError);
+        return false;
+    }
+    stages[static_cast<std::size_t>(stage)]["bands"].push_back(
+        {{"type", "bell"}, {"hz", 1000}, {"gain_db", 0}, {"q", 1.0}});
+    return replace(std::move(d));
+}
+
+bool ChainModel::removeBand(int stage, int band) {
+    PresetDocument d = m_doc;
+    auto& stages = d.json["stages"];
+    if (stage < 0 || stage >= static_cast<int>(stages.size())) {
+        return false;
+    }
+    auto& st = stages[static_cast<std::size_t>(stage)];
+    if (st.value("type", "") != "eq" || !st.contains("bands") || band < 0 ||
+        band >= static_cast<int>(st["bands"].size())) {
+        m_lastError =
+            QStringLiteral("only an EQ's bands can be removed (a multiband's bands follow its splits)");
+        Q_EMIT editRejected(m_lastError);
+        return false;
+    }
+    st["bands"].erase(static_cast<std::size_t>(band));
+    return replace(std::move(d));
+}
+
+bool ChainModel::addStage(const QString& type) {
+    PresetDocument d = m_doc;
+    nlohmann::json stage;
+    if (type == QLatin1String("eq")) {
+        stage = {
+            {"type", "eq"},
+            {"bands", nlohmann::json::array({{{"type", "bell"}, {"hz", 1000}, {"gain_db", 0}, {"q", 1.0}}})}};
+    } else if (type == QLatin1String("limiter")) {
+        stage = {{"type", "limiter"}, {"ceiling_dbtp", -1.0}};
+    } else {
+        m_lastError =
+            QStringLiteral("stages added here: eq, limiter (a reverb or multiband starts from a preset)");
+        Q_EMIT editRejected(m_lastError);
+        return false;
+    }
+    d.json["stages"].push_back(stage);
+    return replace(std::move(d));
+}
+
+bool ChainModel::removeStage(int stage) {
+    PresetDocument d = m_doc;
+    auto& stages = d.json["stages"];
+    if (stage < 0 || stage >= static_cast<int>(stages.size())) {
+        return false;
+    }
+    stages.erase(static_cast<std::size_t>(stage));
+    return replace(std::move(d));
+}
+
+std::pair<int, int> ChainModel::stageAndBand(const QModelIndex& index) const {
+    const Node* n = node(index);
+    if (n == nullptr) {
+        return {-1, -1};
+    }
+    // "/stages/S[/bands/B[/key]]" or "/stages/S/key"
+    const std::string path = n->pointer.to_string();
+    int stage = -1;
+    int band = -1;
+    if (std::sscanf(path.c_str(), "/stages/%d/bands/%d", &stage, &band) == 2) {
+        return {stage, band};
+    }
+    if (std::sscanf(path.c_str(), "/stages/%d", &stage) == 1) {
+        return {stage, -1};
+    }
+    return {-1, -1};
 }
 
 bool ChainModel::setData(const QModelIndex& index, const QVariant& value, int role) {

@@ -28,6 +28,17 @@ public:
     /// edit in the tree. Returns false (and keeps the document) when the engine refuses it.
     bool setValue(const nlohmann::json::json_pointer& pointer, const nlohmann::json& value);
 
+    /// Structural edits, validated like the others (false with lastError() when refused).
+    /// A flat bell at 1 kHz appended to the EQ stage at `stage` (0-based in the chain).
+    bool addEqBand(int stage);
+    /// Removes band `band` of stage `stage` (EQ bands; a multiband's bands follow its splits).
+    bool removeBand(int stage, int band);
+    /// Appends a stage with neutral settings: "eq" (one flat bell) or "limiter" (-1 dBTP).
+    bool addStage(const QString& type);
+    bool removeStage(int stage);
+    /// The stage (0-based) and band (or −1) an index belongs to; stage −1 for the target row.
+    std::pair<int, int> stageAndBand(const QModelIndex& index) const;
+
     QModelIndex index(int row, int column, const QModelIndex& parent = {}) const override;
     QModelIndex parent(const QModelIndex& child) const override;
     int rowCount(const QModelIndex& parent = {}) const override;
@@ -56,6 +67,8 @@ private:
     void rebuild();
     int add(int parent, QString label, nlohmann::json::json_pointer pointer, bool stage, bool editable);
     bool commit(const nlohmann::json::json_pointer& pointer, const nlohmann::json& value);
+    /// Validates `doc` and, when the engine accepts it, shows it (a structural change: reset).
+    bool replace(PresetDocument doc);
     const Node* node(const QModelIndex& index) const;
 
     PresetDocument m_doc;
