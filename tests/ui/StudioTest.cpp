@@ -13,6 +13,7 @@
 #include "widgets/CorrelationView.h"
 #include "widgets/DynamicsView.h"
 #include "widgets/EqCurveView.h"
+#include "widgets/HistogramView.h"
 #include "widgets/LoudnessView.h"
 #include "widgets/Player.h"
 #include "widgets/SpectrogramView.h"
@@ -172,6 +173,7 @@ TEST(Studio, AnalysesMastersAndShowsEveryViewWithData) {
     EXPECT_GT(w.platformModel().rowCount(), 5);
     EXPECT_GT(w.loudnessView()->pointCount(), 200); // 30 s of 100 ms steps, two lines
     EXPECT_GT(w.spectrumView()->pointCount(), 100);
+    EXPECT_GT(w.histogramView()->pointCount(), 20);
 
     const QString master = out.filePath(QStringLiteral("demo.master.wav"));
     w.masterTo(master);

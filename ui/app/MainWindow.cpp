@@ -6,6 +6,7 @@
 #include "widgets/CorrelationView.h"
 #include "widgets/DynamicsView.h"
 #include "widgets/EqCurveView.h"
+#include "widgets/HistogramView.h"
 #include "widgets/LoudnessView.h"
 #include "widgets/Player.h"
 #include "widgets/SpectrogramView.h"
@@ -211,7 +212,15 @@ void MainWindow::buildUi() {
     m_findingsList->setModel(&m_findings);
     m_findingsList->setWordWrap(true);
     m_findingsList->setSpacing(4);
-    m_tabs->addTab(m_loudness, QStringLiteral("Loudness"));
+    {
+        auto* page = new QSplitter(Qt::Vertical);
+        m_histogram = new HistogramView;
+        page->addWidget(m_loudness);
+        page->addWidget(m_histogram);
+        page->setStretchFactor(0, 3);
+        page->setStretchFactor(1, 1);
+        m_tabs->addTab(page, QStringLiteral("Loudness"));
+    }
     m_tabs->addTab(m_spectrum, QStringLiteral("Spectrum"));
     m_spectrogram = new SpectrogramView;
     m_tabs->addTab(m_spectrogram, QStringLiteral("Spectrogram"));
@@ -467,6 +476,7 @@ void MainWindow::refresh() {
     m_summary->setText(html);
 
     m_loudness->show(l, m, targetLufs());
+    m_histogram->show(l, m);
     m_spectrum->show(in->analysis.spectrum, out ? &out->analysis.spectrum : nullptr);
     const AnalysisResult& latest = out ? out->analysis : in->analysis;
     m_spectrogram->show(latest.spectrogram, out ? QStringLiteral("master") : QStringLiteral("mix"));

@@ -26,6 +26,7 @@ namespace lathe::ui {
 class CorrelationView;
 class DynamicsView;
 class EqCurveView;
+class HistogramView;
 class LoudnessView;
 class SpectrogramView;
 class SpectrumView;
@@ -45,6 +46,7 @@ public:
     CorrelationView* correlationView() const { return m_correlation; }
     DynamicsView* dynamicsView() const { return m_dynamics; }
     EqCurveView* eqView() const { return m_eq; }
+    HistogramView* histogramView() const { return m_histogram; }
     const PlatformTableModel& platformModel() const { return m_platforms; }
     const FindingsModel& findingsModel() const { return m_findings; }
     const TranslationModel& translationModel() const { return m_translationModel; }
@@ -110,6 +112,7 @@ private:
     CorrelationView* m_correlation = nullptr;
     DynamicsView* m_dynamics = nullptr;
     EqCurveView* m_eq = nullptr;
+    HistogramView* m_histogram = nullptr;
     TranslationView* m_translation = nullptr;
     QTableView* m_translationTable = nullptr;
     QLabel* m_translationNote = nullptr;
