@@ -148,6 +148,21 @@ TEST(Playback, LevelMatchedABAtTheSamePositionAndLoops) {
         const std::size_t frame = i < 10 ? 1990 + i : 2000 + (i - 10) % 100;
         ASSERT_EQ(looped[2 * i], master[0][frame] * masterGain) << i;
     }
+    // A speaker render plays at the master's gain (it is level-matched to the master already),
+    // from the same position.
+    const QString phone = dir.filePath(QStringLiteral("phone.wav"));
+    const test::Planar render{test::noise(48000, 0.1, 5), test::noise(48000, 0.1, 6)};
+    test::writeRawFloat(phone.toStdString(), render, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    src.setLoop(0, 0);
+    src.seekFrame(3000);
+    src.setSpeaker(phone, QStringLiteral("Phone speaker"));
+    src.select(PlaybackSource::Which::Speaker);
+    EXPECT_EQ(src.speakerName(), QStringLiteral("Phone speaker"));
+    const std::vector<float> onPhone = readFrames(100);
+    ASSERT_EQ(onPhone.size(), 200u);
+    for (std::size_t i = 0; i < 100; ++i) {
+        ASSERT_EQ(onPhone[2 * i + 1], render[1][3000 + i] * masterGain) << i;
+    }
     // A master at another rate cannot share the stream: a clear error.
     const QString c = dir.filePath(QStringLiteral("c.wav"));
     test::writeRawFloat(c.toStdString(), mix, 44100, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
@@ -208,6 +223,19 @@ TEST(Studio, AnalysesMastersAndShowsEveryViewWithData) {
     EXPECT_EQ(w.translationModel().rowCount(), 9);
     EXPECT_EQ(w.engine().translation()->which, QStringLiteral("master"));
     EXPECT_GT(w.translationView()->pointCount(), 8 * 100);
+    // Listening through a model: the master's render on the phone, at the master's gain.
+    for (const SpeakerMetrics& model : w.engine().translation()->result.models) {
+        ASSERT_TRUE(model.render.has_value()) << model.id;
+        EXPECT_TRUE(std::filesystem::exists(*model.render)) << model.id;
+    }
+    ASSERT_TRUE(w.playSpeaker(QStringLiteral("phone")));
+    ASSERT_NE(w.player().source(), nullptr);
+    EXPECT_EQ(w.player().source()->selected(), PlaybackSource::Which::Speaker);
+    EXPECT_EQ(w.player().source()->gainDb(PlaybackSource::Which::Speaker),
+              w.player().source()->gainDb(PlaybackSource::Which::Master));
+    EXPECT_TRUE(w.playbackText().contains(QStringLiteral("Phone")) || !w.player().available())
+        << w.playbackText().toStdString();
+    EXPECT_FALSE(w.playSpeaker(QStringLiteral("no-such-model")));
 
     // The report: the engine's HTML (well-formed XML, as the CLI's) and the JSON beside it.
     const QString report = out.filePath(QStringLiteral("demo.report.html"));

@@ -94,6 +94,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         m_status->setText(QStringLiteral("Compared the %1 on %2 speaker models")
                               .arg(t->which)
                               .arg(t->result.models.size()));
+        m_speakerBox->clear();
+        if (t->which == QLatin1String("master")) {
+            for (const SpeakerMetrics& m : t->result.models) {
+                if (m.render) {
+                    m_speakerBox->addItem(QString::fromStdString(m.name), QString::fromStdString(m.id));
+                }
+            }
+        }
+        m_speakerBox->setEnabled(m_speakerBox->count() > 0);
+        m_cAction->setEnabled(m_player->available() && m_speakerBox->count() > 0);
     });
 }
 
@@ -165,13 +175,27 @@ void MainWindow::buildUi() {
     auto* ab = new QActionGroup(this);
     m_aAction = transport->addAction(QStringLiteral("A: mix"));
     m_bAction = transport->addAction(QStringLiteral("B: master"));
-    for (QAction* a : {m_aAction, m_bAction}) {
+    m_cAction = transport->addAction(QStringLiteral("C: on"));
+    m_cAction->setToolTip(QStringLiteral("The master through a speaker model (compare speakers first)"));
+    m_speakerBox = new QComboBox;
+    m_speakerBox->setEnabled(false);
+    m_speakerBox->setMinimumWidth(160);
+    transport->addWidget(m_speakerBox);
+    for (QAction* a : {m_aAction, m_bAction, m_cAction}) {
         a->setCheckable(true);
         ab->addAction(a);
     }
     m_aAction->setChecked(true);
     m_aAction->setShortcut(QKeySequence(Qt::Key_A));
     m_bAction->setShortcut(QKeySequence(Qt::Key_B));
+    m_cAction->setShortcut(QKeySequence(Qt::Key_C));
+    m_cAction->setEnabled(false);
+    connect(m_cAction, &QAction::triggered, this,
+            [this] { playSpeaker(m_speakerBox->currentData().toString()); });
+    connect(m_speakerBox, &QComboBox::activated, this, [this] {
+        m_cAction->setChecked(true);
+        playSpeaker(m_speakerBox->currentData().toString());
+    });
     connect(m_aAction, &QAction::triggered, this, [this] {
         if (m_player->source() != nullptr) {
             m_player->source()->select(PlaybackSource::Which::Mix);
@@ -347,6 +371,30 @@ void MainWindow::buildUi() {
     statusBar()->addPermanentWidget(m_backend);
 }
 
+bool MainWindow::playSpeaker(const QString& id) {
+    const auto t = m_engine.translation();
+    PlaybackSource* src = m_player->source();
+    if (!t || t->which != QLatin1String("master") || src == nullptr) {
+        return false;
+    }
+    for (const SpeakerMetrics& m : t->result.models) {
+        if (QString::fromStdString(m.id) == id && m.render) {
+            try {
+                src->setSpeaker(QString::fromStdString(m.render->string()), QString::fromStdString(m.name));
+            } catch (const std::exception& e) {
+                showError(QString::fromStdString(e.what()));
+                return false;
+            }
+            src->select(PlaybackSource::Which::Speaker);
+            m_cAction->setChecked(true);
+            m_speakerBox->setCurrentIndex(m_speakerBox->findData(id));
+            m_playback->setText(playbackText());
+            return true;
+        }
+    }
+    return false;
+}
+
 QString MainWindow::playbackText() const {
     if (!m_player->available()) {
         return QStringLiteral("Playback unavailable: %1").arg(m_player->unavailableReason());
@@ -358,11 +406,15 @@ QString MainWindow::playbackText() const {
     if (!src->hasMaster()) {
         return QStringLiteral("Playing the mix as it is");
     }
-    const bool master = src->selected() == PlaybackSource::Which::Master;
+    const PlaybackSource::Which w = src->selected();
+    const QString now = w == PlaybackSource::Which::Master ? QStringLiteral("master")
+                        : w == PlaybackSource::Which::Speaker
+                            ? QStringLiteral("master on %1").arg(src->speakerName())
+                            : QStringLiteral("mix");
     return QStringLiteral("Level-matched (louder never wins): mix %1 dB, master %2 dB — now: %3")
         .arg(src->gainDb(PlaybackSource::Which::Mix), 0, 'f', 1)
         .arg(src->gainDb(PlaybackSource::Which::Master), 0, 'f', 1)
-        .arg(master ? QStringLiteral("master") : QStringLiteral("mix"));
+        .arg(now);
 }
 
 void MainWindow::reloadPlayback() {

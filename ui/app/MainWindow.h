@@ -55,6 +55,9 @@ public:
     Player& player() const { return *m_player; }
     /// The transport's line: what plays at which gain, or why playback is unavailable.
     QString playbackText() const;
+    /// Plays the master through speaker model `id` (after a comparison of the master); false when
+    /// there is no such render.
+    bool playSpeaker(const QString& id);
     /// The last error shown (tests read it; the user sees a message box).
     QString lastError() const { return m_lastError; }
 
@@ -135,6 +138,8 @@ private:
     QAction* m_playAction = nullptr;
     QAction* m_aAction = nullptr;
     QAction* m_bAction = nullptr;
+    QAction* m_cAction = nullptr;
+    QComboBox* m_speakerBox = nullptr;
     QLabel* m_playback = nullptr;
     QString m_playbackMix; ///< the mix the player was last loaded with (a new mix starts at 0)
 };

@@ -182,12 +182,19 @@ bool EngineController::compareSpeakers() {
     }
     const QString path = source->path;
     const QString which = m_master ? QStringLiteral("master") : QStringLiteral("mix");
-    start([this, path, which](const JobControl& control) {
+    m_translation.reset();
+    m_renders = std::make_unique<QTemporaryDir>(); // the previous renders go (no job uses them now)
+    const std::filesystem::path renders =
+        m_renders->isValid() ? m_renders->path().toStdString() : std::string();
+    start([this, path, which, renders](const JobControl& control) {
         auto snap = std::make_shared<TranslationSnapshot>();
         snap->path = path;
         snap->which = which;
         TranslationOptions options;
         options.models = selectSpeakers("all");
+        if (!renders.empty()) {
+            options.renderDir = renders;
+        }
         auto sel = m_registry.select("auto", Capability::Convolution);
         snap->result = runWithCpuRerun(sel, true, [&](Backend& b) {
             return measureTranslation(path.toStdString(), options, b, control);

@@ -14,6 +14,7 @@
 
 #include <QObject>
 #include <QString>
+#include <QTemporaryDir>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -59,7 +60,9 @@ public:
     /// Measures an existing master file (a restored session's) as the master of the open mix.
     bool measureMaster(const QString& path);
     /// Renders the master (or, before there is one, the mix) through every built-in speaker model
-    /// and measures the translation. False while another job runs or before a file is open.
+    /// and measures the translation; each model's level-matched render is kept (in a temporary
+    /// folder, until the next comparison) for listening. False while another job runs or before a
+    /// file is open.
     bool compareSpeakers();
     /// Asks the running job to stop; `failed` follows with "cancelled".
     void cancel();
@@ -91,6 +94,7 @@ private:
     std::shared_ptr<const AnalysisSnapshot> m_input;
     std::shared_ptr<const AnalysisSnapshot> m_master;
     std::shared_ptr<const TranslationSnapshot> m_translation;
+    std::unique_ptr<QTemporaryDir> m_renders; ///< the speaker renders of the last comparison
 };
 
 } // namespace lathe::ui

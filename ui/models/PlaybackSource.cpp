@@ -14,14 +14,7 @@ PlaybackSource::PlaybackSource(const QString& mix, std::optional<double> mixLufs
     : QIODevice(parent), m_mix(std::make_unique<AudioReader>(mix.toStdString())) {
     if (!master.isEmpty()) {
         m_master = std::make_unique<AudioReader>(master.toStdString());
-        if (m_master->sampleRate() != m_mix->sampleRate() ||
-            m_master->channelCount() != m_mix->channelCount()) {
-            throw UsageError("A/B playback needs the mix and the master at one rate and channel count (" +
-                             std::to_string(m_mix->sampleRate()) + " Hz/" +
-                             std::to_string(m_mix->channelCount()) + " ch vs " +
-                             std::to_string(m_master->sampleRate()) + " Hz/" +
-                             std::to_string(m_master->channelCount()) + " ch)");
-        }
+        checkFormat(*m_master, "the master");
         if (mixLufs && masterLufs) {
             // Both at the quieter one's loudness: louder never wins, and nothing is turned up.
             const double quieter = std::min(*mixLufs, *masterLufs);
@@ -29,7 +22,8 @@ PlaybackSource::PlaybackSource(const QString& mix, std::optional<double> mixLufs
             m_gainDb[1] = quieter - *masterLufs;
         }
     }
-    for (int k = 0; k < 2; ++k) {
+    m_gainDb[2] = m_gainDb[1];
+    for (int k = 0; k < 3; ++k) {
         m_gain[k] = static_cast<float>(std::pow(10.0, m_gainDb[k] / 20.0));
     }
     // Unbuffered: no read-ahead inside QIODevice, so an A/B switch is heard at once and position()
@@ -38,6 +32,42 @@ PlaybackSource::PlaybackSource(const QString& mix, std::optional<double> mixLufs
 }
 
 PlaybackSource::~PlaybackSource() = default;
+
+void PlaybackSource::checkFormat(const AudioReader& r, const char* what) const {
+    if (r.sampleRate() != m_mix->sampleRate() || r.channelCount() != m_mix->channelCount()) {
+        throw UsageError(std::string("A/B playback needs the mix and ") + what +
+                         " at one rate and channel count (" + std::to_string(m_mix->sampleRate()) + " Hz/" +
+                         std::to_string(m_mix->channelCount()) + " ch vs " + std::to_string(r.sampleRate()) +
+                         " Hz/" + std::to_string(r.channelCount()) + " ch)");
+    }
+}
+
+AudioReader* PlaybackSource::reader(Which which) const {
+    switch (which) {
+    case Which::Master:
+        return m_master.get();
+    case Which::Speaker:
+        return m_speaker.get();
+    default:
+        return m_mix.get();
+    }
+}
+
+void PlaybackSource::setSpeaker(const QString& render, const QString& name) {
+    auto r = std::make_unique<AudioReader>(render.toStdString());
+    checkFormat(*r, "the speaker render");
+    const std::lock_guard lock(m_mutex);
+    m_speaker = std::move(r);
+    m_speakerName = name;
+    if (m_which == Which::Speaker) {
+        m_speaker->seek(std::min(m_position, m_speaker->totalFrames()));
+    }
+}
+
+QString PlaybackSource::speakerName() const {
+    const std::lock_guard lock(m_mutex);
+    return m_speakerName;
+}
 
 SampleRate PlaybackSource::sampleRate() const {
     return m_mix->sampleRate();
@@ -49,16 +79,16 @@ int PlaybackSource::channels() const {
 
 Frames PlaybackSource::frames() const {
     const std::lock_guard lock(m_mutex);
-    return (m_which == Which::Master ? *m_master : *m_mix).totalFrames();
+    return reader(m_which)->totalFrames();
 }
 
 AudioReader& PlaybackSource::current() {
-    return m_which == Which::Master ? *m_master : *m_mix;
+    return *reader(m_which);
 }
 
 void PlaybackSource::select(Which which) {
     const std::lock_guard lock(m_mutex);
-    if (which == Which::Master && !m_master) {
+    if (reader(which) == nullptr) {
         return;
     }
     m_which = which;
@@ -71,7 +101,7 @@ PlaybackSource::Which PlaybackSource::selected() const {
 }
 
 double PlaybackSource::gainDb(Which which) const {
-    return m_gainDb[which == Which::Master ? 1 : 0];
+    return m_gainDb[static_cast<int>(which)];
 }
 
 Frames PlaybackSource::position() const {
@@ -95,7 +125,7 @@ void PlaybackSource::setLoop(Frames begin, Frames end) {
 qint64 PlaybackSource::bytesAvailable() const {
     // Endless while looping; otherwise what is left of the selected file.
     const std::lock_guard lock(m_mutex);
-    const AudioReader& r = m_which == Which::Master ? *m_master : *m_mix;
+    const AudioReader& r = *reader(m_which);
     const Frames left = m_loopEnd > 0 ? r.totalFrames() : r.totalFrames() - m_position;
     return static_cast<qint64>(left) * r.channelCount() * static_cast<qint64>(sizeof(float)) +
            QIODevice::bytesAvailable();
@@ -107,7 +137,7 @@ qint64 PlaybackSource::readData(char* data, qint64 maxSize) {
     const int ch = r.channelCount();
     const qint64 frameBytes = ch * static_cast<qint64>(sizeof(float));
     Frames want = static_cast<Frames>(maxSize / frameBytes);
-    const float gain = m_gain[m_which == Which::Master ? 1 : 0];
+    const float gain = m_gain[static_cast<int>(m_which)];
     qint64 written = 0;
     while (want > 0) {
         if (m_loopEnd > 0 && m_position >= m_loopEnd) {

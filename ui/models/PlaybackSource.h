@@ -19,7 +19,9 @@ namespace lathe::ui {
 class PlaybackSource final : public QIODevice {
     Q_OBJECT
 public:
-    enum class Which { Mix, Master };
+    /// Speaker: the master rendered through a speaker model (lathe compare's level-matched render),
+    /// played at the master's gain so that only the device's tonality changes.
+    enum class Which { Mix, Master, Speaker };
 
     /// `master` may be empty (A only). Loudness values are the files' integrated loudness; the
     /// louder file is turned down to the quieter one's level (no file is ever turned up, so
@@ -30,6 +32,9 @@ public:
     ~PlaybackSource() override;
 
     bool hasMaster() const { return m_master != nullptr; }
+    /// Loads the speaker render to switch to (same rate and channels as the mix, else an Error).
+    void setSpeaker(const QString& render, const QString& name);
+    QString speakerName() const;
     SampleRate sampleRate() const;
     int channels() const;
     Frames frames() const; ///< of the selected file
@@ -54,12 +59,17 @@ protected:
 
 private:
     AudioReader& current();
+    AudioReader* reader(Which which) const;
+    /// Throws UsageError unless `r` can share the mix's stream format.
+    void checkFormat(const AudioReader& r, const char* what) const;
 
     mutable std::mutex m_mutex; // the sink may pull from its own thread
     std::unique_ptr<AudioReader> m_mix;
     std::unique_ptr<AudioReader> m_master;
-    float m_gain[2] = {1.0f, 1.0f};
-    double m_gainDb[2] = {0.0, 0.0};
+    std::unique_ptr<AudioReader> m_speaker;
+    QString m_speakerName;
+    float m_gain[3] = {1.0f, 1.0f, 1.0f};
+    double m_gainDb[3] = {0.0, 0.0, 0.0};
     Which m_which = Which::Mix;
     Frames m_position = 0;
     Frames m_loopBegin = 0;
