@@ -213,6 +213,22 @@ TEST(Studio, AnalysesMastersAndShowsEveryViewWithData) {
             << w.playbackText().toStdString();
     }
 
+    // A drag across the loudness history from 10 s to 15 s loops playback there.
+    w.tabs()->setCurrentIndex(0);
+    QApplication::processEvents();
+    LoudnessView* lv = w.loudnessView();
+    const int midY = lv->height() / 2;
+    const QPoint from(static_cast<int>(lv->xOfSeconds(10.0)), midY);
+    const QPoint to(static_cast<int>(lv->xOfSeconds(15.0)), midY);
+    QTest::mousePress(lv->viewport(), Qt::LeftButton, {}, from);
+    QTest::mouseRelease(lv->viewport(), Qt::LeftButton, {}, to);
+    ASSERT_NE(w.player().source(), nullptr);
+    const auto [loopBegin, loopEnd] = w.player().source()->loop();
+    // Two pixels of a 30 s plot about 1200 px wide, at 48 kHz.
+    const double kPixelFrames = 2.0 * 30.0 / 1200.0 * 48000.0;
+    EXPECT_NEAR(static_cast<double>(loopBegin), 10.0 * 48000, kPixelFrames);
+    EXPECT_NEAR(static_cast<double>(loopEnd), 15.0 * 48000, kPixelFrames);
+
     // Translation of the master over the nine built-in speaker models: a row each, a curve for
     // every model but the reference.
     QSignalSpy translated(&w.engine(), &EngineController::translationFinished);

@@ -81,6 +81,23 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                 reloadPlayback();
             });
     connect(&m_engine, &EngineController::failed, this, &MainWindow::showError);
+    connect(m_loudness, &LoudnessView::regionSelected, this, &MainWindow::setLoopRegion);
+    connect(m_loudness, &LoudnessView::positionClicked, this, [this](double seconds) {
+        setLoopRegion(0, 0);
+        if (PlaybackSource* src = m_player->source()) {
+            src->seekFrame(static_cast<Frames>(seconds * src->sampleRate()));
+            m_status->setText(QStringLiteral("Playback from %1").arg(formatTime(seconds)));
+        }
+    });
+    // A finding with a time range: loop it on the loudness history.
+    connect(m_findingsList, &QListView::clicked, this, [this](const QModelIndex& i) {
+        const QVariant a = i.data(FindingsModel::FirstRangeStartRole);
+        const QVariant b = i.data(FindingsModel::FirstRangeEndRole);
+        if (a.isValid() && b.isValid()) {
+            setLoopRegion(a.toDouble(), std::max(b.toDouble(), a.toDouble() + 1.0));
+            m_tabs->setCurrentIndex(0);
+        }
+    });
     connect(&m_engine, &EngineController::translationFinished, this, [this] {
         const auto t = m_engine.translation();
         m_translation->show(t->result, t->which);
@@ -369,6 +386,21 @@ void MainWindow::buildUi() {
     statusBar()->addWidget(m_status, 1);
     statusBar()->addPermanentWidget(m_progress);
     statusBar()->addPermanentWidget(m_backend);
+}
+
+void MainWindow::setLoopRegion(double beginSeconds, double endSeconds) {
+    m_loudness->setRegion(beginSeconds, endSeconds);
+    PlaybackSource* src = m_player->source();
+    if (src == nullptr) {
+        return;
+    }
+    const double fs = src->sampleRate();
+    src->setLoop(static_cast<Frames>(beginSeconds * fs), static_cast<Frames>(endSeconds * fs));
+    if (endSeconds > beginSeconds) {
+        src->seekFrame(static_cast<Frames>(beginSeconds * fs));
+        m_status->setText(QStringLiteral("Looping %1 – %2 (click the loudness history to play from a point)")
+                              .arg(formatTime(beginSeconds), formatTime(endSeconds)));
+    }
 }
 
 bool MainWindow::playSpeaker(const QString& id) {

@@ -58,6 +58,9 @@ public:
     /// Plays the master through speaker model `id` (after a comparison of the master); false when
     /// there is no such render.
     bool playSpeaker(const QString& id);
+    /// Loops playback over [begin, end) seconds and marks it on the loudness history; end ≤ begin
+    /// clears the loop.
+    void setLoopRegion(double beginSeconds, double endSeconds);
     /// The last error shown (tests read it; the user sees a message box).
     QString lastError() const { return m_lastError; }
 

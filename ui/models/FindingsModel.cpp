@@ -44,6 +44,8 @@ QVariant FindingsModel::data(const QModelIndex& index, int role) const {
                                                  : QColor(0x6c, 0x9e, 0xd8);
     case FirstRangeStartRole:
         return f.ranges.empty() ? QVariant() : QVariant(f.ranges.front().startSeconds);
+    case FirstRangeEndRole:
+        return f.ranges.empty() ? QVariant() : QVariant(f.ranges.front().endSeconds);
     default:
         return {};
     }
@@ -54,6 +56,7 @@ QHash<int, QByteArray> FindingsModel::roleNames() const {
     r[SeverityRole] = "severity";
     r[MessageRole] = "message";
     r[FirstRangeStartRole] = "firstRangeStart";
+    r[FirstRangeEndRole] = "firstRangeEnd";
     return r;
 }
 

@@ -16,6 +16,7 @@ public:
         SeverityRole = Qt::UserRole + 1, ///< "info", "warning", "problem"
         MessageRole,                     ///< the full sentence(s)
         FirstRangeStartRole,             ///< seconds where it first happens, or invalid
+        FirstRangeEndRole,               ///< seconds where that first range ends, or invalid
     };
     using QAbstractListModel::QAbstractListModel;
 

@@ -122,6 +122,12 @@ void PlaybackSource::setLoop(Frames begin, Frames end) {
     m_loopEnd = std::min(end, total) > m_loopBegin ? std::min(end, total) : 0;
 }
 
+std::pair<Frames, Frames> PlaybackSource::loop() const {
+    const std::lock_guard lock(m_mutex);
+    return m_loopEnd > 0 ? std::pair<Frames, Frames>{m_loopBegin, m_loopEnd}
+                         : std::pair<Frames, Frames>{0, 0};
+}
+
 qint64 PlaybackSource::bytesAvailable() const {
     // Endless while looping; otherwise what is left of the selected file.
     const std::lock_guard lock(m_mutex);

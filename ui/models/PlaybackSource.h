@@ -49,6 +49,8 @@ public:
     void seekFrame(Frames frame);
     /// Plays [begin, end) over and over; end ≤ begin clears the loop.
     void setLoop(Frames begin, Frames end);
+    /// The loop region [begin, end), or {0, 0} without one.
+    std::pair<Frames, Frames> loop() const;
 
     bool isSequential() const override { return true; }
     qint64 bytesAvailable() const override;

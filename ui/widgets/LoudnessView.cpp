@@ -4,9 +4,11 @@
 #include "Theme.h"
 #include "models/PlotData.h"
 
+#include <QAreaSeries>
 #include <QChart>
 #include <QLineSeries>
 #include <QValueAxis>
+#include <algorithm>
 
 namespace lathe::ui {
 
@@ -20,6 +22,7 @@ void LoudnessView::show(const LoudnessResult& input, const LoudnessResult* maste
                         std::optional<double> targetLufs) {
     QChart* c = chart();
     clearChart(*c);
+    m_regionSeries = nullptr; // deleted with the other series
     constexpr double kFloor = -60.0;
     auto* x = new QValueAxis;
     auto* y = new QValueAxis;
@@ -62,6 +65,74 @@ void LoudnessView::show(const LoudnessResult& input, const LoudnessResult* maste
     }
     if (targetLufs) {
         level(*targetLufs, QStringLiteral("Target %1 LUFS").arg(*targetLufs, 0, 'f', 1), seriesColor(2));
+    }
+    setRegion(m_regionBegin, m_regionEnd);
+}
+
+double LoudnessView::secondsAt(const QPointF& pos) const {
+    if (chart()->series().isEmpty()) {
+        return -1;
+    }
+    return chart()
+        ->mapToValue(chart()->mapFromScene(mapToScene(pos.toPoint())), chart()->series().front())
+        .x();
+}
+
+double LoudnessView::xOfSeconds(double seconds) const {
+    if (chart()->series().isEmpty()) {
+        return 0;
+    }
+    const QPointF scene =
+        chart()->mapToScene(chart()->mapToPosition(QPointF(seconds, -30), chart()->series().front()));
+    return mapFromScene(scene).x();
+}
+
+void LoudnessView::mousePressEvent(QMouseEvent* e) {
+    m_pressSeconds = chart()->plotArea().contains(chart()->mapFromScene(mapToScene(e->position().toPoint())))
+                         ? secondsAt(e->position())
+                         : -1;
+    QChartView::mousePressEvent(e);
+}
+
+void LoudnessView::mouseReleaseEvent(QMouseEvent* e) {
+    QChartView::mouseReleaseEvent(e);
+    if (m_pressSeconds < 0) {
+        return;
+    }
+    const double t = std::max(0.0, secondsAt(e->position()));
+    const double a = std::min(m_pressSeconds, t);
+    const double b = std::max(m_pressSeconds, t);
+    m_pressSeconds = -1;
+    constexpr double kMinRegionSeconds = 0.2; // shorter: a click, not a drag
+    if (b - a >= kMinRegionSeconds) {
+        Q_EMIT regionSelected(a, b);
+    } else {
+        Q_EMIT positionClicked(a);
+    }
+}
+
+void LoudnessView::setRegion(double beginSeconds, double endSeconds) {
+    m_regionBegin = beginSeconds;
+    m_regionEnd = endSeconds;
+    if (m_regionSeries != nullptr) {
+        chart()->removeSeries(m_regionSeries);
+        delete m_regionSeries;
+        m_regionSeries = nullptr;
+    }
+    if (endSeconds <= beginSeconds || chart()->axes().size() < 2) {
+        return;
+    }
+    auto* upper = new QLineSeries;
+    auto* lower = new QLineSeries;
+    upper->append({{beginSeconds, 0}, {endSeconds, 0}});
+    lower->append({{beginSeconds, -60}, {endSeconds, -60}});
+    m_regionSeries = new QAreaSeries(upper, lower);
+    m_regionSeries->setName(QStringLiteral("Loop"));
+    m_regionSeries->setColor(QColor(0x5d, 0xa9, 0xe9, 40));
+    m_regionSeries->setBorderColor(QColor(0x5d, 0xa9, 0xe9, 120));
+    chart()->addSeries(m_regionSeries);
+    for (QAbstractAxis* a : chart()->axes()) {
+        m_regionSeries->attachAxis(a);
     }
 }
 

@@ -4,7 +4,9 @@
 
 #include <lathe/Loudness.h>
 
+#include <QAreaSeries>
 #include <QChartView>
+#include <QMouseEvent>
 #include <optional>
 
 namespace lathe::ui {
@@ -17,6 +19,27 @@ public:
     void show(const LoudnessResult& input, const LoudnessResult* master, std::optional<double> targetLufs);
     /// Points drawn (for tests: a view with data has some).
     int pointCount() const;
+    /// Marks the loop region (seconds); end ≤ begin clears it.
+    void setRegion(double beginSeconds, double endSeconds);
+    /// The x pixel of a time (tests drive the mouse with it).
+    double xOfSeconds(double seconds) const;
+
+Q_SIGNALS:
+    /// A drag across the plot: the region to loop (seconds).
+    void regionSelected(double beginSeconds, double endSeconds);
+    /// A click: play from there.
+    void positionClicked(double seconds);
+
+protected:
+    void mousePressEvent(QMouseEvent* e) override;
+    void mouseReleaseEvent(QMouseEvent* e) override;
+
+private:
+    double secondsAt(const QPointF& pos) const;
+    double m_pressSeconds = -1;
+    double m_regionBegin = 0;
+    double m_regionEnd = 0;
+    QAreaSeries* m_regionSeries = nullptr;
 };
 
 } // namespace lathe::ui
