@@ -198,6 +198,15 @@ TEST(Studio, AnalysesMastersAndShowsEveryViewWithData) {
     ASSERT_TRUE(m.integratedLufs.has_value());
     EXPECT_NEAR(*m.integratedLufs, -14.0, kTargetToleranceLu); // the default preset's target
     EXPECT_TRUE(QFileInfo::exists(master));
+    EXPECT_GT(w.spectrumView()->differencePoints(), 100); // master − mix
+    // The side curve unsmoothed is a different curve from the smoothed mid one.
+    const int midPoints = w.spectrumView()->pointCount();
+    w.setSpectrumOptions(QStringLiteral("S"), 0);
+    EXPECT_TRUE(w.spectrumView()->chart()->title().contains(QStringLiteral("side")));
+    EXPECT_TRUE(w.spectrumView()->chart()->title().contains(QStringLiteral("no smoothing")));
+    EXPECT_GT(w.spectrumView()->pointCount(), 0);
+    w.setSpectrumOptions(QStringLiteral("M"), 6);
+    EXPECT_EQ(w.spectrumView()->pointCount(), midPoints);
     EXPECT_TRUE(w.spectrogramView()->hasData());
     EXPECT_GT(w.correlationView()->pointCount(), 200);
     // Four multiband bands and the limiter, 100 ms steps over 30 s.

@@ -262,7 +262,33 @@ void MainWindow::buildUi() {
         page->setStretchFactor(1, 1);
         m_tabs->addTab(page, QStringLiteral("Loudness"));
     }
-    m_tabs->addTab(m_spectrum, QStringLiteral("Spectrum"));
+    {
+        auto* page = new QWidget;
+        auto* layout = new QVBoxLayout(page);
+        auto* row = new QHBoxLayout;
+        m_spectrumCurve = new QComboBox;
+        for (const auto& [label, id] : {std::pair{"Mid", "M"}, std::pair{"Side", "S"}, std::pair{"Left", "L"},
+                                        std::pair{"Right", "R"}}) {
+            m_spectrumCurve->addItem(QString::fromLatin1(label), QString::fromLatin1(id));
+        }
+        m_spectrumSmoothing = new QComboBox;
+        for (int n : {1, 3, 6, 12, 24, 0}) {
+            m_spectrumSmoothing->addItem(
+                n > 0 ? QStringLiteral("1/%1 octave").arg(n) : QStringLiteral("none"), n);
+        }
+        m_spectrumSmoothing->setCurrentIndex(2);
+        row->addWidget(new QLabel(QStringLiteral("Curve")));
+        row->addWidget(m_spectrumCurve);
+        row->addSpacing(16);
+        row->addWidget(new QLabel(QStringLiteral("Smoothing")));
+        row->addWidget(m_spectrumSmoothing);
+        row->addStretch(1);
+        layout->addLayout(row);
+        layout->addWidget(m_spectrum, 1);
+        connect(m_spectrumCurve, &QComboBox::currentIndexChanged, this, &MainWindow::showSpectrum);
+        connect(m_spectrumSmoothing, &QComboBox::currentIndexChanged, this, &MainWindow::showSpectrum);
+        m_tabs->addTab(page, QStringLiteral("Spectrum"));
+    }
     m_spectrogram = new SpectrogramView;
     m_tabs->addTab(m_spectrogram, QStringLiteral("Spectrogram"));
     m_correlation = new CorrelationView;
@@ -386,6 +412,22 @@ void MainWindow::buildUi() {
     statusBar()->addWidget(m_status, 1);
     statusBar()->addPermanentWidget(m_progress);
     statusBar()->addPermanentWidget(m_backend);
+}
+
+void MainWindow::showSpectrum() {
+    const auto in = m_engine.input();
+    if (!in) {
+        return;
+    }
+    const auto out = m_engine.masterResult();
+    m_spectrum->show(in->analysis.spectrum, out ? &out->analysis.spectrum : nullptr,
+                     m_spectrumCurve->currentData().toString(), m_spectrumSmoothing->currentData().toInt());
+}
+
+void MainWindow::setSpectrumOptions(const QString& curve, int smoothing) {
+    m_spectrumCurve->setCurrentIndex(std::max(0, m_spectrumCurve->findData(curve)));
+    m_spectrumSmoothing->setCurrentIndex(std::max(0, m_spectrumSmoothing->findData(smoothing)));
+    showSpectrum();
 }
 
 void MainWindow::setLoopRegion(double beginSeconds, double endSeconds) {
@@ -561,7 +603,7 @@ void MainWindow::refresh() {
 
     m_loudness->show(l, m, targetLufs());
     m_histogram->show(l, m);
-    m_spectrum->show(in->analysis.spectrum, out ? &out->analysis.spectrum : nullptr);
+    showSpectrum();
     const AnalysisResult& latest = out ? out->analysis : in->analysis;
     m_spectrogram->show(latest.spectrogram, out ? QStringLiteral("master") : QStringLiteral("mix"));
     m_correlation->show(latest.stereo, out ? QStringLiteral("master") : QStringLiteral("mix"));

@@ -42,6 +42,8 @@ public:
     QTabWidget* tabs() const { return m_tabs; }
     LoudnessView* loudnessView() const { return m_loudness; }
     SpectrumView* spectrumView() const { return m_spectrum; }
+    /// The spectrum's curve ("M", "S", "L", "R") and smoothing (1/N octave, 0 = none) selectors.
+    void setSpectrumOptions(const QString& curve, int smoothing);
     SpectrogramView* spectrogramView() const { return m_spectrogram; }
     CorrelationView* correlationView() const { return m_correlation; }
     DynamicsView* dynamicsView() const { return m_dynamics; }
@@ -97,6 +99,7 @@ private:
     void selectPreset(const QString& name);
     std::optional<double> targetLufs() const;
     void refresh();
+    void showSpectrum();
     void showError(const QString& message);
     void rememberRecent(const QString& path);
     void rebuildRecentMenu();
@@ -143,6 +146,8 @@ private:
     QAction* m_bAction = nullptr;
     QAction* m_cAction = nullptr;
     QComboBox* m_speakerBox = nullptr;
+    QComboBox* m_spectrumCurve = nullptr;     ///< mid, side, left, right
+    QComboBox* m_spectrumSmoothing = nullptr; ///< 1/N octave
     QLabel* m_playback = nullptr;
     QString m_playbackMix; ///< the mix the player was last loaded with (a new mix starts at 0)
 };
