@@ -90,7 +90,6 @@ private:
     std::thread m_worker;
     std::unique_ptr<CancelToken> m_cancel = std::make_unique<CancelToken>();
     std::atomic<bool> m_busy{false};
-    std::atomic<bool> m_cancelled{false};
     std::shared_ptr<const AnalysisSnapshot> m_input;
     std::shared_ptr<const AnalysisSnapshot> m_master;
     std::shared_ptr<const TranslationSnapshot> m_translation;
