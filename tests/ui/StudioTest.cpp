@@ -18,6 +18,7 @@
 #include "widgets/Player.h"
 #include "widgets/SpectrogramView.h"
 #include "widgets/SpectrumView.h"
+#include "widgets/StereoBandsView.h"
 #include "widgets/Theme.h"
 #include "widgets/TranslationView.h"
 
@@ -37,6 +38,7 @@
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QWheelEvent>
 #include <set>
 
 namespace lathe::ui {
@@ -208,7 +210,24 @@ TEST(Studio, AnalysesMastersAndShowsEveryViewWithData) {
     w.setSpectrumOptions(QStringLiteral("M"), 6);
     EXPECT_EQ(w.spectrumView()->pointCount(), midPoints);
     EXPECT_TRUE(w.spectrogramView()->hasData());
+    {
+        // The wheel zooms the spectrogram's time axis around the mouse; a double click shows it all.
+        SpectrogramView* sg = w.spectrogramView();
+        w.tabs()->setCurrentWidget(sg);
+        QApplication::processEvents();
+        const auto [b0, e0] = sg->visibleSeconds();
+        const QPointF middle(sg->width() / 2.0, sg->height() / 2.0);
+        QWheelEvent wheel(middle, sg->mapToGlobal(middle), QPoint(), QPoint(0, 120), Qt::NoButton,
+                          Qt::NoModifier, Qt::NoScrollPhase, false);
+        QApplication::sendEvent(sg, &wheel);
+        const auto [b1, e1] = sg->visibleSeconds();
+        EXPECT_LT(e1 - b1, e0 - b0);
+        EXPECT_GT(b1, b0);
+        QTest::mouseDClick(sg, Qt::LeftButton);
+        EXPECT_EQ(sg->visibleSeconds(), std::make_pair(b0, e0));
+    }
     EXPECT_GT(w.correlationView()->pointCount(), 200);
+    EXPECT_GE(w.stereoBandsView()->pointCount(), 2 * 8); // octave bands 31.5 Hz–16 kHz, mix and master
     // Four multiband bands and the limiter, 100 ms steps over 30 s.
     EXPECT_EQ(w.engine().masterResult()->gainReduction.size(), 5u);
     EXPECT_GT(w.dynamicsView()->pointCount(), 5 * 250);

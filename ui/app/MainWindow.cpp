@@ -11,6 +11,7 @@
 #include "widgets/Player.h"
 #include "widgets/SpectrogramView.h"
 #include "widgets/SpectrumView.h"
+#include "widgets/StereoBandsView.h"
 #include "widgets/TranslationView.h"
 
 #include <lathe/Error.h>
@@ -292,7 +293,15 @@ void MainWindow::buildUi() {
     m_spectrogram = new SpectrogramView;
     m_tabs->addTab(m_spectrogram, QStringLiteral("Spectrogram"));
     m_correlation = new CorrelationView;
-    m_tabs->addTab(m_correlation, QStringLiteral("Stereo"));
+    {
+        auto* page = new QSplitter(Qt::Vertical);
+        m_stereoBands = new StereoBandsView;
+        page->addWidget(m_correlation);
+        page->addWidget(m_stereoBands);
+        page->setStretchFactor(0, 3);
+        page->setStretchFactor(1, 2);
+        m_tabs->addTab(page, QStringLiteral("Stereo"));
+    }
     m_dynamics = new DynamicsView;
     m_tabs->addTab(m_dynamics, QStringLiteral("Dynamics"));
     m_eq = new EqCurveView(m_chain);
@@ -608,6 +617,7 @@ void MainWindow::refresh() {
     m_spectrogram->show(latest.spectrogram, out ? QStringLiteral("master") : QStringLiteral("mix"));
     m_correlation->show(latest.stereo, out ? QStringLiteral("master") : QStringLiteral("mix"));
     m_dynamics->show(out ? out->gainReduction : std::vector<GainReductionSeries>{});
+    m_stereoBands->show(in->analysis.stereo, out ? &out->analysis.stereo : nullptr);
     const AnalysisSnapshot& shown = out ? *out : *in;
     m_platforms.setPreviews(shown.platforms);
     m_platformTable->resizeColumnsToContents();

@@ -27,6 +27,7 @@ class CorrelationView;
 class DynamicsView;
 class EqCurveView;
 class HistogramView;
+class StereoBandsView;
 class LoudnessView;
 class SpectrogramView;
 class SpectrumView;
@@ -49,6 +50,7 @@ public:
     DynamicsView* dynamicsView() const { return m_dynamics; }
     EqCurveView* eqView() const { return m_eq; }
     HistogramView* histogramView() const { return m_histogram; }
+    StereoBandsView* stereoBandsView() const { return m_stereoBands; }
     const PlatformTableModel& platformModel() const { return m_platforms; }
     const FindingsModel& findingsModel() const { return m_findings; }
     const TranslationModel& translationModel() const { return m_translationModel; }
@@ -122,6 +124,7 @@ private:
     DynamicsView* m_dynamics = nullptr;
     EqCurveView* m_eq = nullptr;
     HistogramView* m_histogram = nullptr;
+    StereoBandsView* m_stereoBands = nullptr;
     TranslationView* m_translation = nullptr;
     QTableView* m_translationTable = nullptr;
     QLabel* m_translationNote = nullptr;

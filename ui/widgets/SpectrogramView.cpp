@@ -3,7 +3,9 @@
 
 #include "models/PlotData.h"
 
+#include <QMouseEvent>
 #include <QPainter>
+#include <QWheelEvent>
 #include <algorithm>
 #include <cmath>
 
@@ -52,6 +54,8 @@ void SpectrogramView::show(const Spectrogram& s, const QString& which) {
         }
     }
     m_seconds = s.secondsPerColumn * s.columns;
+    m_viewBegin = 0;
+    m_viewEnd = m_seconds;
     m_lowHz = s.rowLowHz.empty() ? 20.0 : std::max(1.0, s.rowLowHz.front());
     m_highHz = s.rowHighHz.empty() ? 20000.0 : s.rowHighHz.back();
     update();
@@ -65,11 +69,13 @@ void SpectrogramView::paintEvent(QPaintEvent*) {
         p.drawText(rect(), Qt::AlignCenter, QStringLiteral("No spectrogram yet: open a file."));
         return;
     }
-    const QRect plot = rect().adjusted(70, 30, -110, -50);
+    const QRect plot = plotRect();
     p.drawText(QRect(0, 4, width(), 22), Qt::AlignHCenter,
                QStringLiteral("Spectrogram of the %1 (peak level per cell)").arg(m_which));
     p.setRenderHint(QPainter::SmoothPixmapTransform, false);
-    p.drawImage(plot, m_image);
+    const double c0 = m_viewBegin / m_seconds * m_image.width();
+    const double c1 = m_viewEnd / m_seconds * m_image.width();
+    p.drawImage(QRectF(plot), m_image, QRectF(c0, 0, std::max(1e-3, c1 - c0), m_image.height()));
     // Frequency axis: the rows are log-spaced from m_lowHz to m_highHz.
     const QFontMetrics fm = p.fontMetrics();
     for (double hz : {50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0, 20000.0}) {
@@ -94,7 +100,7 @@ void SpectrogramView::paintEvent(QPaintEvent*) {
         const int x = plot.left() + plot.width() * k / ticks;
         p.drawLine(x, plot.bottom(), x, plot.bottom() + 5);
         p.drawText(QRect(x - 40, plot.bottom() + 6, 80, fm.height()), Qt::AlignHCenter,
-                   formatTime(m_seconds * k / ticks));
+                   formatTime(m_viewBegin + (m_viewEnd - m_viewBegin) * k / ticks));
     }
     p.drawText(QRect(plot.left(), plot.bottom() + 8 + fm.height(), plot.width(), fm.height()),
                Qt::AlignHCenter, QStringLiteral("Time (m:ss)"));
@@ -111,6 +117,31 @@ void SpectrogramView::paintEvent(QPaintEvent*) {
                    Qt::AlignLeft | Qt::AlignVCenter,
                    QStringLiteral("%1 dB").arg(kTopDb - kRangeDb * k / 6, 0, 'f', 0));
     }
+}
+
+QRect SpectrogramView::plotRect() const {
+    return rect().adjusted(70, 30, -110, -50);
+}
+
+void SpectrogramView::wheelEvent(QWheelEvent* e) {
+    if (m_image.isNull() || e->angleDelta().y() == 0) {
+        return;
+    }
+    const QRect plot = plotRect();
+    const double f = std::clamp((e->position().x() - plot.left()) / std::max(1, plot.width()), 0.0, 1.0);
+    const double at = m_viewBegin + f * (m_viewEnd - m_viewBegin);
+    const double scale = e->angleDelta().y() > 0 ? 0.8 : 1.25;
+    const double span = std::clamp((m_viewEnd - m_viewBegin) * scale, std::min(1.0, m_seconds), m_seconds);
+    m_viewBegin = std::clamp(at - f * span, 0.0, m_seconds - span);
+    m_viewEnd = m_viewBegin + span;
+    update();
+    e->accept();
+}
+
+void SpectrogramView::mouseDoubleClickEvent(QMouseEvent*) {
+    m_viewBegin = 0;
+    m_viewEnd = m_seconds;
+    update();
 }
 
 } // namespace lathe::ui

@@ -16,14 +16,22 @@ public:
     /// `which` names the file in the title ("mix", "master").
     void show(const Spectrogram& s, const QString& which);
     bool hasData() const { return !m_image.isNull(); }
+    /// The time span shown (seconds): all of it until the wheel zooms in.
+    std::pair<double, double> visibleSeconds() const { return {m_viewBegin, m_viewEnd}; }
 
 protected:
     void paintEvent(QPaintEvent*) override;
+    /// The wheel zooms the time axis around the mouse (down to 1 s); a double click shows it all.
+    void wheelEvent(QWheelEvent* e) override;
+    void mouseDoubleClickEvent(QMouseEvent* e) override;
 
 private:
     QImage m_image; ///< one pixel per cell, row 0 at the bottom
     QString m_which;
     double m_seconds = 0;
+    double m_viewBegin = 0;
+    double m_viewEnd = 0;
+    QRect plotRect() const;
     double m_lowHz = 20;
     double m_highHz = 20000;
 };
