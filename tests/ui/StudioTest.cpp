@@ -251,6 +251,8 @@ TEST(Studio, AnalysesMastersAndShowsEveryViewWithData) {
     QTest::mousePress(lv->viewport(), Qt::LeftButton, {}, from);
     QTest::mouseRelease(lv->viewport(), Qt::LeftButton, {}, to);
     ASSERT_NE(w.player().source(), nullptr);
+    w.updatePlayhead(); // the loop moved the position to its start
+    EXPECT_NEAR(lv->playhead() * 48000, static_cast<double>(w.player().source()->position()), 1.0);
     const auto [loopBegin, loopEnd] = w.player().source()->loop();
     // Two pixels of a 30 s plot about 1200 px wide, at 48 kHz.
     const double kPixelFrames = 2.0 * 30.0 / 1200.0 * 48000.0;

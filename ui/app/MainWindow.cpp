@@ -41,6 +41,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTimer>
 #include <QToolBar>
 #include <QTreeView>
 #include <QVBoxLayout>
@@ -181,14 +182,20 @@ void MainWindow::buildUi() {
     transport->setMovable(false);
     m_playAction = transport->addAction(QStringLiteral("Play"));
     m_playAction->setShortcut(QKeySequence(Qt::Key_Space));
+    m_playheadTimer = new QTimer(this);
+    m_playheadTimer->setInterval(100);
+    connect(m_playheadTimer, &QTimer::timeout, this, &MainWindow::updatePlayhead);
     connect(m_playAction, &QAction::triggered, this, [this] {
         if (m_player->playing()) {
             m_player->pause();
+            m_playheadTimer->stop();
             m_playAction->setText(QStringLiteral("Play"));
         } else {
             m_player->play();
+            m_playheadTimer->start();
             m_playAction->setText(QStringLiteral("Pause"));
         }
+        updatePlayhead();
     });
     auto* ab = new QActionGroup(this);
     m_aAction = transport->addAction(QStringLiteral("A: mix"));
@@ -437,6 +444,11 @@ void MainWindow::setSpectrumOptions(const QString& curve, int smoothing) {
     m_spectrumCurve->setCurrentIndex(std::max(0, m_spectrumCurve->findData(curve)));
     m_spectrumSmoothing->setCurrentIndex(std::max(0, m_spectrumSmoothing->findData(smoothing)));
     showSpectrum();
+}
+
+void MainWindow::updatePlayhead() {
+    const PlaybackSource* src = m_player->source();
+    m_loudness->setPlayhead(src != nullptr ? static_cast<double>(src->position()) / src->sampleRate() : -1.0);
 }
 
 void MainWindow::setLoopRegion(double beginSeconds, double endSeconds) {

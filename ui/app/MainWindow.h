@@ -65,6 +65,9 @@ public:
     /// Loops playback over [begin, end) seconds and marks it on the loudness history; end ≤ begin
     /// clears the loop.
     void setLoopRegion(double beginSeconds, double endSeconds);
+    /// Moves the loudness history's playhead to the player's position (a timer calls it while
+    /// playing).
+    void updatePlayhead();
     /// The last error shown (tests read it; the user sees a message box).
     QString lastError() const { return m_lastError; }
 
@@ -149,6 +152,7 @@ private:
     QAction* m_bAction = nullptr;
     QAction* m_cAction = nullptr;
     QComboBox* m_speakerBox = nullptr;
+    class QTimer* m_playheadTimer = nullptr;
     QComboBox* m_spectrumCurve = nullptr;     ///< mid, side, left, right
     QComboBox* m_spectrumSmoothing = nullptr; ///< 1/N octave
     QLabel* m_playback = nullptr;

@@ -23,6 +23,7 @@ void LoudnessView::show(const LoudnessResult& input, const LoudnessResult* maste
     QChart* c = chart();
     clearChart(*c);
     m_regionSeries = nullptr; // deleted with the other series
+    m_playheadSeries = nullptr;
     constexpr double kFloor = -60.0;
     auto* x = new QValueAxis;
     auto* y = new QValueAxis;
@@ -67,6 +68,9 @@ void LoudnessView::show(const LoudnessResult& input, const LoudnessResult* maste
         level(*targetLufs, QStringLiteral("Target %1 LUFS").arg(*targetLufs, 0, 'f', 1), seriesColor(2));
     }
     setRegion(m_regionBegin, m_regionEnd);
+    if (m_playhead >= 0) {
+        setPlayhead(m_playhead);
+    }
 }
 
 double LoudnessView::secondsAt(const QPointF& pos) const {
@@ -109,6 +113,24 @@ void LoudnessView::mouseReleaseEvent(QMouseEvent* e) {
     } else {
         Q_EMIT positionClicked(a);
     }
+}
+
+void LoudnessView::setPlayhead(double seconds) {
+    m_playhead = seconds;
+    if (chart()->axes().size() < 2) {
+        return;
+    }
+    if (m_playheadSeries == nullptr) {
+        m_playheadSeries = new QLineSeries;
+        m_playheadSeries->setName(QStringLiteral("Playhead"));
+        m_playheadSeries->setPen(QPen(QColor(0xf0, 0xf0, 0xf0), 1.2));
+        chart()->addSeries(m_playheadSeries);
+        for (QAbstractAxis* a : chart()->axes()) {
+            m_playheadSeries->attachAxis(a);
+        }
+    }
+    m_playheadSeries->replace(seconds < 0 ? QList<QPointF>{}
+                                          : QList<QPointF>{{seconds, -60.0}, {seconds, 0.0}});
 }
 
 void LoudnessView::setRegion(double beginSeconds, double endSeconds) {

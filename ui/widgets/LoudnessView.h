@@ -6,6 +6,7 @@
 
 #include <QAreaSeries>
 #include <QChartView>
+#include <QLineSeries>
 #include <QMouseEvent>
 #include <optional>
 
@@ -21,6 +22,9 @@ public:
     int pointCount() const;
     /// Marks the loop region (seconds); end ≤ begin clears it.
     void setRegion(double beginSeconds, double endSeconds);
+    /// Draws the playhead at `seconds` (negative: none).
+    void setPlayhead(double seconds);
+    double playhead() const { return m_playhead; }
     /// The x pixel of a time (tests drive the mouse with it).
     double xOfSeconds(double seconds) const;
 
@@ -40,6 +44,8 @@ private:
     double m_regionBegin = 0;
     double m_regionEnd = 0;
     QAreaSeries* m_regionSeries = nullptr;
+    QLineSeries* m_playheadSeries = nullptr;
+    double m_playhead = -1;
 };
 
 } // namespace lathe::ui

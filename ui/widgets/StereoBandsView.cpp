@@ -15,8 +15,8 @@ namespace lathe::ui {
 StereoBandsView::StereoBandsView(QWidget* parent) : QChartView(new QChart, parent) {
     setRenderHint(QPainter::Antialiasing);
     styleChart(*chart());
-    chart()->setTitle(
-        QStringLiteral("Width per octave band: side energy relative to mid (0 dB: side as loud as mid; −40 dB and below: mono)"));
+    chart()->setTitle(QStringLiteral("Width per octave band: side energy relative to mid (0 dB: side as loud "
+                                     "as mid; −40 dB and below: mono)"));
 }
 
 void StereoBandsView::show(const StereoImage& mix, const StereoImage* master) {
