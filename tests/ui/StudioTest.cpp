@@ -103,6 +103,20 @@ TEST(PlotData, LoudnessAndSpectrumSeriesComeFromTheResult) {
             }
         }
     }
+    // Decimation for drawing keeps every bucket's extremes: a spike and a dip in 100 000 points
+    // survive a reduction to about 1000.
+    QList<QPointF> many;
+    for (int i = 0; i < 100000; ++i) {
+        many.append({static_cast<double>(i), i == 31337 ? 9.0 : i == 77777 ? -9.0 : std::sin(i * 0.001)});
+    }
+    const QList<QPointF> few = decimateMinMax(many, 1000);
+    EXPECT_LE(few.size(), 1000);
+    EXPECT_EQ(std::max_element(few.begin(), few.end(), [](auto a, auto b) { return a.y() < b.y(); })->x(),
+              31337.0);
+    EXPECT_EQ(std::min_element(few.begin(), few.end(), [](auto a, auto b) { return a.y() < b.y(); })->x(),
+              77777.0);
+    EXPECT_TRUE(std::is_sorted(few.begin(), few.end(), [](auto a, auto b) { return a.x() < b.x(); }));
+    EXPECT_EQ(decimateMinMax(few, 5000), few); // short lines are left alone
     EXPECT_EQ(formatTime(75.2), QStringLiteral("1:15.2"));
     EXPECT_EQ(formatTime(3725), QStringLiteral("1:02:05"));
 }

@@ -45,6 +45,30 @@ QList<Series> spectrumSeries(const LongTermSpectrum& spectrum, int smoothingFrac
     return out;
 }
 
+QList<QPointF> decimateMinMax(const QList<QPointF>& points, int maxPoints) {
+    const qsizetype buckets = std::max(1, maxPoints / 2);
+    if (points.size() <= 2 * buckets) {
+        return points;
+    }
+    QList<QPointF> out;
+    out.reserve(2 * buckets);
+    for (qsizetype b = 0; b < buckets; ++b) {
+        const qsizetype first = points.size() * b / buckets;
+        const qsizetype last = points.size() * (b + 1) / buckets; // exclusive
+        qsizetype lo = first;
+        qsizetype hi = first;
+        for (qsizetype k = first + 1; k < last; ++k) {
+            lo = points[k].y() < points[lo].y() ? k : lo;
+            hi = points[k].y() > points[hi].y() ? k : hi;
+        }
+        out.append(points[std::min(lo, hi)]);
+        if (lo != hi) {
+            out.append(points[std::max(lo, hi)]);
+        }
+    }
+    return out;
+}
+
 QString formatTime(double seconds) {
     if (!(seconds >= 0)) {
         return QStringLiteral("—");

@@ -26,6 +26,11 @@ QList<Series> loudnessSeries(const LoudnessResult& loudness, double floorLufs = 
 /// engine (lathe/Spectrum.h spectrumCurveDb; 0 = none).
 QList<Series> spectrumSeries(const LongTermSpectrum& spectrum, int smoothingFraction = 6);
 
+/// At most about `maxPoints` points for drawing a long line: the points are cut into buckets and
+/// each bucket keeps its lowest and highest point in time order, so peaks and dips stay visible.
+/// Shorter lines come back unchanged.
+QList<QPointF> decimateMinMax(const QList<QPointF>& points, int maxPoints);
+
 /// Seconds as "m:ss.s" or "h:mm:ss".
 QString formatTime(double seconds);
 

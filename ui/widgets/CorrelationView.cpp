@@ -2,6 +2,7 @@
 #include "CorrelationView.h"
 
 #include "Theme.h"
+#include "models/PlotData.h"
 
 #include <QChart>
 #include <QLineSeries>
@@ -40,7 +41,7 @@ void CorrelationView::show(const StereoImage& stereo, const QString& which) {
             }
         }
         end = std::max(end, static_cast<double>(curves[k]->size()) * stereo.stepSeconds);
-        line->replace(pts);
+        line->replace(decimateMinMax(pts, 4000)); // long files: min and max per bucket, ~2 per pixel
         QPen pen(k == 0 ? seriesColor(0).darker(150) : seriesColor(2));
         pen.setWidthF(k == 0 ? 1.0 : 2.0);
         line->setPen(pen);

@@ -2,6 +2,7 @@
 #include "DynamicsView.h"
 
 #include "Theme.h"
+#include "models/PlotData.h"
 
 #include <QChart>
 #include <QLineSeries>
@@ -43,7 +44,7 @@ void DynamicsView::show(const std::vector<GainReductionSeries>& series) {
             most = std::max(most, s.reductionDb[i]);
         }
         end = std::max(end, static_cast<double>(s.reductionDb.size()) * s.stepSeconds);
-        line->replace(pts);
+        line->replace(decimateMinMax(pts, 4000)); // long files: min and max per bucket, ~2 per pixel
         QPen pen(seriesColor(n++));
         pen.setWidthF(1.4);
         line->setPen(pen);

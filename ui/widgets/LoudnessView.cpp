@@ -11,6 +11,12 @@
 #include <algorithm>
 
 namespace lathe::ui {
+namespace {
+
+/// Points per line drawn (the plot is ~1500 px wide: two per pixel keeps every peak).
+constexpr int kMaxDrawnPoints = 4000;
+
+} // namespace
 
 LoudnessView::LoudnessView(QWidget* parent) : QChartView(new QChart, parent) {
     setRenderHint(QPainter::Antialiasing);
@@ -34,7 +40,8 @@ void LoudnessView::show(const LoudnessResult& input, const LoudnessResult* maste
     auto add = [&](const Series& s, const QString& name, const QColor& colour, qreal width) {
         auto* line = new QLineSeries;
         line->setName(name);
-        line->replace(s.points);
+        // An hour is 36 000 steps: drawn from at most ~4000 points (min and max per bucket).
+        line->replace(decimateMinMax(s.points, kMaxDrawnPoints));
         QPen pen(colour);
         pen.setWidthF(width);
         line->setPen(pen);
