@@ -53,7 +53,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setAcceptDrops(true);
     buildUi();
     connect(&m_engine, &EngineController::busyChanged, this, [this](bool busy) {
-        m_masterAction->setEnabled(!busy && !m_path.isEmpty());
+        // Mastering needs an analysed mix (a file that failed to open is not one).
+        m_masterAction->setEnabled(!busy && m_engine.input() != nullptr);
         m_cancelAction->setEnabled(busy);
         m_progress->setVisible(busy);
         if (!busy) {
@@ -556,10 +557,11 @@ void MainWindow::openFile(const QString& path) {
 }
 
 void MainWindow::masterTo(const QString& output) {
-    if (m_path.isEmpty()) {
+    if (!m_engine.input()) {
+        showError(QStringLiteral("Open and analyse a mix first."));
         return;
     }
-    if (!m_engine.master(m_path, output, m_chain.document())) {
+    if (!m_engine.master(m_engine.input()->path, output, m_chain.document())) {
         showError(QStringLiteral("Lathe is busy; cancel the running job first."));
         return;
     }
