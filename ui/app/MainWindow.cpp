@@ -621,7 +621,8 @@ void MainWindow::refresh() {
     html +=
         row(QStringLiteral("PLR"), formatLevel(l.plrDb, "dB"), m ? formatLevel(m->plrDb, "dB") : QString());
     html += QStringLiteral("</table>");
-    html += QStringLiteral("<p style='color:#8a8f98'>%1</p>").arg(in->backend.toHtmlEscaped());
+    // Which backend measured, and why, in the tooltip: the status bar already names the backend.
+    m_summary->setToolTip(in->backend);
     m_summary->setText(html);
 
     m_loudness->show(l, m, targetLufs());
