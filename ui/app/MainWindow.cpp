@@ -47,6 +47,31 @@
 #include <QVBoxLayout>
 
 namespace lathe::ui {
+namespace {
+
+/// A read-only table of one row per item (platforms, speaker models): the last column (the
+/// sentence) takes the spare width.
+QTableView* metricsTable(QAbstractItemModel* model) {
+    auto* t = new QTableView;
+    t->setModel(model);
+    t->horizontalHeader()->setStretchLastSection(true);
+    t->verticalHeader()->hide();
+    t->setAlternatingRowColors(true);
+    t->setWordWrap(false);
+    return t;
+}
+
+/// Two views one above the other, sharing the height top : bottom.
+QSplitter* stacked(QWidget* top, QWidget* bottom, int topShare, int bottomShare) {
+    auto* page = new QSplitter(Qt::Vertical);
+    page->addWidget(top);
+    page->addWidget(bottom);
+    page->setStretchFactor(0, topShare);
+    page->setStretchFactor(1, bottomShare);
+    return page;
+}
+
+} // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setWindowTitle(QStringLiteral("Lathe Studio"));
@@ -252,25 +277,13 @@ void MainWindow::buildUi() {
     m_tabs = new QTabWidget;
     m_loudness = new LoudnessView;
     m_spectrum = new SpectrumView;
-    m_platformTable = new QTableView;
-    m_platformTable->setModel(&m_platforms);
-    m_platformTable->horizontalHeader()->setStretchLastSection(true);
-    m_platformTable->verticalHeader()->hide();
-    m_platformTable->setAlternatingRowColors(true);
-    m_platformTable->setWordWrap(false);
+    m_platformTable = metricsTable(&m_platforms);
     m_findingsList = new QListView;
     m_findingsList->setModel(&m_findings);
     m_findingsList->setWordWrap(true);
     m_findingsList->setSpacing(4);
-    {
-        auto* page = new QSplitter(Qt::Vertical);
-        m_histogram = new HistogramView;
-        page->addWidget(m_loudness);
-        page->addWidget(m_histogram);
-        page->setStretchFactor(0, 3);
-        page->setStretchFactor(1, 1);
-        m_tabs->addTab(page, QStringLiteral("Loudness"));
-    }
+    m_histogram = new HistogramView;
+    m_tabs->addTab(stacked(m_loudness, m_histogram, 3, 1), QStringLiteral("Loudness"));
     {
         auto* page = new QWidget;
         auto* layout = new QVBoxLayout(page);
@@ -301,15 +314,8 @@ void MainWindow::buildUi() {
     m_spectrogram = new SpectrogramView;
     m_tabs->addTab(m_spectrogram, QStringLiteral("Spectrogram"));
     m_correlation = new CorrelationView;
-    {
-        auto* page = new QSplitter(Qt::Vertical);
-        m_stereoBands = new StereoBandsView;
-        page->addWidget(m_correlation);
-        page->addWidget(m_stereoBands);
-        page->setStretchFactor(0, 3);
-        page->setStretchFactor(1, 2);
-        m_tabs->addTab(page, QStringLiteral("Stereo"));
-    }
+    m_stereoBands = new StereoBandsView;
+    m_tabs->addTab(stacked(m_correlation, m_stereoBands, 3, 2), QStringLiteral("Stereo"));
     m_dynamics = new DynamicsView;
     m_tabs->addTab(m_dynamics, QStringLiteral("Dynamics"));
     m_eq = new EqCurveView(m_chain);
@@ -329,19 +335,9 @@ void MainWindow::buildUi() {
         row->addWidget(button);
         row->addWidget(m_translationNote, 1);
         layout->addLayout(row);
-        auto* split = new QSplitter(Qt::Vertical);
         m_translation = new TranslationView;
-        m_translationTable = new QTableView;
-        m_translationTable->setModel(&m_translationModel);
-        m_translationTable->horizontalHeader()->setStretchLastSection(true);
-        m_translationTable->verticalHeader()->hide();
-        m_translationTable->setAlternatingRowColors(true);
-        m_translationTable->setWordWrap(false);
-        split->addWidget(m_translation);
-        split->addWidget(m_translationTable);
-        split->setStretchFactor(0, 3);
-        split->setStretchFactor(1, 2);
-        layout->addWidget(split, 1);
+        m_translationTable = metricsTable(&m_translationModel);
+        layout->addWidget(stacked(m_translation, m_translationTable, 3, 2), 1);
         m_tabs->addTab(page, QStringLiteral("Translation"));
     }
     m_tabs->addTab(m_platformTable, QStringLiteral("Platforms"));
@@ -385,10 +381,14 @@ void MainWindow::buildUi() {
         m_chainView->expandToDepth(0);
     });
     connect(&m_chain, &ChainModel::documentChanged, this, [this] {
-        if (m_engine.input()) {
+        // Only the target line depends on the chain: redraw when it moved (an EQ drag changes
+        // the document at every mouse move).
+        const std::optional<double> target = targetLufs();
+        if (m_engine.input() && target != m_shownTarget) {
             m_loudness->show(m_engine.input()->analysis.loudness,
                              m_engine.masterResult() ? &m_engine.masterResult()->analysis.loudness : nullptr,
-                             targetLufs());
+                             target);
+            m_shownTarget = target;
         }
     });
     auto* chainButtons = new QHBoxLayout;
@@ -401,16 +401,12 @@ void MainWindow::buildUi() {
     auto* left = new QWidget;
     auto* leftLayout = new QVBoxLayout(left);
     leftLayout->setContentsMargins(0, 0, 0, 0);
-    auto* leftSplit = new QSplitter(Qt::Vertical);
-    leftSplit->addWidget(m_summary);
     auto* chainBox = new QWidget;
     auto* chainLayout = new QVBoxLayout(chainBox);
     chainLayout->setContentsMargins(6, 0, 6, 6);
     chainLayout->addWidget(m_chainView, 1);
     chainLayout->addLayout(chainButtons);
-    leftSplit->addWidget(chainBox);
-    leftSplit->setStretchFactor(0, 2);
-    leftSplit->setStretchFactor(1, 3);
+    QSplitter* leftSplit = stacked(m_summary, chainBox, 2, 3);
     leftLayout->addWidget(leftSplit);
     selectPreset(m_preset->currentText());
 
@@ -625,7 +621,8 @@ void MainWindow::refresh() {
     m_summary->setToolTip(in->backend);
     m_summary->setText(html);
 
-    m_loudness->show(l, m, targetLufs());
+    m_shownTarget = targetLufs();
+    m_loudness->show(l, m, m_shownTarget);
     m_histogram->show(l, m);
     showSpectrum();
     const AnalysisResult& latest = out ? out->analysis : in->analysis;

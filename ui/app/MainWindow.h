@@ -145,7 +145,8 @@ private:
     QAction* m_cancelAction = nullptr;
     QAction* m_exportAction = nullptr;
     QMenu* m_recentMenu = nullptr;
-    QString m_pendingMaster; ///< a session's master, measured once its mix is analysed
+    QString m_pendingMaster;             ///< a session's master, measured once its mix is analysed
+    std::optional<double> m_shownTarget; ///< the target line the loudness history shows
     Player* m_player = nullptr;
     QAction* m_playAction = nullptr;
     QAction* m_aAction = nullptr;

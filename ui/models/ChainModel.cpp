@@ -210,48 +210,54 @@ Qt::ItemFlags ChainModel::flags(const QModelIndex& index) const {
     return f;
 }
 
-bool ChainModel::commit(const nlohmann::json::json_pointer& pointer, const nlohmann::json& value) {
-    PresetDocument trial = m_doc;
-    trial.json[pointer] = value;
+bool ChainModel::accepted(const PresetDocument& doc) {
     try {
-        parsePreset(trial); // the engine's validation, messages and all
+        parsePreset(doc); // the engine's validation, messages and all
     } catch (const Error& e) {
         m_lastError = QString::fromStdString(e.what());
         Q_EMIT editRejected(m_lastError);
         return false;
     }
-    m_doc = std::move(trial);
     m_lastError.clear();
+    return true;
+}
+
+bool ChainModel::commit(const Edits& edits) {
+    PresetDocument trial = m_doc;
+    for (const auto& [pointer, value] : edits) {
+        trial.json[pointer] = value;
+    }
+    if (!accepted(trial)) {
+        return false;
+    }
+    m_doc = std::move(trial);
     Q_EMIT documentChanged();
     return true;
 }
 
-bool ChainModel::setValue(const nlohmann::json::json_pointer& pointer, const nlohmann::json& value) {
-    if (!commit(pointer, value)) {
+bool ChainModel::setValues(const Edits& edits) {
+    if (!commit(edits)) {
         return false;
     }
     for (std::size_t k = 0; k < m_nodes.size(); ++k) {
-        if (m_nodes[k].pointer == pointer) {
-            const QModelIndex i = createIndex(m_nodes[k].row, Value, static_cast<quintptr>(k));
-            Q_EMIT dataChanged(i, i);
+        for (const auto& edit : edits) {
+            if (m_nodes[k].pointer == edit.first) {
+                const QModelIndex i = createIndex(m_nodes[k].row, Value, static_cast<quintptr>(k));
+                Q_EMIT dataChanged(i, i);
+            }
         }
     }
     return true;
 }
 
 bool ChainModel::replace(PresetDocument doc) {
-    try {
-        parsePreset(doc);
-    } catch (const Error& e) {
-        m_lastError = QString::fromStdString(e.what());
-        Q_EMIT editRejected(m_lastError);
+    if (!accepted(doc)) {
         return false;
     }
     beginResetModel();
     m_doc = std::move(doc);
     rebuild();
     endResetModel();
-    m_lastError.clear();
     Q_EMIT documentChanged();
     return true;
 }
@@ -342,7 +348,7 @@ bool ChainModel::setData(const QModelIndex& index, const QVariant& value, int ro
     }
     if (n->stage && index.column() == Name && role == Qt::CheckStateRole) {
         const bool on = value.toInt() == Qt::Checked;
-        if (!commit(n->pointer / "bypass", !on)) {
+        if (!commit({{n->pointer / "bypass", !on}})) {
             return false;
         }
         Q_EMIT dataChanged(index, this->index(index.row(), Value, parent(index)));
@@ -352,7 +358,7 @@ bool ChainModel::setData(const QModelIndex& index, const QVariant& value, int ro
         return false;
     }
     const nlohmann::json old = m_doc.json.contains(n->pointer) ? m_doc.json[n->pointer] : nlohmann::json();
-    if (!commit(n->pointer, parseValue(value.toString(), old))) {
+    if (!commit({{n->pointer, parseValue(value.toString(), old)}})) {
         return false;
     }
     Q_EMIT dataChanged(index, index);

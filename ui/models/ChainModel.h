@@ -8,6 +8,7 @@
 #include <lathe/Preset.h>
 
 #include <QAbstractItemModel>
+#include <utility>
 #include <vector>
 
 namespace lathe::ui {
@@ -24,9 +25,15 @@ public:
     /// The document as the engine reads it.
     Preset preset() const { return parsePreset(m_doc); }
     QString lastError() const { return m_lastError; }
-    /// Sets the value at `pointer` in the document (the EQ curve's drag, for one); validated like an
-    /// edit in the tree. Returns false (and keeps the document) when the engine refuses it.
-    bool setValue(const nlohmann::json::json_pointer& pointer, const nlohmann::json& value);
+    /// Values to set at places in the document, applied together.
+    using Edits = std::vector<std::pair<nlohmann::json::json_pointer, nlohmann::json>>;
+    /// Sets values in the document as one edit (the EQ curve's drag moves a band's frequency and
+    /// gain together); validated like an edit in the tree. Returns false (and keeps the document)
+    /// when the engine refuses it.
+    bool setValues(const Edits& edits);
+    bool setValue(const nlohmann::json::json_pointer& pointer, const nlohmann::json& value) {
+        return setValues({{pointer, value}});
+    }
 
     /// Structural edits, validated like the others (false with lastError() when refused).
     /// A flat bell at 1 kHz appended to the EQ stage at `stage` (0-based in the chain).
@@ -66,7 +73,10 @@ private:
     };
     void rebuild();
     int add(int parent, QString label, nlohmann::json::json_pointer pointer, bool stage, bool editable);
-    bool commit(const nlohmann::json::json_pointer& pointer, const nlohmann::json& value);
+    /// The engine's validation of `doc`; on refusal sets lastError() and emits editRejected.
+    bool accepted(const PresetDocument& doc);
+    /// Applies `edits` when the result validates (values only: the tree keeps its shape).
+    bool commit(const Edits& edits);
     /// Validates `doc` and, when the engine accepts it, shows it (a structural change: reset).
     bool replace(PresetDocument doc);
     const Node* node(const QModelIndex& index) const;

@@ -176,10 +176,11 @@ void EqCurveView::mouseMoveEvent(QMouseEvent* e) {
     const nlohmann::json::json_pointer band = nlohmann::json::json_pointer("/stages") /
                                               static_cast<std::size_t>(m_stage) / "bands" /
                                               static_cast<std::size_t>(n.band);
-    m_chain.setValue(band / "hz", hz);
+    ChainModel::Edits edits{{band / "hz", hz}};
     if (n.hasGain) {
-        m_chain.setValue(band / "gain_db", std::round(dbAt(e->position().y()) * 10.0) / 10.0);
+        edits.emplace_back(band / "gain_db", std::round(dbAt(e->position().y()) * 10.0) / 10.0);
     }
+    m_chain.setValues(edits); // one edit: one validation, one redraw
     // reload() (documentChanged) rebuilt the nodes; keep the same one under the mouse.
     m_dragging = std::min<int>(m_dragging, static_cast<int>(m_nodes.size()) - 1);
 }
