@@ -10,6 +10,7 @@
 #include "models/PlaybackSource.h"
 #include "models/PlotData.h"
 #include "models/TranslationModel.h"
+#include "widgets/ChoiceDelegate.h"
 #include "widgets/CorrelationView.h"
 #include "widgets/DynamicsView.h"
 #include "widgets/EqCurveView.h"
@@ -23,6 +24,7 @@
 #include "widgets/TranslationView.h"
 
 #include <lathe/Master.h>
+#include <lathe/Platforms.h>
 #include <lathe/RenderJob.h>
 #include <lathe/signals/DemoMix.h>
 
@@ -31,6 +33,7 @@
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
+#include <QComboBox>
 #include <QDir>
 #include <QImage>
 #include <QSignalSpy>
@@ -38,6 +41,7 @@
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTreeView>
 #include <QWheelEvent>
 #include <set>
 
@@ -119,6 +123,30 @@ TEST(PlotData, LoudnessAndSpectrumSeriesComeFromTheResult) {
     EXPECT_EQ(decimateMinMax(few, 5000), few); // short lines are left alone
     EXPECT_EQ(formatTime(75.2), QStringLiteral("1:15.2"));
     EXPECT_EQ(formatTime(3725), QStringLiteral("1:02:05"));
+}
+
+// Platform markers: one per distinct target, labelled with the first platform's id and how many
+// more share it; a value crowding one kept already (shared by more platforms) is left out.
+TEST(PlotData, PlatformMarkersGroupAndThinOut) {
+    auto platform = [](const char* id, std::optional<double> lufs) {
+        Platform p;
+        p.id = id;
+        p.targetLufs = lufs;
+        return p;
+    };
+    const std::vector<Platform> table{platform("a", -11.0), platform("b", -14.0),        platform("c", -14.0),
+                                      platform("d", -15.0), platform("e", std::nullopt), platform("f", -23.0),
+                                      platform("g", -14.0), platform("h", -24.5)};
+    const std::vector<LevelMarker> m = platformMarkers(table, 2.0);
+    // −14 (3 platforms) first; −11 is 3 LU away (kept), −15 is 1 LU from −14 (dropped), −23
+    // kept, −24.5 is 1.5 LU from −23 (dropped); sorted by level.
+    ASSERT_EQ(m.size(), 3u);
+    EXPECT_EQ(m[0].lufs, -23.0);
+    EXPECT_EQ(m[0].label, QStringLiteral("\u221223 f"));
+    EXPECT_EQ(m[1].lufs, -14.0);
+    EXPECT_EQ(m[1].label, QStringLiteral("\u221214 b +2"));
+    EXPECT_EQ(m[2].label, QStringLiteral("\u221211 a"));
+    EXPECT_EQ(platformMarkers(table, 0.5).size(), 5u) << "every distinct target when there is room";
 }
 
 // A/B playback: what the sink reads is each file's samples times its level-matching gain (the
@@ -203,6 +231,8 @@ TEST(Studio, AnalysesMastersAndShowsEveryViewWithData) {
                                       QAbstractItemModelTester::FailureReportingMode::Fatal);
     EXPECT_GT(w.platformModel().rowCount(), 5);
     EXPECT_GT(w.loudnessView()->pointCount(), 200); // 30 s of 100 ms steps, two lines
+    EXPECT_TRUE(w.loudnessView()->markerLabels().contains(QStringLiteral("\u221214 spotify +3")))
+        << w.loudnessView()->markerLabels().join(QLatin1Char('|')).toStdString();
     EXPECT_GT(w.spectrumView()->pointCount(), 100);
     EXPECT_GT(w.histogramView()->pointCount(), 20);
 
@@ -425,20 +455,127 @@ TEST(ChainEditor, AddsAndRemovesBandsAndStages) {
     ChainModel m;
     QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::Fatal);
     m.setDocument(loadPresetDocument("default"));
-    ASSERT_TRUE(m.addEqBand(0));
+    ASSERT_TRUE(m.addBand(0));
     ASSERT_EQ(m.document().json["stages"][0]["bands"].size(), 5u);
     EXPECT_TRUE(find(m, {"eq", "band 5"}).isValid());
     EXPECT_EQ(m.stageAndBand(find(m, {"eq", "band 5", "hz"})), std::make_pair(0, 4));
     ASSERT_TRUE(m.removeBand(0, 0)); // the high-pass goes; the bell at 250 Hz is band 1 now
     EXPECT_EQ(m.document().json["stages"][0]["bands"][0]["hz"].get<double>(), 250.0);
-    EXPECT_FALSE(m.removeBand(1, 0)) << "a multiband's bands follow its splits";
-    EXPECT_FALSE(m.addEqBand(2)) << "the limiter has no bands";
+    EXPECT_FALSE(m.addBand(2)) << "the limiter has no bands";
     ASSERT_TRUE(m.addStage(QStringLiteral("eq")));
     EXPECT_EQ(m.preset().stages.size(), 4u);
-    ASSERT_TRUE(m.removeStage(1));
+    ASSERT_TRUE(m.removeStage(3));
     EXPECT_EQ(m.preset().stages.size(), 3u);
-    EXPECT_EQ(m.preset().stages[1].type, "limiter");
-    EXPECT_FALSE(m.addStage(QStringLiteral("reverb")));
+    EXPECT_EQ(m.preset().stages[2].type, "limiter");
+    EXPECT_FALSE(m.addStage(QStringLiteral("chorus")));
+    EXPECT_EQ(m.preset().stages.size(), 3u);
+}
+
+// A multiband's bands follow its splits: adding splits the widest band (in octaves) at its
+// geometric centre with that band's settings on both sides; removing one lets its lower
+// neighbour (the lowest band: its upper one) take over its range.
+TEST(ChainEditor, SplitsAndMergesMultibandBands) {
+    ChainModel m;
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    m.setDocument(loadPresetDocument("default")); // splits 120, 1000, 6000 Hz
+    const nlohmann::json before = m.document().json["stages"][1];
+    ASSERT_TRUE(m.addBand(1));
+    // Octaves: 20–120 Hz 2.58, 120–1000 Hz 3.06, 1000–6000 Hz 2.58, 6000–20000 Hz 1.74.
+    const nlohmann::json& after = m.document().json["stages"][1];
+    EXPECT_EQ(after["splits_hz"], nlohmann::json::parse("[120.0, 346.0, 1000.0, 6000.0]")); // √(120·1000)
+    ASSERT_EQ(after["bands"].size(), 5u);
+    EXPECT_EQ(after["bands"][1], before["bands"][1]);
+    EXPECT_EQ(after["bands"][2], before["bands"][1]);
+    EXPECT_EQ(after["bands"][3], before["bands"][2]);
+    EXPECT_EQ(std::get<MultibandSpec>(m.preset().stages[1].spec).splitsHz.size(), 4u)
+        << "the engine reads 5 bands";
+
+    ASSERT_TRUE(m.removeBand(1, 0)); // the lowest band and the 120 Hz split
+    EXPECT_EQ(m.document().json["stages"][1]["splits_hz"], nlohmann::json::parse("[346.0, 1000.0, 6000.0]"));
+    EXPECT_EQ(m.document().json["stages"][1]["bands"][0], before["bands"][1]);
+    ASSERT_TRUE(m.removeBand(1, 2)); // the 1000–6000 Hz band and the 1000 Hz split
+    EXPECT_EQ(m.document().json["stages"][1]["splits_hz"], nlohmann::json::parse("[346.0, 6000.0]"));
+    EXPECT_EQ(m.document().json["stages"][1]["bands"][2], before["bands"][3]);
+    ASSERT_TRUE(m.removeBand(1, 0));
+    EXPECT_FALSE(m.removeBand(1, 0)) << "a multiband needs 2 bands: " << m.lastError().toStdString();
+    EXPECT_EQ(m.document().json["stages"][1]["bands"].size(), 2u);
+}
+
+// Reverb and multiband stages can be added to any chain, starting from the bundled presets'
+// tuned settings (default's 4-band glue, glue-room's room), validated by the engine.
+TEST(ChainEditor, AddsAReverbAndAMultibandFromScratch) {
+    ChainModel m;
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    m.setDocument(loadPresetDocument("transparent"));
+    const std::size_t base = m.preset().stages.size();
+    ASSERT_TRUE(m.addStage(QStringLiteral("multiband"))) << m.lastError().toStdString();
+    ASSERT_TRUE(m.addStage(QStringLiteral("reverb"))) << m.lastError().toStdString();
+    ASSERT_TRUE(m.addStage(QStringLiteral("multiband"))) << "a second one gets its own id";
+    const Preset p = m.preset();
+    ASSERT_EQ(p.stages.size(), base + 3);
+    EXPECT_EQ(p.stages[base].type, "multiband");
+    EXPECT_EQ(std::get<MultibandSpec>(p.stages[base].spec).splitsHz,
+              (std::vector<double>{120.0, 1000.0, 6000.0}));
+    EXPECT_EQ(p.stages[base + 1].type, "reverb");
+    EXPECT_EQ(std::get<ReverbSpec>(p.stages[base + 1].spec).room, "glue-room");
+    EXPECT_NE(p.stages[base].id, p.stages[base + 2].id);
+    // The reverb's room is picked from the engine's rooms.
+    const QModelIndex room = find(m, {"reverb", "room"}).siblingAtColumn(ChainModel::Value);
+    ASSERT_TRUE(room.isValid());
+    QStringList rooms;
+    for (const QVariant& c : room.data(ChainModel::ChoicesRole).toList()) {
+        rooms << c.toMap().value(QStringLiteral("value")).toString();
+    }
+    EXPECT_TRUE(rooms.contains(QStringLiteral("cathedral"))) << rooms.join(QLatin1Char(' ')).toStdString();
+    ASSERT_TRUE(m.setData(room, QStringLiteral("cathedral")));
+    EXPECT_EQ(std::get<ReverbSpec>(m.preset().stages[base + 1].spec).room, "cathedral");
+}
+
+// The loudness target is picked from the platforms (or typed, or cleared with "none").
+TEST(ChainEditor, TheTargetIsPickedFromThePlatforms) {
+    ChainModel m;
+    m.setDocument(loadPresetDocument("default"));
+    const QModelIndex target = find(m, {"Loudness target (LUFS)"}).siblingAtColumn(ChainModel::Value);
+    const QVariantList choices = target.data(ChainModel::ChoicesRole).toList();
+    // Every platform of the engine's table that has a loudness is offered, with its value.
+    std::size_t withTarget = 0;
+    for (const Platform& p : builtinPlatforms()) {
+        if (!p.targetLufs) {
+            continue;
+        }
+        ++withTarget;
+        const bool offered = std::any_of(choices.begin(), choices.end(), [&](const QVariant& c) {
+            const QVariantMap map = c.toMap();
+            return map.value(QStringLiteral("label")).toString().contains(QString::fromStdString(p.name)) &&
+                   map.value(QStringLiteral("value")).toString().toDouble() == *p.targetLufs;
+        });
+        EXPECT_TRUE(offered) << p.name;
+    }
+    EXPECT_EQ(static_cast<std::size_t>(choices.size()), withTarget + 1) << "and none";
+
+    // Through the editor a user sees: a combo box; picking Apple Music commits its −16 LUFS.
+    QTreeView view;
+    view.setModel(&m);
+    view.setItemDelegate(new ChoiceDelegate(&view));
+    view.resize(600, 400);
+    view.show();
+    view.openPersistentEditor(target);
+    auto* box = qobject_cast<QComboBox*>(view.indexWidget(target));
+    ASSERT_NE(box, nullptr);
+    EXPECT_EQ(box->currentData().toString(), QStringLiteral("-14")) << "the document's target is selected";
+    const int apple = box->findText(QStringLiteral("Apple Music"), Qt::MatchContains);
+    ASSERT_GE(apple, 0);
+    box->setCurrentIndex(apple);
+    Q_EMIT box->activated(apple);
+    EXPECT_EQ(m.document().json["target_lufs"].get<double>(), -16.0);
+    view.closePersistentEditor(target);
+
+    ASSERT_TRUE(m.setData(target, QStringLiteral("none")));
+    EXPECT_FALSE(m.document().json.contains("target_lufs"));
+    EXPECT_FALSE(m.preset().targetLufs.has_value());
+    EXPECT_EQ(target.data().toString(), QStringLiteral("none"));
+    ASSERT_TRUE(m.setData(target, QStringLiteral("-9")));
+    EXPECT_EQ(m.preset().targetLufs, -9.0);
 }
 
 // The master follows the edited document: a target of −16 LUFS is what the file reaches.

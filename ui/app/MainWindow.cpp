@@ -3,6 +3,7 @@
 
 #include "models/PlotData.h"
 #include "models/ReportExport.h"
+#include "widgets/ChoiceDelegate.h"
 #include "widgets/CorrelationView.h"
 #include "widgets/DynamicsView.h"
 #include "widgets/EqCurveView.h"
@@ -354,6 +355,7 @@ void MainWindow::buildUi() {
     // The chain editor: the preset as a tree (stages with bypass boxes, parameters, bands).
     m_chainView = new QTreeView;
     m_chainView->setModel(&m_chain);
+    m_chainView->setItemDelegate(new ChoiceDelegate(m_chainView)); // the target's platforms, rooms
     m_chainView->setAlternatingRowColors(true);
     m_chainView->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed |
                                  QAbstractItemView::SelectedClicked);
@@ -363,8 +365,13 @@ void MainWindow::buildUi() {
         const auto [stage, band] = m_chain.stageAndBand(m_chainView->indexAt(at));
         QMenu menu;
         if (stage >= 0) {
-            menu.addAction(QStringLiteral("Add an EQ band"), this,
-                           [this, stage] { m_chain.addEqBand(stage); });
+            const std::string type = m_chain.document().json["stages"][static_cast<std::size_t>(stage)].value(
+                "type", std::string());
+            if (type == "eq" || type == "multiband") {
+                menu.addAction(type == "eq" ? QStringLiteral("Add an EQ band")
+                                            : QStringLiteral("Split the widest band"),
+                               this, [this, stage] { m_chain.addBand(stage); });
+            }
             if (band >= 0) {
                 menu.addAction(QStringLiteral("Remove band %1").arg(band + 1), this,
                                [this, stage, band] { m_chain.removeBand(stage, band); });
@@ -373,10 +380,12 @@ void MainWindow::buildUi() {
                            [this, stage] { m_chain.removeStage(stage); });
             menu.addSeparator();
         }
-        menu.addAction(QStringLiteral("Add an EQ stage"), this,
-                       [this] { m_chain.addStage(QStringLiteral("eq")); });
-        menu.addAction(QStringLiteral("Add a limiter"), this,
-                       [this] { m_chain.addStage(QStringLiteral("limiter")); });
+        for (const auto& [label, type] :
+             {std::pair{"Add an EQ stage", "eq"}, std::pair{"Add a multiband compressor", "multiband"},
+              std::pair{"Add a reverb", "reverb"}, std::pair{"Add a limiter", "limiter"}}) {
+            menu.addAction(QString::fromLatin1(label), this,
+                           [this, type = QString::fromLatin1(type)] { m_chain.addStage(type); });
+        }
         menu.exec(m_chainView->viewport()->mapToGlobal(at));
         m_chainView->expandToDepth(0);
     });
@@ -387,7 +396,7 @@ void MainWindow::buildUi() {
         if (m_engine.input() && target != m_shownTarget) {
             m_loudness->show(m_engine.input()->analysis.loudness,
                              m_engine.masterResult() ? &m_engine.masterResult()->analysis.loudness : nullptr,
-                             target);
+                             target, m_platformMarkers);
             m_shownTarget = target;
         }
     });
@@ -622,7 +631,7 @@ void MainWindow::refresh() {
     m_summary->setText(html);
 
     m_shownTarget = targetLufs();
-    m_loudness->show(l, m, m_shownTarget);
+    m_loudness->show(l, m, m_shownTarget, m_platformMarkers);
     m_histogram->show(l, m);
     showSpectrum();
     const AnalysisResult& latest = out ? out->analysis : in->analysis;

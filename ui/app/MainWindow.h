@@ -6,6 +6,7 @@
 #include "models/EngineController.h"
 #include "models/FindingsModel.h"
 #include "models/PlatformTableModel.h"
+#include "models/PlotData.h"
 #include "models/TranslationModel.h"
 
 #include <QMainWindow>
@@ -147,6 +148,10 @@ private:
     QMenu* m_recentMenu = nullptr;
     QString m_pendingMaster;             ///< a session's master, measured once its mix is analysed
     std::optional<double> m_shownTarget; ///< the target line the loudness history shows
+    /// Labels on a 60 LU axis ~550 px high are ~9 px per LU: markers 2 LU apart keep their
+    /// labels (one text line) from overlapping.
+    static constexpr double kMarkerSpacingLu = 2.0;
+    const std::vector<LevelMarker> m_platformMarkers = platformMarkers(builtinPlatforms(), kMarkerSpacingLu);
     Player* m_player = nullptr;
     QAction* m_playAction = nullptr;
     QAction* m_aAction = nullptr;

@@ -2,9 +2,14 @@
 #include "ChainModel.h"
 
 #include <lathe/Error.h>
+#include <lathe/Platforms.h>
+#include <lathe/design/Rooms.h>
 
 #include <QStringList>
+#include <QVariantMap>
+#include <cmath>
 #include <cstdio>
+#include <optional>
 
 namespace lathe::ui {
 namespace {
@@ -42,6 +47,60 @@ nlohmann::json parseValue(const QString& typed, const nlohmann::json& old) {
         return typed.trimmed().toStdString();
     }
 }
+
+const nlohmann::json::json_pointer kTarget("/target_lufs");
+
+/// The typed word that clears the loudness target (the row shows it when there is none).
+bool isNone(const QString& typed) {
+    return typed.trimmed().compare(QLatin1String("none"), Qt::CaseInsensitive) == 0;
+}
+
+QVariantMap choice(const QString& label, const QString& value) {
+    return {{QStringLiteral("label"), label}, {QStringLiteral("value"), value}};
+}
+
+/// The loudness targets to pick from: none, then every platform of the engine's table that
+/// normalises to (or specifies) a loudness.
+QVariantList targetChoices() {
+    QVariantList list{choice(QStringLiteral("none (no loudness targeting)"), QStringLiteral("none"))};
+    for (const Platform& p : builtinPlatforms()) {
+        if (p.targetLufs) {
+            const QString lufs = QString::number(*p.targetLufs);
+            list << choice(QStringLiteral("%1 LUFS — %2").arg(lufs, QString::fromStdString(p.name)), lufs);
+        }
+    }
+    return list;
+}
+
+QVariantList roomChoices() {
+    QVariantList list;
+    for (const design::RoomSpec& r : design::builtinRooms()) {
+        list << choice(QString::fromStdString(r.name), QString::fromStdString(r.name));
+    }
+    return list;
+}
+
+/// The first stage of `type` in the bundled presets (in their listed order), without its id so
+/// that the engine names it after its type and position.
+std::optional<nlohmann::json> bundledStage(const std::string& type) {
+    for (const PresetInfo& info : bundledPresets()) {
+        const PresetDocument d = loadPresetDocument(info.name);
+        for (const auto& st : d.json.value("stages", nlohmann::json::array())) {
+            if (st.value("type", std::string()) == type) {
+                nlohmann::json copy = st;
+                copy.erase("id");
+                copy.erase("bypass");
+                return copy;
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+/// Lowest and highest frequencies a multiband's outer bands are taken to span when the widest
+/// band is chosen for splitting (the audible range).
+constexpr double kMultibandLowHz = 20.0;
+constexpr double kMultibandHighHz = 20000.0;
 
 } // namespace
 
@@ -169,6 +228,18 @@ QVariant ChainModel::data(const QModelIndex& index, int role) const {
         }
         return {};
     }
+    if (role == ChoicesRole) {
+        if (index.column() != Value || !n->editable) {
+            return {};
+        }
+        if (n->pointer == kTarget) {
+            return targetChoices();
+        }
+        if (!n->pointer.empty() && n->pointer.back() == "room") {
+            return roomChoices();
+        }
+        return {};
+    }
     if (role == Qt::DisplayRole || role == Qt::EditRole) {
         if (index.column() == Name) {
             return n->label;
@@ -225,7 +296,11 @@ bool ChainModel::accepted(const PresetDocument& doc) {
 bool ChainModel::commit(const Edits& edits) {
     PresetDocument trial = m_doc;
     for (const auto& [pointer, value] : edits) {
-        trial.json[pointer] = value;
+        if (value.is_null()) { // "none": the key goes (the engine's default applies)
+            trial.json[pointer.parent_pointer()].erase(pointer.back());
+        } else {
+            trial.json[pointer] = value;
+        }
     }
     if (!accepted(trial)) {
         return false;
@@ -262,18 +337,45 @@ bool ChainModel::replace(PresetDocument doc) {
     return true;
 }
 
-bool ChainModel::addEqBand(int stage) {
+bool ChainModel::addBand(int stage) {
     PresetDocument d = m_doc;
     auto& stages = d.json["stages"];
-    if (stage < 0 || stage >= static_cast<int>(stages.size()) ||
-        stages[static_cast<std::size_t>(stage)].value("type", "") != "eq") {
-        m_lastError = QStringLiteral("bands are added to an EQ stage");
-        Q_EMIT editRejected(m_lastError);
-        return false;
+    const std::string type = stage >= 0 && stage < static_cast<int>(stages.size())
+                                 ? stages[static_cast<std::size_t>(stage)].value("type", "")
+                                 : std::string();
+    if (type == "eq") {
+        stages[static_cast<std::size_t>(stage)]["bands"].push_back(
+            {{"type", "bell"}, {"hz", 1000}, {"gain_db", 0}, {"q", 1.0}});
+        return replace(std::move(d));
     }
-    stages[static_cast<std::size_t>(stage)]["bands"].push_back(
-        {{"type", "bell"}, {"hz", 1000}, {"gain_db", 0}, {"q", 1.0}});
-    return replace(std::move(d));
+    if (type == "multiband") {
+        auto& st = stages[static_cast<std::size_t>(stage)];
+        auto& splits = st["splits_hz"];
+        auto& bands = st["bands"];
+        if (!splits.is_array() || !bands.is_array() || bands.size() != splits.size() + 1) {
+            accepted(d); // the engine names what is wrong
+            return false;
+        }
+        // Band b spans [edge(b), edge(b + 1)].
+        auto edge = [&](std::size_t k) {
+            return k == 0              ? kMultibandLowHz
+                   : k > splits.size() ? kMultibandHighHz
+                                       : splits[k - 1].get<double>();
+        };
+        std::size_t widest = 0;
+        for (std::size_t b = 1; b < bands.size(); ++b) {
+            if (std::log2(edge(b + 1) / edge(b)) > std::log2(edge(widest + 1) / edge(widest))) {
+                widest = b;
+            }
+        }
+        const double centre = std::round(std::sqrt(edge(widest) * edge(widest + 1)));
+        splits.insert(splits.begin() + static_cast<std::ptrdiff_t>(widest), centre);
+        bands.insert(bands.begin() + static_cast<std::ptrdiff_t>(widest), bands[widest]);
+        return replace(std::move(d));
+    }
+    m_lastError = QStringLiteral("bands are added to an EQ or a multiband stage");
+    Q_EMIT editRejected(m_lastError);
+    return false;
 }
 
 bool ChainModel::removeBand(int stage, int band) {
@@ -283,14 +385,18 @@ bool ChainModel::removeBand(int stage, int band) {
         return false;
     }
     auto& st = stages[static_cast<std::size_t>(stage)];
-    if (st.value("type", "") != "eq" || !st.contains("bands") || band < 0 ||
+    if (!st.contains("bands") || !st["bands"].is_array() || band < 0 ||
         band >= static_cast<int>(st["bands"].size())) {
-        m_lastError =
-            QStringLiteral("only an EQ's bands can be removed (a multiband's bands follow its splits)");
+        m_lastError = QStringLiteral("that stage has no band %1").arg(band + 1);
         Q_EMIT editRejected(m_lastError);
         return false;
     }
-    st["bands"].erase(static_cast<std::size_t>(band));
+    const auto b = static_cast<std::size_t>(band);
+    if (st.value("type", "") == "multiband" && st.contains("splits_hz") && st["splits_hz"].is_array() &&
+        !st["splits_hz"].empty()) {
+        st["splits_hz"].erase(b == 0 ? 0 : b - 1);
+    }
+    st["bands"].erase(b);
     return replace(std::move(d));
 }
 
@@ -303,9 +409,10 @@ bool ChainModel::addStage(const QString& type) {
             {"bands", nlohmann::json::array({{{"type", "bell"}, {"hz", 1000}, {"gain_db", 0}, {"q", 1.0}}})}};
     } else if (type == QLatin1String("limiter")) {
         stage = {{"type", "limiter"}, {"ceiling_dbtp", -1.0}};
+    } else if (auto bundled = bundledStage(type.toStdString())) {
+        stage = std::move(*bundled);
     } else {
-        m_lastError =
-            QStringLiteral("stages added here: eq, limiter (a reverb or multiband starts from a preset)");
+        m_lastError = QStringLiteral("'%1' is not a stage type (eq, multiband, reverb, limiter)").arg(type);
         Q_EMIT editRejected(m_lastError);
         return false;
     }
@@ -358,7 +465,8 @@ bool ChainModel::setData(const QModelIndex& index, const QVariant& value, int ro
         return false;
     }
     const nlohmann::json old = m_doc.json.contains(n->pointer) ? m_doc.json[n->pointer] : nlohmann::json();
-    if (!commit({{n->pointer, parseValue(value.toString(), old)}})) {
+    const bool clear = n->pointer == kTarget && isNone(value.toString());
+    if (!commit({{n->pointer, clear ? nlohmann::json() : parseValue(value.toString(), old)}})) {
         return false;
     }
     Q_EMIT dataChanged(index, index);

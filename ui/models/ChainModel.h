@@ -17,6 +17,10 @@ class ChainModel final : public QAbstractItemModel {
     Q_OBJECT
 public:
     enum Column { Name, Value, ColumnCount };
+    /// For values picked from a list (the loudness target: the platforms; a reverb's room):
+    /// Value-column data under this role is a QVariantList of QVariantMap {label, value} where
+    /// value is what setData takes.
+    static constexpr int ChoicesRole = Qt::UserRole + 1;
     explicit ChainModel(QObject* parent = nullptr);
 
     /// Shows `doc` (throws lathe::Error when it does not validate).
@@ -36,11 +40,16 @@ public:
     }
 
     /// Structural edits, validated like the others (false with lastError() when refused).
-    /// A flat bell at 1 kHz appended to the EQ stage at `stage` (0-based in the chain).
-    bool addEqBand(int stage);
-    /// Removes band `band` of stage `stage` (EQ bands; a multiband's bands follow its splits).
+    /// Adds a band to the stage at `stage` (0-based in the chain): an EQ gets a flat bell at
+    /// 1 kHz; a multiband's widest band (in octaves, 20 Hz–20 kHz at the ends) is split at its
+    /// geometric centre, both halves keeping that band's settings.
+    bool addBand(int stage);
+    /// Removes band `band` of stage `stage`. A multiband band goes with the split below it (the
+    /// lowest band with the split above it): the neighbour's range grows over it.
     bool removeBand(int stage, int band);
-    /// Appends a stage with neutral settings: "eq" (one flat bell) or "limiter" (-1 dBTP).
+    /// Appends a stage: "eq" (one flat bell), "limiter" (−1 dBTP), or "multiband" / "reverb"
+    /// as the first bundled preset that has one sets it up (default's 4-band glue, glue-room's
+    /// room), so a new stage starts from tuned settings rather than invented ones.
     bool addStage(const QString& type);
     bool removeStage(int stage);
     /// The stage (0-based) and band (or −1) an index belongs to; stage −1 for the target row.

@@ -69,6 +69,48 @@ QList<QPointF> decimateMinMax(const QList<QPointF>& points, int maxPoints) {
     return out;
 }
 
+std::vector<LevelMarker> platformMarkers(const std::vector<Platform>& platforms, double minSpacingLu) {
+    struct Group {
+        double lufs;
+        QString first;
+        int count;
+        std::size_t order; // the table's order breaks ties
+    };
+    std::vector<Group> groups;
+    for (const Platform& p : platforms) {
+        if (!p.targetLufs) {
+            continue;
+        }
+        auto it = std::find_if(groups.begin(), groups.end(),
+                               [&](const Group& g) { return g.lufs == *p.targetLufs; });
+        if (it != groups.end()) {
+            ++it->count;
+            continue;
+        }
+        groups.push_back({*p.targetLufs, QString::fromStdString(p.id), 1, groups.size()});
+    }
+    std::stable_sort(groups.begin(), groups.end(),
+                     [](const Group& a, const Group& b) { return a.count > b.count; });
+    std::vector<LevelMarker> kept;
+    for (const Group& g : groups) {
+        const bool crowded = std::any_of(kept.begin(), kept.end(), [&](const LevelMarker& m) {
+            return std::abs(m.lufs - g.lufs) < minSpacingLu;
+        });
+        if (crowded) {
+            continue;
+        }
+        QString label = QString::number(g.lufs, 'g', 4).replace(QLatin1Char('-'), QChar(0x2212)) +
+                        QLatin1Char(' ') + g.first;
+        if (g.count > 1) {
+            label += QStringLiteral(" +%1").arg(g.count - 1);
+        }
+        kept.push_back({g.lufs, label});
+    }
+    std::sort(kept.begin(), kept.end(),
+              [](const LevelMarker& a, const LevelMarker& b) { return a.lufs < b.lufs; });
+    return kept;
+}
+
 QString formatTime(double seconds) {
     if (!(seconds >= 0)) {
         return QStringLiteral("—");

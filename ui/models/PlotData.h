@@ -4,11 +4,13 @@
 #pragma once
 
 #include <lathe/Analysis.h>
+#include <lathe/Platforms.h>
 #include <lathe/Spectrum.h>
 
 #include <QList>
 #include <QPointF>
 #include <QString>
+#include <vector>
 
 namespace lathe::ui {
 
@@ -30,6 +32,18 @@ QList<Series> spectrumSeries(const LongTermSpectrum& spectrum, int smoothingFrac
 /// each bucket keeps its lowest and highest point in time order, so peaks and dips stay visible.
 /// Shorter lines come back unchanged.
 QList<QPointF> decimateMinMax(const QList<QPointF>& points, int maxPoints);
+
+/// A platform loudness marker on the loudness history's right axis.
+struct LevelMarker {
+    double lufs = 0;
+    QString label; ///< "−14 spotify +3": the value, the first platform's id, how many more share it
+};
+
+/// One marker per distinct target of `platforms` (those without one are left out), labelled
+/// with the first platform's id (what --target takes) and how many more share the value. Markers closer than
+/// `minSpacingLu` to one already kept are dropped, the value shared by more platforms winning (labels 1 LU
+/// apart overlap on a 60 LU axis); sorted by level.
+std::vector<LevelMarker> platformMarkers(const std::vector<Platform>& platforms, double minSpacingLu);
 
 /// Seconds as "m:ss.s" or "h:mm:ss".
 QString formatTime(double seconds);

@@ -5,7 +5,10 @@
 #include "models/PlotData.h"
 
 #include <QAreaSeries>
+#include <QCategoryAxis>
 #include <QChart>
+#include <QLegend>
+#include <QLegendMarker>
 #include <QLineSeries>
 #include <QValueAxis>
 #include <algorithm>
@@ -25,7 +28,7 @@ LoudnessView::LoudnessView(QWidget* parent) : QChartView(new QChart, parent) {
 }
 
 void LoudnessView::show(const LoudnessResult& input, const LoudnessResult* master,
-                        std::optional<double> targetLufs) {
+                        std::optional<double> targetLufs, const std::vector<LevelMarker>& markers) {
     QChart* c = chart();
     clearChart(*c);
     m_regionSeries = nullptr; // deleted with the other series
@@ -37,6 +40,36 @@ void LoudnessView::show(const LoudnessResult& input, const LoudnessResult* maste
     y->setTickCount(7);
     addAxis(*c, x, Qt::AlignBottom, QStringLiteral("Time (s)"));
     addAxis(*c, y, Qt::AlignLeft, QStringLiteral("Loudness (LUFS)"));
+    if (!markers.empty()) {
+        // Platform targets: labels on the right at their level, a faint grid line across.
+        auto* platforms = new QCategoryAxis;
+        platforms->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
+        platforms->setRange(kFloor, 0);
+        platforms->setStartValue(kFloor);
+        for (const LevelMarker& m : markers) {
+            if (m.lufs > kFloor && m.lufs < 0) {
+                platforms->append(m.label, m.lufs);
+            }
+        }
+        addAxis(*c, platforms, Qt::AlignRight, QStringLiteral("Platforms (LUFS)"));
+        QPen grid(seriesColor(2).darker(150));
+        grid.setStyle(Qt::DotLine);
+        platforms->setGridLinePen(grid);
+        platforms->setGridLineVisible(true);
+        // Qt Charts draws an axis only with a series attached: an invisible one, not in the legend.
+        auto* anchor = new QLineSeries;
+        anchor->append(0, kFloor);
+        anchor->setPen(Qt::NoPen);
+        c->addSeries(anchor);
+        anchor->attachAxis(x);
+        anchor->attachAxis(platforms);
+        for (QLegendMarker* marker : c->legend()->markers(anchor)) {
+            marker->setVisible(false);
+        }
+        m_markerAxis = platforms;
+    } else {
+        m_markerAxis = nullptr;
+    }
     auto add = [&](const Series& s, const QString& name, const QColor& colour, qreal width) {
         auto* line = new QLineSeries;
         line->setName(name);
@@ -78,6 +111,10 @@ void LoudnessView::show(const LoudnessResult& input, const LoudnessResult* maste
     if (m_playhead >= 0) {
         setPlayhead(m_playhead);
     }
+}
+
+QStringList LoudnessView::markerLabels() const {
+    return m_markerAxis != nullptr ? m_markerAxis->categoriesLabels() : QStringList();
 }
 
 double LoudnessView::secondsAt(const QPointF& pos) const {

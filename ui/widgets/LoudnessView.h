@@ -2,13 +2,17 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "models/PlotData.h"
+
 #include <lathe/Loudness.h>
 
 #include <QAreaSeries>
+#include <QCategoryAxis>
 #include <QChartView>
 #include <QLineSeries>
 #include <QMouseEvent>
 #include <optional>
+#include <vector>
 
 namespace lathe::ui {
 
@@ -16,8 +20,12 @@ class LoudnessView final : public QChartView {
     Q_OBJECT
 public:
     explicit LoudnessView(QWidget* parent = nullptr);
-    /// Draws `loudness` (and the master's short-term line when given) with a target line.
-    void show(const LoudnessResult& input, const LoudnessResult* master, std::optional<double> targetLufs);
+    /// Draws `loudness` (and the master's short-term line when given) with a target line and,
+    /// on the right axis, the platforms' loudness markers (faint lines across the plot).
+    void show(const LoudnessResult& input, const LoudnessResult* master, std::optional<double> targetLufs,
+              const std::vector<LevelMarker>& markers = {});
+    /// The right axis' marker labels (for tests).
+    QStringList markerLabels() const;
     /// Points drawn (for tests: a view with data has some).
     int pointCount() const;
     /// Marks the loop region (seconds); end ≤ begin clears it.
@@ -45,6 +53,7 @@ private:
     double m_regionEnd = 0;
     QAreaSeries* m_regionSeries = nullptr;
     QLineSeries* m_playheadSeries = nullptr;
+    QCategoryAxis* m_markerAxis = nullptr; ///< owned by the chart (deleted by clearChart)
     double m_playhead = -1;
 };
 
