@@ -527,6 +527,7 @@ void MainWindow::reloadPlayback() {
     const Frames at =
         m_player->source() != nullptr && m_playbackMix == in->path ? m_player->source()->position() : 0;
     m_playbackMix = in->path;
+    QString refused; // why this file cannot play on the device there is
     try {
         auto src = std::make_unique<PlaybackSource>(
             in->path, in->analysis.loudness.integratedLufs, out ? out->path : QString(),
@@ -534,20 +535,23 @@ void MainWindow::reloadPlayback() {
         src->select(m_bAction->isChecked() && out ? PlaybackSource::Which::Master
                                                   : PlaybackSource::Which::Mix);
         src->seekFrame(at);
-        m_player->load(std::move(src));
+        if (!m_player->load(std::move(src)) && m_player->available()) {
+            refused = m_player->loadError();
+        }
     } catch (const std::exception& e) {
         m_player->load(nullptr);
-        m_playback->setText(QStringLiteral("Playback unavailable: %1").arg(QString::fromStdString(e.what())));
-        return;
+        refused = QString::fromStdString(e.what());
     }
+    const bool playable = m_player->loaded();
     m_playAction->setText(QStringLiteral("Play"));
-    m_playAction->setEnabled(m_player->available());
-    m_aAction->setEnabled(m_player->available());
-    m_bAction->setEnabled(m_player->available() && out != nullptr);
+    m_playAction->setEnabled(playable);
+    m_aAction->setEnabled(playable);
+    m_bAction->setEnabled(playable && out != nullptr);
     if (!out) {
         m_aAction->setChecked(true);
     }
-    m_playback->setText(playbackText());
+    m_playback->setText(refused.isEmpty() ? playbackText()
+                                          : QStringLiteral("Playback unavailable: %1").arg(refused));
 }
 
 void MainWindow::openFile(const QString& path) {

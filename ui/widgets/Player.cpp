@@ -26,7 +26,9 @@ bool Player::load(std::unique_ptr<PlaybackSource> source) {
         m_sink.reset();
     }
     m_source = std::move(source);
+    m_loadError.clear();
     if (!available() || !m_source) {
+        m_loadError = available() ? QStringLiteral("nothing to play") : m_reason;
         return false;
     }
     QAudioFormat format;
@@ -35,9 +37,9 @@ bool Player::load(std::unique_ptr<PlaybackSource> source) {
     format.setSampleFormat(QAudioFormat::Float);
     const QAudioDevice device = QMediaDevices::defaultAudioOutput();
     if (!device.isFormatSupported(format)) {
-        m_reason = QStringLiteral("the audio output cannot play %1 Hz, %2 channels")
-                       .arg(format.sampleRate())
-                       .arg(format.channelCount());
+        m_loadError = QStringLiteral("the audio output cannot play %1 Hz, %2 channels")
+                          .arg(format.sampleRate())
+                          .arg(format.channelCount());
         return false;
     }
     m_sink = std::make_unique<QAudioSink>(device, format);
