@@ -23,6 +23,7 @@
 #include "widgets/Theme.h"
 #include "widgets/TranslationView.h"
 
+#include <lathe/FileOutput.h>
 #include <lathe/Master.h>
 #include <lathe/Platforms.h>
 #include <lathe/RenderJob.h>
@@ -35,13 +36,17 @@
 #include <QApplication>
 #include <QComboBox>
 #include <QDir>
+#include <QDragEnterEvent>
+#include <QDropEvent>
 #include <QImage>
+#include <QMimeData>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTreeView>
+#include <QUrl>
 #include <QWheelEvent>
 #include <set>
 
@@ -617,7 +622,7 @@ TEST(Studio, ASessionRestoresTheChainTheMixAndTheMaster) {
     MainWindow w;
     QSignalSpy mastered(&w.engine(), &EngineController::masterFinished);
     QSignalSpy failed(&w.engine(), &EngineController::failed);
-    ASSERT_TRUE(w.openSession(session));
+    ASSERT_TRUE(w.open(session)); // as the command line and a drop open it: the schema says session
     EXPECT_EQ(w.chainModel().document().json["target_lufs"].get<double>(), -16.0);
     ASSERT_TRUE(waitFor(mastered, failed)) << w.lastError().toStdString(); // the mix, then its master
     ASSERT_TRUE(w.engine().input());
@@ -632,6 +637,49 @@ TEST(Studio, ASessionRestoresTheChainTheMixAndTheMaster) {
     EXPECT_FALSE(w.openSession(junk));
     EXPECT_TRUE(w.lastError().contains(QStringLiteral("not a Lathe session"))) << w.lastError().toStdString();
     EXPECT_EQ(w.chainModel().document().json["target_lufs"].get<double>(), -16.0);
+}
+
+// Dropping files on the window: a preset becomes the chain, an audio file is analysed, and a
+// file that is neither is an error that changes nothing.
+TEST(Studio, OpensWhatIsDropped) {
+    QTemporaryDir dir;
+    MainWindow w;
+    w.resize(1600, 1000);
+    w.show();
+    // As a desktop delivers it: the drag enters (accepted: the window takes files), then drops.
+    auto drop = [&w](const QString& path) {
+        QMimeData mime;
+        mime.setUrls({QUrl::fromLocalFile(path)});
+        const QPoint centre(800, 500);
+        QDragEnterEvent enter(centre, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&w, &enter);
+        if (!enter.isAccepted()) {
+            return false;
+        }
+        QDropEvent event(centre, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&w, &event);
+        return true;
+    };
+
+    PresetDocument warm = loadPresetDocument("warm");
+    warm.json["target_lufs"] = -16.0;
+    const QString presetPath = dir.filePath(QStringLiteral("mine.json"));
+    writeFileAtomically(presetPath.toStdString(), warm.json.dump(2));
+    ASSERT_TRUE(drop(presetPath));
+    EXPECT_EQ(w.chainModel().document().json["target_lufs"].get<double>(), -16.0);
+    EXPECT_EQ(w.chainModel().preset().name, "warm");
+
+    QSignalSpy analysed(&w.engine(), &EngineController::analysisFinished);
+    QSignalSpy failed(&w.engine(), &EngineController::failed);
+    ASSERT_TRUE(drop(demoMix()));
+    ASSERT_TRUE(waitFor(analysed, failed)) << w.lastError().toStdString();
+    EXPECT_EQ(w.engine().input()->path, demoMix());
+
+    const QString broken = dir.filePath(QStringLiteral("broken.json"));
+    writeFileAtomically(broken.toStdString(), "{ not json");
+    EXPECT_FALSE(w.open(broken));
+    EXPECT_TRUE(w.lastError().contains(broken)) << w.lastError().toStdString();
+    EXPECT_EQ(w.chainModel().preset().name, "warm") << "the chain is kept";
 }
 
 TEST(Studio, CancelLeavesNothingBehind) {

@@ -50,6 +50,16 @@
 namespace lathe::ui {
 namespace {
 
+/// A JSON file's content; InputError when it cannot be read, nlohmann's parse_error when it is
+/// not JSON.
+nlohmann::json readJsonFile(const QString& path) {
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) {
+        throw InputError(path.toStdString(), "cannot be read");
+    }
+    return nlohmann::json::parse(f.readAll().toStdString());
+}
+
 /// A read-only table of one row per item (platforms, speaker models): the last column (the
 /// sentence) takes the spare width.
 QTableView* metricsTable(QAbstractItemModel* model) {
@@ -768,11 +778,7 @@ bool MainWindow::saveSessionTo(const QString& path) {
 
 bool MainWindow::openSession(const QString& path) {
     try {
-        QFile f(path);
-        if (!f.open(QIODevice::ReadOnly)) {
-            throw InputError(path.toStdString(), "cannot be read");
-        }
-        const nlohmann::json j = nlohmann::json::parse(f.readAll().toStdString());
+        const nlohmann::json j = readJsonFile(path);
         if (j.value("schema", std::string()) != "lathe.session/1" || !j.contains("preset")) {
             throw InputError(path.toStdString(), "is not a Lathe session (schema lathe.session/1)");
         }
@@ -837,8 +843,34 @@ void MainWindow::dragEnterEvent(QDragEnterEvent* e) {
 void MainWindow::dropEvent(QDropEvent* e) {
     const auto urls = e->mimeData()->urls();
     if (!urls.isEmpty() && urls.front().isLocalFile()) {
-        openFile(urls.front().toLocalFile());
+        open(urls.front().toLocalFile());
     }
+}
+
+bool MainWindow::open(const QString& path) {
+    if (path.endsWith(QLatin1String(".json"), Qt::CaseInsensitive)) {
+        // A session or a preset: the schema says which.
+        std::string schema;
+        try {
+            schema = readJsonFile(path).value("schema", std::string());
+        } catch (const std::exception& e) {
+            showError(QStringLiteral("%1: %2").arg(path, QString::fromStdString(e.what())));
+            return false;
+        }
+        if (schema == "lathe.session/1") {
+            return openSession(path);
+        }
+        try {
+            m_chain.setDocument(loadPresetDocument(path.toStdString()));
+        } catch (const std::exception& e) {
+            showError(QString::fromStdString(e.what()));
+            return false;
+        }
+        m_chainView->expandToDepth(0);
+        return true;
+    }
+    openFile(path);
+    return true;
 }
 
 void MainWindow::closeEvent(QCloseEvent* e) {

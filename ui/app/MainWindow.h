@@ -73,7 +73,11 @@ public:
     QString lastError() const { return m_lastError; }
 
 public Q_SLOTS:
-    /// Opens and analyses a file (menu, drag and drop, command line).
+    /// Opens what `path` is (drag and drop, the command line): a session (its JSON names the
+    /// schema lathe.session/1), a preset (lathe.preset/1: it becomes the chain), else an audio
+    /// file to analyse. False with the error shown when it cannot be opened.
+    bool open(const QString& path);
+    /// Opens and analyses an audio file (menu, recent files).
     void openFile(const QString& path);
     /// Masters the open file into `output` with the selected preset.
     void masterTo(const QString& output);
