@@ -389,6 +389,11 @@ TEST(ChainEditor, EditsBypassesAndRefusesWhatTheEngineRefuses) {
     ChainModel m;
     QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::Fatal);
     m.setDocument(loadPresetDocument("default"));
+    // A band's row reads as an engineer would say it, from the document's values.
+    EXPECT_EQ(find(m, {"eq", "band 2"}).siblingAtColumn(ChainModel::Value).data().toString(),
+              QStringLiteral("bell · 250 Hz · \u22120.8 dB · Q 0.9"));
+    EXPECT_EQ(find(m, {"multiband", "band 1"}).siblingAtColumn(ChainModel::Value).data().toString(),
+              QStringLiteral("\u221226 dB · 1.4:1 · 30/300 ms · knee 10 dB"));
     const QModelIndex gain = find(m, {"eq", "band 2", "gain_db"});
     ASSERT_TRUE(gain.isValid());
     const QModelIndex gainValue = gain.siblingAtColumn(ChainModel::Value);

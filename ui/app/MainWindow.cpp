@@ -433,6 +433,9 @@ void MainWindow::buildUi() {
     split->addWidget(left);
     split->addWidget(m_tabs);
     split->setStretchFactor(1, 1);
+    // The chain editor's band lines ("−26 dB · 1.4:1 · 30/300 ms · knee 10 dB") need ~480 px to be read
+    // whole; the plots keep the rest (1120 px of a 1600 px window).
+    split->setSizes({480, 1120});
     setCentralWidget(split);
 
     m_backend = new QLabel(QStringLiteral("Backend: %1").arg(m_engine.backendDescription()));

@@ -50,6 +50,61 @@ nlohmann::json parseValue(const QString& typed, const nlohmann::json& old) {
 
 const nlohmann::json::json_pointer kTarget("/target_lufs");
 
+/// A band's settings in one line, the ones an engineer reads first first: "bell · 250 Hz ·
+/// −0.8 dB · Q 0.9" for an EQ band, "−26 dB · 1.4:1 · 30/300 ms · knee 10 dB" for a multiband
+/// band; flags only when they change something ("off", "bypassed", "solo").
+QString bandSummary(const nlohmann::json& band) {
+    auto has = [&](const char* key) { return band.contains(key) && !band[key].is_null(); };
+    auto num = [&](const char* key) { return text(band[key]).replace(QLatin1Char('-'), QChar(0x2212)); };
+    QStringList parts;
+    if (has("type")) {
+        parts << text(band["type"]);
+    }
+    if (has("hz")) {
+        parts << num("hz") + QStringLiteral(" Hz");
+    }
+    if (has("gain_db")) {
+        parts << num("gain_db") + QStringLiteral(" dB");
+    }
+    if (has("q")) {
+        parts << QStringLiteral("Q ") + num("q");
+    }
+    if (has("slope_db_per_oct")) {
+        parts << num("slope_db_per_oct") + QStringLiteral(" dB/oct");
+    }
+    if (has("mode") && band["mode"] != "compressor") {
+        parts << text(band["mode"]);
+    }
+    if (has("threshold_db")) {
+        parts << num("threshold_db") + QStringLiteral(" dB");
+    }
+    if (has("ratio")) {
+        parts << num("ratio") + QStringLiteral(":1");
+    }
+    if (has("attack_ms") && has("release_ms")) {
+        parts << num("attack_ms") + QLatin1Char('/') + num("release_ms") + QStringLiteral(" ms");
+    }
+    if (has("knee_db")) {
+        parts << QStringLiteral("knee ") + num("knee_db") + QStringLiteral(" dB");
+    }
+    if (has("makeup_db") && band["makeup_db"] != 0) {
+        parts << QStringLiteral("makeup ") + num("makeup_db") + QStringLiteral(" dB");
+    }
+    if (has("placement") && band["placement"] != "stereo") {
+        parts << text(band["placement"]);
+    }
+    if (band.value("enabled", true) == false) {
+        parts << QStringLiteral("off");
+    }
+    if (band.value("bypass", false) == true) {
+        parts << QStringLiteral("bypassed");
+    }
+    if (band.value("solo", false) == true) {
+        parts << QStringLiteral("solo");
+    }
+    return parts.join(QStringLiteral(" · "));
+}
+
 /// The typed word that clears the loudness target (the row shows it when there is none).
 bool isNone(const QString& typed) {
     return typed.trimmed().compare(QLatin1String("none"), Qt::CaseInsensitive) == 0;
@@ -250,16 +305,7 @@ QVariant ChainModel::data(const QModelIndex& index, int role) const {
             if (role != Qt::DisplayRole || !band.is_object()) {
                 return {};
             }
-            QStringList parts;
-            for (auto it = band.begin(); it != band.end(); ++it) {
-                const QString key = QString::fromStdString(it.key());
-                const QString v = text(*it);
-                parts << (key == QLatin1String("type")         ? v
-                          : key.endsWith(QLatin1String("_db")) ? v + QStringLiteral(" dB ") + key.chopped(3)
-                          : key == QLatin1String("hz")         ? v + QStringLiteral(" Hz")
-                                                               : key + QLatin1Char(' ') + v);
-            }
-            return parts.join(QStringLiteral(" · "));
+            return bandSummary(band);
         }
         return present ? text(m_doc.json[n->pointer]) : QStringLiteral("none");
     }
