@@ -272,8 +272,22 @@ TEST(Studio, AnalysesMastersAndShowsEveryViewWithData) {
         const auto [b1, e1] = sg->visibleSeconds();
         EXPECT_LT(e1 - b1, e0 - b0);
         EXPECT_GT(b1, b0);
+        // Ctrl+wheel: the frequency axis, 0.8 of its octaves, the frequency under the mouse kept.
+        const auto [lo0, hi0] = sg->visibleHz();
+        const QPointF low(sg->width() / 2.0, sg->height() * 0.7);
+        const double under = sg->hzAt(low.y());
+        QWheelEvent ctrlWheel(low, sg->mapToGlobal(low), QPoint(), QPoint(0, 120), Qt::NoButton,
+                              Qt::ControlModifier, Qt::NoScrollPhase, false);
+        QApplication::sendEvent(sg, &ctrlWheel);
+        const auto [lo1, hi1] = sg->visibleHz();
+        // Closed forms on the log axis; 1e-9 relative is double rounding of log2/exp2.
+        constexpr double kLogRounding = 1e-9;
+        EXPECT_NEAR(std::log2(hi1 / lo1), 0.8 * std::log2(hi0 / lo0), kLogRounding);
+        EXPECT_NEAR(sg->hzAt(low.y()) / under, 1.0, kLogRounding);
+        EXPECT_EQ(sg->visibleSeconds(), std::make_pair(b1, e1)) << "time is left alone";
         QTest::mouseDClick(sg, Qt::LeftButton);
         EXPECT_EQ(sg->visibleSeconds(), std::make_pair(b0, e0));
+        EXPECT_EQ(sg->visibleHz(), std::make_pair(lo0, hi0));
     }
     EXPECT_GT(w.correlationView()->pointCount(), 200);
     EXPECT_GE(w.stereoBandsView()->pointCount(), 2 * 8); // octave bands 31.5 Hz–16 kHz, mix and master

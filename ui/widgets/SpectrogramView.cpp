@@ -36,6 +36,7 @@ QRgb colourFor(double t) {
 
 SpectrogramView::SpectrogramView(QWidget* parent) : QWidget(parent) {
     setMinimumSize(400, 240);
+    setToolTip(QStringLiteral("Wheel: zoom time · Ctrl+wheel: zoom frequency · double click: show all"));
 }
 
 void SpectrogramView::show(const Spectrogram& s, const QString& which) {
@@ -58,6 +59,8 @@ void SpectrogramView::show(const Spectrogram& s, const QString& which) {
     m_viewEnd = m_seconds;
     m_lowHz = s.rowLowHz.empty() ? 20.0 : std::max(1.0, s.rowLowHz.front());
     m_highHz = s.rowHighHz.empty() ? 20000.0 : s.rowHighHz.back();
+    m_viewLowHz = m_lowHz;
+    m_viewHighHz = m_highHz;
     update();
 }
 
@@ -75,15 +78,25 @@ void SpectrogramView::paintEvent(QPaintEvent*) {
     p.setRenderHint(QPainter::SmoothPixmapTransform, false);
     const double c0 = m_viewBegin / m_seconds * m_image.width();
     const double c1 = m_viewEnd / m_seconds * m_image.width();
-    p.drawImage(QRectF(plot), m_image, QRectF(c0, 0, std::max(1e-3, c1 - c0), m_image.height()));
-    // Frequency axis: the rows are log-spaced from m_lowHz to m_highHz.
+    // Image rows are log-spaced from m_lowHz (bottom) to m_highHz (top).
+    const double octaves = std::log(m_highHz / m_lowHz);
+    const double r0 = m_image.height() * (1.0 - std::log(m_viewHighHz / m_lowHz) / octaves);
+    const double r1 = m_image.height() * (1.0 - std::log(m_viewLowHz / m_lowHz) / octaves);
+    p.drawImage(QRectF(plot), m_image, QRectF(c0, r0, std::max(1e-3, c1 - c0), std::max(1e-3, r1 - r0)));
+    // Frequency axis: labels wherever there is room for them (more appear as it zooms in).
     const QFontMetrics fm = p.fontMetrics();
-    for (double hz : {50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0, 20000.0}) {
-        if (hz < m_lowHz || hz > m_highHz) {
+    int lastY = plot.bottom() + fm.height();
+    for (double hz : {20.0, 30.0, 50.0, 70.0, 100.0, 150.0, 200.0, 300.0, 500.0, 700.0, 1000.0, 1500.0,
+                      2000.0, 3000.0, 5000.0, 7000.0, 10000.0, 15000.0, 20000.0}) {
+        if (hz < m_viewLowHz || hz > m_viewHighHz) {
             continue;
         }
-        const double f = std::log(hz / m_lowHz) / std::log(m_highHz / m_lowHz);
+        const double f = std::log(hz / m_viewLowHz) / std::log(m_viewHighHz / m_viewLowHz);
         const int y = plot.bottom() - static_cast<int>(f * plot.height());
+        if (lastY - y < fm.height() + 2) {
+            continue; // would overlap the label below
+        }
+        lastY = y;
         p.drawLine(plot.left() - 5, y, plot.left(), y);
         const QString label = hz >= 1000 ? QStringLiteral("%1k").arg(hz / 1000) : QString::number(hz);
         p.drawText(QRect(0, y - fm.height() / 2, plot.left() - 8, fm.height()),
@@ -123,11 +136,34 @@ QRect SpectrogramView::plotRect() const {
     return rect().adjusted(70, 30, -110, -50);
 }
 
+double SpectrogramView::hzAt(double y) const {
+    const QRect plot = plotRect();
+    const double f = std::clamp((plot.bottom() - y) / std::max(1, plot.height()), 0.0, 1.0);
+    return m_viewLowHz * std::pow(m_viewHighHz / m_viewLowHz, f);
+}
+
 void SpectrogramView::wheelEvent(QWheelEvent* e) {
     if (m_image.isNull() || e->angleDelta().y() == 0) {
         return;
     }
     const QRect plot = plotRect();
+    if (e->modifiers() & Qt::ControlModifier) {
+        // Frequency, on the log axis around the mouse's frequency, down to one octave.
+        const double f =
+            std::clamp((plot.bottom() - e->position().y()) / std::max(1, plot.height()), 0.0, 1.0);
+        const double lo = std::log2(m_viewLowHz);
+        const double hi = std::log2(m_viewHighHz);
+        const double at = lo + f * (hi - lo);
+        const double all = std::log2(m_highHz / m_lowHz);
+        const double span =
+            std::clamp((hi - lo) * (e->angleDelta().y() > 0 ? 0.8 : 1.25), std::min(1.0, all), all);
+        const double newLo = std::clamp(at - f * span, std::log2(m_lowHz), std::log2(m_highHz) - span);
+        m_viewLowHz = std::exp2(newLo);
+        m_viewHighHz = std::exp2(newLo + span);
+        update();
+        e->accept();
+        return;
+    }
     const double f = std::clamp((e->position().x() - plot.left()) / std::max(1, plot.width()), 0.0, 1.0);
     const double at = m_viewBegin + f * (m_viewEnd - m_viewBegin);
     const double scale = e->angleDelta().y() > 0 ? 0.8 : 1.25;
@@ -141,6 +177,8 @@ void SpectrogramView::wheelEvent(QWheelEvent* e) {
 void SpectrogramView::mouseDoubleClickEvent(QMouseEvent*) {
     m_viewBegin = 0;
     m_viewEnd = m_seconds;
+    m_viewLowHz = m_lowHz;
+    m_viewHighHz = m_highHz;
     update();
 }
 

@@ -18,10 +18,15 @@ public:
     bool hasData() const { return !m_image.isNull(); }
     /// The time span shown (seconds): all of it until the wheel zooms in.
     std::pair<double, double> visibleSeconds() const { return {m_viewBegin, m_viewEnd}; }
+    /// The frequency span shown (Hz): all of it until Ctrl+wheel zooms in.
+    std::pair<double, double> visibleHz() const { return {m_viewLowHz, m_viewHighHz}; }
+    /// The frequency at height `y` of the widget (log axis; tests drive the wheel with it).
+    double hzAt(double y) const;
 
 protected:
     void paintEvent(QPaintEvent*) override;
-    /// The wheel zooms the time axis around the mouse (down to 1 s); a double click shows it all.
+    /// The wheel zooms the time axis around the mouse (down to 1 s), Ctrl+wheel the frequency
+    /// axis (down to one octave); a double click shows it all.
     void wheelEvent(QWheelEvent* e) override;
     void mouseDoubleClickEvent(QMouseEvent* e) override;
 
@@ -32,8 +37,10 @@ private:
     double m_viewBegin = 0;
     double m_viewEnd = 0;
     QRect plotRect() const;
-    double m_lowHz = 20;
+    double m_lowHz = 20; ///< the image's rows span [m_lowHz, m_highHz], log-spaced
     double m_highHz = 20000;
+    double m_viewLowHz = 20;
+    double m_viewHighHz = 20000;
 };
 
 } // namespace lathe::ui
