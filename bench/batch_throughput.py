@@ -4,8 +4,8 @@
 N generated 3-minute files (Lathe's demo-mix generator, different seeds; written once into
 build/bench-cache/batch-in/) are analysed and mastered with the default preset three ways:
 
-  1. `lathe batch DIR --jobs 1`                     one file at a time (its engine on every core)
-  2. `lathe batch DIR --jobs J`                     J files at once (each engine on cores / J)
+  1. `lathe batch DIR --jobs 1`                     one file at a time, on one core
+  2. `lathe batch DIR --jobs J`                     J files at once, one core each
   3. `lathe batch FILE --jobs 1` for every file     single-file runs, one after another
 
 and prints the wall times, hours of audio per hour of wall time, the throughput of (2) against (1)

@@ -5,6 +5,7 @@
 #include "TestSignals.h"
 #include "Tolerances.h"
 
+#include <lathe/Backend.h>
 #include <lathe/Error.h>
 #include <lathe/Loudness.h>
 
@@ -12,6 +13,9 @@
 #include <sndfile.h>
 
 #include <cmath>
+#include <mutex>
+#include <set>
+#include <thread>
 
 namespace lathe {
 namespace {
@@ -206,6 +210,84 @@ TEST(Loudness, ChunksAndThreadsDoNotChangeTheResult) {
             ASSERT_EQ(r.history.momentaryLufs.size(), ref.history.momentaryLufs.size());
         }
     }
+}
+
+/// The CPU backend, noting which threads measured chunks.
+class ThreadNotingBackend final : public Backend {
+public:
+    bool supports(Capability c) const override { return m_cpu->supports(c); }
+    std::string_view name() const override { return m_cpu->name(); }
+    std::string description() const override { return m_cpu->description(); }
+    void accumulateStats(const AudioBuffer& b, Frames first, std::span<math::SampleStats> s) override {
+        m_cpu->accumulateStats(b, first, s);
+    }
+    Frames sanitize(AudioBuffer& b) override { return m_cpu->sanitize(b); }
+    Frames quantize(const AudioBuffer& b, Frames first, const math::QuantizeParams& p, std::int32_t* out) override {
+        return m_cpu->quantize(b, first, p, out);
+    }
+    void measureLoudnessChunk(const LoudnessParams& p, const LoudnessChunk& c, LoudnessRecords& out) override {
+        {
+            std::lock_guard lock(m_mutex);
+            m_threads.insert(std::this_thread::get_id());
+        }
+        m_cpu->measureLoudnessChunk(p, c, out);
+    }
+    std::set<std::thread::id> threads() const {
+        std::lock_guard lock(m_mutex);
+        return m_threads;
+    }
+
+private:
+    std::unique_ptr<Backend> m_cpu = makeCpuBackend();
+    mutable std::mutex m_mutex;
+    std::set<std::thread::id> m_threads;
+};
+
+/// A computed source (no file behind it, as the targeting's trial limiter), noting which threads
+/// read it.
+class ThreadNotingSource final : public AudioSource {
+public:
+    ThreadNotingSource(Planar x, SampleRate fs) : m_inner(std::move(x), fs) {}
+    std::string sourceName() const override { return m_inner.sourceName(); }
+    SampleRate sampleRate() const override { return m_inner.sampleRate(); }
+    int channelCount() const override { return m_inner.channelCount(); }
+    ChannelLayout channelLayout() const override { return m_inner.channelLayout(); }
+    Frames totalFrames() const override { return m_inner.totalFrames(); }
+    int integerBits() const override { return m_inner.integerBits(); }
+    Frames read(AudioBuffer& dst, Frames maxFrames) override {
+        m_threads.insert(std::this_thread::get_id()); // one reader at a time
+        return m_inner.read(dst, maxFrames);
+    }
+    const std::set<std::thread::id>& threads() const { return m_threads; }
+
+private:
+    test::MemorySource m_inner;
+    std::set<std::thread::id> m_threads;
+};
+
+// A budget of one thread (a batch job's) is one thread of computation: every chunk is measured,
+// and a computed source is read, on the caller's thread — and the figures are those of a wider
+// budget, bit for bit.
+TEST(Loudness, AOneThreadBudgetComputesOnTheCallingThread) {
+    const Planar x = {test::noise(25 * 48000, 0.3, 5), test::noise(25 * 48000, 0.2, 6)}; // 3 chunks
+    LoudnessResult results[2];
+    for (unsigned threads : {1u, 4u}) {
+        ThreadNotingBackend backend;
+        ThreadNotingSource source(x, 48000);
+        LoudnessOptions o;
+        o.threads = threads;
+        results[threads == 1 ? 0 : 1] = measureLoudness(source, o, backend);
+        if (threads == 1) {
+            EXPECT_EQ(backend.threads(), std::set{std::this_thread::get_id()});
+            EXPECT_EQ(source.threads(), std::set{std::this_thread::get_id()});
+        } else {
+            EXPECT_FALSE(backend.threads().contains(std::this_thread::get_id())) << "chunks measured beside the reading";
+        }
+    }
+    ASSERT_TRUE(results[0].integratedLufs && results[1].integratedLufs);
+    EXPECT_EQ(*results[0].integratedLufs, *results[1].integratedLufs);
+    EXPECT_EQ(results[0].lraLu, results[1].lraLu);
+    EXPECT_EQ(results[0].truePeakDbtp->value, results[1].truePeakDbtp->value);
 }
 
 // The same programme read at every supported rate is within 0.1 LU of its 48 kHz reading

@@ -16,6 +16,7 @@
 #include <cmath>
 #include <deque>
 #include <future>
+#include <optional>
 #include <limits>
 #include <thread>
 
@@ -408,7 +409,9 @@ LoudnessResult measureLoudness(AudioSource& source, const LoudnessOptions& optio
         }
         const Frames start = nextChunk;
         Pending p{
-            std::async(std::launch::async,
+            // One thread (a batch job's budget): the chunk is measured on this thread, when
+            // collected; otherwise on its own, overlapping the reading of the next.
+            std::async(threads == 1 ? std::launch::deferred : std::launch::async,
                        [&meter, &params, start, frames, buffer = std::move(chunk)]() {
                            LoudnessRecords out;
                            meter.measureLoudnessChunk(params, LoudnessChunk{&buffer, start, frames}, out);
@@ -429,12 +432,19 @@ LoudnessResult measureLoudness(AudioSource& source, const LoudnessOptions& optio
     };
 
     {
-        detail::Prefetcher prefetch(source, 65536, 2);
+        // Reading ahead on a worker overlaps file I/O (no computing to speak of); a source that
+        // computes (a chain, such as the targeting's trial limiter) is read on this thread when
+        // the budget is one thread.
+        constexpr Frames kReadFrames = 65536;
+        std::optional<detail::Prefetcher> prefetch;
+        if (threads > 1 || source.filePath()) {
+            prefetch.emplace(source, kReadFrames, 2);
+        }
         while (!ended) {
             if (control.cancel != nullptr && control.cancel->cancelled()) {
                 throw CancelledError();
             }
-            const Frames n = prefetch.next(block);
+            const Frames n = prefetch ? prefetch->next(block) : source.read(block, kReadFrames);
             if (n == 0) {
                 ended = true;
             } else {

@@ -48,17 +48,21 @@ struct RemoveOnExit {
     }
 };
 
-LoudnessResult measure(AudioSource& source, bool truePeak, const JobControl& control) {
+/// `threads`: the master's budget (MasterSettings::threads, resolved) — a batch job's one thread
+/// measures on one thread too.
+LoudnessResult measure(AudioSource& source, bool truePeak, unsigned threads, const JobControl& control) {
     // Measured on the CPU explicitly: the targeting loop needs loudness whichever backend renders.
     auto cpu = makeCpuBackend();
     LoudnessOptions options;
     options.truePeak = truePeak;
+    options.threads = threads;
     return measureLoudness(source, options, *cpu, control);
 }
 
-LoudnessResult measureFile(const std::filesystem::path& file, bool truePeak, const JobControl& control) {
+LoudnessResult measureFile(const std::filesystem::path& file, bool truePeak, unsigned threads,
+                           const JobControl& control) {
     AudioReader reader(file);
-    return measure(reader, truePeak, control);
+    return measure(reader, truePeak, threads, control);
 }
 
 /// The output's true peak as the limiter's verification measured it (×16), when the limiter is
@@ -154,7 +158,7 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
     const RenderReport preReport =
         render(reader, std::move(preStages), pre.path, preOptions, backend, control);
     // Loudness only: the true peak before the limiter decides nothing.
-    const LoudnessResult measured = measureFile(pre.path, false, control);
+    const LoudnessResult measured = measureFile(pre.path, false, threads, control);
     if (!measured.integratedLufs) {
         throw AudioContentError(input.string(),
                                 "cannot reach a loudness target: " +
@@ -178,7 +182,7 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
         LimiterStage trialStage(trialSpec, threads);
         AudioReader intermediate(pre.path);
         ChainSource trialSource(intermediate, {&trialStage});
-        const LoudnessResult tried = measure(trialSource, false, control);
+        const LoudnessResult tried = measure(trialSource, false, threads, control);
         if (tried.integratedLufs) {
             t.trial = TargetingReport::Trial{gainDb, *tried.integratedLufs};
             gainDb += target.lufs - *tried.integratedLufs;
@@ -208,7 +212,7 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
             // verification of what it wrote when nothing follows it (the meter's full
             // measurement otherwise, or when everything lies 3 dB or more below the ceiling).
             std::optional<double> peak = limiterTruePeak(soFar);
-            const LoudnessResult got = measureFile(temporary, !peak.has_value(), control);
+            const LoudnessResult got = measureFile(temporary, !peak.has_value(), threads, control);
             if (!peak && got.truePeakDbtp) {
                 peak = got.truePeakDbtp->value;
             }
