@@ -8,6 +8,7 @@
 #include "Kernels.h"
 
 #include <lathe/Error.h>
+#include <lathe/LoudnessKernel.h>
 #include <lathe/gpu/Gpu.h>
 
 #include <cuda_runtime_api.h>
@@ -73,14 +74,93 @@ public:
 
     std::string_view name() const override { return "cuda"; }
 
-    /// Loudness on the GPU is still to come: measureLoudness runs a backend without it on the CPU
-    /// reference and names the backend that measured.
-    bool supports(Capability c) const override { return c == Capability::Render || c == Capability::Convolution; }
+    /// Loudness: measureLoudnessChunk below is written (the reference's search, on the device)
+    /// but has not yet run on a GPU, so the capability stays off — measureLoudness measures on the
+    /// CPU reference and names it — until the parity suite (tests/parity, which calls it directly)
+    /// has passed on real hardware.
+    bool supports(Capability c) const override {
+        return c == Capability::Render || c == Capability::Convolution;
+    }
+
+    /// The reference's records (measureLoudnessChunkCpu) on the device: K-weighted sub-block
+    /// energies with each ~1 s segment settling its filters over the warm-up before it, the ×4
+    /// search grid, and per step the sample peak and the ×16 refinement around every candidate.
+    void measureLoudnessChunk(const LoudnessParams& params, const LoudnessChunk& chunk,
+                              LoudnessRecords& out) override {
+        const AudioBuffer& audio = *chunk.audio;
+        LATHE_EXPECTS(audio.frames() >= params.warmupFrames + chunk.frames + params.lookaheadFrames,
+                      "loudness chunk without margins");
+        const int channels = audio.channels();
+        kernels::LoudnessChunkLayout l{};
+        l.pitch = audio.frames();
+        l.channels = channels;
+        l.warm = params.warmupFrames;
+        l.frames = chunk.frames;
+        l.subFrames = params.subBlockFrames;
+        l.subs = (chunk.frames + l.subFrames - 1) / l.subFrames;
+        l.stepFrames = params.stepFrames;
+        l.steps = (chunk.frames + l.stepFrames - 1) / l.stepFrames;
+        l.firstFrame = chunk.firstFrame;
+        const auto ch = static_cast<std::size_t>(channels);
+        out.subBlockEnergy.assign(ch, std::vector<double>(static_cast<std::size_t>(l.subs)));
+        out.stepSamplePeak.assign(ch, std::vector<float>(static_cast<std::size_t>(l.steps)));
+        out.stepTruePeak.assign(ch, std::vector<float>(static_cast<std::size_t>(l.steps)));
+        out.stepTruePeakFrame.assign(ch, std::vector<double>(static_cast<std::size_t>(l.steps)));
+        if (chunk.frames == 0 || channels == 0) {
+            return;
+        }
+        const std::lock_guard lock(m_mutex);
+        LATHE_CUDA_TRY(cudaSetDevice(m_device));
+        upload(audio);
+        l.audio = m_samples.get();
+        uploadInterpolator(*params.search, m_searchCoeffs, m_searchFor);
+        uploadInterpolator(*params.refine, m_refineCoeffs, m_refineFor);
+        const std::size_t subsAll = ch * static_cast<std::size_t>(l.subs);
+        const std::size_t stepsAll = ch * static_cast<std::size_t>(l.steps);
+        m_energy.reserve(subsAll);
+        m_grid.reserve(ch * 4 * static_cast<std::size_t>(l.frames));
+        m_peaks.reserve(2 * stepsAll);
+        m_peakFrames.reserve(stepsAll);
+        // About one second of sub-blocks per thread: the warm-up adds a quarter to its work.
+        const std::int64_t segmentSubs = std::max<std::int64_t>(1, params.sampleRate / l.subFrames);
+        LATHE_CUDA_TRY(launched(
+            kernels::launchKWeightedEnergy(l, params.kWeighting, segmentSubs, m_energy.get(), nullptr)));
+        if (params.truePeak) {
+            LATHE_CUDA_TRY(launched(kernels::launchSearchGrid(l, m_searchCoeffs.get(), params.search->taps,
+                                                              m_grid.get(), nullptr)));
+        }
+        LATHE_CUDA_TRY(launched(kernels::launchStepPeaks(
+            l, m_grid.get(), params.truePeak, truePeakCandidateRatio(), m_refineCoeffs.get(),
+            params.refine->taps, m_peaks.get(), m_peaks.get() + stepsAll, m_peakFrames.get(), nullptr)));
+        std::vector<double> energy(subsAll);
+        std::vector<float> peaks(2 * stepsAll);
+        std::vector<double> frames(stepsAll);
+        LATHE_CUDA_TRY(
+            cudaMemcpy(energy.data(), m_energy.get(), subsAll * sizeof(double), cudaMemcpyDeviceToHost));
+        LATHE_CUDA_TRY(
+            cudaMemcpy(peaks.data(), m_peaks.get(), 2 * stepsAll * sizeof(float), cudaMemcpyDeviceToHost));
+        LATHE_CUDA_TRY(
+            cudaMemcpy(frames.data(), m_peakFrames.get(), stepsAll * sizeof(double), cudaMemcpyDeviceToHost));
+        for (std::size_t c = 0; c < ch; ++c) {
+            const auto subs = static_cast<std::ptrdiff_t>(l.subs);
+            const auto steps = static_cast<std::ptrdiff_t>(l.steps);
+            std::copy_n(energy.begin() + static_cast<std::ptrdiff_t>(c) * subs, subs,
+                        out.subBlockEnergy[c].begin());
+            std::copy_n(peaks.begin() + static_cast<std::ptrdiff_t>(c) * steps, steps,
+                        out.stepSamplePeak[c].begin());
+            std::copy_n(peaks.begin() + static_cast<std::ptrdiff_t>(stepsAll) +
+                            static_cast<std::ptrdiff_t>(c) * steps,
+                        steps, out.stepTruePeak[c].begin());
+            std::copy_n(frames.begin() + static_cast<std::ptrdiff_t>(c) * steps, steps,
+                        out.stepTruePeakFrame[c].begin());
+        }
+    }
     std::string description() const override { return m_description; }
 
     /// Each convolver has its own stream and buffers, so the jobs of batch and compare may make and
     /// run them in parallel on one backend.
-    std::unique_ptr<Convolver> makeConvolver(const FilterMatrix& matrix, const ConvolverOptions& options) override {
+    std::unique_ptr<Convolver> makeConvolver(const FilterMatrix& matrix,
+                                             const ConvolverOptions& options) override {
         return detail::makeCudaConvolver(matrix, options, m_device);
     }
 
@@ -163,6 +243,18 @@ private:
                                     static_cast<std::size_t>(block.channels()), cudaMemcpyDeviceToHost));
     }
 
+    /// The interpolator's coefficients on the device (uploaded again only for another one).
+    static void uploadInterpolator(const design::Interpolator& it, DeviceBuffer<float>& buffer,
+                                   const design::Interpolator*& uploaded) {
+        if (uploaded == &it) {
+            return;
+        }
+        buffer.reserve(it.coeffs.size());
+        LATHE_CUDA_TRY(cudaMemcpy(buffer.get(), it.coeffs.data(), it.coeffs.size() * sizeof(float),
+                                  cudaMemcpyHostToDevice));
+        uploaded = &it;
+    }
+
     unsigned long long readCounter() {
         unsigned long long v = 0;
         LATHE_CUDA_TRY(cudaMemcpy(&v, m_counter.get(), sizeof v, cudaMemcpyDeviceToHost));
@@ -177,6 +269,15 @@ private:
     DeviceBuffer<std::int32_t> m_codes;
     DeviceBuffer<math::SampleStats> m_partials;
     DeviceBuffer<unsigned long long> m_counter;
+    // Loudness records (measureLoudnessChunk).
+    DeviceBuffer<float> m_searchCoeffs;
+    DeviceBuffer<float> m_refineCoeffs;
+    const design::Interpolator* m_searchFor = nullptr; ///< whose coefficients m_searchCoeffs holds
+    const design::Interpolator* m_refineFor = nullptr;
+    DeviceBuffer<double> m_energy;
+    DeviceBuffer<float> m_grid;
+    DeviceBuffer<float> m_peaks; ///< sample peaks, then true peaks
+    DeviceBuffer<double> m_peakFrames;
 };
 
 } // namespace

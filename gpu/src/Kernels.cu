@@ -3,6 +3,7 @@
 // runs (STYLE.md "One set of math for both backends").
 #include "Kernels.h"
 
+#include <lathe/math/Loudness.h>
 #include <lathe/math/Quantize.h>
 #include <lathe/math/SampleStats.h>
 #include <lathe/math/Spectral.h>
@@ -158,6 +159,171 @@ unsigned blocksFor(std::int64_t n, int threads) {
     return static_cast<unsigned>((n + threads - 1) / threads);
 }
 
+__global__ void kWeightedEnergyKernel(LoudnessChunkLayout l, math::KWeighting k, std::int64_t segmentSubs,
+                                      std::int64_t segments, double* energy) {
+    const std::int64_t idx = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (idx >= segments * l.channels) {
+        return;
+    }
+    const int c = static_cast<int>(idx / segments);
+    const std::int64_t seg = idx - c * segments;
+    const float* x = l.audio + c * l.pitch;
+    const std::int64_t firstSub = seg * segmentSubs;
+    const std::int64_t lastSub = firstSub + segmentSubs < l.subs ? firstSub + segmentSubs : l.subs;
+    const std::int64_t start = l.warm + firstSub * l.subFrames;
+    math::KWeightingState state{};
+    for (std::int64_t i = start - l.warm; i < start; ++i) {
+        math::kWeightSample(k, state, x[i]);
+    }
+    for (std::int64_t b = firstSub; b < lastSub; ++b) {
+        const std::int64_t begin = l.warm + b * l.subFrames;
+        const std::int64_t stop = (b + 1) * l.subFrames < l.frames ? (b + 1) * l.subFrames : l.frames;
+        const std::int64_t end = l.warm + stop;
+        double e = 0.0;
+        for (std::int64_t i = begin; i < end; ++i) {
+            const double v = math::kWeightSample(k, state, x[i]);
+            e += v * v;
+        }
+        energy[c * l.subs + b] = e;
+    }
+}
+
+__global__ void searchGridKernel(LoudnessChunkLayout l, const float* coeffs, int taps, float* grid) {
+    const std::int64_t n = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+    const int c = blockIdx.y;
+    if (n >= l.frames) {
+        return;
+    }
+    const float* x = l.audio + c * l.pitch + l.warm + n; // x[0] is frame n
+    float* g = grid + static_cast<std::int64_t>(c) * 4 * l.frames + n;
+    g[0] = fabsf(x[0]);
+    for (int p = 1; p < 4; ++p) {
+        g[p * l.frames] = fabsf(math::interpolateAt(x - taps / 2 + 1, coeffs, taps, p));
+    }
+}
+
+/// The larger of two (value, position) pairs; on equal values the earlier position.
+struct PeakAt {
+    float value;
+    double at;
+};
+__device__ PeakAt largerPeak(PeakAt a, PeakAt b) {
+    if (b.value > a.value || (b.value == a.value && b.at >= 0 && (a.at < 0 || b.at < a.at))) {
+        return b;
+    }
+    return a;
+}
+
+constexpr int kPeakThreads = 256;
+
+__global__ void stepPeaksKernel(LoudnessChunkLayout l, const float* grid, bool truePeak, float candidateRatio,
+                                const float* refine, int refineTaps, float* samplePeak, float* truePeakValue,
+                                double* truePeakFrame) {
+    __shared__ unsigned int bitsShared[kPeakThreads];
+    __shared__ long long atShared[kPeakThreads];
+    __shared__ float maxShared[kPeakThreads];
+    __shared__ PeakAt bestShared[kPeakThreads];
+    const int c = blockIdx.y;
+    const std::int64_t s = blockIdx.x;
+    const int t = threadIdx.x;
+    const std::int64_t begin = s * l.stepFrames; // chunk frames (without the warm-up)
+    const std::int64_t end = (s + 1) * l.stepFrames < l.frames ? (s + 1) * l.stepFrames : l.frames;
+    const float* x = l.audio + c * l.pitch + l.warm; // x[n]: chunk frame n
+    const float* g = grid + static_cast<std::int64_t>(c) * 4 * l.frames;
+
+    // Sample peak: the first largest |x| (compared as bits, as the reference does).
+    unsigned int bits = 0;
+    long long at = -1;
+    float max4 = 0.0f;
+    for (std::int64_t n = begin + t; n < end; n += kPeakThreads) {
+        const unsigned int b = __float_as_uint(x[n]) & 0x7fffffffu;
+        if (b > bits) {
+            bits = b;
+            at = n;
+        }
+        if (truePeak) { // the grid exists only then
+            for (int p = 0; p < 4; ++p) {
+                max4 = fmaxf(max4, g[p * l.frames + n]);
+            }
+        }
+    }
+    bitsShared[t] = bits;
+    atShared[t] = at;
+    maxShared[t] = max4;
+    __syncthreads();
+    for (int stride = kPeakThreads / 2; stride > 0; stride /= 2) {
+        if (t < stride) {
+            const unsigned int ob = bitsShared[t + stride];
+            const long long oa = atShared[t + stride];
+            if (ob > bitsShared[t] || (ob == bitsShared[t] && ob > 0 && oa < atShared[t])) {
+                bitsShared[t] = ob;
+                atShared[t] = oa;
+            }
+            maxShared[t] = fmaxf(maxShared[t], maxShared[t + stride]);
+        }
+        __syncthreads();
+    }
+    const float sp = __uint_as_float(bitsShared[0]);
+    const long long spAt = atShared[0];
+    max4 = maxShared[0];
+    PeakAt best{sp, spAt >= 0 ? static_cast<double>(l.firstFrame + spAt) : -1.0};
+
+    if (truePeak && sp > 0.0f) {
+        // Local maxima of the ×4 sequence (… (n,3), (n+1,0) …) within the margin, refined at ×16
+        // over ±3 points around each; the step's edges count as zero, as in the reference.
+        const float threshold = max4 * candidateRatio;
+        auto at4 = [&](std::int64_t n, int p) { return g[p * l.frames + n]; };
+        PeakAt mine = best;
+        for (std::int64_t n = begin + t; n < end; n += kPeakThreads) {
+            for (int p = 0; p < 4; ++p) {
+                const float v = at4(n, p);
+                if (v < threshold) {
+                    continue;
+                }
+                const std::int64_t pn = p == 0 ? n - 1 : n;
+                const int pp = p == 0 ? 3 : p - 1;
+                const std::int64_t nn = p == 3 ? n + 1 : n;
+                const int np = p == 3 ? 0 : p + 1;
+                const float prev = pn >= begin ? at4(pn, pp) : 0.0f;
+                const float next = nn < end ? at4(nn, np) : 0.0f;
+                if (!(v >= prev && v >= next)) {
+                    continue;
+                }
+                for (int d = -3; d <= 3; ++d) {
+                    int ph = p * 4 + d;
+                    std::int64_t m = n;
+                    if (ph < 0) {
+                        ph += 16;
+                        m -= 1;
+                    } else if (ph >= 16) {
+                        ph -= 16;
+                        m += 1;
+                    }
+                    const float r = fabsf(math::interpolateAt(x + m - refineTaps / 2 + 1, refine, refineTaps, ph));
+                    if (r > mine.value) {
+                        mine = PeakAt{r, static_cast<double>(l.firstFrame + m) + ph / 16.0};
+                    }
+                }
+            }
+        }
+        bestShared[t] = mine;
+        __syncthreads();
+        for (int stride = kPeakThreads / 2; stride > 0; stride /= 2) {
+            if (t < stride) {
+                bestShared[t] = largerPeak(bestShared[t], bestShared[t + stride]);
+            }
+            __syncthreads();
+        }
+        best = bestShared[0];
+    }
+    if (t == 0) {
+        const std::int64_t k = static_cast<std::int64_t>(c) * l.steps + s;
+        samplePeak[k] = sp;
+        truePeakValue[k] = best.value;
+        truePeakFrame[k] = best.at;
+    }
+}
+
 } // namespace
 
 int launchProbe(int* deviceFlag) {
@@ -218,6 +384,38 @@ int launchSpectralMac(const float* ring, int ringSlots, std::int64_t firstBlock,
     spectralMacKernel<<<grid, kMacThreads, 0, static_cast<cudaStream_t>(stream)>>>(
         reinterpret_cast<const float2*>(ring), ringSlots, firstBlock, count, bins,
         reinterpret_cast<const float2*>(filters), paths, pathStart, reinterpret_cast<float2*>(y), capacity);
+    return static_cast<int>(cudaGetLastError());
+}
+
+int launchKWeightedEnergy(const LoudnessChunkLayout& l, const math::KWeighting& k, std::int64_t segmentSubs,
+                          double* energy, void* stream) {
+    if (l.subs <= 0 || l.channels <= 0) {
+        return 0;
+    }
+    const std::int64_t segments = (l.subs + segmentSubs - 1) / segmentSubs;
+    kWeightedEnergyKernel<<<blocksFor(segments * l.channels, 64), 64, 0, static_cast<cudaStream_t>(stream)>>>(
+        l, k, segmentSubs, segments, energy);
+    return static_cast<int>(cudaGetLastError());
+}
+
+int launchSearchGrid(const LoudnessChunkLayout& l, const float* coeffs, int taps, float* grid, void* stream) {
+    if (l.frames <= 0 || l.channels <= 0) {
+        return 0;
+    }
+    const dim3 blocks(blocksFor(l.frames, 256), static_cast<unsigned>(l.channels));
+    searchGridKernel<<<blocks, 256, 0, static_cast<cudaStream_t>(stream)>>>(l, coeffs, taps, grid);
+    return static_cast<int>(cudaGetLastError());
+}
+
+int launchStepPeaks(const LoudnessChunkLayout& l, const float* grid, bool truePeak, float candidateRatio,
+                    const float* refineCoeffs, int refineTaps, float* samplePeak, float* truePeakValue,
+                    double* truePeakFrame, void* stream) {
+    if (l.steps <= 0 || l.channels <= 0) {
+        return 0;
+    }
+    const dim3 blocks(static_cast<unsigned>(l.steps), static_cast<unsigned>(l.channels));
+    stepPeaksKernel<<<blocks, kPeakThreads, 0, static_cast<cudaStream_t>(stream)>>>(
+        l, grid, truePeak, candidateRatio, refineCoeffs, refineTaps, samplePeak, truePeakValue, truePeakFrame);
     return static_cast<int>(cudaGetLastError());
 }
 

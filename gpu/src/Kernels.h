@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <lathe/math/Loudness.h>
 #include <lathe/math/Quantize.h>
 #include <lathe/math/SampleStats.h>
 
@@ -51,13 +52,47 @@ struct MacPath {
 /// before the first count as zero. Each bin's terms are added in that order with math::complexMac,
 /// as the CPU reference does. `paths` and `pathStart` are device arrays.
 int launchSpectralMac(const float* ring, int ringSlots, std::int64_t firstBlock, int count, int bins,
-                      const float* filters, const MacPath* paths, const int* pathStart, int outputs,
-                      float* y, int capacity, void* stream);
+                      const float* filters, const MacPath* paths, const int* pathStart, int outputs, float* y,
+                      int capacity, void* stream);
 
 /// out[o·outPitch + b·B + n] = frames[(o·capacity + b)·2B + B + n] for n < B, b < count (the last
 /// half of each inverse transform).
 int launchTakeOutput(const float* frames, int outputs, int blockFrames, int count, int capacity, float* out,
                      std::int64_t outPitch, void* stream);
+
+// Loudness records of one chunk (CudaBackend::measureLoudnessChunk; the reference is
+// measureLoudnessChunkCpu). `audio` is channel-major, `pitch` frames per channel: the chunk's
+// warm-up, its frames, then the interpolators' look-ahead.
+struct LoudnessChunkLayout {
+    const float* audio;
+    std::int64_t pitch;
+    int channels;
+    std::int64_t warm;       ///< frames before the chunk's first
+    std::int64_t frames;     ///< the chunk's frames
+    std::int64_t subFrames;  ///< sub-block length
+    std::int64_t subs;       ///< sub-blocks (the last may be partial)
+    std::int64_t stepFrames; ///< 100 ms
+    std::int64_t steps;
+    std::int64_t firstFrame; ///< absolute frame of the chunk's first
+};
+
+/// Σ y² of the K-weighted signal per sub-block into energy[c·subs + k] (double). Each thread
+/// filters `segmentSubs` sub-blocks of one channel after settling the filters over the `warm`
+/// frames before them, as the reference does at the start of a chunk.
+int launchKWeightedEnergy(const LoudnessChunkLayout& l, const math::KWeighting& k, std::int64_t segmentSubs,
+                          double* energy, void* stream);
+
+/// |x| and the ×4 search interpolator's |value| at phases 1..3 of every chunk frame into
+/// grid[(c·4 + p)·frames + n] (p = 0: |x| itself). `coeffs`: 4 phases × `taps`, on the device.
+int launchSearchGrid(const LoudnessChunkLayout& l, const float* coeffs, int taps, float* grid, void* stream);
+
+/// Per channel and 100 ms step: the sample peak (first largest |x|), and with `truePeak` the
+/// largest ×16 value (refine interpolator, 16 phases × `refineTaps`) within ±3 ×16 points of
+/// every local maximum of the ×4 grid that lies within `candidateRatio` of the step's ×4
+/// maximum, as the reference searches; written to samplePeak/truePeak/truePeakFrame[c·steps + s].
+int launchStepPeaks(const LoudnessChunkLayout& l, const float* grid, bool truePeak, float candidateRatio,
+                    const float* refineCoeffs, int refineTaps, float* samplePeak, float* truePeakValue,
+                    double* truePeakFrame, void* stream);
 
 /// Threads per block used by launchStats (partials per channel are at most this many blocks).
 inline constexpr int kStatsThreads = 256;

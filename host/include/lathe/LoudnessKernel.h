@@ -39,6 +39,13 @@ struct LoudnessParams {
     static LoudnessParams forRate(SampleRate fs);
 };
 
+/// A ×4 grid point closer than this to its step's ×4 maximum is refined at ×16. It covers the ×4
+/// grid's worst under-read (0.69 dB for content at Nyquist) plus the search interpolator's
+/// roll-off (≤ 0.17 dB up to 0.85·Nyquist): the true peak cannot hide further down.
+inline constexpr float kTruePeakCandidateMarginDb = 2.0f;
+/// That margin as a ratio of levels, computed once (every backend compares with this float).
+float truePeakCandidateRatio();
+
 /// One chunk of audio: `audio` frame 0 is `warmupFrames` before the chunk's first frame, and the
 /// buffer extends `lookaheadFrames` after its last (zeros outside the file).
 struct LoudnessChunk {

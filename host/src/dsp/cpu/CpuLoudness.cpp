@@ -13,11 +13,7 @@
 namespace lathe {
 namespace {
 
-/// A ×4 grid point closer than this to the step's ×4 maximum is refined at ×16. It covers the ×4
-/// grid's worst under-read (0.69 dB for content at Nyquist) plus the search interpolator's roll-off
-/// (≤ 0.17 dB up to 0.85·Nyquist): the true peak cannot hide further down.
-constexpr float kCandidateMarginDb = 2.0f;
-const float kCandidateRatio = std::pow(10.0f, -kCandidateMarginDb / 20.0f);
+const float kCandidateRatio = truePeakCandidateRatio();
 
 struct Candidate {
     float value; // |x| on the ×4 grid
@@ -67,6 +63,11 @@ void searchPhases(const float* x, Frames begin, Frames end, const design::Interp
 }
 
 } // namespace
+
+float truePeakCandidateRatio() {
+    static const float ratio = std::pow(10.0f, -kTruePeakCandidateMarginDb / 20.0f);
+    return ratio;
+}
 
 LoudnessParams LoudnessParams::forRate(SampleRate fs) {
     if (fs < kMinSampleRate || fs > kMaxSampleRate) {
