@@ -272,7 +272,7 @@ __global__ void stepPeaksKernel(LoudnessChunkLayout l, const float* grid, bool t
         // Local maxima of the ×4 sequence (… (n,3), (n+1,0) …) within the margin, refined at ×16
         // over ±3 points around each; the step's edges count as zero, as in the reference.
         const float threshold = max4 * candidateRatio;
-        auto at4 = [&](std::int64_t n, int p) { return g[p * l.frames + n]; };
+        auto at4 = [&](long long n, int p) { return g[p * l.frames + n]; };
         PeakAt mine = best;
         for (std::int64_t n = begin + t; n < end; n += kPeakThreads) {
             for (int p = 0; p < 4; ++p) {
@@ -280,25 +280,12 @@ __global__ void stepPeaksKernel(LoudnessChunkLayout l, const float* grid, bool t
                 if (v < threshold) {
                     continue;
                 }
-                const std::int64_t pn = p == 0 ? n - 1 : n;
-                const int pp = p == 0 ? 3 : p - 1;
-                const std::int64_t nn = p == 3 ? n + 1 : n;
-                const int np = p == 3 ? 0 : p + 1;
-                const float prev = pn >= begin ? at4(pn, pp) : 0.0f;
-                const float next = nn < end ? at4(nn, np) : 0.0f;
-                if (!(v >= prev && v >= next)) {
+                if (!math::isSearchLocalMax(at4, n, p, begin, end, v)) {
                     continue;
                 }
                 for (int d = -3; d <= 3; ++d) {
-                    int ph = p * 4 + d;
-                    std::int64_t m = n;
-                    if (ph < 0) {
-                        ph += 16;
-                        m -= 1;
-                    } else if (ph >= 16) {
-                        ph -= 16;
-                        m += 1;
-                    }
+                    long long m = 0;
+                    const int ph = math::refinePoint(n, p, d, &m);
                     const float r = fabsf(math::interpolateAt(x + m - refineTaps / 2 + 1, refine, refineTaps, ph));
                     if (r > mine.value) {
                         mine = PeakAt{r, static_cast<double>(l.firstFrame + m) + ph / 16.0};

@@ -30,10 +30,14 @@ LATHE_HD inline double kWeightSample(const KWeighting& k, KWeightingState& s, do
 }
 
 /// Loudness (LUFS/LKFS) of a channel-weighted mean square: −0.691 + 10·log10(z). −∞ for z = 0.
-LATHE_HD inline double lufsFromMeanSquare(double z) { return -0.691 + 10.0 * log10(z); }
+LATHE_HD inline double lufsFromMeanSquare(double z) {
+    return -0.691 + 10.0 * log10(z);
+}
 
 /// Mean square for a loudness (inverse of lufsFromMeanSquare).
-LATHE_HD inline double meanSquareFromLufs(double lufs) { return pow(10.0, (lufs + 0.691) / 10.0); }
+LATHE_HD inline double meanSquareFromLufs(double lufs) {
+    return pow(10.0, (lufs + 0.691) / 10.0);
+}
 
 /// Band-limited interpolation of x at time n + phase/factor from `taps` samples around n:
 /// value = Σ_i coeff[phase·taps + i] · x[n − taps/2 + 1 + i]. `window` points at x[n − taps/2 + 1].
@@ -45,6 +49,36 @@ LATHE_HD inline float interpolateAt(const float* window, const float* coeffs, in
         y += c[i] * window[i];
     }
     return y;
+}
+
+/// Whether the ×4 search value `v` at sample n, phase p (0..3) is a local maximum of the sequence
+/// … (n, 3), (n+1, 0) … within the step [begin, end), values outside the step counting as zero.
+/// `at(n, p)` returns |value| at a grid point. Both backends' true-peak searches call this.
+template <typename At>
+LATHE_HD inline bool isSearchLocalMax(const At& at, long long n, int p, long long begin, long long end,
+                                      float v) {
+    const long long pn = p == 0 ? n - 1 : n;
+    const int pp = p == 0 ? 3 : p - 1;
+    const long long nn = p == 3 ? n + 1 : n;
+    const int np = p == 3 ? 0 : p + 1;
+    const float prev = pn >= begin ? at(pn, pp) : 0.0f;
+    const float next = nn < end ? at(nn, np) : 0.0f;
+    return v >= prev && v >= next;
+}
+
+/// The ×16 point `d` (−3..3) places from the ×4 point (n, p): its sample in *m, its phase (0..15)
+/// as the return value.
+LATHE_HD inline int refinePoint(long long n, int p, int d, long long* m) {
+    int ph = p * 4 + d;
+    *m = n;
+    if (ph < 0) {
+        ph += 16;
+        *m = n - 1;
+    } else if (ph >= 16) {
+        ph -= 16;
+        *m = n + 1;
+    }
+    return ph;
 }
 
 } // namespace lathe::math

@@ -204,13 +204,7 @@ void measureLoudnessChunkCpu(const LoudnessParams& params, const LoudnessChunk& 
                         if (v < threshold) {
                             continue;
                         }
-                        const Frames pn = p == 0 ? n - 1 : n;
-                        const int pp = p == 0 ? 3 : p - 1;
-                        const Frames nn = p == 3 ? n + 1 : n;
-                        const int np = p == 3 ? 0 : p + 1;
-                        const float prev = pn >= begin ? at(pn, pp) : 0.0f;
-                        const float next = nn < end ? at(nn, np) : 0.0f;
-                        if (v >= prev && v >= next) {
+                        if (math::isSearchLocalMax(at, n, p, begin, end, v)) {
                             candidates.push_back({v, n, p});
                         }
                     }
@@ -222,17 +216,10 @@ void measureLoudnessChunkCpu(const LoudnessParams& params, const LoudnessChunk& 
                     if (cand.value < best * kCandidateRatio) {
                         break;
                     }
-                    const int centre = cand.phase * 4; // on the ×16 grid
                     for (int d = -3; d <= 3; ++d) {
-                        int ph = centre + d;
-                        Frames n = cand.n;
-                        if (ph < 0) {
-                            ph += 16;
-                            n -= 1;
-                        } else if (ph >= 16) {
-                            ph -= 16;
-                            n += 1;
-                        }
+                        long long m = 0;
+                        const int ph = math::refinePoint(cand.n, cand.phase, d, &m);
+                        const Frames n = static_cast<Frames>(m);
                         const float v = std::fabs(math::interpolateAt(x + n - refine.taps / 2 + 1,
                                                                       refine.coeffs.data(), refine.taps, ph));
                         if (v > best) {
