@@ -34,4 +34,11 @@ for b in cuda cpu; do
   t "compare --speakers all (9 models) --backend $b" "$L" --quiet --backend "$b" compare "$MIX" --speakers all --json
   grep -o '"backend": *"[a-z]*"' "$W/cmd.log" | head -1
 done
+# Loudness on the GPU is off until the parity suite passes there; the developer switch turns it
+# on for this timing, and the figures of both backends are printed side by side.
+for b in cuda cpu; do
+  t "analyze --backend $b (GPU loudness: experimental switch)" env LATHE_EXPERIMENTAL_CUDA_LOUDNESS=1 \
+    "$L" --quiet --backend "$b" analyze "$MIX" --json
+  grep -o '"integrated_lufs": [-0-9.e]*\|"lra_lu": [-0-9.e]*\|"backend": "[^"]*"' "$W/cmd.log" | head -4 | tr '\n' ' '; echo
+done
 rm -f "$W"/*.wav

@@ -77,9 +77,15 @@ public:
     /// Loudness: measureLoudnessChunk below is written (the reference's search, on the device)
     /// but has not yet run on a GPU, so the capability stays off — measureLoudness measures on the
     /// CPU reference and names it — until the parity suite (tests/parity, which calls it directly)
-    /// has passed on real hardware.
+    /// has passed on real hardware. LATHE_EXPERIMENTAL_CUDA_LOUDNESS=1 turns it on, for the GPU
+    /// machine's timings (bench/device_side_by_side.sh) and nothing else.
     bool supports(Capability c) const override {
-        return c == Capability::Render || c == Capability::Convolution;
+        static const bool loudness = [] {
+            const char* v = std::getenv("LATHE_EXPERIMENTAL_CUDA_LOUDNESS");
+            return v != nullptr && std::string(v) == "1";
+        }();
+        return c == Capability::Render || c == Capability::Convolution ||
+               (c == Capability::Loudness && loudness);
     }
 
     /// The reference's records (measureLoudnessChunkCpu) on the device: K-weighted sub-block
