@@ -523,6 +523,14 @@ TEST(ChainEditor, SplitsAndMergesMultibandBands) {
     ASSERT_TRUE(m.removeBand(1, 0));
     EXPECT_FALSE(m.removeBand(1, 0)) << "a multiband needs 2 bands: " << m.lastError().toStdString();
     EXPECT_EQ(m.document().json["stages"][1]["bands"].size(), 2u);
+
+    // A stage that leaves its splits to the engine's default (120, 1000, 6000 Hz) splits from them.
+    PresetDocument implicit = loadPresetDocument("default");
+    implicit.json["stages"][1].erase("splits_hz");
+    m.setDocument(implicit);
+    ASSERT_TRUE(m.addBand(1)) << m.lastError().toStdString();
+    EXPECT_EQ(m.document().json["stages"][1]["splits_hz"],
+              nlohmann::json::parse("[120.0, 346.0, 1000.0, 6000.0]"));
 }
 
 // Reverb and multiband stages can be added to any chain, starting from the bundled presets'

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <optional>
+#include <variant>
 
 namespace lathe::ui {
 namespace {
@@ -150,6 +151,22 @@ std::optional<nlohmann::json> bundledStage(const std::string& type) {
         }
     }
     return std::nullopt;
+}
+
+/// A multiband stage that leaves its splits to the engine's default gets them written out (the
+/// engine's reading of `doc`), so that a band can be split or merged with them.
+void withEngineSplits(nlohmann::json& stage, const PresetDocument& doc, int index) {
+    if (stage.contains("splits_hz")) {
+        return;
+    }
+    try {
+        const Preset p = parsePreset(doc);
+        if (const auto* mb = std::get_if<MultibandSpec>(&p.stages.at(static_cast<std::size_t>(index)).spec)) {
+            stage["splits_hz"] = mb->splitsHz;
+        }
+    } catch (const Error&) {
+        // left as it is: the edit's own validation names the problem
+    }
 }
 
 /// Lowest and highest frequencies a multiband's outer bands are taken to span when the widest
@@ -396,6 +413,7 @@ bool ChainModel::addBand(int stage) {
     }
     if (type == "multiband") {
         auto& st = stages[static_cast<std::size_t>(stage)];
+        withEngineSplits(st, m_doc, stage);
         auto& splits = st["splits_hz"];
         auto& bands = st["bands"];
         if (!splits.is_array() || !bands.is_array() || bands.size() != splits.size() + 1) {
@@ -415,8 +433,9 @@ bool ChainModel::addBand(int stage) {
             }
         }
         const double centre = std::round(std::sqrt(edge(widest) * edge(widest + 1)));
+        const nlohmann::json settings = bands[widest]; // both halves start with them
         splits.insert(splits.begin() + static_cast<std::ptrdiff_t>(widest), centre);
-        bands.insert(bands.begin() + static_cast<std::ptrdiff_t>(widest), bands[widest]);
+        bands.insert(bands.begin() + static_cast<std::ptrdiff_t>(widest), settings);
         return replace(std::move(d));
     }
     m_lastError = QStringLiteral("bands are added to an EQ or a multiband stage");
@@ -438,9 +457,12 @@ bool ChainModel::removeBand(int stage, int band) {
         return false;
     }
     const auto b = static_cast<std::size_t>(band);
-    if (st.value("type", "") == "multiband" && st.contains("splits_hz") && st["splits_hz"].is_array() &&
-        !st["splits_hz"].empty()) {
-        st["splits_hz"].erase(b == 0 ? 0 : b - 1);
+    if (st.value("type", "") == "multiband") {
+        withEngineSplits(st, m_doc, stage);
+        const auto splits = st.find("splits_hz");
+        if (splits != st.end() && splits->is_array() && !splits->empty()) {
+            splits->erase(b == 0 ? 0 : b - 1);
+        }
     }
     st["bands"].erase(b);
     return replace(std::move(d));
