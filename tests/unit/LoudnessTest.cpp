@@ -3,6 +3,7 @@
 #include "EbuSignals.h"
 #include "TestFiles.h"
 #include "TestSignals.h"
+#include "ThreadNotingBackend.h"
 #include "Tolerances.h"
 
 #include <lathe/Backend.h>
@@ -212,37 +213,6 @@ TEST(Loudness, ChunksAndThreadsDoNotChangeTheResult) {
     }
 }
 
-/// The CPU backend, noting which threads measured chunks.
-class ThreadNotingBackend final : public Backend {
-public:
-    bool supports(Capability c) const override { return m_cpu->supports(c); }
-    std::string_view name() const override { return m_cpu->name(); }
-    std::string description() const override { return m_cpu->description(); }
-    void accumulateStats(const AudioBuffer& b, Frames first, std::span<math::SampleStats> s) override {
-        m_cpu->accumulateStats(b, first, s);
-    }
-    Frames sanitize(AudioBuffer& b) override { return m_cpu->sanitize(b); }
-    Frames quantize(const AudioBuffer& b, Frames first, const math::QuantizeParams& p, std::int32_t* out) override {
-        return m_cpu->quantize(b, first, p, out);
-    }
-    void measureLoudnessChunk(const LoudnessParams& p, const LoudnessChunk& c, LoudnessRecords& out) override {
-        {
-            std::lock_guard lock(m_mutex);
-            m_threads.insert(std::this_thread::get_id());
-        }
-        m_cpu->measureLoudnessChunk(p, c, out);
-    }
-    std::set<std::thread::id> threads() const {
-        std::lock_guard lock(m_mutex);
-        return m_threads;
-    }
-
-private:
-    std::unique_ptr<Backend> m_cpu = makeCpuBackend();
-    mutable std::mutex m_mutex;
-    std::set<std::thread::id> m_threads;
-};
-
 /// A computed source (no file behind it, as the targeting's trial limiter), noting which threads
 /// read it.
 class ThreadNotingSource final : public AudioSource {
@@ -272,16 +242,17 @@ TEST(Loudness, AOneThreadBudgetComputesOnTheCallingThread) {
     const Planar x = {test::noise(25 * 48000, 0.3, 5), test::noise(25 * 48000, 0.2, 6)}; // 3 chunks
     LoudnessResult results[2];
     for (unsigned threads : {1u, 4u}) {
-        ThreadNotingBackend backend;
+        test::ThreadNotingBackend backend;
         ThreadNotingSource source(x, 48000);
         LoudnessOptions o;
         o.threads = threads;
         results[threads == 1 ? 0 : 1] = measureLoudness(source, o, backend);
         if (threads == 1) {
-            EXPECT_EQ(backend.threads(), std::set{std::this_thread::get_id()});
+            EXPECT_EQ(backend.loudnessThreads(), std::set{std::this_thread::get_id()});
             EXPECT_EQ(source.threads(), std::set{std::this_thread::get_id()});
         } else {
-            EXPECT_FALSE(backend.threads().contains(std::this_thread::get_id())) << "chunks measured beside the reading";
+            EXPECT_FALSE(backend.loudnessThreads().contains(std::this_thread::get_id()))
+                << "chunks measured beside the reading";
         }
     }
     ASSERT_TRUE(results[0].integratedLufs && results[1].integratedLufs);

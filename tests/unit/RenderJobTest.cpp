@@ -2,6 +2,7 @@
 // render(): latency removal, tails, cancellation, non-finite input, dither decisions.
 #include "TestFiles.h"
 #include "TestSignals.h"
+#include "ThreadNotingBackend.h"
 
 #include <lathe/Error.h>
 #include <lathe/RenderJob.h>
@@ -11,6 +12,8 @@
 #include <sndfile.h>
 
 #include <cmath>
+#include <set>
+#include <thread>
 
 namespace lathe {
 namespace {
@@ -244,6 +247,29 @@ TEST(RenderJob, ReaderErrorsOnTheDecodeThreadReachTheCaller) {
                   std::string::npos);
     }
     EXPECT_TRUE(dir.entries().empty());
+}
+
+// A budget of one thread (a batch job's): the input statistics are taken on the calling thread,
+// not on the reader's; with a wider budget they overlap the stages there. Same file either way.
+TEST(RenderJob, AOneThreadBudgetTakesTheStatisticsOnTheCallingThread) {
+    const TempDir dir;
+    const Planar x = {test::noise(200000, 0.5, 7), test::noise(200000, 0.5, 8)};
+    std::vector<std::uint8_t> bytes[2];
+    for (const unsigned threads : {1u, 2u}) {
+        test::ThreadNotingBackend backend;
+        test::MemorySource src(x, 48000);
+        RenderOptions o = floatOutput(4096);
+        o.threads = threads;
+        const std::filesystem::path out = dir / ("o" + std::to_string(threads) + ".wav");
+        render(src, {}, out, o, backend);
+        if (threads == 1) {
+            EXPECT_EQ(backend.statsThreads(), std::set{std::this_thread::get_id()});
+        } else {
+            EXPECT_FALSE(backend.statsThreads().contains(std::this_thread::get_id()));
+        }
+        bytes[threads - 1] = test::readBytes(out);
+    }
+    EXPECT_EQ(bytes[0], bytes[1]);
 }
 
 TEST(RenderJob, NoAudioIsRefused) {

@@ -57,6 +57,9 @@ struct RenderOptions {
     Frames blockFrames = 65536; ///< frames per block (1.4 s at 48 kHz); memory is O(blockFrames)
     WriterFaults faults;        ///< test hooks only
     bool durable = true;        ///< OutputSpec::durable (false: a scratch file the caller removes)
+    /// The job's thread budget; 0 = all hardware threads. With 1 every computation stays on the
+    /// calling thread (only file reading and writing overlap beside it): a batch job's budget.
+    unsigned threads = 0;
 };
 
 /// One stage of a render as it ran.

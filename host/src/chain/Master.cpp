@@ -34,6 +34,7 @@ RenderOptions resolveMasterOptions(const AudioFileInfo& input, const std::filesy
             floatSource && o.container != Container::Flac ? SampleFormat::Float32 : SampleFormat::Pcm24;
     }
     o.tail = settings.tail;
+    o.threads = settings.threads;
     return o;
 }
 

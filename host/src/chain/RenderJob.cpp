@@ -333,9 +333,10 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     Frames position = 0;
     // Reading starts only now: a bad destination has failed above without reading a frame.
     // On the CPU backend the input statistics (the NaN/Inf scan, peaks, DC) are taken on the
-    // reader's thread as each block arrives, so they overlap the stages instead of preceding them.
+    // reader's thread as each block arrives, so they overlap the stages instead of preceding them
+    // — unless the budget is one thread (a batch job), whose computing stays on this thread.
     detail::Prefetcher::StatsHook statsHook;
-    if (backend.name() == std::string_view("cpu")) {
+    if (backend.name() == std::string_view("cpu") && options.threads != 1) {
         statsHook = [&backend](const AudioBuffer& block, Frames at, std::vector<math::SampleStats>& out) {
             out.assign(static_cast<std::size_t>(block.channels()), math::emptyStats());
             backend.accumulateStats(block, at, out);
