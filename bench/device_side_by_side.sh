@@ -24,7 +24,8 @@ done
 cmp "$W/conv-cuda.wav" "$W/conv-cpu.wav" && echo "convert: cuda and cpu outputs are byte-identical"
 for b in cuda cpu; do
   t "master (default chain) --backend $b" "$L" --quiet --backend "$b" master "$MIX" -o "$W/master-$b.wav" --report "$W/master-$b.json"
-  grep -o '"backend": "[a-z]*"\|"realtime_factor": [0-9.]*' "$W/master-$b.json" | tr '\n' ' '; echo
+  grep -o '"backend": "[a-z]*"\|"realtime_factor": [0-9.]*\|"decode_seconds": [0-9.e-]*\|"encode_seconds": [0-9.e-]*' \
+    "$W/master-$b.json" | tr '\n' ' '; echo
 done
 for b in cuda cpu; do
   t "master --preset glue-room (room reverb) --backend $b" "$L" --quiet --backend "$b" master "$MIX" -o "$W/room-$b.wav" --preset glue-room --report "$W/room-$b.json"

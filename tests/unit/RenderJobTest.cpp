@@ -261,7 +261,12 @@ TEST(RenderJob, AOneThreadBudgetTakesTheStatisticsOnTheCallingThread) {
         RenderOptions o = floatOutput(4096);
         o.threads = threads;
         const std::filesystem::path out = dir / ("o" + std::to_string(threads) + ".wav");
-        render(src, {}, out, o, backend);
+        const RenderReport r = render(src, {}, out, o, backend);
+        // The report's breakdown: reading and writing took some of the job's time, not more.
+        EXPECT_GT(r.decodeSeconds, 0.0);
+        EXPECT_GT(r.encodeSeconds, 0.0);
+        EXPECT_LE(r.decodeSeconds, r.seconds);
+        EXPECT_LE(r.encodeSeconds, r.seconds);
         if (threads == 1) {
             EXPECT_EQ(backend.statsThreads(), std::set{std::this_thread::get_id()});
         } else {

@@ -95,6 +95,11 @@ struct RenderReport {
     std::vector<StageRecord> stages;
     std::string backend;
     double seconds = 0; ///< wall time of the job (for a targeted master: renders, trial, measurements)
+    /// Of which, on their own threads beside the processing: reading the input (decoding) and
+    /// writing the output (encoding and the write calls); for a targeted master, its first render
+    /// and the kept limiter pass together.
+    double decodeSeconds = 0;
+    double encodeSeconds = 0;
     std::vector<std::string> warnings;
 };
 

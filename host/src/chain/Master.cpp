@@ -11,8 +11,8 @@
 #include <chrono>
 #include <optional>
 #include <thread>
-#include <variant>
 #include <unistd.h>
+#include <variant>
 
 namespace lathe {
 
@@ -272,6 +272,8 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
     last.source = input.string();
     last.stages.insert(last.stages.begin(), preReport.stages.begin(), preReport.stages.end());
     last.latencyFrames += preReport.latencyFrames;
+    last.decodeSeconds += preReport.decodeSeconds;
+    last.encodeSeconds += preReport.encodeSeconds;
     last.inputRate = preReport.inputRate;
     last.inputFrames = preReport.inputFrames;
     last.inputStats = preReport.inputStats;

@@ -97,6 +97,12 @@ public:
         m_cv.notify_all();
     }
 
+    /// Seconds spent in the writer's calls (encoding and handing the bytes to the kernel).
+    double writeSeconds() {
+        std::lock_guard lock(m_mutex);
+        return m_writeSeconds;
+    }
+
     /// Waits until every submitted block is written; rethrows a write error.
     void finish() {
         std::unique_lock lock(m_mutex);
@@ -127,11 +133,16 @@ private:
                 m_busy = true;
             }
             try {
+                const auto start = std::chrono::steady_clock::now();
                 if (b.ints.empty()) {
                     m_writer.writeFloat(b.floats.data(), b.frames);
                 } else {
                     m_writer.writeInt(b.ints.data(), b.frames);
                 }
+                const double spent =
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+                std::lock_guard lock(m_mutex);
+                m_writeSeconds += spent;
             } catch (...) {
                 std::lock_guard lock(m_mutex);
                 m_error = std::current_exception();
@@ -153,6 +164,7 @@ private:
     std::vector<Block> m_free;
     bool m_busy = false;
     bool m_stop = false;
+    double m_writeSeconds = 0;
     std::exception_ptr m_error;
     std::thread m_thread; // last: starts after every member above exists
 };
@@ -378,6 +390,7 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
             }
         }
     }
+    report.decodeSeconds = prefetch->readSeconds();
     prefetch.reset(); // the reader thread stops before the source is asked for its warnings
     // End of input: flush each stage in order, pushing what it releases through the stages after it.
     AudioBuffer released;
@@ -396,6 +409,7 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     LATHE_EXPECTS(sink.written() == length, "the chain produced " + std::to_string(sink.written()) +
                                                 " frames where " + std::to_string(length) + " were due");
     writeBehind.finish();
+    report.encodeSeconds = writeBehind.writeSeconds();
     checkCancel(control);
     // A promise checked before the output replaces anything: the chain's output is finite (a
     // stage that produced NaN/Inf — a bug or a pathological filter — is an error, never a file

@@ -5,6 +5,7 @@
 #include <lathe/AudioSource.h>
 #include <lathe/math/SampleStats.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -70,6 +71,13 @@ public:
         return block.frames();
     }
 
+    /// Seconds the worker spent in the source's read() (decoding, for a file): final once
+    /// next() has returned 0.
+    double readSeconds() const {
+        std::lock_guard lock(m_mutex);
+        return m_readSeconds;
+    }
+
 private:
     void run() {
         try {
@@ -84,7 +92,10 @@ private:
                     buffer = std::move(m_free.back());
                     m_free.pop_back();
                 }
+                const auto readStart = std::chrono::steady_clock::now();
                 const Frames n = m_source.read(buffer, m_blockFrames);
+                m_readSecondsWorker +=
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - readStart).count();
                 std::vector<math::SampleStats> stats;
                 if (n > 0 && m_statsHook) {
                     m_statsHook(buffer, m_position, stats);
@@ -92,6 +103,7 @@ private:
                 m_position += n;
                 {
                     std::lock_guard lock(m_mutex);
+                    m_readSeconds = m_readSecondsWorker;
                     if (n == 0) {
                         m_finished = true;
                     } else {
@@ -117,10 +129,12 @@ private:
 
     AudioSource& m_source;
     Frames m_blockFrames;
+    double m_readSecondsWorker = 0; ///< the worker's own tally
+    double m_readSeconds = 0;       ///< published under m_mutex with each block
     StatsHook m_statsHook;
     Frames m_position = 0;                                   ///< frames read so far (the worker's)
     std::deque<std::vector<math::SampleStats>> m_readyStats; ///< with m_ready, when hooked
-    std::mutex m_mutex;
+    mutable std::mutex m_mutex;
     std::condition_variable m_changed;
     std::deque<AudioBuffer> m_ready;
     std::vector<AudioBuffer> m_free;

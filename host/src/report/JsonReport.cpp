@@ -50,7 +50,9 @@ nlohmann::json dbOrNull(double db) {
     return std::isfinite(db) ? nlohmann::json(db) : nlohmann::json();
 }
 
-nlohmann::json dbOrNull(const std::optional<double>& db) { return db ? dbOrNull(*db) : nlohmann::json(); }
+nlohmann::json dbOrNull(const std::optional<double>& db) {
+    return db ? dbOrNull(*db) : nlohmann::json();
+}
 
 nlohmann::json toJson(const ChannelLayout& layout) {
     nlohmann::json labels = nlohmann::json::array();
@@ -117,6 +119,8 @@ nlohmann::json toJson(const RenderReport& r) {
     j["output_channel_stats"] = statsArray(r.outputStats, r.layout, r.outputRate);
     j["backend"] = r.backend;
     j["seconds"] = r.seconds;
+    j["decode_seconds"] = r.decodeSeconds;
+    j["encode_seconds"] = r.encodeSeconds;
     const double audioSeconds = framesToSeconds(r.inputFrames, r.inputRate);
     j["realtime_factor"] = r.seconds > 0 ? nlohmann::json(audioSeconds / r.seconds) : nlohmann::json();
     j["warnings"] = r.warnings;
@@ -124,7 +128,9 @@ nlohmann::json toJson(const RenderReport& r) {
 }
 
 namespace {
-nlohmann::json noteOrNull(const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); }
+nlohmann::json noteOrNull(const std::string& s) {
+    return s.empty() ? nlohmann::json() : nlohmann::json(s);
+}
 nlohmann::json series(const std::vector<double>& v) {
     nlohmann::json a = nlohmann::json::array();
     for (double x : v) {
@@ -151,10 +157,12 @@ nlohmann::json toJson(const LoudnessResult& r, bool withHistory) {
     l["lra_note"] = noteOrNull(r.lraNote);
     l["true_peak_dbtp"] = r.truePeakDbtp ? dbOrNull(r.truePeakDbtp->value) : nlohmann::json();
     l["true_peak_time_s"] = r.truePeakDbtp ? nlohmann::json(r.truePeakDbtp->atSeconds) : nlohmann::json();
-    l["true_peak_channel"] = r.truePeakChannel >= 0 ? nlohmann::json(r.truePeakChannel + 1) : nlohmann::json();
+    l["true_peak_channel"] =
+        r.truePeakChannel >= 0 ? nlohmann::json(r.truePeakChannel + 1) : nlohmann::json();
     l["sample_peak_dbfs"] = r.samplePeakDbfs ? dbOrNull(r.samplePeakDbfs->value) : nlohmann::json();
     l["max_momentary_lufs"] = r.maxMomentaryLufs ? dbOrNull(r.maxMomentaryLufs->value) : nlohmann::json();
-    l["max_momentary_time_s"] = r.maxMomentaryLufs ? nlohmann::json(r.maxMomentaryLufs->atSeconds) : nlohmann::json();
+    l["max_momentary_time_s"] =
+        r.maxMomentaryLufs ? nlohmann::json(r.maxMomentaryLufs->atSeconds) : nlohmann::json();
     l["max_short_term_lufs"] = r.maxShortTermLufs ? dbOrNull(r.maxShortTermLufs->value) : nlohmann::json();
     l["max_short_term_time_s"] =
         r.maxShortTermLufs ? nlohmann::json(r.maxShortTermLufs->atSeconds) : nlohmann::json();
@@ -163,14 +171,14 @@ nlohmann::json toJson(const LoudnessResult& r, bool withHistory) {
     nlohmann::json ch = nlohmann::json::array();
     for (int c = 0; c < r.channels; ++c) {
         const auto k = static_cast<std::size_t>(c);
-        ch.push_back({{"label", std::string(speakerLabel(k < r.layout.speakers.size() ? r.layout.speakers[k]
-                                                                                     : Speaker::Unknown))},
-                      {"weight", k < r.channelWeights.size() ? r.channelWeights[k] : 0.0},
-                      {"true_peak_dbtp", k < r.channelTruePeakDbtp.size() ? dbOrNull(r.channelTruePeakDbtp[k])
-                                                                           : nlohmann::json()},
-                      {"sample_peak_dbfs", k < r.channelSamplePeakDbfs.size()
-                                               ? dbOrNull(r.channelSamplePeakDbfs[k])
-                                               : nlohmann::json()}});
+        ch.push_back(
+            {{"label", std::string(speakerLabel(k < r.layout.speakers.size() ? r.layout.speakers[k]
+                                                                             : Speaker::Unknown))},
+             {"weight", k < r.channelWeights.size() ? r.channelWeights[k] : 0.0},
+             {"true_peak_dbtp",
+              k < r.channelTruePeakDbtp.size() ? dbOrNull(r.channelTruePeakDbtp[k]) : nlohmann::json()},
+             {"sample_peak_dbfs",
+              k < r.channelSamplePeakDbfs.size() ? dbOrNull(r.channelSamplePeakDbfs[k]) : nlohmann::json()}});
     }
     l["channels"] = ch;
     j["loudness"] = l;
@@ -208,7 +216,8 @@ nlohmann::json toJson(const AnalysisResult& a, bool withHistory) {
     nlohmann::json j = toJson(a.loudness, withHistory);
     j["container"] = std::string(containerName(a.file.container));
     j["encoding"] = std::string(encodingName(a.file.encoding));
-    j["bits"] = integerBits(a.file.encoding) > 0 ? nlohmann::json(integerBits(a.file.encoding)) : nlohmann::json();
+    j["bits"] =
+        integerBits(a.file.encoding) > 0 ? nlohmann::json(integerBits(a.file.encoding)) : nlohmann::json();
     if (a.spectral) {
         const auto hz = displayFrequencies(a.spectrum.sampleRate);
         nlohmann::json curves = nlohmann::json::object();
