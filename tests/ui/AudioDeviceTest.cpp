@@ -29,6 +29,7 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace {
@@ -169,6 +170,33 @@ std::vector<float> readRaw(const QString& path) {
     return v;
 }
 
+/// Where the stream begins in a recording of the sink (silent before it): the first frame that
+/// is not zero, and which frame of the mix it is — the mix's first, or a few milliseconds in, as a
+/// stream joining a running sink may start where the sink's current block already is (172 frames
+/// seen here). Nothing when no frame is heard or the first one heard is not one of the mix's first
+/// kJoinSlackFrames, at unity gain.
+struct StreamStart {
+    std::size_t recordedFrame;
+    std::size_t mixFrame;
+};
+constexpr std::size_t kJoinSlackFrames = kRate / 10;
+std::optional<StreamStart> streamStart(const std::vector<float>& got, const test::Planar& mix) {
+    const std::size_t recorded = got.size() / kChannels;
+    std::size_t first = 0;
+    while (first < recorded && got[first * kChannels] == 0.0f && got[first * kChannels + 1] == 0.0f) {
+        ++first;
+    }
+    if (first == recorded) {
+        return std::nullopt;
+    }
+    for (std::size_t from = 0; from < kJoinSlackFrames && from < mix[0].size(); ++from) {
+        if (got[first * kChannels] == mix[0][from] && got[first * kChannels + 1] == mix[1][from]) {
+            return StreamStart{first, from};
+        }
+    }
+    return std::nullopt;
+}
+
 // Play the mix, switch to the master mid-way: the server receives the mix times its gain, then
 // — from the very next frame, no gap, no repeat — the master times its (level-matching) gain.
 TEST_F(AudioDevice, PlaysLevelMatchedSamplesAndSwitchesAtTheSamePosition) {
@@ -206,12 +234,11 @@ TEST_F(AudioDevice, PlaysLevelMatchedSamplesAndSwitchesAtTheSamePosition) {
     ASSERT_GT(got.size(), static_cast<std::size_t>(kRate) * kChannels) << "the monitor recorded under 1 s";
     const std::size_t recorded = got.size() / kChannels;
     auto at = [&](std::size_t frame, int c) { return got[frame * kChannels + static_cast<std::size_t>(c)]; };
-    // The sink is silent before the stream: it starts at the first non-zero frame.
-    std::size_t first = 0;
-    while (first < recorded && at(first, 0) == 0.0f && at(first, 1) == 0.0f) {
-        ++first;
-    }
-    ASSERT_LT(first, recorded) << "nothing reached the sink";
+    const std::optional<StreamStart> start = streamStart(got, mix);
+    ASSERT_TRUE(start)
+        << "nothing reached the sink, or the first frame heard is not the mix's (at unity gain)";
+    const std::size_t first = start->recordedFrame;
+    const std::size_t from = start->mixFrame;
     const float mixGain = 1.0f; // the quieter file plays as it is
     const float masterGain = static_cast<float>(std::pow(10.0, -6.0 / 20.0));
     auto matches = [&](std::size_t recFrame, const test::Planar& file, std::size_t fileFrame, float gain) {
@@ -219,15 +246,7 @@ TEST_F(AudioDevice, PlaysLevelMatchedSamplesAndSwitchesAtTheSamePosition) {
                std::abs(at(recFrame, 0) - file[0][fileFrame] * gain) <= kExact &&
                std::abs(at(recFrame, 1) - file[1][fileFrame] * gain) <= kExact;
     };
-    // The first frame heard is the mix's first, or a few milliseconds in: a stream joining a
-    // running sink may start where the sink's current block already is (172 frames seen here).
-    constexpr std::size_t kJoinSlackFrames = kRate / 10;
-    std::size_t from = 0;
-    while (from < kJoinSlackFrames && !matches(first, mix, from, mixGain)) {
-        ++from;
-    }
-    ASSERT_LT(from, kJoinSlackFrames) << "the first frame heard is not the mix's (at unity gain)";
-    // Then the mix frame after frame, up to the switch …
+    // The mix frame after frame, up to the switch …
     std::size_t n = 0;
     while (matches(first + n, mix, from + n, mixGain)) {
         ++n;
@@ -320,18 +339,11 @@ TEST_F(AudioDevice, TheStudioPlaysTheOpenedMix) {
 
     // What reached the server is the mix, frame for frame (the only file open: unity gain).
     const std::vector<float> got = readRaw(recording);
-    std::size_t first = 0;
-    while (first < got.size() && got[first] == 0.0f) {
-        ++first;
-    }
+    const std::optional<StreamStart> start = streamStart(got, mix);
+    ASSERT_TRUE(start) << "nothing reached the sink, or the first frame heard is not the mix's";
+    const std::size_t first = start->recordedFrame * kChannels;
+    const std::size_t from = start->mixFrame;
     ASSERT_LT(first + kChannels * std::size_t{kRate / 4}, got.size()) << "under 0.25 s reached the sink";
-    first -= first % kChannels;
-    constexpr std::size_t kJoinSlackFrames = kRate / 10; // as above: joining a running sink
-    std::size_t from = 0;
-    while (from < kJoinSlackFrames && (got[first] != mix[0][from] || got[first + 1] != mix[1][from])) {
-        ++from;
-    }
-    ASSERT_LT(from, kJoinSlackFrames) << "the first frame heard is not the mix's";
     for (std::size_t i = 0; i < static_cast<std::size_t>(kRate / 4); ++i) {
         ASSERT_EQ(got[first + 2 * i], mix[0][from + i]) << i;
         ASSERT_EQ(got[first + 2 * i + 1], mix[1][from + i]) << i;

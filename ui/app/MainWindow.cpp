@@ -695,30 +695,29 @@ std::optional<double> MainWindow::targetLufs() const {
     return m_chain.preset().targetLufs;
 }
 
-void MainWindow::selectPreset(const QString& name) {
+bool MainWindow::loadPreset(const QString& nameOrFile) {
     try {
-        m_chain.setDocument(loadPresetDocument(name.toStdString()));
+        m_chain.setDocument(loadPresetDocument(nameOrFile.toStdString()));
     } catch (const std::exception& e) {
         showError(QString::fromStdString(e.what()));
-        return;
+        return false;
     }
     m_chainView->expandToDepth(0);
-    m_chainView->resizeColumnToContents(0);
+    return true;
+}
+
+void MainWindow::selectPreset(const QString& name) {
+    if (loadPreset(name)) {
+        m_chainView->resizeColumnToContents(0);
+    }
 }
 
 void MainWindow::loadPresetFile() {
     const QString path = QFileDialog::getOpenFileName(this, QStringLiteral("Load a preset"), QString(),
                                                       QStringLiteral("Lathe preset (*.json)"));
-    if (path.isEmpty()) {
-        return;
+    if (!path.isEmpty()) {
+        loadPreset(path);
     }
-    try {
-        m_chain.setDocument(loadPresetDocument(path.toStdString()));
-    } catch (const std::exception& e) {
-        showError(QString::fromStdString(e.what()));
-        return;
-    }
-    m_chainView->expandToDepth(0);
 }
 
 void MainWindow::savePresetFile() {
@@ -860,17 +859,7 @@ bool MainWindow::open(const QString& path) {
             showError(QStringLiteral("%1: %2").arg(path, QString::fromStdString(e.what())));
             return false;
         }
-        if (schema == "lathe.session/1") {
-            return openSession(path);
-        }
-        try {
-            m_chain.setDocument(loadPresetDocument(path.toStdString()));
-        } catch (const std::exception& e) {
-            showError(QString::fromStdString(e.what()));
-            return false;
-        }
-        m_chainView->expandToDepth(0);
-        return true;
+        return schema == "lathe.session/1" ? openSession(path) : loadPreset(path);
     }
     openFile(path);
     return true;

@@ -100,6 +100,9 @@ protected:
 
 private:
     void buildUi();
+    /// A bundled preset by name or a preset file becomes the chain; false (error shown) when the
+    /// engine refuses it, the chain unchanged.
+    bool loadPreset(const QString& nameOrFile);
     void chooseAndOpen();
     void chooseAndMaster();
     void chooseAndExport();

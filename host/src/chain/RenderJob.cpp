@@ -132,24 +132,23 @@ private:
                 m_queue.pop_front();
                 m_busy = true;
             }
+            const auto start = std::chrono::steady_clock::now();
             try {
-                const auto start = std::chrono::steady_clock::now();
                 if (b.ints.empty()) {
                     m_writer.writeFloat(b.floats.data(), b.frames);
                 } else {
                     m_writer.writeInt(b.ints.data(), b.frames);
                 }
-                const double spent =
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-                std::lock_guard lock(m_mutex);
-                m_writeSeconds += spent;
             } catch (...) {
                 std::lock_guard lock(m_mutex);
                 m_error = std::current_exception();
                 m_queue.clear();
             }
+            const double spent =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             {
                 std::lock_guard lock(m_mutex);
+                m_writeSeconds += spent;
                 m_busy = false;
                 m_free.push_back(std::move(b));
             }

@@ -94,7 +94,7 @@ private:
                 }
                 const auto readStart = std::chrono::steady_clock::now();
                 const Frames n = m_source.read(buffer, m_blockFrames);
-                m_readSecondsWorker +=
+                const double spent =
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - readStart).count();
                 std::vector<math::SampleStats> stats;
                 if (n > 0 && m_statsHook) {
@@ -103,7 +103,7 @@ private:
                 m_position += n;
                 {
                     std::lock_guard lock(m_mutex);
-                    m_readSeconds = m_readSecondsWorker;
+                    m_readSeconds += spent;
                     if (n == 0) {
                         m_finished = true;
                     } else {
@@ -129,8 +129,7 @@ private:
 
     AudioSource& m_source;
     Frames m_blockFrames;
-    double m_readSecondsWorker = 0; ///< the worker's own tally
-    double m_readSeconds = 0;       ///< published under m_mutex with each block
+    double m_readSeconds = 0; ///< under m_mutex
     StatsHook m_statsHook;
     Frames m_position = 0;                                   ///< frames read so far (the worker's)
     std::deque<std::vector<math::SampleStats>> m_readyStats; ///< with m_ready, when hooked
