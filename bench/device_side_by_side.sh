@@ -7,6 +7,16 @@ D="$1"; W="$2"
 L="$D/bin/lathe"
 MIX="$W/mix-10min.wav"
 "$L" --quiet demo-mix -o "$MIX" --duration "${LATHE_BENCH_SECONDS:-600}"
+device_timing() { # the report's device_timing (CUDA events), one line
+  python3 - "$1" <<'PY' 2>/dev/null || true
+import json, sys
+d = json.load(open(sys.argv[1])).get("device_timing")
+if d:
+    print("  device: H2D %.3f s (%.0f MB), kernels %.3f s, D2H %.3f s (%.0f MB)" % (
+        d["host_to_device_seconds"], d["host_to_device_bytes"] / 1e6, d["kernel_seconds"],
+        d["device_to_host_seconds"], d["device_to_host_bytes"] / 1e6))
+PY
+}
 t() { # label, command...
   local label="$1"; shift
   local s e
@@ -26,6 +36,7 @@ for b in cuda cpu; do
   t "master (default chain) --backend $b" "$L" --quiet --backend "$b" master "$MIX" -o "$W/master-$b.wav" --report "$W/master-$b.json"
   grep -o '"backend": "[a-z]*"\|"realtime_factor": [0-9.]*\|"decode_seconds": [0-9.e-]*\|"encode_seconds": [0-9.e-]*' \
     "$W/master-$b.json" | tr '\n' ' '; echo
+  device_timing "$W/master-$b.json"
 done
 for b in cuda cpu; do
   t "master --preset glue-room (room reverb) --backend $b" "$L" --quiet --backend "$b" master "$MIX" -o "$W/room-$b.wav" --preset glue-room --report "$W/room-$b.json"
@@ -35,11 +46,28 @@ for b in cuda cpu; do
   t "compare --speakers all (9 models) --backend $b" "$L" --quiet --backend "$b" compare "$MIX" --speakers all --json
   grep -o '"backend": *"[a-z]*"' "$W/cmd.log" | head -1
 done
-# Loudness on the GPU is off until the parity suite passes there; the developer switch turns it
-# on for this timing, and the figures of both backends are printed side by side.
+# Loudness analysis (K-weighting, ×4/×16 true peak, spectrum and the rest of `analyze`).
 for b in cuda cpu; do
-  t "analyze --backend $b (GPU loudness: experimental switch)" env LATHE_EXPERIMENTAL_CUDA_LOUDNESS=1 \
-    "$L" --quiet --backend "$b" analyze "$MIX" --json
-  grep -o '"integrated_lufs": [-0-9.e]*\|"lra_lu": [-0-9.e]*\|"backend": "[^"]*"' "$W/cmd.log" | head -4 | tr '\n' ' '; echo
+  t "analyze --backend $b" "$L" --quiet --backend "$b" analyze "$MIX" --json
+  python3 -c "import json,sys; d=json.load(open(sys.argv[1])); l=d['loudness']; print('  ', d['backend'], 'I', l['integrated_lufs'], 'LRA', l['lra_lu'], 'TP', l['true_peak_dbtp'])" "$W/cmd.log" 2>/dev/null
+  device_timing "$W/cmd.log"
 done
+# Issue 8's benchmark file: one hour, 48 kHz/24-bit stereo (LATHE_BENCH_HOUR=1).
+if [[ "${LATHE_BENCH_HOUR:-0}" == 1 ]]; then
+  HOUR="$W/mix-60min.wav"
+  "$L" --quiet demo-mix -o "$HOUR" --duration 3600
+  echo "== one hour, 48 kHz/24-bit stereo (3600 s of audio)"
+  t "convert --bits 16 --backend cuda" "$L" --quiet --backend cuda convert "$HOUR" -o "$W/h-conv.wav" --bits 16
+  for b in cuda cpu; do
+    t "master (default chain) --backend $b" "$L" --quiet --backend "$b" master "$HOUR" -o "$W/h-master-$b.wav" \
+      --report "$W/h-master-$b.json"
+    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print('  stages', [(s['name'], round(s['seconds'], 2)) for s in d['stages']], 'decode', round(d['decode_seconds'], 2), 'encode', round(d['encode_seconds'], 2))" "$W/h-master-$b.json"
+    device_timing "$W/h-master-$b.json"
+    rm -f "$W/h-master-$b.wav"
+  done
+  for b in cuda cpu; do
+    t "analyze --backend $b" "$L" --quiet --backend "$b" analyze "$HOUR" --json
+    device_timing "$W/cmd.log"
+  done
+fi
 rm -f "$W"/*.wav

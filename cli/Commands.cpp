@@ -78,6 +78,18 @@ JobControl makeControl(const GlobalOptions& g, ProgressPrinter& printer) {
     return control;
 }
 
+/// The device's share of the command's work (CUDA events; a CPU backend has none): with the
+/// reports' decode_seconds and encode_seconds, where the time of a GPU job went.
+void addDeviceTiming(nlohmann::json& j, const Backend& backend) {
+    if (const std::optional<DeviceTiming> t = backend.deviceTiming()) {
+        j["device_timing"] = {{"host_to_device_seconds", t->hostToDeviceSeconds},
+                              {"kernel_seconds", t->kernelSeconds},
+                              {"device_to_host_seconds", t->deviceToHostSeconds},
+                              {"host_to_device_bytes", t->hostToDeviceBytes},
+                              {"device_to_host_bytes", t->deviceToHostBytes}};
+    }
+}
+
 /// Runs `job(backend, control)` with a progress line. A GPU failure mid-job leaves nothing behind
 /// (outputs are committed atomically); under --backend auto the user asked for a result, not for a
 /// GPU, so the job runs again on the CPU, saying so on stderr and in `sel.reason` (the reports'
@@ -514,6 +526,7 @@ int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o) {
                     }
                 }
                 j["backend_reason"] = sel.reason;
+                addDeviceTiming(j, *sel.backend);
                 printFileJson(j, o.files.size());
             } else {
                 printLoudness(a.loudness, platforms.empty() ? nullptr : &previews);
@@ -653,6 +666,7 @@ int runConvert(const GlobalOptions& g, const ConvertOptions& o) {
     if (o.json) {
         auto j = toJson(r);
         j["backend_reason"] = sel.reason;
+        addDeviceTiming(j, *sel.backend);
         std::cout << j.dump(2) << "\n";
     }
     return kExitOk;
@@ -847,6 +861,7 @@ int runMaster(const GlobalOptions& g, const MasterOptions& o) {
     if (o.json || !o.report.empty()) {
         nlohmann::json j = toJson(r);
         j["backend_reason"] = sel.reason;
+        addDeviceTiming(j, *sel.backend);
         j["preset"] = toJson(s.preset);
         if (s.target) {
             nlohmann::json tj;
@@ -1164,6 +1179,7 @@ int runCompare(const GlobalOptions& g, const CompareOptions& o) {
         nlohmann::json j =
             results.size() == 2 ? translationComparisonJson(results[0], results[1]) : toJson(results[0]);
         j["backend_reason"] = sel.reason;
+        addDeviceTiming(j, *sel.backend);
         std::cout << j.dump() << "\n";
     } else {
         for (const auto& t : results) {
@@ -1229,6 +1245,7 @@ int runPreviewCodecs(const GlobalOptions& g, const PreviewCodecsOptions& o) {
     if (o.json) {
         nlohmann::json j = toJson(r);
         j["backend_reason"] = sel.reason;
+        addDeviceTiming(j, *sel.backend);
         std::cout << j.dump() << "\n";
         return kExitOk;
     }

@@ -5,6 +5,7 @@
 #include "CudaCheck.h"
 #include "CudaConvolver.h"
 #include "DeviceBuffer.h"
+#include "DeviceTiming.h"
 #include "Kernels.h"
 
 #include <lathe/Error.h>
@@ -16,6 +17,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -53,6 +55,9 @@ namespace {
 
 using detail::DeviceBuffer;
 
+/// Frames per segment of the K-weighting scan (rounded down to whole sub-blocks).
+constexpr std::int64_t kScanSegmentFrames = 1024;
+
 /// A kernel launch's status (kernels::launch* return cudaGetLastError()), or the injected fault.
 cudaError_t launched(int status) {
     const cudaError_t injected = detail::injectedFault(detail::FaultSite::Kernel);
@@ -70,27 +75,23 @@ public:
             ", " + std::to_string(d.totalMemoryBytes / (1024ull * 1024ull * 1024ull)) + " GiB, driver " +
             cudaVersionText(p.driverVersion) + ", runtime " + cudaVersionText(p.runtimeVersion) + ")";
         m_counter.reserve(1);
+        m_events = std::make_unique<detail::PhaseTimer::Events>();
     }
+
+    std::optional<DeviceTiming> deviceTiming() const override { return m_timing->get(); }
 
     std::string_view name() const override { return "cuda"; }
 
-    /// Loudness: measureLoudnessChunk below is written (the reference's search, on the device)
-    /// but has not yet run on a GPU, so the capability stays off — measureLoudness measures on the
-    /// CPU reference and names it — until the parity suite (tests/parity, which calls it directly)
-    /// has passed on real hardware. LATHE_EXPERIMENTAL_CUDA_LOUDNESS=1 turns it on, for the GPU
-    /// machine's timings (bench/device_side_by_side.sh) and nothing else.
+    /// Loudness: the reference's records on the device (tests/parity: records and whole
+    /// measurements against the CPU, first passed on an H200 on 2026-11-26).
     bool supports(Capability c) const override {
-        static const bool loudness = [] {
-            const char* v = std::getenv("LATHE_EXPERIMENTAL_CUDA_LOUDNESS");
-            return v != nullptr && std::string(v) == "1";
-        }();
-        return c == Capability::Render || c == Capability::Convolution ||
-               (c == Capability::Loudness && loudness);
+        return c == Capability::Render || c == Capability::Convolution || c == Capability::Loudness;
     }
 
     /// The reference's records (measureLoudnessChunkCpu) on the device: K-weighted sub-block
-    /// energies with each ~1 s segment settling its filters over the warm-up before it, the ×4
-    /// search grid, and per step the sample peak and the ×16 refinement around every candidate.
+    /// energies (a parallel scan over ~1000-frame segments, equal to one pass from the chunk's
+    /// start), the ×4 search grid, and per step the sample peak and the ×16 refinement around every
+    /// candidate.
     void measureLoudnessChunk(const LoudnessParams& params, const LoudnessChunk& chunk,
                               LoudnessRecords& out) override {
         const AudioBuffer& audio = *chunk.audio;
@@ -117,20 +118,23 @@ public:
         }
         const std::lock_guard lock(m_mutex);
         LATHE_CUDA_TRY(cudaSetDevice(m_device));
+        detail::PhaseTimer timer(*m_events, nullptr);
         upload(audio);
         l.audio = m_samples.get();
         uploadInterpolator(*params.search, m_searchCoeffs, m_searchFor);
         uploadInterpolator(*params.refine, m_refineCoeffs, m_refineFor);
+        timer.mark(detail::Phase::HostToDevice, bytesOf(audio));
         const std::size_t subsAll = ch * static_cast<std::size_t>(l.subs);
         const std::size_t stepsAll = ch * static_cast<std::size_t>(l.steps);
         m_energy.reserve(subsAll);
         m_grid.reserve(ch * 4 * static_cast<std::size_t>(l.frames));
         m_peaks.reserve(2 * stepsAll);
         m_peakFrames.reserve(stepsAll);
-        // About one second of sub-blocks per thread: the warm-up adds a quarter to its work.
-        const std::int64_t segmentSubs = std::max<std::int64_t>(1, params.sampleRate / l.subFrames);
-        LATHE_CUDA_TRY(launched(
-            kernels::launchKWeightedEnergy(l, params.kWeighting, segmentSubs, m_energy.get(), nullptr)));
+        // About 1000 frames per scan segment: a minute of stereo is some 6000 threads per pass.
+        const std::int64_t segmentSubs = std::max<std::int64_t>(1, kScanSegmentFrames / l.subFrames);
+        m_kStates.reserve(kernels::kWeightScanStates(l, segmentSubs));
+        LATHE_CUDA_TRY(launched(kernels::launchKWeightedEnergy(l, params.kWeighting, segmentSubs,
+                                                               m_kStates.get(), m_energy.get(), nullptr)));
         if (params.truePeak) {
             LATHE_CUDA_TRY(launched(kernels::launchSearchGrid(l, m_searchCoeffs.get(), params.search->taps,
                                                               m_grid.get(), nullptr)));
@@ -138,6 +142,7 @@ public:
         LATHE_CUDA_TRY(launched(kernels::launchStepPeaks(
             l, m_grid.get(), params.truePeak, truePeakCandidateRatio(), m_refineCoeffs.get(),
             params.refine->taps, m_peaks.get(), m_peaks.get() + stepsAll, m_peakFrames.get(), nullptr)));
+        timer.mark(detail::Phase::Kernels);
         std::vector<double> energy(subsAll);
         std::vector<float> peaks(2 * stepsAll);
         std::vector<double> frames(stepsAll);
@@ -147,6 +152,9 @@ public:
             cudaMemcpy(peaks.data(), m_peaks.get(), 2 * stepsAll * sizeof(float), cudaMemcpyDeviceToHost));
         LATHE_CUDA_TRY(
             cudaMemcpy(frames.data(), m_peakFrames.get(), stepsAll * sizeof(double), cudaMemcpyDeviceToHost));
+        timer.mark(detail::Phase::DeviceToHost,
+                   subsAll * sizeof(double) + stepsAll * (2 * sizeof(float) + sizeof(double)));
+        timer.finish(*m_timing);
         for (std::size_t c = 0; c < ch; ++c) {
             const auto subs = static_cast<std::ptrdiff_t>(l.subs);
             const auto steps = static_cast<std::ptrdiff_t>(l.steps);
@@ -163,11 +171,20 @@ public:
     }
     std::string description() const override { return m_description; }
 
+    /// Long chunks (a launch covers a whole chunk; up to a minute, at most 2^23 samples ≈ 32 MB),
+    /// two in flight: one measured while the next is read. The device serialises them anyway.
+    LoudnessFeed loudnessFeed(int channels, Frames stepFrames, unsigned threads) const override {
+        constexpr Frames kMaxSamples = Frames{1} << 23;
+        const Frames steps =
+            std::clamp<Frames>(kMaxSamples / std::max<Frames>(1, stepFrames * channels), 100, 600);
+        return LoudnessFeed{steps, std::clamp(threads, 1u, 2u)};
+    }
+
     /// Each convolver has its own stream and buffers, so the jobs of batch and compare may make and
     /// run them in parallel on one backend.
     std::unique_ptr<Convolver> makeConvolver(const FilterMatrix& matrix,
                                              const ConvolverOptions& options) override {
-        return detail::makeCudaConvolver(matrix, options, m_device);
+        return detail::makeCudaConvolver(matrix, options, m_device, m_timing);
     }
 
     void accumulateStats(const AudioBuffer& block, Frames firstFrame,
@@ -178,7 +195,9 @@ public:
         }
         const std::lock_guard lock(m_mutex);
         LATHE_CUDA_TRY(cudaSetDevice(m_device));
+        detail::PhaseTimer timer(*m_events, nullptr);
         upload(block);
+        timer.mark(detail::Phase::HostToDevice, bytesOf(block));
         // Enough blocks to fill the device, few enough that the host combine is negligible.
         const int blocks =
             static_cast<int>(std::clamp<Frames>(block.frames() / (kernels::kStatsThreads * 16), 1, 256));
@@ -187,9 +206,12 @@ public:
         m_partials.reserve(partialCount);
         LATHE_CUDA_TRY(launched(kernels::launchStats(m_samples.get(), block.channels(), block.frames(),
                                                      firstFrame, m_partials.get(), blocks)));
+        timer.mark(detail::Phase::Kernels);
         std::vector<math::SampleStats> host(partialCount);
         LATHE_CUDA_TRY(cudaMemcpy(host.data(), m_partials.get(), partialCount * sizeof(math::SampleStats),
                                   cudaMemcpyDeviceToHost));
+        timer.mark(detail::Phase::DeviceToHost, partialCount * sizeof(math::SampleStats));
+        timer.finish(*m_timing);
         for (int c = 0; c < block.channels(); ++c) {
             for (int b = 0; b < blocks; ++b) {
                 stats[static_cast<std::size_t>(c)] = math::combineStats(
@@ -204,12 +226,18 @@ public:
         }
         const std::lock_guard lock(m_mutex);
         LATHE_CUDA_TRY(cudaSetDevice(m_device));
+        detail::PhaseTimer timer(*m_events, nullptr);
         upload(block);
+        timer.mark(detail::Phase::HostToDevice, bytesOf(block));
         LATHE_CUDA_TRY(cudaMemset(m_counter.get(), 0, sizeof(unsigned long long)));
         const std::int64_t count = block.frames() * block.channels();
         LATHE_CUDA_TRY(launched(kernels::launchSanitize(m_samples.get(), count, m_counter.get())));
+        timer.mark(detail::Phase::Kernels);
         download(block);
-        return static_cast<Frames>(readCounter());
+        const auto replaced = static_cast<Frames>(readCounter());
+        timer.mark(detail::Phase::DeviceToHost, bytesOf(block) + sizeof(unsigned long long));
+        timer.finish(*m_timing);
+        return replaced;
     }
 
     Frames quantize(const AudioBuffer& block, Frames firstFrame, const math::QuantizeParams& params,
@@ -219,18 +247,29 @@ public:
         }
         const std::lock_guard lock(m_mutex);
         LATHE_CUDA_TRY(cudaSetDevice(m_device));
+        detail::PhaseTimer timer(*m_events, nullptr);
         upload(block);
+        timer.mark(detail::Phase::HostToDevice, bytesOf(block));
         const std::size_t count =
             static_cast<std::size_t>(block.frames()) * static_cast<std::size_t>(block.channels());
         m_codes.reserve(count);
         LATHE_CUDA_TRY(cudaMemset(m_counter.get(), 0, sizeof(unsigned long long)));
         LATHE_CUDA_TRY(launched(kernels::launchQuantize(m_samples.get(), block.channels(), block.frames(),
                                                         firstFrame, params, m_codes.get(), m_counter.get())));
+        timer.mark(detail::Phase::Kernels);
         LATHE_CUDA_TRY(cudaMemcpy(out, m_codes.get(), count * sizeof(std::int32_t), cudaMemcpyDeviceToHost));
-        return static_cast<Frames>(readCounter());
+        const auto clipped = static_cast<Frames>(readCounter());
+        timer.mark(detail::Phase::DeviceToHost, count * sizeof(std::int32_t) + sizeof(unsigned long long));
+        timer.finish(*m_timing);
+        return clipped;
     }
 
 private:
+    static std::size_t bytesOf(const AudioBuffer& block) {
+        return static_cast<std::size_t>(block.frames()) * static_cast<std::size_t>(block.channels()) *
+               sizeof(float);
+    }
+
     /// Copies the planar block into channel-major device memory (pitch = frames).
     void upload(const AudioBuffer& block) {
         const std::size_t frames = static_cast<std::size_t>(block.frames());
@@ -281,9 +320,13 @@ private:
     const design::Interpolator* m_searchFor = nullptr; ///< whose coefficients m_searchCoeffs holds
     const design::Interpolator* m_refineFor = nullptr;
     DeviceBuffer<double> m_energy;
+    DeviceBuffer<math::KWeightingState> m_kStates; ///< the K-weighting scan's segment states
     DeviceBuffer<float> m_grid;
     DeviceBuffer<float> m_peaks; ///< sample peaks, then true peaks
     DeviceBuffer<double> m_peakFrames;
+    /// Device time of the calls above and of every convolver made here.
+    std::shared_ptr<detail::TimingTotals> m_timing = std::make_shared<detail::TimingTotals>();
+    std::unique_ptr<detail::PhaseTimer::Events> m_events;
 };
 
 } // namespace

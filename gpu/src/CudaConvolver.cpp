@@ -18,6 +18,7 @@
 #include "CudaCheck.h"
 #include "Cufft.h"
 #include "DeviceBuffer.h"
+#include "DeviceTiming.h"
 #include "Kernels.h"
 
 #include <lathe/Error.h>
@@ -40,9 +41,10 @@ cudaError_t launched(int status) {
 
 class CudaConvolver final : public Convolver {
 public:
-    CudaConvolver(const FilterMatrix& m, const ConvolverOptions& o, int device)
+    CudaConvolver(const FilterMatrix& m, const ConvolverOptions& o, int device,
+                  std::shared_ptr<TimingTotals> timing)
         : m_device(device), m_inputs(m.inputs), m_outputs(m.outputs), m_block(o.blockFrames),
-          m_stream(validated(m, o, device)) {
+          m_stream(validated(m, o, device)), m_timing(std::move(timing)) {
         m_capacity = static_cast<int>(std::max<Frames>(1, kCallFrames / m_block));
         m_bins = static_cast<int>(m_block) + 1;
         const int n = 2 * static_cast<int>(m_block);
@@ -141,10 +143,12 @@ public:
         LATHE_CUDA_TRY(cudaSetDevice(m_device)); // stages may run on any host thread
         const Frames blocks = in.frames() / m_block;
         for (Frames firstBlock = 0; firstBlock < blocks; firstBlock += m_capacity) {
+            PhaseTimer timer(m_events, m_stream.get());
             processCall(in, out, firstBlock,
-                        static_cast<int>(std::min<Frames>(m_capacity, blocks - firstBlock)));
+                        static_cast<int>(std::min<Frames>(m_capacity, blocks - firstBlock)), timer);
+            m_stream.synchronize();
+            timer.finish(*m_timing);
         }
-        m_stream.synchronize();
     }
 
 private:
@@ -164,7 +168,8 @@ private:
         }
     }
 
-    void processCall(const AudioBuffer& in, AudioBuffer& out, Frames firstBlock, int count) {
+    void processCall(const AudioBuffer& in, AudioBuffer& out, Frames firstBlock, int count,
+                     PhaseTimer& timer) {
         cudaStream_t s = m_stream.get();
         const std::size_t B = static_cast<std::size_t>(m_block);
         const std::size_t frames = static_cast<std::size_t>(count) * B;
@@ -174,6 +179,7 @@ private:
         LATHE_CUDA_TRY(cudaMemcpy2DAsync(m_ext.get() + B, extPitch, in.channel(0) + firstBlock * m_block,
                                          inPitch, frames * sizeof(float), static_cast<std::size_t>(m_inputs),
                                          cudaMemcpyHostToDevice, s));
+        timer.mark(Phase::HostToDevice, frames * sizeof(float) * static_cast<std::size_t>(m_inputs));
         // 2.–3. Frames, forward transforms, ring.
         LATHE_CUDA_TRY(
             launched(kernels::launchGatherFrames(m_ext.get(), m_extPitch, m_inputs, static_cast<int>(m_block),
@@ -199,10 +205,12 @@ private:
         LATHE_CUDA_TRY(
             launched(kernels::launchTakeOutput(m_frames.get(), m_outputs, static_cast<int>(m_block), count,
                                                m_capacity, m_out.get(), outPitch, s)));
+        timer.mark(Phase::Kernels);
         LATHE_CUDA_TRY(cudaMemcpy2DAsync(
             out.channel(0) + firstBlock * m_block, static_cast<std::size_t>(out.capacity()) * sizeof(float),
             m_out.get(), static_cast<std::size_t>(outPitch) * sizeof(float), frames * sizeof(float),
             static_cast<std::size_t>(m_outputs), cudaMemcpyDeviceToHost, s));
+        timer.mark(Phase::DeviceToHost, frames * sizeof(float) * static_cast<std::size_t>(m_outputs));
         m_blocksDone += count;
     }
 
@@ -227,13 +235,15 @@ private:
     DeviceBuffer<float> m_ring;    // [input][slot][bin] complex
     DeviceBuffer<float> m_y;       // [output][C][bin] complex
     DeviceBuffer<float> m_out;     // [output][C·B]
+    std::shared_ptr<TimingTotals> m_timing;
+    PhaseTimer::Events m_events;
 };
 
 } // namespace
 
 std::unique_ptr<Convolver> makeCudaConvolver(const FilterMatrix& matrix, const ConvolverOptions& options,
-                                             int device) {
-    return std::make_unique<CudaConvolver>(matrix, options, device);
+                                             int device, std::shared_ptr<TimingTotals> timing) {
+    return std::make_unique<CudaConvolver>(matrix, options, device, std::move(timing));
 }
 
 } // namespace lathe::gpu::detail

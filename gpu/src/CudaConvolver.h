@@ -8,10 +8,13 @@
 
 namespace lathe::gpu::detail {
 
+class TimingTotals;
+
 /// Uniformly partitioned overlap-save on cuFFT, the same partitions, block size and per-bin
 /// multiply-accumulate order as the CPU reference. Throws UsageError for a malformed matrix,
 /// GpuError when CUDA or cuFFT fails.
+/// Its calls' device time is added to `timing` (the backend's).
 std::unique_ptr<Convolver> makeCudaConvolver(const FilterMatrix& matrix, const ConvolverOptions& options,
-                                             int device);
+                                             int device, std::shared_ptr<TimingTotals> timing);
 
 } // namespace lathe::gpu::detail

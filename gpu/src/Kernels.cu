@@ -102,9 +102,9 @@ __global__ void scatterSpectraKernel(const float2* spectra, int capacity, int bi
 constexpr int kMacRows = 8;
 constexpr int kMacThreads = 128;
 
-__global__ void spectralMacKernel(const float2* ring, int ringSlots, std::int64_t firstBlock, int count, int bins,
-                                  const float2* filters, const MacPath* paths, const int* pathStart, float2* y,
-                                  int capacity) {
+__global__ void spectralMacKernel(const float2* ring, int ringSlots, std::int64_t firstBlock, int count,
+                                  int bins, const float2* filters, const MacPath* paths, const int* pathStart,
+                                  float2* y, int capacity) {
     const int k = blockIdx.x * blockDim.x + threadIdx.x;
     if (k >= bins) {
         return;
@@ -137,7 +137,8 @@ __global__ void spectralMacKernel(const float2* ring, int ringSlots, std::int64_
 #pragma unroll
     for (int r = 0; r < kMacRows; ++r) {
         if (b0 + r < count) {
-            y[(static_cast<std::int64_t>(o) * capacity + b0 + r) * bins + k] = make_float2(accRe[r], accIm[r]);
+            y[(static_cast<std::int64_t>(o) * capacity + b0 + r) * bins + k] =
+                make_float2(accRe[r], accIm[r]);
         }
     }
 }
@@ -159,32 +160,85 @@ unsigned blocksFor(std::int64_t n, int threads) {
     return static_cast<unsigned>((n + threads - 1) / threads);
 }
 
-__global__ void kWeightedEnergyKernel(LoudnessChunkLayout l, math::KWeighting k, std::int64_t segmentSubs,
-                                      std::int64_t segments, double* energy) {
+/// The segments of a chunk's K-weighting scan (math::KWeightingTransition): segment j starts at
+/// warm + (j − lead)·length, clamped to 0 (segment 0 takes what the warm-up has left over), so the
+/// segments from `lead` on cover whole groups of sub-blocks of the chunk itself.
+struct KScan {
+    std::int64_t length; ///< frames per segment (a whole number of sub-blocks)
+    std::int64_t lead;   ///< segments of warm-up
+    std::int64_t segments;
+};
+
+__device__ std::int64_t kScanStart(const LoudnessChunkLayout& l, const KScan& g, std::int64_t j) {
+    const std::int64_t s = l.warm + (j - g.lead) * g.length;
+    return s < 0 ? 0 : s;
+}
+
+__device__ std::int64_t kScanEnd(const LoudnessChunkLayout& l, const KScan& g, std::int64_t j) {
+    return j + 1 < g.segments ? kScanStart(l, g, j + 1) : l.warm + l.frames;
+}
+
+/// Pass 1: every segment of every channel filtered from rest; its end state into rest[c·S + j].
+__global__ void kWeightFromRestKernel(LoudnessChunkLayout l, math::KWeighting k, KScan g,
+                                      math::KWeightingState* rest) {
     const std::int64_t idx = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (idx >= segments * l.channels) {
+    if (idx >= g.segments * l.channels) {
         return;
     }
-    const int c = static_cast<int>(idx / segments);
-    const std::int64_t seg = idx - c * segments;
+    const int c = static_cast<int>(idx / g.segments);
+    const std::int64_t j = idx - c * g.segments;
     const float* x = l.audio + c * l.pitch;
-    const std::int64_t firstSub = seg * segmentSubs;
-    const std::int64_t lastSub = firstSub + segmentSubs < l.subs ? firstSub + segmentSubs : l.subs;
-    const std::int64_t start = l.warm + firstSub * l.subFrames;
     math::KWeightingState state{};
-    for (std::int64_t i = start - l.warm; i < start; ++i) {
+    const std::int64_t end = kScanEnd(l, g, j);
+    for (std::int64_t i = kScanStart(l, g, j); i < end; ++i) {
         math::kWeightSample(k, state, x[i]);
     }
+    rest[idx] = state;
+}
+
+/// Pass 2, a thread per channel: the true state at every segment's start, carried in order.
+__global__ void kWeightCarryKernel(LoudnessChunkLayout l, math::KWeightingTransition t, KScan g,
+                                   const math::KWeightingState* rest, math::KWeightingState* start) {
+    const int c = static_cast<int>(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (c >= l.channels) {
+        return;
+    }
+    const math::KWeightingState* r = rest + c * g.segments;
+    math::KWeightingState* s = start + c * g.segments;
+    s[0] = math::KWeightingState{}; // the chunk's warm-up starts at rest, as the reference's
+    if (g.segments > 1) {
+        s[1] = r[0]; // segment 0 started at rest (and may be shorter than the transition)
+    }
+    for (std::int64_t j = 2; j < g.segments; ++j) {
+        s[j] = math::carryKWeighting(t, s[j - 1], r[j - 1]);
+    }
+}
+
+/// Pass 3: the chunk's segments filtered again from their true starts, Σ y² per sub-block.
+__global__ void kWeightEnergyKernel(LoudnessChunkLayout l, math::KWeighting k, KScan g,
+                                    const math::KWeightingState* start, double* energy) {
+    const std::int64_t own = g.segments - g.lead; // segments of the chunk itself
+    const std::int64_t idx = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (idx >= own * l.channels) {
+        return;
+    }
+    const int c = static_cast<int>(idx / own);
+    const std::int64_t e = idx - c * own;
+    const float* x = l.audio + c * l.pitch;
+    math::KWeightingState state = start[c * g.segments + g.lead + e];
+    const std::int64_t perSegment = g.length / l.subFrames;
+    const std::int64_t firstSub = e * perSegment;
+    const std::int64_t lastSub = firstSub + perSegment < l.subs ? firstSub + perSegment : l.subs;
     for (std::int64_t b = firstSub; b < lastSub; ++b) {
         const std::int64_t begin = l.warm + b * l.subFrames;
         const std::int64_t stop = (b + 1) * l.subFrames < l.frames ? (b + 1) * l.subFrames : l.frames;
         const std::int64_t end = l.warm + stop;
-        double e = 0.0;
+        double sum = 0.0;
         for (std::int64_t i = begin; i < end; ++i) {
             const double v = math::kWeightSample(k, state, x[i]);
-            e += v * v;
+            sum += v * v;
         }
-        energy[c * l.subs + b] = e;
+        energy[c * l.subs + b] = sum;
     }
 }
 
@@ -286,10 +340,9 @@ __global__ void stepPeaksKernel(LoudnessChunkLayout l, const float* grid, bool t
                 for (int d = -3; d <= 3; ++d) {
                     long long m = 0;
                     const int ph = math::refinePoint(n, p, d, &m);
-                    const float r = fabsf(math::interpolateAt(x + m - refineTaps / 2 + 1, refine, refineTaps, ph));
-                    if (r > mine.value) {
-                        mine = PeakAt{r, static_cast<double>(l.firstFrame + m) + ph / 16.0};
-                    }
+                    const float r =
+                        fabsf(math::interpolateAt(x + m - refineTaps / 2 + 1, refine, refineTaps, ph));
+                    mine = largerPeak(mine, PeakAt{r, static_cast<double>(l.firstFrame + m) + ph / 16.0});
                 }
             }
         }
@@ -348,10 +401,10 @@ int launchQuantize(const float* samples, int channels, std::int64_t frames, std:
 
 int launchGatherFrames(const float* ext, std::int64_t extPitch, int inputs, int blockFrames, int count,
                        int capacity, float* frames, void* stream) {
-    const dim3 grid(blocksFor(2 * static_cast<std::int64_t>(blockFrames), 256), static_cast<unsigned>(capacity),
-                    static_cast<unsigned>(inputs));
+    const dim3 grid(blocksFor(2 * static_cast<std::int64_t>(blockFrames), 256),
+                    static_cast<unsigned>(capacity), static_cast<unsigned>(inputs));
     gatherFramesKernel<<<grid, 256, 0, static_cast<cudaStream_t>(stream)>>>(ext, extPitch, blockFrames, count,
-                                                                             capacity, frames);
+                                                                            capacity, frames);
     return static_cast<int>(cudaGetLastError());
 }
 
@@ -374,14 +427,34 @@ int launchSpectralMac(const float* ring, int ringSlots, std::int64_t firstBlock,
     return static_cast<int>(cudaGetLastError());
 }
 
+KScan kScanOf(const LoudnessChunkLayout& l, std::int64_t segmentSubs) {
+    KScan g{};
+    g.length = segmentSubs * l.subFrames;
+    g.lead = (l.warm + g.length - 1) / g.length;
+    g.segments = g.lead + (l.frames + g.length - 1) / g.length;
+    return g;
+}
+
+std::size_t kWeightScanStates(const LoudnessChunkLayout& l, std::int64_t segmentSubs) {
+    return 2 * static_cast<std::size_t>(kScanOf(l, segmentSubs).segments) *
+           static_cast<std::size_t>(l.channels);
+}
+
 int launchKWeightedEnergy(const LoudnessChunkLayout& l, const math::KWeighting& k, std::int64_t segmentSubs,
-                          double* energy, void* stream) {
+                          math::KWeightingState* states, double* energy, void* stream) {
     if (l.subs <= 0 || l.channels <= 0) {
         return 0;
     }
-    const std::int64_t segments = (l.subs + segmentSubs - 1) / segmentSubs;
-    kWeightedEnergyKernel<<<blocksFor(segments * l.channels, 64), 64, 0, static_cast<cudaStream_t>(stream)>>>(
-        l, k, segmentSubs, segments, energy);
+    const KScan g = kScanOf(l, segmentSubs);
+    const auto st = static_cast<cudaStream_t>(stream);
+    math::KWeightingState* rest = states;
+    math::KWeightingState* start = states + g.segments * l.channels;
+    constexpr int kThreads = 128;
+    kWeightFromRestKernel<<<blocksFor(g.segments * l.channels, kThreads), kThreads, 0, st>>>(l, k, g, rest);
+    kWeightCarryKernel<<<blocksFor(l.channels, 32), 32, 0, st>>>(l, math::kWeightingTransition(k, g.length),
+                                                                 g, rest, start);
+    kWeightEnergyKernel<<<blocksFor((g.segments - g.lead) * l.channels, kThreads), kThreads, 0, st>>>(
+        l, k, g, start, energy);
     return static_cast<int>(cudaGetLastError());
 }
 
@@ -402,15 +475,17 @@ int launchStepPeaks(const LoudnessChunkLayout& l, const float* grid, bool truePe
     }
     const dim3 blocks(static_cast<unsigned>(l.steps), static_cast<unsigned>(l.channels));
     stepPeaksKernel<<<blocks, kPeakThreads, 0, static_cast<cudaStream_t>(stream)>>>(
-        l, grid, truePeak, candidateRatio, refineCoeffs, refineTaps, samplePeak, truePeakValue, truePeakFrame);
+        l, grid, truePeak, candidateRatio, refineCoeffs, refineTaps, samplePeak, truePeakValue,
+        truePeakFrame);
     return static_cast<int>(cudaGetLastError());
 }
 
 int launchTakeOutput(const float* frames, int outputs, int blockFrames, int count, int capacity, float* out,
                      std::int64_t outPitch, void* stream) {
-    const dim3 grid(blocksFor(blockFrames, 256), static_cast<unsigned>(count), static_cast<unsigned>(outputs));
+    const dim3 grid(blocksFor(blockFrames, 256), static_cast<unsigned>(count),
+                    static_cast<unsigned>(outputs));
     takeOutputKernel<<<grid, 256, 0, static_cast<cudaStream_t>(stream)>>>(frames, blockFrames, capacity, out,
-                                                                           outPitch);
+                                                                          outPitch);
     return static_cast<int>(cudaGetLastError());
 }
 

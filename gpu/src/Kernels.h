@@ -76,11 +76,13 @@ struct LoudnessChunkLayout {
     std::int64_t firstFrame; ///< absolute frame of the chunk's first
 };
 
-/// Σ y² of the K-weighted signal per sub-block into energy[c·subs + k] (double). Each thread
-/// filters `segmentSubs` sub-blocks of one channel after settling the filters over the `warm`
-/// frames before them, as the reference does at the start of a chunk.
+/// Σ y² of the K-weighted signal per sub-block into energy[c·subs + k] (double), as one pass from
+/// the chunk's start at rest (the reference), computed in parallel: segments of `segmentSubs`
+/// sub-blocks are filtered from rest, their states carried in order (math::carryKWeighting), and
+/// filtered again from their true starts. `states` holds kWeightScanStates(l, segmentSubs).
+std::size_t kWeightScanStates(const LoudnessChunkLayout& l, std::int64_t segmentSubs);
 int launchKWeightedEnergy(const LoudnessChunkLayout& l, const math::KWeighting& k, std::int64_t segmentSubs,
-                          double* energy, void* stream);
+                          math::KWeightingState* states, double* energy, void* stream);
 
 /// |x| and the ×4 search interpolator's |value| at phases 1..3 of every chunk frame into
 /// grid[(c·4 + p)·frames + n] (p = 0: |x| itself). `coeffs`: 4 phases × `taps`, on the device.

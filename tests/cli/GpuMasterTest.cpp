@@ -7,6 +7,7 @@
 #include "Process.h"
 #include "TestFiles.h"
 #include "TestSignals.h"
+#include "Tolerances.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -50,7 +51,17 @@ TEST_F(GpuMaster, TheDefaultChainOnCudaEqualsTheCpuReference) {
     ASSERT_EQ(gpu.exitCode, 0) << gpu.err;
     const ProcessResult cpu = master("cpu", "cpu.wav");
     ASSERT_EQ(cpu.exitCode, 0) << cpu.err;
-    EXPECT_EQ(nlohmann::json::parse(gpu.out)["backend"], "cuda");
+    const auto gj = nlohmann::json::parse(gpu.out);
+    EXPECT_EQ(gj["backend"], "cuda");
+    // Where the device time went: every input sample crossed to the device at least once (20 s of
+    // stereo float: 7.68 MB), kernels ran, results came back. The CPU has no device time.
+    ASSERT_TRUE(gj.contains("device_timing")) << gpu.out;
+    const auto& dt = gj["device_timing"];
+    EXPECT_GE(dt["host_to_device_bytes"].get<double>(), 20.0 * 48000 * 2 * 4);
+    EXPECT_GT(dt["device_to_host_bytes"].get<double>(), 0.0);
+    EXPECT_GT(dt["kernel_seconds"].get<double>(), 0.0);
+    EXPECT_GT(dt["host_to_device_seconds"].get<double>(), 0.0);
+    EXPECT_FALSE(nlohmann::json::parse(cpu.out).contains("device_timing"));
     const Planar a = readRawFloat(m_dir / "gpu.wav");
     const Planar b = readRawFloat(m_dir / "cpu.wav");
     ASSERT_EQ(a.size(), b.size());
@@ -66,6 +77,27 @@ TEST_F(GpuMaster, TheDefaultChainOnCudaEqualsTheCpuReference) {
     }
     ASSERT_GT(s, 0);
     EXPECT_LE(10 * std::log10(std::max(e, 1e-300) / s), kChainParityDb);
+}
+
+// `lathe analyze --backend cuda` measures loudness on the GPU and reads as the CPU does: the
+// issue's bounds (0.01 LU, 0.02 dB true peak), and the report names the backend that measured.
+TEST_F(GpuMaster, AnalyzeOnCudaReadsAsTheCpu) {
+    const ProcessResult gpu =
+        runProcess(latheBinary(), {"--backend", "cuda", "analyze", path("in.wav"), "--json"});
+    ASSERT_EQ(gpu.exitCode, 0) << gpu.err;
+    const ProcessResult cpu =
+        runProcess(latheBinary(), {"--backend", "cpu", "analyze", path("in.wav"), "--json"});
+    ASSERT_EQ(cpu.exitCode, 0) << cpu.err;
+    const auto g = nlohmann::json::parse(gpu.out);
+    const auto c = nlohmann::json::parse(cpu.out);
+    EXPECT_EQ(g["backend"], "cuda");
+    EXPECT_TRUE(g.contains("device_timing"));
+    for (const char* key : {"integrated_lufs", "lra_lu", "max_momentary_lufs", "max_short_term_lufs"}) {
+        EXPECT_NEAR(g["loudness"][key].get<double>(), c["loudness"][key].get<double>(), kLoudnessParityLu)
+            << key;
+    }
+    EXPECT_NEAR(g["loudness"]["true_peak_dbtp"].get<double>(), c["loudness"]["true_peak_dbtp"].get<double>(),
+                kTruePeakParityDb);
 }
 
 TEST_F(GpuMaster, AFailureInsideAConvolutionFailsCleanlyOrRerunsOnTheCpu) {

@@ -7,6 +7,7 @@
 #include "Tolerances.h"
 
 #include <lathe/Backend.h>
+#include <lathe/Loudness.h>
 #include <lathe/LoudnessKernel.h>
 #include <lathe/gpu/Gpu.h>
 #include <lathe/math/Random.h>
@@ -14,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -276,8 +278,7 @@ TEST_P(BackendParity, SmallCallsAndAPureDelayAreExact) {
 
 // Loudness records of one chunk — sub-block energies, sample peaks, true peaks and where they are
 // — equal the reference's over rates, odd lengths, silence and a near-Nyquist tone (the true-peak
-// search's hardest case), with and without true peak. The CUDA backend does not claim the
-// Loudness capability until this has passed on a GPU, so it is called directly here.
+// search's hardest case), with and without true peak. Called directly, whatever the backend claims.
 TEST_P(BackendParity, LoudnessRecordsMatchTheReference) {
     struct Case {
         SampleRate fs;
@@ -343,6 +344,65 @@ TEST_P(BackendParity, LoudnessRecordsMatchTheReference) {
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+// The whole measurement — integrated, LRA, maxima, the momentary and short-term history, true
+// peak — through the backend's loudness path (its own chunk lengths: a minute on the GPU) equals
+// the reference's: 44.1/96/192 kHz stereo with level changes (gating and LRA have work to do),
+// 70 s at 48 kHz (more than one GPU chunk), and 5.1.
+TEST_P(BackendParity, TheLoudnessMeasurementMatchesTheReference) {
+    if (!m_backend->supports(Capability::Loudness)) {
+        GTEST_SKIP() << GetParam() << ": does not implement loudness (measureLoudness uses the reference)";
+    }
+    struct Case {
+        SampleRate fs;
+        int channels;
+        double seconds;
+    };
+    for (const Case k : {Case{48000, 2, 70.0}, Case{44100, 2, 12.0}, Case{96000, 2, 9.0},
+                         Case{192000, 2, 6.5}, Case{48000, 6, 8.0}}) {
+        const auto frames = static_cast<Frames>(k.seconds * k.fs);
+        test::Planar x;
+        for (int c = 0; c < k.channels; ++c) {
+            std::vector<float> v = test::noise(frames, 0.4, 70 + static_cast<std::uint64_t>(c));
+            for (Frames i = 0; i < frames; ++i) { // 4 s sections at −0, −12, −24, −6 dB
+                const double gainDb = std::array<double, 4>{0.0, -12.0, -24.0, -6.0}[(i / (4 * k.fs)) % 4];
+                v[static_cast<std::size_t>(i)] *= static_cast<float>(std::pow(10.0, gainDb / 20.0));
+            }
+            x.push_back(std::move(v));
+        }
+        const std::string what = std::to_string(k.fs) + " Hz, " + std::to_string(k.channels) + " channels";
+        const ChannelLayout layout =
+            k.channels == 6 ? parseChannelLayout("5.1") : ChannelLayout::fromConvention(k.channels);
+        test::MemorySource a(x, k.fs, layout);
+        test::MemorySource b(x, k.fs, layout);
+        const LoudnessResult got = measureLoudness(a, {}, *m_backend);
+        const LoudnessResult want = measureLoudness(b, {}, *m_reference);
+        EXPECT_EQ(got.backend, GetParam()) << what;
+        ASSERT_TRUE(got.integratedLufs && want.integratedLufs) << what;
+        EXPECT_NEAR(*got.integratedLufs, *want.integratedLufs, test::kLoudnessParityLu) << what;
+        ASSERT_EQ(got.lraLu.has_value(), want.lraLu.has_value()) << what;
+        if (want.lraLu) {
+            EXPECT_NEAR(*got.lraLu, *want.lraLu, test::kLoudnessParityLu) << what;
+        }
+        EXPECT_NEAR(got.maxMomentaryLufs->value, want.maxMomentaryLufs->value, test::kLoudnessParityLu)
+            << what;
+        EXPECT_NEAR(got.truePeakDbtp->value, want.truePeakDbtp->value, test::kTruePeakParityDb) << what;
+        ASSERT_EQ(got.history.momentaryLufs.size(), want.history.momentaryLufs.size()) << what;
+        ASSERT_EQ(got.history.shortTermLufs.size(), want.history.shortTermLufs.size()) << what;
+        for (std::size_t i = 0; i < want.history.momentaryLufs.size(); ++i) {
+            const double w = want.history.momentaryLufs[i];
+            if (std::isfinite(w)) {
+                ASSERT_NEAR(got.history.momentaryLufs[i], w, test::kLoudnessParityLu)
+                    << what << ", step " << i;
+            }
+            const double ws = want.history.shortTermLufs[i];
+            if (std::isfinite(ws)) {
+                ASSERT_NEAR(got.history.shortTermLufs[i], ws, test::kLoudnessParityLu)
+                    << what << ", step " << i;
             }
         }
     }

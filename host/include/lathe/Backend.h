@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -44,6 +45,17 @@ enum class Capability {
 };
 
 std::string_view capabilityName(Capability c);
+
+/// Where a device backend's time went since it was made (CUDA events on its streams): copies to
+/// the device, kernels (cuFFT's included), copies back. Host work (decode, encode, the CPU stages)
+/// is not in it.
+struct DeviceTiming {
+    double hostToDeviceSeconds = 0.0;
+    double kernelSeconds = 0.0;
+    double deviceToHostSeconds = 0.0;
+    std::int64_t hostToDeviceBytes = 0;
+    std::int64_t deviceToHostBytes = 0;
+};
 
 class Backend {
 public:
@@ -79,6 +91,18 @@ public:
     /// The default throws BackendUnavailableError.
     virtual void measureLoudnessChunk(const LoudnessParams& params, const LoudnessChunk& chunk,
                                       LoudnessRecords& out);
+
+    /// How measureLoudness feeds measureLoudnessChunk: the chunk length in 100 ms steps for
+    /// `channels` at `stepFrames` per step, and how many chunks may be in flight at once given the
+    /// meter's thread budget. The records do not depend on it (chunks are independent to 1e-12).
+    struct LoudnessFeed {
+        Frames chunkSteps = 100;
+        unsigned inFlight = 1;
+    };
+    virtual LoudnessFeed loudnessFeed(int channels, Frames stepFrames, unsigned threads) const;
+
+    /// The device time so far (this backend and its convolvers); none for the CPU.
+    virtual std::optional<DeviceTiming> deviceTiming() const { return std::nullopt; }
 
     /// A streaming partitioned convolution of `matrix` (lathe/Convolution.h). Capability::Convolution.
     /// Throws UsageError for a malformed matrix; the default throws BackendUnavailableError.

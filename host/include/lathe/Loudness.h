@@ -46,7 +46,9 @@ struct LoudnessOptions {
     /// false: loudness only — no true peak (truePeakDbtp, channelTruePeakDbtp, PLR, PSR and the
     /// true-peak history are left empty), at about half the cost (for loudness targeting).
     bool truePeak = true;
-    Frames chunkSteps = 100;     ///< chunk length in 100 ms steps (10 s)
+    /// Chunk length in 100 ms steps; 0: the backend's choice (Backend::loudnessFeed: 10 s on the
+    /// CPU, up to a minute on the GPU).
+    Frames chunkSteps = 0;
     AudioReader::Options reader; ///< strictness, stated layout
     /// Called on the caller's thread with every block as it is read (frames from `position`) and
     /// its per-channel statistics, so other analyses can share the single read of the file.

@@ -16,8 +16,8 @@
 #include <cmath>
 #include <deque>
 #include <future>
-#include <optional>
 #include <limits>
+#include <optional>
 #include <thread>
 
 namespace lathe {
@@ -365,9 +365,12 @@ LoudnessResult measureLoudness(AudioSource& source, const LoudnessOptions& optio
     const int channels = source.channelCount();
     const Frames warm = params.warmupFrames;
     const Frames ahead = params.lookaheadFrames;
-    const Frames chunkFrames = std::max<Frames>(1, options.chunkSteps) * params.stepFrames;
-    const unsigned threads =
+    const unsigned budget =
         options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+    const Backend::LoudnessFeed feed = meter.loudnessFeed(channels, params.stepFrames, budget);
+    const Frames chunkFrames =
+        (options.chunkSteps > 0 ? options.chunkSteps : feed.chunkSteps) * params.stepFrames;
+    const unsigned threads = feed.inFlight;
 
     struct Pending {
         std::future<LoudnessRecords> records;

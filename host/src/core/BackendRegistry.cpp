@@ -80,6 +80,12 @@ void Backend::measureLoudnessChunk(const LoudnessParams&, const LoudnessChunk&, 
                                   std::string(capabilityName(Capability::Loudness)) + " yet");
 }
 
+Backend::LoudnessFeed Backend::loudnessFeed(int, Frames, unsigned threads) const {
+    // Ten seconds per chunk and a chunk per thread: enough chunks to keep every core busy, little
+    // audio held (threads × 10 s).
+    return LoudnessFeed{100, std::max(1u, threads)};
+}
+
 std::unique_ptr<Convolver> Backend::makeConvolver(const FilterMatrix&, const ConvolverOptions&) {
     throw BackendUnavailableError("backend '" + std::string(name()) + "' does not implement " +
                                   std::string(capabilityName(Capability::Convolution)) + " yet");

@@ -29,6 +29,71 @@ LATHE_HD inline double kWeightSample(const KWeighting& k, KWeightingState& s, do
     return biquadTdf2(k.highpass, s.highpass, biquadTdf2(k.shelf, s.shelf, x));
 }
 
+/// K-weighting in segments, in parallel (the CUDA backend's scan). The two sections are linear:
+/// through `length` samples of silence the four state values (s1, s2 of each section) are mapped
+/// by a 4×4 matrix, and through a segment of audio the state becomes that matrix times the state
+/// before it plus the state the segment reaches from rest. So every segment is filtered from rest,
+/// a short sequential pass carries the state from segment to segment, and every segment is filtered
+/// again from its true start: one pass from the start, up to rounding (about 1e-15 relative per
+/// segment).
+struct KWeightingTransition {
+    double m[4][4]; ///< state after = m · state before (no input)
+};
+
+LATHE_HD inline void kWeightingStateToVector(const KWeightingState& s, double v[4]) {
+    v[0] = s.shelf.s1;
+    v[1] = s.shelf.s2;
+    v[2] = s.highpass.s1;
+    v[3] = s.highpass.s2;
+}
+
+LATHE_HD inline KWeightingState kWeightingStateFromVector(const double v[4]) {
+    KWeightingState s{};
+    s.shelf.s1 = v[0];
+    s.shelf.s2 = v[1];
+    s.highpass.s1 = v[2];
+    s.highpass.s2 = v[3];
+    return s;
+}
+
+/// The matrix of `length` samples of silence: column j is where the unit state j goes.
+LATHE_HD inline KWeightingTransition kWeightingTransition(const KWeighting& k, long long length) {
+    KWeightingTransition t{};
+    for (int j = 0; j < 4; ++j) {
+        double unit[4] = {0.0, 0.0, 0.0, 0.0};
+        unit[j] = 1.0;
+        KWeightingState s = kWeightingStateFromVector(unit);
+        for (long long i = 0; i < length; ++i) {
+            kWeightSample(k, s, 0.0);
+        }
+        double column[4];
+        kWeightingStateToVector(s, column);
+        for (int r = 0; r < 4; ++r) {
+            t.m[r][j] = column[r];
+        }
+    }
+    return t;
+}
+
+/// The state after a segment of the transition's length that began in `start`, given the state
+/// `fromRest` that the same segment reaches from rest.
+LATHE_HD inline KWeightingState carryKWeighting(const KWeightingTransition& t, const KWeightingState& start,
+                                                const KWeightingState& fromRest) {
+    double a[4];
+    double b[4];
+    double out[4];
+    kWeightingStateToVector(start, a);
+    kWeightingStateToVector(fromRest, b);
+    for (int r = 0; r < 4; ++r) {
+        double v = b[r];
+        for (int j = 0; j < 4; ++j) {
+            v += t.m[r][j] * a[j];
+        }
+        out[r] = v;
+    }
+    return kWeightingStateFromVector(out);
+}
+
 /// Loudness (LUFS/LKFS) of a channel-weighted mean square: −0.691 + 10·log10(z). −∞ for z = 0.
 LATHE_HD inline double lufsFromMeanSquare(double z) {
     return -0.691 + 10.0 * log10(z);

@@ -15,12 +15,6 @@ namespace {
 
 const float kCandidateRatio = truePeakCandidateRatio();
 
-struct Candidate {
-    float value; // |x| on the ×4 grid
-    Frames n;    // sample index within the buffer
-    int phase;   // 0..3
-};
-
 /// The ×4 values of phases 1..3 for buffer samples [begin, end) into y[phase-1][n-begin], and
 /// into `envelope` the largest |value| of the four phases at each sample. Loops are ordered so
 /// that the compiler vectorises across n; each output accumulates its taps in the same order as
@@ -112,7 +106,6 @@ void measureLoudnessChunkCpu(const LoudnessParams& params, const LoudnessChunk& 
     out.stepTruePeakFrame.assign(static_cast<std::size_t>(channels), {});
     std::vector<float> y[3];
     std::vector<float> envelope;
-    std::vector<Candidate> candidates;
 
     // 1. K-weighting: settle over the warm-up, then sum y² per sub-block (double throughout). Two
     //    channels in one loop: each filter is a recursion, so one channel alone waits on latency.
@@ -192,8 +185,12 @@ void measureLoudnessChunkCpu(const LoudnessParams& params, const LoudnessChunk& 
                     return phase == 0 ? std::fabs(x[n])
                                       : std::fabs(y[phase - 1][static_cast<std::size_t>(n - begin)]);
                 };
-                // Candidates: local maxima of the ×4 sequence within the margin of the step's maximum.
-                candidates.clear();
+                // Candidates: local maxima of the ×4 sequence within the margin of the step's
+                // maximum, each refined at ×16 over ±3 points. Every candidate is refined, in no
+                // particular order (the largest value wins, the earliest position among equals),
+                // so that a device reducing the step in parallel computes the same records: an
+                // earlier "largest first, stop when none can win" order skipped candidates whose
+                // ±3 points reach past the step's edge, where the margin argument does not hold.
                 const float threshold = max4 * kCandidateRatio;
                 for (Frames n = begin; n < end; ++n) {
                     if (envelope[static_cast<std::size_t>(n - begin)] < threshold) {
@@ -201,30 +198,19 @@ void measureLoudnessChunkCpu(const LoudnessParams& params, const LoudnessChunk& 
                     }
                     for (int p = 0; p < 4; ++p) {
                         const float v = at(n, p);
-                        if (v < threshold) {
+                        if (v < threshold || !math::isSearchLocalMax(at, n, p, begin, end, v)) {
                             continue;
                         }
-                        if (math::isSearchLocalMax(at, n, p, begin, end, v)) {
-                            candidates.push_back({v, n, p});
-                        }
-                    }
-                }
-                std::sort(candidates.begin(), candidates.end(),
-                          [](const Candidate& a, const Candidate& b) { return a.value > b.value; });
-                // ×16 around each candidate, largest first, until no candidate can beat the best.
-                for (const Candidate& cand : candidates) {
-                    if (cand.value < best * kCandidateRatio) {
-                        break;
-                    }
-                    for (int d = -3; d <= 3; ++d) {
-                        long long m = 0;
-                        const int ph = math::refinePoint(cand.n, cand.phase, d, &m);
-                        const Frames n = static_cast<Frames>(m);
-                        const float v = std::fabs(math::interpolateAt(x + n - refine.taps / 2 + 1,
-                                                                      refine.coeffs.data(), refine.taps, ph));
-                        if (v > best) {
-                            best = v;
-                            bestAt = static_cast<double>(chunk.firstFrame + (n - warm)) + ph / 16.0;
+                        for (int d = -3; d <= 3; ++d) {
+                            long long m = 0;
+                            const int ph = math::refinePoint(n, p, d, &m);
+                            const float r = std::fabs(math::interpolateAt(
+                                x + m - refine.taps / 2 + 1, refine.coeffs.data(), refine.taps, ph));
+                            const double rAt = static_cast<double>(chunk.firstFrame + (m - warm)) + ph / 16.0;
+                            if (r > best || (r == best && rAt < bestAt)) {
+                                best = r;
+                                bestAt = rAt;
+                            }
                         }
                     }
                 }
