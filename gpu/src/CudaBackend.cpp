@@ -7,6 +7,7 @@
 #include "DeviceBuffer.h"
 #include "DeviceTiming.h"
 #include "Kernels.h"
+#include "MultibandKernels.h"
 
 #include <lathe/Error.h>
 #include <lathe/LoudnessKernel.h>
@@ -55,6 +56,10 @@ namespace {
 
 using detail::DeviceBuffer;
 
+/// Frames per segment of the multiband detectors' scans: a 2^19-frame call of a 4-band stereo
+/// chain is 8192 threads per pass.
+constexpr std::int64_t kDynamicsSegmentFrames = 256;
+
 /// Frames per segment of the K-weighting scan (rounded down to whole sub-blocks).
 constexpr std::int64_t kScanSegmentFrames = 1024;
 
@@ -85,7 +90,8 @@ public:
     /// Loudness: the reference's records on the device (tests/parity: records and whole
     /// measurements against the CPU, first passed on an H200 on 2026-11-26).
     bool supports(Capability c) const override {
-        return c == Capability::Render || c == Capability::Convolution || c == Capability::Loudness;
+        return c == Capability::Render || c == Capability::Convolution || c == Capability::Loudness ||
+               c == Capability::Dynamics;
     }
 
     /// The reference's records (measureLoudnessChunkCpu) on the device: K-weighted sub-block
@@ -170,6 +176,118 @@ public:
         }
     }
     std::string description() const override { return m_description; }
+
+    /// The multiband dynamics of one call on the device: the bands go up, the sum, the statistics
+    /// and the detector states come back (the bands themselves stay there).
+    void multibandDynamics(const MultibandParams& params, const MultibandCall& call,
+                           std::vector<BandDetectorState>& state, AudioBuffer& out,
+                           MultibandCallStats& stats) override {
+        const AudioBuffer& bandsIn = *call.filtered;
+        const int C = params.channels;
+        const int K = params.bands;
+        const Frames F = bandsIn.frames();
+        LATHE_EXPECTS(bandsIn.channels() == C * K && state.size() == static_cast<std::size_t>(C * K) &&
+                          params.band.size() == static_cast<std::size_t>(K),
+                      "multiband: one band signal and state per channel and band");
+        out.reset(C, F);
+        out.setFrames(F);
+        const auto cells = static_cast<std::size_t>(C * K);
+        stats.sumGainDb.assign(cells, 0.0);
+        stats.minGainDb.assign(cells, 0.0);
+        stats.stepReductionDb.assign(static_cast<std::size_t>(K), {});
+        stats.firstStep = 0;
+        if (F == 0) {
+            return;
+        }
+        // History steps this call touches (output frames from 0 on).
+        const Frames firstN = std::max<Frames>(0, -call.outputFrame);
+        Frames steps = 0;
+        if (firstN < F) {
+            stats.firstStep = (firstN + call.outputFrame) / params.historyStep;
+            steps = (F - 1 + call.outputFrame) / params.historyStep - stats.firstStep + 1;
+        }
+        const std::lock_guard lock(m_mutex);
+        LATHE_CUDA_TRY(cudaSetDevice(m_device));
+        detail::PhaseTimer timer(*m_events, nullptr);
+        upload(bandsIn);
+        m_mbBands.reserve(params.band.size());
+        LATHE_CUDA_TRY(cudaMemcpy(m_mbBands.get(), params.band.data(),
+                                  params.band.size() * sizeof(MultibandBandParams), cudaMemcpyHostToDevice));
+        m_mbState.reserve(cells);
+        LATHE_CUDA_TRY(cudaMemcpy(m_mbState.get(), state.data(), cells * sizeof(BandDetectorState),
+                                  cudaMemcpyHostToDevice));
+        timer.mark(detail::Phase::HostToDevice, bytesOf(bandsIn));
+
+        kernels::MultibandLayout m{};
+        m.channels = C;
+        m.bands = K;
+        m.detectors = C == 2 && params.link == 1.0 ? 1 : C; // a fully linked pair: one detector
+        m.frames = F;
+        m.segment = kDynamicsSegmentFrames;
+        m.segments = (F + m.segment - 1) / m.segment;
+        m.rms = params.rms;
+        m.midSide = params.midSide && C == 2;
+        m.link = params.link;
+        m.aRms = params.aRms;
+        m.band = m_mbBands.get();
+        m.x = m_samples.get();
+        const std::size_t samples = cells * static_cast<std::size_t>(F);
+        if (m.midSide) {
+            m_mbEncoded.reserve(samples);
+            m.encoded = m_mbEncoded.get();
+        }
+        if (m.rms) {
+            m_mbLevel.reserve(samples);
+            m.level = m_mbLevel.get();
+        }
+        m_mbMaps.reserve(kernels::multibandMapBytes(m));
+        m.maps = m_mbMaps.get();
+        m_mbStart.reserve(2 * kernels::multibandStartCount(m));
+        m.start = m_mbStart.get();
+        m.start2 = m_mbStart.get() + kernels::multibandStartCount(m);
+        m.state = m_mbState.get();
+        m_mbGainDb.reserve(samples);
+        m.gainDb = m_mbGainDb.get();
+        m_mbBandOut.reserve(samples);
+        m.bandOut = m_mbBandOut.get();
+        m_mbOut.reserve(static_cast<std::size_t>(C) * static_cast<std::size_t>(F));
+        m.out = m_mbOut.get();
+        m_mbStats.reserve(2 * cells +
+                          static_cast<std::size_t>(K) * static_cast<std::size_t>(std::max<Frames>(1, steps)));
+        double* sums = m_mbStats.get();
+        double* mins = sums + cells;
+        double* stepMax = mins + cells;
+        LATHE_CUDA_TRY(launched(kernels::launchMultiband(m, nullptr)));
+        LATHE_CUDA_TRY(launched(kernels::launchMultibandStats(
+            m, call.outputFrame, params.historyStep, stats.firstStep, steps, sums, mins, stepMax, nullptr)));
+        timer.mark(detail::Phase::Kernels);
+
+        LATHE_CUDA_TRY(cudaMemcpy2D(out.channel(0), static_cast<std::size_t>(out.capacity()) * sizeof(float),
+                                    m.out, static_cast<std::size_t>(F) * sizeof(float),
+                                    static_cast<std::size_t>(F) * sizeof(float), static_cast<std::size_t>(C),
+                                    cudaMemcpyDeviceToHost));
+        LATHE_CUDA_TRY(cudaMemcpy(state.data(), m_mbState.get(), cells * sizeof(BandDetectorState),
+                                  cudaMemcpyDeviceToHost));
+        std::vector<double> figures(2 * cells +
+                                    static_cast<std::size_t>(K) * static_cast<std::size_t>(steps));
+        LATHE_CUDA_TRY(
+            cudaMemcpy(figures.data(), sums, figures.size() * sizeof(double), cudaMemcpyDeviceToHost));
+        timer.mark(detail::Phase::DeviceToHost,
+                   static_cast<std::size_t>(C) * static_cast<std::size_t>(F) * sizeof(float) +
+                       figures.size() * sizeof(double));
+        timer.finish(*m_timing);
+        std::copy_n(figures.begin(), cells, stats.sumGainDb.begin());
+        std::copy_n(figures.begin() + static_cast<std::ptrdiff_t>(cells), cells, stats.minGainDb.begin());
+        for (int k = 0; k < K; ++k) {
+            if (!params.band[static_cast<std::size_t>(k)].active) {
+                continue;
+            }
+            const auto first = figures.begin() + static_cast<std::ptrdiff_t>(2 * cells) +
+                               static_cast<std::ptrdiff_t>(k) * static_cast<std::ptrdiff_t>(steps);
+            stats.stepReductionDb[static_cast<std::size_t>(k)].assign(
+                first, first + static_cast<std::ptrdiff_t>(steps));
+        }
+    }
 
     /// Long chunks (a launch covers a whole chunk; up to a minute, at most 2^23 samples ≈ 32 MB),
     /// two in flight: one measured while the next is read. The device serialises them anyway.
@@ -324,6 +442,17 @@ private:
     DeviceBuffer<float> m_grid;
     DeviceBuffer<float> m_peaks; ///< sample peaks, then true peaks
     DeviceBuffer<double> m_peakFrames;
+    // Multiband dynamics (multibandDynamics).
+    DeviceBuffer<MultibandBandParams> m_mbBands;
+    DeviceBuffer<BandDetectorState> m_mbState;
+    DeviceBuffer<float> m_mbEncoded;
+    DeviceBuffer<double> m_mbLevel;
+    DeviceBuffer<unsigned char> m_mbMaps;
+    DeviceBuffer<double> m_mbStart;
+    DeviceBuffer<double> m_mbGainDb;
+    DeviceBuffer<float> m_mbBandOut;
+    DeviceBuffer<float> m_mbOut;
+    DeviceBuffer<double> m_mbStats;
     /// Device time of the calls above and of every convolver made here.
     std::shared_ptr<detail::TimingTotals> m_timing = std::make_shared<detail::TimingTotals>();
     std::unique_ptr<detail::PhaseTimer::Events> m_events;

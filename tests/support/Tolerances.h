@@ -135,5 +135,10 @@ inline constexpr double kTruePeakParityDb = 0.02;
 /// the bound. The records agree to 1e-9 relative (kLoudnessEnergyParityRelative), which
 /// is 4e-9 LU, so anything near the bound is a real difference (a wrong sub-block or weight).
 inline constexpr double kLoudnessParityLu = 0.01;
+/// A dynamics stage's report figures (mean gain, largest reduction, the 100 ms history, in dB) on
+/// another backend: the gains come from detector levels that agree to about 1e-12 relative (the
+/// crossover's FFT rounding, the scans' carried states) and the sums differ in order only, so
+/// they agree to ~1e-10 dB; 1e-6 dB keeps margin and is far below the reports' two decimals.
+inline constexpr double kDynamicsReportParityDb = 1e-6;
 
 } // namespace lathe::test

@@ -20,6 +20,7 @@
 #include <lathe/Convolution.h>
 #include <lathe/Error.h>
 #include <lathe/LoudnessKernel.h>
+#include <lathe/MultibandKernel.h>
 #include <lathe/Types.h>
 #include <lathe/math/Quantize.h>
 #include <lathe/math/SampleStats.h>
@@ -42,6 +43,7 @@ enum class Capability {
     Render,      ///< accumulateStats, sanitize, quantize
     Loudness,    ///< measureLoudnessChunk
     Convolution, ///< makeConvolver (linear-phase EQ, convolution reverb)
+    Dynamics,    ///< multibandDynamics (else MultibandStage computes them on the host)
 };
 
 std::string_view capabilityName(Capability c);
@@ -100,6 +102,13 @@ public:
         unsigned inFlight = 1;
     };
     virtual LoudnessFeed loudnessFeed(int channels, Frames stepFrames, unsigned threads) const;
+
+    /// The multiband stage's detectors, gains and band sum for one call (lathe/MultibandKernel.h),
+    /// updating `state` ([c·bands + k]). Capability::Dynamics; the default throws
+    /// BackendUnavailableError.
+    virtual void multibandDynamics(const MultibandParams& params, const MultibandCall& call,
+                                   std::vector<BandDetectorState>& state, AudioBuffer& out,
+                                   MultibandCallStats& stats);
 
     /// The device time so far (this backend and its convolvers); none for the CPU.
     virtual std::optional<DeviceTiming> deviceTiming() const { return std::nullopt; }

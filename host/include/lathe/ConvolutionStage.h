@@ -44,6 +44,9 @@ protected:
     };
     ConvolutionStage(Backend& backend, ConvolverOptions options);
     virtual Design design(const StreamFormat& input) = 0;
+    /// The backend the stage was made for.
+    Backend& backend() const { return m_backend; }
+
     /// Input frames received so far (the stream's length once flushing has begun).
     Frames inputFrames() const { return m_inputFrames; }
     /// Stages whose matrix has more outputs than the stream has channels (a crossover: one output

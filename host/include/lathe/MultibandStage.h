@@ -3,8 +3,10 @@
 #pragma once
 
 #include <lathe/ConvolutionStage.h>
+#include <lathe/MultibandKernel.h>
 #include <lathe/design/Crossover.h>
 
+#include <optional>
 #include <vector>
 
 namespace lathe {
@@ -69,6 +71,8 @@ private:
     Design design(const StreamFormat& input) override;
     bool combines() const override { return true; }
     void combine(const AudioBuffer& filtered, const AudioBuffer& in, AudioBuffer& out) override;
+    /// combine() on a backend with Capability::Dynamics.
+    void combineOnDevice(const AudioBuffer& filtered, Frames frames, AudioBuffer& out);
 
     MultibandSpec m_spec;
     design::CrossoverDesign m_crossover;
@@ -94,7 +98,10 @@ private:
         std::vector<double> gainDb, gain, loudest, reduction;
         std::vector<float> mid, side; // mid/side: the band encoded
     };
-    std::vector<Scratch> m_scratch; // per band
+    std::vector<Scratch> m_scratch;          // per band
+    std::optional<MultibandParams> m_device; // set when the backend runs the dynamics
+    std::vector<BandDetectorState> m_deviceState;
+    MultibandCallStats m_deviceStats;
 };
 
 } // namespace lathe

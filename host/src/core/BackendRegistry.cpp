@@ -71,6 +71,8 @@ std::string_view capabilityName(Capability c) {
         return "loudness analysis";
     case Capability::Convolution:
         return "convolution (EQ, reverb)";
+    case Capability::Dynamics:
+        return "multiband dynamics";
     }
     return "?";
 }
@@ -78,6 +80,12 @@ std::string_view capabilityName(Capability c) {
 void Backend::measureLoudnessChunk(const LoudnessParams&, const LoudnessChunk&, LoudnessRecords&) {
     throw BackendUnavailableError("backend '" + std::string(name()) + "' does not implement " +
                                   std::string(capabilityName(Capability::Loudness)) + " yet");
+}
+
+void Backend::multibandDynamics(const MultibandParams&, const MultibandCall&, std::vector<BandDetectorState>&,
+                                AudioBuffer&, MultibandCallStats&) {
+    throw BackendUnavailableError("backend '" + std::string(name()) + "' does not implement " +
+                                  std::string(capabilityName(Capability::Dynamics)) + " yet");
 }
 
 Backend::LoudnessFeed Backend::loudnessFeed(int, Frames, unsigned threads) const {

@@ -17,39 +17,29 @@ namespace {
 /// Time constant of the RMS detector's mean square.
 constexpr double kRmsSeconds = 0.010;
 
+math::CurveKind curveKindOf(DynamicsMode m) {
+    switch (m) {
+    case DynamicsMode::Compressor:
+        return math::CurveKind::Compressor;
+    case DynamicsMode::Expander:
+        return math::CurveKind::Expander;
+    case DynamicsMode::Upward:
+        break;
+    }
+    return math::CurveKind::Upward;
+}
+
 /// Lanes of the explicit partial sums (a multiple of every SIMD width, so the sum vectorises
 /// without reassociating anything the compiler would have to prove).
 constexpr int kSumLanes = 8;
 
-/// The static curve's gain for each smoothed level: gainDb[n] = clamp(curve(L) − L, ±range) +
-/// makeup with L = dB(level[n]), and gain[n] = 10^(gainDb/20); on the identity side of the knee
-/// (most samples of a gentle setting) just the makeup. Branch-free, so the loop vectorises.
-/// The static curve's gain for each smoothed level: gainDb[n] = clamp(curve(L) − L, ±range) +
-/// makeup with L = dB(level[n]), and gain[n] = 10^(gainDb/20); on the identity side of the knee
-/// (most samples of a gentle setting) just the makeup. Branch-free, its parameters in locals (a
-/// store to gainDb could alias a field of b), so the loop vectorises. A level of 0 reads as
-/// −6159 dB (log2Poly(0) = −1023): far below any threshold, and the clamp bounds the gain.
-template <bool aboveIsIdentity, typename Curve>
-inline void gainsOf(const BandDynamics& b, const double* level, Frames count, double* gainDb, double* gain,
-                    Curve curve) {
-    const double makeupDb = b.makeupDb;
-    const double range = b.rangeDb;
-    // The knee's edge on the identity side, as a linear level (compressor: below T − W/2 the
-    // curve is the identity; expander and upward: above T + W/2).
-    const double kneeEdge = math::dbToLinear(b.thresholdDb + (aboveIsIdentity ? 0.5 : -0.5) * b.kneeDb);
+/// The static curve's gain for each smoothed level (math::bandGainDb) and its linear value. The
+/// curve's constants in a local (a store to gainDb could alias a field), so the loop vectorises.
+template <math::CurveKind Kind>
+inline void gainsOf(const math::BandCurve curve, const double* level, Frames count, double* gainDb,
+                    double* gain) {
     for (Frames n = 0; n < count; ++n) {
-        const double l = level[n];
-        bool identity;
-        if constexpr (aboveIsIdentity) {
-            identity = !(l < kneeEdge);
-        } else {
-            identity = !(l > kneeEdge);
-        }
-        const double levelDb = math::linearToDb(l);
-        const double change = curve(levelDb) - levelDb;
-        const double clamped = change < -range ? -range : (change > range ? range : change);
-        const double curved = clamped + makeupDb;
-        const double db = identity ? makeupDb : curved;
+        const double db = math::bandGainDb<Kind>(curve, level[n]);
         gainDb[n] = db;
         gain[n] = math::dbToLinear(db);
     }
@@ -57,21 +47,18 @@ inline void gainsOf(const BandDynamics& b, const double* level, Frames count, do
 
 LATHE_TARGET_CLONES void bandGains(const BandDynamics& b, const double* level, Frames count, double* gainDb,
                                    double* gain) {
-    const double t = b.thresholdDb;
-    const double r = b.ratio;
-    const double w = b.kneeDb;
-    switch (b.mode) {
-    case DynamicsMode::Compressor:
-        gainsOf<false>(b, level, count, gainDb, gain,
-                       [=](double x) { return math::compressorCurveDb(x, t, r, w); });
+    const math::CurveKind kind = curveKindOf(b.mode);
+    const math::BandCurve curve =
+        math::bandCurveOf(kind, b.thresholdDb, b.ratio, b.kneeDb, b.rangeDb, b.makeupDb);
+    switch (kind) {
+    case math::CurveKind::Compressor:
+        gainsOf<math::CurveKind::Compressor>(curve, level, count, gainDb, gain);
         break;
-    case DynamicsMode::Expander:
-        gainsOf<true>(b, level, count, gainDb, gain,
-                      [=](double x) { return math::expanderCurveDb(x, t, r, w); });
+    case math::CurveKind::Expander:
+        gainsOf<math::CurveKind::Expander>(curve, level, count, gainDb, gain);
         break;
-    case DynamicsMode::Upward:
-        gainsOf<true>(b, level, count, gainDb, gain,
-                      [=](double x) { return math::upwardCompressorCurveDb(x, t, r, w); });
+    case math::CurveKind::Upward:
+        gainsOf<math::CurveKind::Upward>(curve, level, count, gainDb, gain);
         break;
     }
 }
@@ -179,7 +166,61 @@ ConvolutionStage::Design MultibandStage::design(const StreamFormat& input) {
     m_scratch.assign(bands, {});
     m_framesDone = 0;
     m_upstream = input.upstreamLatency;
+    m_device.reset();
+    if (backend().supports(Capability::Dynamics)) {
+        MultibandParams p;
+        p.channels = input.channels;
+        p.bands = static_cast<int>(bands);
+        p.rms = m_spec.detector == DetectorKind::Rms;
+        p.aRms = math::onePoleCoefficient(kRmsSeconds, m_rate);
+        p.link = m_spec.stereoLinkPercent / 100.0;
+        p.midSide = m_spec.midSide && input.channels == 2;
+        p.historyStep = std::max<Frames>(1, m_rate / 10);
+        const bool anySolo =
+            std::any_of(m_spec.bands.begin(), m_spec.bands.end(), [](const auto& b) { return b.solo; });
+        for (const BandDynamics& b : m_spec.bands) {
+            MultibandBandParams bp;
+            bp.kind = curveKindOf(b.mode);
+            bp.curve = math::bandCurveOf(bp.kind, b.thresholdDb, b.ratio, b.kneeDb, b.rangeDb, b.makeupDb);
+            bp.aR = math::onePoleCoefficient(b.releaseMs * 1e-3, m_rate);
+            bp.aA = math::onePoleCoefficient(b.attackMs * 1e-3, m_rate);
+            bp.heard = !anySolo || b.solo;
+            bp.active = bp.heard && !b.bypass;
+            p.band.push_back(bp);
+        }
+        m_device = std::move(p);
+        m_deviceState.assign(m_state.size(), BandDetectorState{});
+    }
     return d;
+}
+
+void MultibandStage::combineOnDevice(const AudioBuffer& filtered, Frames frames, AudioBuffer& out) {
+    const int bands = m_device->bands;
+    const Frames offset = m_framesDone - m_crossover.delay - m_upstream; // output frame of n = 0
+    backend().multibandDynamics(*m_device, MultibandCall{&filtered, offset}, m_deviceState, out,
+                                m_deviceStats);
+    for (int c = 0; c < m_channels; ++c) {
+        for (int k = 0; k < bands; ++k) {
+            const MultibandBandParams& b = m_device->band[static_cast<std::size_t>(k)];
+            if (!b.active) {
+                continue;
+            }
+            const auto i = static_cast<std::size_t>(c * bands + k);
+            BandState& st = m_state[i];
+            st.maxReductionDb = std::min(st.maxReductionDb, m_deviceStats.minGainDb[i] - b.curve.makeupDb);
+            st.sumGainDb += m_deviceStats.sumGainDb[i];
+            st.frames += frames;
+        }
+    }
+    for (int k = 0; k < bands; ++k) {
+        const auto& steps = m_deviceStats.stepReductionDb[static_cast<std::size_t>(k)];
+        for (std::size_t i = 0; i < steps.size(); ++i) {
+            detail::recordReduction(
+                m_history[static_cast<std::size_t>(k)],
+                (m_deviceStats.firstStep + static_cast<Frames>(i)) * m_device->historyStep, m_rate, steps[i]);
+        }
+    }
+    m_framesDone += frames;
 }
 
 void MultibandStage::combine(const AudioBuffer& filtered, const AudioBuffer& in, AudioBuffer& out) {
@@ -187,6 +228,10 @@ void MultibandStage::combine(const AudioBuffer& filtered, const AudioBuffer& in,
     // parallel, each writing its gained signal to its own channels of m_bandOut; the sum over
     // bands is then taken in band order (the same result for any thread count).
     const Frames frames = in.frames();
+    if (m_device) {
+        combineOnDevice(filtered, frames, out);
+        return;
+    }
     const int bands = static_cast<int>(m_spec.bands.size());
     m_bandOut.reset(m_channels * bands, frames);
     m_bandOut.setFrames(frames);

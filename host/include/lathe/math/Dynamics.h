@@ -200,4 +200,47 @@ LATHE_HD inline double upwardCompressorCurveDb(double xDb, double thresholdDb, d
     return 2.0 * under > kneeDb ? xDb : (inKnee ? knee : below);
 }
 
+/// One band's static curve with its limits, for bandGainDb.
+struct BandCurve {
+    double thresholdDb, ratio, kneeDb;
+    double rangeDb;  ///< the largest gain change either way
+    double makeupDb; ///< added after the clamp
+    double kneeEdge; ///< the knee's edge on the identity side as a linear level (bandCurveOf)
+};
+
+/// Curves by the side on which they are the identity: a compressor below its knee, an expander
+/// and an upward compressor above it.
+enum class CurveKind { Compressor = 0, Expander = 1, Upward = 2 };
+
+/// The curve's constants. The knee edge: compressor below T − W/2, expander and upward above T + W/2.
+LATHE_HD inline BandCurve bandCurveOf(CurveKind kind, double thresholdDb, double ratio, double kneeDb,
+                                      double rangeDb, double makeupDb) {
+    const double edgeDb = thresholdDb + (kind == CurveKind::Compressor ? -0.5 : 0.5) * kneeDb;
+    return {thresholdDb, ratio, kneeDb, rangeDb, makeupDb, dbToLinear(edgeDb)};
+}
+
+/// The gain (dB) of a band for its smoothed level: clamp(curve(L) − L, ±range) + makeup with
+/// L = dB(level); on the identity side of the knee (most samples of a gentle setting) just the
+/// makeup. Branch-free, so a loop of them vectorises. A level of 0 reads as −6159 dB
+/// (log2Poly(0) = −1023): far below any threshold, and the clamp bounds the gain.
+template <CurveKind Kind> LATHE_HD inline double bandGainDb(const BandCurve& b, double level) {
+    bool identity;
+    double curveDb;
+    const double levelDb = linearToDb(level);
+    if constexpr (Kind == CurveKind::Compressor) {
+        identity = !(level > b.kneeEdge);
+        curveDb = compressorCurveDb(levelDb, b.thresholdDb, b.ratio, b.kneeDb);
+    } else if constexpr (Kind == CurveKind::Expander) {
+        identity = !(level < b.kneeEdge);
+        curveDb = expanderCurveDb(levelDb, b.thresholdDb, b.ratio, b.kneeDb);
+    } else {
+        identity = !(level < b.kneeEdge);
+        curveDb = upwardCompressorCurveDb(levelDb, b.thresholdDb, b.ratio, b.kneeDb);
+    }
+    const double change = curveDb - levelDb;
+    const double clamped = change < -b.rangeDb ? -b.rangeDb : (change > b.rangeDb ? b.rangeDb : change);
+    const double curved = clamped + b.makeupDb;
+    return identity ? b.makeupDb : curved;
+}
+
 } // namespace lathe::math

@@ -78,7 +78,9 @@ class CpuBackend final : public Backend {
 public:
     std::string_view name() const override { return "cpu"; }
 
-    bool supports(Capability) const override { return true; }
+    /// Everything but Capability::Dynamics: on the CPU the multiband stage computes its dynamics
+    /// itself, on its own threads (that code is the reference the device's is tested against).
+    bool supports(Capability c) const override { return c != Capability::Dynamics; }
 
     void measureLoudnessChunk(const LoudnessParams& params, const LoudnessChunk& chunk,
                               LoudnessRecords& out) override {
