@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -506,25 +507,31 @@ TEST_P(BackendParity, MultibandDynamicsMatchTheReference) {
         const Difference d = difference(got, want);
         EXPECT_LE(d.relativeDb, test::kConvolutionParityDb) << k.what;
         EXPECT_LE(d.maxAbs, test::kConvolutionParityMaxAbs) << k.what;
+        // The report: per band the figures, and the history step by step (the largest difference).
         const auto& gb = gotReport["bands"];
         const auto& wb = wantReport["bands"];
         ASSERT_EQ(gb.size(), wb.size()) << k.what;
+        double worstFigure = 0.0;
         for (std::size_t b = 0; b < wb.size(); ++b) {
             for (const char* key : {"max_gain_reduction_db", "mean_gain_db"}) {
-                EXPECT_NEAR(gb[b][key].get<double>(), wb[b][key].get<double>(), test::kDynamicsReportParityDb)
-                    << k.what << ", band " << b << ", " << key;
+                worstFigure =
+                    std::max(worstFigure, std::fabs(gb[b][key].get<double>() - wb[b][key].get<double>()));
             }
         }
         const auto& gh = gotReport["gain_reduction_history"]["bands_db"];
         const auto& wh = wantReport["gain_reduction_history"]["bands_db"];
         ASSERT_EQ(gh.size(), wh.size()) << k.what;
+        double worstStep = 0.0;
         for (std::size_t b = 0; b < wh.size(); ++b) {
             ASSERT_EQ(gh[b].size(), wh[b].size()) << k.what << ", band " << b;
             for (std::size_t i = 0; i < wh[b].size(); ++i) {
-                ASSERT_NEAR(gh[b][i].get<double>(), wh[b][i].get<double>(), test::kDynamicsReportParityDb)
-                    << k.what << ", band " << b << ", step " << i;
+                worstStep = std::max(worstStep, std::fabs(gh[b][i].get<double>() - wh[b][i].get<double>()));
             }
         }
+        EXPECT_LE(worstFigure, test::kDynamicsReportParityDb) << k.what;
+        EXPECT_LE(worstStep, test::kDynamicsReportParityDb) << k.what;
+        std::printf("[ DYNAMICS ] %s: samples %.1f dB / %.2g abs, report figures %.2g dB, history %.2g dB\n",
+                    k.what, d.relativeDb, d.maxAbs, worstFigure, worstStep);
     }
 }
 

@@ -136,9 +136,11 @@ inline constexpr double kTruePeakParityDb = 0.02;
 /// is 4e-9 LU, so anything near the bound is a real difference (a wrong sub-block or weight).
 inline constexpr double kLoudnessParityLu = 0.01;
 /// A dynamics stage's report figures (mean gain, largest reduction, the 100 ms history, in dB) on
-/// another backend: the gains come from detector levels that agree to about 1e-12 relative (the
-/// crossover's FFT rounding, the scans' carried states) and the sums differ in order only, so
-/// they agree to ~1e-10 dB; 1e-6 dB keeps margin and is far below the reports' two decimals.
-inline constexpr double kDynamicsReportParityDb = 1e-6;
+/// another backend: the gains follow the levels of the crossover's float band signals, which agree
+/// with the reference's to the convolution's FFT rounding (kConvolutionParityDb: −110 dB, a
+/// relative 3e-6, i.e. 2.7e-5 dB in a level), and a gain changes by at most as many dB as its
+/// level. 1e-4 dB; a wrong band, step or state is off by 0.01 dB or more. (A first bound of 1e-6 dB
+/// assumed the levels agree to double rounding; the first GPU run showed 1.04e-6 dB, FFT rounding.)
+inline constexpr double kDynamicsReportParityDb = 1e-4;
 
 } // namespace lathe::test
