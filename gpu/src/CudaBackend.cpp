@@ -87,8 +87,8 @@ public:
 
     std::string_view name() const override { return "cuda"; }
 
-    /// Loudness: the reference's records on the device (tests/parity: records and whole
-    /// measurements against the CPU, first passed on an H200 on 2026-11-26).
+    /// Every capability. Loudness (records and whole measurements) and the multiband dynamics
+    /// first passed the parity suite against the CPU on an H200 on 2026-11-26.
     bool supports(Capability c) const override {
         return c == Capability::Render || c == Capability::Convolution || c == Capability::Loudness ||
                c == Capability::Dynamics;

@@ -166,8 +166,10 @@ __global__ void releaseComposeKernel(MultibandLayout m) {
     static_cast<math::MaxAffine*>(m.maps)[s.index] = acc;
 }
 
-/// The release stage's state at every segment's start (from detector d's channel state).
-__global__ void releaseCarryKernel(MultibandLayout m) {
+/// One of the decoupled detector's stages at every segment's start, carried in order from detector
+/// d's channel state: the release stage (MaxAffine maps, state y1, into start) or the attack stage
+/// (Affine maps, state yL, into start2).
+template <typename Map> __global__ void detectorCarryKernel(MultibandLayout m, bool attack) {
     const int seq = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
     if (seq >= m.bands * m.detectors) {
         return;
@@ -177,11 +179,13 @@ __global__ void releaseCarryKernel(MultibandLayout m) {
     if (!m.band[k].active) {
         return;
     }
-    const math::MaxAffine* maps = static_cast<const math::MaxAffine*>(m.maps) + seq * m.segments;
-    double y = m.state[d * m.bands + k].y1;
+    const Map* maps = static_cast<const Map*>(m.maps) + seq * m.segments;
+    const BandDetectorState& state = m.state[d * m.bands + k];
+    double y = attack ? state.yL : state.y1;
+    double* start = (attack ? m.start2 : m.start) + seq * m.segments;
 #pragma unroll 8 // the loads of several segments in flight: the chain is only through y
     for (std::int64_t g = 0; g < m.segments; ++g) {
-        m.start[seq * m.segments + g] = y;
+        start[g] = y;
         y = math::apply(maps[g], y);
     }
 }
@@ -205,25 +209,6 @@ __global__ void attackComposeKernel(MultibandLayout m) {
         acc = math::compose(math::onePoleStep(y1, b.aA), acc);
     }
     static_cast<math::Affine*>(m.maps)[s.index] = acc;
-}
-
-__global__ void attackCarryKernel(MultibandLayout m) {
-    const int seq = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
-    if (seq >= m.bands * m.detectors) {
-        return;
-    }
-    const int k = seq / m.detectors;
-    const int d = seq % m.detectors;
-    if (!m.band[k].active) {
-        return;
-    }
-    const math::Affine* maps = static_cast<const math::Affine*>(m.maps) + seq * m.segments;
-    double y = m.state[d * m.bands + k].yL;
-#pragma unroll 8 // the loads of several segments in flight: the chain is only through y
-    for (std::int64_t g = 0; g < m.segments; ++g) {
-        m.start2[seq * m.segments + g] = y;
-        y = math::apply(maps[g], y);
-    }
 }
 
 /// Both stages from their true starts, the gain, and the band after it for the channels this
@@ -397,9 +382,9 @@ int launchMultiband(const MultibandLayout& m, void* stream) {
     const std::int64_t detectors = static_cast<std::int64_t>(m.bands) * m.detectors;
     const unsigned segmentBlocks = blocksOf(detectors * m.segments, kThreads);
     releaseComposeKernel<<<segmentBlocks, kThreads, 0, st>>>(m);
-    releaseCarryKernel<<<blocksOf(detectors, 32), 32, 0, st>>>(m);
+    detectorCarryKernel<math::MaxAffine><<<blocksOf(detectors, 32), 32, 0, st>>>(m, false);
     attackComposeKernel<<<segmentBlocks, kThreads, 0, st>>>(m);
-    attackCarryKernel<<<blocksOf(detectors, 32), 32, 0, st>>>(m);
+    detectorCarryKernel<math::Affine><<<blocksOf(detectors, 32), 32, 0, st>>>(m, true);
     gainKernel<<<segmentBlocks, kThreads, 0, st>>>(m);
     sumBandsKernel<<<dim3(blocksOf(m.frames, 256), static_cast<unsigned>(m.channels)), 256, 0, st>>>(m);
     return static_cast<int>(cudaGetLastError());

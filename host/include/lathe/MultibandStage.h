@@ -60,6 +60,9 @@ struct MultibandSpec {
 /// Per band and channel: level = |band| (Peak) or √(mean square) (Rms), blended with the
 /// loudest channel's level by the stereo link, smoothed by the decoupled detector (attack and
 /// release time constants), gain = curve(level) − level clamped to ±range, plus makeup.
+/// On the CPU that runs here, bands on the stage's threads (the reference); on a backend with
+/// Capability::Dynamics each call's bands go to Backend::multibandDynamics (the same lathe/math
+/// expressions, the recursions as scans on the device) and the stage keeps states and reports.
 class MultibandStage final : public ConvolutionStage {
 public:
     MultibandStage(MultibandSpec spec, Backend& backend, ConvolverOptions options = {});

@@ -77,15 +77,22 @@ std::string_view capabilityName(Capability c) {
     return "?";
 }
 
+namespace {
+
+[[noreturn]] void notImplemented(const Backend& b, Capability c) {
+    throw BackendUnavailableError("backend '" + std::string(b.name()) + "' does not implement " +
+                                  std::string(capabilityName(c)) + " yet");
+}
+
+} // namespace
+
 void Backend::measureLoudnessChunk(const LoudnessParams&, const LoudnessChunk&, LoudnessRecords&) {
-    throw BackendUnavailableError("backend '" + std::string(name()) + "' does not implement " +
-                                  std::string(capabilityName(Capability::Loudness)) + " yet");
+    notImplemented(*this, Capability::Loudness);
 }
 
 void Backend::multibandDynamics(const MultibandParams&, const MultibandCall&, std::vector<BandDetectorState>&,
                                 AudioBuffer&, MultibandCallStats&) {
-    throw BackendUnavailableError("backend '" + std::string(name()) + "' does not implement " +
-                                  std::string(capabilityName(Capability::Dynamics)) + " yet");
+    notImplemented(*this, Capability::Dynamics);
 }
 
 Backend::LoudnessFeed Backend::loudnessFeed(int, Frames, unsigned threads) const {
@@ -95,8 +102,7 @@ Backend::LoudnessFeed Backend::loudnessFeed(int, Frames, unsigned threads) const
 }
 
 std::unique_ptr<Convolver> Backend::makeConvolver(const FilterMatrix&, const ConvolverOptions&) {
-    throw BackendUnavailableError("backend '" + std::string(name()) + "' does not implement " +
-                                  std::string(capabilityName(Capability::Convolution)) + " yet");
+    notImplemented(*this, Capability::Convolution);
 }
 
 BackendRegistry::Selection BackendRegistry::select(std::string_view choice, Capability needed) const {
