@@ -86,7 +86,8 @@ void addDeviceTiming(nlohmann::json& j, const Backend& backend) {
                               {"kernel_seconds", t->kernelSeconds},
                               {"device_to_host_seconds", t->deviceToHostSeconds},
                               {"host_to_device_bytes", t->hostToDeviceBytes},
-                              {"device_to_host_bytes", t->deviceToHostBytes}};
+                              {"device_to_host_bytes", t->deviceToHostBytes},
+                              {"peak_buffer_bytes", t->peakBufferBytes}};
     }
 }
 

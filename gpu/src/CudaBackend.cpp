@@ -83,7 +83,11 @@ public:
         m_events = std::make_unique<detail::PhaseTimer::Events>();
     }
 
-    std::optional<DeviceTiming> deviceTiming() const override { return m_timing->get(); }
+    std::optional<DeviceTiming> deviceTiming() const override {
+        DeviceTiming t = m_timing->get();
+        t.peakBufferBytes = detail::g_bufferBytesPeak.load();
+        return t;
+    }
 
     std::string_view name() const override { return "cuda"; }
 

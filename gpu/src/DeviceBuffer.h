@@ -4,10 +4,24 @@
 
 #include "CudaCheck.h"
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 
 namespace lathe::gpu::detail {
+
+/// Bytes held by every DeviceBuffer of the process, now and at most (Backend::deviceTiming reports
+/// the peak: memory use is bounded by the chunk sizes, not by the file's length).
+inline std::atomic<std::int64_t> g_bufferBytes{0};
+inline std::atomic<std::int64_t> g_bufferBytesPeak{0};
+
+inline void countBufferBytes(std::int64_t delta) {
+    const std::int64_t now = g_bufferBytes.fetch_add(delta) + delta;
+    std::int64_t peak = g_bufferBytesPeak.load();
+    while (now > peak && !g_bufferBytesPeak.compare_exchange_weak(peak, now)) {
+    }
+}
 
 /// Owns `count` elements of T in device memory; grows (never shrinks) with reserve().
 template <typename T> class DeviceBuffer {
@@ -35,6 +49,7 @@ public:
         }
         m_ptr = static_cast<T*>(p);
         m_count = count;
+        countBufferBytes(static_cast<std::int64_t>(count * sizeof(T)));
     }
 
     T* get() const noexcept { return m_ptr; }
@@ -44,6 +59,7 @@ private:
     void release() noexcept {
         if (m_ptr != nullptr) {
             cudaFree(m_ptr); // cannot fail meaningfully in a destructor; errors surface on the next call
+            countBufferBytes(-static_cast<std::int64_t>(m_count * sizeof(T)));
             m_ptr = nullptr;
             m_count = 0;
         }
