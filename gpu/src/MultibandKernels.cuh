@@ -1,9 +1,8 @@
 // Lathe (private to gpu/src): the multiband dynamics kernels themselves, included by
 // MultibandKernels.cu (which launches them) and by tests/parity/EmulatedKernelsTest.cpp, which
-// compiles them for the host with shims for CUDA's built-in variables and runs each launch's
-// threads one after another against MultibandStage's host code — so the kernels' logic is tested
-// on every CI run, not only on a GPU machine. The block reductions (gainStatsKernel,
-// stepReductionKernel) need __syncthreads and are not emulated.
+// compiles them for the host with shims for CUDA's built-ins and runs every thread of every launch
+// against MultibandStage's host code — so the kernels' logic is tested on every CI run, not only
+// on a GPU machine.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
@@ -125,7 +124,7 @@ __global__ void rmsCarryKernel(MultibandLayout m) {
     const math::Affine* maps = static_cast<const math::Affine*>(m.maps) + i * m.segments;
     double y = m.state[i].rms;
 #if defined(__CUDACC__) // (the host compiles this file too: tests/parity/EmulatedKernelsTest)
-#pragma unroll 8 // the loads of several segments in flight: the chain is only through y
+#pragma unroll 8        // the loads of several segments in flight: the chain is only through y
 #endif
     for (std::int64_t g = 0; g < m.segments; ++g) {
         m.start[i * m.segments + g] = y;
@@ -190,7 +189,7 @@ template <typename Map> __global__ void detectorCarryKernel(MultibandLayout m, b
     double y = attack ? state.yL : state.y1;
     double* start = (attack ? m.start2 : m.start) + seq * m.segments;
 #if defined(__CUDACC__) // (the host compiles this file too: tests/parity/EmulatedKernelsTest)
-#pragma unroll 8 // the loads of several segments in flight: the chain is only through y
+#pragma unroll 8        // the loads of several segments in flight: the chain is only through y
 #endif
     for (std::int64_t g = 0; g < m.segments; ++g) {
         start[g] = y;

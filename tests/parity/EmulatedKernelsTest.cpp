@@ -1,44 +1,83 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The CUDA backend's multiband dynamics kernels (gpu/src/MultibandKernels.cuh), compiled for the host
-// with shims for CUDA's built-in variables and run serially — every thread of every launch, in the
-// launchers' order — as a backend under MultibandStage, against the stage's own host code (the
-// reference). This tests the kernels' indexing, scans and states on every run, GPU or not; the
-// device itself (and cuFFT) is tested by BackendParity on a GPU machine. The block reductions of
-// the call's statistics need __syncthreads and are computed here by plain loops instead.
+// The CUDA backend's loudness and multiband dynamics kernels (gpu/src/LoudnessKernels.cuh,
+// MultibandKernels.cuh), compiled for the host with shims for CUDA's built-ins and run — every
+// thread of every launch, in the backend's order of launches — against the CPU reference. Kernels
+// without __syncthreads run thread after thread; a block of a kernel with it runs as fibers on the
+// calling thread, a round of them per barrier phase, its __shared__ memory shared by them. This
+// tests the kernels' indexing, scans, reductions and states on every run, GPU or not; the device
+// itself (its arithmetic, cuFFT, real concurrency) is tested by BackendParity on a GPU machine.
 #include "TestSignals.h"
 #include "Tolerances.h"
 
 #include <lathe/Backend.h>
+#include <lathe/LoudnessKernel.h>
 #include <lathe/MultibandStage.h>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
+#include <string>
+#include <ucontext.h>
 #include <vector>
 
 namespace lathe::gpu::kernels::emulated {
 struct Dim3 {
     unsigned x = 0, y = 0, z = 0;
 };
-// What a kernel reads of its place in the launch: set by launch() below before each thread.
-Dim3 blockIdx, threadIdx, blockDim;
-inline void __syncthreads() {}
+// A kernel's place in the launch, set by launch() below for each emulated thread.
+inline thread_local Dim3 blockIdx, threadIdx;
+inline Dim3 blockDim;
+// A block of threads whose kernel calls __syncthreads runs as fibers on the calling thread: each
+// runs until its next __syncthreads (or its end), then the next; a round of all of them is one
+// barrier phase, so every thread reaches a barrier before any passes it, as on the device.
+struct FiberBlock {
+    ucontext_t scheduler{};
+    std::vector<ucontext_t> fibers;
+    std::vector<std::vector<char>> stacks;
+    std::vector<bool> done;
+    unsigned current = 0;
+    const std::function<void()>* kernel = nullptr;
+};
+inline FiberBlock* fiberBlock = nullptr;
+inline void __syncthreads() {
+    if (fiberBlock == nullptr) {
+        std::fprintf(stderr, "__syncthreads in a kernel launched thread after thread\n");
+        std::abort();
+    }
+    swapcontext(&fiberBlock->fibers[fiberBlock->current], &fiberBlock->scheduler);
+}
+inline void fiberEntry() {
+    (*fiberBlock->kernel)();
+    fiberBlock->done[fiberBlock->current] = true; // then back to the scheduler (uc_link)
+}
+inline unsigned int __float_as_uint(float x) {
+    return std::bit_cast<unsigned int>(x);
+}
+inline float __uint_as_float(unsigned int x) {
+    return std::bit_cast<float>(x);
+}
 } // namespace lathe::gpu::kernels::emulated
 
 #define __global__
 #define __device__
 #define __shared__ static
 namespace lathe::gpu::kernels {
+using emulated::__float_as_uint;
 using emulated::__syncthreads;
+using emulated::__uint_as_float;
 using emulated::blockDim;
 using emulated::blockIdx;
 using emulated::threadIdx;
 } // namespace lathe::gpu::kernels
 #pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function" // the reductions are not emulated
+#pragma GCC diagnostic ignored "-Wunused-function" // the launchers' helpers
+#include "LoudnessKernels.cuh"
 #include "MultibandKernels.cuh"
 #pragma GCC diagnostic pop
 #undef __global__
@@ -50,7 +89,8 @@ namespace {
 
 namespace k = gpu::kernels;
 
-/// Runs `kernel` for every thread of a grid of blocks × threads, one after another.
+/// Runs `kernel` for every thread of a grid of blocks × threads, one after another (kernels
+/// without __syncthreads).
 template <typename Kernel> void launch(unsigned blocksX, unsigned blocksY, unsigned threads, Kernel kernel) {
     k::emulated::blockDim = {threads, 1, 1};
     for (unsigned y = 0; y < blocksY; ++y) {
@@ -62,6 +102,57 @@ template <typename Kernel> void launch(unsigned blocksX, unsigned blocksY, unsig
             }
         }
     }
+}
+
+/// A fiber that runs the block's kernel on `stack`, then returns to `scheduler`. (getcontext
+/// returns twice, so it stays out of the scheduler's own frame.)
+[[gnu::noinline]] void makeFiber(ucontext_t& f, std::vector<char>& stack, ucontext_t* scheduler) {
+    getcontext(&f);
+    f.uc_stack.ss_sp = stack.data();
+    f.uc_stack.ss_size = stack.size();
+    f.uc_link = scheduler;
+    makecontext(&f, k::emulated::fiberEntry, 0);
+}
+
+/// Runs `kernel` a block at a time, the block's threads as fibers meeting at __syncthreads
+/// (FiberBlock). A block whose threads do not all reach the same barriers fails the test.
+template <typename Kernel>
+void launchSynchronised(unsigned blocksX, unsigned blocksY, unsigned threads, Kernel kernel) {
+    constexpr std::size_t kStack = 64 * 1024;
+    k::emulated::blockDim = {threads, 1, 1};
+    const std::function<void()> body = kernel;
+    k::emulated::FiberBlock block;
+    block.kernel = &body;
+    block.fibers.resize(threads);
+    block.stacks.assign(threads, std::vector<char>(kStack));
+    k::emulated::fiberBlock = &block;
+    for (unsigned y = 0; y < blocksY; ++y) {
+        for (unsigned b = 0; b < blocksX; ++b) {
+            k::emulated::blockIdx = {b, y, 0};
+            block.done.assign(threads, false);
+            for (unsigned t = 0; t < threads; ++t) {
+                makeFiber(block.fibers[t], block.stacks[t], &block.scheduler);
+            }
+            for (;;) { // one barrier phase per round
+                unsigned finished = 0;
+                for (unsigned t = 0; t < threads; ++t) {
+                    if (block.done[t]) {
+                        ++finished;
+                        continue;
+                    }
+                    block.current = t;
+                    k::emulated::threadIdx = {t, 0, 0};
+                    swapcontext(&block.scheduler, &block.fibers[t]);
+                    finished += block.done[t] ? 1 : 0;
+                }
+                if (finished == threads) {
+                    break;
+                }
+                ASSERT_EQ(finished, 0u) << "some threads of a block ended while others wait at __syncthreads";
+            }
+        }
+    }
+    k::emulated::fiberBlock = nullptr;
 }
 
 unsigned blocks(std::int64_t n, int threads) {
@@ -85,6 +176,74 @@ public:
     }
     std::unique_ptr<Convolver> makeConvolver(const FilterMatrix& m, const ConvolverOptions& o) override {
         return m_cpu->makeConvolver(m, o);
+    }
+
+    /// As CudaBackend::measureLoudnessChunk: the K-weighting scan, the ×4 grid, the step peaks.
+    void measureLoudnessChunk(const LoudnessParams& params, const LoudnessChunk& chunk,
+                              LoudnessRecords& out) override {
+        const AudioBuffer& audio = *chunk.audio;
+        const int channels = audio.channels();
+        const auto ch = static_cast<std::size_t>(channels);
+        std::vector<float> samples(ch * static_cast<std::size_t>(audio.frames()));
+        for (int c = 0; c < channels; ++c) { // channel-major, pitch = frames, as upload() leaves it
+            std::copy_n(audio.channel(c), audio.frames(),
+                        samples.begin() + static_cast<std::ptrdiff_t>(c) * audio.frames());
+        }
+        k::LoudnessChunkLayout l{};
+        l.audio = samples.data();
+        l.pitch = audio.frames();
+        l.channels = channels;
+        l.warm = params.warmupFrames;
+        l.frames = chunk.frames;
+        l.subFrames = params.subBlockFrames;
+        l.subs = (chunk.frames + l.subFrames - 1) / l.subFrames;
+        l.stepFrames = params.stepFrames;
+        l.steps = (chunk.frames + l.stepFrames - 1) / l.stepFrames;
+        l.firstFrame = chunk.firstFrame;
+        const auto subsAll = ch * static_cast<std::size_t>(l.subs);
+        const auto stepsAll = ch * static_cast<std::size_t>(l.steps);
+        std::vector<double> energy(subsAll);
+        std::vector<float> grid(ch * 4 * static_cast<std::size_t>(l.frames));
+        std::vector<float> peaks(2 * stepsAll);
+        std::vector<double> frames(stepsAll);
+        if (chunk.frames > 0 && channels > 0) {
+            // As launchKWeightedEnergy (CudaBackend's kScanSegmentFrames = 1024).
+            const std::int64_t segmentSubs = std::max<std::int64_t>(1, 1024 / l.subFrames);
+            const k::KScan g = k::kScanOf(l, segmentSubs);
+            std::vector<math::KWeightingState> states(2 * static_cast<std::size_t>(g.segments) * ch);
+            math::KWeightingState* rest = states.data();
+            math::KWeightingState* start = rest + g.segments * channels;
+            const math::KWeightingTransition t = math::kWeightingTransition(params.kWeighting, g.length);
+            launch(blocks(g.segments * channels, 128), 1, 128,
+                   [&] { k::kWeightFromRestKernel(l, params.kWeighting, g, rest); });
+            launch(blocks(channels, 32), 1, 32, [&] { k::kWeightCarryKernel(l, t, g, rest, start); });
+            launch(blocks((g.segments - g.lead) * channels, 128), 1, 128,
+                   [&] { k::kWeightEnergyKernel(l, params.kWeighting, g, start, energy.data()); });
+            if (params.truePeak) {
+                launch(blocks(l.frames, 256), static_cast<unsigned>(channels), 256, [&] {
+                    k::searchGridKernel(l, params.search->coeffs.data(), params.search->taps, grid.data());
+                });
+            }
+            launchSynchronised(
+                static_cast<unsigned>(l.steps), static_cast<unsigned>(channels), k::kPeakThreads, [&] {
+                    k::stepPeaksKernel(l, grid.data(), params.truePeak, truePeakCandidateRatio(),
+                                       params.refine->coeffs.data(), params.refine->taps, peaks.data(),
+                                       peaks.data() + stepsAll, frames.data());
+                });
+        }
+        out.subBlockEnergy.assign(ch, {});
+        out.stepSamplePeak.assign(ch, {});
+        out.stepTruePeak.assign(ch, {});
+        out.stepTruePeakFrame.assign(ch, {});
+        for (std::size_t c = 0; c < ch; ++c) {
+            const auto s0 = static_cast<std::ptrdiff_t>(c * static_cast<std::size_t>(l.subs));
+            const auto p0 = static_cast<std::ptrdiff_t>(c * static_cast<std::size_t>(l.steps));
+            out.subBlockEnergy[c].assign(energy.begin() + s0, energy.begin() + s0 + l.subs);
+            out.stepSamplePeak[c].assign(peaks.begin() + p0, peaks.begin() + p0 + l.steps);
+            out.stepTruePeak[c].assign(peaks.begin() + static_cast<std::ptrdiff_t>(stepsAll) + p0,
+                                       peaks.begin() + static_cast<std::ptrdiff_t>(stepsAll) + p0 + l.steps);
+            out.stepTruePeakFrame[c].assign(frames.begin() + p0, frames.begin() + p0 + l.steps);
+        }
     }
 
     void multibandDynamics(const MultibandParams& params, const MultibandCall& call,
@@ -160,39 +319,32 @@ public:
             std::copy_n(sum.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(c) * n), frames,
                         out.channel(c));
         }
-        // The statistics by plain loops (what gainStatsKernel and stepReductionKernel reduce).
-        for (std::size_t i = 0; i < cells; ++i) {
-            if (!band[i % static_cast<std::size_t>(bands)].active) {
-                continue;
-            }
-            const auto first = gainDb.begin() + static_cast<std::ptrdiff_t>(i * n);
-            for (auto g = first; g != first + frames; ++g) {
-                stats.sumGainDb[i] += *g;
-            }
-            stats.minGainDb[i] = *std::min_element(first, first + frames);
-        }
+        // As launchMultibandStats.
         const Frames firstN = std::max<Frames>(0, -call.outputFrame);
-        if (firstN >= frames) {
-            return;
+        Frames steps = 0;
+        if (firstN < frames) {
+            stats.firstStep = (firstN + call.outputFrame) / params.historyStep;
+            steps = (frames - 1 + call.outputFrame) / params.historyStep - stats.firstStep + 1;
         }
-        stats.firstStep = (firstN + call.outputFrame) / params.historyStep;
-        const Frames lastStep = (frames - 1 + call.outputFrame) / params.historyStep;
+        std::vector<double> figures(2 * cells + static_cast<std::size_t>(bands * std::max<Frames>(1, steps)));
+        double* sums = figures.data();
+        double* mins = sums + cells;
+        double* stepMax = mins + cells;
+        launchSynchronised(static_cast<unsigned>(cells), 1, k::kReduceThreads,
+                           [&] { k::gainStatsKernel(m, sums, mins); });
+        if (steps > 0) {
+            launchSynchronised(static_cast<unsigned>(steps), static_cast<unsigned>(bands), k::kReduceThreads,
+                               [&] {
+                                   k::stepReductionKernel(m, call.outputFrame, params.historyStep,
+                                                          stats.firstStep, steps, stepMax);
+                               });
+        }
+        std::copy_n(sums, cells, stats.sumGainDb.begin());
+        std::copy_n(mins, cells, stats.minGainDb.begin());
         for (int b = 0; b < bands; ++b) {
-            if (!band[static_cast<std::size_t>(b)].active) {
-                continue;
-            }
-            for (Frames w = stats.firstStep; w <= lastStep; ++w) {
-                const Frames lo = std::max(firstN, w * params.historyStep - call.outputFrame);
-                const Frames hi = std::min(frames, (w + 1) * params.historyStep - call.outputFrame);
-                double r = 0.0;
-                for (Frames i = lo; i < hi; ++i) {
-                    for (int c = 0; c < channels; ++c) {
-                        const double g =
-                            gainDb[static_cast<std::size_t>(c * bands + b) * n + static_cast<std::size_t>(i)];
-                        r = std::max(r, band[static_cast<std::size_t>(b)].curve.makeupDb - g);
-                    }
-                }
-                stats.stepReductionDb[static_cast<std::size_t>(b)].push_back(r);
+            if (band[static_cast<std::size_t>(b)].active) {
+                stats.stepReductionDb[static_cast<std::size_t>(b)].assign(stepMax + b * steps,
+                                                                          stepMax + (b + 1) * steps);
             }
         }
     }
@@ -229,6 +381,61 @@ AudioBuffer render(Backend& backend, const MultibandSpec& spec, const test::Plan
     } while (out.frames() > 0);
     report = stage.report();
     return all;
+}
+
+// Loudness records — sub-block energies, sample and true peaks with their positions — from the
+// kernels equal the reference's: rates 44.1–192 kHz, 0, 1 and odd lengths, silence, a near-Nyquist
+// tone (the true-peak search's hardest case), with and without true peak. On the host the same
+// float expressions give the same peaks exactly; the energies differ only by the scan's carried
+// states, within the GPU's bound (a one-sample sub-block of a near-Nyquist tone, a small difference
+// of large filter states, differs by 2e-11 relative).
+TEST(EmulatedKernels, LoudnessRecordsEqualTheReference) {
+    struct Case {
+        SampleRate fs;
+        Frames frames;
+    };
+    EmulatedKernelsBackend emulated;
+    for (const Case c : {Case{48000, 0}, Case{48000, 1}, Case{48000, 4799}, Case{44100, 44100 + 17},
+                         Case{96000, 96000}, Case{192000, 38400 + 5}}) {
+        for (const bool truePeak : {true, false}) {
+            for (const char* signal : {"noise", "silence", "nyquist"}) {
+                LoudnessParams params = LoudnessParams::forRate(c.fs);
+                params.truePeak = truePeak;
+                const Frames total = params.warmupFrames + c.frames + params.lookaheadFrames;
+                AudioBuffer audio(2, total);
+                audio.setFrames(total);
+                audio.clear();
+                for (int ch = 0; ch < 2; ++ch) {
+                    std::vector<float> x(static_cast<std::size_t>(total), 0.0f);
+                    if (std::string(signal) == "noise") {
+                        x = test::noise(total, 0.5, 40 + static_cast<std::uint64_t>(ch));
+                    } else if (std::string(signal) == "nyquist") {
+                        x = test::sine(0.45 * c.fs, 0.7, c.fs, total, 0.3 * ch);
+                    }
+                    std::copy(x.begin(), x.end(), audio.channel(ch));
+                }
+                const LoudnessChunk chunk{&audio, 777 * params.stepFrames, c.frames};
+                LoudnessRecords got;
+                LoudnessRecords want;
+                emulated.measureLoudnessChunk(params, chunk, got);
+                measureLoudnessChunkCpu(params, chunk, want);
+                const std::string what = std::to_string(c.fs) + " Hz, " + std::to_string(c.frames) +
+                                         " frames, " + signal + (truePeak ? ", true peak" : "");
+                ASSERT_EQ(got.subBlockEnergy.size(), want.subBlockEnergy.size()) << what;
+                for (std::size_t ch = 0; ch < want.subBlockEnergy.size(); ++ch) {
+                    ASSERT_EQ(got.subBlockEnergy[ch].size(), want.subBlockEnergy[ch].size()) << what;
+                    for (std::size_t b = 0; b < want.subBlockEnergy[ch].size(); ++b) {
+                        const double w = want.subBlockEnergy[ch][b];
+                        ASSERT_NEAR(got.subBlockEnergy[ch][b], w, test::kLoudnessEnergyParityRelative * w)
+                            << what << ", channel " << ch << ", sub-block " << b;
+                    }
+                    EXPECT_EQ(got.stepSamplePeak[ch], want.stepSamplePeak[ch]) << what;
+                    EXPECT_EQ(got.stepTruePeak[ch], want.stepTruePeak[ch]) << what;
+                    EXPECT_EQ(got.stepTruePeakFrame[ch], want.stepTruePeakFrame[ch]) << what;
+                }
+            }
+        }
+    }
 }
 
 // On the host the kernels evaluate the same expressions as the reference (no fused multiply-add
