@@ -161,6 +161,21 @@ void reportFileError(const Error& e, const std::filesystem::path& file, bool jso
     }
 }
 
+/// What an available backend runs (Backend::supports), by name; empty for an unavailable one.
+std::vector<std::string> capabilitiesOf(const GlobalOptions& g, const BackendStatus& s) {
+    std::vector<std::string> names;
+    if (!s.available) {
+        return names;
+    }
+    const auto backend = g.registry->makeBackend(s.name);
+    for (const Capability c : kCapabilities) {
+        if (backend->supports(c)) {
+            names.emplace_back(capabilityName(c));
+        }
+    }
+    return names;
+}
+
 int printDevices(const GlobalOptions& g, bool json) {
     const auto statuses = g.registry->availableBackends();
     const gpu::ProbeResult& p = gpu::probe();
@@ -168,7 +183,9 @@ int printDevices(const GlobalOptions& g, bool json) {
         nlohmann::json j;
         j["backends"] = nlohmann::json::array();
         for (const auto& s : statuses) {
-            j["backends"].push_back(toJson(s));
+            nlohmann::json b = toJson(s);
+            b["capabilities"] = capabilitiesOf(g, s);
+            j["backends"].push_back(b);
         }
         nlohmann::json cuda;
         cuda["compiled"] = p.compiled;
@@ -196,6 +213,13 @@ int printDevices(const GlobalOptions& g, bool json) {
     for (const auto& s : statuses) {
         std::printf("  %-5s %s\n", s.name.c_str(),
                     (s.available ? "available: " + s.description : "unavailable: " + s.reason).c_str());
+        if (s.available && s.name != "cpu") { // the CPU runs everything (it is the reference)
+            std::string runs;
+            for (const auto& c : capabilitiesOf(g, s)) {
+                runs += (runs.empty() ? "" : ", ") + c;
+            }
+            std::printf("        runs %s; everything else on the CPU\n", runs.c_str());
+        }
     }
     if (p.compiled) {
         std::cout << "CUDA runtime " << gpu::cudaVersionText(p.runtimeVersion) << ", driver "

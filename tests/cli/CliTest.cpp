@@ -303,6 +303,14 @@ TEST_F(Cli, DevicesAndBackendChoice) {
     ASSERT_EQ(j["backends"].size(), 2u);
     EXPECT_EQ(j["backends"][1]["name"], "cpu");
     EXPECT_EQ(j["backends"][1]["available"], true);
+    // What each available backend runs: the CPU everything but the device's multiband dynamics
+    // (its stage computes them itself); the CUDA backend, when present, everything.
+    EXPECT_EQ(j["backends"][1]["capabilities"],
+              (nlohmann::json{"rendering", "loudness analysis", "convolution (EQ, reverb)"}));
+    const nlohmann::json everything = {"rendering", "loudness analysis", "convolution (EQ, reverb)",
+                                       "multiband dynamics"};
+    EXPECT_EQ(j["backends"][0]["capabilities"],
+              j["backends"][0]["available"].get<bool>() ? everything : nlohmann::json::array());
     EXPECT_EQ(j["cuda"]["compiled"], true);
     const bool cuda = j["cuda"]["available"].get<bool>();
     EXPECT_EQ(cuda, gpu::probe().available);

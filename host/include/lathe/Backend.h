@@ -46,6 +46,9 @@ enum class Capability {
     Dynamics,    ///< multibandDynamics (else MultibandStage computes them on the host)
 };
 
+inline constexpr Capability kCapabilities[] = {Capability::Render, Capability::Loudness,
+                                               Capability::Convolution, Capability::Dynamics};
+
 std::string_view capabilityName(Capability c);
 
 /// Where a device backend's time went since it was made (CUDA events on its streams): copies to
