@@ -87,6 +87,17 @@ __device__ bool segmentOf(const MultibandLayout& m, std::int64_t sequences, Segm
     return true;
 }
 
+/// A (sequence, segment) thread of the detector passes: its band k and detector d; false past the
+/// end or for a band that is not processed.
+__device__ bool detectorSegmentOf(const MultibandLayout& m, Segment& s, int& k, int& d) {
+    if (!segmentOf(m, static_cast<std::int64_t>(m.bands) * m.detectors, s)) {
+        return false;
+    }
+    k = static_cast<int>(s.sequence / m.detectors);
+    d = static_cast<int>(s.sequence % m.detectors);
+    return m.band[k].active;
+}
+
 __global__ void encodeMidSideKernel(MultibandLayout m) {
     const std::int64_t n = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     const int k = static_cast<int>(blockIdx.y);
@@ -155,15 +166,12 @@ __global__ void rmsLevelKernel(MultibandLayout m) {
 
 __global__ void releaseComposeKernel(MultibandLayout m) {
     Segment s;
-    if (!segmentOf(m, static_cast<std::int64_t>(m.bands) * m.detectors, s)) {
+    int k = 0;
+    int d = 0;
+    if (!detectorSegmentOf(m, s, k, d)) {
         return;
     }
-    const int k = static_cast<int>(s.sequence / m.detectors);
-    const int d = static_cast<int>(s.sequence % m.detectors);
     const MultibandBandParams& b = m.band[k];
-    if (!b.active) {
-        return;
-    }
     math::MaxAffine acc = math::identityMaxAffine();
     for (std::int64_t n = s.begin; n < s.end; ++n) {
         acc = math::compose(math::releaseStep(detectorInput(m, k, d, n), b.aR), acc);
@@ -200,15 +208,12 @@ template <typename Map> __global__ void detectorCarryKernel(MultibandLayout m, b
 /// The release stage again from its true starts; the attack stage's maps of its output.
 __global__ void attackComposeKernel(MultibandLayout m) {
     Segment s;
-    if (!segmentOf(m, static_cast<std::int64_t>(m.bands) * m.detectors, s)) {
+    int k = 0;
+    int d = 0;
+    if (!detectorSegmentOf(m, s, k, d)) {
         return;
     }
-    const int k = static_cast<int>(s.sequence / m.detectors);
-    const int d = static_cast<int>(s.sequence % m.detectors);
     const MultibandBandParams& b = m.band[k];
-    if (!b.active) {
-        return;
-    }
     double y1 = m.start[s.index];
     math::Affine acc = math::identityAffine();
     for (std::int64_t n = s.begin; n < s.end; ++n) {
@@ -222,15 +227,12 @@ __global__ void attackComposeKernel(MultibandLayout m) {
 /// detector serves (both of a linked pair); the last segment leaves the states for the next call.
 __global__ void gainKernel(MultibandLayout m) {
     Segment s;
-    if (!segmentOf(m, static_cast<std::int64_t>(m.bands) * m.detectors, s)) {
+    int k = 0;
+    int d = 0;
+    if (!detectorSegmentOf(m, s, k, d)) {
         return;
     }
-    const int k = static_cast<int>(s.sequence / m.detectors);
-    const int d = static_cast<int>(s.sequence % m.detectors);
     const MultibandBandParams& b = m.band[k];
-    if (!b.active) {
-        return;
-    }
     const bool linked = m.detectors == 1 && m.channels > 1;
     const int c0 = linked ? 0 : d;
     const int c1 = linked ? m.channels - 1 : d;

@@ -3,6 +3,7 @@
 // with guard canaries around every output. Without a CUDA device the CUDA cases are skipped with
 // the probe's reason and the suite says which backends went untested (Rubber Band's
 // showImplementations).
+#include "MultibandRender.h"
 #include "TestSignals.h"
 #include "Tolerances.h"
 
@@ -20,7 +21,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <functional>
 #include <string>
 
 namespace lathe {
@@ -411,36 +411,6 @@ TEST_P(BackendParity, TheLoudnessMeasurementMatchesTheReference) {
     }
 }
 
-/// A multiband stage on `backend` over `in`, fed in blocks of `block` frames, flushed; its report.
-AudioBuffer runMultiband(Backend& backend, const MultibandSpec& spec, const test::Planar& in, SampleRate fs,
-                         const ChannelLayout& layout, Frames block, nlohmann::json& report) {
-    MultibandStage stage(spec, backend, ConvolverOptions{4096, 2});
-    StreamFormat f;
-    f.sampleRate = fs;
-    f.channels = static_cast<int>(in.size());
-    f.layout = layout;
-    stage.prepare(f, block);
-    const auto total = static_cast<Frames>(in[0].size());
-    AudioBuffer all(f.channels, 0);
-    AudioBuffer piece(f.channels, block);
-    AudioBuffer out;
-    for (Frames at = 0; at < total; at += block) {
-        const Frames n = std::min(block, total - at);
-        piece.setFrames(n);
-        for (int c = 0; c < f.channels; ++c) {
-            std::copy_n(in[static_cast<std::size_t>(c)].begin() + at, n, piece.channel(c));
-        }
-        stage.process(piece, out);
-        all.append(out, 0, out.frames());
-    }
-    do {
-        stage.flush(out);
-        all.append(out, 0, out.frames());
-    } while (out.frames() > 0);
-    report = stage.report();
-    return all;
-}
-
 // The multiband stage with its dynamics on the backend (Capability::Dynamics: detectors, gains and
 // band sum on the device) equals the stage computing them on the host: peak and RMS detectors,
 // stereo links of 100/50/0 %, mid/side, every curve with knees, makeup and range, a bypassed and
@@ -450,59 +420,16 @@ TEST_P(BackendParity, MultibandDynamicsMatchTheReference) {
     if (GetParam() != "cpu" && !m_backend->supports(Capability::Dynamics)) {
         GTEST_SKIP() << GetParam() << ": does not implement the dynamics (MultibandStage computes them)";
     }
-    struct Case {
-        const char* what;
-        SampleRate fs;
-        int channels;
-        double seconds;
-        std::function<void(MultibandSpec&)> set;
-    };
-    const Case cases[] = {
-        {"default (4 bands, peak, linked)", 48000, 2, 14.0, [](MultibandSpec&) {}},
-        {"RMS, 50 % link, mid/side, every curve", 48000, 2, 9.0,
-         [](MultibandSpec& s) {
-             s.detector = DetectorKind::Rms;
-             s.stereoLinkPercent = 50.0;
-             s.midSide = true;
-             s.bands[0] = {DynamicsMode::Expander, -35.0, 2.0, 6.0, 3.0, 80.0, 1.5, 12.0};
-             s.bands[1] = {DynamicsMode::Compressor, -24.0, 3.0, 0.0, 1.0, 40.0, 2.0, 24.0};
-             s.bands[2] = {DynamicsMode::Upward, -30.0, 2.0, 10.0, 20.0, 300.0, -1.0, 6.0};
-             s.bands[3] = {DynamicsMode::Compressor, -18.0, 8.0, 4.0, 0.5, 20.0, 0.0, 3.0};
-         }},
-        {"mono, unlinked", 48000, 1, 6.0, [](MultibandSpec& s) { s.stereoLinkPercent = 0.0; }},
-        {"5.1, 70 % link, a band bypassed", 48000, 6, 6.0,
-         [](MultibandSpec& s) {
-             s.stereoLinkPercent = 70.0;
-             s.bands[1].bypass = true;
-         }},
-        {"stereo, a band soloed, unlinked", 48000, 2, 6.0,
-         [](MultibandSpec& s) {
-             s.stereoLinkPercent = 0.0;
-             s.bands[2].solo = true;
-         }},
-        {"96 kHz, RMS, linked", 96000, 2, 5.0, [](MultibandSpec& s) { s.detector = DetectorKind::Rms; }},
-    };
-    for (const Case& k : cases) {
+    for (const test::MultibandCase& k : test::multibandCases()) {
         MultibandSpec spec;
         k.set(spec);
-        const auto frames = static_cast<Frames>(k.seconds * k.fs);
-        test::Planar x;
-        for (int c = 0; c < k.channels; ++c) {
-            std::vector<float> v = test::noise(frames, 0.5, 90 + static_cast<std::uint64_t>(c));
-            const auto tone = test::sine(220.0 * (c + 1), 0.3, k.fs, frames);
-            for (Frames i = 0; i < frames; ++i) { // 2 s sections at 0, −18, −6, −30 dB
-                const double gainDb = std::array<double, 4>{0.0, -18.0, -6.0, -30.0}[(i / (2 * k.fs)) % 4];
-                const auto u = static_cast<std::size_t>(i);
-                v[u] = static_cast<float>((v[u] + tone[u]) * std::pow(10.0, gainDb / 20.0));
-            }
-            x.push_back(std::move(v));
-        }
-        const ChannelLayout layout =
-            k.channels == 6 ? parseChannelLayout("5.1") : ChannelLayout::fromConvention(k.channels);
+        const test::Planar x = test::sectionedProgramme(k.fs, k.channels, k.seconds, 2.0);
+        const ChannelLayout layout = test::layoutFor(k.channels);
         nlohmann::json gotReport;
         nlohmann::json wantReport;
-        const AudioBuffer got = runMultiband(*m_backend, spec, x, k.fs, layout, 30011, gotReport);
-        const AudioBuffer want = runMultiband(*m_reference, spec, x, k.fs, layout, 30011, wantReport);
+        const AudioBuffer got = test::renderMultiband(*m_backend, spec, x, k.fs, layout, 30011, gotReport);
+        const AudioBuffer want =
+            test::renderMultiband(*m_reference, spec, x, k.fs, layout, 30011, wantReport);
         ASSERT_EQ(got.frames(), want.frames()) << k.what;
         const Difference d = difference(got, want);
         EXPECT_LE(d.relativeDb, test::kConvolutionParityDb) << k.what;

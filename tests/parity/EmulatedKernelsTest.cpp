@@ -6,6 +6,7 @@
 // calling thread, a round of them per barrier phase, its __shared__ memory shared by them. This
 // tests the kernels' indexing, scans, reductions and states on every run, GPU or not; the device
 // itself (its arithmetic, cuFFT, real concurrency) is tested by BackendParity on a GPU machine.
+#include "MultibandRender.h"
 #include "TestSignals.h"
 #include "Tolerances.h"
 
@@ -16,7 +17,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <cmath>
 #include <cstdio>
@@ -353,36 +353,6 @@ private:
     std::unique_ptr<Backend> m_cpu = makeCpuBackend();
 };
 
-/// A multiband stage on `backend` over `in`, in blocks of `block` frames, flushed; its report.
-AudioBuffer render(Backend& backend, const MultibandSpec& spec, const test::Planar& in, SampleRate fs,
-                   const ChannelLayout& layout, Frames block, nlohmann::json& report) {
-    MultibandStage stage(spec, backend, ConvolverOptions{4096, 2});
-    StreamFormat f;
-    f.sampleRate = fs;
-    f.channels = static_cast<int>(in.size());
-    f.layout = layout;
-    stage.prepare(f, block);
-    const auto total = static_cast<Frames>(in[0].size());
-    AudioBuffer all(f.channels, 0);
-    AudioBuffer piece(f.channels, block);
-    AudioBuffer out;
-    for (Frames at = 0; at < total; at += block) {
-        const Frames count = std::min(block, total - at);
-        piece.setFrames(count);
-        for (int c = 0; c < f.channels; ++c) {
-            std::copy_n(in[static_cast<std::size_t>(c)].begin() + at, count, piece.channel(c));
-        }
-        stage.process(piece, out);
-        all.append(out, 0, out.frames());
-    }
-    do {
-        stage.flush(out);
-        all.append(out, 0, out.frames());
-    } while (out.frames() > 0);
-    report = stage.report();
-    return all;
-}
-
 // Loudness records — sub-block energies, sample and true peaks with their positions — from the
 // kernels equal the reference's: rates 44.1–192 kHz, 0, 1 and odd lengths, silence, a near-Nyquist
 // tone (the true-peak search's hardest case), with and without true peak. On the host the same
@@ -442,60 +412,17 @@ TEST(EmulatedKernels, LoudnessRecordsEqualTheReference) {
 // here: -ffp-contract=off), so the scans' carried states are the only difference: the samples come
 // out identical, the report's sums within double rounding.
 TEST(EmulatedKernels, MultibandDynamicsEqualTheStagesHostCode) {
-    struct Case {
-        const char* what;
-        SampleRate fs;
-        int channels;
-        double seconds;
-        std::function<void(MultibandSpec&)> set;
-    };
-    const Case cases[] = {
-        {"default (4 bands, peak, linked)", 48000, 2, 8.0, [](MultibandSpec&) {}},
-        {"RMS, 50 % link, mid/side, every curve", 48000, 2, 5.0,
-         [](MultibandSpec& s) {
-             s.detector = DetectorKind::Rms;
-             s.stereoLinkPercent = 50.0;
-             s.midSide = true;
-             s.bands[0] = {DynamicsMode::Expander, -35.0, 2.0, 6.0, 3.0, 80.0, 1.5, 12.0};
-             s.bands[1] = {DynamicsMode::Compressor, -24.0, 3.0, 0.0, 1.0, 40.0, 2.0, 24.0};
-             s.bands[2] = {DynamicsMode::Upward, -30.0, 2.0, 10.0, 20.0, 300.0, -1.0, 6.0};
-             s.bands[3] = {DynamicsMode::Compressor, -18.0, 8.0, 4.0, 0.5, 20.0, 0.0, 3.0};
-         }},
-        {"mono, unlinked", 44100, 1, 4.0, [](MultibandSpec& s) { s.stereoLinkPercent = 0.0; }},
-        {"5.1, 70 % link, a band bypassed", 48000, 6, 3.0,
-         [](MultibandSpec& s) {
-             s.stereoLinkPercent = 70.0;
-             s.bands[1].bypass = true;
-         }},
-        {"stereo, a band soloed, unlinked", 48000, 2, 3.0,
-         [](MultibandSpec& s) {
-             s.stereoLinkPercent = 0.0;
-             s.bands[2].solo = true;
-         }},
-    };
-    for (const Case& c : cases) {
+    for (const test::MultibandCase& c : test::multibandCases()) { // at half length: the host is slower
         MultibandSpec spec;
         c.set(spec);
-        const auto frames = static_cast<Frames>(c.seconds * c.fs);
-        test::Planar x;
-        for (int ch = 0; ch < c.channels; ++ch) {
-            std::vector<float> v = test::noise(frames, 0.5, 90 + static_cast<std::uint64_t>(ch));
-            const auto tone = test::sine(220.0 * (ch + 1), 0.3, c.fs, frames);
-            for (Frames i = 0; i < frames; ++i) { // 1 s sections at 0, −18, −6, −30 dB
-                const double gainDb = std::array<double, 4>{0.0, -18.0, -6.0, -30.0}[(i / c.fs) % 4];
-                const auto u = static_cast<std::size_t>(i);
-                v[u] = static_cast<float>((v[u] + tone[u]) * std::pow(10.0, gainDb / 20.0));
-            }
-            x.push_back(std::move(v));
-        }
-        const ChannelLayout layout =
-            c.channels == 6 ? parseChannelLayout("5.1") : ChannelLayout::fromConvention(c.channels);
+        const test::Planar x = test::sectionedProgramme(c.fs, c.channels, 0.5 * c.seconds, 1.0);
+        const ChannelLayout layout = test::layoutFor(c.channels);
         EmulatedKernelsBackend emulated;
         auto cpu = makeCpuBackend();
         nlohmann::json gotReport;
         nlohmann::json wantReport;
-        const AudioBuffer got = render(emulated, spec, x, c.fs, layout, 30011, gotReport);
-        const AudioBuffer want = render(*cpu, spec, x, c.fs, layout, 30011, wantReport);
+        const AudioBuffer got = test::renderMultiband(emulated, spec, x, c.fs, layout, 30011, gotReport);
+        const AudioBuffer want = test::renderMultiband(*cpu, spec, x, c.fs, layout, 30011, wantReport);
         ASSERT_EQ(got.frames(), want.frames()) << c.what;
         ASSERT_EQ(got.channels(), want.channels()) << c.what;
         for (int ch = 0; ch < want.channels(); ++ch) {
