@@ -45,12 +45,8 @@ struct LimiterSpec {
 /// arrived), no tail. A signal whose true peak is below the ceiling passes bit-exactly.
 class LimiterStage final : public Stage {
 public:
-    /// `threads`: participants in the interpolation passes (0 = one per hardware thread). The chain
-    /// runs it on one (the default): a 10-minute mix, +6 dB into −1 dBTP, took 0.42 s on one thread
-    /// and 0.46–0.58 s on two (2 vCPUs, 4 alternating runs each; +20 dB: 1.29–1.31 s against
-    /// 1.30–1.45 s), and with 16 threads on the GPU machine 0.84–0.95 s: the passes are ~17 600
-    /// parallelFor calls of ~8 tiles, whose fork and join cost more than the tiles save.
-    explicit LimiterStage(LimiterSpec spec, unsigned threads = 1);
+    /// `threads`: participants in the interpolation passes (0 = one per hardware thread).
+    explicit LimiterStage(LimiterSpec spec, unsigned threads = 0);
     ~LimiterStage() override;
     std::string name() const override { return "limiter"; }
     StreamFormat prepare(const StreamFormat& input, Frames maxBlockFrames) override;

@@ -180,7 +180,7 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
         LimiterSpec trialSpec = limiter;
         trialSpec.inputGainDb = gainDb;
         trialSpec.verify = false;
-        LimiterStage trialStage(trialSpec); // one thread (LimiterStage.h)
+        LimiterStage trialStage(trialSpec, threads);
         AudioReader intermediate(pre.path);
         ChainSource trialSource(intermediate, {&trialStage});
         const LoudnessResult tried = measure(trialSource, false, threads, control);

@@ -503,7 +503,7 @@ std::vector<std::unique_ptr<Stage>> buildStages(const Preset& preset, Backend& b
         } else if (const auto* multiband = std::get_if<MultibandSpec>(&s.spec)) {
             stages.push_back(std::make_unique<MultibandStage>(*multiband, backend, options));
         } else {
-            stages.push_back(std::make_unique<LimiterStage>(std::get<LimiterSpec>(s.spec))); // one thread
+            stages.push_back(std::make_unique<LimiterStage>(std::get<LimiterSpec>(s.spec), threads));
         }
     }
     return stages;
