@@ -57,6 +57,10 @@ for b in cuda cpu; do
   python3 -c "import json,sys; d=json.load(open(sys.argv[1])); l=d['loudness']; print('  ', d['backend'], 'I', l['integrated_lufs'], 'LRA', l['lra_lu'], 'TP', l['true_peak_dbtp'])" "$W/cmd.log" 2>/dev/null
   device_timing "$W/cmd.log"
 done
+# The limiter alone at 1–16 threads (e1a79f8 runs the chain's on one; measured on 2 vCPUs only).
+if [[ -x "$D/bin/limiter_threads" ]]; then
+  "$D/bin/limiter_threads" "$MIX" 6 1 2 4 8 16
+fi
 # Issue 8's benchmark file: one hour, 48 kHz/24-bit stereo (LATHE_BENCH_HOUR=1).
 if [[ "${LATHE_BENCH_HOUR:-0}" == 1 ]]; then
   HOUR="$W/mix-60min.wav"

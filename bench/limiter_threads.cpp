@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The limiter stage alone, in memory, at several thread counts: how much its parallel passes give
+// (or cost) on a machine. Usage: limiter_threads FILE DRIVE_DB THREADS...
+// Prints, per thread count, the seconds of process + flush over the whole file (the file is read
+// into memory first, so no I/O is timed), and whether the output equals the one-thread output.
+#include <lathe/AudioReader.h>
+#include <lathe/LimiterStage.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <vector>
+
+using namespace lathe;
+
+int main(int argc, char** argv) {
+    if (argc < 4) {
+        std::fprintf(stderr, "usage: %s FILE DRIVE_DB THREADS...\n", argv[0]);
+        return 2;
+    }
+    try {
+        AudioReader reader(argv[1]);
+        const StreamFormat format{reader.sampleRate(), reader.channelCount(), reader.channelLayout()};
+        constexpr Frames kBlock = 65536;
+        std::vector<AudioBuffer> blocks;
+        for (;;) {
+            AudioBuffer b;
+            if (reader.read(b, kBlock) == 0) {
+                break;
+            }
+            blocks.push_back(std::move(b));
+        }
+        std::vector<float> first;
+        for (int i = 3; i < argc; ++i) {
+            const auto threads = static_cast<unsigned>(std::atoi(argv[i]));
+            LimiterSpec spec;
+            spec.inputGainDb = std::atof(argv[2]);
+            LimiterStage stage(spec, threads);
+            stage.prepare(format, kBlock);
+            std::vector<float> out0;
+            AudioBuffer out;
+            const auto t0 = std::chrono::steady_clock::now();
+            auto keep = [&] { out0.insert(out0.end(), out.channel(0), out.channel(0) + out.frames()); };
+            for (const AudioBuffer& b : blocks) {
+                stage.process(b, out);
+                keep();
+            }
+            do {
+                stage.flush(out);
+                keep();
+            } while (out.frames() > 0);
+            const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            if (first.empty()) {
+                first = out0;
+            }
+            std::printf("limiter, %+.0f dB, %2u thread(s): %.3f s%s\n", spec.inputGainDb, threads, s,
+                        out0 == first ? "" : "  (output differs from the first run's!)");
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "limiter_threads: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
