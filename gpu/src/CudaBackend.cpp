@@ -6,6 +6,7 @@
 #include "CudaConvolver.h"
 #include "DeviceBuffer.h"
 #include "DeviceTiming.h"
+#include "KernelPlans.h"
 #include "Kernels.h"
 #include "MultibandKernels.h"
 
@@ -56,13 +57,6 @@ namespace {
 
 using detail::DeviceBuffer;
 
-/// Frames per segment of the multiband detectors' scans: a 2^19-frame call of a 4-band stereo
-/// chain is 8192 threads per pass.
-constexpr std::int64_t kDynamicsSegmentFrames = 256;
-
-/// Frames per segment of the K-weighting scan (rounded down to whole sub-blocks).
-constexpr std::int64_t kScanSegmentFrames = 1024;
-
 /// A kernel launch's status (kernels::launch* return cudaGetLastError()), or the injected fault.
 cudaError_t launched(int status) {
     const cudaError_t injected = detail::injectedFault(detail::FaultSite::Kernel);
@@ -108,16 +102,7 @@ public:
         LATHE_EXPECTS(audio.frames() >= params.warmupFrames + chunk.frames + params.lookaheadFrames,
                       "loudness chunk without margins");
         const int channels = audio.channels();
-        kernels::LoudnessChunkLayout l{};
-        l.pitch = audio.frames();
-        l.channels = channels;
-        l.warm = params.warmupFrames;
-        l.frames = chunk.frames;
-        l.subFrames = params.subBlockFrames;
-        l.subs = (chunk.frames + l.subFrames - 1) / l.subFrames;
-        l.stepFrames = params.stepFrames;
-        l.steps = (chunk.frames + l.stepFrames - 1) / l.stepFrames;
-        l.firstFrame = chunk.firstFrame;
+        kernels::LoudnessChunkLayout l = kernels::loudnessLayout(params, chunk);
         const auto ch = static_cast<std::size_t>(channels);
         out.subBlockEnergy.assign(ch, std::vector<double>(static_cast<std::size_t>(l.subs)));
         out.stepSamplePeak.assign(ch, std::vector<float>(static_cast<std::size_t>(l.steps)));
@@ -140,8 +125,7 @@ public:
         m_grid.reserve(ch * 4 * static_cast<std::size_t>(l.frames));
         m_peaks.reserve(2 * stepsAll);
         m_peakFrames.reserve(stepsAll);
-        // About 1000 frames per scan segment: a minute of stereo is some 6000 threads per pass.
-        const std::int64_t segmentSubs = std::max<std::int64_t>(1, kScanSegmentFrames / l.subFrames);
+        const std::int64_t segmentSubs = kernels::kScanSegmentSubs(l);
         m_kStates.reserve(kernels::kWeightScanStates(l, segmentSubs));
         LATHE_CUDA_TRY(launched(kernels::launchKWeightedEnergy(l, params.kWeighting, segmentSubs,
                                                                m_kStates.get(), m_energy.get(), nullptr)));
@@ -203,13 +187,9 @@ public:
         if (F == 0) {
             return;
         }
-        // History steps this call touches (output frames from 0 on).
-        const Frames firstN = std::max<Frames>(0, -call.outputFrame);
-        Frames steps = 0;
-        if (firstN < F) {
-            stats.firstStep = (firstN + call.outputFrame) / params.historyStep;
-            steps = (F - 1 + call.outputFrame) / params.historyStep - stats.firstStep + 1;
-        }
+        const kernels::HistorySteps history = kernels::historySteps(params, call.outputFrame, F);
+        stats.firstStep = history.first;
+        const Frames steps = history.count;
         const std::lock_guard lock(m_mutex);
         LATHE_CUDA_TRY(cudaSetDevice(m_device));
         detail::PhaseTimer timer(*m_events, nullptr);
@@ -222,17 +202,7 @@ public:
                                   cudaMemcpyHostToDevice));
         timer.mark(detail::Phase::HostToDevice, bytesOf(bandsIn));
 
-        kernels::MultibandLayout m{};
-        m.channels = C;
-        m.bands = K;
-        m.detectors = C == 2 && params.link == 1.0 ? 1 : C; // a fully linked pair: one detector
-        m.frames = F;
-        m.segment = kDynamicsSegmentFrames;
-        m.segments = (F + m.segment - 1) / m.segment;
-        m.rms = params.rms;
-        m.midSide = params.midSide && C == 2;
-        m.link = params.link;
-        m.aRms = params.aRms;
+        kernels::MultibandLayout m = kernels::multibandLayout(params, F);
         m.band = m_mbBands.get();
         m.x = m_samples.get();
         const std::size_t samples = cells * static_cast<std::size_t>(F);

@@ -6,6 +6,7 @@
 // calling thread, a round of them per barrier phase, its __shared__ memory shared by them. This
 // tests the kernels' indexing, scans, reductions and states on every run, GPU or not; the device
 // itself (its arithmetic, cuFFT, real concurrency) is tested by BackendParity on a GPU machine.
+#include "KernelPlans.h"
 #include "MultibandRender.h"
 #include "TestSignals.h"
 #include "Tolerances.h"
@@ -189,17 +190,8 @@ public:
             std::copy_n(audio.channel(c), audio.frames(),
                         samples.begin() + static_cast<std::ptrdiff_t>(c) * audio.frames());
         }
-        k::LoudnessChunkLayout l{};
+        k::LoudnessChunkLayout l = k::loudnessLayout(params, chunk);
         l.audio = samples.data();
-        l.pitch = audio.frames();
-        l.channels = channels;
-        l.warm = params.warmupFrames;
-        l.frames = chunk.frames;
-        l.subFrames = params.subBlockFrames;
-        l.subs = (chunk.frames + l.subFrames - 1) / l.subFrames;
-        l.stepFrames = params.stepFrames;
-        l.steps = (chunk.frames + l.stepFrames - 1) / l.stepFrames;
-        l.firstFrame = chunk.firstFrame;
         const auto subsAll = ch * static_cast<std::size_t>(l.subs);
         const auto stepsAll = ch * static_cast<std::size_t>(l.steps);
         std::vector<double> energy(subsAll);
@@ -207,9 +199,8 @@ public:
         std::vector<float> peaks(2 * stepsAll);
         std::vector<double> frames(stepsAll);
         if (chunk.frames > 0 && channels > 0) {
-            // As launchKWeightedEnergy (CudaBackend's kScanSegmentFrames = 1024).
-            const std::int64_t segmentSubs = std::max<std::int64_t>(1, 1024 / l.subFrames);
-            const k::KScan g = k::kScanOf(l, segmentSubs);
+            // As launchKWeightedEnergy.
+            const k::KScan g = k::kScanOf(l, k::kScanSegmentSubs(l));
             std::vector<math::KWeightingState> states(2 * static_cast<std::size_t>(g.segments) * ch);
             math::KWeightingState* rest = states.data();
             math::KWeightingState* start = rest + g.segments * channels;
@@ -270,17 +261,7 @@ public:
                         x.begin() + static_cast<std::ptrdiff_t>(i * n));
         }
         std::vector<MultibandBandParams> band = params.band;
-        k::MultibandLayout m{};
-        m.channels = channels;
-        m.bands = bands;
-        m.detectors = channels == 2 && params.link == 1.0 ? 1 : channels;
-        m.frames = frames;
-        m.segment = 256; // CudaBackend's kDynamicsSegmentFrames
-        m.segments = (frames + m.segment - 1) / m.segment;
-        m.rms = params.rms;
-        m.midSide = params.midSide && channels == 2;
-        m.link = params.link;
-        m.aRms = params.aRms;
+        k::MultibandLayout m = k::multibandLayout(params, frames);
         m.band = band.data();
         m.x = x.data();
         std::vector<float> encoded(cells * n), bandOut(cells * n),
@@ -320,12 +301,9 @@ public:
                         out.channel(c));
         }
         // As launchMultibandStats.
-        const Frames firstN = std::max<Frames>(0, -call.outputFrame);
-        Frames steps = 0;
-        if (firstN < frames) {
-            stats.firstStep = (firstN + call.outputFrame) / params.historyStep;
-            steps = (frames - 1 + call.outputFrame) / params.historyStep - stats.firstStep + 1;
-        }
+        const k::HistorySteps history = k::historySteps(params, call.outputFrame, frames);
+        stats.firstStep = history.first;
+        const Frames steps = history.count;
         std::vector<double> figures(2 * cells + static_cast<std::size_t>(bands * std::max<Frames>(1, steps)));
         double* sums = figures.data();
         double* mins = sums + cells;

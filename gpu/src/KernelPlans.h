@@ -1,0 +1,80 @@
+// Lathe (private to gpu/src): the geometry of the loudness and multiband launches — what the
+// kernels are given besides device memory — computed in one place for CudaBackend and for
+// tests/parity/EmulatedKernelsTest, which runs the same kernels on the host with the same plan.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "Kernels.h"
+#include "MultibandKernels.h"
+
+#include <lathe/LoudnessKernel.h>
+#include <lathe/MultibandKernel.h>
+
+#include <algorithm>
+#include <cstdint>
+
+namespace lathe::gpu::kernels {
+
+/// Frames per segment of the K-weighting scan (rounded down to whole sub-blocks): a minute of
+/// stereo is some 6000 threads per pass.
+inline constexpr std::int64_t kScanSegmentFrames = 1024;
+
+/// Frames per segment of the multiband detectors' scans: a 2^19-frame call of a 4-band stereo
+/// chain is 8192 threads per pass.
+inline constexpr std::int64_t kDynamicsSegmentFrames = 256;
+
+/// A chunk's loudness layout; `audio` is left for the caller (the chunk's samples, channel-major
+/// with a pitch of the buffer's frames).
+inline LoudnessChunkLayout loudnessLayout(const LoudnessParams& params, const LoudnessChunk& chunk) {
+    LoudnessChunkLayout l{};
+    l.pitch = chunk.audio->frames();
+    l.channels = chunk.audio->channels();
+    l.warm = params.warmupFrames;
+    l.frames = chunk.frames;
+    l.subFrames = params.subBlockFrames;
+    l.subs = (chunk.frames + l.subFrames - 1) / l.subFrames;
+    l.stepFrames = params.stepFrames;
+    l.steps = (chunk.frames + l.stepFrames - 1) / l.stepFrames;
+    l.firstFrame = chunk.firstFrame;
+    return l;
+}
+
+/// Sub-blocks per segment of the K-weighting scan.
+inline std::int64_t kScanSegmentSubs(const LoudnessChunkLayout& l) {
+    return std::max<std::int64_t>(1, kScanSegmentFrames / l.subFrames);
+}
+
+/// A call's multiband geometry for `frames` frames; the device memory is left for the caller.
+inline MultibandLayout multibandLayout(const MultibandParams& params, Frames frames) {
+    MultibandLayout m{};
+    m.channels = params.channels;
+    m.bands = params.bands;
+    // A fully linked stereo pair has one detector (on the louder channel) for both.
+    m.detectors = params.channels == 2 && params.link == 1.0 ? 1 : params.channels;
+    m.frames = frames;
+    m.segment = kDynamicsSegmentFrames;
+    m.segments = (frames + m.segment - 1) / m.segment;
+    m.rms = params.rms;
+    m.midSide = params.midSide && params.channels == 2;
+    m.link = params.link;
+    m.aRms = params.aRms;
+    return m;
+}
+
+/// The 100 ms reduction-history steps a call touches: from `first`, `count` of them (output
+/// frames from 0 on; the call's frame 0 is output frame `outputFrame`).
+struct HistorySteps {
+    Frames first = 0;
+    Frames count = 0;
+};
+inline HistorySteps historySteps(const MultibandParams& params, Frames outputFrame, Frames frames) {
+    HistorySteps h;
+    const Frames firstN = std::max<Frames>(0, -outputFrame);
+    if (firstN < frames) {
+        h.first = (firstN + outputFrame) / params.historyStep;
+        h.count = (frames - 1 + outputFrame) / params.historyStep - h.first + 1;
+    }
+    return h;
+}
+
+} // namespace lathe::gpu::kernels
