@@ -81,15 +81,13 @@ private:
     design::CrossoverDesign m_crossover;
     SampleRate m_rate = 0;
     int m_channels = 0;
-    struct BandState {
-        double rms = 0.0; // mean square (Rms detector)
-        double y1 = 0.0;  // release stage
-        double yL = 0.0;  // attack stage
+    struct BandState { // what the report says of a band and channel
         double maxReductionDb = 0.0;
         double sumGainDb = 0.0;
         Frames frames = 0;
     };
     std::vector<BandState> m_state;             // [channel·K + band]
+    std::vector<BandDetectorState> m_detectors; // [channel·K + band], on the host or the device
     std::unique_ptr<detail::ThreadPool> m_pool; // bands in parallel
     std::vector<std::vector<double>> m_history; // per band: largest reduction (dB, ≥ 0) per 100 ms
     Frames m_framesDone = 0;                    // filtered frames combined so far (incl. latency)
@@ -103,7 +101,6 @@ private:
     };
     std::vector<Scratch> m_scratch;          // per band
     std::optional<MultibandParams> m_device; // set when the backend runs the dynamics
-    std::vector<BandDetectorState> m_deviceState;
     MultibandCallStats m_deviceStats;
 };
 

@@ -161,6 +161,7 @@ ConvolutionStage::Design MultibandStage::design(const StreamFormat& input) {
         }
     }
     m_state.assign(static_cast<std::size_t>(input.channels) * bands, BandState{});
+    m_detectors.assign(m_state.size(), BandDetectorState{});
     m_pool = std::make_unique<detail::ThreadPool>(m_threads);
     m_history.assign(bands, {});
     m_scratch.assign(bands, {});
@@ -189,7 +190,6 @@ ConvolutionStage::Design MultibandStage::design(const StreamFormat& input) {
             p.band.push_back(bp);
         }
         m_device = std::move(p);
-        m_deviceState.assign(m_state.size(), BandDetectorState{});
     }
     return d;
 }
@@ -197,8 +197,7 @@ ConvolutionStage::Design MultibandStage::design(const StreamFormat& input) {
 void MultibandStage::combineOnDevice(const AudioBuffer& filtered, Frames frames, AudioBuffer& out) {
     const int bands = m_device->bands;
     const Frames offset = m_framesDone - m_crossover.delay - m_upstream; // output frame of n = 0
-    backend().multibandDynamics(*m_device, MultibandCall{&filtered, offset}, m_deviceState, out,
-                                m_deviceStats);
+    backend().multibandDynamics(*m_device, MultibandCall{&filtered, offset}, m_detectors, out, m_deviceStats);
     for (int c = 0; c < m_channels; ++c) {
         for (int k = 0; k < bands; ++k) {
             const MultibandBandParams& b = m_device->band[static_cast<std::size_t>(k)];
@@ -283,6 +282,9 @@ void MultibandStage::combine(const AudioBuffer& filtered, const AudioBuffer& in,
             return filtered.channel(c * bands + k);
         };
         auto stateOf = [&](int c) -> BandState& { return m_state[static_cast<std::size_t>(c * bands + k)]; };
+        auto detectorOf = [&](int c) -> BandDetectorState& {
+            return m_detectors[static_cast<std::size_t>(c * bands + k)];
+        };
         const bool rms = m_spec.detector == DetectorKind::Rms;
         // A 100 % link with two channels: one detector, one gain for both (see detectTogether).
         const bool linked = m_channels == 2 && link == 1.0;
@@ -291,9 +293,9 @@ void MultibandStage::combine(const AudioBuffer& filtered, const AudioBuffer& in,
             double* smoothed[2] = {level[0].data(), level[static_cast<std::size_t>(m_channels - 1)].data()};
             double ms[2], y1[2], yL[2];
             for (int c = 0; c < m_channels; ++c) {
-                ms[c] = stateOf(c).rms;
-                y1[c] = stateOf(c).y1;
-                yL[c] = stateOf(c).yL;
+                ms[c] = detectorOf(c).rms;
+                y1[c] = detectorOf(c).y1;
+                yL[c] = detectorOf(c).yL;
             }
             if (m_channels == 1) {
                 detectTogether<1, false>(x, nf, rms, aRms, link, aR, aA, ms, y1, yL, smoothed);
@@ -303,9 +305,9 @@ void MultibandStage::combine(const AudioBuffer& filtered, const AudioBuffer& in,
                 detectTogether<2, false>(x, nf, rms, aRms, link, aR, aA, ms, y1, yL, smoothed);
             }
             for (int c = 0; c < m_channels; ++c) {
-                stateOf(c).rms = ms[c];
-                stateOf(c).y1 = y1[c];
-                stateOf(c).yL = yL[c];
+                detectorOf(c).rms = ms[c];
+                detectorOf(c).y1 = y1[c];
+                detectorOf(c).yL = yL[c];
             }
         } else {
             // Many channels: a pass per step and channel.
@@ -313,13 +315,13 @@ void MultibandStage::combine(const AudioBuffer& filtered, const AudioBuffer& in,
                 const float* x = bandOf(c);
                 double* l = level[static_cast<std::size_t>(c)].data();
                 if (rms) {
-                    double ms = stateOf(c).rms;
+                    double ms = detectorOf(c).rms;
                     for (std::size_t n = 0; n < nf; ++n) {
                         const double v = x[n];
                         ms = math::apply(math::onePoleStep(v * v, aRms), ms);
                         l[n] = std::sqrt(ms);
                     }
-                    stateOf(c).rms = ms;
+                    detectorOf(c).rms = ms;
                 } else {
                     for (std::size_t n = 0; n < nf; ++n) {
                         l[n] = std::abs(static_cast<double>(x[n]));
@@ -338,7 +340,7 @@ void MultibandStage::combine(const AudioBuffer& filtered, const AudioBuffer& in,
                 }
             }
             for (int c = 0; c < m_channels; ++c) {
-                BandState& st = stateOf(c);
+                BandDetectorState& st = detectorOf(c);
                 double* l = level[static_cast<std::size_t>(c)].data();
                 // The decoupled detector: the one sequential step.
                 double y1 = st.y1;
