@@ -78,10 +78,12 @@ JobControl makeControl(const GlobalOptions& g, ProgressPrinter& printer) {
     return control;
 }
 
-/// The device's share of the command's work (CUDA events; a CPU backend has none): with the
-/// reports' decode_seconds and encode_seconds, where the time of a GPU job went.
-void addDeviceTiming(nlohmann::json& j, const Backend& backend) {
-    if (const std::optional<DeviceTiming> t = backend.deviceTiming()) {
+/// Why the backend that ran was chosen (backend_reason), and the device's share of the command's
+/// work (device_timing, CUDA events; a CPU backend has none): with the reports' decode_seconds and
+/// encode_seconds, where the time of a GPU job went.
+void addBackendFacts(nlohmann::json& j, const BackendRegistry::Selection& sel) {
+    j["backend_reason"] = sel.reason;
+    if (const std::optional<DeviceTiming> t = sel.backend->deviceTiming()) {
         j["device_timing"] = {{"host_to_device_seconds", t->hostToDeviceSeconds},
                               {"kernel_seconds", t->kernelSeconds},
                               {"device_to_host_seconds", t->deviceToHostSeconds},
@@ -550,8 +552,7 @@ int runAnalyze(const GlobalOptions& g, const AnalyzeOptions& o) {
                         j["compare"]["spectrum_difference_db"] = diff;
                     }
                 }
-                j["backend_reason"] = sel.reason;
-                addDeviceTiming(j, *sel.backend);
+                addBackendFacts(j, sel);
                 printFileJson(j, o.files.size());
             } else {
                 printLoudness(a.loudness, platforms.empty() ? nullptr : &previews);
@@ -690,8 +691,7 @@ int runConvert(const GlobalOptions& g, const ConvertOptions& o) {
     }
     if (o.json) {
         auto j = toJson(r);
-        j["backend_reason"] = sel.reason;
-        addDeviceTiming(j, *sel.backend);
+        addBackendFacts(j, sel);
         std::cout << j.dump(2) << "\n";
     }
     return kExitOk;
@@ -885,8 +885,7 @@ int runMaster(const GlobalOptions& g, const MasterOptions& o) {
     }
     if (o.json || !o.report.empty()) {
         nlohmann::json j = toJson(r);
-        j["backend_reason"] = sel.reason;
-        addDeviceTiming(j, *sel.backend);
+        addBackendFacts(j, sel);
         j["preset"] = toJson(s.preset);
         if (s.target) {
             nlohmann::json tj;
@@ -1203,8 +1202,7 @@ int runCompare(const GlobalOptions& g, const CompareOptions& o) {
     if (o.json) {
         nlohmann::json j =
             results.size() == 2 ? translationComparisonJson(results[0], results[1]) : toJson(results[0]);
-        j["backend_reason"] = sel.reason;
-        addDeviceTiming(j, *sel.backend);
+        addBackendFacts(j, sel);
         std::cout << j.dump() << "\n";
     } else {
         for (const auto& t : results) {
@@ -1269,8 +1267,7 @@ int runPreviewCodecs(const GlobalOptions& g, const PreviewCodecsOptions& o) {
     printer.finish();
     if (o.json) {
         nlohmann::json j = toJson(r);
-        j["backend_reason"] = sel.reason;
-        addDeviceTiming(j, *sel.backend);
+        addBackendFacts(j, sel);
         std::cout << j.dump() << "\n";
         return kExitOk;
     }
