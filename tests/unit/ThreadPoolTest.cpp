@@ -8,17 +8,16 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cinttypes>
-#include <cstdio>
 #include <chrono>
+#include <cinttypes>
 #include <cstdint>
+#include <cstdio>
 #include <stdexcept>
-#include <thread>
-#include <vector>
-
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
+#include <vector>
 
 namespace lathe {
 namespace {
@@ -26,7 +25,7 @@ namespace {
 using detail::ThreadPool;
 
 TEST(ThreadPool, EveryIndexRunsExactlyOnceOnAValidParticipant) {
-    for (unsigned threads : {1u, 2u, 3u, 5u}) {
+    for (unsigned threads : {1u, 2u, 3u, 5u, 16u}) {
         ThreadPool pool(threads);
         ASSERT_EQ(pool.size(), threads);
         std::uint64_t state = 12345;
@@ -97,7 +96,7 @@ TEST(ThreadPool, ThreadsThatCannotStartAreOutOfMemoryNotAHang) {
 #if defined(__SANITIZE_ADDRESS__)
     GTEST_SKIP() << "an address-space limit cannot be combined with ASan's shadow memory";
 #else
-    constexpr unsigned kThreads = 256;             // 2 GiB of stacks
+    constexpr unsigned kThreads = 256;               // 2 GiB of stacks
     constexpr std::uint64_t kHeadroom = 64ull << 20; // room for a few, not all
     const pid_t child = fork();
     ASSERT_GE(child, 0);

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -35,7 +34,13 @@ private:
 /// identifies per-worker scratch. The first exception thrown by fn is rethrown in the caller after
 /// every started index has finished. Every participating thread runs with DenormalsOff.
 ///
-/// One parallelFor at a time per pool (the owner's thread calls it).
+/// One parallelFor at a time per pool (the owner's thread calls it). A call is published to at
+/// most `count` participants (the caller and the first count − 1 workers); the other workers see
+/// it and go back to waiting, so a short loop on a many-core machine does not pay for collecting
+/// every core (a worker still leaving the last call may take one of its indices: any participant
+/// may run any index). Nothing is locked on the way: a call publishes its ranges and a generation number, the
+/// workers claim indices by compare-and-swap and count the finished ones, and the last to finish wakes the
+/// caller if it sleeps (std::atomic wait/notify, which makes no system call when nobody sleeps).
 class ThreadPool {
 public:
     /// `threads` = total participants including the caller (≥ 1; 1 = run inline). Throws
@@ -53,34 +58,37 @@ private:
     /// Wakes every worker to exit and joins it.
     void stopWorkers() noexcept;
     void workerLoop(unsigned worker);
-    /// Claims and runs indices of the current generation until none is left.
-    void runIndices(unsigned worker);
+    /// Claims and runs indices of the current call until none is left.
+    void runIndices(unsigned worker, unsigned participants);
     /// Claims one index of participant `owner`'s range (the front for the owner, the back for
     /// another), or returns false when it is empty.
     bool claim(unsigned owner, bool front, std::size_t& index);
 
     std::vector<std::thread> m_workers;
-    std::mutex m_mutex;
-    std::condition_variable m_wake;
-    std::condition_variable m_done;
-    // Set by the caller under m_mutex before a generation is published, constant during it (a
-    // worker counted in m_busy may still read them; the next generation waits for m_busy = 0).
+    // Written by the caller before it stores the ranges (release), read by a worker only after it
+    // has claimed an index (acquire): a worker that claims one reads the call that index belongs
+    // to — every index of the last call has finished before the caller writes the next.
     const std::function<void(std::size_t, unsigned)>* m_fn = nullptr;
     std::size_t m_count = 0;
-    std::uint64_t m_generation = 0;
-    unsigned m_busy = 0; ///< workers inside runIndices (under m_mutex)
-    bool m_stop = false;
-    std::exception_ptr m_error; ///< the first exception of this generation (under m_mutex)
+    std::mutex m_errorMutex;
+    std::exception_ptr m_error; ///< the first exception of this call (under m_errorMutex)
     /// The indices participant w has left: [begin, end) packed as begin << 32 | end. It claims
     /// from the front; one whose own range is empty takes from the back of another's.
     struct alignas(64) Range {
         std::atomic<std::uint64_t> packed{0};
     };
     std::unique_ptr<Range[]> m_ranges;
-    std::atomic<std::size_t> m_finished{0};
+    alignas(64) std::atomic<std::uint32_t> m_finished{0}; ///< indices of this call done
     std::atomic<bool> m_failed{false};
-    /// m_generation, readable without the lock: a worker spins on it briefly before sleeping.
-    std::atomic<std::uint64_t> m_published{0};
+    /// The call last published: a count of calls (bumped once a call, and to stop) above its
+    /// number of participants (the low kParticipantBits), in one word, so that a worker reads the
+    /// two together. The workers spin on it briefly, then wait on it.
+    alignas(64) std::atomic<std::uint32_t> m_published{0};
+    std::atomic<bool> m_stop{false};
+
+public:
+    static constexpr unsigned kParticipantBits = 12;
+    static constexpr unsigned kMaxThreads = (1u << kParticipantBits) - 1;
 };
 
 } // namespace lathe::detail
