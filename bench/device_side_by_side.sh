@@ -17,6 +17,19 @@ if d:
         d["device_to_host_seconds"], d["device_to_host_bytes"] / 1e6, d.get("peak_buffer_bytes", 0) / 1e6))
 PY
 }
+master_breakdown() { # a master report's stages, decode/encode and the targeting's steps, one line each
+  python3 - "$1" <<'PY' 2>/dev/null || true
+import json, sys
+d = json.load(open(sys.argv[1]))
+print("  stages", [(s["name"], round(s["seconds"], 3)) for s in d["stages"]],
+      "decode", round(d["decode_seconds"], 3), "encode", round(d["encode_seconds"], 3))
+t = d.get("targeting")
+if t and "trial_s" in t:
+    print("  targeting: pre-limiter render %.3f s, its measurement %.3f s, trial %.3f s, passes %s" % (
+        t["pre_limiter_render_s"], t["pre_limiter_measure_s"], t["trial_s"],
+        [round(p["seconds"], 3) for p in t["passes"]]))
+PY
+}
 t() { # label, command...
   local label="$1"; shift
   local s e
@@ -34,8 +47,8 @@ done
 cmp "$W/conv-cuda.wav" "$W/conv-cpu.wav" && echo "convert: cuda and cpu outputs are byte-identical"
 for b in cuda cpu; do
   t "master (default chain) --backend $b" "$L" --quiet --backend "$b" master "$MIX" -o "$W/master-$b.wav" --report "$W/master-$b.json"
-  grep -o '"backend": "[a-z]*"\|"realtime_factor": [0-9.]*\|"decode_seconds": [0-9.e-]*\|"encode_seconds": [0-9.e-]*' \
-    "$W/master-$b.json" | tr '\n' ' '; echo
+  grep -o '"backend": "[a-z]*"\|"realtime_factor": [0-9.]*' "$W/master-$b.json" | tr '\n' ' '; echo
+  master_breakdown "$W/master-$b.json"
   device_timing "$W/master-$b.json"
 done
 for b in cuda cpu; do
@@ -57,9 +70,13 @@ for b in cuda cpu; do
   python3 -c "import json,sys; d=json.load(open(sys.argv[1])); l=d['loudness']; print('  ', d['backend'], 'I', l['integrated_lufs'], 'LRA', l['lra_lu'], 'TP', l['true_peak_dbtp'])" "$W/cmd.log" 2>/dev/null
   device_timing "$W/cmd.log"
 done
-# The limiter alone at 1–16 threads (e1a79f8 runs the chain's on one; measured on 2 vCPUs only).
+# The limiter alone at 1–16 threads, and the thread pool's cost per call (6ca87db took the lock out
+# of it: the limiter on 16 cores had been 2-3x slower than on 2 vCPUs).
 if [[ -x "$D/bin/limiter_threads" ]]; then
   "$D/bin/limiter_threads" "$MIX" 6 1 2 4 8 16
+fi
+if [[ -x "$D/bin/pool_overhead" ]]; then
+  "$D/bin/pool_overhead" 1 2 4 8 16
 fi
 # Issue 8's benchmark file: one hour, 48 kHz/24-bit stereo (LATHE_BENCH_HOUR=1).
 if [[ "${LATHE_BENCH_HOUR:-0}" == 1 ]]; then
@@ -70,7 +87,7 @@ if [[ "${LATHE_BENCH_HOUR:-0}" == 1 ]]; then
   for b in cuda cpu; do
     t "master (default chain) --backend $b" "$L" --quiet --backend "$b" master "$HOUR" -o "$W/h-master-$b.wav" \
       --report "$W/h-master-$b.json"
-    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print('  stages', [(s['name'], round(s['seconds'], 2)) for s in d['stages']], 'decode', round(d['decode_seconds'], 2), 'encode', round(d['encode_seconds'], 2))" "$W/h-master-$b.json"
+    master_breakdown "$W/h-master-$b.json"
     device_timing "$W/h-master-$b.json"
     rm -f "$W/h-master-$b.wav"
   done

@@ -898,11 +898,15 @@ int runMaster(const GlobalOptions& g, const MasterOptions& o) {
             for (const auto& p : targeting.passes) {
                 tj["passes"].push_back({{"input_gain_db", p.inputGainDb},
                                         {"integrated_lufs", dbOrNull(p.lufs)},
-                                        {"true_peak_dbtp", dbOrNull(p.truePeakDbtp)}});
+                                        {"true_peak_dbtp", dbOrNull(p.truePeakDbtp)},
+                                        {"seconds", p.seconds}});
             }
             tj["trial"] = targeting.trial ? nlohmann::json{{"input_gain_db", targeting.trial->inputGainDb},
                                                            {"integrated_lufs", targeting.trial->lufs}}
                                           : nlohmann::json();
+            tj["pre_limiter_render_s"] = targeting.preLimiterRenderSeconds;
+            tj["pre_limiter_measure_s"] = targeting.preLimiterMeasureSeconds;
+            tj["trial_s"] = targeting.trialSeconds;
             tj["note"] = targeting.note.empty() ? nlohmann::json() : nlohmann::json(targeting.note);
             j["targeting"] = tj;
         }

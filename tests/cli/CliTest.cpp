@@ -668,6 +668,18 @@ TEST_F(Cli, MasterDefaultReachesMinus14LufsUnderMinus1Dbtp) {
     EXPECT_NE(text.find("data-series=\"gr-4\""), std::string::npos); // 4 bands + the limiter
     EXPECT_NE(text.find("m.wav"), std::string::npos);
     EXPECT_TRUE(j["targeting"]["reached"].get<bool>());
+    // Where the time went: each step of the targeting is timed, and the steps (run one after
+    // another inside the job) add up to no more than the job's own wall time.
+    const auto& tg = j["targeting"];
+    double steps = tg["pre_limiter_render_s"].get<double>() + tg["pre_limiter_measure_s"].get<double>() +
+                   tg["trial_s"].get<double>();
+    EXPECT_GT(tg["pre_limiter_render_s"].get<double>(), 0.0);
+    EXPECT_GT(tg["trial_s"].get<double>(), 0.0); // the default chain ends with its limiter: a trial
+    for (const auto& p : tg["passes"]) {
+        EXPECT_GT(p["seconds"].get<double>(), 0.0);
+        steps += p["seconds"].get<double>();
+    }
+    EXPECT_LE(steps, j["seconds"].get<double>());
     std::vector<std::string> stages;
     for (const auto& s : j["stages"]) {
         stages.push_back(s["name"]);

@@ -72,6 +72,7 @@ struct TargetingReport {
         double inputGainDb = 0;
         std::optional<double> lufs;
         std::optional<double> truePeakDbtp;
+        double seconds = 0; ///< this pass's render and its measurement, wall time
     };
     std::vector<Pass> passes;
     /// The trial before the passes: the limiter alone at the drive that would reach the target
@@ -82,6 +83,11 @@ struct TargetingReport {
         double lufs = 0;
     };
     std::optional<Trial> trial;
+    /// Wall time of each step (where a master's time goes, in the report): the chain before the
+    /// limiter rendered to the intermediate, that file's measurement, the trial (0 when none).
+    double preLimiterRenderSeconds = 0;
+    double preLimiterMeasureSeconds = 0;
+    double trialSeconds = 0;
     bool reached = false;
     std::string note; ///< why not, or what to know
 };

@@ -50,20 +50,21 @@ struct RemoveOnExit {
 };
 
 /// `threads`: the master's budget (MasterSettings::threads, resolved) — a batch job's one thread
-/// measures on one thread too.
-LoudnessResult measure(AudioSource& source, bool truePeak, unsigned threads, const JobControl& control) {
-    // Measured on the CPU explicitly: the targeting loop needs loudness whichever backend renders.
-    auto cpu = makeCpuBackend();
+/// measures on one thread too. On the render's backend when it has loudness kernels (the CUDA
+/// backend's records equal the reference's within 1e-9 relative: bench/RESULTS.md, H200), else
+/// on the CPU reference (measureLoudness decides): the targeting needs loudness whichever renders.
+LoudnessResult measure(AudioSource& source, bool truePeak, unsigned threads, Backend& backend,
+                       const JobControl& control) {
     LoudnessOptions options;
     options.truePeak = truePeak;
     options.threads = threads;
-    return measureLoudness(source, options, *cpu, control);
+    return measureLoudness(source, options, backend, control);
 }
 
 LoudnessResult measureFile(const std::filesystem::path& file, bool truePeak, unsigned threads,
-                           const JobControl& control) {
+                           Backend& backend, const JobControl& control) {
     AudioReader reader(file);
-    return measure(reader, truePeak, threads, control);
+    return measure(reader, truePeak, threads, backend, control);
 }
 
 /// The output's true peak as the limiter's verification measured it (×16), when the limiter is
@@ -156,10 +157,17 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
     if (resample) { // first, as above: the limiter then works, and is verified, at the output rate
         preStages.insert(preStages.begin(), std::make_unique<ResampleStage>(*settings.sampleRate, threads));
     }
+    auto since = [](std::chrono::steady_clock::time_point t0) {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
+    auto step = std::chrono::steady_clock::now();
     const RenderReport preReport =
         render(reader, std::move(preStages), pre.path, preOptions, backend, control);
+    t.preLimiterRenderSeconds = since(step);
+    step = std::chrono::steady_clock::now();
     // Loudness only: the true peak before the limiter decides nothing.
-    const LoudnessResult measured = measureFile(pre.path, false, threads, control);
+    const LoudnessResult measured = measureFile(pre.path, false, threads, backend, control);
+    t.preLimiterMeasureSeconds = since(step);
     if (!measured.integratedLufs) {
         throw AudioContentError(input.string(),
                                 "cannot reach a loudness target: " +
@@ -177,17 +185,19 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
     //    the first pass's drive, which then usually lands on target at once (the loss grows only a
     //    little with the extra drive). Costs about half a pass; saves one.
     if (after.stages.empty()) {
+        step = std::chrono::steady_clock::now();
         LimiterSpec trialSpec = limiter;
         trialSpec.inputGainDb = gainDb;
         trialSpec.verify = false;
         LimiterStage trialStage(trialSpec, threads);
         AudioReader intermediate(pre.path);
         ChainSource trialSource(intermediate, {&trialStage});
-        const LoudnessResult tried = measure(trialSource, false, threads, control);
+        const LoudnessResult tried = measure(trialSource, false, threads, backend, control);
         if (tried.integratedLufs) {
             t.trial = TargetingReport::Trial{gainDb, *tried.integratedLufs};
             gainDb += target.lufs - *tried.integratedLufs;
         }
+        t.trialSeconds = since(step);
     }
     // 3. Limiter passes on the intermediate until the output is on target. Each pass's file is
     //    measured under its temporary name, before it replaces anything: only a pass on target
@@ -197,6 +207,7 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
     RenderReport last;
     std::string peakNote; // about the pass that is kept
     for (int pass = 0; pass < kTargetMaxPasses; ++pass) {
+        const auto passStarted = std::chrono::steady_clock::now();
         limiter.inputGainDb = gainDb;
         PresetStage limiterStage;
         limiterStage.type = "limiter";
@@ -213,11 +224,12 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
             // verification of what it wrote when nothing follows it (the meter's full
             // measurement otherwise, or when everything lies 3 dB or more below the ceiling).
             std::optional<double> peak = limiterTruePeak(soFar);
-            const LoudnessResult got = measureFile(temporary, !peak.has_value(), threads, control);
+            const LoudnessResult got = measureFile(temporary, !peak.has_value(), threads, backend, control);
             if (!peak && got.truePeakDbtp) {
                 peak = got.truePeakDbtp->value;
             }
             TargetingReport::Pass p;
+            p.seconds = since(passStarted);
             p.inputGainDb = gainDb;
             p.lufs = got.integratedLufs;
             p.truePeakDbtp = peak;
