@@ -51,6 +51,19 @@ for b in cuda cpu; do
   master_breakdown "$W/master-$b.json"
   device_timing "$W/master-$b.json"
 done
+# The targeting's trial with its limiter pass on the device (claimed only with this switch until
+# the parity suite has passed on a GPU); outputs compared with the plain cuda master's.
+LATHE_CUDA_LIMITER_PASS=1 t "master (default chain) --backend cuda, limiter pass on the device" \
+  "$L" --quiet --backend cuda master "$MIX" -o "$W/master-pass.wav" --report "$W/master-pass.json"
+master_breakdown "$W/master-pass.json"
+device_timing "$W/master-pass.json"
+python3 - "$W/master-cuda.json" "$W/master-pass.json" <<'PY' 2>/dev/null || true
+import json, sys
+a, b = (json.load(open(f))["targeting"] for f in sys.argv[1:])
+print("  trial LUFS %.9f (host pass) vs %.9f (device pass); drives %s vs %s" % (
+    a["trial"]["integrated_lufs"], b["trial"]["integrated_lufs"],
+    [p["input_gain_db"] for p in a["passes"]], [p["input_gain_db"] for p in b["passes"]]))
+PY
 for b in cuda cpu; do
   t "master --preset glue-room (room reverb) --backend $b" "$L" --quiet --backend "$b" master "$MIX" -o "$W/room-$b.wav" --preset glue-room --report "$W/room-$b.json"
   grep -o '"realtime_factor": [0-9.]*' "$W/room-$b.json"

@@ -8,6 +8,7 @@
 #include "DeviceTiming.h"
 #include "KernelPlans.h"
 #include "Kernels.h"
+#include "LimiterKernels.h"
 #include "MultibandKernels.h"
 
 #include <lathe/Error.h>
@@ -75,6 +76,8 @@ public:
             cudaVersionText(p.driverVersion) + ", runtime " + cudaVersionText(p.runtimeVersion) + ")";
         m_counter.reserve(1);
         m_events = std::make_unique<detail::PhaseTimer::Events>();
+        const char* pass = std::getenv("LATHE_CUDA_LIMITER_PASS");
+        m_limiterPass = pass != nullptr && std::string(pass) == "1";
     }
 
     std::optional<DeviceTiming> deviceTiming() const override {
@@ -86,10 +89,71 @@ public:
     std::string_view name() const override { return "cuda"; }
 
     /// Every capability. Loudness (records and whole measurements) and the multiband dynamics
-    /// first passed the parity suite against the CPU on an H200 on 2026-11-26.
+    /// first passed the parity suite against the CPU on an H200 on 2026-11-26. The limiter pass
+    /// has not yet run on a GPU (only its kernels on the host, tests/parity/EmulatedKernelsTest):
+    /// it is claimed only with LATHE_CUDA_LIMITER_PASS=1 until the parity suite has passed on one.
     bool supports(Capability c) const override {
         return c == Capability::Render || c == Capability::Convolution || c == Capability::Loudness ||
-               c == Capability::Dynamics;
+               c == Capability::Dynamics || (c == Capability::LimiterPass && m_limiterPass);
+    }
+
+    /// The limiter's pass over one call on the device: the input goes up, y, G and the last R
+    /// come back.
+    void limiterPass(const LimiterPassParams& params, const LimiterPassCall& call,
+                     std::vector<double>& rHistory, AudioBuffer& y,
+                     std::vector<double>& reductionDb) override {
+        const AudioBuffer& x = *call.x;
+        const Frames F = call.frames;
+        const auto L = static_cast<std::size_t>(params.lookahead);
+        LATHE_EXPECTS(x.channels() == params.channels && x.frames() == params.before() + F + params.after() &&
+                          rHistory.size() == L,
+                      "limiter pass: input with its margins, R of the look-ahead before it");
+        y.reset(params.channels, F);
+        y.setFrames(F);
+        reductionDb.assign(static_cast<std::size_t>(F), 0.0);
+        if (F == 0) {
+            return;
+        }
+        const std::lock_guard lock(m_mutex);
+        LATHE_CUDA_TRY(cudaSetDevice(m_device));
+        detail::PhaseTimer timer(*m_events, nullptr);
+        upload(x);
+        uploadInterpolator(*params.search, m_searchCoeffs, m_searchFor);
+        const auto frames = static_cast<std::size_t>(F);
+        m_limR.reserve(L + frames);
+        LATHE_CUDA_TRY(cudaMemcpy(m_limR.get(), rHistory.data(), L * sizeof(double), cudaMemcpyHostToDevice));
+        timer.mark(detail::Phase::HostToDevice, bytesOf(x) + L * sizeof(double));
+
+        kernels::LimiterLayout l = kernels::limiterLayout(params, F, x.frames());
+        l.coeffs = m_searchCoeffs.get();
+        l.x = m_samples.get();
+        m_limPeaks.reserve(frames + L);
+        l.p = m_limPeaks.get();
+        m_limD.reserve(2 * (frames + L));
+        l.d = m_limD.get();
+        l.h = m_limD.get() + frames + L;
+        m_limMaps.reserve(static_cast<std::size_t>(l.segments));
+        l.maps = m_limMaps.get();
+        m_limStart.reserve(static_cast<std::size_t>(l.segments));
+        l.start = m_limStart.get();
+        l.r = m_limR.get();
+        m_limG.reserve(frames);
+        l.gainDb = m_limG.get();
+        m_limY.reserve(frames * static_cast<std::size_t>(params.channels));
+        l.y = m_limY.get();
+        LATHE_CUDA_TRY(launched(kernels::launchLimiterPass(l, nullptr)));
+        timer.mark(detail::Phase::Kernels);
+
+        LATHE_CUDA_TRY(cudaMemcpy2D(y.channel(0), static_cast<std::size_t>(y.capacity()) * sizeof(float), l.y,
+                                    frames * sizeof(float), frames * sizeof(float),
+                                    static_cast<std::size_t>(params.channels), cudaMemcpyDeviceToHost));
+        LATHE_CUDA_TRY(
+            cudaMemcpy(reductionDb.data(), l.gainDb, frames * sizeof(double), cudaMemcpyDeviceToHost));
+        LATHE_CUDA_TRY(cudaMemcpy(rHistory.data(), l.r + frames, L * sizeof(double), cudaMemcpyDeviceToHost));
+        timer.mark(detail::Phase::DeviceToHost,
+                   frames * static_cast<std::size_t>(params.channels) * sizeof(float) +
+                       (frames + L) * sizeof(double));
+        timer.finish(*m_timing);
     }
 
     /// The reference's records (measureLoudnessChunkCpu) on the device: K-weighted sub-block
@@ -427,6 +491,15 @@ private:
     DeviceBuffer<float> m_mbBandOut;
     DeviceBuffer<float> m_mbOut;
     DeviceBuffer<double> m_mbStats;
+    // The limiter's pass (limiterPass).
+    bool m_limiterPass = false; ///< claimed (LATHE_CUDA_LIMITER_PASS=1) until it has run on a GPU
+    DeviceBuffer<float> m_limPeaks;
+    DeviceBuffer<double> m_limD; ///< d, then h
+    DeviceBuffer<math::MaxAffine> m_limMaps;
+    DeviceBuffer<double> m_limStart;
+    DeviceBuffer<double> m_limR;
+    DeviceBuffer<double> m_limG;
+    DeviceBuffer<float> m_limY;
     /// Device time of the calls above and of every convolver made here.
     std::shared_ptr<detail::TimingTotals> m_timing = std::make_shared<detail::TimingTotals>();
     std::unique_ptr<detail::PhaseTimer::Events> m_events;

@@ -1,12 +1,14 @@
-// Lathe (private to gpu/src): the geometry of the loudness and multiband launches — what the
+// Lathe (private to gpu/src): the geometry of the loudness, multiband and limiter launches — what the
 // kernels are given besides device memory — computed in one place for CudaBackend and for
 // tests/parity/EmulatedKernelsTest, which runs the same kernels on the host with the same plan.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 #include "Kernels.h"
+#include "LimiterKernels.h"
 #include "MultibandKernels.h"
 
+#include <lathe/LimiterKernel.h>
 #include <lathe/LoudnessKernel.h>
 #include <lathe/MultibandKernel.h>
 
@@ -59,6 +61,25 @@ inline MultibandLayout multibandLayout(const MultibandParams& params, Frames fra
     m.link = params.link;
     m.aRms = params.aRms;
     return m;
+}
+
+/// Frames per segment of the limiter's release scan: a 2^20-frame call is 4096 threads per pass.
+inline constexpr std::int64_t kLimiterSegmentFrames = 256;
+
+/// A limiter pass call's geometry for `frames` frames of output from an input of `pitch` frames a
+/// channel; the device memory is left for the caller.
+inline LimiterLayout limiterLayout(const LimiterPassParams& params, Frames frames, Frames pitch) {
+    LimiterLayout l{};
+    l.channels = params.channels;
+    l.lookahead = static_cast<int>(params.lookahead);
+    l.taps = params.search->taps;
+    l.frames = frames;
+    l.pitch = pitch;
+    l.segment = kLimiterSegmentFrames;
+    l.segments = (frames + l.segment - 1) / l.segment;
+    l.releaseCoeff = params.releaseCoeff;
+    l.ceilingLinear = params.ceilingLinear;
+    return l;
 }
 
 /// The 100 ms reduction-history steps a call touches: from `first`, `count` of them (output

@@ -4,10 +4,12 @@
 // the probe's reason and the suite says which backends went untested (Rubber Band's
 // showImplementations).
 #include "MultibandRender.h"
+#include "StageRender.h"
 #include "TestSignals.h"
 #include "Tolerances.h"
 
 #include <lathe/Backend.h>
+#include <lathe/LimiterStage.h>
 #include <lathe/Loudness.h>
 #include <lathe/LoudnessKernel.h>
 #include <lathe/MultibandStage.h>
@@ -20,6 +22,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -459,6 +462,46 @@ TEST_P(BackendParity, MultibandDynamicsMatchTheReference) {
         EXPECT_LE(worstStep, test::kDynamicsReportParityDb) << k.what;
         std::printf("[ DYNAMICS ] %s: samples %.1f dB / %.2g abs, report figures %.2g dB, history %.2g dB\n",
                     k.what, d.relativeDb, d.maxAbs, worstFigure, worstStep);
+    }
+}
+
+// The unverified limiter (the loudness targeting's trial) with its pass on the backend
+// (Capability::LimiterPass: peaks, look-ahead maximum, release scan, attack mean and gain on the
+// device) equals LimiterStage computing it on the host: full-scale bursts and a near-Nyquist tone
+// driven into the ceiling, silence, 0/1/odd lengths, a call boundary crossed, mono to 5.1,
+// 44.1–192 kHz. The CUDA backend claims the capability only with LATHE_CUDA_LIMITER_PASS=1 until
+// this has passed on a GPU: the test sets it for the backend it makes.
+TEST_P(BackendParity, TheLimiterPassMatchesTheReference) {
+    if (GetParam() == "cpu") {
+        GTEST_SKIP() << "cpu: the stage's own host code is the reference";
+    }
+    ::setenv("LATHE_CUDA_LIMITER_PASS", "1", 1);
+    const std::unique_ptr<Backend> backend = registry().makeBackend(GetParam());
+    ::unsetenv("LATHE_CUDA_LIMITER_PASS");
+    ASSERT_TRUE(backend->supports(Capability::LimiterPass));
+    for (const test::LimiterCase& c : test::limiterPassCases()) {
+        const auto [got, want, gotReport, wantReport] = test::renderLimiterCase(c, *backend, 0);
+        ASSERT_EQ(got.frames(), c.frames) << c.what;
+        ASSERT_EQ(want.frames(), c.frames) << c.what;
+        const Difference d = difference(got, want);
+        EXPECT_LE(d.relativeDb, test::kConvolutionParityDb) << c.what;
+        EXPECT_LE(d.maxAbs, test::kConvolutionParityMaxAbs) << c.what;
+        double worstFigure = 0.0;
+        for (const char* key : {"max_gain_reduction_db", "mean_gain_reduction_db"}) {
+            worstFigure = std::max(worstFigure,
+                                   std::fabs(gotReport[key].get<double>() - wantReport[key].get<double>()));
+        }
+        const auto& gh = gotReport["gain_reduction_history"]["db"];
+        const auto& wh = wantReport["gain_reduction_history"]["db"];
+        ASSERT_EQ(gh.size(), wh.size()) << c.what;
+        double worstStep = 0.0;
+        for (std::size_t i = 0; i < wh.size(); ++i) {
+            worstStep = std::max(worstStep, std::fabs(gh[i].get<double>() - wh[i].get<double>()));
+        }
+        EXPECT_LE(worstFigure, test::kLimiterReportParityDb) << c.what;
+        EXPECT_LE(worstStep, test::kLimiterReportParityDb) << c.what;
+        std::printf("[ LIMITER  ] %s: samples %.1f dB / %.2g abs, report figures %.2g dB, history %.2g dB\n",
+                    c.what, d.relativeDb, d.maxAbs, worstFigure, worstStep);
     }
 }
 

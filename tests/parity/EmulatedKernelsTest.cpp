@@ -8,14 +8,20 @@
 // itself (its arithmetic, cuFFT, real concurrency) is tested by BackendParity on a GPU machine.
 #include "KernelPlans.h"
 #include "MultibandRender.h"
+#include "StageRender.h"
+#include "TestFiles.h"
 #include "TestSignals.h"
 #include "Tolerances.h"
 
 #include <lathe/Backend.h>
+#include <lathe/LimiterStage.h>
 #include <lathe/LoudnessKernel.h>
+#include <lathe/Master.h>
 #include <lathe/MultibandStage.h>
+#include <lathe/Preset.h>
 
 #include <gtest/gtest.h>
+#include <sndfile.h>
 
 #include <algorithm>
 #include <bit>
@@ -78,6 +84,7 @@ using emulated::threadIdx;
 } // namespace lathe::gpu::kernels
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function" // the launchers' helpers
+#include "LimiterKernels.cuh"
 #include "LoudnessKernels.cuh"
 #include "MultibandKernels.cuh"
 #pragma GCC diagnostic pop
@@ -327,6 +334,62 @@ public:
         }
     }
 
+    /// As CudaBackend::limiterPass: the same layout, buffers and order of launches.
+    void limiterPass(const LimiterPassParams& params, const LimiterPassCall& call,
+                     std::vector<double>& rHistory, AudioBuffer& y,
+                     std::vector<double>& reductionDb) override {
+        const AudioBuffer& in = *call.x;
+        const Frames frames = call.frames;
+        const int channels = params.channels;
+        const auto n = static_cast<std::size_t>(frames);
+        const auto L = static_cast<std::size_t>(params.lookahead);
+        y.reset(channels, frames);
+        y.setFrames(frames);
+        reductionDb.assign(n, 0.0);
+        if (frames == 0) {
+            return;
+        }
+        const auto pitch = static_cast<std::size_t>(in.frames());
+        std::vector<float> x(static_cast<std::size_t>(channels) * pitch);
+        for (int c = 0; c < channels; ++c) { // channel-major, pitch = frames, as upload() leaves it
+            std::copy_n(in.channel(c), in.frames(), x.begin() + static_cast<std::ptrdiff_t>(c * pitch));
+        }
+        k::LimiterLayout l = k::limiterLayout(params, frames, in.frames());
+        std::vector<float> p(n + L), out(static_cast<std::size_t>(channels) * n);
+        std::vector<double> d(n + L), h(n), r(L + n), start(static_cast<std::size_t>(l.segments));
+        std::vector<math::MaxAffine> maps(static_cast<std::size_t>(l.segments));
+        std::copy(rHistory.begin(), rHistory.end(), r.begin());
+        l.coeffs = params.search->coeffs.data();
+        l.x = x.data();
+        l.p = p.data();
+        l.d = d.data();
+        l.h = h.data();
+        l.maps = maps.data();
+        l.start = start.data();
+        l.r = r.data();
+        l.gainDb = reductionDb.data();
+        l.y = out.data();
+        // As launchLimiterPass.
+        const std::int64_t lookahead = l.lookahead;
+        launch(blocks(frames + lookahead, k::kLimiterThreads), 1, k::kLimiterThreads,
+               [&] { k::limiterPeaksKernel(l); });
+        launch(blocks(frames + lookahead - 1, k::kLimiterThreads), 1, k::kLimiterThreads,
+               [&] { k::limiterAttenuationKernel(l); });
+        launch(blocks(frames, k::kLimiterThreads), 1, k::kLimiterThreads,
+               [&] { k::limiterLookaheadKernel(l); });
+        launch(blocks(l.segments, k::kLimiterThreads), 1, k::kLimiterThreads,
+               [&] { k::limiterReleaseComposeKernel(l); });
+        launch(1, 1, 1, [&] { k::limiterReleaseCarryKernel(l); });
+        launch(blocks(l.segments, k::kLimiterThreads), 1, k::kLimiterThreads,
+               [&] { k::limiterReleaseKernel(l); });
+        launch(blocks(frames, k::kLimiterThreads), 1, k::kLimiterThreads, [&] { k::limiterGainKernel(l); });
+        for (int c = 0; c < channels; ++c) {
+            std::copy_n(out.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(c) * n), frames,
+                        y.channel(c));
+        }
+        std::copy(r.begin() + static_cast<std::ptrdiff_t>(n), r.end(), rHistory.begin());
+    }
+
 private:
     std::unique_ptr<Backend> m_cpu = makeCpuBackend();
 };
@@ -428,6 +491,85 @@ TEST(EmulatedKernels, MultibandDynamicsEqualTheStagesHostCode) {
             }
         }
     }
+}
+
+// The limiter's unverified pass from the kernels equals LimiterStage's own (the loudness trial's
+// limiter): the stage runs the same in both, but hands each 2^20-frame call to the backend. The
+// release's scan and the mean's order of additions are the only differences (kEmulatedLimiterMaxAbs).
+TEST(EmulatedKernels, TheLimiterPassEqualsTheStagesHostCode) {
+    for (const test::LimiterCase& c : test::limiterPassCases()) {
+        EmulatedKernelsBackend emulated;
+        const auto [got, want, gotReport, wantReport] = test::renderLimiterCase(c, emulated, 2);
+        ASSERT_EQ(got.frames(), c.frames) << c.what;
+        ASSERT_EQ(want.frames(), c.frames) << c.what;
+        double worst = 0.0;
+        for (int ch = 0; ch < c.channels; ++ch) {
+            for (Frames i = 0; i < c.frames; ++i) {
+                worst =
+                    std::max(worst, static_cast<double>(std::fabs(got.channel(ch)[i] - want.channel(ch)[i])));
+            }
+        }
+        EXPECT_LE(worst, test::kEmulatedLimiterMaxAbs) << c.what;
+        for (const char* key : {"max_gain_reduction_db", "mean_gain_reduction_db", "limited_s"}) {
+            EXPECT_NEAR(gotReport[key].get<double>(), wantReport[key].get<double>(), test::kEmulatedReportDb)
+                << c.what << ", " << key;
+        }
+        const auto& gh = gotReport["gain_reduction_history"]["db"];
+        const auto& wh = wantReport["gain_reduction_history"]["db"];
+        ASSERT_EQ(gh.size(), wh.size()) << c.what;
+        for (std::size_t i = 0; i < wh.size(); ++i) {
+            ASSERT_NEAR(gh[i].get<double>(), wh[i].get<double>(), test::kEmulatedReportDb)
+                << c.what << ", step " << i;
+        }
+        std::printf("[ LIMITER  ] %s: max |Δ| %.2g, largest reduction %.3f dB\n", c.what, worst,
+                    wantReport["max_gain_reduction_db"].get<double>());
+    }
+}
+
+// The default chain mastered to a loud target on the kernels (multiband dynamics, the trial's
+// limiter pass, every loudness measurement of the targeting) equals it on the CPU reference: the
+// same trial loudness, drives and passes, and the same file within the limiter pass's bound.
+TEST(EmulatedKernels, TheDefaultMasterOnTheKernelsEqualsTheReference) {
+    test::TempDir dir;
+    const auto in = dir.path() / "in.wav";
+    // Peaky material: full-scale bursts over a quiet bed.
+    test::LimiterCase bursts = test::limiterPassCases().front();
+    bursts.frames = 6 * 48000;
+    const test::Planar x = test::limiterCaseSignal(bursts);
+    test::writeRawFloat(in, x, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    MasterSettings settings;
+    settings.preset = parsePreset(loadPresetDocument("default"));
+    LoudnessTarget loud; // −8 LUFS under −1 dBTP: the trial limits by several dB
+    loud.lufs = -8.0;
+    loud.ceilingDbtp = -1.0;
+    settings.target = loud;
+    settings.format = SampleFormat::Float32;
+    settings.threads = 2;
+    EmulatedKernelsBackend emulated;
+    auto cpu = makeCpuBackend();
+    TargetingReport got;
+    TargetingReport want;
+    masterFile(in, dir.path() / "kernels.wav", settings, emulated, {}, &got);
+    masterFile(in, dir.path() / "cpu.wav", settings, *cpu, {}, &want);
+    ASSERT_TRUE(got.trial && want.trial);
+    EXPECT_NEAR(got.trial->lufs, want.trial->lufs, test::kEmulatedLoudnessLu);
+    ASSERT_EQ(got.passes.size(), want.passes.size());
+    for (std::size_t i = 0; i < want.passes.size(); ++i) {
+        EXPECT_NEAR(got.passes[i].inputGainDb, want.passes[i].inputGainDb, test::kEmulatedLoudnessLu) << i;
+    }
+    const test::Planar a = test::readRawFloat(dir.path() / "kernels.wav");
+    const test::Planar b = test::readRawFloat(dir.path() / "cpu.wav");
+    ASSERT_EQ(a.size(), b.size());
+    double worst = 0.0;
+    for (std::size_t c = 0; c < b.size(); ++c) {
+        ASSERT_EQ(a[c].size(), b[c].size());
+        for (std::size_t i = 0; i < b[c].size(); ++i) {
+            worst = std::max(worst, static_cast<double>(std::fabs(a[c][i] - b[c][i])));
+        }
+    }
+    EXPECT_LE(worst, test::kEmulatedLimiterMaxAbs);
+    std::printf("[ MASTER   ] trial at %+.2f dB: %.12f vs %.12f LUFS, %zu pass(es), max |Δ| %.2g\n",
+                want.trial->inputGainDb, got.trial->lufs, want.trial->lufs, want.passes.size(), worst);
 }
 
 } // namespace

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "MultibandRender.h"
 
+#include "StageRender.h"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -59,30 +61,7 @@ ChannelLayout layoutFor(int channels) {
 AudioBuffer renderMultiband(Backend& backend, const MultibandSpec& spec, const Planar& in, SampleRate fs,
                             const ChannelLayout& layout, Frames block, nlohmann::json& report) {
     MultibandStage stage(spec, backend, ConvolverOptions{4096, 2});
-    StreamFormat f;
-    f.sampleRate = fs;
-    f.channels = static_cast<int>(in.size());
-    f.layout = layout;
-    stage.prepare(f, block);
-    const auto total = static_cast<Frames>(in[0].size());
-    AudioBuffer all(f.channels, 0);
-    AudioBuffer piece(f.channels, block);
-    AudioBuffer out;
-    for (Frames at = 0; at < total; at += block) {
-        const Frames n = std::min(block, total - at);
-        piece.setFrames(n);
-        for (int c = 0; c < f.channels; ++c) {
-            std::copy_n(in[static_cast<std::size_t>(c)].begin() + at, n, piece.channel(c));
-        }
-        stage.process(piece, out);
-        all.append(out, 0, out.frames());
-    }
-    do {
-        stage.flush(out);
-        all.append(out, 0, out.frames());
-    } while (out.frames() > 0);
-    report = stage.report();
-    return all;
+    return renderStage(stage, in, fs, layout, block, report);
 }
 
 } // namespace lathe::test

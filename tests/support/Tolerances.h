@@ -146,5 +146,21 @@ inline constexpr double kDynamicsReportParityDb = 1e-4;
 /// identical samples, so only the scans' carried detector states (double rounding, 1e-16
 /// relative) and the sums' order differ: 1e-13 dB was seen, 1e-10 dB keeps margin.
 inline constexpr double kEmulatedReportDb = 1e-10;
+/// A loudness (LUFS) or a drive derived from one (dB) measured by the kernels on the host vs the
+/// reference: the records agree to kLoudnessEnergyParityRelative (1e-9), i.e. 4.3e-9 LU.
+inline constexpr double kEmulatedLoudnessLu = 1e-8;
+/// The limiter's pass from the CUDA kernels run on the host vs LimiterStage's own: the same float
+/// ×4 peaks, but the release is a scan (its segments start from composed maps, which differ from
+/// the sequential recursion by double rounding) and the attack mean adds its window in another
+/// order, so G may differ in its last bits, and the float gain 10^(−G/20) then by one ulp (6e-8
+/// relative) where a rounding boundary falls between. On inputs ≤ 2 (+6 dB of drive on full
+/// scale) that is 2.4e-7 a sample, y's own rounding 1.2e-7 more: 1e-6 holds with margin, while a
+/// frame out of place, a window one short or a lost state is off by 1e-3 or more.
+inline constexpr double kEmulatedLimiterMaxAbs = 1e-6;
+/// The limiter's report figures (largest and mean reduction, the 100 ms history, dB) from the pass
+/// on a GPU vs the reference: nvcc fuses the ×4 interpolation's multiply-adds, which moves a peak
+/// by an ulp or two (2.4e-7 relative), the attenuation by 2e-6 dB; 1e-5 dB keeps margin, and a
+/// wrong window or state is off by 0.01 dB or more.
+inline constexpr double kLimiterReportParityDb = 1e-5;
 
 } // namespace lathe::test

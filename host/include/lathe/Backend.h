@@ -19,6 +19,7 @@
 #include <lathe/AudioBuffer.h>
 #include <lathe/Convolution.h>
 #include <lathe/Error.h>
+#include <lathe/LimiterKernel.h>
 #include <lathe/LoudnessKernel.h>
 #include <lathe/MultibandKernel.h>
 #include <lathe/Types.h>
@@ -44,10 +45,12 @@ enum class Capability {
     Loudness,    ///< measureLoudnessChunk
     Convolution, ///< makeConvolver (linear-phase EQ, convolution reverb)
     Dynamics,    ///< multibandDynamics (else MultibandStage computes them on the host)
+    LimiterPass, ///< limiterPass (else LimiterStage computes its first pass on the host)
 };
 
 inline constexpr Capability kCapabilities[] = {Capability::Render, Capability::Loudness,
-                                               Capability::Convolution, Capability::Dynamics};
+                                               Capability::Convolution, Capability::Dynamics,
+                                               Capability::LimiterPass};
 
 std::string_view capabilityName(Capability c);
 
@@ -115,6 +118,13 @@ public:
     virtual void multibandDynamics(const MultibandParams& params, const MultibandCall& call,
                                    std::vector<BandDetectorState>& state, AudioBuffer& out,
                                    MultibandCallStats& stats);
+
+    /// The limiter's first pass for one call (lathe/LimiterKernel.h): `y` (params.channels ×
+    /// call.frames), the reduction G in dB per frame into `reductionDb`, and `rHistory` — R of the
+    /// lookahead frames before the call (zeros at the start) — updated to the last ones of this
+    /// call. Capability::LimiterPass; the default throws BackendUnavailableError.
+    virtual void limiterPass(const LimiterPassParams& params, const LimiterPassCall& call,
+                             std::vector<double>& rHistory, AudioBuffer& y, std::vector<double>& reductionDb);
 
     /// The device time so far (this backend and its convolvers); none for the CPU.
     virtual std::optional<DeviceTiming> deviceTiming() const { return std::nullopt; }

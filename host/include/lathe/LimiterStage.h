@@ -2,15 +2,19 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <lathe/LimiterKernel.h>
 #include <lathe/Stage.h>
 #include <lathe/design/LoudnessDesign.h>
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace lathe {
+
+class Backend;
 
 namespace detail {
 class ThreadPool;
@@ -41,12 +45,15 @@ struct LimiterSpec {
 /// the attenuation it had plus the excess and the chunk is computed again from there (as far as
 /// the change reaches), until none does. The report's true_peak_dbtp is that ×16 measurement.
 /// The tiles run on a thread pool; the output does not depend on the thread count.
+/// Without verification, on a backend with Capability::LimiterPass, the pass runs there instead
+/// (lathe/LimiterKernel.h), in calls of 2^20 frames: the same D, H, R, G and y within rounding.
 /// Latency 0 (look-ahead is free offline: output frames are held back until their future input has
 /// arrived), no tail. A signal whose true peak is below the ceiling passes bit-exactly.
 class LimiterStage final : public Stage {
 public:
     /// `threads`: participants in the interpolation passes (0 = one per hardware thread).
-    explicit LimiterStage(LimiterSpec spec, unsigned threads = 0);
+    /// `backend`: where an unverified limiter runs its pass, when it has Capability::LimiterPass.
+    explicit LimiterStage(LimiterSpec spec, unsigned threads = 0, Backend* backend = nullptr);
     ~LimiterStage() override;
     std::string name() const override { return "limiter"; }
     StreamFormat prepare(const StreamFormat& input, Frames maxBlockFrames) override;
@@ -62,11 +69,22 @@ private:
     /// later passes only as far as a raised attenuation (before `boostedEnd`) can reach; returns
     /// the end of the frames whose gain changed since the last pass (all of them on the `first`).
     Frames computeGain(Frames a, Frames e, Frames from, bool first, Frames boostedEnd);
+    /// The unverified pass on the backend: emits one call into `out` if a whole one's input is
+    /// held (or `final`); false when nothing to do.
+    bool emitOnBackend(AudioBuffer& out, bool final);
+    /// The report's reduction statistics and history over frames [a, a + emit) whose reductions
+    /// (dB) are g[0 …].
+    void tally(const double* g, Frames a, Frames emit);
     /// Verifies the intervals [from, to) of y; raises the attenuation asked for where one exceeds
     /// the ceiling and returns the first such frame (or `to` when all hold).
     Frames verify(Frames a, Frames from, Frames to);
 
     LimiterSpec m_spec;
+    Backend* m_backend = nullptr;
+    std::optional<LimiterPassParams> m_pass; ///< set when the pass runs on m_backend
+    AudioBuffer m_passIn;                    ///< one call's input, with its margins
+    AudioBuffer m_passOut;
+    std::vector<double> m_passReduction;
     SampleRate m_rate = 0;
     int m_channels = 0;
     Frames m_lookahead = 1;

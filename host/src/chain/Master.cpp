@@ -189,7 +189,7 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
         LimiterSpec trialSpec = limiter;
         trialSpec.inputGainDb = gainDb;
         trialSpec.verify = false;
-        LimiterStage trialStage(trialSpec, threads);
+        LimiterStage trialStage(trialSpec, threads, &backend); // its pass on the device, if it has one
         AudioReader intermediate(pre.path);
         ChainSource trialSource(intermediate, {&trialStage});
         const LoudnessResult tried = measure(trialSource, false, threads, backend, control);

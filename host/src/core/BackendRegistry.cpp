@@ -73,6 +73,8 @@ std::string_view capabilityName(Capability c) {
         return "convolution (EQ, reverb)";
     case Capability::Dynamics:
         return "multiband dynamics";
+    case Capability::LimiterPass:
+        return "limiter pass (unverified: the loudness trial)";
     }
     return "?";
 }
@@ -93,6 +95,11 @@ void Backend::measureLoudnessChunk(const LoudnessParams&, const LoudnessChunk&, 
 void Backend::multibandDynamics(const MultibandParams&, const MultibandCall&, std::vector<BandDetectorState>&,
                                 AudioBuffer&, MultibandCallStats&) {
     notImplemented(*this, Capability::Dynamics);
+}
+
+void Backend::limiterPass(const LimiterPassParams&, const LimiterPassCall&, std::vector<double>&,
+                          AudioBuffer&, std::vector<double>&) {
+    notImplemented(*this, Capability::LimiterPass);
 }
 
 Backend::LoudnessFeed Backend::loudnessFeed(int, Frames, unsigned threads) const {

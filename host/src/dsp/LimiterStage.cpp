@@ -3,9 +3,11 @@
 #include "../core/ThreadPool.h"
 #include "GainHistory.h"
 
+#include <lathe/Backend.h>
 #include <lathe/Error.h>
 #include <lathe/LimiterStage.h>
 #include <lathe/math/Dynamics.h>
+#include <lathe/math/Limiter.h>
 #include <lathe/math/Loudness.h>
 
 #include <algorithm>
@@ -25,8 +27,6 @@ constexpr Frames kChunk = 8192;
 constexpr Frames kHistory = 32;
 /// Verification margin: the ×16 window reaches 32 frames ahead of an interval (and 31 back).
 constexpr Frames kVerify = 32;
-/// Gain reduction below this has returned to 0 (an exponential release never does by itself).
-constexpr double kReleasedDb = 1e-6;
 /// Intervals whose ×4 estimate is within this of the ceiling are measured at ×16.
 constexpr double kRefineWithinDb = 3.0;
 /// Passes over one chunk before giving up raising the attenuation (never reached in the tests).
@@ -40,6 +40,8 @@ constexpr double kMeterWithinDb = 0.5;
 constexpr double kBoundRounding = 1e-5;
 /// Intervals screened together by verify's bound before it looks at single intervals.
 constexpr Frames kScreenBlock = 64;
+/// Frames per call of the pass on a backend (LimiterPass): 22 s at 48 kHz, 8 MB of stereo.
+constexpr Frames kBackendCall = Frames{1} << 20;
 /// Intervals per task of the parallel interpolation passes.
 constexpr Frames kTile = 1024;
 /// Outputs computed together in registers by intervalPeaks (a multiple of every SIMD width).
@@ -120,9 +122,10 @@ void windowExtremes(const float* v, Frames count, int width, float* high, float*
     }
 }
 
-/// gain[j] = 10^(−g[j]/20) (1 exactly where g[j] = 0) for j in [0, count): the linear gain of a
-/// reduction in dB, two vectorised passes (GCC pushes a float conversion of a select into its
-/// arms, which it then will not vectorise: the conversion gets a statement of its own).
+/// gain[j] = math::limiterGain(g[j]) = 10^(−g[j]/20) (1 exactly where g[j] = 0) for j in
+/// [0, count): the linear gain of a reduction in dB, the same expressions in two vectorised passes (GCC
+/// pushes a float conversion of a select into its arms, which it then will not vectorise: the conversion gets
+/// a statement of its own).
 LATHE_TARGET_CLONES void gainsOfReduction(const double* g, std::size_t count, double* linear, float* gain) {
     for (std::size_t j = 0; j < count; ++j) {
         linear[j] = math::dbToLinear(-g[j]);
@@ -266,8 +269,9 @@ std::size_t tilesOf(Frames count) {
 
 } // namespace
 
-LimiterStage::LimiterStage(LimiterSpec spec, unsigned threads)
-    : m_spec(spec), m_threads(threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency())) {}
+LimiterStage::LimiterStage(LimiterSpec spec, unsigned threads, Backend* backend)
+    : m_spec(spec), m_backend(backend),
+      m_threads(threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency())) {}
 
 LimiterStage::~LimiterStage() = default;
 
@@ -311,6 +315,16 @@ StreamFormat LimiterStage::prepare(const StreamFormat& input, Frames) {
     m_truePeak = 0.0f;
     m_truePeakBound = 0.0f;
     m_upstream = input.upstreamLatency;
+    m_pass.reset();
+    if (!m_spec.verify && m_backend != nullptr && m_backend->supports(Capability::LimiterPass)) {
+        LimiterPassParams p;
+        p.channels = m_channels;
+        p.lookahead = m_lookahead;
+        p.releaseCoeff = m_releaseCoeff;
+        p.ceilingLinear = m_ceilingLinear;
+        p.search = m_search;
+        m_pass = p;
+    }
     return input;
 }
 
@@ -330,7 +344,7 @@ void LimiterStage::append(const AudioBuffer& in) {
 void LimiterStage::process(const AudioBuffer& in, AudioBuffer& out) {
     append(in);
     out.reset(m_channels, 0);
-    while (emitChunk(out, false)) {
+    while (m_pass ? emitOnBackend(out, false) : emitChunk(out, false)) {
     }
     // Drop input no longer needed (keep kHistory frames before the next frame to emit): once a
     // block, not once a chunk, as it moves what is left.
@@ -345,7 +359,47 @@ void LimiterStage::process(const AudioBuffer& in, AudioBuffer& out) {
 
 void LimiterStage::flush(AudioBuffer& out) {
     out.reset(m_channels, 0);
-    emitChunk(out, true);
+    if (m_pass) {
+        emitOnBackend(out, true);
+    } else {
+        emitChunk(out, true);
+    }
+}
+
+bool LimiterStage::emitOnBackend(AudioBuffer& out, bool final) {
+    const Frames before = m_pass->before();
+    const Frames after = m_pass->after();
+    const Frames a = m_next;
+    const Frames held = m_inputFrames - a; // frames from a on that have arrived
+    if (!final && held - after < kBackendCall) {
+        return false; // wait for a whole call: the device pays per call, not per frame
+    }
+    const Frames count = std::min(held, kBackendCall);
+    if (count <= 0) {
+        return false;
+    }
+    // The call's input with its margins, zeros before the start and past the end.
+    const Frames first = a - before;
+    const Frames span = before + count + after;
+    m_passIn.reset(m_channels, span);
+    m_passIn.setFrames(span);
+    const Frames have0 = std::clamp(m_xStart, first, first + span);
+    const Frames have1 = std::clamp(m_inputFrames, have0, first + span);
+    for (int c = 0; c < m_channels; ++c) {
+        float* dst = m_passIn.channel(c);
+        const auto& x = m_x[static_cast<std::size_t>(c)];
+        std::fill(dst, dst + (have0 - first), 0.0f);
+        std::copy(x.begin() + (have0 - m_xStart), x.begin() + (have1 - m_xStart), dst + (have0 - first));
+        std::fill(dst + (have1 - first), dst + span, 0.0f);
+    }
+    m_backend->limiterPass(*m_pass, LimiterPassCall{&m_passIn, count}, m_rHistory, m_passOut,
+                           m_passReduction);
+    // Emit (without the lead-in before frame 0) and tally.
+    const Frames skip = std::clamp<Frames>(-a, 0, count);
+    out.append(m_passOut, skip, count - skip);
+    tally(m_passReduction.data(), a, count);
+    m_next = a + count;
+    return true;
 }
 
 Frames LimiterStage::computeGain(Frames a, Frames e, Frames from, bool first, Frames boostedEnd) {
@@ -400,10 +454,7 @@ Frames LimiterStage::computeGain(Frames a, Frames e, Frames from, bool first, Fr
     double rPrev = r[static_cast<std::ptrdiff_t>(i0) - 1];
     auto rEnd = static_cast<std::size_t>(e);
     for (auto i = i0; i < static_cast<std::size_t>(e); ++i) {
-        double rn = math::apply(math::MaxAffine{m_h[i], m_releaseCoeff, 0.0}, rPrev);
-        if (rn < kReleasedDb) {
-            rn = 0.0; // fully released: back to a bit-exact pass-through
-        }
+        const double rn = math::limiterReleaseStep(m_h[i], rPrev, m_releaseCoeff); // 0 once released
         if (!first && i >= hEnd && rn == r[i]) {
             rEnd = i;
             break;
@@ -709,7 +760,7 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
         const std::size_t t1 = std::min(dCount, t0 + static_cast<std::size_t>(kTile));
         for (std::size_t i = t0; i < t1; ++i) {
             const double q = std::max(m_p[i], m_p[i + 1]);
-            m_d[i] = q > m_ceilingLinear ? math::linearToDb(q / m_ceilingLinear) : 0.0;
+            m_d[i] = math::limiterAttenuationDb(q, m_ceilingLinear);
         }
     });
     m_h.resize(dCount);
@@ -761,23 +812,27 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
         largestMeasured(m_verified.data() + (n0 - a), m_measured.data() + (n0 - a), a + emit - n0,
                         &m_truePeak, &m_truePeakBound);
     }
+    tally(m_g.data(), a, emit);
+    // R of the last L frames emitted (some from the previous chunk when this one is shorter).
+    std::copy(m_r.begin() + emit, m_r.begin() + emit + L, m_rHistory.begin());
+    m_boost.erase(m_boost.begin(), m_boost.lower_bound(a + emit));
+    m_next = a + emit;
+    return true;
+}
+
+void LimiterStage::tally(const double* g, Frames a, Frames emit) {
     // Statistics and the 100 ms history (on the output's time axis) over the frames emitted, a
     // step at a time.
     const Frames step = std::max<Frames>(1, m_rate / 10);
     for (Frames n = std::max({a, m_upstream, Frames{0}}); n < a + emit;) {
         const Frames end = std::min(a + emit, ((n - m_upstream) / step + 1) * step + m_upstream);
-        const ReductionStats st = reductionStats(m_g.data() + (n - a), end - n);
+        const ReductionStats st = reductionStats(g + (n - a), end - n);
         m_maxReductionDb = std::max(m_maxReductionDb, st.max);
         m_sumReductionDb += st.sum;
         m_limitedFrames += st.count;
         detail::recordReduction(m_history, n - m_upstream, m_rate, st.max);
         n = end;
     }
-    // R of the last L frames emitted (some from the previous chunk when this one is shorter).
-    std::copy(m_r.begin() + emit, m_r.begin() + emit + L, m_rHistory.begin());
-    m_boost.erase(m_boost.begin(), m_boost.lower_bound(a + emit));
-    m_next = a + emit;
-    return true;
 }
 
 nlohmann::json LimiterStage::report() const {

@@ -78,9 +78,12 @@ class CpuBackend final : public Backend {
 public:
     std::string_view name() const override { return "cpu"; }
 
-    /// Everything but Capability::Dynamics: on the CPU the multiband stage computes its dynamics
-    /// itself, on its own threads (that code is the reference the device's is tested against).
-    bool supports(Capability c) const override { return c != Capability::Dynamics; }
+    /// Everything but Capability::Dynamics and LimiterPass: on the CPU the multiband and limiter
+    /// stages compute those themselves, on their own threads (that code is the reference the
+    /// device's is tested against).
+    bool supports(Capability c) const override {
+        return c != Capability::Dynamics && c != Capability::LimiterPass;
+    }
 
     void measureLoudnessChunk(const LoudnessParams& params, const LoudnessChunk& chunk,
                               LoudnessRecords& out) override {

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The limiter's pass on the device: LimiterStage's first pass (the reference) in the same order,
+// per sample the same lathe/math expressions, the release as a scan over segments.
+#include "LimiterKernels.cuh"
+
+#include <cuda_runtime.h>
+
+namespace lathe::gpu::kernels {
+namespace {
+
+unsigned limiterBlocks(std::int64_t n) {
+    return static_cast<unsigned>((n + kLimiterThreads - 1) / kLimiterThreads);
+}
+
+} // namespace
+
+int launchLimiterPass(const LimiterLayout& l, void* stream) {
+    if (l.frames <= 0) {
+        return 0;
+    }
+    const auto st = static_cast<cudaStream_t>(stream);
+    const std::int64_t L = l.lookahead;
+    limiterPeaksKernel<<<limiterBlocks(l.frames + L), kLimiterThreads, 0, st>>>(l);
+    limiterAttenuationKernel<<<limiterBlocks(l.frames + L - 1), kLimiterThreads, 0, st>>>(l);
+    limiterLookaheadKernel<<<limiterBlocks(l.frames), kLimiterThreads, 0, st>>>(l);
+    limiterReleaseComposeKernel<<<limiterBlocks(l.segments), kLimiterThreads, 0, st>>>(l);
+    limiterReleaseCarryKernel<<<1, 1, 0, st>>>(l);
+    limiterReleaseKernel<<<limiterBlocks(l.segments), kLimiterThreads, 0, st>>>(l);
+    limiterGainKernel<<<limiterBlocks(l.frames), kLimiterThreads, 0, st>>>(l);
+    return static_cast<int>(cudaGetLastError());
+}
+
+} // namespace lathe::gpu::kernels

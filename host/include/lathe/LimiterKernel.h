@@ -1,0 +1,42 @@
+// Lathe: the true-peak limiter's first pass, as a backend operation.
+// SPDX-License-Identifier: GPL-3.0-or-later
+//
+// LimiterStage (LimiterStage.h) computes a gain from the ×4 interval peaks (D), their look-ahead
+// maximum (H), the release (R) and the attack mean (G), applies it, and then verifies the ×16
+// true peak of the result, raising the attenuation where it exceeds the ceiling. The first part —
+// the "pass" — is data-parallel but for the release, a max-affine recursion that a scan evaluates
+// exactly (lathe/math/Limiter.h). A backend with Capability::LimiterPass runs that pass over a
+// long call on its device, from the same lathe/math expressions; the stage keeps the state
+// between calls. Without verification (the loudness targeting's trial: LimiterSpec::verify false)
+// the pass is the whole limiter. (C++17, for nvcc: no AudioBuffer definition here.)
+#pragma once
+
+#include <lathe/Types.h>
+#include <lathe/design/LoudnessDesign.h>
+
+namespace lathe {
+
+class AudioBuffer;
+
+/// Everything fixed for a stream.
+struct LimiterPassParams {
+    int channels = 0;
+    Frames lookahead = 1;      ///< L, frames
+    double releaseCoeff = 0.0; ///< aR
+    double ceilingLinear = 1.0;
+    const design::Interpolator* search = nullptr; ///< the ×4 search kernel (the meter's)
+
+    /// Input frames a call needs before its first frame (the ×4 window of the interval ending at
+    /// it reaches taps/2 − 1 further back) and after its last (the look-ahead, and the ×4 window).
+    Frames before() const { return search->taps / 2; }
+    Frames after() const { return lookahead + search->taps / 2 - 1; }
+};
+
+/// One call computing frames [a, a + frames) of the output: `x` holds the driven input of frames
+/// [a − before(), a + frames + after()) (zeros outside the signal), params.channels channels.
+struct LimiterPassCall {
+    const AudioBuffer* x = nullptr;
+    Frames frames = 0;
+};
+
+} // namespace lathe

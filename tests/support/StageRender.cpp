@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "StageRender.h"
+
+#include "MultibandRender.h"
+
+#include <algorithm>
+#include <string>
+
+namespace lathe::test {
+
+AudioBuffer renderStage(Stage& stage, const Planar& in, SampleRate fs, const ChannelLayout& layout,
+                        Frames block, nlohmann::json& report) {
+    StreamFormat f;
+    f.sampleRate = fs;
+    f.channels = static_cast<int>(in.size());
+    f.layout = layout;
+    stage.prepare(f, block);
+    const auto total = in.empty() ? Frames{0} : static_cast<Frames>(in[0].size());
+    AudioBuffer all(f.channels, 0);
+    AudioBuffer piece(f.channels, block);
+    AudioBuffer out;
+    for (Frames at = 0; at < total; at += block) {
+        const Frames n = std::min(block, total - at);
+        piece.setFrames(n);
+        for (int c = 0; c < f.channels; ++c) {
+            std::copy_n(in[static_cast<std::size_t>(c)].begin() + at, n, piece.channel(c));
+        }
+        stage.process(piece, out);
+        all.append(out, 0, out.frames());
+    }
+    do {
+        stage.flush(out);
+        all.append(out, 0, out.frames());
+    } while (out.frames() > 0);
+    report = stage.report();
+    return all;
+}
+
+std::vector<LimiterCase> limiterPassCases() {
+    LimiterSpec hot; // +6 dB into −1 dBTP: limiting most of the time
+    hot.inputGainDb = 6.0;
+    hot.verify = false;
+    LimiterSpec slow = hot; // a longer look-ahead and release
+    slow.lookaheadMs = 5.0;
+    slow.releaseMs = 400.0;
+    slow.ceilingDbtp = -2.0;
+    constexpr Frames kCall = Frames{1} << 20; // LimiterStage's backend call
+    return {
+        {"48 kHz stereo, noise bursts, 3 s", 48000, 2, 3 * 48000, "bursts", hot},
+        {"48 kHz stereo, past one backend call", 48000, 2, kCall + 4801, "bursts", hot},
+        {"44.1 kHz mono, near-Nyquist tone", 44100, 1, 44100 + 17, "nyquist", hot},
+        {"96 kHz stereo, long look-ahead and release", 96000, 2, 96000 + 5, "bursts", slow},
+        {"192 kHz 5.1, 0.2 s", 192000, 6, 38400 + 3, "bursts", hot},
+        {"48 kHz stereo, silence", 48000, 2, 48000, "silence", hot},
+        {"48 kHz stereo, one frame", 48000, 2, 1, "bursts", hot},
+        {"48 kHz stereo, empty", 48000, 2, 0, "bursts", hot},
+        {"48 kHz stereo, odd length 4799", 48000, 2, 4799, "bursts", hot},
+    };
+}
+
+Planar limiterCaseSignal(const LimiterCase& c) {
+    Planar x(static_cast<std::size_t>(c.channels));
+    for (int ch = 0; ch < c.channels; ++ch) {
+        auto& v = x[static_cast<std::size_t>(ch)];
+        const std::string signal = c.signal;
+        if (signal == "silence") {
+            v.assign(static_cast<std::size_t>(c.frames), 0.0f);
+        } else if (signal == "nyquist") {
+            v = sine(0.45 * c.fs, 0.9, c.fs, c.frames, 0.3 * ch);
+        } else {
+            // Full-scale noise, 50 ms on, 150 ms at −26 dB: the gain falls and releases in turn.
+            v = noise(c.frames, 1.0, 90 + static_cast<std::uint64_t>(ch));
+            for (Frames n = 0; n < c.frames; ++n) {
+                if ((n * 20 / c.fs) % 4 != 0) {
+                    v[static_cast<std::size_t>(n)] *= 0.05f;
+                }
+            }
+        }
+    }
+    return x;
+}
+
+LimiterRuns renderLimiterCase(const LimiterCase& c, Backend& backend, unsigned threads) {
+    const Planar x = limiterCaseSignal(c);
+    const ChannelLayout layout = layoutFor(c.channels);
+    LimiterStage onBackend(c.spec, threads, &backend);
+    LimiterStage reference(c.spec, threads);
+    LimiterRuns r;
+    r.got = renderStage(onBackend, x, c.fs, layout, 65536, r.gotReport);
+    r.want = renderStage(reference, x, c.fs, layout, 65536, r.wantReport);
+    return r;
+}
+
+} // namespace lathe::test
