@@ -53,7 +53,7 @@ for b in cuda cpu; do
 done
 # The targeting's trial with its limiter pass on the device (claimed only with this switch until
 # the parity suite has passed on a GPU); outputs compared with the plain cuda master's.
-LATHE_CUDA_LIMITER_PASS=1 t "master (default chain) --backend cuda, limiter pass on the device" \
+LATHE_CUDA_UNVERIFIED=1 t "master (default chain) --backend cuda, limiter pass on the device" \
   "$L" --quiet --backend cuda master "$MIX" -o "$W/master-pass.wav" --report "$W/master-pass.json"
 master_breakdown "$W/master-pass.json"
 device_timing "$W/master-pass.json"
@@ -83,6 +83,11 @@ for b in cuda cpu; do
   python3 -c "import json,sys; d=json.load(open(sys.argv[1])); l=d['loudness']; print('  ', d['backend'], 'I', l['integrated_lufs'], 'LRA', l['lra_lu'], 'TP', l['true_peak_dbtp'])" "$W/cmd.log" 2>/dev/null
   device_timing "$W/cmd.log"
 done
+# The spectrum and spectrogram on the device too (claimed only with the switch until the parity
+# suite has passed on a GPU).
+LATHE_CUDA_UNVERIFIED=1 t "analyze --backend cuda, spectrum on the device" "$L" --quiet --backend cuda analyze "$MIX" --json
+python3 -c "import json,sys; print('   analysis_seconds', json.load(open(sys.argv[1]))['analysis_seconds'])" "$W/cmd.log" 2>/dev/null
+device_timing "$W/cmd.log"
 # The limiter alone at 1–16 threads, and the thread pool's cost per call (6ca87db took the lock out
 # of it: the limiter on 16 cores had been 2-3x slower than on 2 vCPUs).
 if [[ -x "$D/bin/limiter_threads" ]]; then
@@ -104,6 +109,8 @@ if [[ "${LATHE_BENCH_HOUR:-0}" == 1 ]]; then
     device_timing "$W/h-master-$b.json"
     rm -f "$W/h-master-$b.wav"
   done
+  LATHE_CUDA_UNVERIFIED=1 t "analyze --backend cuda, spectrum on the device" "$L" --quiet --backend cuda analyze "$HOUR" --json
+  device_timing "$W/cmd.log"
   for b in cuda cpu; do
     t "analyze --backend $b" "$L" --quiet --backend "$b" analyze "$HOUR" --json
     device_timing "$W/cmd.log"

@@ -4,12 +4,14 @@
 // with the mastering chain (issue F); for the foundation's per-sample work the point is parity.
 #include "CudaCheck.h"
 #include "CudaConvolver.h"
+#include "Cufft.h"
 #include "DeviceBuffer.h"
 #include "DeviceTiming.h"
 #include "KernelPlans.h"
 #include "Kernels.h"
 #include "LimiterKernels.h"
 #include "MultibandKernels.h"
+#include "SpectrumKernels.h"
 
 #include <lathe/Error.h>
 #include <lathe/LoudnessKernel.h>
@@ -76,8 +78,8 @@ public:
             cudaVersionText(p.driverVersion) + ", runtime " + cudaVersionText(p.runtimeVersion) + ")";
         m_counter.reserve(1);
         m_events = std::make_unique<detail::PhaseTimer::Events>();
-        const char* pass = std::getenv("LATHE_CUDA_LIMITER_PASS");
-        m_limiterPass = pass != nullptr && std::string(pass) == "1";
+        const char* unverified = std::getenv("LATHE_CUDA_UNVERIFIED");
+        m_unverified = unverified != nullptr && std::string(unverified) == "1";
     }
 
     std::optional<DeviceTiming> deviceTiming() const override {
@@ -90,11 +92,87 @@ public:
 
     /// Every capability. Loudness (records and whole measurements) and the multiband dynamics
     /// first passed the parity suite against the CPU on an H200 on 2026-11-26. The limiter pass
-    /// has not yet run on a GPU (only its kernels on the host, tests/parity/EmulatedKernelsTest):
-    /// it is claimed only with LATHE_CUDA_LIMITER_PASS=1 until the parity suite has passed on one.
+    /// and the spectrum have not yet run on a GPU (only their kernels on the host,
+    /// tests/parity/EmulatedKernelsTest): they are claimed only with LATHE_CUDA_UNVERIFIED=1 until
+    /// the parity suite has passed on one.
     bool supports(Capability c) const override {
         return c == Capability::Render || c == Capability::Convolution || c == Capability::Loudness ||
-               c == Capability::Dynamics || (c == Capability::LimiterPass && m_limiterPass);
+               c == Capability::Dynamics ||
+               ((c == Capability::LimiterPass || c == Capability::Spectrum) && m_unverified);
+    }
+
+    /// A batch of the spectral analysis's frames on the device: the audio goes up, the frames are
+    /// windowed, transformed by one batched cuFFT plan, reduced to power sums and pooled rows, and
+    /// those come back (bins × curves + 2 × rows per frame doubles, not the spectra).
+    void spectrumFrames(const SpectrumParams& params, const SpectrumCall& call,
+                        SpectrumCallResult& out) override {
+        const AudioBuffer& x = *call.audio;
+        const int F = call.frames;
+        const int C = params.channels;
+        LATHE_EXPECTS(x.channels() == C && F >= 0 &&
+                          x.frames() >= static_cast<Frames>(F > 0 ? (F - 1) * (params.n / 2) + params.n : 0),
+                      "spectrum: a batch of whole frames");
+        const auto bins = static_cast<std::size_t>(params.bins);
+        const auto rows = static_cast<std::size_t>(params.rows);
+        const auto curves = static_cast<std::size_t>(params.curves());
+        out.reset(params, F);
+        if (F == 0) {
+            return;
+        }
+        const std::lock_guard lock(m_mutex);
+        LATHE_CUDA_TRY(cudaSetDevice(m_device));
+        detail::PhaseTimer timer(*m_events, nullptr);
+        upload(x);
+        m_specWindow.reserve(params.window.size());
+        LATHE_CUDA_TRY(cudaMemcpy(m_specWindow.get(), params.window.data(),
+                                  params.window.size() * sizeof(float), cudaMemcpyHostToDevice));
+        m_specRows.reserve(3 * rows);
+        for (const auto* table : {&params.rowFirstBin, &params.rowBinCount, &params.rowFallbackBin}) {
+            const std::size_t at = table == &params.rowFirstBin   ? 0
+                                   : table == &params.rowBinCount ? rows
+                                                                  : 2 * rows;
+            LATHE_CUDA_TRY(
+                cudaMemcpy(m_specRows.get() + at, table->data(), rows * sizeof(int), cudaMemcpyHostToDevice));
+        }
+        timer.mark(detail::Phase::HostToDevice, bytesOf(x) + params.window.size() * sizeof(float));
+
+        kernels::SpectrumLayout s = kernels::spectrumLayout(params, F, x.frames());
+        s.rowFirstBin = m_specRows.get();
+        s.rowBinCount = m_specRows.get() + rows;
+        s.rowFallbackBin = m_specRows.get() + 2 * rows;
+        s.window = m_specWindow.get();
+        s.x = m_samples.get();
+        const auto transforms = static_cast<std::size_t>(C) * static_cast<std::size_t>(F);
+        m_specWindowed.reserve(transforms * static_cast<std::size_t>(params.n));
+        s.windowed = m_specWindowed.get();
+        m_specSpectra.reserve(transforms * bins * 2);
+        s.spectra = m_specSpectra.get();
+        m_specFigures.reserve(static_cast<std::size_t>(F) * bins + curves * bins +
+                              2 * static_cast<std::size_t>(F) * rows);
+        s.framePower = m_specFigures.get();
+        s.powerSum = s.framePower + static_cast<std::size_t>(F) * bins;
+        s.rowMax = s.powerSum + curves * bins;
+        s.rowMean = s.rowMax + static_cast<std::size_t>(F) * rows;
+        LATHE_CUDA_TRY(launched(kernels::launchSpectrumWindow(s, nullptr)));
+        const detail::CufftPlan& plan = spectrumPlan(params.n, static_cast<int>(transforms));
+        LATHE_CUFFT_TRY(
+            detail::cufft().execR2C(plan.get(), s.windowed, reinterpret_cast<cufftComplex*>(s.spectra)));
+        LATHE_CUDA_TRY(launched(kernels::launchSpectrumPower(s, nullptr)));
+        timer.mark(detail::Phase::Kernels);
+
+        std::vector<double> figures(curves * bins + 2 * static_cast<std::size_t>(F) * rows);
+        LATHE_CUDA_TRY(
+            cudaMemcpy(figures.data(), s.powerSum, figures.size() * sizeof(double), cudaMemcpyDeviceToHost));
+        timer.mark(detail::Phase::DeviceToHost, figures.size() * sizeof(double));
+        timer.finish(*m_timing);
+        for (std::size_t c = 0; c < curves; ++c) {
+            std::copy_n(figures.begin() + static_cast<std::ptrdiff_t>(c * bins), bins,
+                        out.powerSum[c].begin());
+        }
+        const auto pooled = static_cast<std::ptrdiff_t>(curves * bins);
+        const auto cells = static_cast<std::ptrdiff_t>(out.rowMax.size());
+        std::copy_n(figures.begin() + pooled, cells, out.rowMax.begin());
+        std::copy_n(figures.begin() + pooled + cells, cells, out.rowMean.begin());
     }
 
     /// The limiter's pass over one call on the device: the input goes up, y, G and the last R
@@ -456,6 +534,22 @@ private:
         uploaded = &it;
     }
 
+    /// A batched R2C plan of `batch` transforms of `n` points on the default stream, made once.
+    const detail::CufftPlan& spectrumPlan(int n, int batch) {
+        for (const auto& [key, plan] : m_specPlans) {
+            if (key == std::pair{n, batch}) {
+                return plan;
+            }
+        }
+        // Full batches share one plan; the last batch of each file has its own size: a few kept.
+        constexpr std::size_t kKept = 4;
+        if (m_specPlans.size() >= kKept) {
+            m_specPlans.erase(m_specPlans.begin());
+        }
+        m_specPlans.emplace_back(std::pair{n, batch}, detail::CufftPlan(n, batch, CUFFT_R2C, nullptr));
+        return m_specPlans.back().second;
+    }
+
     unsigned long long readCounter() {
         unsigned long long v = 0;
         LATHE_CUDA_TRY(cudaMemcpy(&v, m_counter.get(), sizeof v, cudaMemcpyDeviceToHost));
@@ -491,8 +585,16 @@ private:
     DeviceBuffer<float> m_mbBandOut;
     DeviceBuffer<float> m_mbOut;
     DeviceBuffer<double> m_mbStats;
+    /// The capabilities not yet run on a GPU are claimed only with LATHE_CUDA_UNVERIFIED=1.
+    bool m_unverified = false;
+    // The spectral analysis (spectrumFrames).
+    DeviceBuffer<float> m_specWindow;
+    DeviceBuffer<int> m_specRows; ///< first bin, bin count and fallback bin of every row
+    DeviceBuffer<float> m_specWindowed;
+    DeviceBuffer<float> m_specSpectra;  ///< interleaved re/im
+    DeviceBuffer<double> m_specFigures; ///< frame powers, power sums, row maxima and means
+    std::vector<std::pair<std::pair<int, int>, detail::CufftPlan>> m_specPlans; ///< by (n, batch)
     // The limiter's pass (limiterPass).
-    bool m_limiterPass = false; ///< claimed (LATHE_CUDA_LIMITER_PASS=1) until it has run on a GPU
     DeviceBuffer<float> m_limPeaks;
     DeviceBuffer<double> m_limD; ///< d, then h
     DeviceBuffer<math::MaxAffine> m_limMaps;

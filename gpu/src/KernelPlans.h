@@ -1,5 +1,5 @@
-// Lathe (private to gpu/src): the geometry of the loudness, multiband and limiter launches — what the
-// kernels are given besides device memory — computed in one place for CudaBackend and for
+// Lathe (private to gpu/src): the geometry of the loudness, multiband, limiter and spectrum launches — what
+// the kernels are given besides device memory — computed in one place for CudaBackend and for
 // tests/parity/EmulatedKernelsTest, which runs the same kernels on the host with the same plan.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
@@ -7,10 +7,12 @@
 #include "Kernels.h"
 #include "LimiterKernels.h"
 #include "MultibandKernels.h"
+#include "SpectrumKernels.h"
 
 #include <lathe/LimiterKernel.h>
 #include <lathe/LoudnessKernel.h>
 #include <lathe/MultibandKernel.h>
+#include <lathe/SpectrumKernel.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -80,6 +82,22 @@ inline LimiterLayout limiterLayout(const LimiterPassParams& params, Frames frame
     l.releaseCoeff = params.releaseCoeff;
     l.ceilingLinear = params.ceilingLinear;
     return l;
+}
+
+/// A spectrum call's geometry for `frames` frames of an input of `pitch` samples a channel; the
+/// device memory is left for the caller.
+inline SpectrumLayout spectrumLayout(const SpectrumParams& params, int frames, Frames pitch) {
+    SpectrumLayout s{};
+    s.channels = params.channels;
+    s.stereo = params.stereo;
+    s.n = params.n;
+    s.bins = params.bins;
+    s.frames = frames;
+    s.hop = params.n / 2;
+    s.pitch = pitch;
+    s.sineScale = params.sineScale;
+    s.rows = params.rows;
+    return s;
 }
 
 /// The 100 ms reduction-history steps a call touches: from `first`, `count` of them (output

@@ -304,16 +304,18 @@ TEST_F(Cli, DevicesAndBackendChoice) {
     ASSERT_EQ(j["backends"].size(), 2u);
     EXPECT_EQ(j["backends"][1]["name"], "cpu");
     EXPECT_EQ(j["backends"][1]["available"], true);
-    // What each available backend runs: the CPU everything but the device's multiband dynamics and
-    // limiter pass (their stages compute them themselves); the CUDA backend, when present,
-    // everything — the limiter pass only with LATHE_CUDA_LIMITER_PASS=1 until it has run on a GPU.
+    // What each available backend runs: the CPU everything but the device's multiband dynamics,
+    // limiter pass and spectrum (their stages compute them themselves); the CUDA backend, when present,
+    // everything — the limiter pass and the spectrum only with LATHE_CUDA_UNVERIFIED=1 until they
+    // have run on a GPU.
     EXPECT_EQ(j["backends"][1]["capabilities"],
               (nlohmann::json{"rendering", "loudness analysis", "convolution (EQ, reverb)"}));
     nlohmann::json everything = {"rendering", "loudness analysis", "convolution (EQ, reverb)",
                                  "multiband dynamics"};
-    if (const char* pass = std::getenv("LATHE_CUDA_LIMITER_PASS");
+    if (const char* pass = std::getenv("LATHE_CUDA_UNVERIFIED");
         pass != nullptr && std::string(pass) == "1") {
         everything.push_back("limiter pass (unverified: the loudness trial)");
+        everything.push_back("spectrum and spectrogram");
     }
     EXPECT_EQ(j["backends"][0]["capabilities"],
               j["backends"][0]["available"].get<bool>() ? everything : nlohmann::json::array());

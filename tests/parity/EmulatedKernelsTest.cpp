@@ -19,7 +19,9 @@
 #include <lathe/Master.h>
 #include <lathe/MultibandStage.h>
 #include <lathe/Preset.h>
+#include <lathe/Spectrum.h>
 
+#include <fftw3.h>
 #include <gtest/gtest.h>
 #include <sndfile.h>
 
@@ -87,6 +89,7 @@ using emulated::threadIdx;
 #include "LimiterKernels.cuh"
 #include "LoudnessKernels.cuh"
 #include "MultibandKernels.cuh"
+#include "SpectrumKernels.cuh"
 #pragma GCC diagnostic pop
 #undef __global__
 #undef __device__
@@ -390,6 +393,57 @@ public:
         std::copy(r.begin() + static_cast<std::ptrdiff_t>(n), r.end(), rHistory.begin());
     }
 
+    /// As CudaBackend::spectrumFrames, FFTW's single-precision transforms standing in for cuFFT's.
+    void spectrumFrames(const SpectrumParams& params, const SpectrumCall& call,
+                        SpectrumCallResult& out) override {
+        const AudioBuffer& in = *call.audio;
+        const int frames = call.frames;
+        const auto bins = static_cast<std::size_t>(params.bins);
+        const auto curves = static_cast<std::size_t>(params.curves());
+        out.reset(params, frames);
+        if (frames == 0) {
+            return;
+        }
+        const auto pitch = static_cast<std::size_t>(in.frames());
+        std::vector<float> x(static_cast<std::size_t>(params.channels) * pitch);
+        for (int c = 0; c < params.channels; ++c) { // channel-major, pitch = frames, as upload() leaves it
+            std::copy_n(in.channel(c), in.frames(), x.begin() + static_cast<std::ptrdiff_t>(c * pitch));
+        }
+        const auto transforms = static_cast<std::size_t>(params.channels) * static_cast<std::size_t>(frames);
+        std::vector<float> windowed(transforms * static_cast<std::size_t>(params.n));
+        std::vector<float> spectra(transforms * bins * 2);
+        std::vector<double> framePower(static_cast<std::size_t>(frames) * bins), powerSum(curves * bins);
+        k::SpectrumLayout s = k::spectrumLayout(params, frames, in.frames());
+        s.rowFirstBin = params.rowFirstBin.data();
+        s.rowBinCount = params.rowBinCount.data();
+        s.rowFallbackBin = params.rowFallbackBin.data();
+        s.window = params.window.data();
+        s.x = x.data();
+        s.windowed = windowed.data();
+        s.spectra = spectra.data();
+        s.framePower = framePower.data();
+        s.powerSum = powerSum.data();
+        s.rowMax = out.rowMax.data();
+        s.rowMean = out.rowMean.data();
+        // As CudaBackend::spectrumFrames: window, the batched transforms, power and pooling.
+        launch(blocks(static_cast<std::int64_t>(transforms) * params.n, k::kSpectrumThreads), 1,
+               k::kSpectrumThreads, [&] { k::spectrumWindowKernel(s); });
+        fftwf_plan plan = fftwf_plan_many_dft_r2c(
+            1, &s.n, static_cast<int>(transforms), windowed.data(), nullptr, 1, s.n,
+            reinterpret_cast<fftwf_complex*>(spectra.data()), nullptr, 1, s.bins, FFTW_ESTIMATE);
+        ASSERT_NE(plan, nullptr);
+        fftwf_execute(plan);
+        fftwf_destroy_plan(plan);
+        launch(blocks(s.bins, k::kSpectrumThreads), 1, k::kSpectrumThreads,
+               [&] { k::spectrumPowerKernel(s); });
+        launch(blocks(static_cast<std::int64_t>(frames) * s.rows, k::kSpectrumThreads), 1,
+               k::kSpectrumThreads, [&] { k::spectrumPoolKernel(s); });
+        for (std::size_t c = 0; c < curves; ++c) {
+            std::copy_n(powerSum.begin() + static_cast<std::ptrdiff_t>(c * bins), bins,
+                        out.powerSum[c].begin());
+        }
+    }
+
 private:
     std::unique_ptr<Backend> m_cpu = makeCpuBackend();
 };
@@ -523,6 +577,21 @@ TEST(EmulatedKernels, TheLimiterPassEqualsTheStagesHostCode) {
         }
         std::printf("[ LIMITER  ] %s: max |Δ| %.2g, largest reduction %.3f dB\n", c.what, worst,
                     wantReport["max_gain_reduction_db"].get<double>());
+    }
+}
+
+// The spectral analysis with its whole frames on the kernels (window, batched transforms by FFTW
+// here, power sums, spectrogram rows) equals SpectralAnalyzer's own: long-term spectra and the
+// spectrogram's cells within the spectrum bound (the transforms' float rounding only).
+TEST(EmulatedKernels, TheSpectrumEqualsTheAnalyzersOwn) {
+    for (const test::SpectrumCase& c : test::spectrumCases()) {
+        EmulatedKernelsBackend emulated;
+        const test::SpectrumParity p = test::spectrumParity(c, emulated);
+        ASSERT_TRUE(p.sameShape) << c.what;
+        EXPECT_LE(p.spectra, test::kSpectrumParityRelativeL2) << c.what;
+        EXPECT_LE(p.cells, test::kSpectrumParityRelativeL2) << c.what;
+        std::printf("[ SPECTRUM ] %s: spectra %.2g, spectrogram %.2g (relative L2)\n", c.what, p.spectra,
+                    p.cells);
     }
 }
 

@@ -4,6 +4,7 @@
 #include "MultibandRender.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 namespace lathe::test {
@@ -89,6 +90,81 @@ LimiterRuns renderLimiterCase(const LimiterCase& c, Backend& backend, unsigned t
     r.got = renderStage(onBackend, x, c.fs, layout, 65536, r.gotReport);
     r.want = renderStage(reference, x, c.fs, layout, 65536, r.wantReport);
     return r;
+}
+
+std::vector<SpectrumCase> spectrumCases() {
+    return {
+        {"48 kHz stereo, 3 batches and a part", 48000, 2, 48000 * 75 + 123, false},
+        {"44.1 kHz mono, 7 s", 44100, 1, 44100 * 7 + 1, false},
+        {"96 kHz 5.1, 3 s", 96000, 6, 96000 * 3, false},
+        {"192 kHz stereo, 2 s", 192000, 2, 192000 * 2 + 7, false},
+        {"48 kHz stereo, shorter than a frame", 48000, 2, 5000, false},
+        {"48 kHz stereo, silence", 48000, 2, 48000 * 4, true},
+    };
+}
+
+SpectrumRun analyzeSpectrumCase(const SpectrumCase& c, Backend* backend) {
+    const ChannelLayout layout = layoutFor(c.channels);
+    SpectralAnalyzer analyzer(c.fs, layout, c.frames, SpectrumSettings{}, backend);
+    // Per channel: noise and a tone (so every curve, mid and side differ), fed in odd blocks.
+    Planar x(static_cast<std::size_t>(c.channels));
+    for (int ch = 0; ch < c.channels; ++ch) {
+        auto& v = x[static_cast<std::size_t>(ch)];
+        v = noise(c.frames, c.silent ? 0.0 : 0.3, 60 + static_cast<std::uint64_t>(ch));
+        const auto tone = sine(997.0 * (ch + 1), c.silent ? 0.0 : 0.5, c.fs, c.frames);
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            v[i] += tone[i];
+        }
+    }
+    constexpr Frames kBlock = 30011;
+    AudioBuffer block(c.channels, kBlock);
+    for (Frames at = 0; at < c.frames; at += kBlock) {
+        const Frames n = std::min(kBlock, c.frames - at);
+        block.setFrames(n);
+        for (int ch = 0; ch < c.channels; ++ch) {
+            std::copy_n(x[static_cast<std::size_t>(ch)].begin() + at, n, block.channel(ch));
+        }
+        analyzer.add(block);
+    }
+    analyzer.finish();
+    return {analyzer.spectrum(), analyzer.spectrogram()};
+}
+
+SpectrumParity spectrumParity(const SpectrumCase& c, Backend& backend) {
+    const SpectrumRun got = analyzeSpectrumCase(c, &backend);
+    const SpectrumRun want = analyzeSpectrumCase(c, nullptr);
+    SpectrumParity p;
+    p.sameShape = got.spectrum.framesAveraged == want.spectrum.framesAveraged &&
+                  got.spectrogram.columns == want.spectrogram.columns;
+    if (p.sameShape) {
+        p.spectra = relativeL2(got.spectrum.power, want.spectrum.power);
+        p.cells = relativeL2(spectrogramPowers(got.spectrogram), spectrogramPowers(want.spectrogram));
+    }
+    return p;
+}
+
+double relativeL2(const std::vector<std::vector<double>>& a, const std::vector<std::vector<double>>& b) {
+    double e = 0.0;
+    double s = 0.0;
+    for (std::size_t c = 0; c < b.size(); ++c) {
+        for (std::size_t k = 0; k < b[c].size(); ++k) {
+            const double d = a.at(c).at(k) - b[c][k];
+            e += d * d;
+            s += b[c][k] * b[c][k];
+        }
+    }
+    return s > 0.0 ? std::sqrt(e / s) : (e > 0.0 ? 1.0 : 0.0);
+}
+
+std::vector<std::vector<double>> spectrogramPowers(const Spectrogram& g) {
+    std::vector<std::vector<double>> p(2);
+    for (const float db : g.maxDb) {
+        p[0].push_back(std::pow(10.0, db / 10.0)); // −∞ dB: 0
+    }
+    for (const float db : g.meanDb) {
+        p[1].push_back(std::pow(10.0, db / 10.0));
+    }
+    return p;
 }
 
 } // namespace lathe::test

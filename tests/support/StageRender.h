@@ -9,6 +9,7 @@
 #include <lathe/Backend.h>
 #include <lathe/ChannelLayout.h>
 #include <lathe/LimiterStage.h>
+#include <lathe/Spectrum.h>
 #include <lathe/Stage.h>
 
 #include <nlohmann/json.hpp>
@@ -47,5 +48,39 @@ struct LimiterRuns {
     nlohmann::json wantReport;
 };
 LimiterRuns renderLimiterCase(const LimiterCase& c, Backend& backend, unsigned threads);
+
+/// The spectral analyzer over signals that reach every path: several backend batches (128 frames)
+/// and a partial one, files shorter than a frame (edge frames only), odd lengths, silence, mono,
+/// stereo (mid/side curves) and 5.1, 44.1–192 kHz.
+struct SpectrumCase {
+    const char* what;
+    SampleRate fs;
+    int channels;
+    Frames frames;
+    bool silent;
+};
+std::vector<SpectrumCase> spectrumCases();
+
+/// The case analysed by SpectralAnalyzer with its frames on `backend` (nullptr: on the host).
+struct SpectrumRun {
+    LongTermSpectrum spectrum;
+    Spectrogram spectrogram;
+};
+SpectrumRun analyzeSpectrumCase(const SpectrumCase& c, Backend* backend);
+
+/// The case on `backend` against the host: whether the frames averaged and the spectrogram's
+/// columns agree, and the relative L2 differences of the spectra and of the spectrogram's cells.
+struct SpectrumParity {
+    bool sameShape = false;
+    double spectra = 0.0;
+    double cells = 0.0;
+};
+SpectrumParity spectrumParity(const SpectrumCase& c, Backend& backend);
+
+/// Relative L2 difference of two sets of powers (the spectra's curves, or a spectrogram's cells as
+/// powers): ‖a − b‖ / ‖b‖ over all of them (0 when both are silent).
+double relativeL2(const std::vector<std::vector<double>>& a, const std::vector<std::vector<double>>& b);
+/// A spectrogram's max and mean cells as powers (from their dB), for relativeL2.
+std::vector<std::vector<double>> spectrogramPowers(const Spectrogram& g);
 
 } // namespace lathe::test

@@ -157,6 +157,11 @@ inline constexpr double kEmulatedLoudnessLu = 1e-8;
 /// scale) that is 2.4e-7 a sample, y's own rounding 1.2e-7 more: 1e-6 holds with margin, while a
 /// frame out of place, a window one short or a lost state is off by 1e-3 or more.
 inline constexpr double kEmulatedLimiterMaxAbs = 1e-6;
+/// Spectra on another backend (issue 8): relative L2 ≤ 1e-5 over every curve and bin (and over
+/// the spectrogram's cells as powers). Single-precision FFTs of 16384 points differ from each
+/// other by float rounding, about 1e-7 of the frame's energy; a wrong window, scale, bin or frame
+/// is off by 1e-2 or more.
+inline constexpr double kSpectrumParityRelativeL2 = 1e-5;
 /// The limiter's report figures (largest and mean reduction, the 100 ms history, dB) from the pass
 /// on a GPU vs the reference: nvcc fuses the ×4 interpolation's multiply-adds, which moves a peak
 /// by an ulp or two (2.4e-7 relative), the attenuation by 2e-6 dB; 1e-5 dB keeps margin, and a

@@ -22,6 +22,7 @@
 #include <lathe/LimiterKernel.h>
 #include <lathe/LoudnessKernel.h>
 #include <lathe/MultibandKernel.h>
+#include <lathe/SpectrumKernel.h>
 #include <lathe/Types.h>
 #include <lathe/math/Quantize.h>
 #include <lathe/math/SampleStats.h>
@@ -46,11 +47,12 @@ enum class Capability {
     Convolution, ///< makeConvolver (linear-phase EQ, convolution reverb)
     Dynamics,    ///< multibandDynamics (else MultibandStage computes them on the host)
     LimiterPass, ///< limiterPass (else LimiterStage computes its first pass on the host)
+    Spectrum,    ///< spectrumFrames (else SpectralAnalyzer computes its frames on the host)
 };
 
-inline constexpr Capability kCapabilities[] = {Capability::Render, Capability::Loudness,
+inline constexpr Capability kCapabilities[] = {Capability::Render,      Capability::Loudness,
                                                Capability::Convolution, Capability::Dynamics,
-                                               Capability::LimiterPass};
+                                               Capability::LimiterPass, Capability::Spectrum};
 
 std::string_view capabilityName(Capability c);
 
@@ -125,6 +127,11 @@ public:
     /// call. Capability::LimiterPass; the default throws BackendUnavailableError.
     virtual void limiterPass(const LimiterPassParams& params, const LimiterPassCall& call,
                              std::vector<double>& rHistory, AudioBuffer& y, std::vector<double>& reductionDb);
+
+    /// The spectral analysis of a batch of consecutive frames (lathe/SpectrumKernel.h).
+    /// Capability::Spectrum; the default throws BackendUnavailableError.
+    virtual void spectrumFrames(const SpectrumParams& params, const SpectrumCall& call,
+                                SpectrumCallResult& out);
 
     /// The device time so far (this backend and its convolvers); none for the CPU.
     virtual std::optional<DeviceTiming> deviceTiming() const { return std::nullopt; }

@@ -32,6 +32,8 @@
 
 namespace lathe {
 
+class Backend;
+
 struct SpectrumSettings {
     int fftSize = 0;        ///< 0: the smallest power of two with ≤ 3 Hz bins
     int columns = 2000;     ///< spectrogram time columns at most
@@ -74,8 +76,10 @@ struct StereoImage {
 /// Not thread-safe; one instance per file.
 class SpectralAnalyzer {
 public:
+    /// `backend`: where the frames entirely inside the file are transformed and pooled, when it
+    /// has Capability::Spectrum (lathe/SpectrumKernel.h); otherwise here, with FFTW (the reference).
     SpectralAnalyzer(SampleRate fs, const ChannelLayout& layout, Frames expectedFrames,
-                     const SpectrumSettings& s);
+                     const SpectrumSettings& s, Backend* backend = nullptr);
     ~SpectralAnalyzer();
     SpectralAnalyzer(const SpectralAnalyzer&) = delete;
     SpectralAnalyzer& operator=(const SpectralAnalyzer&) = delete;

@@ -20,7 +20,8 @@ constexpr double kClipMergeSeconds = 0.5;
 /// Sample-by-sample facts: clipped runs and the effective bit depth.
 class SampleScanner {
 public:
-    SampleScanner(int channels, SampleRate fs) : m_runLength(static_cast<std::size_t>(channels), 0), m_fs(fs) {}
+    SampleScanner(int channels, SampleRate fs)
+        : m_runLength(static_cast<std::size_t>(channels), 0), m_fs(fs) {}
 
     /// `stats` are the block's per-channel statistics (the loudness meter computed them anyway).
     void add(const AudioBuffer& block, Frames position, std::span<const math::SampleStats> stats) {
@@ -53,7 +54,8 @@ public:
                     // Clamp before converting: a float→int conversion out of range is undefined.
                     const float v16 = std::fmin(std::fmax(x[i] * 32768.0f, -1.0e9f), 1.0e9f);
                     const float v8 = std::fmin(std::fmax(x[i] * 128.0f, -1.0e9f), 1.0e9f);
-                    off16 |= v16 != static_cast<float>(static_cast<std::int32_t>(v16)) || x[i] * 32768.0f != v16;
+                    off16 |=
+                        v16 != static_cast<float>(static_cast<std::int32_t>(v16)) || x[i] * 32768.0f != v16;
                     off8 |= v8 != static_cast<float>(static_cast<std::int32_t>(v8));
                 }
                 m_scan.on16BitGrid = !off16;
@@ -82,8 +84,8 @@ private:
 
 } // namespace
 
-AnalysisResult analyzeFile(const std::filesystem::path& path, const AnalysisOptions& options, Backend& backend,
-                           const JobControl& control) {
+AnalysisResult analyzeFile(const std::filesystem::path& path, const AnalysisOptions& options,
+                           Backend& backend, const JobControl& control) {
     AudioReader reader(path, options.loudness.reader);
     AnalysisResult a;
     a.file = reader.info();
@@ -91,7 +93,8 @@ AnalysisResult analyzeFile(const std::filesystem::path& path, const AnalysisOpti
     a.smoothingFraction = options.smoothingFraction;
     std::unique_ptr<SpectralAnalyzer> spectral;
     if (options.spectral) {
-        spectral = std::make_unique<SpectralAnalyzer>(a.file.sampleRate, a.file.layout, a.file.frames, options.spectrum);
+        spectral = std::make_unique<SpectralAnalyzer>(a.file.sampleRate, a.file.layout, a.file.frames,
+                                                      options.spectrum, &backend);
     }
     SampleScanner scanner(a.file.channels, a.file.sampleRate);
     LoudnessOptions lo = options.loudness;

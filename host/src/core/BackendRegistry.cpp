@@ -75,6 +75,8 @@ std::string_view capabilityName(Capability c) {
         return "multiband dynamics";
     case Capability::LimiterPass:
         return "limiter pass (unverified: the loudness trial)";
+    case Capability::Spectrum:
+        return "spectrum and spectrogram";
     }
     return "?";
 }
@@ -100,6 +102,10 @@ void Backend::multibandDynamics(const MultibandParams&, const MultibandCall&, st
 void Backend::limiterPass(const LimiterPassParams&, const LimiterPassCall&, std::vector<double>&,
                           AudioBuffer&, std::vector<double>&) {
     notImplemented(*this, Capability::LimiterPass);
+}
+
+void Backend::spectrumFrames(const SpectrumParams&, const SpectrumCall&, SpectrumCallResult&) {
+    notImplemented(*this, Capability::Spectrum);
 }
 
 Backend::LoudnessFeed Backend::loudnessFeed(int, Frames, unsigned threads) const {

@@ -78,11 +78,11 @@ class CpuBackend final : public Backend {
 public:
     std::string_view name() const override { return "cpu"; }
 
-    /// Everything but Capability::Dynamics and LimiterPass: on the CPU the multiband and limiter
-    /// stages compute those themselves, on their own threads (that code is the reference the
-    /// device's is tested against).
+    /// Everything but Capability::Dynamics, LimiterPass and Spectrum: on the CPU the multiband and
+    /// limiter stages and the spectral analyzer compute those themselves (that code is the
+    /// reference the device's is tested against).
     bool supports(Capability c) const override {
-        return c != Capability::Dynamics && c != Capability::LimiterPass;
+        return c != Capability::Dynamics && c != Capability::LimiterPass && c != Capability::Spectrum;
     }
 
     void measureLoudnessChunk(const LoudnessParams& params, const LoudnessChunk& chunk,
