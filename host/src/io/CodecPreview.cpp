@@ -419,7 +419,8 @@ Measured measure(AudioSource& source, const JobControl& control, Backend& backen
     SpectrumSettings settings;
     settings.columns = 1;
     settings.rows = 1;
-    SpectralAnalyzer spectral(source.sampleRate(), source.channelLayout(), source.totalFrames(), settings);
+    SpectralAnalyzer spectral(source.sampleRate(), source.channelLayout(), source.totalFrames(), settings,
+                              &backend); // its frames on the device when it has Capability::Spectrum
     LoudnessOptions lo;
     lo.threads = 1; // the codecs run in parallel instead
     lo.blockTap = [&](const AudioBuffer& block, Frames, std::span<const math::SampleStats>) {

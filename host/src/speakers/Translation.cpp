@@ -55,7 +55,8 @@ Measured measureModel(const std::filesystem::path& input, const SpeakerModel& mo
     SpectrumSettings settings;
     settings.columns = 1; // only the long-term spectrum is used
     settings.rows = 1;
-    SpectralAnalyzer spectral(source.sampleRate(), source.channelLayout(), source.totalFrames(), settings);
+    SpectralAnalyzer spectral(source.sampleRate(), source.channelLayout(), source.totalFrames(), settings,
+                              &backend); // its frames on the device when it has Capability::Spectrum
     LoudnessOptions lo;
     lo.threads = 1;      // the models run in parallel instead
     lo.truePeak = false; // a third of the cost; a device's peaks are the driver's business (its stats)
