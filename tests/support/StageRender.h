@@ -49,8 +49,8 @@ struct LimiterRuns {
 };
 LimiterRuns renderLimiterCase(const LimiterCase& c, Backend& backend, unsigned threads);
 
-/// The spectral analyzer over signals that reach every path: several backend batches (128 frames)
-/// and a partial one, files shorter than a frame (edge frames only), odd lengths, silence, mono,
+/// The spectral analyzer over signals that reach every path: several backend batches (128 frames
+/// at 48 kHz stereo, fewer at higher rates and more channels) and a partial one, files shorter than a frame (edge frames only), odd lengths, silence, mono,
 /// stereo (mid/side curves) and 5.1, 44.1–192 kHz.
 struct SpectrumCase {
     const char* what;

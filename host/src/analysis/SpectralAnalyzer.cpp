@@ -21,9 +21,11 @@
 namespace lathe {
 namespace {
 
-/// Frames per call of a backend's spectrum (Capability::Spectrum): 128 frames of 16384 points
-/// are 1.06 M samples a channel (22 s at 48 kHz, 8.5 MB of stereo).
-constexpr int kSpectrumBatch = 128;
+/// New samples (all channels) per call of a backend's spectrum (Capability::Spectrum), which sets
+/// the frames a call takes: 128 frames of 16384 points for 48 kHz stereo (22 s, 8.4 MB held), 10
+/// of 65536 for 192 kHz 5.1 — the batch held here stays a few MB whatever the rate and layout.
+constexpr std::int64_t kSpectrumBatchSamples = std::int64_t{1} << 21;
+constexpr int kSpectrumMaxBatch = 128;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
@@ -203,6 +205,7 @@ struct SpectralAnalyzer::Impl {
     std::optional<SpectrumParams> device;
     AudioBuffer batch;
     int batchFrames = 0;
+    int batchLimit = 1; ///< frames per call
     SpectrumCallResult batchResult;
     // Stereo time-domain sums per 100 ms step.
     Frames stepFrames;
@@ -337,14 +340,14 @@ struct SpectralAnalyzer::Impl {
     /// by half: after the first, each adds its second half).
     void batchFrame(const AudioBuffer& frame) {
         if (batchFrames == 0) {
-            batch.reset(channels, static_cast<Frames>(n) + static_cast<Frames>(kSpectrumBatch - 1) * hop);
+            batch.reset(channels, static_cast<Frames>(n) + static_cast<Frames>(batchLimit - 1) * hop);
             batch.append(frame, 0, n);
         } else {
             batch.append(frame, hop, hop);
         }
         ++framesProcessed;
         ++fullFrames;
-        if (++batchFrames == kSpectrumBatch) {
+        if (++batchFrames == batchLimit) {
             flushBatch();
         }
     }
@@ -530,6 +533,8 @@ SpectralAnalyzer::SpectralAnalyzer(SampleRate fs, const ChannelLayout& layout, F
         p.rowFallbackBin = d.rowFallbackBin;
         d.backend = backend;
         d.device = std::move(p);
+        d.batchLimit = static_cast<int>(std::clamp<std::int64_t>(
+            kSpectrumBatchSamples / (static_cast<std::int64_t>(d.hop) * d.channels), 1, kSpectrumMaxBatch));
     }
 
     // Half a frame of silence first, so that the windows covering the first samples sum to one.
