@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// lathe/math/Dynamics.h: the scan property the GPU relies on (chunked composition = sequential
-// recursion), the static curves against their closed forms, and time constants on steps.
+// lathe/math/Dynamics.h and Limiter.h: the scan property the GPU relies on (chunked composition =
+// sequential recursion, for the detectors and the limiter's release), the static curves against
+// their closed forms, and time constants on steps.
 #include "TestSignals.h"
 
 #include <lathe/math/Dynamics.h>
+#include <lathe/math/Limiter.h>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 
 namespace lathe::math {
 namespace {
@@ -90,6 +93,66 @@ TEST(DynamicsMath, DecoupledPeakDetectorChunkedEqualsSequential) {
         yl = apply(attack[c], yl);
     }
     EXPECT_LE(worst, kScanToleranceDb);
+}
+
+/// The release scan's carried starts come from composed maps (aR^k as one product instead of k),
+/// which round differently from the recursion: relative 1e-12 is a thousand times that rounding.
+constexpr double kReleaseScanRelative = 1e-12;
+
+// lathe/math/Limiter.h's claim that lets the limiter's release run as a scan (CUDA, issue 8): the
+// recursion snapped to 0 below kLimiterReleasedDb equals, frame by frame, the snapped value of the
+// unsnapped max-affine recursion — so segments composed without the snap, carried, and run again
+// from their starts with it give the sequential result. The reference below is written out with
+// std::max and an explicit snap; H has bursts of attenuation, long gaps that release to 0, and
+// values just above and below the threshold.
+TEST(DynamicsMath, TheLimiterReleaseScanEqualsTheSnappedRecursion) {
+    const double aR = onePoleCoefficient(0.100, 48000.0);
+    const std::size_t n = 20 * 48000;
+    const auto noise = test::noise(static_cast<Frames>(n), 1.0, 17);
+    std::vector<double> h(n, 0.0);
+    for (std::size_t i = 0; i < n; ++i) {
+        // 3 s cycles of 50 ms steps: 100 ms of limiting, then silence long enough for the release
+        // to reach the snap (12 dB → 1e-6 dB takes 1.6 s at 100 ms), then 50 ms at the threshold.
+        const std::size_t phase = (i / 2400) % 60;
+        if (phase < 2) {
+            h[i] = 12.0 * std::abs(noise[i]);
+        } else if (phase == 50) {
+            h[i] = i % 3 == 0 ? 0.9 * kLimiterReleasedDb : 1.1 * kLimiterReleasedDb;
+        }
+    }
+    std::vector<double> want(n);
+    double r = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        r = std::max(h[i], aR * r);
+        r = r < kLimiterReleasedDb ? 0.0 : r;
+        want[i] = r;
+    }
+    constexpr std::size_t kSegment = 256;
+    const std::size_t segments = (n + kSegment - 1) / kSegment;
+    std::vector<MaxAffine> maps(segments, identityMaxAffine());
+    for (std::size_t g = 0; g < segments; ++g) {
+        for (std::size_t i = g * kSegment; i < std::min(n, (g + 1) * kSegment); ++i) {
+            maps[g] = compose(MaxAffine{h[i], aR, 0.0}, maps[g]);
+        }
+    }
+    double start = 0.0;
+    double worst = 0.0;
+    std::size_t zerosDiffer = 0;
+    for (std::size_t g = 0; g < segments; ++g) {
+        double y = start;
+        for (std::size_t i = g * kSegment; i < std::min(n, (g + 1) * kSegment); ++i) {
+            y = limiterReleaseStep(h[i], y, aR);
+            zerosDiffer += (y == 0.0) != (want[i] == 0.0) ? 1 : 0;
+            if (want[i] > 0.0) {
+                worst = std::max(worst, std::abs(y - want[i]) / want[i]);
+            }
+        }
+        start = apply(maps[g], start);
+    }
+    EXPECT_EQ(zerosDiffer, 0u) << "frames released (exactly 0) on one side only";
+    EXPECT_GT(std::count(want.begin(), want.end(), 0.0), static_cast<std::ptrdiff_t>(n / 3)); // released
+    EXPECT_LE(worst, kReleaseScanRelative);
+    std::printf("[ RELEASE  ] scan vs recursion: largest relative difference %.2g\n", worst);
 }
 
 TEST(DynamicsMath, Log2AndExp2MatchLibm) {
