@@ -221,6 +221,20 @@ int printDevices(const GlobalOptions& g, bool json) {
                 runs += (runs.empty() ? "" : ", ") + c;
             }
             std::printf("        runs %s; everything else on the CPU\n", runs.c_str());
+            // Written for the device but not yet verified on one: say so, and how to run them there.
+            std::string heldBack;
+            const auto backend = g.registry->makeBackend(s.name);
+            for (const Capability c : {Capability::LimiterPass, Capability::Spectrum}) {
+                if (!backend->supports(c)) {
+                    heldBack += (heldBack.empty() ? "" : ", ") + std::string(capabilityName(c));
+                }
+            }
+            if (!heldBack.empty()) {
+                std::printf(
+                    "        not yet verified on a GPU, so on the CPU: %s (LATHE_CUDA_UNVERIFIED=1 runs "
+                    "them here)\n",
+                    heldBack.c_str());
+            }
         }
     }
     if (p.compiled) {
