@@ -64,13 +64,16 @@ ThreadPool::~ThreadPool() {
 
 void ThreadPool::stopWorkers() noexcept {
     m_stop.store(true, std::memory_order_release);
-    m_published.store(((m_published.load(std::memory_order_relaxed) >> kParticipantBits) + 1)
-                          << kParticipantBits,
-                      std::memory_order_release);
-    m_published.notify_all();
+    publish(0);
     for (auto& t : m_workers) {
         t.join();
     }
+}
+
+void ThreadPool::publish(unsigned participants) noexcept {
+    const std::uint32_t calls = (m_published.load(std::memory_order_relaxed) >> kParticipantBits) + 1;
+    m_published.store(calls << kParticipantBits | participants, std::memory_order_release);
+    m_published.notify_all();
 }
 
 bool ThreadPool::claim(unsigned owner, bool front, std::size_t& index) {
@@ -174,9 +177,7 @@ void ThreadPool::parallelFor(std::size_t count, const std::function<void(std::si
         const std::uint64_t end = count * (w + 1) / participants;
         m_ranges[w].packed.store(begin << 32 | end, std::memory_order_release);
     }
-    const std::uint32_t calls = (m_published.load(std::memory_order_relaxed) >> kParticipantBits) + 1;
-    m_published.store(calls << kParticipantBits | participants, std::memory_order_release);
-    m_published.notify_all();
+    publish(participants);
     runIndices(0, participants);
     // The workers are usually finishing their last index: wait for that without sleeping (a
     // sleep and wake-up through the kernel costs more than the wait), then sleep.

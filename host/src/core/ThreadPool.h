@@ -57,6 +57,9 @@ public:
 private:
     /// Wakes every worker to exit and joins it.
     void stopWorkers() noexcept;
+    /// Bumps the call count in m_published with `participants` beside it (0 to stop), and wakes
+    /// the workers that sleep on it.
+    void publish(unsigned participants) noexcept;
     void workerLoop(unsigned worker);
     /// Claims and runs indices of the current call until none is left.
     void runIndices(unsigned worker, unsigned participants);
