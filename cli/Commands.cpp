@@ -163,17 +163,20 @@ void reportFileError(const Error& e, const std::filesystem::path& file, bool jso
     }
 }
 
-/// What an available backend runs (Backend::supports), by name; empty for an unavailable one.
-std::vector<std::string> capabilitiesOf(const GlobalOptions& g, const BackendStatus& s) {
-    std::vector<std::string> names;
+/// What an available backend runs (Backend::supports) and what it leaves to the CPU, by name;
+/// both empty for an unavailable one. One backend is made for both (a CUDA context each time).
+struct BackendCapabilities {
+    std::vector<std::string> runs;
+    std::vector<std::string> leaves;
+};
+BackendCapabilities capabilitiesOf(const GlobalOptions& g, const BackendStatus& s) {
+    BackendCapabilities names;
     if (!s.available) {
         return names;
     }
     const auto backend = g.registry->makeBackend(s.name);
     for (const Capability c : kCapabilities) {
-        if (backend->supports(c)) {
-            names.emplace_back(capabilityName(c));
-        }
+        (backend->supports(c) ? names.runs : names.leaves).emplace_back(capabilityName(c));
     }
     return names;
 }
@@ -186,7 +189,7 @@ int printDevices(const GlobalOptions& g, bool json) {
         j["backends"] = nlohmann::json::array();
         for (const auto& s : statuses) {
             nlohmann::json b = toJson(s);
-            b["capabilities"] = capabilitiesOf(g, s);
+            b["capabilities"] = capabilitiesOf(g, s).runs;
             j["backends"].push_back(b);
         }
         nlohmann::json cuda;
@@ -216,24 +219,22 @@ int printDevices(const GlobalOptions& g, bool json) {
         std::printf("  %-5s %s\n", s.name.c_str(),
                     (s.available ? "available: " + s.description : "unavailable: " + s.reason).c_str());
         if (s.available && s.name != "cpu") { // the CPU runs everything (it is the reference)
-            std::string runs;
-            for (const auto& c : capabilitiesOf(g, s)) {
-                runs += (runs.empty() ? "" : ", ") + c;
-            }
-            std::printf("        runs %s; everything else on the CPU\n", runs.c_str());
-            // Written for the device but not yet verified on one: say so, and how to run them there.
-            std::string heldBack;
-            const auto backend = g.registry->makeBackend(s.name);
-            for (const Capability c : {Capability::LimiterPass, Capability::Spectrum}) {
-                if (!backend->supports(c)) {
-                    heldBack += (heldBack.empty() ? "" : ", ") + std::string(capabilityName(c));
+            const BackendCapabilities caps = capabilitiesOf(g, s);
+            auto joined = [](const std::vector<std::string>& names) {
+                std::string text;
+                for (const auto& n : names) {
+                    text += (text.empty() ? "" : ", ") + n;
                 }
-            }
-            if (!heldBack.empty()) {
+                return text;
+            };
+            std::printf("        runs %s; everything else on the CPU\n", joined(caps.runs).c_str());
+            // What the device backend leaves to the CPU is written for it but not yet verified on a
+            // GPU (CudaBackend::supports): say so, and how to run it there.
+            if (!caps.leaves.empty()) {
                 std::printf(
                     "        not yet verified on a GPU, so on the CPU: %s (LATHE_CUDA_UNVERIFIED=1 runs "
                     "them here)\n",
-                    heldBack.c_str());
+                    joined(caps.leaves).c_str());
             }
         }
     }
