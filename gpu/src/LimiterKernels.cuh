@@ -5,6 +5,7 @@
 #pragma once
 
 #include "LimiterKernels.h"
+#include "ScanCarry.cuh"
 
 #include <lathe/math/Limiter.h>
 #include <lathe/math/Loudness.h>
@@ -98,11 +99,7 @@ __global__ void limiterReleaseCarryKernel(LimiterLayout l) {
     if (limiterIndex() != 0) {
         return;
     }
-    double y = l.r[l.lookahead - 1];
-    for (std::int64_t g = 0; g < l.segments; ++g) {
-        l.start[g] = y;
-        y = math::apply(l.maps[g], y);
-    }
+    carrySegments(l.maps, l.segments, l.r[l.lookahead - 1], l.start);
 }
 
 /// R of every frame: each segment from its start, step by step as the reference (with the snap).

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "MultibandKernels.h"
+#include "ScanCarry.cuh"
 
 #include <lathe/math/Dynamics.h>
 
@@ -132,15 +133,8 @@ __global__ void rmsCarryKernel(MultibandLayout m) {
     if (i >= m.channels * m.bands || !m.band[i % m.bands].active) {
         return;
     }
-    const math::Affine* maps = static_cast<const math::Affine*>(m.maps) + i * m.segments;
-    double y = m.state[i].rms;
-#if defined(__CUDACC__) // (the host compiles this file too: tests/parity/EmulatedKernelsTest)
-#pragma unroll 8        // the loads of several segments in flight: the chain is only through y
-#endif
-    for (std::int64_t g = 0; g < m.segments; ++g) {
-        m.start[i * m.segments + g] = y;
-        y = math::apply(maps[g], y);
-    }
+    carrySegments(static_cast<const math::Affine*>(m.maps) + i * m.segments, m.segments, m.state[i].rms,
+                  m.start + i * m.segments);
 }
 
 __global__ void rmsLevelKernel(MultibandLayout m) {
@@ -192,17 +186,9 @@ template <typename Map> __global__ void detectorCarryKernel(MultibandLayout m, b
     if (!m.band[k].active) {
         return;
     }
-    const Map* maps = static_cast<const Map*>(m.maps) + seq * m.segments;
     const BandDetectorState& state = m.state[d * m.bands + k];
-    double y = attack ? state.yL : state.y1;
-    double* start = (attack ? m.start2 : m.start) + seq * m.segments;
-#if defined(__CUDACC__) // (the host compiles this file too: tests/parity/EmulatedKernelsTest)
-#pragma unroll 8        // the loads of several segments in flight: the chain is only through y
-#endif
-    for (std::int64_t g = 0; g < m.segments; ++g) {
-        start[g] = y;
-        y = math::apply(maps[g], y);
-    }
+    carrySegments(static_cast<const Map*>(m.maps) + seq * m.segments, m.segments,
+                  attack ? state.yL : state.y1, (attack ? m.start2 : m.start) + seq * m.segments);
 }
 
 /// The release stage again from its true starts; the attack stage's maps of its output.
