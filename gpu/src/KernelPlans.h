@@ -75,6 +75,7 @@ inline LimiterLayout limiterLayout(const LimiterPassParams& params, Frames frame
     l.channels = params.channels;
     l.lookahead = static_cast<int>(params.lookahead);
     l.taps = params.search->taps;
+    l.before = static_cast<int>(params.before());
     l.frames = frames;
     l.pitch = pitch;
     l.segment = kLimiterSegmentFrames;

@@ -135,10 +135,9 @@ __global__ void limiterGainKernel(LimiterLayout l) {
     const double g = nonZero > 0 ? (mean > 0.0 ? mean : 0.0) : 0.0;
     l.gainDb[i] = g;
     const float gain = math::limiterGain(g);
-    const int before = l.taps / 2;
     for (int c = 0; c < l.channels; ++c) {
         l.y[static_cast<std::int64_t>(c) * l.frames + i] =
-            l.x[static_cast<std::int64_t>(c) * l.pitch + before + i] * gain;
+            l.x[static_cast<std::int64_t>(c) * l.pitch + l.before + i] * gain;
     }
 }
 

@@ -10,8 +10,8 @@
 namespace lathe::gpu::kernels {
 
 /// One call's device memory and geometry. Frame i of the call is output frame a + i; the input x
-/// is channel-major with `pitch` frames a channel, its frame `before` being frame a (so the ×4
-/// window of the interval starting at frame a − 1 + j begins at x index j).
+/// is channel-major with `pitch` frames a channel, its frame `before` being frame a (before is
+/// taps/2, so the ×4 window of the interval starting at frame a − 1 + j begins at x index j).
 ///   p[j], j < frames + L:      the ×4 peak of interval a − 1 + j, the largest channel's
 ///   d[i], i < frames + L − 1:  the attenuation (dB) that max(p[i], p[i + 1]) asks for
 ///   h[i], i < frames:          max d[i … i + L − 1]
@@ -26,6 +26,7 @@ struct LimiterLayout {
     int channels;
     int lookahead; ///< L
     int taps;      ///< of the ×4 search kernel (4 phases)
+    int before;    ///< input frames before the call's first (LimiterPassParams::before(): taps/2)
     std::int64_t frames;
     std::int64_t pitch;
     std::int64_t segment;
