@@ -170,6 +170,16 @@ unsigned blocks(std::int64_t n, int threads) {
     return static_cast<unsigned>((n + threads - 1) / threads);
 }
 
+/// `b` channel-major with a pitch of its frames, as CudaBackend's upload() leaves it on the device.
+std::vector<float> uploaded(const AudioBuffer& b) {
+    const auto pitch = static_cast<std::size_t>(b.frames());
+    std::vector<float> x(static_cast<std::size_t>(b.channels()) * pitch);
+    for (int c = 0; c < b.channels(); ++c) {
+        std::copy_n(b.channel(c), b.frames(), x.begin() + static_cast<std::ptrdiff_t>(c * pitch));
+    }
+    return x;
+}
+
 /// The CPU reference for everything, and Capability::Dynamics by the emulated kernels, with the
 /// same geometry, order of launches and buffers as CudaBackend::multibandDynamics.
 class EmulatedKernelsBackend final : public Backend {
@@ -195,11 +205,7 @@ public:
         const AudioBuffer& audio = *chunk.audio;
         const int channels = audio.channels();
         const auto ch = static_cast<std::size_t>(channels);
-        std::vector<float> samples(ch * static_cast<std::size_t>(audio.frames()));
-        for (int c = 0; c < channels; ++c) { // channel-major, pitch = frames, as upload() leaves it
-            std::copy_n(audio.channel(c), audio.frames(),
-                        samples.begin() + static_cast<std::ptrdiff_t>(c) * audio.frames());
-        }
+        const std::vector<float> samples = uploaded(audio);
         k::LoudnessChunkLayout l = k::loudnessLayout(params, chunk);
         l.audio = samples.data();
         const auto subsAll = ch * static_cast<std::size_t>(l.subs);
@@ -352,11 +358,7 @@ public:
         if (frames == 0) {
             return;
         }
-        const auto pitch = static_cast<std::size_t>(in.frames());
-        std::vector<float> x(static_cast<std::size_t>(channels) * pitch);
-        for (int c = 0; c < channels; ++c) { // channel-major, pitch = frames, as upload() leaves it
-            std::copy_n(in.channel(c), in.frames(), x.begin() + static_cast<std::ptrdiff_t>(c * pitch));
-        }
+        const std::vector<float> x = uploaded(in);
         k::LimiterLayout l = k::limiterLayout(params, frames, in.frames());
         std::vector<float> p(n + L), out(static_cast<std::size_t>(channels) * n);
         std::vector<double> d(n + L), h(n), r(L + n), start(static_cast<std::size_t>(l.segments));
@@ -404,11 +406,7 @@ public:
         if (frames == 0) {
             return;
         }
-        const auto pitch = static_cast<std::size_t>(in.frames());
-        std::vector<float> x(static_cast<std::size_t>(params.channels) * pitch);
-        for (int c = 0; c < params.channels; ++c) { // channel-major, pitch = frames, as upload() leaves it
-            std::copy_n(in.channel(c), in.frames(), x.begin() + static_cast<std::ptrdiff_t>(c * pitch));
-        }
+        const std::vector<float> x = uploaded(in);
         const auto transforms = static_cast<std::size_t>(params.channels) * static_cast<std::size_t>(frames);
         std::vector<float> windowed(transforms * static_cast<std::size_t>(params.n));
         std::vector<float> spectra(transforms * bins * 2);
