@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 
 namespace lathe {
@@ -60,6 +61,21 @@ protected:
     std::unique_ptr<Backend> m_backend;
     std::unique_ptr<Backend> m_reference;
 };
+
+/// The named backend made with LATHE_CUDA_UNVERIFIED=1: the capabilities not yet run on a GPU
+/// claimed too. The variable is put back as it was (unset, or the caller's value).
+std::unique_ptr<Backend> makeWithUnverified(const std::string& name) {
+    const char* was = std::getenv("LATHE_CUDA_UNVERIFIED");
+    const std::optional<std::string> saved = was != nullptr ? std::optional<std::string>(was) : std::nullopt;
+    ::setenv("LATHE_CUDA_UNVERIFIED", "1", 1);
+    std::unique_ptr<Backend> backend = registry().makeBackend(name);
+    if (saved) {
+        ::setenv("LATHE_CUDA_UNVERIFIED", saved->c_str(), 1);
+    } else {
+        ::unsetenv("LATHE_CUDA_UNVERIFIED");
+    }
+    return backend;
+}
 
 AudioBuffer testBlock(int channels, Frames frames, std::uint64_t seed) {
     AudioBuffer b(channels, frames + 3); // capacity > frames: the padding must be ignored
@@ -475,9 +491,7 @@ TEST_P(BackendParity, TheLimiterPassMatchesTheReference) {
     if (GetParam() == "cpu") {
         GTEST_SKIP() << "cpu: the stage's own host code is the reference";
     }
-    ::setenv("LATHE_CUDA_UNVERIFIED", "1", 1);
-    const std::unique_ptr<Backend> backend = registry().makeBackend(GetParam());
-    ::unsetenv("LATHE_CUDA_UNVERIFIED");
+    const std::unique_ptr<Backend> backend = makeWithUnverified(GetParam());
     ASSERT_TRUE(backend->supports(Capability::LimiterPass));
     for (const test::LimiterCase& c : test::limiterPassCases()) {
         const auto [got, want, gotReport, wantReport] = test::renderLimiterCase(c, *backend, 0);
@@ -514,9 +528,7 @@ TEST_P(BackendParity, TheSpectrumMatchesTheReference) {
     if (GetParam() == "cpu") {
         GTEST_SKIP() << "cpu: the analyzer's own host code is the reference";
     }
-    ::setenv("LATHE_CUDA_UNVERIFIED", "1", 1);
-    const std::unique_ptr<Backend> backend = registry().makeBackend(GetParam());
-    ::unsetenv("LATHE_CUDA_UNVERIFIED");
+    const std::unique_ptr<Backend> backend = makeWithUnverified(GetParam());
     ASSERT_TRUE(backend->supports(Capability::Spectrum));
     for (const test::SpectrumCase& c : test::spectrumCases()) {
         const test::SpectrumParity p = test::spectrumParity(c, *backend);
