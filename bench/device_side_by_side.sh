@@ -51,16 +51,16 @@ for b in cuda cpu; do
   master_breakdown "$W/master-$b.json"
   device_timing "$W/master-$b.json"
 done
-# The targeting's trial with its limiter pass on the device (claimed only with this switch until
-# the parity suite has passed on a GPU); outputs compared with the plain cuda master's.
-LATHE_CUDA_UNVERIFIED=1 t "master (default chain) --backend cuda, limiter pass on the device" \
+# The targeting's trial with its limiter pass on the host (LATHE_CUDA_HOLD), against the plain
+# cuda master whose trial runs it on the device; trial and drives compared.
+LATHE_CUDA_HOLD=limiter-pass t "master (default chain) --backend cuda, limiter pass on the host" \
   "$L" --quiet --backend cuda master "$MIX" -o "$W/master-pass.wav" --report "$W/master-pass.json"
 master_breakdown "$W/master-pass.json"
 device_timing "$W/master-pass.json"
 python3 - "$W/master-cuda.json" "$W/master-pass.json" <<'PY' 2>/dev/null || true
 import json, sys
 a, b = (json.load(open(f))["targeting"] for f in sys.argv[1:])
-print("  trial LUFS %.9f (host pass) vs %.9f (device pass); drives %s vs %s" % (
+print("  trial LUFS %.9f (device pass) vs %.9f (host pass); drives %s vs %s" % (
     a["trial"]["integrated_lufs"], b["trial"]["integrated_lufs"],
     [p["input_gain_db"] for p in a["passes"]], [p["input_gain_db"] for p in b["passes"]]))
 PY
@@ -83,9 +83,8 @@ for b in cuda cpu; do
   python3 -c "import json,sys; d=json.load(open(sys.argv[1])); l=d['loudness']; print('  ', d['backend'], 'I', l['integrated_lufs'], 'LRA', l['lra_lu'], 'TP', l['true_peak_dbtp'])" "$W/cmd.log" 2>/dev/null
   device_timing "$W/cmd.log"
 done
-# The spectrum and spectrogram on the device too (claimed only with the switch until the parity
-# suite has passed on a GPU).
-LATHE_CUDA_UNVERIFIED=1 t "analyze --backend cuda, spectrum on the device" "$L" --quiet --backend cuda analyze "$MIX" --json
+# The spectrum and spectrogram on the host (LATHE_CUDA_HOLD), the rest of the analysis on the device.
+LATHE_CUDA_HOLD=spectrum t "analyze --backend cuda, spectrum on the host" "$L" --quiet --backend cuda analyze "$MIX" --json
 python3 -c "import json,sys; print('   analysis_seconds', json.load(open(sys.argv[1]))['analysis_seconds'])" "$W/cmd.log" 2>/dev/null
 device_timing "$W/cmd.log"
 # The limiter alone at 1–16 threads, and the thread pool's cost per call (6ca87db took the lock out
@@ -102,14 +101,19 @@ if [[ "${LATHE_BENCH_HOUR:-0}" == 1 ]]; then
   "$L" --quiet demo-mix -o "$HOUR" --duration 3600
   echo "== one hour, 48 kHz/24-bit stereo (3600 s of audio)"
   t "convert --bits 16 --backend cuda" "$L" --quiet --backend cuda convert "$HOUR" -o "$W/h-conv.wav" --bits 16
-  for b in cuda cpu; do
-    t "master (default chain) --backend $b" "$L" --quiet --backend "$b" master "$HOUR" -o "$W/h-master-$b.wav" \
-      --report "$W/h-master-$b.json"
+  for b in cuda cpu hold; do
+    if [[ $b == hold ]]; then # the cuda master with the trial's limiter pass on the host
+      LATHE_CUDA_HOLD=limiter-pass t "master (default chain) --backend cuda, limiter pass on the host" \
+        "$L" --quiet --backend cuda master "$HOUR" -o "$W/h-master-$b.wav" --report "$W/h-master-$b.json"
+    else
+      t "master (default chain) --backend $b" "$L" --quiet --backend "$b" master "$HOUR" -o "$W/h-master-$b.wav" \
+        --report "$W/h-master-$b.json"
+    fi
     master_breakdown "$W/h-master-$b.json"
     device_timing "$W/h-master-$b.json"
     rm -f "$W/h-master-$b.wav"
   done
-  LATHE_CUDA_UNVERIFIED=1 t "analyze --backend cuda, spectrum on the device" "$L" --quiet --backend cuda analyze "$HOUR" --json
+  LATHE_CUDA_HOLD=spectrum t "analyze --backend cuda, spectrum on the host" "$L" --quiet --backend cuda analyze "$HOUR" --json
   device_timing "$W/cmd.log"
   for b in cuda cpu; do
     t "analyze --backend $b" "$L" --quiet --backend "$b" analyze "$HOUR" --json

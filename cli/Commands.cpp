@@ -228,13 +228,9 @@ int printDevices(const GlobalOptions& g, bool json) {
                 return text;
             };
             std::printf("        runs %s; everything else on the CPU\n", joined(caps.runs).c_str());
-            // What the device backend leaves to the CPU is written for it but not yet verified on a
-            // GPU (CudaBackend::supports): say so, and how to run it there.
+            // What the user's LATHE_CUDA_HOLD leaves to the CPU (CudaBackend::supports): say so.
             if (!caps.leaves.empty()) {
-                std::printf(
-                    "        not yet verified on a GPU, so on the CPU: %s (LATHE_CUDA_UNVERIFIED=1 runs "
-                    "them here)\n",
-                    joined(caps.leaves).c_str());
+                std::printf("        left to the CPU by LATHE_CUDA_HOLD: %s\n", joined(caps.leaves).c_str());
             }
         }
     }

@@ -78,8 +78,12 @@ public:
             cudaVersionText(p.driverVersion) + ", runtime " + cudaVersionText(p.runtimeVersion) + ")";
         m_counter.reserve(1);
         m_events = std::make_unique<detail::PhaseTimer::Events>();
-        const char* unverified = std::getenv("LATHE_CUDA_UNVERIFIED");
-        m_unverified = unverified != nullptr && std::string(unverified) == "1";
+        // What the user asks to leave to the CPU: only capabilities whose stages have host code.
+        if (const char* hold = std::getenv("LATHE_CUDA_HOLD"); hold != nullptr) {
+            static constexpr Capability kHoldable[] = {Capability::Dynamics, Capability::LimiterPass,
+                                                       Capability::Spectrum};
+            m_held = parseCapabilityKeys("LATHE_CUDA_HOLD", hold, kHoldable);
+        }
     }
 
     std::optional<DeviceTiming> deviceTiming() const override {
@@ -90,15 +94,12 @@ public:
 
     std::string_view name() const override { return "cuda"; }
 
-    /// Every capability. Loudness (records and whole measurements) and the multiband dynamics
-    /// first passed the parity suite against the CPU on an H200 on 2026-11-26. The limiter pass
-    /// and the spectrum have not yet run on a GPU (only their kernels on the host,
-    /// tests/parity/EmulatedKernelsTest): they are claimed only with LATHE_CUDA_UNVERIFIED=1 until
-    /// the parity suite has passed on one.
+    /// Every capability, each verified by the parity suite against the CPU on an H200: loudness
+    /// (records and whole measurements) and the multiband dynamics first, the limiter pass and the
+    /// spectrum two sessions later (all on 2026-11-26; bench/RESULTS.md). Those named
+    /// in LATHE_CUDA_HOLD are left to the CPU (to compare timings, or to work around a device).
     bool supports(Capability c) const override {
-        return c == Capability::Render || c == Capability::Convolution || c == Capability::Loudness ||
-               c == Capability::Dynamics ||
-               ((c == Capability::LimiterPass || c == Capability::Spectrum) && m_unverified);
+        return std::find(m_held.begin(), m_held.end(), c) == m_held.end();
     }
 
     /// A batch of the spectral analysis's frames on the device: the audio goes up, the frames are
@@ -585,8 +586,8 @@ private:
     DeviceBuffer<float> m_mbBandOut;
     DeviceBuffer<float> m_mbOut;
     DeviceBuffer<double> m_mbStats;
-    /// The capabilities not yet run on a GPU are claimed only with LATHE_CUDA_UNVERIFIED=1.
-    bool m_unverified = false;
+    /// The capabilities LATHE_CUDA_HOLD leaves to the CPU.
+    std::vector<Capability> m_held;
     // The spectral analysis (spectrumFrames).
     DeviceBuffer<float> m_specWindow;
     DeviceBuffer<int> m_specRows; ///< first bin, bin count and fallback bin of every row

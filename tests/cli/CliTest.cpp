@@ -305,18 +305,16 @@ TEST_F(Cli, DevicesAndBackendChoice) {
     EXPECT_EQ(j["backends"][1]["name"], "cpu");
     EXPECT_EQ(j["backends"][1]["available"], true);
     // What each available backend runs: the CPU everything but the device's multiband dynamics,
-    // limiter pass and spectrum (their stages compute them themselves); the CUDA backend, when present,
-    // everything — the limiter pass and the spectrum only with LATHE_CUDA_UNVERIFIED=1 until they
-    // have run on a GPU.
+    // limiter pass and spectrum (their stages compute them themselves); the CUDA backend, when
+    // present, everything (all verified on an H200).
     EXPECT_EQ(j["backends"][1]["capabilities"],
               (nlohmann::json{"rendering", "loudness analysis", "convolution (EQ, reverb)"}));
-    nlohmann::json everything = {"rendering", "loudness analysis", "convolution (EQ, reverb)",
-                                 "multiband dynamics"};
-    if (const char* pass = std::getenv("LATHE_CUDA_UNVERIFIED");
-        pass != nullptr && std::string(pass) == "1") {
-        everything.push_back("limiter pass (unverified: the loudness trial)");
-        everything.push_back("spectrum and spectrogram");
-    }
+    const nlohmann::json everything = {"rendering",
+                                       "loudness analysis",
+                                       "convolution (EQ, reverb)",
+                                       "multiband dynamics",
+                                       "limiter pass (the loudness trial's, without verification)",
+                                       "spectrum and spectrogram"};
     EXPECT_EQ(j["backends"][0]["capabilities"],
               j["backends"][0]["available"].get<bool>() ? everything : nlohmann::json::array());
     EXPECT_EQ(j["cuda"]["compiled"], true);
@@ -332,6 +330,32 @@ TEST_F(Cli, DevicesAndBackendChoice) {
         EXPECT_FALSE(std::filesystem::exists(m_dir / "c.wav"));
     }
     EXPECT_EQ(lathe({"--backend", "cpu", "convert", path("in.wav"), "-o", path("p.wav")}).exitCode, 0);
+}
+
+// LATHE_CUDA_HOLD leaves the named capabilities to the CPU: info --devices lists them apart, and
+// a name the backend cannot hold is a usage error (exit 2) even under --backend auto, never a
+// silent change of backend. Needs a device (the CUDA backend reads it when made).
+TEST_F(Cli, CudaHoldLeavesTheNamedCapabilitiesToTheCpu) {
+    if (!gpu::probe().available) {
+        GTEST_SKIP() << "cuda: not tested (" << gpu::probe().reason << ")";
+    }
+    test::ProcessOptions hold;
+    hold.env["LATHE_CUDA_HOLD"] = "spectrum,limiter-pass";
+    const auto j = nlohmann::json::parse(lathe({"info", "--devices", "--json"}, hold).out);
+    EXPECT_EQ(j["backends"][0]["capabilities"],
+              (nlohmann::json{"rendering", "loudness analysis", "convolution (EQ, reverb)", "multiband dynamics"}));
+    const auto text = lathe({"info", "--devices"}, hold);
+    EXPECT_NE(text.out.find("left to the CPU by LATHE_CUDA_HOLD: limiter pass (the loudness trial's, without "
+                            "verification), spectrum and spectrogram"),
+              std::string::npos)
+        << text.out;
+    test::ProcessOptions bad;
+    bad.env["LATHE_CUDA_HOLD"] = "render";
+    const auto refused = lathe({"--backend", "auto", "convert", path("in.wav"), "-o", path("held.wav")}, bad);
+    EXPECT_EQ(refused.exitCode, 2) << refused.err;
+    EXPECT_NE(refused.err.find("LATHE_CUDA_HOLD: unknown or unsupported capability 'render'"), std::string::npos)
+        << refused.err;
+    EXPECT_FALSE(std::filesystem::exists(m_dir / "held.wav"));
 }
 
 TEST_F(Cli, DemoMixWritesAPlayableFile) {

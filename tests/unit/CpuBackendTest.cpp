@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 namespace lathe {
 namespace {
@@ -137,6 +139,32 @@ TEST(BackendRegistry, AGpuFailureMidJobRerunsOnTheCpuOnlyUnderAuto) {
                                  }),
                  InputError);
     EXPECT_EQ(runs, 1) << "only a GPU failure is retried";
+}
+
+// LATHE_CUDA_HOLD's list: keys in any order, empty items ignored; a key that is not a capability,
+// or one that may not be held (the caller's list), is a usage error naming the setting and the
+// keys it takes.
+TEST(BackendCapabilities, AHoldListNamesOnlyTheCapabilitiesItMayHold) {
+    static constexpr Capability kHoldable[] = {Capability::Dynamics, Capability::LimiterPass,
+                                               Capability::Spectrum};
+    EXPECT_EQ(parseCapabilityKeys("HOLD", "spectrum,,limiter-pass", kHoldable),
+              (std::vector<Capability>{Capability::Spectrum, Capability::LimiterPass}));
+    EXPECT_TRUE(parseCapabilityKeys("HOLD", "", kHoldable).empty());
+    for (const char* bad : {"render", "Spectrum", "limiter", "spectrum, dynamics"}) {
+        try {
+            parseCapabilityKeys("HOLD", bad, kHoldable);
+            ADD_FAILURE() << bad << " was accepted";
+        } catch (const UsageError& e) {
+            EXPECT_NE(std::string(e.what()).find("HOLD: unknown or unsupported capability"), std::string::npos)
+                << e.what();
+            EXPECT_NE(std::string(e.what()).find("dynamics, limiter-pass, spectrum"), std::string::npos)
+                << e.what();
+        }
+    }
+    for (const Capability c : kCapabilities) { // every key reads back as its capability
+        EXPECT_EQ(parseCapabilityKeys("HOLD", capabilityKey(c), kCapabilities),
+                  (std::vector<Capability>{c}));
+    }
 }
 
 } // namespace

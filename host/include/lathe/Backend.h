@@ -55,6 +55,14 @@ inline constexpr Capability kCapabilities[] = {Capability::Render,      Capabili
                                                Capability::LimiterPass, Capability::Spectrum};
 
 std::string_view capabilityName(Capability c);
+/// A short name for settings and environment variables: "render", "loudness", "convolution",
+/// "dynamics", "limiter-pass", "spectrum".
+std::string_view capabilityKey(Capability c);
+/// The capabilities named in `list` (comma-separated keys, e.g. LATHE_CUDA_HOLD's
+/// "limiter-pass,spectrum"), each of which must be one of `allowed`. Throws UsageError naming
+/// `setting` and the allowed keys for anything else. An empty list names none.
+std::vector<Capability> parseCapabilityKeys(std::string_view setting, std::string_view list,
+                                            std::span<const Capability> allowed);
 
 /// Where a device backend's time went since it was made (CUDA events on its streams): copies to
 /// the device, kernels (cuFFT's included), copies back. Host work (decode, encode, the CPU stages)

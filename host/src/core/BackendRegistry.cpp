@@ -74,11 +74,54 @@ std::string_view capabilityName(Capability c) {
     case Capability::Dynamics:
         return "multiband dynamics";
     case Capability::LimiterPass:
-        return "limiter pass (unverified: the loudness trial)";
+        return "limiter pass (the loudness trial's, without verification)";
     case Capability::Spectrum:
         return "spectrum and spectrogram";
     }
     return "?";
+}
+
+std::string_view capabilityKey(Capability c) {
+    switch (c) {
+    case Capability::Render:
+        return "render";
+    case Capability::Loudness:
+        return "loudness";
+    case Capability::Convolution:
+        return "convolution";
+    case Capability::Dynamics:
+        return "dynamics";
+    case Capability::LimiterPass:
+        return "limiter-pass";
+    case Capability::Spectrum:
+        return "spectrum";
+    }
+    return "?";
+}
+
+std::vector<Capability> parseCapabilityKeys(std::string_view setting, std::string_view list,
+                                            std::span<const Capability> allowed) {
+    std::vector<Capability> named;
+    while (!list.empty()) {
+        const std::size_t comma = list.find(',');
+        const std::string_view key = list.substr(0, comma);
+        list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+        if (key.empty()) {
+            continue;
+        }
+        const auto it = std::find_if(allowed.begin(), allowed.end(),
+                                     [&](Capability c) { return capabilityKey(c) == key; });
+        if (it == allowed.end()) {
+            std::string keys;
+            for (const Capability c : allowed) {
+                keys += (keys.empty() ? "" : ", ") + std::string(capabilityKey(c));
+            }
+            throw UsageError(std::string(setting) + ": unknown or unsupported capability '" + std::string(key) +
+                             "' (one or more of: " + keys + ", separated by commas)");
+        }
+        named.push_back(*it);
+    }
+    return named;
 }
 
 namespace {
