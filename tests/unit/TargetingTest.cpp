@@ -112,6 +112,42 @@ TEST(Targeting, SilenceIsRefusedAndLargeGainsWarn) {
     EXPECT_EQ(files, 0u);
 }
 
+// With 4 threads or more the targeting measures each file as it is written (a meter beside the
+// render), with fewer it reads the file back afterwards: the same output, bit for bit, and the
+// same figures — each pass's loudness also equal to the finished file's own measurement.
+TEST(Targeting, MeasuringAsItWritesEqualsReadingBack) {
+    test::TempDir dir;
+    const auto in = dir.path() / "in.wav";
+    test::writeRawFloat(in, programme(-22.0, 5), kFs, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    auto backend = makeCpuBackend();
+    std::vector<TargetingReport> reports;
+    for (const unsigned threads : {1u, 4u}) {
+        MasterSettings s = limiterOnly(-14.0);
+        s.format = SampleFormat::Pcm24; // dithered: what the meter sees is the file's codes
+        s.threads = threads;
+        TargetingReport t;
+        masterFile(in, dir.path() / ("out" + std::to_string(threads) + ".wav"), s, *backend, {}, &t);
+        ASSERT_TRUE(t.reached);
+        ASSERT_TRUE(t.passes.back().lufs.has_value());
+        LoudnessOptions o;
+        o.threads = threads;
+        const LoudnessResult file =
+            measureLoudness(dir.path() / ("out" + std::to_string(threads) + ".wav"), o, *backend);
+        EXPECT_EQ(*t.passes.back().lufs, *file.integratedLufs) << threads << " threads";
+        reports.push_back(t);
+    }
+    EXPECT_EQ(test::readBytes(dir.path() / "out1.wav"), test::readBytes(dir.path() / "out4.wav"));
+    EXPECT_EQ(*reports[0].preLimiterLufs, *reports[1].preLimiterLufs);
+    ASSERT_TRUE(reports[0].trial && reports[1].trial);
+    EXPECT_EQ(reports[0].trial->lufs, reports[1].trial->lufs);
+    ASSERT_EQ(reports[0].passes.size(), reports[1].passes.size());
+    for (std::size_t k = 0; k < reports[0].passes.size(); ++k) {
+        EXPECT_EQ(reports[0].passes[k].inputGainDb, reports[1].passes[k].inputGainDb) << k;
+        EXPECT_EQ(*reports[0].passes[k].lufs, *reports[1].passes[k].lufs) << k;
+        EXPECT_EQ(reports[0].passes[k].truePeakDbtp, reports[1].passes[k].truePeakDbtp) << k;
+    }
+}
+
 // Cancellation at every point a targeted master checks for it (every block of every phase: the
 // pre-limiter render, its measurement, the trial, the passes and their measurements): each one
 // ends in CancelledError with the old output intact and no file of ours left in the folder.
@@ -120,32 +156,37 @@ TEST(Targeting, CancellingAtAnyPointLeavesNothingBehind) {
     const auto in = dir.path() / "in.wav";
     test::writeRawFloat(in, programme(-20.0, 7), kFs, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
     auto backend = makeCpuBackend();
-    MasterSettings s = limiterOnly(-14.0);
-    // How many progress calls a whole master makes.
-    int total = 0;
-    JobControl counting;
-    counting.progress = [&](const Progress&) { ++total; };
-    masterFile(in, dir.path() / "full.wav", s, *backend, counting);
-    ASSERT_GT(total, 5);
-    RecordProperty("progress_calls", total);
-    for (int at = 1; at <= total; ++at) {
-        const auto out = dir.path() / "out.wav";
-        test::writeBytes(out, {'o', 'l', 'd'});
-        CancelToken token;
-        int calls = 0;
-        JobControl control;
-        control.cancel = &token;
-        control.progress = [&](const Progress&) {
-            if (++calls == at) {
-                token.cancel();
-            }
-        };
-        EXPECT_THROW(masterFile(in, out, s, *backend, control), CancelledError) << "cancelled at call " << at;
-        EXPECT_EQ(test::readBytes(out), (std::vector<std::uint8_t>{'o', 'l', 'd'})) << at;
-        auto entries = dir.entries();
-        std::sort(entries.begin(), entries.end());
-        EXPECT_EQ(entries, (std::vector<std::string>{"full.wav", "in.wav", "out.wav"}))
-            << "cancelled at call " << at;
+    for (const unsigned threads : {1u, 4u}) { // the measurements read back, and tapped
+        SCOPED_TRACE(std::to_string(threads) + " threads");
+        MasterSettings s = limiterOnly(-14.0);
+        s.threads = threads;
+        // How many progress calls a whole master makes.
+        int total = 0;
+        JobControl counting;
+        counting.progress = [&](const Progress&) { ++total; };
+        masterFile(in, dir.path() / "full.wav", s, *backend, counting);
+        ASSERT_GT(total, 5);
+        RecordProperty("progress_calls", total);
+        for (int at = 1; at <= total; ++at) {
+            const auto out = dir.path() / "out.wav";
+            test::writeBytes(out, {'o', 'l', 'd'});
+            CancelToken token;
+            int calls = 0;
+            JobControl control;
+            control.cancel = &token;
+            control.progress = [&](const Progress&) {
+                if (++calls == at) {
+                    token.cancel();
+                }
+            };
+            EXPECT_THROW(masterFile(in, out, s, *backend, control), CancelledError)
+                << "cancelled at call " << at;
+            EXPECT_EQ(test::readBytes(out), (std::vector<std::uint8_t>{'o', 'l', 'd'})) << at;
+            auto entries = dir.entries();
+            std::sort(entries.begin(), entries.end());
+            EXPECT_EQ(entries, (std::vector<std::string>{"full.wav", "in.wav", "out.wav"}))
+                << "cancelled at call " << at;
+        }
     }
 }
 

@@ -47,6 +47,8 @@ enum class TailPolicy {
 /// Seed of the dither noise when the caller does not choose one (reproducible renders).
 inline constexpr std::uint64_t kDefaultDitherSeed = 0x4c61746865ull; // "Lathe"
 
+class OutputTap;
+
 struct RenderOptions {
     Container container = Container::Wav;
     SampleFormat format = SampleFormat::Pcm24;
@@ -60,6 +62,23 @@ struct RenderOptions {
     /// The job's thread budget; 0 = all hardware threads. With 1 every computation stays on the
     /// calling thread (only file reading and writing overlap beside it): a batch job's budget.
     unsigned threads = 0;
+    /// Sees the output as it is written (not owned; none when null), e.g. to measure it while the
+    /// render runs instead of reading the file again afterwards.
+    OutputTap* tap = nullptr;
+};
+
+/// The output of a render, block by block, as a reader of the finished file would get it: planar
+/// float with integer output's codes scaled back exactly as libsndfile reads them. All calls come
+/// from the render's thread; finish() before the render's BeforeCommit, never after an error.
+class OutputTap {
+public:
+    virtual ~OutputTap() = default;
+    /// The output's format and exact length, before the first block.
+    virtual void begin(SampleRate rate, int channels, const ChannelLayout& layout, Frames length) = 0;
+    /// The next frames of the output (its first block.frames()).
+    virtual void write(const AudioBuffer& block) = 0;
+    /// Every frame has been written.
+    virtual void finish() = 0;
 };
 
 /// One stage of a render as it ran.

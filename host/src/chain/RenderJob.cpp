@@ -221,6 +221,9 @@ public:
             out.floats.resize(samples);
             interleave(block, 0, n, out.floats.data());
         }
+        if (m_options.tap != nullptr) {
+            tap(block, out);
+        }
         m_writer.submit(std::move(out));
         m_written += n;
     }
@@ -230,6 +233,26 @@ public:
     const std::vector<math::SampleStats>& stats() const { return m_stats; }
 
 private:
+    /// Hands the tap what the file will hold: the float block itself, or the integer codes read
+    /// back as libsndfile reads them (float(code) · 2^−31: exact for up to 24 bits).
+    void tap(const AudioBuffer& block, const WriteBehind::Block& out) {
+        if (out.ints.empty()) {
+            m_options.tap->write(block);
+            return;
+        }
+        const int channels = block.channels();
+        m_readBack.reset(channels, out.frames);
+        m_readBack.setFrames(out.frames);
+        constexpr float kScale = 1.0f / 2147483648.0f;
+        for (int c = 0; c < channels; ++c) {
+            float* y = m_readBack.channel(c);
+            for (Frames i = 0; i < out.frames; ++i) {
+                y[i] = static_cast<float>(out.ints[static_cast<std::size_t>(i * channels + c)]) * kScale;
+            }
+        }
+        m_options.tap->write(m_readBack);
+    }
+
     WriteBehind& m_writer;
     Backend& m_backend;
     const RenderOptions& m_options;
@@ -241,6 +264,7 @@ private:
     bool m_reuseInputStats = false;
     std::vector<math::SampleStats> m_stats;
     std::vector<math::ShapeState> m_shape; ///< noise-shaping feedback, per channel
+    AudioBuffer m_readBack;                ///< integer output as the tap sees it
 };
 
 void checkCancel(const JobControl& control) {
@@ -325,6 +349,9 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     WriteBehind writeBehind(writer);
     Sink sink(writeBehind, backend, options, quant, latency, length, format.channels);
     sink.reuseInputStats(stages.empty());
+    if (options.tap != nullptr) {
+        options.tap->begin(format.sampleRate, format.channels, format.layout, length);
+    }
     std::vector<AudioBuffer> buffers(stages.size());
     // Passes `block` through stages [first, end) and into the sink.
     auto runFrom = [&](std::size_t first, AudioBuffer& block) {
@@ -454,6 +481,9 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
         report.warnings.push_back(
             std::to_string(report.clippedSamples) +
             " samples clipped at integer full scale (lower the level or use --bits 32f)");
+    }
+    if (options.tap != nullptr) {
+        options.tap->finish();
     }
     if (beforeCommit) {
         writer.finish();

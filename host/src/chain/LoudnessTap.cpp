@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "LoudnessTap.h"
+
+#include <lathe/Error.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <utility>
+
+namespace lathe::detail {
+namespace {
+
+/// How far the meter may fall behind the render before the render waits: four of the render's
+/// blocks (about 2 MB of stereo), at least one meter read.
+constexpr Frames kLagFrames = 4 * 65536;
+
+} // namespace
+
+/// The output as an AudioSource for the meter: blocks from the render's thread, reads from the
+/// meter's. A read fills all it asks for unless the output has ended, as a file reader does, so
+/// the meter sees the blocks it would see reading the file.
+class LoudnessTap::Pipe final : public AudioSource {
+public:
+    Pipe(std::string name, SampleRate rate, int channels, ChannelLayout layout, Frames length)
+        : m_name(std::move(name)), m_rate(rate), m_channels(channels), m_layout(std::move(layout)),
+          m_length(length) {}
+
+    std::string sourceName() const override { return m_name; }
+    SampleRate sampleRate() const override { return m_rate; }
+    int channelCount() const override { return m_channels; }
+    ChannelLayout channelLayout() const override { return m_layout; }
+    Frames totalFrames() const override { return m_length; }
+    int integerBits() const override { return 0; }
+
+    Frames read(AudioBuffer& dst, Frames maxFrames) override {
+        dst.reset(m_channels, maxFrames);
+        std::unique_lock lock(m_mutex);
+        m_cv.wait(lock, [&] { return m_aborted || m_ended || m_queued >= maxFrames; });
+        if (m_aborted) {
+            throw CancelledError(); // the render failed: nobody wants the figures
+        }
+        const Frames n = std::min(maxFrames, m_queued);
+        dst.setFrames(n);
+        for (Frames done = 0; done < n;) {
+            AudioBuffer& front = m_queue.front();
+            const Frames take = std::min(n - done, front.frames() - m_frontOffset);
+            for (int c = 0; c < m_channels; ++c) {
+                std::copy_n(front.channel(c) + m_frontOffset, take, dst.channel(c) + done);
+            }
+            done += take;
+            m_frontOffset += take;
+            if (m_frontOffset == front.frames()) {
+                m_spare.push_back(std::move(front));
+                m_queue.pop_front();
+                m_frontOffset = 0;
+            }
+        }
+        m_queued -= n;
+        m_cv.notify_all();
+        return n;
+    }
+
+    /// Queues a copy of `block`; waits while the meter is kLagFrames behind. Dropped once the
+    /// meter has stopped (its error is the tap's result).
+    void push(const AudioBuffer& block) {
+        std::unique_lock lock(m_mutex);
+        m_cv.wait(lock, [&] { return m_consumerDone || m_queued < kLagFrames; });
+        if (m_consumerDone || block.frames() == 0) {
+            return;
+        }
+        AudioBuffer copy;
+        if (!m_spare.empty()) {
+            copy = std::move(m_spare.back());
+            m_spare.pop_back();
+        }
+        lock.unlock(); // the copy outside the lock: the meter may read meanwhile
+        copy.reset(m_channels, block.frames());
+        copy.append(block, 0, block.frames());
+        lock.lock();
+        m_queued += copy.frames();
+        m_queue.push_back(std::move(copy));
+        m_cv.notify_all();
+    }
+
+    void end() { set(m_ended); }
+    void abort() { set(m_aborted); }
+    void consumerDone() { set(m_consumerDone); }
+
+private:
+    void set(bool& flag) {
+        {
+            std::lock_guard lock(m_mutex);
+            flag = true;
+        }
+        m_cv.notify_all();
+    }
+
+    std::string m_name;
+    SampleRate m_rate;
+    int m_channels;
+    ChannelLayout m_layout;
+    Frames m_length;
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    std::deque<AudioBuffer> m_queue;
+    std::vector<AudioBuffer> m_spare; ///< buffers read, for the next pushes
+    Frames m_frontOffset = 0;         ///< frames of the front block already read
+    Frames m_queued = 0;              ///< frames queued and not yet read
+    bool m_ended = false;
+    bool m_aborted = false;
+    bool m_consumerDone = false;
+};
+
+LoudnessTap::LoudnessTap(std::string name, LoudnessOptions options, Backend& backend,
+                         const JobControl& control)
+    : m_name(std::move(name)), m_options(std::move(options)), m_backend(backend) {
+    m_control.cancel = control.cancel;
+}
+
+LoudnessTap::~LoudnessTap() {
+    if (m_thread.joinable()) {
+        m_pipe->abort();
+        m_thread.join();
+    }
+}
+
+void LoudnessTap::begin(SampleRate rate, int channels, const ChannelLayout& layout, Frames length) {
+    LATHE_EXPECTS(!m_pipe, "a LoudnessTap measures one render");
+    m_pipe = std::make_unique<Pipe>(m_name, rate, channels, layout, length);
+    m_thread = std::thread([this] {
+        try {
+            m_result = measureLoudness(*m_pipe, m_options, m_backend, m_control);
+        } catch (...) {
+            m_error = std::current_exception();
+        }
+        m_pipe->consumerDone();
+    });
+}
+
+void LoudnessTap::write(const AudioBuffer& block) {
+    m_pipe->push(block);
+}
+
+void LoudnessTap::finish() {
+    m_pipe->end();
+}
+
+LoudnessResult LoudnessTap::result() {
+    LATHE_EXPECTS(m_pipe, "LoudnessTap::result() before the render began");
+    if (m_thread.joinable()) {
+        m_thread.join();
+    }
+    if (m_error) {
+        std::rethrow_exception(m_error);
+    }
+    return *m_result;
+}
+
+} // namespace lathe::detail
