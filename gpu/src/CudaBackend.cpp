@@ -336,18 +336,25 @@ public:
         const std::lock_guard lock(m_mutex);
         LATHE_CUDA_TRY(cudaSetDevice(m_device));
         detail::PhaseTimer timer(*m_events, nullptr);
-        upload(bandsIn);
+        // The bands: where the crossover left them on the device, else from the host.
+        const float* bands = nullptr;
+        if (call.bandsOn != nullptr) {
+            bands = detail::residentOutput(*call.bandsOn, F);
+        } else {
+            upload(bandsIn);
+            bands = m_samples.get();
+        }
         m_mbBands.reserve(params.band.size());
         LATHE_CUDA_TRY(cudaMemcpy(m_mbBands.get(), params.band.data(),
                                   params.band.size() * sizeof(MultibandBandParams), cudaMemcpyHostToDevice));
         m_mbState.reserve(cells);
         LATHE_CUDA_TRY(cudaMemcpy(m_mbState.get(), state.data(), cells * sizeof(BandDetectorState),
                                   cudaMemcpyHostToDevice));
-        timer.mark(detail::Phase::HostToDevice, bytesOf(bandsIn));
+        timer.mark(detail::Phase::HostToDevice, call.bandsOn != nullptr ? 0 : bytesOf(bandsIn));
 
         kernels::MultibandLayout m = kernels::multibandLayout(params, F);
         m.band = m_mbBands.get();
-        m.x = m_samples.get();
+        m.x = bands;
         const std::size_t samples = cells * static_cast<std::size_t>(F);
         if (m.midSide) {
             m_mbEncoded.reserve(samples);

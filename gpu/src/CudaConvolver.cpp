@@ -11,7 +11,9 @@
 //      (the last P_max + C block spectra),
 //   4. the spectral multiply-accumulate: one thread per (output, bin, 8 blocks), every path and
 //      partition in the reference's order,
-//   5. one batched C2R over outputs × C, keep the last B samples of each, download.
+//   5. one batched C2R over outputs × C, keep the last B samples of each, download — or, with
+//      ConvolverOptions::outputOnDevice, gather them into the process() call's output on the
+//      device, where CudaBackend::multibandDynamics reads the crossover's bands (residentOutput).
 // The output differs from the CPU's only by FFT rounding (tests/parity).
 #include "CudaConvolver.h"
 
@@ -44,7 +46,7 @@ public:
     CudaConvolver(const FilterMatrix& m, const ConvolverOptions& o, int device,
                   std::shared_ptr<TimingTotals> timing)
         : m_device(device), m_inputs(m.inputs), m_outputs(m.outputs), m_block(o.blockFrames),
-          m_stream(validated(m, o, device)), m_timing(std::move(timing)) {
+          m_resident(o.outputOnDevice), m_stream(validated(m, o, device)), m_timing(std::move(timing)) {
         m_capacity = static_cast<int>(std::max<Frames>(1, kCallFrames / m_block));
         m_bins = static_cast<int>(m_block) + 1;
         const int n = 2 * static_cast<int>(m_block);
@@ -127,20 +129,37 @@ public:
         m_spectra.reserve(static_cast<std::size_t>(m_inputs) * cap * bins * 2);
         m_ring.reserve(static_cast<std::size_t>(m_inputs) * static_cast<std::size_t>(m_ringSlots) * bins * 2);
         m_y.reserve(static_cast<std::size_t>(m_outputs) * cap * bins * 2);
-        m_out.reserve(static_cast<std::size_t>(m_outputs) * cap * B);
+        if (!m_resident) { // else each process() call's output has a buffer of its own
+            m_out.reserve(static_cast<std::size_t>(m_outputs) * cap * B);
+        }
     }
 
     Frames blockFrames() const override { return m_block; }
     Frames preferredFrames() const override { return m_block * m_capacity; }
     int inputs() const override { return m_inputs; }
     int outputs() const override { return m_outputs; }
+    bool outputOnDevice() const override { return m_resident; }
+
+    /// The last process()'s output when it stays on the device: [output][frames], pitch `frames`.
+    const float* residentOutput(Frames frames) const {
+        LATHE_EXPECTS(m_resident && frames == m_residentFrames,
+                      "the convolver's output on the device is not the call's (" +
+                          std::to_string(m_residentFrames) + " frames where " + std::to_string(frames) +
+                          " are asked for)");
+        return m_residentOut.get();
+    }
 
     void process(const AudioBuffer& in, AudioBuffer& out) override {
         prepareConvolverOutput(*this, in, out);
+        m_residentFrames = 0;
         if (in.frames() == 0) {
             return;
         }
         LATHE_CUDA_TRY(cudaSetDevice(m_device)); // stages may run on any host thread
+        if (m_resident) {
+            m_residentOut.reserve(static_cast<std::size_t>(m_outputs) *
+                                  static_cast<std::size_t>(in.frames()));
+        }
         const Frames blocks = in.frames() / m_block;
         for (Frames firstBlock = 0; firstBlock < blocks; firstBlock += m_capacity) {
             PhaseTimer timer(m_events, m_stream.get());
@@ -149,6 +168,7 @@ public:
             m_stream.synchronize();
             timer.finish(*m_timing);
         }
+        m_residentFrames = m_resident ? in.frames() : 0;
     }
 
 private:
@@ -201,6 +221,14 @@ private:
         // 5. Inverse transforms (blocks past `count` transform stale spectra; never read).
         exec(cufft().execC2R(m_inverse.get(), reinterpret_cast<cufftComplex*>(m_y.get()), m_frames.get()),
              "cufftExecC2R");
+        if (m_resident) { // straight into the process() call's output, left on the device
+            LATHE_CUDA_TRY(launched(kernels::launchTakeOutput(
+                m_frames.get(), m_outputs, static_cast<int>(m_block), count, m_capacity,
+                m_residentOut.get() + firstBlock * m_block, static_cast<std::int64_t>(in.frames()), s)));
+            timer.mark(Phase::Kernels);
+            m_blocksDone += count;
+            return;
+        }
         const std::int64_t outPitch = static_cast<std::int64_t>(m_capacity) * m_block;
         LATHE_CUDA_TRY(
             launched(kernels::launchTakeOutput(m_frames.get(), m_outputs, static_cast<int>(m_block), count,
@@ -218,7 +246,9 @@ private:
     int m_inputs;
     int m_outputs;
     Frames m_block;
-    int m_capacity = 1; // blocks per call (C)
+    bool m_resident;             // ConvolverOptions::outputOnDevice
+    Frames m_residentFrames = 0; // frames of m_residentOut (the last process() call's)
+    int m_capacity = 1;          // blocks per call (C)
     int m_bins = 0;
     int m_ringSlots = 0;
     std::int64_t m_extPitch = 0;
@@ -229,12 +259,13 @@ private:
     DeviceBuffer<float> m_filters; // [partition][bin] complex
     DeviceBuffer<kernels::MacPath> m_paths;
     DeviceBuffer<int> m_pathStart;
-    DeviceBuffer<float> m_ext;     // [input][B + C·B]
-    DeviceBuffer<float> m_frames;  // [channel][C][2B]: forward input, then inverse output
-    DeviceBuffer<float> m_spectra; // [input][C][bin] complex
-    DeviceBuffer<float> m_ring;    // [input][slot][bin] complex
-    DeviceBuffer<float> m_y;       // [output][C][bin] complex
-    DeviceBuffer<float> m_out;     // [output][C·B]
+    DeviceBuffer<float> m_ext;         // [input][B + C·B]
+    DeviceBuffer<float> m_frames;      // [channel][C][2B]: forward input, then inverse output
+    DeviceBuffer<float> m_spectra;     // [input][C][bin] complex
+    DeviceBuffer<float> m_ring;        // [input][slot][bin] complex
+    DeviceBuffer<float> m_y;           // [output][C][bin] complex
+    DeviceBuffer<float> m_out;         // [output][C·B]
+    DeviceBuffer<float> m_residentOut; // [output][the process() call's frames], when m_resident
     std::shared_ptr<TimingTotals> m_timing;
     PhaseTimer::Events m_events;
 };
@@ -244,6 +275,12 @@ private:
 std::unique_ptr<Convolver> makeCudaConvolver(const FilterMatrix& matrix, const ConvolverOptions& options,
                                              int device, std::shared_ptr<TimingTotals> timing) {
     return std::make_unique<CudaConvolver>(matrix, options, device, std::move(timing));
+}
+
+const float* residentOutput(const Convolver& convolver, Frames frames) {
+    const auto* cuda = dynamic_cast<const CudaConvolver*>(&convolver);
+    LATHE_EXPECTS(cuda != nullptr, "a convolver's output on the device is only a CUDA convolver's");
+    return cuda->residentOutput(frames);
 }
 
 } // namespace lathe::gpu::detail

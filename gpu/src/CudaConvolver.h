@@ -17,4 +17,9 @@ class TimingTotals;
 std::unique_ptr<Convolver> makeCudaConvolver(const FilterMatrix& matrix, const ConvolverOptions& options,
                                              int device, std::shared_ptr<TimingTotals> timing);
 
+/// The output of `convolver`'s last process() call of `frames` frames, left on the device
+/// (ConvolverOptions::outputOnDevice): [output][frames] floats, pitch `frames`. Valid until its
+/// next call. Throws Error(Internal) for any other convolver or call.
+const float* residentOutput(const Convolver& convolver, Frames frames);
+
 } // namespace lathe::gpu::detail

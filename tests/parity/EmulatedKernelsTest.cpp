@@ -31,6 +31,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <limits>
 #include <string>
 #include <ucontext.h>
 #include <vector>
@@ -180,8 +181,38 @@ std::vector<float> uploaded(const AudioBuffer& b) {
     return x;
 }
 
+/// A convolver that keeps its output "on the device" (ConvolverOptions::outputOnDevice) as the
+/// CUDA one does: the CPU convolver's output stays here, and the caller's buffer gets the shape
+/// and NaN samples, so a host read of what should stay on the device shows in the output.
+class ResidentConvolver final : public Convolver {
+public:
+    explicit ResidentConvolver(std::unique_ptr<Convolver> cpu) : m_cpu(std::move(cpu)) {}
+    Frames blockFrames() const override { return m_cpu->blockFrames(); }
+    Frames preferredFrames() const override { return m_cpu->preferredFrames(); }
+    int inputs() const override { return m_cpu->inputs(); }
+    int outputs() const override { return m_cpu->outputs(); }
+    bool outputOnDevice() const override { return true; }
+    void process(const AudioBuffer& in, AudioBuffer& out) override {
+        m_cpu->process(in, m_device);
+        prepareConvolverOutput(*this, in, out);
+        for (int c = 0; c < out.channels(); ++c) {
+            std::fill_n(out.channel(c), out.frames(), std::numeric_limits<float>::quiet_NaN());
+        }
+    }
+    /// As gpu::detail::residentOutput: the last call's output, which must be `frames` long.
+    const AudioBuffer& resident(Frames frames) const {
+        EXPECT_EQ(m_device.frames(), frames) << "the bands asked for are not the last call's";
+        return m_device;
+    }
+
+private:
+    std::unique_ptr<Convolver> m_cpu;
+    AudioBuffer m_device;
+};
+
 /// The CPU reference for everything, and Capability::Dynamics by the emulated kernels, with the
-/// same geometry, order of launches and buffers as CudaBackend::multibandDynamics.
+/// same geometry, order of launches and buffers as CudaBackend::multibandDynamics (the crossover's
+/// bands left "on the device" between the two, as there).
 class EmulatedKernelsBackend final : public Backend {
 public:
     bool supports(Capability) const override { return true; }
@@ -196,8 +227,16 @@ public:
         return m_cpu->quantize(b, first, p, out);
     }
     std::unique_ptr<Convolver> makeConvolver(const FilterMatrix& m, const ConvolverOptions& o) override {
-        return m_cpu->makeConvolver(m, o);
+        std::unique_ptr<Convolver> cpu = m_cpu->makeConvolver(m, o);
+        if (o.outputOnDevice) {
+            ++m_residentConvolvers;
+            return std::make_unique<ResidentConvolver>(std::move(cpu));
+        }
+        return cpu;
     }
+    /// Convolvers made with their output left on the device, and dynamics calls that read one.
+    int residentConvolvers() const { return m_residentConvolvers; }
+    int residentCalls() const { return m_residentCalls; }
 
     /// As CudaBackend::measureLoudnessChunk: the K-weighting scan, the ×4 grid, the step peaks.
     void measureLoudnessChunk(const LoudnessParams& params, const LoudnessChunk& chunk,
@@ -256,10 +295,15 @@ public:
     void multibandDynamics(const MultibandParams& params, const MultibandCall& call,
                            std::vector<BandDetectorState>& state, AudioBuffer& out,
                            MultibandCallStats& stats) override {
-        const AudioBuffer& in = *call.filtered;
+        const Frames frames = call.filtered->frames();
+        if (call.bandsOn != nullptr) {
+            ++m_residentCalls;
+        }
+        const AudioBuffer& in = call.bandsOn != nullptr
+                                    ? dynamic_cast<const ResidentConvolver&>(*call.bandsOn).resident(frames)
+                                    : *call.filtered;
         const int channels = params.channels;
         const int bands = params.bands;
-        const Frames frames = in.frames();
         const auto cells = static_cast<std::size_t>(channels * bands);
         const auto n = static_cast<std::size_t>(frames);
         out.reset(channels, frames);
@@ -444,6 +488,8 @@ public:
 
 private:
     std::unique_ptr<Backend> m_cpu = makeCpuBackend();
+    int m_residentConvolvers = 0;
+    int m_residentCalls = 0;
 };
 
 // Loudness records — sub-block energies, sample and true peaks with their positions — from the
@@ -516,6 +562,10 @@ TEST(EmulatedKernels, MultibandDynamicsEqualTheStagesHostCode) {
         nlohmann::json wantReport;
         const AudioBuffer got = test::renderMultiband(emulated, spec, x, c.fs, layout, 30011, gotReport);
         const AudioBuffer want = test::renderMultiband(*cpu, spec, x, c.fs, layout, 30011, wantReport);
+        // The bands went from the crossover to the dynamics without the host (their host copies
+        // are NaN: a read of them would show in every sample).
+        EXPECT_EQ(emulated.residentConvolvers(), 1) << c.what;
+        EXPECT_GT(emulated.residentCalls(), 0) << c.what;
         ASSERT_EQ(got.frames(), want.frames()) << c.what;
         ASSERT_EQ(got.channels(), want.channels()) << c.what;
         for (int ch = 0; ch < want.channels(); ++ch) {

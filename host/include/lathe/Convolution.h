@@ -44,6 +44,10 @@ struct ConvolverOptions {
     Frames blockFrames = 8192;
     /// Worker threads (channels and blocks in parallel); 0 = all hardware threads.
     unsigned threads = 0;
+    /// A device backend may leave process()'s output where it computed it, for a backend
+    /// operation that reads it there (the multiband dynamics: MultibandCall::bandsOn); its
+    /// Convolver::outputOnDevice() then says so. Ignored by the CPU.
+    bool outputOnDevice = false;
 };
 
 /// A streaming convolution made by a Backend (Capability::Convolution).
@@ -67,8 +71,11 @@ public:
     virtual int inputs() const = 0;
     virtual int outputs() const = 0;
     /// `in` has inputs() channels and frames a multiple of blockFrames(); `out` is resized to
-    /// outputs() channels × the same frames.
+    /// outputs() channels × the same frames — and left unwritten when outputOnDevice().
     virtual void process(const AudioBuffer& in, AudioBuffer& out) = 0;
+    /// Whether process() leaves its output on the device (ConvolverOptions::outputOnDevice, on a
+    /// backend that can): only the backend's own operations can read it.
+    virtual bool outputOnDevice() const { return false; }
 };
 
 /// What every backend's convolver checks when it is made: validate(matrix), and a block size that

@@ -41,11 +41,16 @@ protected:
         Frames tail = 0;              ///< frames emitted after the aligned end
         std::optional<float> dryGain; ///< an exact dry path (inputs == outputs, latency 0) when set
         bool bypass = false;          ///< the design is the identity: samples pass bit-exactly
+        /// combine() hands the matrix outputs to a backend operation that reads them on the device:
+        /// the convolver may leave them there (ConvolverOptions::outputOnDevice).
+        bool outputOnDevice = false;
     };
     ConvolutionStage(Backend& backend, ConvolverOptions options);
     virtual Design design(const StreamFormat& input) = 0;
     /// The backend the stage was made for.
     Backend& backend() const { return m_backend; }
+    /// The stage's convolver (after prepare(), unless the design is a bypass).
+    const Convolver& convolver() const { return *m_convolver; }
 
     /// Input frames received so far (the stream's length once flushing has begun).
     Frames inputFrames() const { return m_inputFrames; }

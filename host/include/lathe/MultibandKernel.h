@@ -17,6 +17,7 @@
 namespace lathe {
 
 class AudioBuffer;
+class Convolver;
 
 /// One band's setting, as the device needs it.
 struct MultibandBandParams {
@@ -64,6 +65,9 @@ struct MultibandCallStats {
 struct MultibandCall {
     const AudioBuffer* filtered = nullptr;
     Frames outputFrame = 0;
+    /// When set, the bands' samples are this convolver's last output, left on its device
+    /// (Convolver::outputOnDevice): `filtered` gives their shape only.
+    const Convolver* bandsOn = nullptr;
 };
 
 } // namespace lathe

@@ -41,7 +41,9 @@ StreamFormat ConvolutionStage::prepare(const StreamFormat& input, Frames maxBloc
     if (!m_bypass) {
         LATHE_EXPECTS(d.matrix.inputs == input.channels && (combines() || d.matrix.outputs == input.channels),
                       "a convolution stage keeps the channel count");
-        m_convolver = m_backend.makeConvolver(d.matrix, m_options);
+        ConvolverOptions options = m_options;
+        options.outputOnDevice = d.outputOnDevice;
+        m_convolver = m_backend.makeConvolver(d.matrix, options);
         m_pending.reset(input.channels, m_convolver->preferredFrames() + maxBlockFrames);
     }
     return input;

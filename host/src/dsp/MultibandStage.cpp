@@ -190,6 +190,7 @@ ConvolutionStage::Design MultibandStage::design(const StreamFormat& input) {
             p.band.push_back(bp);
         }
         m_device = std::move(p);
+        d.outputOnDevice = true; // the bands go from the crossover to the dynamics on the device
     }
     return d;
 }
@@ -197,7 +198,9 @@ ConvolutionStage::Design MultibandStage::design(const StreamFormat& input) {
 void MultibandStage::combineOnDevice(const AudioBuffer& filtered, Frames frames, AudioBuffer& out) {
     const int bands = m_device->bands;
     const Frames offset = m_framesDone - m_crossover.delay - m_upstream; // output frame of n = 0
-    backend().multibandDynamics(*m_device, MultibandCall{&filtered, offset}, m_detectors, out, m_deviceStats);
+    const Convolver* bandsOn = convolver().outputOnDevice() ? &convolver() : nullptr;
+    backend().multibandDynamics(*m_device, MultibandCall{&filtered, offset, bandsOn}, m_detectors, out,
+                                m_deviceStats);
     for (int c = 0; c < m_channels; ++c) {
         for (int k = 0; k < bands; ++k) {
             const MultibandBandParams& b = m_device->band[static_cast<std::size_t>(k)];
