@@ -6,6 +6,7 @@
 // calling thread, a round of them per barrier phase, its __shared__ memory shared by them. This
 // tests the kernels' indexing, scans, reductions and states on every run, GPU or not; the device
 // itself (its arithmetic, cuFFT, real concurrency) is tested by BackendParity on a GPU machine.
+#include "CpuForwardingBackend.h"
 #include "KernelPlans.h"
 #include "MultibandRender.h"
 #include "StageRender.h"
@@ -213,21 +214,13 @@ private:
 /// The CPU reference for everything, and Capability::Dynamics by the emulated kernels, with the
 /// same geometry, order of launches and buffers as CudaBackend::multibandDynamics (the crossover's
 /// bands left "on the device" between the two, as there).
-class EmulatedKernelsBackend final : public Backend {
+class EmulatedKernelsBackend final : public test::CpuForwardingBackend {
 public:
     bool supports(Capability) const override { return true; }
     std::string_view name() const override { return "emulated"; }
     std::string description() const override { return "CUDA kernels run serially on the host"; }
-    void accumulateStats(const AudioBuffer& b, Frames first, std::span<math::SampleStats> s) override {
-        m_cpu->accumulateStats(b, first, s);
-    }
-    Frames sanitize(AudioBuffer& b) override { return m_cpu->sanitize(b); }
-    Frames quantize(const AudioBuffer& b, Frames first, const math::QuantizeParams& p,
-                    std::int32_t* out) override {
-        return m_cpu->quantize(b, first, p, out);
-    }
     std::unique_ptr<Convolver> makeConvolver(const FilterMatrix& m, const ConvolverOptions& o) override {
-        std::unique_ptr<Convolver> cpu = m_cpu->makeConvolver(m, o);
+        std::unique_ptr<Convolver> cpu = CpuForwardingBackend::makeConvolver(m, o);
         if (o.outputOnDevice) {
             ++m_residentConvolvers;
             return std::make_unique<ResidentConvolver>(std::move(cpu));
@@ -487,7 +480,6 @@ public:
     }
 
 private:
-    std::unique_ptr<Backend> m_cpu = makeCpuBackend();
     int m_residentConvolvers = 0;
     int m_residentCalls = 0;
 };

@@ -3,8 +3,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include <lathe/Backend.h>
-#include <lathe/LoudnessKernel.h>
+#include "CpuForwardingBackend.h"
 
 #include <memory>
 #include <mutex>
@@ -13,29 +12,16 @@
 
 namespace lathe::test {
 
-class ThreadNotingBackend final : public Backend {
+class ThreadNotingBackend final : public CpuForwardingBackend {
 public:
-    bool supports(Capability c) const override { return m_cpu->supports(c); }
-    std::string_view name() const override {
-        return m_cpu->name();
-    } // "cpu": paths that ask, see the reference
-    std::string description() const override { return m_cpu->description(); }
     void accumulateStats(const AudioBuffer& b, Frames first, std::span<math::SampleStats> s) override {
         note(m_stats);
-        m_cpu->accumulateStats(b, first, s);
-    }
-    Frames sanitize(AudioBuffer& b) override { return m_cpu->sanitize(b); }
-    Frames quantize(const AudioBuffer& b, Frames first, const math::QuantizeParams& p,
-                    std::int32_t* out) override {
-        return m_cpu->quantize(b, first, p, out);
+        CpuForwardingBackend::accumulateStats(b, first, s);
     }
     void measureLoudnessChunk(const LoudnessParams& p, const LoudnessChunk& c,
                               LoudnessRecords& out) override {
         note(m_loudness);
-        m_cpu->measureLoudnessChunk(p, c, out);
-    }
-    std::unique_ptr<Convolver> makeConvolver(const FilterMatrix& m, const ConvolverOptions& o) override {
-        return m_cpu->makeConvolver(m, o);
+        CpuForwardingBackend::measureLoudnessChunk(p, c, out);
     }
     /// The threads that measured loudness chunks / took block statistics.
     std::set<std::thread::id> loudnessThreads() const { return copy(m_loudness); }
@@ -51,7 +37,6 @@ private:
         return where;
     }
 
-    std::unique_ptr<Backend> m_cpu = makeCpuBackend();
     mutable std::mutex m_mutex;
     std::set<std::thread::id> m_loudness;
     std::set<std::thread::id> m_stats;

@@ -5,6 +5,7 @@
 // the meter (no hang, the render's error stands); a failed meter fails only the figures.
 #include "../../host/src/chain/LoudnessTap.h"
 
+#include "CpuForwardingBackend.h"
 #include "TestFiles.h"
 #include "TestSignals.h"
 
@@ -111,29 +112,18 @@ TEST(LoudnessTap, AFailedRenderStopsTheMeter) {
 }
 
 /// The CPU backend whose loudness chunks fail after the first (a device that fails mid-job).
-class FailingMeterBackend final : public Backend {
+class FailingMeterBackend final : public test::CpuForwardingBackend {
 public:
-    bool supports(Capability c) const override { return m_cpu->supports(c); }
     std::string_view name() const override { return "failing"; }
-    std::string description() const override { return "test"; }
-    void accumulateStats(const AudioBuffer& b, Frames first, std::span<math::SampleStats> s) override {
-        m_cpu->accumulateStats(b, first, s);
-    }
-    Frames sanitize(AudioBuffer& b) override { return m_cpu->sanitize(b); }
-    Frames quantize(const AudioBuffer& b, Frames first, const math::QuantizeParams& p,
-                    std::int32_t* out) override {
-        return m_cpu->quantize(b, first, p, out);
-    }
     void measureLoudnessChunk(const LoudnessParams& p, const LoudnessChunk& c,
                               LoudnessRecords& out) override {
         if (++m_chunks > 1) {
             throw GpuError("measureLoudnessChunk", "cudaErrorLaunchFailure", "test", __FILE__, __LINE__);
         }
-        m_cpu->measureLoudnessChunk(p, c, out);
+        CpuForwardingBackend::measureLoudnessChunk(p, c, out);
     }
 
 private:
-    std::unique_ptr<Backend> m_cpu = makeCpuBackend();
     std::atomic<int> m_chunks{0};
 };
 

@@ -63,40 +63,41 @@ std::unique_ptr<Backend> BackendRegistry::makeBackend(std::string_view name) con
                                   ")");
 }
 
-std::string_view capabilityName(Capability c) {
-    switch (c) {
-    case Capability::Render:
-        return "rendering";
-    case Capability::Loudness:
-        return "loudness analysis";
-    case Capability::Convolution:
-        return "convolution (EQ, reverb)";
-    case Capability::Dynamics:
-        return "multiband dynamics";
-    case Capability::LimiterPass:
-        return "limiter pass (the loudness trial's, without verification)";
-    case Capability::Spectrum:
-        return "spectrum and spectrogram";
+namespace {
+
+/// Every capability's short key (settings, environment) and its name in messages and listings.
+struct CapabilityText {
+    Capability capability;
+    std::string_view key;
+    std::string_view name;
+};
+constexpr CapabilityText kCapabilityTexts[] = {
+    {Capability::Render, "render", "rendering"},
+    {Capability::Loudness, "loudness", "loudness analysis"},
+    {Capability::Convolution, "convolution", "convolution (EQ, reverb)"},
+    {Capability::Dynamics, "dynamics", "multiband dynamics"},
+    {Capability::LimiterPass, "limiter-pass", "limiter pass (the loudness trial's, without verification)"},
+    {Capability::Spectrum, "spectrum", "spectrum and spectrogram"},
+};
+
+const CapabilityText& textOf(Capability c) {
+    for (const CapabilityText& t : kCapabilityTexts) {
+        if (t.capability == c) {
+            return t;
+        }
     }
-    return "?";
+    LATHE_EXPECTS(false, "a capability without its text");
+    return kCapabilityTexts[0];
+}
+
+} // namespace
+
+std::string_view capabilityName(Capability c) {
+    return textOf(c).name;
 }
 
 std::string_view capabilityKey(Capability c) {
-    switch (c) {
-    case Capability::Render:
-        return "render";
-    case Capability::Loudness:
-        return "loudness";
-    case Capability::Convolution:
-        return "convolution";
-    case Capability::Dynamics:
-        return "dynamics";
-    case Capability::LimiterPass:
-        return "limiter-pass";
-    case Capability::Spectrum:
-        return "spectrum";
-    }
-    return "?";
+    return textOf(c).key;
 }
 
 std::vector<Capability> parseCapabilityKeys(std::string_view setting, std::string_view list,
@@ -116,8 +117,8 @@ std::vector<Capability> parseCapabilityKeys(std::string_view setting, std::strin
             for (const Capability c : allowed) {
                 keys += (keys.empty() ? "" : ", ") + std::string(capabilityKey(c));
             }
-            throw UsageError(std::string(setting) + ": unknown or unsupported capability '" + std::string(key) +
-                             "' (one or more of: " + keys + ", separated by commas)");
+            throw UsageError(std::string(setting) + ": unknown or unsupported capability '" +
+                             std::string(key) + "' (one or more of: " + keys + ", separated by commas)");
         }
         named.push_back(*it);
     }
