@@ -37,8 +37,8 @@ public:
     Frames read(AudioBuffer& dst, Frames maxFrames) override {
         dst.reset(m_channels, maxFrames);
         std::unique_lock lock(m_mutex);
-        m_cv.wait(lock, [&] { return m_aborted || m_ended || m_queued >= maxFrames; });
-        if (m_aborted) {
+        m_cv.wait(lock, [&] { return m_stopped || m_ended || m_queued >= maxFrames; });
+        if (m_stopped) {
             throw CancelledError(); // the render failed: nobody wants the figures
         }
         const Frames n = std::min(maxFrames, m_queued);
@@ -84,8 +84,11 @@ public:
         m_cv.notify_all();
     }
 
+    /// The output is complete: the meter reads to the end.
     void end() { set(m_ended); }
-    void abort() { set(m_aborted); }
+    /// The render failed: the meter's next read throws CancelledError.
+    void stop() { set(m_stopped); }
+    /// The meter has returned (or thrown): pushes are dropped from now on.
     void consumerDone() { set(m_consumerDone); }
 
 private:
@@ -109,7 +112,7 @@ private:
     Frames m_frontOffset = 0;         ///< frames of the front block already read
     Frames m_queued = 0;              ///< frames queued and not yet read
     bool m_ended = false;
-    bool m_aborted = false;
+    bool m_stopped = false;
     bool m_consumerDone = false;
 };
 
@@ -121,7 +124,7 @@ LoudnessTap::LoudnessTap(std::string name, LoudnessOptions options, Backend& bac
 
 LoudnessTap::~LoudnessTap() {
     if (m_thread.joinable()) {
-        m_pipe->abort();
+        m_pipe->stop();
         m_thread.join();
     }
 }
