@@ -23,14 +23,15 @@ using test::Planar;
 /// The bound: output true peak ≤ ceiling + 0.01 dB, measured by a ×16 reference.
 constexpr double kCeilingHoldsDb = 0.01;
 
-Planar limit(const Planar& in, SampleRate fs, const LimiterSpec& spec, RenderReport* report = nullptr) {
+Planar limit(const Planar& in, SampleRate fs, const LimiterSpec& spec, RenderReport* report = nullptr,
+             unsigned threads = 0) {
     test::TempDir dir;
     test::MemorySource source(in, fs);
     RenderOptions o;
     o.format = SampleFormat::Float32;
     auto backend = makeCpuBackend();
     std::vector<std::unique_ptr<Stage>> stages;
-    stages.push_back(std::make_unique<LimiterStage>(spec));
+    stages.push_back(std::make_unique<LimiterStage>(spec, threads));
     const RenderReport r = render(source, std::move(stages), dir.path() / "out.wav", o, *backend);
     if (report != nullptr) {
         *report = r;
@@ -123,6 +124,23 @@ TEST(Limiter, LongLookaheadAcrossChunksConverges) {
     const Planar out = limit(in, fs, spec, &report);
     EXPECT_TRUE(report.warnings.empty()) << report.warnings.front();
     EXPECT_LE(test::referenceTruePeakDb(out), spec.ceilingDbtp + kCeilingHoldsDb);
+}
+
+// The output and the report do not depend on the thread count (LimiterStage.h's promise): the
+// tiles of the interpolation, look-ahead, attack and verification passes are the same whoever
+// computes them.
+TEST(Limiter, TheThreadCountChangesNothing) {
+    const SampleRate fs = 48000;
+    LimiterSpec spec;
+    spec.inputGainDb = 9.0;
+    const Planar in = bursts(fs, 4 * fs);
+    RenderReport one;
+    const Planar want = limit(in, fs, spec, &one, 1);
+    for (const unsigned threads : {2u, 3u, 8u}) {
+        RenderReport many;
+        EXPECT_EQ(limit(in, fs, spec, &many, threads), want) << threads << " threads";
+        EXPECT_EQ(many.stages[0].details, one.stages[0].details) << threads << " threads";
+    }
 }
 
 TEST(Limiter, BelowTheCeilingNothingChanges) {
