@@ -106,9 +106,9 @@ TEST_F(GpuMaster, AnalyzeOnCudaReadsAsTheCpu) {
 }
 
 TEST_F(GpuMaster, AFailureInsideAConvolutionFailsCleanlyOrRerunsOnTheCpu) {
-    // The 12th kernel launch or cuFFT execution of the render: after the statistics of the first
-    // input blocks, among the first convolution's (its filter transform, then gather, FFT,
-    // scatter, multiply-accumulate, inverse FFT per call). The log line says which it was.
+    // The 12th kernel launch or cuFFT execution of the render: among the first convolutions'
+    // (their filter transforms, then gather, FFT, scatter, multiply-accumulate, inverse FFT per
+    // call; the statistics are taken on the host). The log line says which it was.
     ProcessOptions fault;
     fault.env["LATHE_TEST_CUDA_FAULT"] = "kernel:12";
     writeBytes(m_dir / "out.wav", {'o', 'l', 'd'});
