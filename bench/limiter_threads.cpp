@@ -41,6 +41,9 @@ int main(int argc, char** argv) {
             LimiterStage stage(spec, threads);
             stage.prepare(format, kBlock);
             std::vector<float> out0;
+            // Room for the whole output before the clock starts: growing it inside the timed loop
+            // cost page faults and copies that were a fifth of the "limiter" time.
+            out0.reserve(static_cast<std::size_t>(reader.totalFrames()) + 1024);
             AudioBuffer out;
             const auto t0 = std::chrono::steady_clock::now();
             auto keep = [&] { out0.insert(out0.end(), out.channel(0), out.channel(0) + out.frames()); };
