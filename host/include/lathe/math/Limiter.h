@@ -23,8 +23,11 @@ LATHE_HD inline double limiterAttenuationDb(double q, double ceilingLinear) {
 /// the recursion — R equals the snapped value of the unsnapped max-affine recursion U (if U is
 /// below the threshold, so is aR·U, and the next value is h either way or snaps to 0 either way) —
 /// so a scan of the unsnapped maps gives every segment's true start.
+/// It is apply(MaxAffine{h, aR, 0}, previous) without the "+ 0": R is never negative, and x + 0 is
+/// x for x ≥ +0, so the value is the same to the bit; the add only lengthened the sequential
+/// chain by its latency.
 LATHE_HD inline double limiterReleaseStep(double h, double previous, double aR) {
-    const double r = apply(MaxAffine{h, aR, 0.0}, previous);
+    const double r = maxOf(h, aR * previous);
     return r < kLimiterReleasedDb ? 0.0 : r;
 }
 
