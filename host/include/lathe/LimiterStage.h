@@ -63,6 +63,9 @@ public:
 
 private:
     void append(const AudioBuffer& in);
+    /// Frames [first, first + span) of channel c's (driven) input into `dst`, zeros where none is
+    /// held: before the history kept, past what has arrived.
+    void heldInput(int c, Frames first, Frames span, float* dst) const;
     /// Emits one chunk into `out` if enough input is held (or `final`); false when nothing to do.
     bool emitChunk(AudioBuffer& out, bool final);
     /// H, R, G and y for frames [from, a+e) of the chunk starting at a (working buffers) — on

@@ -341,6 +341,17 @@ void LimiterStage::append(const AudioBuffer& in) {
     m_inputFrames += in.frames();
 }
 
+void LimiterStage::heldInput(int c, Frames first, Frames span, float* dst) const {
+    const Frames have0 = std::clamp(m_xStart, first, first + span);
+    const Frames have1 = std::clamp(m_inputFrames, have0, first + span);
+    std::fill(dst, dst + (have0 - first), 0.0f);
+    if (have1 > have0) {
+        const auto& x = m_x[static_cast<std::size_t>(c)];
+        std::copy(x.begin() + (have0 - m_xStart), x.begin() + (have1 - m_xStart), dst + (have0 - first));
+    }
+    std::fill(dst + (have1 - first), dst + span, 0.0f);
+}
+
 void LimiterStage::process(const AudioBuffer& in, AudioBuffer& out) {
     append(in);
     out.reset(m_channels, 0);
@@ -379,18 +390,11 @@ bool LimiterStage::emitOnBackend(AudioBuffer& out, bool final) {
         return false;
     }
     // The call's input with its margins, zeros before the start and past the end.
-    const Frames first = a - before;
     const Frames span = before + count + after;
     m_passIn.reset(m_channels, span);
     m_passIn.setFrames(span);
-    const Frames have0 = std::clamp(m_xStart, first, first + span);
-    const Frames have1 = std::clamp(m_inputFrames, have0, first + span);
     for (int c = 0; c < m_channels; ++c) {
-        float* dst = m_passIn.channel(c);
-        const auto& x = m_x[static_cast<std::size_t>(c)];
-        std::fill(dst, dst + (have0 - first), 0.0f);
-        std::copy(x.begin() + (have0 - m_xStart), x.begin() + (have1 - m_xStart), dst + (have0 - first));
-        std::fill(dst + (have1 - first), dst + span, 0.0f);
+        heldInput(c, a - before, span, m_passIn.channel(c));
     }
     m_backend->limiterPass(*m_pass, LimiterPassCall{&m_passIn, count}, m_rHistory, m_passOut,
                            m_passReduction);
@@ -683,20 +687,10 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
     m_origin = a - kHistory;                       // absolute frame of working index 0
     const Frames span = kHistory + e + L + 12 + 1; // working length
     // Working copies of the input (zeros outside what exists) and of y (the last emitted frames first).
-    const Frames have0 = std::max(m_origin, m_xStart);
-    const Frames have1 = std::min(m_origin + span, m_inputFrames);
     for (int c = 0; c < m_channels; ++c) {
         auto& xw = m_xw[static_cast<std::size_t>(c)];
         xw.resize(static_cast<std::size_t>(span));
-        if (have1 > have0) {
-            const auto& x = m_x[static_cast<std::size_t>(c)];
-            std::fill(xw.begin(), xw.begin() + (have0 - m_origin), 0.0f);
-            std::copy(x.begin() + (have0 - m_xStart), x.begin() + (have1 - m_xStart),
-                      xw.begin() + (have0 - m_origin));
-            std::fill(xw.begin() + (have1 - m_origin), xw.end(), 0.0f);
-        } else {
-            std::fill(xw.begin(), xw.end(), 0.0f);
-        }
+        heldInput(c, m_origin, span, xw.data());
         auto& yw = m_yw[static_cast<std::size_t>(c)];
         yw.resize(static_cast<std::size_t>(kVerify + e));
         std::copy(m_yHistory[static_cast<std::size_t>(c)].begin(),
