@@ -2,6 +2,7 @@
 // Kernels are thin wrappers over lathe/math: every per-sample formula is the one the CPU backend
 // runs (STYLE.md "One set of math for both backends").
 #include "Kernels.h"
+#include "LaunchGrid.h"
 #include "LoudnessKernels.cuh"
 
 #include <lathe/math/Loudness.h>
@@ -157,10 +158,6 @@ __global__ void takeOutputKernel(const float* frames, int blockFrames, int capac
         frames[(static_cast<std::int64_t>(o) * capacity + b) * frameLength + blockFrames + n];
 }
 
-unsigned blocksFor(std::int64_t n, int threads) {
-    return static_cast<unsigned>((n + threads - 1) / threads);
-}
-
 } // namespace
 
 int launchProbe(int* deviceFlag) {
@@ -182,7 +179,7 @@ int launchSanitize(float* samples, std::int64_t count, unsigned long long* count
     if (count <= 0) {
         return 0;
     }
-    sanitizeKernel<<<blocksFor(count, 256), 256>>>(samples, count, counter);
+    sanitizeKernel<<<blocksOf(count, 256), 256>>>(samples, count, counter);
     return static_cast<int>(cudaGetLastError());
 }
 
@@ -191,14 +188,14 @@ int launchQuantize(const float* samples, int channels, std::int64_t frames, std:
     if (frames <= 0 || channels <= 0) {
         return 0;
     }
-    quantizeKernel<<<blocksFor(frames * channels, 256), 256>>>(samples, channels, frames, firstFrame, params,
-                                                               out, clipped);
+    quantizeKernel<<<blocksOf(frames * channels, 256), 256>>>(samples, channels, frames, firstFrame, params,
+                                                              out, clipped);
     return static_cast<int>(cudaGetLastError());
 }
 
 int launchGatherFrames(const float* ext, std::int64_t extPitch, int inputs, int blockFrames, int count,
                        int capacity, float* frames, void* stream) {
-    const dim3 grid(blocksFor(2 * static_cast<std::int64_t>(blockFrames), 256),
+    const dim3 grid(blocksOf(2 * static_cast<std::int64_t>(blockFrames), 256),
                     static_cast<unsigned>(capacity), static_cast<unsigned>(inputs));
     gatherFramesKernel<<<grid, 256, 0, static_cast<cudaStream_t>(stream)>>>(ext, extPitch, blockFrames, count,
                                                                             capacity, frames);
@@ -207,7 +204,7 @@ int launchGatherFrames(const float* ext, std::int64_t extPitch, int inputs, int 
 
 int launchScatterSpectra(const float* spectra, int inputs, int capacity, int count, int bins, float* ring,
                          int ringSlots, std::int64_t firstBlock, void* stream) {
-    const dim3 grid(blocksFor(bins, 256), static_cast<unsigned>(count), static_cast<unsigned>(inputs));
+    const dim3 grid(blocksOf(bins, 256), static_cast<unsigned>(count), static_cast<unsigned>(inputs));
     scatterSpectraKernel<<<grid, 256, 0, static_cast<cudaStream_t>(stream)>>>(
         reinterpret_cast<const float2*>(spectra), capacity, bins, reinterpret_cast<float2*>(ring), ringSlots,
         firstBlock);
@@ -217,7 +214,7 @@ int launchScatterSpectra(const float* spectra, int inputs, int capacity, int cou
 int launchSpectralMac(const float* ring, int ringSlots, std::int64_t firstBlock, int count, int bins,
                       const float* filters, const MacPath* paths, const int* pathStart, int outputs, float* y,
                       int capacity, void* stream) {
-    const dim3 grid(blocksFor(bins, kMacThreads), blocksFor(count, kMacRows), static_cast<unsigned>(outputs));
+    const dim3 grid(blocksOf(bins, kMacThreads), blocksOf(count, kMacRows), static_cast<unsigned>(outputs));
     spectralMacKernel<<<grid, kMacThreads, 0, static_cast<cudaStream_t>(stream)>>>(
         reinterpret_cast<const float2*>(ring), ringSlots, firstBlock, count, bins,
         reinterpret_cast<const float2*>(filters), paths, pathStart, reinterpret_cast<float2*>(y), capacity);
@@ -239,10 +236,10 @@ int launchKWeightedEnergy(const LoudnessChunkLayout& l, const math::KWeighting& 
     math::KWeightingState* rest = states;
     math::KWeightingState* start = states + g.segments * l.channels;
     constexpr int kThreads = 128;
-    kWeightFromRestKernel<<<blocksFor(g.segments * l.channels, kThreads), kThreads, 0, st>>>(l, k, g, rest);
-    kWeightCarryKernel<<<blocksFor(l.channels, 32), 32, 0, st>>>(l, math::kWeightingTransition(k, g.length),
-                                                                 g, rest, start);
-    kWeightEnergyKernel<<<blocksFor((g.segments - g.lead) * l.channels, kThreads), kThreads, 0, st>>>(
+    kWeightFromRestKernel<<<blocksOf(g.segments * l.channels, kThreads), kThreads, 0, st>>>(l, k, g, rest);
+    kWeightCarryKernel<<<blocksOf(l.channels, 32), 32, 0, st>>>(l, math::kWeightingTransition(k, g.length), g,
+                                                                rest, start);
+    kWeightEnergyKernel<<<blocksOf((g.segments - g.lead) * l.channels, kThreads), kThreads, 0, st>>>(
         l, k, g, start, energy);
     return static_cast<int>(cudaGetLastError());
 }
@@ -251,7 +248,7 @@ int launchSearchGrid(const LoudnessChunkLayout& l, const float* coeffs, int taps
     if (l.frames <= 0 || l.channels <= 0) {
         return 0;
     }
-    const dim3 blocks(blocksFor(l.frames, 256), static_cast<unsigned>(l.channels));
+    const dim3 blocks(blocksOf(l.frames, 256), static_cast<unsigned>(l.channels));
     searchGridKernel<<<blocks, 256, 0, static_cast<cudaStream_t>(stream)>>>(l, coeffs, taps, grid);
     return static_cast<int>(cudaGetLastError());
 }
@@ -271,8 +268,7 @@ int launchStepPeaks(const LoudnessChunkLayout& l, const float* grid, bool truePe
 
 int launchTakeOutput(const float* frames, int outputs, int blockFrames, int count, int capacity, float* out,
                      std::int64_t outPitch, void* stream) {
-    const dim3 grid(blocksFor(blockFrames, 256), static_cast<unsigned>(count),
-                    static_cast<unsigned>(outputs));
+    const dim3 grid(blocksOf(blockFrames, 256), static_cast<unsigned>(count), static_cast<unsigned>(outputs));
     takeOutputKernel<<<grid, 256, 0, static_cast<cudaStream_t>(stream)>>>(frames, blockFrames, capacity, out,
                                                                           outPitch);
     return static_cast<int>(cudaGetLastError());

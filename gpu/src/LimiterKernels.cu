@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The limiter's pass on the device: LimiterStage's first pass (the reference) in the same order,
 // per sample the same lathe/math expressions, the release as a scan over segments.
+#include "LaunchGrid.h"
 #include "LimiterKernels.cuh"
 
 #include <cuda_runtime.h>
@@ -9,7 +10,7 @@ namespace lathe::gpu::kernels {
 namespace {
 
 unsigned limiterBlocks(std::int64_t n) {
-    return static_cast<unsigned>((n + kLimiterThreads - 1) / kLimiterThreads);
+    return blocksOf(n, kLimiterThreads);
 }
 
 } // namespace

@@ -6,6 +6,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "LaunchGrid.h"
 #include "MultibandKernels.h"
 #include "ScanCarry.cuh"
 
@@ -19,10 +20,6 @@ namespace {
 
 constexpr int kThreads = 128;
 constexpr int kReduceThreads = 256;
-
-unsigned blocksOf(std::int64_t n, int threads) {
-    return static_cast<unsigned>((n + threads - 1) / threads);
-}
 
 __device__ std::int64_t offsetOf(const MultibandLayout& m, int c, int k) {
     return (static_cast<std::int64_t>(c) * m.bands + k) * m.frames;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The spectral analysis's frames on the device: SpectralAnalyzer's window, power sums and row
 // pooling (the reference), the FFTs between them batched in cuFFT (CudaBackend::spectrumFrames).
+#include "LaunchGrid.h"
 #include "SpectrumKernels.cuh"
 
 #include <cuda_runtime.h>
@@ -9,7 +10,7 @@ namespace lathe::gpu::kernels {
 namespace {
 
 unsigned spectrumBlocks(std::int64_t n) {
-    return static_cast<unsigned>((n + kSpectrumThreads - 1) / kSpectrumThreads);
+    return blocksOf(n, kSpectrumThreads);
 }
 
 } // namespace

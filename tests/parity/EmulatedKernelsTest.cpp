@@ -8,6 +8,7 @@
 // itself (its arithmetic, cuFFT, real concurrency) is tested by BackendParity on a GPU machine.
 #include "CpuForwardingBackend.h"
 #include "KernelPlans.h"
+#include "LaunchGrid.h"
 #include "MultibandRender.h"
 #include "StageRender.h"
 #include "TestFiles.h"
@@ -168,9 +169,7 @@ void launchSynchronised(unsigned blocksX, unsigned blocksY, unsigned threads, Ke
     k::emulated::fiberBlock = nullptr;
 }
 
-unsigned blocks(std::int64_t n, int threads) {
-    return static_cast<unsigned>((n + threads - 1) / threads);
-}
+using k::blocksOf;
 
 /// `b` channel-major with a pitch of its frames, as CudaBackend's upload() leaves it on the device.
 std::vector<float> uploaded(const AudioBuffer& b) {
@@ -253,13 +252,13 @@ public:
             math::KWeightingState* rest = states.data();
             math::KWeightingState* start = rest + g.segments * channels;
             const math::KWeightingTransition t = math::kWeightingTransition(params.kWeighting, g.length);
-            launch(blocks(g.segments * channels, 128), 1, 128,
+            launch(blocksOf(g.segments * channels, 128), 1, 128,
                    [&] { k::kWeightFromRestKernel(l, params.kWeighting, g, rest); });
-            launch(blocks(channels, 32), 1, 32, [&] { k::kWeightCarryKernel(l, t, g, rest, start); });
-            launch(blocks((g.segments - g.lead) * channels, 128), 1, 128,
+            launch(blocksOf(channels, 32), 1, 32, [&] { k::kWeightCarryKernel(l, t, g, rest, start); });
+            launch(blocksOf((g.segments - g.lead) * channels, 128), 1, 128,
                    [&] { k::kWeightEnergyKernel(l, params.kWeighting, g, start, energy.data()); });
             if (params.truePeak) {
-                launch(blocks(l.frames, 256), static_cast<unsigned>(channels), 256, [&] {
+                launch(blocksOf(l.frames, 256), static_cast<unsigned>(channels), 256, [&] {
                     k::searchGridKernel(l, params.search->coeffs.data(), params.search->taps, grid.data());
                 });
             }
@@ -335,20 +334,20 @@ public:
         const auto perChannel = static_cast<std::int64_t>(cells);
         const std::int64_t detectors = static_cast<std::int64_t>(bands) * m.detectors;
         if (m.midSide) {
-            launch(blocks(frames, 256), static_cast<unsigned>(bands), 256,
+            launch(blocksOf(frames, 256), static_cast<unsigned>(bands), 256,
                    [&] { k::encodeMidSideKernel(m); });
         }
         if (m.rms) {
-            launch(blocks(perChannel * m.segments, 128), 1, 128, [&] { k::rmsComposeKernel(m); });
-            launch(blocks(perChannel, 32), 1, 32, [&] { k::rmsCarryKernel(m); });
-            launch(blocks(perChannel * m.segments, 128), 1, 128, [&] { k::rmsLevelKernel(m); });
+            launch(blocksOf(perChannel * m.segments, 128), 1, 128, [&] { k::rmsComposeKernel(m); });
+            launch(blocksOf(perChannel, 32), 1, 32, [&] { k::rmsCarryKernel(m); });
+            launch(blocksOf(perChannel * m.segments, 128), 1, 128, [&] { k::rmsLevelKernel(m); });
         }
-        launch(blocks(detectors * m.segments, 128), 1, 128, [&] { k::releaseComposeKernel(m); });
-        launch(blocks(detectors, 32), 1, 32, [&] { k::detectorCarryKernel<math::MaxAffine>(m, false); });
-        launch(blocks(detectors * m.segments, 128), 1, 128, [&] { k::attackComposeKernel(m); });
-        launch(blocks(detectors, 32), 1, 32, [&] { k::detectorCarryKernel<math::Affine>(m, true); });
-        launch(blocks(detectors * m.segments, 128), 1, 128, [&] { k::gainKernel(m); });
-        launch(blocks(frames, 256), static_cast<unsigned>(channels), 256, [&] { k::sumBandsKernel(m); });
+        launch(blocksOf(detectors * m.segments, 128), 1, 128, [&] { k::releaseComposeKernel(m); });
+        launch(blocksOf(detectors, 32), 1, 32, [&] { k::detectorCarryKernel<math::MaxAffine>(m, false); });
+        launch(blocksOf(detectors * m.segments, 128), 1, 128, [&] { k::attackComposeKernel(m); });
+        launch(blocksOf(detectors, 32), 1, 32, [&] { k::detectorCarryKernel<math::Affine>(m, true); });
+        launch(blocksOf(detectors * m.segments, 128), 1, 128, [&] { k::gainKernel(m); });
+        launch(blocksOf(frames, 256), static_cast<unsigned>(channels), 256, [&] { k::sumBandsKernel(m); });
         for (int c = 0; c < channels; ++c) {
             std::copy_n(sum.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(c) * n), frames,
                         out.channel(c));
@@ -413,18 +412,18 @@ public:
         l.y = out.data();
         // As launchLimiterPass.
         const std::int64_t lookahead = l.lookahead;
-        launch(blocks(frames + lookahead, k::kLimiterThreads), 1, k::kLimiterThreads,
+        launch(blocksOf(frames + lookahead, k::kLimiterThreads), 1, k::kLimiterThreads,
                [&] { k::limiterPeaksKernel(l); });
-        launch(blocks(frames + lookahead - 1, k::kLimiterThreads), 1, k::kLimiterThreads,
+        launch(blocksOf(frames + lookahead - 1, k::kLimiterThreads), 1, k::kLimiterThreads,
                [&] { k::limiterAttenuationKernel(l); });
-        launch(blocks(frames, k::kLimiterThreads), 1, k::kLimiterThreads,
+        launch(blocksOf(frames, k::kLimiterThreads), 1, k::kLimiterThreads,
                [&] { k::limiterLookaheadKernel(l); });
-        launch(blocks(l.segments, k::kLimiterThreads), 1, k::kLimiterThreads,
+        launch(blocksOf(l.segments, k::kLimiterThreads), 1, k::kLimiterThreads,
                [&] { k::limiterReleaseComposeKernel(l); });
         launch(1, 1, 1, [&] { k::limiterReleaseCarryKernel(l); });
-        launch(blocks(l.segments, k::kLimiterThreads), 1, k::kLimiterThreads,
+        launch(blocksOf(l.segments, k::kLimiterThreads), 1, k::kLimiterThreads,
                [&] { k::limiterReleaseKernel(l); });
-        launch(blocks(frames, k::kLimiterThreads), 1, k::kLimiterThreads, [&] { k::limiterGainKernel(l); });
+        launch(blocksOf(frames, k::kLimiterThreads), 1, k::kLimiterThreads, [&] { k::limiterGainKernel(l); });
         for (int c = 0; c < channels; ++c) {
             std::copy_n(out.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(c) * n), frames,
                         y.channel(c));
@@ -461,7 +460,7 @@ public:
         s.rowMax = out.rowMax.data();
         s.rowMean = out.rowMean.data();
         // As CudaBackend::spectrumFrames: window, the batched transforms, power and pooling.
-        launch(blocks(static_cast<std::int64_t>(transforms) * params.n, k::kSpectrumThreads), 1,
+        launch(blocksOf(static_cast<std::int64_t>(transforms) * params.n, k::kSpectrumThreads), 1,
                k::kSpectrumThreads, [&] { k::spectrumWindowKernel(s); });
         fftwf_plan plan = fftwf_plan_many_dft_r2c(
             1, &s.n, static_cast<int>(transforms), windowed.data(), nullptr, 1, s.n,
@@ -469,9 +468,9 @@ public:
         ASSERT_NE(plan, nullptr);
         fftwf_execute(plan);
         fftwf_destroy_plan(plan);
-        launch(blocks(s.bins, k::kSpectrumThreads), 1, k::kSpectrumThreads,
+        launch(blocksOf(s.bins, k::kSpectrumThreads), 1, k::kSpectrumThreads,
                [&] { k::spectrumPowerKernel(s); });
-        launch(blocks(static_cast<std::int64_t>(frames) * s.rows, k::kSpectrumThreads), 1,
+        launch(blocksOf(static_cast<std::int64_t>(frames) * s.rows, k::kSpectrumThreads), 1,
                k::kSpectrumThreads, [&] { k::spectrumPoolKernel(s); });
         for (std::size_t c = 0; c < curves; ++c) {
             std::copy_n(powerSum.begin() + static_cast<std::ptrdiff_t>(c * bins), bins,
