@@ -42,7 +42,13 @@ private:
     Frames m_totalFrames = 0;
     Frames m_toSkip = 0;    ///< latency frames still to drop from the front
     Frames m_remaining = 0; ///< aligned frames still to deliver
-    AudioBuffer m_in, m_a, m_b, m_pending;
+    AudioBuffer m_in, m_a, m_b;
+    /// Emitted frames not yet delivered: m_pending from frame m_delivered on. Reads advance the
+    /// offset; pull() compacts before appending. (Dropping each read's frames from the front moved
+    /// everything behind them: a stage that emits 2^20 frames at once — the limiter's device pass —
+    /// read in 65536-frame blocks moved 64 MB per call, about 10 GB per hour of stereo.)
+    AudioBuffer m_pending;
+    Frames m_delivered = 0;
     bool m_sourceEnded = false;
     std::size_t m_flushing = 0; ///< first stage not yet flushed to the end
 };

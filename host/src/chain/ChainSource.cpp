@@ -53,18 +53,20 @@ bool ChainSource::pull() {
     Frames offset = std::min(m_toSkip, current->frames());
     m_toSkip -= offset;
     const Frames keep = std::min(current->frames() - offset, m_remaining);
+    m_pending.dropFront(m_delivered); // what is left is less than one read
+    m_delivered = 0;
     m_pending.append(*current, offset, keep);
     m_remaining -= keep;
     return true;
 }
 
 Frames ChainSource::read(AudioBuffer& dst, Frames maxFrames) {
-    while (m_pending.frames() < maxFrames && m_remaining > 0 && pull()) {
+    while (m_pending.frames() - m_delivered < maxFrames && m_remaining > 0 && pull()) {
     }
-    const Frames n = std::min(std::max<Frames>(maxFrames, 0), m_pending.frames());
+    const Frames n = std::min(std::max<Frames>(maxFrames, 0), m_pending.frames() - m_delivered);
     dst.reset(m_format.channels, n);
-    dst.append(m_pending, 0, n);
-    m_pending.dropFront(n);
+    dst.append(m_pending, m_delivered, n);
+    m_delivered += n;
     return n;
 }
 

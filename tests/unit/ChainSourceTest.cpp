@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// ChainSource: a source through stages, aligned as a render aligns a file — whatever sizes the
+// stages emit in and the reader asks for.
+#include "TestSignals.h"
+
+#include <lathe/ChainSource.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace lathe {
+namespace {
+
+using test::Planar;
+
+/// Halves the signal, delays it by `latency` frames and emits only every `burst` blocks (all it
+/// holds at once, as the limiter's device pass emits 2^20 frames at a time), then `tail` frames of
+/// 1.0 after the input: what ChainSource must deliver is exactly half the input.
+class BurstStage final : public Stage {
+public:
+    BurstStage(Frames latency, int burst, Frames tail) : m_latency(latency), m_burst(burst), m_tail(tail) {}
+    std::string name() const override { return "burst"; }
+    StreamFormat prepare(const StreamFormat& input, Frames) override {
+        m_held.reset(input.channels, m_latency);
+        m_held.setFrames(m_latency);
+        m_held.clear();
+        return input;
+    }
+    Frames latency() const override { return m_latency; }
+    Frames tail() const override { return m_tail; }
+    void process(const AudioBuffer& in, AudioBuffer& out) override {
+        AudioBuffer half(in.channels(), in.frames());
+        half.setFrames(in.frames());
+        for (int c = 0; c < in.channels(); ++c) {
+            std::transform(in.channel(c), in.channel(c) + in.frames(), half.channel(c),
+                           [](float v) { return 0.5f * v; });
+        }
+        m_held.append(half, 0, half.frames());
+        out.reset(in.channels(), 0);
+        if (++m_blocks % m_burst == 0) {
+            out.append(m_held, 0, m_held.frames());
+            m_held.setFrames(0);
+        }
+    }
+    void flush(AudioBuffer& out) override {
+        out.reset(m_held.channels(), 0);
+        if (m_flushed) {
+            return;
+        }
+        m_flushed = true;
+        AudioBuffer tail(m_held.channels(), m_tail);
+        tail.setFrames(m_tail);
+        for (int c = 0; c < tail.channels(); ++c) {
+            std::fill_n(tail.channel(c), m_tail, 1.0f);
+        }
+        m_held.append(tail, 0, m_tail);
+        out.append(m_held, 0, m_held.frames());
+    }
+
+private:
+    Frames m_latency;
+    int m_burst;
+    Frames m_tail;
+    AudioBuffer m_held;
+    int m_blocks = 0;
+    bool m_flushed = false;
+};
+
+Planar ramp(int channels, Frames frames) {
+    Planar x(static_cast<std::size_t>(channels), std::vector<float>(static_cast<std::size_t>(frames)));
+    for (int c = 0; c < channels; ++c) {
+        for (Frames n = 0; n < frames; ++n) {
+            // Exact in float and distinct everywhere: a misplaced frame cannot match by chance.
+            x[static_cast<std::size_t>(c)][static_cast<std::size_t>(n)] =
+                static_cast<float>(n % 1000003) * 0x1p-20f + static_cast<float>(c);
+        }
+    }
+    return x;
+}
+
+TEST(ChainSource, DeliversTheAlignedChainWhateverTheBurstsAndReadSizes) {
+    const Frames frames = 5 * 65536 + 12345;
+    const Planar x = ramp(2, frames);
+    // Read sizes cycling through one frame, odd sizes, a block and more than a burst.
+    const Frames reads[] = {1, 777, 65536, 300000, 4095, 65537};
+    for (const int burst : {1, 3, 16}) {
+        test::MemorySource source(x, 48000);
+        BurstStage stage(1000, burst, 5000);
+        ChainSource chain(source, {&stage});
+        ASSERT_EQ(chain.totalFrames(), frames);
+        Planar got(2);
+        AudioBuffer block;
+        for (std::size_t k = 0;; ++k) {
+            const Frames want = reads[k % std::size(reads)];
+            const Frames n = chain.read(block, want);
+            ASSERT_LE(n, want);
+            if (n == 0) {
+                break;
+            }
+            for (int c = 0; c < 2; ++c) {
+                got[static_cast<std::size_t>(c)].insert(got[static_cast<std::size_t>(c)].end(),
+                                                        block.channel(c), block.channel(c) + n);
+            }
+        }
+        for (int c = 0; c < 2; ++c) {
+            const auto& g = got[static_cast<std::size_t>(c)];
+            ASSERT_EQ(static_cast<Frames>(g.size()), frames) << "burst " << burst;
+            for (Frames n = 0; n < frames; ++n) {
+                // Halving is exact: the truth is the input's own sample times 0.5.
+                ASSERT_EQ(g[static_cast<std::size_t>(n)],
+                          0.5f * x[static_cast<std::size_t>(c)][static_cast<std::size_t>(n)])
+                    << "burst " << burst << ", channel " << c << ", frame " << n;
+            }
+        }
+    }
+}
+
+} // namespace
+} // namespace lathe
