@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <sndfile.h>
 
+#include <atomic>
 #include <cmath>
 #include <set>
 #include <thread>
@@ -275,6 +276,91 @@ TEST(RenderJob, AOneThreadBudgetTakesTheStatisticsOnTheCallingThread) {
         bytes[threads - 1] = test::readBytes(out);
     }
     EXPECT_EQ(bytes[0], bytes[1]);
+}
+
+// With stages and a budget above one thread, the output's end of the line (statistics,
+// quantisation, the hand-over to the writer) runs on a thread beside the stages; with one thread,
+// on the caller's. The file is the same to the byte.
+TEST(RenderJob, TheOutputEndRunsBesideTheStagesAndChangesNothing) {
+    const TempDir dir;
+    const Planar x = {test::noise(300000, 0.5, 7), test::noise(300000, 0.5, 8)};
+    std::vector<std::uint8_t> bytes[2];
+    for (const unsigned threads : {1u, 2u}) {
+        test::ThreadNotingBackend backend;
+        test::MemorySource src(x, 48000);
+        std::vector<std::unique_ptr<Stage>> stages;
+        stages.push_back(std::make_unique<test::DelayStage>(1000));
+        RenderOptions o;
+        o.format = SampleFormat::Pcm24;
+        o.dither = DitherMode::Tpdf;
+        o.blockFrames = 4096;
+        o.threads = threads;
+        const std::filesystem::path out = dir / ("o" + std::to_string(threads) + ".wav");
+        render(src, std::move(stages), out, o, backend);
+        ASSERT_FALSE(backend.quantizeThreads().empty());
+        if (threads == 1) {
+            EXPECT_EQ(backend.quantizeThreads(), std::set{std::this_thread::get_id()});
+        } else {
+            EXPECT_FALSE(backend.quantizeThreads().contains(std::this_thread::get_id()));
+        }
+        bytes[threads - 1] = test::readBytes(out);
+    }
+    EXPECT_FALSE(bytes[0].empty());
+    EXPECT_EQ(bytes[0], bytes[1]);
+}
+
+/// The CPU backend whose quantisation fails from its third block on (a device failing mid-render).
+class FailingQuantizeBackend final : public test::CpuForwardingBackend {
+public:
+    Frames quantize(const AudioBuffer& b, Frames first, const math::QuantizeParams& p,
+                    std::int32_t* out) override {
+        if (++m_calls > 2) {
+            throw GpuError("launchQuantize", "cudaErrorLaunchFailure", "test", __FILE__, __LINE__);
+        }
+        return CpuForwardingBackend::quantize(b, first, p, out);
+    }
+
+private:
+    std::atomic<int> m_calls{0};
+};
+
+// An error at the output's end — the backend's quantisation or a full disk — reaches the caller
+// with its own type and words whichever thread met it, and the previous file stays whole.
+TEST(RenderJob, AnErrorAtTheOutputEndFailsTheRenderCleanly) {
+    const Planar x = {test::noise(200000, 0.5, 3), test::noise(200000, 0.5, 4)};
+    for (const unsigned threads : {1u, 2u}) {
+        for (const bool diskFull : {false, true}) {
+            SCOPED_TRACE(std::to_string(threads) + " thread(s), " +
+                         (diskFull ? "disk full" : "quantisation"));
+            TempDir dir;
+            test::writeBytes(dir / "o.wav", {'o', 'l', 'd'});
+            FailingQuantizeBackend failing;
+            auto cpu = makeCpuBackend();
+            Backend& backend = diskFull ? *cpu : failing;
+            test::MemorySource src(x, 48000);
+            std::vector<std::unique_ptr<Stage>> stages;
+            stages.push_back(std::make_unique<test::DelayStage>(10));
+            RenderOptions o;
+            o.format = SampleFormat::Pcm24;
+            o.blockFrames = 4096;
+            o.threads = threads;
+            if (diskFull) {
+                o.faults.failAfterBytes = 300'000; // about a quarter of the output
+            }
+            try {
+                render(src, std::move(stages), dir / "o.wav", o, backend);
+                ADD_FAILURE() << "no error";
+            } catch (const GpuError& e) {
+                EXPECT_FALSE(diskFull);
+                EXPECT_NE(std::string(e.what()).find("launchQuantize"), std::string::npos) << e.what();
+            } catch (const OutputError& e) {
+                EXPECT_TRUE(diskFull);
+                EXPECT_NE(std::string(e.what()).find("disk full"), std::string::npos) << e.what();
+            }
+            EXPECT_EQ(dir.entries(), std::vector<std::string>{"o.wav"});
+            EXPECT_EQ(test::readBytes(dir / "o.wav"), (std::vector<std::uint8_t>{'o', 'l', 'd'}));
+        }
+    }
 }
 
 TEST(RenderJob, NoAudioIsRefused) {

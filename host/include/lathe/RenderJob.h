@@ -68,8 +68,10 @@ struct RenderOptions {
 };
 
 /// The output of a render, block by block, as a reader of the finished file would get it: planar
-/// float with integer output's codes scaled back exactly as libsndfile reads them. All calls come
-/// from the render's thread; finish() before the render's BeforeCommit, never after an error.
+/// float with integer output's codes scaled back exactly as libsndfile reads them. One call at a
+/// time, in order: begin() and finish() from the render's thread, write() from the thread that
+/// hands blocks to the writer (the render's own, or its sink's beside the stages, which has
+/// finished before finish()); finish() before the render's BeforeCommit, never after an error.
 class OutputTap {
 public:
     virtual ~OutputTap() = default;
@@ -127,7 +129,10 @@ struct RenderReport {
 /// Order of work: checks that output and input differ (for file sources), opens the output's
 /// temporary file (so a bad destination fails before any processing), then streams blocks:
 /// read → non-finite check → stages → latency trim → stats → quantise/dither → write, with
-/// progress after every block and a cancellation check before every block. On success the output
+/// progress after every block and a cancellation check before every block. Reading, the output's
+/// end of that line (from the latency trim on, when stages compute and the budget is not one
+/// thread) and writing each run on a thread of their own, a bounded number of blocks apart, so
+/// memory stays O(blockFrames). On success the output
 /// is committed atomically; on any exception nothing is left at the destination that was not
 /// there before.
 ///

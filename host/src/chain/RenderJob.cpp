@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "../core/Prefetcher.h"
+#include "../core/WorkBehind.h"
 
 #include <lathe/ChannelStats.h>
 #include <lathe/Error.h>
@@ -8,10 +9,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <exception>
-#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -54,119 +51,30 @@ std::pair<bool, std::string> decideDither(const RenderOptions& o, int sourceBits
                        std::to_string(outBits) + " bits exactly"};
 }
 
+/// One block of output on its way to the file: integer codes (left-justified) or float samples,
+/// interleaved.
+struct WriteBlock {
+    std::vector<std::int32_t> ints;
+    std::vector<float> floats;
+    Frames frames = 0;
+};
+
 /// Writes blocks on a thread of its own, so that the kernel's copy of each block into the page cache
 /// (the largest single cost of a fast render: ~1–3 ms per MB) overlaps the next block's processing.
-/// At most kDepth blocks wait; a write error is rethrown by the next submit() or by finish().
-class WriteBehind {
-public:
-    explicit WriteBehind(AudioWriter& writer) : m_writer(writer), m_thread([this] { loop(); }) {}
-    ~WriteBehind() {
-        {
-            std::lock_guard lock(m_mutex);
-            m_stop = true;
-        }
-        m_cv.notify_all();
-        m_thread.join();
-    }
+using WriteBehind = detail::WorkBehind<WriteBlock>;
+constexpr std::size_t kWriteDepth = 2;
+/// Blocks waiting for the sink's thread (render()).
+constexpr std::size_t kSinkDepth = 2;
 
-    struct Block {
-        std::vector<std::int32_t> ints;
-        std::vector<float> floats;
-        Frames frames = 0;
+WriteBehind::Work writeTo(AudioWriter& writer) {
+    return [&writer](WriteBlock& b) {
+        if (b.ints.empty()) {
+            writer.writeFloat(b.floats.data(), b.frames);
+        } else {
+            writer.writeInt(b.ints.data(), b.frames);
+        }
     };
-
-    /// A buffer to fill (recycled from written blocks).
-    Block take() {
-        std::unique_lock lock(m_mutex);
-        m_cv.wait(lock, [&] { return m_queue.size() < kDepth || m_error; });
-        rethrow();
-        if (m_free.empty()) {
-            return {};
-        }
-        Block b = std::move(m_free.back());
-        m_free.pop_back();
-        return b;
-    }
-
-    void submit(Block b) {
-        {
-            std::lock_guard lock(m_mutex);
-            rethrow();
-            m_queue.push_back(std::move(b));
-        }
-        m_cv.notify_all();
-    }
-
-    /// Seconds spent in the writer's calls (encoding and handing the bytes to the kernel).
-    double writeSeconds() {
-        std::lock_guard lock(m_mutex);
-        return m_writeSeconds;
-    }
-
-    /// Waits until every submitted block is written; rethrows a write error.
-    void finish() {
-        std::unique_lock lock(m_mutex);
-        m_cv.wait(lock, [&] { return (m_queue.empty() && !m_busy) || m_error; });
-        rethrow();
-    }
-
-private:
-    static constexpr std::size_t kDepth = 2;
-
-    void rethrow() {
-        if (m_error) {
-            std::rethrow_exception(m_error);
-        }
-    }
-
-    void loop() {
-        for (;;) {
-            Block b;
-            {
-                std::unique_lock lock(m_mutex);
-                m_cv.wait(lock, [&] { return m_stop || !m_queue.empty(); });
-                if (m_queue.empty()) {
-                    return; // stopped with nothing left (on error paths the writer is discarded anyway)
-                }
-                b = std::move(m_queue.front());
-                m_queue.pop_front();
-                m_busy = true;
-            }
-            const auto start = std::chrono::steady_clock::now();
-            try {
-                if (b.ints.empty()) {
-                    m_writer.writeFloat(b.floats.data(), b.frames);
-                } else {
-                    m_writer.writeInt(b.ints.data(), b.frames);
-                }
-            } catch (...) {
-                std::lock_guard lock(m_mutex);
-                m_error = std::current_exception();
-                m_queue.clear();
-            }
-            const double spent =
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-            {
-                std::lock_guard lock(m_mutex);
-                m_writeSeconds += spent;
-                m_busy = false;
-                m_free.push_back(std::move(b));
-            }
-            m_cv.notify_all();
-        }
-    }
-
-    AudioWriter& m_writer;
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
-    std::deque<Block> m_queue;
-    std::vector<Block> m_free;
-    bool m_busy = false;
-    bool m_stop = false;
-    double m_writeSeconds = 0;
-    std::exception_ptr m_error;
-    std::thread m_thread; // last: starts after every member above exists
-};
+}
 
 /// Streams blocks from the end of the stage chain into the writer: removes latency, stops at the
 /// output length, gathers output statistics, quantises and writes.
@@ -198,7 +106,7 @@ public:
             m_statsBackend.accumulateStats(block, m_written, m_stats);
         }
         const std::size_t samples = static_cast<std::size_t>(n) * static_cast<std::size_t>(block.channels());
-        WriteBehind::Block out = m_writer.take();
+        WriteBlock out = m_writer.take();
         out.frames = n;
         if (isInteger(m_options.format) && m_quant.dither && m_options.dither == DitherMode::Shaped) {
             // Noise shaping feeds each sample's error into the next: sequential per channel, on
@@ -237,7 +145,7 @@ public:
 private:
     /// Hands the tap what the file will hold: the float block itself, or the integer codes read
     /// back as libsndfile reads them (float(code) · 2^−31: exact for up to 24 bits).
-    void tap(const AudioBuffer& block, const WriteBehind::Block& out) {
+    void tap(const AudioBuffer& block, const WriteBlock& out) {
         if (out.ints.empty()) {
             m_options.tap->write(block);
             return;
@@ -359,11 +267,20 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
         reference = makeCpuBackend();
         statsBackend = reference.get();
     }
-    WriteBehind writeBehind(writer);
+    WriteBehind writeBehind(kWriteDepth, writeTo(writer));
     Sink sink(writeBehind, backend, *statsBackend, options, quant, latency, length, format.channels);
     sink.reuseInputStats(stages.empty());
     if (options.tap != nullptr) {
         options.tap->begin(format.sampleRate, format.channels, format.layout, length);
+    }
+    // The sink's work (output statistics, quantisation, the tap's read-back) runs on a thread of
+    // its own beside the stages, which go on with the next block meanwhile — unless the budget is
+    // one thread, or nothing computes before the sink (a conversion: the sink is then the work,
+    // and a hand-over would only add one). Blocks are handed over, not copied: the chain's last
+    // buffer is swapped for one the sink has finished with.
+    std::optional<detail::WorkBehind<AudioBuffer>> sinkBehind;
+    if (options.threads != 1 && !stages.empty()) {
+        sinkBehind.emplace(kSinkDepth, [&sink](AudioBuffer& block) { sink.consume(block); });
     }
     std::vector<AudioBuffer> buffers(stages.size());
     // Passes `block` through stages [first, end) and into the sink.
@@ -375,7 +292,13 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
             report.stages[k].seconds += secondsSince(t);
             current = &buffers[k];
         }
-        sink.consume(*current);
+        if (!sinkBehind) {
+            sink.consume(*current);
+            return;
+        }
+        AudioBuffer handed = sinkBehind->take();
+        std::swap(handed, *current);
+        sinkBehind->submit(std::move(handed));
     };
 
     report.inputStats.assign(static_cast<std::size_t>(source.channelCount()), math::emptyStats());
@@ -445,10 +368,13 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
             runFrom(k + 1, released);
         }
     }
+    if (sinkBehind) {
+        sinkBehind->finish();
+    }
     LATHE_EXPECTS(sink.written() == length, "the chain produced " + std::to_string(sink.written()) +
                                                 " frames where " + std::to_string(length) + " were due");
     writeBehind.finish();
-    report.encodeSeconds = writeBehind.writeSeconds();
+    report.encodeSeconds = writeBehind.busySeconds();
     checkCancel(control);
     // A promise checked before the output replaces anything: the chain's output is finite (a
     // stage that produced NaN/Inf — a bug or a pathological filter — is an error, never a file
