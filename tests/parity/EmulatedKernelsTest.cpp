@@ -619,6 +619,28 @@ TEST(EmulatedKernels, TheLimiterPassEqualsTheStagesHostCode) {
     }
 }
 
+// Fed in one block that holds two backend calls and a part, the stage emits both calls from one
+// process() (the second appended after the first, which is handed over whole) and the part from
+// flush(): the same output as the host's.
+TEST(EmulatedKernels, TheLimiterPassInOneBlockOfSeveralCallsEqualsTheStagesHostCode) {
+    test::LimiterCase c = test::limiterPassCases().at(1); // "past one backend call"
+    constexpr Frames kCall = Frames{1} << 20;
+    c.frames = 2 * kCall + 4801;
+    EmulatedKernelsBackend emulated;
+    const auto [got, want, gotReport, wantReport] = test::renderLimiterCase(c, emulated, 2, c.frames);
+    ASSERT_EQ(got.frames(), c.frames);
+    ASSERT_EQ(want.frames(), c.frames);
+    double worst = 0.0;
+    for (int ch = 0; ch < c.channels; ++ch) {
+        for (Frames i = 0; i < c.frames; ++i) {
+            worst = std::max(worst, static_cast<double>(std::fabs(got.channel(ch)[i] - want.channel(ch)[i])));
+        }
+    }
+    EXPECT_LE(worst, test::kEmulatedLimiterMaxAbs);
+    EXPECT_NEAR(gotReport["max_gain_reduction_db"].get<double>(),
+                wantReport["max_gain_reduction_db"].get<double>(), test::kEmulatedReportDb);
+}
+
 // The spectral analysis with its whole frames on the kernels (window, batched transforms by FFTW
 // here, power sums, spectrogram rows) equals SpectralAnalyzer's own: long-term spectra and the
 // spectrogram's cells within the spectrum bound (the transforms' float rounding only).

@@ -81,14 +81,14 @@ Planar limiterCaseSignal(const LimiterCase& c) {
     return x;
 }
 
-LimiterRuns renderLimiterCase(const LimiterCase& c, Backend& backend, unsigned threads) {
+LimiterRuns renderLimiterCase(const LimiterCase& c, Backend& backend, unsigned threads, Frames block) {
     const Planar x = limiterCaseSignal(c);
     const ChannelLayout layout = layoutFor(c.channels);
     LimiterStage onBackend(c.spec, threads, &backend);
     LimiterStage reference(c.spec, threads);
     LimiterRuns r;
-    r.got = renderStage(onBackend, x, c.fs, layout, 65536, r.gotReport);
-    r.want = renderStage(reference, x, c.fs, layout, 65536, r.wantReport);
+    r.got = renderStage(onBackend, x, c.fs, layout, block, r.gotReport);
+    r.want = renderStage(reference, x, c.fs, layout, block, r.wantReport);
     return r;
 }
 

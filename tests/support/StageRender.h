@@ -39,19 +39,19 @@ std::vector<LimiterCase> limiterPassCases();
 /// The case's input signal.
 Planar limiterCaseSignal(const LimiterCase& c);
 
-/// The case through LimiterStage twice (`threads` each): with its pass on `backend`, and on the
-/// host (the reference); both outputs and reports.
+/// The case through LimiterStage twice (`threads` each, fed `block` frames at a time): with its
+/// pass on `backend`, and on the host (the reference); both outputs and reports.
 struct LimiterRuns {
     AudioBuffer got;
     AudioBuffer want;
     nlohmann::json gotReport;
     nlohmann::json wantReport;
 };
-LimiterRuns renderLimiterCase(const LimiterCase& c, Backend& backend, unsigned threads);
+LimiterRuns renderLimiterCase(const LimiterCase& c, Backend& backend, unsigned threads, Frames block = 65536);
 
 /// The spectral analyzer over signals that reach every path: several backend batches (128 frames
-/// at 48 kHz stereo, fewer at higher rates and more channels) and a partial one, files shorter than a frame (edge frames only), odd lengths, silence, mono,
-/// stereo (mid/side curves) and 5.1, 44.1–192 kHz.
+/// at 48 kHz stereo, fewer at higher rates and more channels) and a partial one, files shorter than a frame
+/// (edge frames only), odd lengths, silence, mono, stereo (mid/side curves) and 5.1, 44.1–192 kHz.
 struct SpectrumCase {
     const char* what;
     SampleRate fs;

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // ChainSource: a source through stages, aligned as a render aligns a file — whatever sizes the
 // stages emit in and the reader asks for.
+#include "../../host/src/core/Prefetcher.h"
 #include "TestSignals.h"
 
 #include <lathe/ChainSource.h>
+#include <lathe/Error.h>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <span>
 
 namespace lathe {
 namespace {
@@ -113,6 +116,76 @@ TEST(ChainSource, DeliversTheAlignedChainWhateverTheBurstsAndReadSizes) {
                     << "burst " << burst << ", channel " << c << ", frame " << n;
             }
         }
+    }
+}
+
+/// Reads every frame of `source` in sizes cycling through `reads`.
+Planar readAll(AudioSource& source, std::span<const Frames> reads) {
+    Planar got(static_cast<std::size_t>(source.channelCount()));
+    AudioBuffer block;
+    for (std::size_t k = 0;; ++k) {
+        const Frames want = reads[k % reads.size()];
+        const Frames n = source.read(block, want);
+        EXPECT_LE(n, want);
+        if (n == 0) {
+            return got;
+        }
+        for (int c = 0; c < source.channelCount(); ++c) {
+            auto& g = got[static_cast<std::size_t>(c)];
+            g.insert(g.end(), block.channel(c), block.channel(c) + n);
+        }
+    }
+}
+
+// The read-ahead adapter (the trial reads the intermediate through it): the source's frames,
+// in order, whatever sizes it reads ahead in and is asked for.
+TEST(ReadAheadSource, DeliversTheSourceExactlyInAnySizes) {
+    const Planar x = ramp(2, 3 * 65536 + 101);
+    const Frames reads[] = {1, 777, 65536, 300000, 4095, 65537};
+    for (const Frames ahead : {Frames{1000}, Frames{65536}}) {
+        test::MemorySource source(x, 48000);
+        detail::ReadAheadSource read(source, ahead);
+        EXPECT_EQ(read.totalFrames(), 3 * 65536 + 101);
+        EXPECT_EQ(readAll(read, reads), x) << "read ahead in blocks of " << ahead;
+        AudioBuffer block;
+        EXPECT_EQ(read.read(block, 10), 0) << "past the end";
+    }
+}
+
+/// Fails on its third read, as a truncated file's decoder does.
+class FailingSource final : public AudioSource {
+public:
+    std::string sourceName() const override { return "failing"; }
+    SampleRate sampleRate() const override { return 48000; }
+    int channelCount() const override { return 1; }
+    ChannelLayout channelLayout() const override { return ChannelLayout::fromConvention(1); }
+    Frames totalFrames() const override { return 10 * 1024; }
+    int integerBits() const override { return 0; }
+    Frames read(AudioBuffer& dst, Frames maxFrames) override {
+        if (++m_reads == 3) {
+            throw InputError("failing.wav", "decoding failed at frame 2048");
+        }
+        dst.reset(1, maxFrames);
+        dst.setFrames(std::min<Frames>(maxFrames, 1024));
+        dst.clear();
+        return dst.frames();
+    }
+
+private:
+    int m_reads = 0;
+};
+
+TEST(ReadAheadSource, AReadErrorReachesTheReaderAfterTheFramesBeforeIt) {
+    FailingSource source;
+    detail::ReadAheadSource read(source, 1024);
+    AudioBuffer block;
+    EXPECT_EQ(read.read(block, 1024), 1024);
+    EXPECT_EQ(read.read(block, 1024), 1024);
+    try {
+        read.read(block, 1024);
+        FAIL() << "no error";
+    } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find("decoding failed at frame 2048"), std::string::npos) << e.what();
     }
 }
 

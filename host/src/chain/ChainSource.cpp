@@ -3,6 +3,7 @@
 #include <lathe/ChainSource.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace lathe {
 
@@ -55,7 +56,11 @@ bool ChainSource::pull() {
     const Frames keep = std::min(current->frames() - offset, m_remaining);
     m_pending.dropFront(m_delivered); // what is left is less than one read
     m_delivered = 0;
-    m_pending.append(*current, offset, keep);
+    if (m_pending.frames() == 0 && offset == 0 && keep == current->frames()) {
+        std::swap(m_pending, *current); // all of it: handed over, not copied (the stages refill theirs)
+    } else {
+        m_pending.append(*current, offset, keep);
+    }
     m_remaining -= keep;
     return true;
 }

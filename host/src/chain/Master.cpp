@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "../core/Prefetcher.h"
 #include "LoudnessTap.h"
 
 #include <lathe/ChainSource.h>
@@ -47,6 +48,8 @@ namespace {
 /// The meter needs about a core of its own: on 2 vCPUs the tapped hour master took 19.12 s
 /// against 18.58 s reading back (the meter competed with the render), the same output.
 constexpr unsigned kTapMinThreads = 4;
+/// The trial reads the intermediate in blocks of this many frames (ChainSource's own size).
+constexpr Frames kTrialReadFrames = 65536;
 
 /// Removes a file when it goes out of scope (the pre-limiter intermediate).
 struct RemoveOnExit {
@@ -211,7 +214,9 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
         trialSpec.verify = false;
         LimiterStage trialStage(trialSpec, threads, &backend); // its pass on the device, if it has one
         AudioReader intermediate(pre.path);
-        ChainSource trialSource(intermediate, {&trialStage});
+        // Decoded ahead on a worker: the limiter's pass then overlaps the file's reading.
+        detail::ReadAheadSource ahead(intermediate, kTrialReadFrames);
+        ChainSource trialSource(ahead, {&trialStage});
         const LoudnessResult tried = measure(trialSource, false, threads, backend, control);
         if (tried.integratedLufs) {
             t.trial = TargetingReport::Trial{gainDb, *tried.integratedLufs};
@@ -252,9 +257,9 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
             // or more below the ceiling: then the file is read again for it).
             std::optional<double> peak = limiterTruePeak(soFar);
             const bool tapSuffices = tapped && (peak.has_value() || !after.stages.empty());
-            const LoudnessResult got = tapSuffices
-                                           ? tap->result()
-                                           : measureFile(temporary, !peak.has_value(), threads, backend, control);
+            const LoudnessResult got =
+                tapSuffices ? tap->result()
+                            : measureFile(temporary, !peak.has_value(), threads, backend, control);
             if (!peak && got.truePeakDbtp) {
                 peak = got.truePeakDbtp->value;
             }

@@ -143,4 +143,45 @@ private:
     std::thread m_worker;
 };
 
+/// A source read ahead on a worker (Prefetcher) and delivered in whatever sizes its reader asks
+/// for: what a computing consumer of a file reads through, so that the decoding overlaps its work
+/// (the targeting's trial limiter pulls the intermediate through it). Reading starts at
+/// construction; the frames are the source's, in order.
+class ReadAheadSource final : public AudioSource {
+public:
+    ReadAheadSource(AudioSource& source, Frames blockFrames, int depth = 2)
+        : m_source(source), m_prefetch(source, blockFrames, depth) {}
+    std::string sourceName() const override { return m_source.sourceName(); }
+    SampleRate sampleRate() const override { return m_source.sampleRate(); }
+    int channelCount() const override { return m_source.channelCount(); }
+    ChannelLayout channelLayout() const override { return m_source.channelLayout(); }
+    Frames totalFrames() const override { return m_source.totalFrames(); }
+    int integerBits() const override { return m_source.integerBits(); }
+    std::optional<std::filesystem::path> filePath() const override { return m_source.filePath(); }
+    /// The source's warnings: ask once read() has returned 0 (the worker has then stopped reading).
+    std::vector<std::string> warnings() const override { return m_source.warnings(); }
+    Frames read(AudioBuffer& dst, Frames maxFrames) override {
+        if (m_used == m_block.frames()) { // the next block
+            if (m_ended || m_prefetch.next(m_block) == 0) {
+                m_ended = true;
+                dst.reset(m_source.channelCount(), 0);
+                return 0;
+            }
+            m_used = 0;
+        }
+        const Frames n = std::min(std::max<Frames>(maxFrames, 0), m_block.frames() - m_used);
+        dst.reset(m_block.channels(), n);
+        dst.append(m_block, m_used, n);
+        m_used += n;
+        return n;
+    }
+
+private:
+    AudioSource& m_source;
+    Prefetcher m_prefetch;
+    AudioBuffer m_block; ///< the block being delivered, from frame m_used on
+    Frames m_used = 0;
+    bool m_ended = false;
+};
+
 } // namespace lathe::detail

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstring>
 #include <thread>
+#include <utility>
 
 namespace lathe {
 namespace {
@@ -400,7 +401,11 @@ bool LimiterStage::emitOnBackend(AudioBuffer& out, bool final) {
                            m_passReduction);
     // Emit (without the lead-in before frame 0) and tally.
     const Frames skip = std::clamp<Frames>(-a, 0, count);
-    out.append(m_passOut, skip, count - skip);
+    if (out.frames() == 0 && skip == 0) {
+        std::swap(out, m_passOut); // handed over, not copied: the next call refills the other buffer
+    } else {
+        out.append(m_passOut, skip, count - skip);
+    }
     tally(m_passReduction.data(), a, count);
     m_next = a + count;
     return true;
