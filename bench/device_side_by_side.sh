@@ -22,7 +22,8 @@ master_breakdown() { # a master report's stages, decode/encode and the targeting
 import json, sys
 d = json.load(open(sys.argv[1]))
 print("  stages", [(s["name"], round(s["seconds"], 3)) for s in d["stages"]],
-      "decode", round(d["decode_seconds"], 3), "encode", round(d["encode_seconds"], 3))
+      "decode", round(d["decode_seconds"], 3), "encode", round(d["encode_seconds"], 3),
+      "output end", round(d.get("output_seconds", 0), 3), "(tap %.3f)" % d.get("tap_seconds", 0))
 t = d.get("targeting")
 if t and "trial_s" in t:
     print("  targeting: pre-limiter render %.3f s, its measurement %.3f s, trial %.3f s, passes %s" % (

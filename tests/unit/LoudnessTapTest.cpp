@@ -86,7 +86,9 @@ TEST(LoudnessTap, MeasuresExactlyWhatTheFileHolds) {
         o.dither = out.dither;
         o.blockFrames = 10'000;
         o.tap = &tap;
-        render(src, std::move(stages), dir / "o.wav", o, *backend);
+        const RenderReport r = render(src, std::move(stages), dir / "o.wav", o, *backend);
+        EXPECT_GT(r.tapSeconds, 0.0) << out.what; // the tap's share of the output's end
+        EXPECT_LE(r.tapSeconds, r.outputSeconds) << out.what;
         const LoudnessResult got = tap.result();
         AudioReader file(dir / "o.wav");
         const LoudnessResult want = measureLoudness(file, meterOptions(), *backend);

@@ -296,7 +296,11 @@ TEST(RenderJob, TheOutputEndRunsBesideTheStagesAndChangesNothing) {
         o.blockFrames = 4096;
         o.threads = threads;
         const std::filesystem::path out = dir / ("o" + std::to_string(threads) + ".wav");
-        render(src, std::move(stages), out, o, backend);
+        const RenderReport r = render(src, std::move(stages), out, o, backend);
+        // The report's breakdown: the output's end took some of the job's time; no tap, no tap time.
+        EXPECT_GT(r.outputSeconds, 0.0);
+        EXPECT_LE(r.outputSeconds, r.seconds);
+        EXPECT_EQ(r.tapSeconds, 0.0);
         ASSERT_FALSE(backend.quantizeThreads().empty());
         if (threads == 1) {
             EXPECT_EQ(backend.quantizeThreads(), std::set{std::this_thread::get_id()});

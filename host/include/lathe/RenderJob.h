@@ -121,6 +121,11 @@ struct RenderReport {
     /// and the kept limiter pass together.
     double decodeSeconds = 0;
     double encodeSeconds = 0;
+    /// The output's end of the line, on its own thread beside the stages or on the caller's (see
+    /// render()): latency trim, output statistics, quantisation and the tap; of which the tap
+    /// (its read-back and hand-over, waiting for its consumer included). Summed like the above.
+    double outputSeconds = 0;
+    double tapSeconds = 0;
     std::vector<std::string> warnings;
 };
 

@@ -321,6 +321,8 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
     last.latencyFrames += preReport.latencyFrames;
     last.decodeSeconds += preReport.decodeSeconds;
     last.encodeSeconds += preReport.encodeSeconds;
+    last.outputSeconds += preReport.outputSeconds;
+    last.tapSeconds += preReport.tapSeconds;
     last.inputRate = preReport.inputRate;
     last.inputFrames = preReport.inputFrames;
     last.inputStats = preReport.inputStats;

@@ -92,6 +92,20 @@ public:
     void reuseInputStats(bool reuse) { m_reuseInputStats = reuse; }
 
     void consume(AudioBuffer& block) {
+        const auto started = Clock::now();
+        consumeBlock(block);
+        m_seconds += secondsSince(started);
+    }
+
+    Frames written() const { return m_written; }
+    Frames clipped() const { return m_clipped; }
+    const std::vector<math::SampleStats>& stats() const { return m_stats; }
+    /// Time spent in consume() / of which in the tap.
+    double seconds() const { return m_seconds; }
+    double tapSeconds() const { return m_tapSeconds; }
+
+private:
+    void consumeBlock(AudioBuffer& block) {
         if (m_skip > 0) {
             const Frames skip = std::min(m_skip, block.frames());
             block.dropFront(skip);
@@ -132,17 +146,14 @@ public:
             interleave(block, 0, n, out.floats.data());
         }
         if (m_options.tap != nullptr) {
+            const auto started = Clock::now();
             tap(block, out);
+            m_tapSeconds += secondsSince(started);
         }
         m_writer.submit(std::move(out));
         m_written += n;
     }
 
-    Frames written() const { return m_written; }
-    Frames clipped() const { return m_clipped; }
-    const std::vector<math::SampleStats>& stats() const { return m_stats; }
-
-private:
     /// Hands the tap what the file will hold: the float block itself, or the integer codes read
     /// back as libsndfile reads them (float(code) · 2^−31: exact for up to 24 bits).
     void tap(const AudioBuffer& block, const WriteBlock& out) {
@@ -176,6 +187,8 @@ private:
     std::vector<math::SampleStats> m_stats;
     std::vector<math::ShapeState> m_shape; ///< noise-shaping feedback, per channel
     AudioBuffer m_readBack;                ///< integer output as the tap sees it
+    double m_seconds = 0;
+    double m_tapSeconds = 0;
 };
 
 void checkCancel(const JobControl& control) {
@@ -375,6 +388,8 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
                                                 " frames where " + std::to_string(length) + " were due");
     writeBehind.finish();
     report.encodeSeconds = writeBehind.busySeconds();
+    report.outputSeconds = sink.seconds(); // the sink's thread has finished (above)
+    report.tapSeconds = sink.tapSeconds();
     checkCancel(control);
     // A promise checked before the output replaces anything: the chain's output is finite (a
     // stage that produced NaN/Inf — a bug or a pathological filter — is an error, never a file

@@ -121,6 +121,8 @@ nlohmann::json toJson(const RenderReport& r) {
     j["seconds"] = r.seconds;
     j["decode_seconds"] = r.decodeSeconds;
     j["encode_seconds"] = r.encodeSeconds;
+    j["output_seconds"] = r.outputSeconds;
+    j["tap_seconds"] = r.tapSeconds;
     const double audioSeconds = framesToSeconds(r.inputFrames, r.inputRate);
     j["realtime_factor"] = r.seconds > 0 ? nlohmann::json(audioSeconds / r.seconds) : nlohmann::json();
     j["warnings"] = r.warnings;
