@@ -176,11 +176,11 @@ public:
         std::copy_n(figures.begin() + pooled + cells, cells, out.rowMean.begin());
     }
 
-    /// The limiter's pass over one call on the device: the input goes up, y, G and the last R
-    /// come back.
+    /// The limiter's pass over one call on the device: the input goes up; y, G's statistics a
+    /// piece and the last R come back (G itself stays).
     void limiterPass(const LimiterPassParams& params, const LimiterPassCall& call,
                      std::vector<double>& rHistory, AudioBuffer& y,
-                     std::vector<double>& reductionDb) override {
+                     std::vector<ReductionStats>& pieces) override {
         const AudioBuffer& x = *call.x;
         const Frames F = call.frames;
         const auto L = static_cast<std::size_t>(params.lookahead);
@@ -189,7 +189,8 @@ public:
                       "limiter pass: input with its margins, R of the look-ahead before it");
         y.reset(params.channels, F);
         y.setFrames(F);
-        reductionDb.assign(static_cast<std::size_t>(F), 0.0);
+        const auto P = static_cast<std::size_t>(call.pieces());
+        pieces.assign(P, ReductionStats{});
         if (F == 0) {
             return;
         }
@@ -220,19 +221,37 @@ public:
         l.gainDb = m_limG.get();
         m_limY.reserve(frames * static_cast<std::size_t>(params.channels));
         l.y = m_limY.get();
+        l.statsFrom = call.statsFrom;
+        l.firstPiece = call.firstPiece;
+        l.pieceFrames = call.pieceFrames;
+        l.pieces = call.pieces();
+        m_limPieceSums.reserve(2 * std::max<std::size_t>(P, 1));
+        l.pieceMax = m_limPieceSums.get();
+        l.pieceSum = m_limPieceSums.get() + P;
+        m_limPieceCounts.reserve(std::max<std::size_t>(P, 1));
+        l.pieceCount = m_limPieceCounts.get();
         LATHE_CUDA_TRY(launched(kernels::launchLimiterPass(l, nullptr)));
         timer.mark(detail::Phase::Kernels);
 
         LATHE_CUDA_TRY(cudaMemcpy2D(y.channel(0), static_cast<std::size_t>(y.capacity()) * sizeof(float), l.y,
                                     frames * sizeof(float), frames * sizeof(float),
                                     static_cast<std::size_t>(params.channels), cudaMemcpyDeviceToHost));
-        LATHE_CUDA_TRY(
-            cudaMemcpy(reductionDb.data(), l.gainDb, frames * sizeof(double), cudaMemcpyDeviceToHost));
+        std::vector<double> sums(2 * P);
+        std::vector<std::int64_t> counts(P);
+        if (P > 0) {
+            LATHE_CUDA_TRY(
+                cudaMemcpy(sums.data(), l.pieceMax, sums.size() * sizeof(double), cudaMemcpyDeviceToHost));
+            LATHE_CUDA_TRY(cudaMemcpy(counts.data(), l.pieceCount, counts.size() * sizeof(std::int64_t),
+                                      cudaMemcpyDeviceToHost));
+        }
         LATHE_CUDA_TRY(cudaMemcpy(rHistory.data(), l.r + frames, L * sizeof(double), cudaMemcpyDeviceToHost));
         timer.mark(detail::Phase::DeviceToHost,
                    frames * static_cast<std::size_t>(params.channels) * sizeof(float) +
-                       (frames + L) * sizeof(double));
+                       P * (2 * sizeof(double) + sizeof(std::int64_t)) + L * sizeof(double));
         timer.finish(*m_timing);
+        for (std::size_t k = 0; k < P; ++k) {
+            pieces[k] = ReductionStats{sums[k], sums[P + k], static_cast<Frames>(counts[k])};
+        }
     }
 
     /// The reference's records (measureLoudnessChunkCpu) on the device: K-weighted sub-block
@@ -610,6 +629,8 @@ private:
     DeviceBuffer<double> m_limR;
     DeviceBuffer<double> m_limG;
     DeviceBuffer<float> m_limY;
+    DeviceBuffer<double> m_limPieceSums;         ///< G's largest, then its sum, a piece each
+    DeviceBuffer<std::int64_t> m_limPieceCounts; ///< frames of G above 0, a piece each
     /// Device time of the calls above and of every convolver made here.
     std::shared_ptr<detail::TimingTotals> m_timing = std::make_shared<detail::TimingTotals>();
     std::unique_ptr<detail::PhaseTimer::Events> m_events;

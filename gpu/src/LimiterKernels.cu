@@ -28,6 +28,9 @@ int launchLimiterPass(const LimiterLayout& l, void* stream) {
     limiterReleaseCarryKernel<<<1, 1, 0, st>>>(l);
     limiterReleaseKernel<<<limiterBlocks(l.segments), kLimiterThreads, 0, st>>>(l);
     limiterGainKernel<<<limiterBlocks(l.frames), kLimiterThreads, 0, st>>>(l);
+    if (l.pieces > 0) {
+        limiterPieceStatsKernel<<<limiterBlocks(l.pieces), kLimiterThreads, 0, st>>>(l);
+    }
     return static_cast<int>(cudaGetLastError());
 }
 

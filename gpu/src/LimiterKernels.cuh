@@ -141,5 +141,29 @@ __global__ void limiterGainKernel(LimiterLayout l) {
     }
 }
 
+/// G's statistics over piece k (one thread a piece, its frames in order): the largest, the sum
+/// and how many are above 0 — LimiterStage's tally, without G leaving the device.
+__global__ void limiterPieceStatsKernel(LimiterLayout l) {
+    const std::int64_t k = limiterIndex();
+    if (k >= l.pieces) {
+        return;
+    }
+    const std::int64_t begin = k == 0 ? l.statsFrom : l.statsFrom + l.firstPiece + (k - 1) * l.pieceFrames;
+    const std::int64_t length = k == 0 ? l.firstPiece : l.pieceFrames;
+    const std::int64_t end = begin + length < l.frames ? begin + length : l.frames;
+    double largest = 0.0;
+    double sum = 0.0;
+    std::int64_t count = 0;
+    for (std::int64_t n = begin; n < end; ++n) {
+        const double g = l.gainDb[n];
+        largest = largest < g ? g : largest;
+        sum += g;
+        count += g > 0.0 ? 1 : 0;
+    }
+    l.pieceMax[k] = largest;
+    l.pieceSum[k] = sum;
+    l.pieceCount[k] = count;
+}
+
 } // namespace
 } // namespace lathe::gpu::kernels

@@ -19,6 +19,8 @@ namespace lathe::gpu::kernels {
 ///                              call, given; afterwards r[frames … frames + L) are the next call's)
 ///   gainDb[i]:                 G, the mean of R over the L frames ending at a + i
 ///   y[c·frames + i]:           x·gain
+///   pieceMax/Sum/Count[k]:     G's statistics over piece k of the call's frames (LimiterPassCall:
+///                              the first from statsFrom, firstPiece long, then pieceFrames each)
 /// The release is a scan over segments of `segment` frames: each segment's steps composed into
 /// one max-affine map, the maps carried in order from r[L − 1], each segment run again from its
 /// true start (lathe/math/Limiter.h: the snap to 0 commutes with the recursion).
@@ -43,6 +45,13 @@ struct LimiterLayout {
     double* r;             ///< L + frames
     double* gainDb;
     float* y;
+    std::int64_t statsFrom;
+    std::int64_t firstPiece;
+    std::int64_t pieceFrames;
+    std::int64_t pieces;
+    double* pieceMax;
+    double* pieceSum;
+    std::int64_t* pieceCount;
 };
 
 /// Runs the pass for the call.

@@ -382,18 +382,21 @@ public:
     /// As CudaBackend::limiterPass: the same layout, buffers and order of launches.
     void limiterPass(const LimiterPassParams& params, const LimiterPassCall& call,
                      std::vector<double>& rHistory, AudioBuffer& y,
-                     std::vector<double>& reductionDb) override {
+                     std::vector<ReductionStats>& pieces) override {
         const AudioBuffer& in = *call.x;
         const Frames frames = call.frames;
         const int channels = params.channels;
         const auto n = static_cast<std::size_t>(frames);
         const auto L = static_cast<std::size_t>(params.lookahead);
+        const auto P = static_cast<std::size_t>(call.pieces());
         y.reset(channels, frames);
         y.setFrames(frames);
-        reductionDb.assign(n, 0.0);
+        pieces.assign(P, ReductionStats{});
         if (frames == 0) {
             return;
         }
+        std::vector<double> reductionDb(n), pieceMax(P), pieceSum(P);
+        std::vector<std::int64_t> pieceCount(P);
         const std::vector<float> x = uploaded(in);
         k::LimiterLayout l = k::limiterLayout(params, frames, in.frames());
         std::vector<float> p(n + L), out(static_cast<std::size_t>(channels) * n);
@@ -410,6 +413,13 @@ public:
         l.r = r.data();
         l.gainDb = reductionDb.data();
         l.y = out.data();
+        l.statsFrom = call.statsFrom;
+        l.firstPiece = call.firstPiece;
+        l.pieceFrames = call.pieceFrames;
+        l.pieces = call.pieces();
+        l.pieceMax = pieceMax.data();
+        l.pieceSum = pieceSum.data();
+        l.pieceCount = pieceCount.data();
         // As launchLimiterPass.
         const std::int64_t lookahead = l.lookahead;
         launch(blocksOf(frames + lookahead, k::kLimiterThreads), 1, k::kLimiterThreads,
@@ -424,6 +434,13 @@ public:
         launch(blocksOf(l.segments, k::kLimiterThreads), 1, k::kLimiterThreads,
                [&] { k::limiterReleaseKernel(l); });
         launch(blocksOf(frames, k::kLimiterThreads), 1, k::kLimiterThreads, [&] { k::limiterGainKernel(l); });
+        if (l.pieces > 0) {
+            launch(blocksOf(l.pieces, k::kLimiterThreads), 1, k::kLimiterThreads,
+                   [&] { k::limiterPieceStatsKernel(l); });
+        }
+        for (std::size_t k = 0; k < P; ++k) {
+            pieces[k] = ReductionStats{pieceMax[k], pieceSum[k], static_cast<Frames>(pieceCount[k])};
+        }
         for (int c = 0; c < channels; ++c) {
             std::copy_n(out.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(c) * n), frames,
                         y.channel(c));

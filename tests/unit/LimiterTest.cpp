@@ -109,6 +109,31 @@ TEST_P(LimiterHolds, CeilingHoldsOnHardSignals) {
 INSTANTIATE_TEST_SUITE_P(Rates, LimiterHolds, ::testing::Values(44100, 48000, 96000, 192000),
                          [](const auto& p) { return std::to_string(p.param); });
 
+// A backend call's statistics pieces (LimiterPassCall): the first from statsFrom, firstPiece
+// long, then pieceFrames each, the last cut at the call's end — counted by hand.
+TEST(Limiter, ABackendCallsPiecesCoverItsFramesOnce) {
+    LimiterPassCall call;
+    call.frames = 10;
+    call.statsFrom = 0;
+    call.firstPiece = 3;
+    call.pieceFrames = 4;
+    EXPECT_EQ(call.pieces(), 3); // [0, 3) [3, 7) [7, 10)
+    EXPECT_EQ(call.pieceBegin(0), 0);
+    EXPECT_EQ(call.pieceBegin(1), 3);
+    EXPECT_EQ(call.pieceBegin(2), 7);
+    call.frames = 11;
+    EXPECT_EQ(call.pieces(), 3); // [7, 11) exactly
+    call.frames = 12;
+    EXPECT_EQ(call.pieces(), 4);
+    call.statsFrom = 5; // statistics only from frame 5: [5, 8) [8, 12)
+    EXPECT_EQ(call.pieces(), 2);
+    EXPECT_EQ(call.pieceBegin(1), 8);
+    call.firstPiece = 40; // one piece, cut at the end
+    EXPECT_EQ(call.pieces(), 1);
+    call.statsFrom = 12; // nothing to take
+    EXPECT_EQ(call.pieces(), 0);
+}
+
 TEST(Limiter, LongLookaheadAcrossChunksConverges) {
     // 5 ms look-ahead, 50 ms release over 3 s of full-scale bursts at +6 dB (several 32k-frame
     // chunks): every chunk converges (no warning) and the ceiling holds across chunk boundaries.

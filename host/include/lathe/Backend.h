@@ -130,11 +130,13 @@ public:
                                    MultibandCallStats& stats);
 
     /// The limiter's first pass for one call (lathe/LimiterKernel.h): `y` (params.channels ×
-    /// call.frames), the reduction G in dB per frame into `reductionDb`, and `rHistory` — R of the
-    /// lookahead frames before the call (zeros at the start) — updated to the last ones of this
-    /// call. Capability::LimiterPass; the default throws BackendUnavailableError.
+    /// call.frames), the statistics of the reduction G (dB) in each of the call's pieces into
+    /// `pieces` (call.pieces() of them, in order), and `rHistory` — R of the lookahead frames
+    /// before the call (zeros at the start) — updated to the last ones of this call.
+    /// Capability::LimiterPass; the default throws BackendUnavailableError.
     virtual void limiterPass(const LimiterPassParams& params, const LimiterPassCall& call,
-                             std::vector<double>& rHistory, AudioBuffer& y, std::vector<double>& reductionDb);
+                             std::vector<double>& rHistory, AudioBuffer& y,
+                             std::vector<ReductionStats>& pieces);
 
     /// The spectral analysis of a batch of consecutive frames (lathe/SpectrumKernel.h).
     /// Capability::Spectrum; the default throws BackendUnavailableError.

@@ -34,9 +34,37 @@ struct LimiterPassParams {
 
 /// One call computing frames [a, a + frames) of the output: `x` holds the driven input of frames
 /// [a − before(), a + frames + after()) (zeros outside the signal), params.channels channels.
+///
+/// The report's reduction statistics are taken over the call's frames [statsFrom, frames) in
+/// pieces (the 100 ms steps of the output's time axis): the first `firstPiece` frames long, the
+/// others `pieceFrames`, the last cut at the call's end. The backend returns one ReductionStats a
+/// piece, so the per-frame reductions need not leave the device.
 struct LimiterPassCall {
     const AudioBuffer* x = nullptr;
     Frames frames = 0;
+    Frames statsFrom = 0;
+    Frames firstPiece = 1;
+    Frames pieceFrames = 1;
+
+    /// How many pieces, and where piece k starts (a frame of the call).
+    Frames pieces() const {
+        if (statsFrom >= frames) {
+            return 0;
+        }
+        const Frames rest = frames - statsFrom - firstPiece;
+        return 1 + (rest > 0 ? (rest + pieceFrames - 1) / pieceFrames : 0);
+    }
+    Frames pieceBegin(Frames k) const {
+        return k == 0 ? statsFrom : statsFrom + firstPiece + (k - 1) * pieceFrames;
+    }
+};
+
+/// The gain reductions G (dB, ≥ 0) of a run of frames: the largest, their sum and how many are
+/// above 0 (LimiterStage's report: the largest, the mean while limiting, the time limited).
+struct ReductionStats {
+    double max = 0.0;
+    double sum = 0.0;
+    Frames count = 0;
 };
 
 } // namespace lathe

@@ -76,8 +76,12 @@ private:
     /// held (or `final`); false when nothing to do.
     bool emitOnBackend(AudioBuffer& out, bool final);
     /// The report's reduction statistics and history over frames [a, a + emit) whose reductions
-    /// (dB) are g[0 …].
+    /// (dB) are g[0 …], a piece (100 ms step of the output's time axis) at a time.
     void tally(const double* g, Frames a, Frames emit);
+    /// One piece's statistics, its first frame `n`, into the report.
+    void tallyPiece(Frames n, const ReductionStats& st);
+    /// Frames per step of the reduction history (100 ms).
+    Frames historyStep() const;
     /// Verifies the intervals [from, to) of y; raises the attenuation asked for where one exceeds
     /// the ceiling and returns the first such frame (or `to` when all hold).
     Frames verify(Frames a, Frames from, Frames to);
@@ -87,7 +91,7 @@ private:
     std::optional<LimiterPassParams> m_pass; ///< set when the pass runs on m_backend
     AudioBuffer m_passIn;                    ///< one call's input, with its margins
     AudioBuffer m_passOut;
-    std::vector<double> m_passReduction;
+    std::vector<ReductionStats> m_passPieces; ///< one call's reduction statistics, a piece each
     SampleRate m_rate = 0;
     int m_channels = 0;
     Frames m_lookahead = 1;

@@ -144,7 +144,7 @@ void Backend::multibandDynamics(const MultibandParams&, const MultibandCall&, st
 }
 
 void Backend::limiterPass(const LimiterPassParams&, const LimiterPassCall&, std::vector<double>&,
-                          AudioBuffer&, std::vector<double>&) {
+                          AudioBuffer&, std::vector<ReductionStats>&) {
     notImplemented(*this, Capability::LimiterPass);
 }
 

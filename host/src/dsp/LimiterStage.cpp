@@ -148,13 +148,8 @@ LATHE_TARGET_CLONES void searchBounds(const float* gMax, const float* gMin, cons
     }
 }
 
-/// The largest, the sum (in kStatLanes partial sums) and the count of positive values of a run of
-/// gain reductions (dB, ≥ 0), in one vectorised pass.
-struct ReductionStats {
-    double max = 0.0;
-    double sum = 0.0;
-    Frames count = 0;
-};
+/// reductionStats' partial sums: the largest, the sum and the count of positive values of a run
+/// of gain reductions (dB, ≥ 0), in one vectorised pass.
 constexpr int kStatLanes = 8;
 
 LATHE_TARGET_CLONES ReductionStats reductionStats(const double* g, Frames count) {
@@ -397,8 +392,17 @@ bool LimiterStage::emitOnBackend(AudioBuffer& out, bool final) {
     for (int c = 0; c < m_channels; ++c) {
         heldInput(c, a - before, span, m_passIn.channel(c));
     }
-    m_backend->limiterPass(*m_pass, LimiterPassCall{&m_passIn, count}, m_rHistory, m_passOut,
-                           m_passReduction);
+    // The report's statistics over the frames tally() would take, in the same 100 ms pieces,
+    // reduced where the pass ran.
+    LimiterPassCall call{&m_passIn, count};
+    const Frames step = historyStep();
+    const Frames n0 = std::max({a, m_upstream, Frames{0}});
+    call.statsFrom = std::min(n0 - a, count);
+    call.firstPiece = ((n0 - m_upstream) / step + 1) * step + m_upstream - n0;
+    call.pieceFrames = step;
+    m_backend->limiterPass(*m_pass, call, m_rHistory, m_passOut, m_passPieces);
+    LATHE_EXPECTS(static_cast<Frames>(m_passPieces.size()) == call.pieces(),
+                  "limiter pass: one statistics entry a piece");
     // Emit (without the lead-in before frame 0) and tally.
     const Frames skip = std::clamp<Frames>(-a, 0, count);
     if (out.frames() == 0 && skip == 0) {
@@ -406,7 +410,9 @@ bool LimiterStage::emitOnBackend(AudioBuffer& out, bool final) {
     } else {
         out.append(m_passOut, skip, count - skip);
     }
-    tally(m_passReduction.data(), a, count);
+    for (Frames k = 0; k < call.pieces(); ++k) {
+        tallyPiece(a + call.pieceBegin(k), m_passPieces[static_cast<std::size_t>(k)]);
+    }
     m_next = a + count;
     return true;
 }
@@ -819,19 +825,26 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
     return true;
 }
 
+Frames LimiterStage::historyStep() const {
+    return std::max<Frames>(1, m_rate / 10);
+}
+
 void LimiterStage::tally(const double* g, Frames a, Frames emit) {
     // Statistics and the 100 ms history (on the output's time axis) over the frames emitted, a
     // step at a time.
-    const Frames step = std::max<Frames>(1, m_rate / 10);
+    const Frames step = historyStep();
     for (Frames n = std::max({a, m_upstream, Frames{0}}); n < a + emit;) {
         const Frames end = std::min(a + emit, ((n - m_upstream) / step + 1) * step + m_upstream);
-        const ReductionStats st = reductionStats(g + (n - a), end - n);
-        m_maxReductionDb = std::max(m_maxReductionDb, st.max);
-        m_sumReductionDb += st.sum;
-        m_limitedFrames += st.count;
-        detail::recordReduction(m_history, n - m_upstream, m_rate, st.max);
+        tallyPiece(n, reductionStats(g + (n - a), end - n));
         n = end;
     }
+}
+
+void LimiterStage::tallyPiece(Frames n, const ReductionStats& st) {
+    m_maxReductionDb = std::max(m_maxReductionDb, st.max);
+    m_sumReductionDb += st.sum;
+    m_limitedFrames += st.count;
+    detail::recordReduction(m_history, n - m_upstream, m_rate, st.max);
 }
 
 nlohmann::json LimiterStage::report() const {
