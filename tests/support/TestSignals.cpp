@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "TestSignals.h"
 
+#include <lathe/Error.h>
 #include <lathe/ResampleStage.h>
 #include <lathe/math/Random.h>
 
 #include <sndfile.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <numbers>
@@ -332,6 +334,16 @@ double referenceTruePeakDb(const Planar& x) {
         }
     }
     return 20.0 * std::log10(peak);
+}
+
+Frames FailingSource::read(AudioBuffer& dst, Frames maxFrames) {
+    if (++m_reads == 3) {
+        throw InputError("failing.wav", "decoding failed at frame 2048");
+    }
+    dst.reset(1, maxFrames);
+    dst.setFrames(std::min<Frames>(maxFrames, 1024));
+    dst.clear();
+    return dst.frames();
 }
 
 } // namespace lathe::test

@@ -100,4 +100,20 @@ private:
     AudioBuffer m_pending;
 };
 
+/// One channel of silence, 10 blocks of 1024 frames, whose third read throws InputError
+/// ("failing.wav: decoding failed at frame 2048"), as a truncated file's decoder does.
+class FailingSource final : public AudioSource {
+public:
+    std::string sourceName() const override { return "failing"; }
+    SampleRate sampleRate() const override { return 48000; }
+    int channelCount() const override { return 1; }
+    ChannelLayout channelLayout() const override { return ChannelLayout::fromConvention(1); }
+    Frames totalFrames() const override { return 10 * 1024; }
+    int integerBits() const override { return 0; }
+    Frames read(AudioBuffer& dst, Frames maxFrames) override;
+
+private:
+    int m_reads = 0;
+};
+
 } // namespace lathe::test

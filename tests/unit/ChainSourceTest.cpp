@@ -152,31 +152,8 @@ TEST(ReadAheadSource, DeliversTheSourceExactlyInAnySizes) {
     }
 }
 
-/// Fails on its third read, as a truncated file's decoder does.
-class FailingSource final : public AudioSource {
-public:
-    std::string sourceName() const override { return "failing"; }
-    SampleRate sampleRate() const override { return 48000; }
-    int channelCount() const override { return 1; }
-    ChannelLayout channelLayout() const override { return ChannelLayout::fromConvention(1); }
-    Frames totalFrames() const override { return 10 * 1024; }
-    int integerBits() const override { return 0; }
-    Frames read(AudioBuffer& dst, Frames maxFrames) override {
-        if (++m_reads == 3) {
-            throw InputError("failing.wav", "decoding failed at frame 2048");
-        }
-        dst.reset(1, maxFrames);
-        dst.setFrames(std::min<Frames>(maxFrames, 1024));
-        dst.clear();
-        return dst.frames();
-    }
-
-private:
-    int m_reads = 0;
-};
-
 TEST(ReadAheadSource, AReadErrorReachesTheReaderAfterTheFramesBeforeIt) {
-    FailingSource source;
+    test::FailingSource source;
     detail::ReadAheadSource read(source, 1024);
     AudioBuffer block;
     EXPECT_EQ(read.read(block, 1024), 1024);

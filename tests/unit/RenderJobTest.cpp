@@ -212,33 +212,10 @@ TEST(RenderJob, NonFiniteInputNamesTheFirstSample) {
     EXPECT_EQ(out[0][150002], in[0][150002]);
 }
 
-/// A source whose third read fails, as a disk or decoder error mid-file would.
-class FailingSource final : public AudioSource {
-public:
-    std::string sourceName() const override { return "failing"; }
-    SampleRate sampleRate() const override { return 48000; }
-    int channelCount() const override { return 1; }
-    ChannelLayout channelLayout() const override { return ChannelLayout::fromConvention(1); }
-    Frames totalFrames() const override { return 10 * 1024; }
-    int integerBits() const override { return 0; }
-    Frames read(AudioBuffer& dst, Frames maxFrames) override {
-        if (++m_reads == 3) {
-            throw InputError("failing.wav", "decoding failed at frame 2048");
-        }
-        dst.reset(1, maxFrames);
-        dst.setFrames(std::min<Frames>(maxFrames, 1024));
-        dst.clear();
-        return dst.frames();
-    }
-
-private:
-    int m_reads = 0;
-};
-
 // The read-ahead thread must hand its exception to the render, which then leaves nothing behind.
 TEST(RenderJob, ReaderErrorsOnTheDecodeThreadReachTheCaller) {
     TempDir dir;
-    FailingSource src;
+    test::FailingSource src;
     auto backend = makeCpuBackend();
     try {
         render(src, {}, dir / "o.wav", floatOutput(1024), *backend);
