@@ -120,9 +120,8 @@ public:
         if (F == 0) {
             return;
         }
-        const std::lock_guard lock(m_mutex);
-        LATHE_CUDA_TRY(cudaSetDevice(m_device));
-        detail::PhaseTimer timer(*m_events, nullptr);
+        DeviceCall held = begin();
+        detail::PhaseTimer& timer = held.timer;
         upload(x);
         m_specWindow.reserve(params.window.size());
         LATHE_CUDA_TRY(cudaMemcpy(m_specWindow.get(), params.window.data(),
@@ -194,9 +193,8 @@ public:
         if (F == 0) {
             return;
         }
-        const std::lock_guard lock(m_mutex);
-        LATHE_CUDA_TRY(cudaSetDevice(m_device));
-        detail::PhaseTimer timer(*m_events, nullptr);
+        DeviceCall held = begin();
+        detail::PhaseTimer& timer = held.timer;
         upload(x);
         uploadInterpolator(*params.search, m_searchCoeffs, m_searchFor);
         const auto frames = static_cast<std::size_t>(F);
@@ -273,9 +271,8 @@ public:
         if (chunk.frames == 0 || channels == 0) {
             return;
         }
-        const std::lock_guard lock(m_mutex);
-        LATHE_CUDA_TRY(cudaSetDevice(m_device));
-        detail::PhaseTimer timer(*m_events, nullptr);
+        DeviceCall held = begin();
+        detail::PhaseTimer& timer = held.timer;
         upload(audio);
         l.audio = m_samples.get();
         uploadInterpolator(*params.search, m_searchCoeffs, m_searchFor);
@@ -352,9 +349,8 @@ public:
         const kernels::HistorySteps history = kernels::historySteps(params, call.outputFrame, F);
         stats.firstStep = history.first;
         const Frames steps = history.count;
-        const std::lock_guard lock(m_mutex);
-        LATHE_CUDA_TRY(cudaSetDevice(m_device));
-        detail::PhaseTimer timer(*m_events, nullptr);
+        DeviceCall held = begin();
+        detail::PhaseTimer& timer = held.timer;
         // The bands: where the crossover left them on the device, else from the host.
         const float* bands = nullptr;
         if (call.bandsOn != nullptr) {
@@ -454,9 +450,8 @@ public:
         if (block.frames() == 0) {
             return;
         }
-        const std::lock_guard lock(m_mutex);
-        LATHE_CUDA_TRY(cudaSetDevice(m_device));
-        detail::PhaseTimer timer(*m_events, nullptr);
+        DeviceCall held = begin();
+        detail::PhaseTimer& timer = held.timer;
         upload(block);
         timer.mark(detail::Phase::HostToDevice, bytesOf(block));
         // Enough blocks to fill the device, few enough that the host combine is negligible.
@@ -485,9 +480,8 @@ public:
         if (block.frames() == 0) {
             return 0;
         }
-        const std::lock_guard lock(m_mutex);
-        LATHE_CUDA_TRY(cudaSetDevice(m_device));
-        detail::PhaseTimer timer(*m_events, nullptr);
+        DeviceCall held = begin();
+        detail::PhaseTimer& timer = held.timer;
         upload(block);
         timer.mark(detail::Phase::HostToDevice, bytesOf(block));
         LATHE_CUDA_TRY(cudaMemset(m_counter.get(), 0, sizeof(unsigned long long)));
@@ -506,9 +500,8 @@ public:
         if (block.frames() == 0) {
             return 0;
         }
-        const std::lock_guard lock(m_mutex);
-        LATHE_CUDA_TRY(cudaSetDevice(m_device));
-        detail::PhaseTimer timer(*m_events, nullptr);
+        DeviceCall held = begin();
+        detail::PhaseTimer& timer = held.timer;
         upload(block);
         timer.mark(detail::Phase::HostToDevice, bytesOf(block));
         const std::size_t count =
@@ -526,6 +519,21 @@ public:
     }
 
 private:
+    /// One operation's hold on the device, in this order: the backend's lock (its buffers and
+    /// events are shared), the device current on this thread, then the timer's first event.
+    struct DeviceCall {
+        DeviceCall(std::mutex& mutex, int device, const detail::PhaseTimer::Events& events)
+            : lock(mutex), current(makeCurrent(device)), timer(events, nullptr) {}
+        static bool makeCurrent(int device) {
+            LATHE_CUDA_TRY(cudaSetDevice(device));
+            return true;
+        }
+        std::lock_guard<std::mutex> lock;
+        bool current;
+        detail::PhaseTimer timer;
+    };
+    DeviceCall begin() { return DeviceCall(m_mutex, m_device, *m_events); }
+
     static std::size_t bytesOf(const AudioBuffer& block) {
         return static_cast<std::size_t>(block.frames()) * static_cast<std::size_t>(block.channels()) *
                sizeof(float);
