@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# GPU-machine timing of issue 8's benchmark alone (scripts/device-bundle copies it into the bundle
+# as hour.sh): one hour of 48 kHz/24-bit stereo, convert on both backends and the default master,
+# each master's breakdown from its report. About 90 s there, where run.sh with LATHE_BENCH_HOUR=1
+# takes 270 s. With a second build in the bundle as bin/lathe-base (another commit's lathe, built
+# with the device-sm90 preset and stripped), its masters alternate with this one's in the same
+# call — the only fair A/B: the lent machines' CPUs differ by 20–30 % from call to call.
+# Usage (there): bash .device/hour.sh
+set -uo pipefail
+D="$(cd "$(dirname "$0")" && pwd)"
+L=$(mktemp -d); tar -C "$L" -xJf "$D/lib.tar.xz"
+export LD_LIBRARY_PATH="$L/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
+OUT="${OUT:-$D/out}"; mkdir -p "$OUT"; W=$(mktemp -d)
+exec > >(tee "$OUT/summary.txt") 2>&1
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader; nproc
+"$D/bin/lathe" --quiet demo-mix -o "$W/h.wav" --duration 3600
+tm() { # a command's wall time
+  local s e; s=$(date +%s%N); "$@" >/dev/null 2>"$W/err"; local rc=$?; e=$(date +%s%N)
+  echo "$(( (e - s) / 1000000 )) ms (exit $rc)"; [[ $rc == 0 ]] || tail -3 "$W/err"
+}
+breakdown() { # a master report's stages, threads' work, targeting steps and device time
+  python3 - "$1" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); t = d["targeting"]
+print("  stages", [(s["name"], round(s["seconds"], 3)) for s in d["stages"]],
+      "decode %.3f encode %.3f output end %.3f (tap %.3f)" % (d["decode_seconds"], d["encode_seconds"],
+                                                              d.get("output_seconds", 0), d.get("tap_seconds", 0)))
+print("  targeting: render %.3f measurement %.3f trial %.3f passes %s" % (
+    t["pre_limiter_render_s"], t["pre_limiter_measure_s"], t["trial_s"], [round(p["seconds"], 3) for p in t["passes"]]))
+dt = d.get("device_timing")
+if dt:
+    print("  device: H2D %.3f s (%.0f MB), kernels %.3f s, D2H %.3f s (%.0f MB)" % (
+        dt["host_to_device_seconds"], dt["host_to_device_bytes"] / 1e6, dt["kernel_seconds"],
+        dt["device_to_host_seconds"], dt["device_to_host_bytes"] / 1e6))
+PY
+}
+builds=(lathe); [[ -x "$D/bin/lathe-base" ]] && builds=(lathe-base lathe)
+for round in 1 2; do
+  for b in cuda cpu; do
+    echo "convert --bits 16 --backend $b: $(tm "$D/bin/lathe" --quiet --backend "$b" convert "$W/h.wav" -o "$W/c.wav" --bits 16)"
+  done
+  for v in "${builds[@]}"; do
+    echo "master --backend cuda ($v): $(tm "$D/bin/$v" --quiet --backend cuda master "$W/h.wav" -o "$W/m-$v.wav" --report "$W/r.json")"
+    breakdown "$W/r.json"
+  done
+done
+if [[ ${#builds[@]} == 2 ]]; then
+  cmp -s "$W/m-lathe-base.wav" "$W/m-lathe.wav" && echo "masters byte-identical" || echo "masters differ"
+fi
+echo "master --backend cpu: $(tm "$D/bin/lathe" --quiet --backend cpu master "$W/h.wav" -o "$W/m.wav" --report "$W/r.json")"
+breakdown "$W/r.json"
+rm -f "$W"/*.wav
