@@ -7,7 +7,8 @@
 // IEEE operations in the same order — vectorisation maps independent lanes, never reassociates
 // (no -ffast-math), and -ffp-contract=off forbids FMA — so the result does not depend on the CPU.
 // Off under sanitizers (their instrumentation and ifunc resolvers do not mix) and other compilers.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(__SANITIZE_THREAD__)
 #define LATHE_TARGET_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define LATHE_TARGET_CLONES
