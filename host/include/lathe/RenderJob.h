@@ -137,9 +137,8 @@ struct RenderReport {
 /// progress after every block and a cancellation check before every block. Reading, the output's
 /// end of that line (from the latency trim on, when stages compute and the budget is not one
 /// thread) and writing each run on a thread of their own, a bounded number of blocks apart, so
-/// memory stays O(blockFrames). On success the output
-/// is committed atomically; on any exception nothing is left at the destination that was not
-/// there before.
+/// memory stays O(blockFrames). On success the output is committed atomically; on any exception
+/// nothing is left at the destination that was not there before.
 ///
 /// Throws InputError, AudioContentError (NaN/Inf, no audio), OutputError, CancelledError,
 /// UsageError (a stage refused the format) or GpuError.
