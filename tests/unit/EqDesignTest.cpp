@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Linear-phase EQ design against closed-form analog prototypes, evaluated independently here.
+#include "../../host/src/dsp/design/Bessel.h"
 #include "Tolerances.h"
 
 #include <lathe/Error.h>
@@ -172,6 +173,26 @@ TEST(EqCurve, FollowsPointsInterpolatedInDbOverLogFrequency) {
                 std::max(worst, std::abs(20.0 * std::log10(dtftMagnitude(d.stereo.taps, hz, fs)) - want(hz)));
         }
         EXPECT_LE(worst, kEqToleranceDb) << fs << " Hz, " << d.taps << " taps";
+    }
+}
+
+// The Kaiser windows' I0 (our double series; std::cyl_bessel_i is not used: it writes lgamma's
+// global signgam) against the same series summed in long double (64-bit mantissa, 2048 times
+// finer) to convergence, over the arguments the windows use (0 … β, β up to 12).
+TEST(EqDesign, TheKaiserBesselFunctionIsExactToDoubleRounding) {
+    constexpr double kRelative = 1e-15; // ~4 ulps: the double sum's own rounding over ≤ 30 terms
+    EXPECT_EQ(design::besselI0(0.0), 1.0);
+    for (int i = 0; i <= 120; ++i) {
+        const double x = 0.1 * i;
+        long double sum = 1.0L;
+        long double term = 1.0L;
+        for (int k = 1; k < 200; ++k) {
+            const long double f = static_cast<long double>(x) / (2.0L * k);
+            term *= f * f;
+            sum += term;
+        }
+        const auto want = static_cast<double>(sum);
+        EXPECT_NEAR(design::besselI0(x), want, kRelative * want) << "x = " << x;
     }
 }
 

@@ -5,6 +5,7 @@
 // method with an explicit check beats an optimal-but-fragile one (Parks–McClellan does not
 // converge at 64k taps).
 #include "../../core/Fftw.h"
+#include "Bessel.h"
 
 #include <lathe/Error.h>
 #include <lathe/Text.h>
@@ -34,8 +35,7 @@ double kaiser(int m, int n, double beta) {
         return 1.0;
     }
     const double r = 2.0 * m / (n - 1) - 1.0;
-    return std::cyl_bessel_i(0.0, beta * std::sqrt(std::max(0.0, 1.0 - r * r))) /
-           std::cyl_bessel_i(0.0, beta);
+    return besselI0(beta * std::sqrt(std::max(0.0, 1.0 - r * r))) / besselI0(beta);
 }
 
 int nextPow2(int n) {

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "Bessel.h"
+
 #include <lathe/Error.h>
 #include <lathe/design/LoudnessDesign.h>
 
@@ -21,21 +23,6 @@ constexpr double kHighpassQ = 0.5003270373238773;
 double highpassA0(double fs) {
     const double k = std::tan(kPi * kHighpassF0 / fs);
     return 1.0 + k / kHighpassQ + k * k;
-}
-
-/// Zeroth-order modified Bessel function of the first kind (power series; converges for the β used).
-double besselI0(double x) {
-    double sum = 1.0;
-    double term = 1.0;
-    for (int k = 1; k < 60; ++k) {
-        const double f = x / (2.0 * k);
-        term *= f * f;
-        sum += term;
-        if (term < 1e-17 * sum) {
-            break;
-        }
-    }
-    return sum;
 }
 
 } // namespace
