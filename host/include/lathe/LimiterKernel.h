@@ -57,6 +57,11 @@ struct LimiterPassCall {
     Frames pieceBegin(Frames k) const {
         return k == 0 ? statsFrom : statsFrom + firstPiece + (k - 1) * pieceFrames;
     }
+    /// Where piece k ends (the next's start, the last cut at the call's end).
+    Frames pieceEnd(Frames k) const {
+        const Frames next = pieceBegin(k + 1);
+        return next < frames ? next : frames;
+    }
 };
 
 /// The gain reductions G (dB, ≥ 0) of a run of frames: the largest, their sum and how many are

@@ -75,13 +75,14 @@ private:
     /// The unverified pass on the backend: emits one call into `out` if a whole one's input is
     /// held (or `final`); false when nothing to do.
     bool emitOnBackend(AudioBuffer& out, bool final);
+    /// The pieces (100 ms steps of the output's time axis) in which the report takes the
+    /// statistics of frames [a, a + count): the pass call's, and tally()'s (without its input).
+    LimiterPassCall statsPieces(Frames a, Frames count) const;
     /// The report's reduction statistics and history over frames [a, a + emit) whose reductions
-    /// (dB) are g[0 …], a piece (100 ms step of the output's time axis) at a time.
+    /// (dB) are g[0 …], a piece at a time.
     void tally(const double* g, Frames a, Frames emit);
     /// One piece's statistics, its first frame `n`, into the report.
     void tallyPiece(Frames n, const ReductionStats& st);
-    /// Frames per step of the reduction history (100 ms).
-    Frames historyStep() const;
     /// Verifies the intervals [from, to) of y; raises the attenuation asked for where one exceeds
     /// the ceiling and returns the first such frame (or `to` when all hold).
     Frames verify(Frames a, Frames from, Frames to);

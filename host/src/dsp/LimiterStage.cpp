@@ -392,14 +392,9 @@ bool LimiterStage::emitOnBackend(AudioBuffer& out, bool final) {
     for (int c = 0; c < m_channels; ++c) {
         heldInput(c, a - before, span, m_passIn.channel(c));
     }
-    // The report's statistics over the frames tally() would take, in the same 100 ms pieces,
-    // reduced where the pass ran.
-    LimiterPassCall call{&m_passIn, count};
-    const Frames step = historyStep();
-    const Frames n0 = std::max({a, m_upstream, Frames{0}});
-    call.statsFrom = std::min(n0 - a, count);
-    call.firstPiece = ((n0 - m_upstream) / step + 1) * step + m_upstream - n0;
-    call.pieceFrames = step;
+    // The report's statistics in the pieces tally() takes, reduced where the pass ran.
+    LimiterPassCall call = statsPieces(a, count);
+    call.x = &m_passIn;
     m_backend->limiterPass(*m_pass, call, m_rHistory, m_passOut, m_passPieces);
     LATHE_EXPECTS(static_cast<Frames>(m_passPieces.size()) == call.pieces(),
                   "limiter pass: one statistics entry a piece");
@@ -825,18 +820,24 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
     return true;
 }
 
-Frames LimiterStage::historyStep() const {
-    return std::max<Frames>(1, m_rate / 10);
+LimiterPassCall LimiterStage::statsPieces(Frames a, Frames count) const {
+    // From the output's frame 0 (and past the stages before, whose delay the history leaves out),
+    // cut where the 100 ms steps of the output's time axis begin.
+    const Frames step = std::max<Frames>(1, m_rate / 10);
+    const Frames n0 = std::max({a, m_upstream, Frames{0}});
+    LimiterPassCall call;
+    call.frames = count;
+    call.statsFrom = std::min(n0 - a, count);
+    call.firstPiece = ((n0 - m_upstream) / step + 1) * step + m_upstream - n0;
+    call.pieceFrames = step;
+    return call;
 }
 
 void LimiterStage::tally(const double* g, Frames a, Frames emit) {
-    // Statistics and the 100 ms history (on the output's time axis) over the frames emitted, a
-    // step at a time.
-    const Frames step = historyStep();
-    for (Frames n = std::max({a, m_upstream, Frames{0}}); n < a + emit;) {
-        const Frames end = std::min(a + emit, ((n - m_upstream) / step + 1) * step + m_upstream);
-        tallyPiece(n, reductionStats(g + (n - a), end - n));
-        n = end;
+    const LimiterPassCall pieces = statsPieces(a, emit);
+    for (Frames k = 0; k < pieces.pieces(); ++k) {
+        const Frames begin = pieces.pieceBegin(k);
+        tallyPiece(a + begin, reductionStats(g + begin, pieces.pieceEnd(k) - begin));
     }
 }
 
