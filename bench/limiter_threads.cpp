@@ -72,8 +72,12 @@ int main(int argc, char** argv) {
                 std::memcpy(&bits, &v, sizeof bits);
                 hash = (hash ^ bits) * 1099511628211ull;
             }
-            std::printf("limiter, %+.0f dB, %2u thread(s): %.3f s  output %016llx%s\n", spec.inputGainDb,
-                        threads, s, static_cast<unsigned long long>(hash),
+            const LimiterStage::SegmentStats seg = stage.segmentStats();
+            std::printf("limiter, %+.0f dB, %2u thread(s): %.3f s  output %016llx  segments %lld "
+                        "(%lld chunks, %lld computed again)%s\n",
+                        spec.inputGainDb, threads, s, static_cast<unsigned long long>(hash),
+                        static_cast<long long>(seg.segments), static_cast<long long>(seg.chunks),
+                        static_cast<long long>(seg.recomputed),
                         out0 == first ? "" : "  (output differs from the first run's!)");
         }
     } catch (const std::exception& e) {

@@ -13,7 +13,9 @@
 #include <gtest/gtest.h>
 #include <sndfile.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 namespace lathe {
 namespace {
@@ -151,14 +153,69 @@ TEST(Limiter, LongLookaheadAcrossChunksConverges) {
     EXPECT_LE(test::referenceTruePeakDb(out), spec.ceilingDbtp + kCeilingHoldsDb);
 }
 
+/// The stage driven directly, `block` frames a call, as a render does: its output, report and
+/// how its parallel segments went.
+struct Driven {
+    Planar out;
+    nlohmann::json report;
+    LimiterStage::SegmentStats segments;
+};
+
+Driven drive(const Planar& in, SampleRate fs, const LimiterSpec& spec, unsigned threads, Frames block) {
+    LimiterStage stage(spec, threads);
+    const auto channels = static_cast<int>(in.size());
+    stage.prepare(StreamFormat{fs, channels, ChannelLayout::fromConvention(channels)}, block);
+    Driven d;
+    d.out.assign(in.size(), {});
+    AudioBuffer out;
+    auto keep = [&] {
+        for (int c = 0; c < channels; ++c) {
+            auto& dst = d.out[static_cast<std::size_t>(c)];
+            dst.insert(dst.end(), out.channel(c), out.channel(c) + out.frames());
+        }
+    };
+    const auto frames = static_cast<Frames>(in[0].size());
+    AudioBuffer b;
+    for (Frames n = 0; n < frames; n += block) {
+        const Frames count = std::min(block, frames - n);
+        b.reset(channels, count);
+        b.setFrames(count);
+        for (int c = 0; c < channels; ++c) {
+            std::copy_n(in[static_cast<std::size_t>(c)].begin() + n, count, b.channel(c));
+        }
+        stage.process(b, out);
+        keep();
+    }
+    do {
+        stage.flush(out);
+        keep();
+    } while (out.frames() > 0);
+    d.report = stage.report();
+    d.segments = stage.segmentStats();
+    return d;
+}
+
+/// Full-scale bursts with a much louder single sample every 1.5 s: after each, R (a 2 s release)
+/// stays above what the bursts ask for until the next one.
+Planar burstsWithSpikes(SampleRate fs, Frames frames) {
+    Planar x = bursts(fs, frames);
+    for (Frames n = fs / 3; n < frames; n += 3 * fs / 2) {
+        for (auto& ch : x) {
+            ch[static_cast<std::size_t>(n)] = 30.0f; // +29.5 dBFS
+        }
+    }
+    return x;
+}
+
 // The output and the report do not depend on the thread count (LimiterStage.h's promise): the
-// tiles of the interpolation, look-ahead, attack and verification passes are the same whoever
-// computes them.
+// tiles of one chunk are the same whoever computes them, and segments computed in parallel are
+// kept only from where their state equals, bit for bit, the one the chunks before them left. 24 s
+// is long enough for batches of segments inside process() (2 and 3 threads) and at the flush (8).
 TEST(Limiter, TheThreadCountChangesNothing) {
     const SampleRate fs = 48000;
     LimiterSpec spec;
     spec.inputGainDb = 9.0;
-    const Planar in = bursts(fs, 4 * fs);
+    const Planar in = bursts(fs, 24 * fs);
     RenderReport one;
     const Planar want = limit(in, fs, spec, &one, 1);
     for (const unsigned threads : {2u, 3u, 8u}) {
@@ -166,6 +223,93 @@ TEST(Limiter, TheThreadCountChangesNothing) {
         EXPECT_EQ(limit(in, fs, spec, &many, threads), want) << threads << " threads";
         EXPECT_EQ(many.stages[0].details, one.stages[0].details) << threads << " threads";
     }
+}
+
+// Where the chunks start does not depend on the size of the blocks the input arrives in (every
+// chunk but the stream's last waits for all the input it reads), so neither does the output.
+TEST(Limiter, TheBlockSizeChangesNothing) {
+    const SampleRate fs = 48000;
+    LimiterSpec spec;
+    spec.inputGainDb = 9.0;
+    const Planar in = bursts(fs, 3 * fs);
+    const Driven want = drive(in, fs, spec, 1, 65536);
+    for (const Frames block : {Frames{1000}, Frames{8191}, Frames{12345}, Frames{3 * fs}}) {
+        const Driven got = drive(in, fs, spec, 1, block);
+        EXPECT_EQ(got.out, want.out) << block << "-frame blocks";
+        EXPECT_EQ(got.report, want.report) << block << "-frame blocks";
+    }
+}
+
+// The segments: on these bursts (a 100 ms release, a burst every 200 ms that asks for more than
+// what is left of the last) the half-second warm-up always meets the true state, so no chunk is
+// computed twice; with a 2 s release after each spike it cannot until the next spike, so the
+// merge computes chunks again from the true state — and either way the output and the report are
+// one thread's.
+TEST(Limiter, SegmentsRunAheadAndTheMergeCatchesUp) {
+    const SampleRate fs = 48000;
+    LimiterSpec spec;
+    spec.inputGainDb = 9.0;
+    const Planar steady = bursts(fs, 24 * fs);
+    const Driven one = drive(steady, fs, spec, 1, 65536);
+    const Driven two = drive(steady, fs, spec, 2, 65536);
+    EXPECT_EQ(one.segments.segments, 0);
+    EXPECT_GE(two.segments.segments, 4); // two batches of two
+    EXPECT_EQ(two.segments.recomputed, 0);
+    EXPECT_EQ(two.out, one.out);
+    EXPECT_EQ(two.report, one.report);
+
+    spec.inputGainDb = 0.0;
+    spec.releaseMs = 2000.0;
+    const Planar spiky = burstsWithSpikes(fs, 24 * fs);
+    const Driven oneSpiky = drive(spiky, fs, spec, 1, 65536);
+    for (const unsigned threads : {2u, 5u}) {
+        const Driven many = drive(spiky, fs, spec, threads, 65536);
+        EXPECT_GE(many.segments.segments, 2) << threads << " threads";
+        EXPECT_GT(many.segments.recomputed, 0) << threads << " threads";
+        EXPECT_LT(many.segments.recomputed, many.segments.chunks) << threads << " threads";
+        EXPECT_EQ(many.out, oneSpiky.out) << threads << " threads";
+        EXPECT_EQ(many.report, oneSpiky.report) << threads << " threads";
+    }
+}
+
+// Memory stays bounded: on 8 threads a batch is 8 segments of 32 chunks (LimiterStage.cpp:
+// 2^23 samples of stereo input split 8 ways is more than 32 chunks each), 7904 frames apart at
+// 48 kHz with the default 2 ms look-ahead. The stage holds back at most the batch in flight, the
+// next one's input and a block — never the stream: after three minutes of input it still emits.
+TEST(Limiter, SegmentsHoldBackAtMostTwoBatches) {
+    const SampleRate fs = 48000;
+    constexpr unsigned kThreads = 8;
+    constexpr Frames kBlock = 65536;
+    constexpr Frames kStep = 8192 - (2 * 96 + 32 + 64);
+    constexpr Frames kBatch = kThreads * 32 * kStep;
+    LimiterSpec spec;
+    spec.inputGainDb = 9.0;
+    LimiterStage stage(spec, kThreads);
+    stage.prepare(StreamFormat{fs, 2, ChannelLayout::fromConvention(2)}, kBlock);
+    AudioBuffer in;
+    AudioBuffer out;
+    Frames fed = 0;
+    Frames emitted = 0;
+    Frames mostHeld = 0;
+    for (std::uint64_t k = 0; fed < 180 * fs; ++k) {
+        const std::vector<float> left = test::noise(kBlock, 1.0, 100 + 2 * k);
+        const std::vector<float> right = test::noise(kBlock, 1.0, 101 + 2 * k);
+        in.reset(2, kBlock);
+        in.setFrames(kBlock);
+        std::copy(left.begin(), left.end(), in.channel(0));
+        std::copy(right.begin(), right.end(), in.channel(1));
+        stage.process(in, out);
+        fed += kBlock;
+        emitted += out.frames();
+        mostHeld = std::max(mostHeld, fed - emitted);
+    }
+    do {
+        stage.flush(out);
+        emitted += out.frames();
+    } while (out.frames() > 0);
+    EXPECT_EQ(emitted, fed);
+    EXPECT_GE(stage.segmentStats().segments, 2 * kThreads);
+    EXPECT_LE(mostHeld, 2 * kBatch + 8192 + kBlock);
 }
 
 TEST(Limiter, BelowTheCeilingNothingChanges) {

@@ -7,7 +7,6 @@
 #include <lathe/design/LoudnessDesign.h>
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -44,7 +43,14 @@ struct LimiterSpec {
 /// clears it without interpolating. Where an interval exceeds the ceiling, D there is raised to
 /// the attenuation it had plus the excess and the chunk is computed again from there (as far as
 /// the change reaches), until none does. The report's true_peak_dbtp is that ×16 measurement.
-/// The tiles run on a thread pool; the output does not depend on the thread count.
+/// The work goes in chunks of 8192 frames, each starting where the last emitted (a fixed
+/// schedule). With more than one thread, whole segments of chunks run in parallel, one a thread,
+/// on a thread of their own beside the caller's: each later segment starts from silence a
+/// warm-up ahead of its first chunk, and the merge keeps its chunks from the first whose starting
+/// state (R, y and the boosts carried) equals, bit for bit, the state the segment before left —
+/// before that it computes them again from the true state. A chunk's result is a function of its
+/// state and input, so the output, bit for bit, and the report are those of one thread's chunks.
+/// Otherwise (one thread, the stream's last chunks) a chunk's tiles run on the pool.
 /// Without verification, on a backend with Capability::LimiterPass, the pass runs there instead
 /// (lathe/LimiterKernel.h), in calls of 2^20 frames: the same D, H, R, G and y within rounding.
 /// Latency 0 (look-ahead is free offline: output frames are held back until their future input has
@@ -61,31 +67,64 @@ public:
     void flush(AudioBuffer& out) override;
     nlohmann::json report() const override;
 
+    /// How the parallel segments went (the class comment): the segments run, their chunks, and
+    /// the chunks the merge computed again because a segment's speculative start had not yet
+    /// reached the carry of the segment before. For benchmarks and tests; not in the report.
+    struct SegmentStats {
+        Frames segments = 0;
+        Frames chunks = 0;
+        Frames recomputed = 0;
+    };
+    SegmentStats segmentStats() const { return m_segmentStats; }
+
 private:
+    struct Carry;
+    struct Tally;
+    struct Held;
+    class Chunker;
+    struct Batch;
+
     void append(const AudioBuffer& in);
-    /// Frames [first, first + span) of channel c's (driven) input into `dst`, zeros where none is
-    /// held: before the history kept, past what has arrived.
-    void heldInput(int c, Frames first, Frames span, float* dst) const;
-    /// Emits one chunk into `out` if enough input is held (or `final`); false when nothing to do.
-    bool emitChunk(AudioBuffer& out, bool final);
-    /// H, R, G and y for frames [from, a+e) of the chunk starting at a (working buffers) — on
-    /// later passes only as far as a raised attenuation (before `boostedEnd`) can reach; returns
-    /// the end of the frames whose gain changed since the last pass (all of them on the `first`).
-    Frames computeGain(Frames a, Frames e, Frames from, bool first, Frames boostedEnd);
+    /// The input held so far.
+    Held held() const;
+    /// Frames of input a (non-final) chunk reads past its end.
+    Frames after() const;
+    /// Frames at a chunk's end computed but emitted only by the next chunk.
+    Frames overlap() const;
+    /// Frames from one chunk's start to the next's (0 when the look-ahead leaves no room).
+    Frames step() const;
+    /// Whole chunks from `from` on whose input has all arrived.
+    Frames readyChunks(Frames from) const;
+    /// Chunks per segment of a batch.
+    Frames segmentChunks() const;
+    /// The next frame no chunk has been scheduled for (past a batch in flight).
+    Frames scheduled() const;
+    /// The chunks on the caller's thread (one thread, or the stream's last chunks).
+    bool emitInLine(AudioBuffer& out, bool final);
+    /// Batches of segments: collects a finished one into `out`, starts the next when its input is
+    /// all here; `final`: waits for the one in flight, runs what whole batches are left. True
+    /// when it emitted or started something.
+    bool emitBatches(AudioBuffer& out, bool final);
+    /// Starts a batch of `segments` segments from scheduled(), on its own thread unless `inLine`.
+    void startBatch(Frames segments, bool inLine);
+    /// Waits for the batch in flight and moves its output into `out`, its tallies into the report.
+    void collectBatch(AudioBuffer& out);
+    /// Computes `batch`: its segments in parallel, then the merge.
+    void runBatch(Batch& batch);
     /// The unverified pass on the backend: emits one call into `out` if a whole one's input is
     /// held (or `final`); false when nothing to do.
     bool emitOnBackend(AudioBuffer& out, bool final);
     /// The pieces (100 ms steps of the output's time axis) in which the report takes the
-    /// statistics of frames [a, a + count): the pass call's, and tally()'s (without its input).
+    /// statistics of frames [a, a + count): the pass call's, and tallyInto's (without its input).
     LimiterPassCall statsPieces(Frames a, Frames count) const;
-    /// The report's reduction statistics and history over frames [a, a + emit) whose reductions
-    /// (dB) are g[0 …], a piece at a time.
-    void tally(const double* g, Frames a, Frames emit);
+    /// The reduction statistics of frames [a, a + emit) whose reductions (dB) are g[0 …], a piece
+    /// at a time, into `t`.
+    void tallyInto(Tally& t, const double* g, Frames a, Frames emit) const;
+    /// Takes what `t` holds into the report (in stream order, so the sums do not depend on who
+    /// computed them) and empties it.
+    void commit(Tally& t);
     /// One piece's statistics, its first frame `n`, into the report.
     void tallyPiece(Frames n, const ReductionStats& st);
-    /// Verifies the intervals [from, to) of y; raises the attenuation asked for where one exceeds
-    /// the ceiling and returns the first such frame (or `to` when all hold).
-    Frames verify(Frames a, Frames from, Frames to);
 
     LimiterSpec m_spec;
     Backend* m_backend = nullptr;
@@ -105,26 +144,19 @@ private:
     /// The two ×16 kernels transposed (tap-major, 16 phases a tap) for the lanes-over-phases MAC.
     std::vector<float> m_refineByTap;
     std::vector<float> m_meterRefineByTap;
+    double m_searchAbsSum = 0; ///< the ×4 kernel's largest Σ|c| over its phases
     unsigned m_threads = 1;
     std::unique_ptr<detail::ThreadPool> m_pool;
+    std::unique_ptr<detail::ThreadPool> m_inLinePool; ///< one participant: a segment's own tiles
     // Input held from absolute frame m_xStart (includes history before the next frame to emit).
     std::vector<std::vector<float>> m_x;
     Frames m_xStart = 0;
     Frames m_inputFrames = 0;
-    Frames m_next = 0;                          ///< next frame to emit
-    std::vector<std::vector<float>> m_yHistory; ///< the last emitted frames (verification context)
-    std::vector<double> m_rHistory;             ///< R of the last L emitted frames
-    std::map<Frames, double> m_boost;           ///< extra attenuation (dB) found by verification, by frame
-    // Working buffers of one chunk (kept to avoid reallocating them every chunk).
-    Frames m_origin = 0;     ///< absolute frame of index 0 of m_xw
-    Frames m_boostedEnd = 0; ///< past the last frame verify raised the attenuation of, this pass
-    std::vector<std::vector<float>> m_xw, m_yw, m_peaks;
-    std::vector<double> m_p, m_d, m_h, m_r, m_g;
-    std::vector<float> m_gain;
-    std::vector<float> m_xWindowMax;      ///< max|x| over each interval's ×4 window, all channels
-    std::vector<float> m_verified;        ///< per interval of the chunk: the verified peak (or its bound)
-    std::vector<std::uint8_t> m_measured; ///< 1 where m_verified is a measurement, 0 a bound
-    double m_searchAbsSum = 0;            ///< the ×4 kernel's largest Σ|c| over its phases
+    /// The stream's chunks: its carry is the true one whenever no batch is in flight.
+    std::unique_ptr<Chunker> m_main;
+    /// One per later segment of a batch, each starting from silence ahead of its segment.
+    std::vector<std::unique_ptr<Chunker>> m_speculative;
+    SegmentStats m_segmentStats;
     // Report.
     double m_maxReductionDb = 0;
     double m_sumReductionDb = 0;
@@ -136,6 +168,8 @@ private:
     float m_truePeakBound = 0.0f;  ///< largest bound where no measurement was needed
     std::vector<double> m_history; ///< largest gain reduction (dB) per 100 ms of output
     Frames m_upstream = 0;         ///< delay of the stages before this one
+    /// The batch in flight, if any (last: destroyed, and so waited for, before what it uses).
+    std::unique_ptr<Batch> m_batch;
 };
 
 } // namespace lathe

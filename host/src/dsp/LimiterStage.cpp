@@ -11,8 +11,12 @@
 #include <lathe/math/Loudness.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
+#include <future>
+#include <map>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -43,6 +47,19 @@ constexpr double kBoundRounding = 1e-5;
 constexpr Frames kScreenBlock = 64;
 /// Frames per call of the pass on a backend (LimiterPass): 22 s at 48 kHz, 8 MB of stereo.
 constexpr Frames kBackendCall = Frames{1} << 20;
+/// A batch's input, in samples (all channels): its segments' chunks split this between the
+/// threads, within [kMinSegmentChunks, kMaxSegmentChunks] each — 32 MB of floats (84 s of 48 kHz
+/// stereo on 16 threads), held as the batch's copy, again as the next batch's input, and as output.
+constexpr Frames kBatchSamples = Frames{1} << 23;
+constexpr Frames kMinSegmentChunks = 8;
+constexpr Frames kMaxSegmentChunks = 32;
+/// How far ahead of its first chunk a later segment starts from silence (at most half a segment):
+/// R there has by then usually met the true one (a new peak's H above both decays, or both
+/// released to 0); where not, the merge computes its first chunks again until the states meet.
+/// The 10-minute mix at +6 dB, 2 threads (112 segments): 0.25 s left 81 chunks to compute again,
+/// 0.5 s 24, 0.8 s 15, 1.2 s 3. A warm-up chunk adds to every segment's time, a chunk computed
+/// again to the batch's (every thread waits for the merge): on 16 threads 0.5–1.2 s cost alike.
+constexpr double kWarmupSeconds = 0.5;
 /// Intervals per task of the parallel interpolation passes.
 constexpr Frames kTile = 1024;
 /// Outputs computed together in registers by intervalPeaks (a multiple of every SIMD width).
@@ -265,13 +282,143 @@ std::size_t tilesOf(Frames count) {
 
 } // namespace
 
+/// The state a chunk leaves the next: everything its output depends on besides the input.
+struct LimiterStage::Carry {
+    Frames next = 0; ///< the next frame to emit
+    /// y of the last kVerify frames emitted, per channel (verification's context).
+    std::vector<std::vector<float>> yHistory;
+    std::vector<double> rHistory;   ///< R of the last L frames emitted
+    std::map<Frames, double> boost; ///< verification's extra attenuation (dB) of frames ≥ next
+
+    /// Bit for bit (−0 and 0 differ: either may decide a later sign).
+    bool sameAs(const Carry& o) const {
+        auto sameBits = [](const auto& x, const auto& y) {
+            return x.size() == y.size() &&
+                   (x.empty() || std::memcmp(x.data(), y.data(), x.size() * sizeof x[0]) == 0);
+        };
+        if (next != o.next || !sameBits(rHistory, o.rHistory) || yHistory.size() != o.yHistory.size() ||
+            boost.size() != o.boost.size()) {
+            return false;
+        }
+        for (std::size_t c = 0; c < yHistory.size(); ++c) {
+            if (!sameBits(yHistory[c], o.yHistory[c])) {
+                return false;
+            }
+        }
+        return std::equal(boost.begin(), boost.end(), o.boost.begin(), [](const auto& p, const auto& q) {
+            return p.first == q.first && std::memcmp(&p.second, &q.second, sizeof p.second) == 0;
+        });
+    }
+};
+
+/// What chunks add to the report, held until the stage takes it in stream order.
+struct LimiterStage::Tally {
+    std::vector<std::pair<Frames, ReductionStats>> pieces; ///< (first frame, statistics) per piece
+    float truePeak = 0.0f;
+    float truePeakBound = 0.0f;
+    Frames regionsRerun = 0;
+    Frames unconverged = 0;
+    int maxPasses = 1;
+};
+
+/// Input (driven) held from absolute frame `start` up to `end`, zeros elsewhere.
+struct LimiterStage::Held {
+    const std::vector<std::vector<float>>* x = nullptr;
+    Frames start = 0;
+    Frames end = 0;
+
+    /// Frames [first, first + span) of channel c into `dst`.
+    void copy(int c, Frames first, Frames span, float* dst) const {
+        const Frames have0 = std::clamp(start, first, first + span);
+        const Frames have1 = std::clamp(end, have0, first + span);
+        std::fill(dst, dst + (have0 - first), 0.0f);
+        if (have1 > have0) {
+            const auto& ch = (*x)[static_cast<std::size_t>(c)];
+            std::copy(ch.begin() + (have0 - start), ch.begin() + (have1 - start), dst + (have0 - first));
+        }
+        std::fill(dst + (have1 - first), dst + span, 0.0f);
+    }
+};
+
+/// One run of chunks: the state carried from each to the next, the working buffers, and what the
+/// chunks add to the report until the stage takes it.
+class LimiterStage::Chunker {
+public:
+    explicit Chunker(const LimiterStage& stage) : s(stage) {}
+
+    /// Starts at frame `next` from silence (the stream's start, or a segment's warm-up).
+    void reset(Frames next) {
+        carry.next = next;
+        carry.yHistory.assign(static_cast<std::size_t>(s.m_channels), std::vector<float>(kVerify, 0.0f));
+        carry.rHistory.assign(static_cast<std::size_t>(s.m_lookahead), 0.0);
+        carry.boost.clear();
+        const auto channels = static_cast<std::size_t>(s.m_channels);
+        m_xw.resize(channels);
+        m_yw.resize(channels);
+        m_peaks.resize(channels);
+    }
+
+    /// Emits the chunk at carry.next into `out` (after what it holds) if `in` holds all its input
+    /// (or `final`), its tiles on `pool`; false when there is nothing to do.
+    bool emitChunk(const Held& in, AudioBuffer& out, bool final, detail::ThreadPool& pool);
+
+    Carry carry;
+    Tally tally;
+
+private:
+    /// H, R, G and y for frames [from, a+e) of the chunk starting at a (working buffers) — on
+    /// later passes only as far as a raised attenuation (before `boostedEnd`) can reach; returns
+    /// the end of the frames whose gain changed since the last pass (all of them on the `first`).
+    Frames computeGain(Frames a, Frames e, Frames from, bool first, Frames boostedEnd);
+    /// Verifies the intervals [from, to) of y; raises the attenuation asked for where one exceeds
+    /// the ceiling and returns the first such frame (or `to` when all hold).
+    Frames verify(Frames a, Frames from, Frames to);
+
+    const LimiterStage& s;
+    detail::ThreadPool* m_pool = nullptr;
+    // Working buffers of one chunk (kept to avoid reallocating them every chunk).
+    Frames m_origin = 0;     ///< absolute frame of index 0 of m_xw
+    Frames m_boostedEnd = 0; ///< past the last frame verify raised the attenuation of, this pass
+    std::vector<std::vector<float>> m_xw, m_yw, m_peaks;
+    std::vector<double> m_p, m_d, m_h, m_r, m_g;
+    std::vector<float> m_gain;
+    std::vector<float> m_xWindowMax;      ///< max|x| over each interval's ×4 window, all channels
+    std::vector<float> m_verified;        ///< per interval of the chunk: the verified peak (or its bound)
+    std::vector<std::uint8_t> m_measured; ///< 1 where m_verified is a measurement, 0 a bound
+};
+
+/// Segments computed together from `first` on: its own copy of their input, and after the merge
+/// their output and what they add to the report.
+struct LimiterStage::Batch {
+    Frames first = 0;
+    Frames segments = 0;
+    Frames segmentChunks = 0;
+    Frames end = 0; ///< where the chunk after its last starts
+    std::vector<std::vector<float>> x;
+    Frames xStart = 0;
+    Frames xEnd = 0;
+    AudioBuffer out;
+    std::vector<Tally> tallies;
+    std::future<void> done;
+
+    Held held() const { return {&x, xStart, xEnd}; }
+};
+
 LimiterStage::LimiterStage(LimiterSpec spec, unsigned threads, Backend* backend)
     : m_spec(spec), m_backend(backend),
       m_threads(threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency())) {}
 
-LimiterStage::~LimiterStage() = default;
+LimiterStage::~LimiterStage() {
+    if (m_batch && m_batch->done.valid()) {
+        m_batch->done.wait(); // its error, if any, goes with it: the render has already failed
+    }
+}
 
 StreamFormat LimiterStage::prepare(const StreamFormat& input, Frames) {
+    if (m_batch && m_batch->done.valid()) {
+        m_batch->done.wait();
+    }
+    m_batch.reset();
     m_rate = input.sampleRate;
     m_channels = input.channels;
     m_lookahead = std::max<Frames>(1, static_cast<Frames>(std::llround(m_spec.lookaheadMs * 1e-3 * m_rate)));
@@ -296,17 +443,16 @@ StreamFormat LimiterStage::prepare(const StreamFormat& input, Frames) {
     m_refineByTap = byTap(*m_refine);
     m_meterRefineByTap = byTap(*m_meterRefine);
     m_pool = std::make_unique<detail::ThreadPool>(m_threads);
+    m_inLinePool = std::make_unique<detail::ThreadPool>(1);
     m_x.assign(static_cast<std::size_t>(m_channels), {});
-    m_yHistory.assign(static_cast<std::size_t>(m_channels), std::vector<float>(kVerify, 0.0f));
-    m_xw.assign(static_cast<std::size_t>(m_channels), {});
-    m_yw.assign(static_cast<std::size_t>(m_channels), {});
-    m_peaks.assign(static_cast<std::size_t>(m_channels), {});
-    m_rHistory.assign(static_cast<std::size_t>(m_lookahead), 0.0);
     m_xStart = 0;
     m_inputFrames = 0;
     // The gain must already be down at frame 0 when the first samples are loud: the limiter runs
     // from L frames before the start (silence there), and those frames are not emitted.
-    m_next = -m_lookahead;
+    m_main = std::make_unique<Chunker>(*this);
+    m_main->reset(-m_lookahead);
+    m_speculative.clear();
+    m_segmentStats = {};
     m_history.clear();
     m_truePeak = 0.0f;
     m_truePeakBound = 0.0f;
@@ -337,25 +483,53 @@ void LimiterStage::append(const AudioBuffer& in) {
     m_inputFrames += in.frames();
 }
 
-void LimiterStage::heldInput(int c, Frames first, Frames span, float* dst) const {
-    const Frames have0 = std::clamp(m_xStart, first, first + span);
-    const Frames have1 = std::clamp(m_inputFrames, have0, first + span);
-    std::fill(dst, dst + (have0 - first), 0.0f);
-    if (have1 > have0) {
-        const auto& x = m_x[static_cast<std::size_t>(c)];
-        std::copy(x.begin() + (have0 - m_xStart), x.begin() + (have1 - m_xStart), dst + (have0 - first));
-    }
-    std::fill(dst + (have1 - first), dst + span, 0.0f);
+LimiterStage::Held LimiterStage::held() const {
+    return {&m_x, m_xStart, m_inputFrames};
+}
+
+Frames LimiterStage::after() const {
+    return kVerify + m_lookahead + 13; // the ×4 windows of p up to a + e + L, past y's kVerify
+}
+
+Frames LimiterStage::overlap() const {
+    // A later chunk's verification can still change these: its boosts reach 2L back (through the
+    // look-ahead maximum and the attack average) and the ×16 window 32 more. They are computed and
+    // verified but emitted (frozen) only by the next chunk, with every boost known.
+    return 2 * m_lookahead + kVerify + 64;
+}
+
+Frames LimiterStage::step() const {
+    return std::max<Frames>(0, kChunk - overlap());
+}
+
+Frames LimiterStage::readyChunks(Frames from) const {
+    const Frames room = m_inputFrames - from - kChunk - after();
+    return step() > 0 && room >= 0 ? room / step() + 1 : 0;
+}
+
+Frames LimiterStage::segmentChunks() const {
+    const Frames perSegment = kBatchSamples / (static_cast<Frames>(m_threads) * step() * m_channels);
+    return std::clamp(perSegment, kMinSegmentChunks, kMaxSegmentChunks);
+}
+
+Frames LimiterStage::scheduled() const {
+    return m_batch ? m_batch->end : m_main->carry.next;
 }
 
 void LimiterStage::process(const AudioBuffer& in, AudioBuffer& out) {
     append(in);
     out.reset(m_channels, 0);
-    while (m_pass ? emitOnBackend(out, false) : emitChunk(out, false)) {
+    if (m_pass) {
+        while (emitOnBackend(out, false)) {
+        }
+    } else if (m_threads > 1 && step() > 0) {
+        emitBatches(out, false);
+    } else {
+        emitInLine(out, false);
     }
-    // Drop input no longer needed (keep kHistory frames before the next frame to emit): once a
-    // block, not once a chunk, as it moves what is left.
-    const Frames keepFrom = std::max(m_xStart, m_next - kHistory);
+    // Drop input no longer needed (keep kHistory frames before the next chunk; a batch in flight
+    // has its own copy): once a block, not once a chunk, as it moves what is left.
+    const Frames keepFrom = std::max(m_xStart, scheduled() - kHistory);
     if (keepFrom > m_xStart) {
         for (auto& x : m_x) {
             x.erase(x.begin(), x.begin() + (keepFrom - m_xStart));
@@ -368,15 +542,189 @@ void LimiterStage::flush(AudioBuffer& out) {
     out.reset(m_channels, 0);
     if (m_pass) {
         emitOnBackend(out, true);
-    } else {
-        emitChunk(out, true);
+    } else if (!(m_threads > 1 && step() > 0 && emitBatches(out, true))) {
+        emitInLine(out, true);
     }
+}
+
+bool LimiterStage::emitInLine(AudioBuffer& out, bool final) {
+    // Every whole chunk whose input is here, as process() would have (the same schedule whatever
+    // the thread count); once none is left, with `final`, one of the stream's last chunks a call
+    // (flush's calls go on until nothing is emitted).
+    bool any = false;
+    while (m_main->emitChunk(held(), out, false, *m_pool)) {
+        commit(m_main->tally);
+        any = true;
+    }
+    if (final && !any && m_main->emitChunk(held(), out, true, *m_pool)) {
+        commit(m_main->tally);
+        any = true;
+    }
+    return any;
+}
+
+bool LimiterStage::emitBatches(AudioBuffer& out, bool final) {
+    const Frames perSegment = segmentChunks();
+    if (final) {
+        if (m_batch) {
+            collectBatch(out);
+            return true;
+        }
+        // The stream's end: what whole segments are left, two or more, in one batch here.
+        const Frames segments = std::min<Frames>(m_threads, readyChunks(scheduled()) / perSegment);
+        if (segments < 2) {
+            return false;
+        }
+        startBatch(segments, true);
+        collectBatch(out);
+        return true;
+    }
+    // One batch in flight at most: the next one's input waits here (the caller's back-pressure)
+    // until that one is collected; its first segment needs the carry that one leaves.
+    const Frames full = static_cast<Frames>(m_threads) * perSegment;
+    const bool nextReady = readyChunks(scheduled()) >= full;
+    if (m_batch &&
+        (nextReady || m_batch->done.wait_for(std::chrono::seconds(0)) == std::future_status::ready)) {
+        collectBatch(out);
+    }
+    if (!m_batch && readyChunks(scheduled()) >= full) {
+        startBatch(static_cast<Frames>(m_threads), false);
+        return true;
+    }
+    return out.frames() > 0;
+}
+
+void LimiterStage::startBatch(Frames segments, bool inLine) {
+    auto batch = std::make_unique<Batch>();
+    batch->first = m_main->carry.next;
+    batch->segments = segments;
+    batch->segmentChunks = segmentChunks();
+    batch->end = batch->first + segments * batch->segmentChunks * step();
+    // Its own copy of the input its chunks read (the stage's goes on growing meanwhile).
+    // (Before the stream's frame 0 nothing is held: zeros, for the batch as for the stage.)
+    batch->xStart = std::max(batch->first - kHistory, m_xStart);
+    batch->xEnd = batch->end - step() + kChunk + after();
+    LATHE_EXPECTS(batch->xStart <= std::max<Frames>(0, batch->first - kHistory) &&
+                      batch->xEnd <= m_inputFrames,
+                  "a batch's input is all held");
+    batch->x.resize(static_cast<std::size_t>(m_channels));
+    for (int c = 0; c < m_channels; ++c) {
+        const auto& x = m_x[static_cast<std::size_t>(c)];
+        batch->x[static_cast<std::size_t>(c)].assign(x.begin() + (batch->xStart - m_xStart),
+                                                     x.begin() + (batch->xEnd - m_xStart));
+    }
+    while (static_cast<Frames>(m_speculative.size()) < segments - 1) {
+        m_speculative.push_back(std::make_unique<Chunker>(*this));
+    }
+    Batch& b = *batch;
+    m_batch = std::move(batch);
+    if (!inLine) {
+        try {
+            b.done = std::async(std::launch::async, [this, &b] { runBatch(b); });
+            return;
+        } catch (const std::system_error&) {
+            // No thread to be had: compute it here, the same batch.
+        }
+    }
+    std::promise<void> done;
+    b.done = done.get_future();
+    try {
+        runBatch(b);
+        done.set_value();
+    } catch (...) {
+        done.set_exception(std::current_exception());
+    }
+}
+
+void LimiterStage::collectBatch(AudioBuffer& out) {
+    const std::unique_ptr<Batch> batch = std::move(m_batch);
+    batch->done.get(); // rethrows what the batch threw
+    if (out.frames() == 0) {
+        std::swap(out, batch->out);
+    } else {
+        out.append(batch->out, 0, batch->out.frames());
+    }
+    for (Tally& t : batch->tallies) {
+        commit(t);
+    }
+}
+
+void LimiterStage::runBatch(Batch& batch) {
+    // A later segment as computed from its warm-up: the carry each chunk started from, where its
+    // output ends, and what it adds to the report.
+    struct Speculation {
+        std::vector<Carry> starts;
+        std::vector<Frames> ends;
+        std::vector<Tally> tallies;
+        AudioBuffer out;
+    };
+    const Held in = batch.held();
+    const Frames perSegment = batch.segmentChunks;
+    const auto warmupFrames = static_cast<Frames>(std::ceil(kWarmupSeconds * m_rate));
+    const Frames warmup = std::min(perSegment / 2, (warmupFrames + step() - 1) / step());
+    std::vector<Speculation> later(static_cast<std::size_t>(batch.segments - 1));
+    std::vector<Tally> first;
+    AudioBuffer firstOut(m_channels, batch.segments * perSegment * step()); // the batch's output
+    // Every segment on a thread of the pool: the first continues the stream (m_main), each later
+    // one from silence `warmup` chunks before its first chunk.
+    m_pool->parallelFor(static_cast<std::size_t>(batch.segments), [&](std::size_t s, unsigned) {
+        if (s == 0) {
+            for (Frames k = 0; k < perSegment; ++k) {
+                const bool emitted = m_main->emitChunk(in, firstOut, false, *m_inLinePool);
+                LATHE_EXPECTS(emitted, "a batch's chunks have all their input");
+                first.push_back(std::exchange(m_main->tally, {}));
+            }
+            return;
+        }
+        Chunker& ch = *m_speculative[s - 1];
+        Speculation& spec = later[s - 1];
+        const Frames begin = batch.first + static_cast<Frames>(s) * perSegment * step();
+        ch.reset(begin - warmup * step());
+        AudioBuffer discard(m_channels, warmup * step());
+        for (Frames k = 0; k < warmup; ++k) {
+            ch.emitChunk(in, discard, false, *m_inLinePool);
+        }
+        LATHE_EXPECTS(ch.carry.next == begin, "a warm-up ends where its segment begins");
+        spec.out.reset(m_channels, perSegment * step());
+        for (Frames k = 0; k < perSegment; ++k) {
+            spec.starts.push_back(ch.carry);
+            ch.tally = {};
+            const bool emitted = ch.emitChunk(in, spec.out, false, *m_inLinePool);
+            LATHE_EXPECTS(emitted, "a batch's chunks have all their input");
+            spec.ends.push_back(spec.out.frames());
+            spec.tallies.push_back(std::exchange(ch.tally, {}));
+        }
+    });
+    // The merge: each later segment's chunks from the first that began from the true carry (the
+    // one m_main holds); the chunks before that are computed again from it, on the whole pool.
+    batch.out = std::move(firstOut);
+    batch.tallies = std::move(first);
+    for (std::size_t s = 0; s < later.size(); ++s) {
+        Speculation& spec = later[s];
+        Frames k = 0;
+        for (; k < perSegment && !m_main->carry.sameAs(spec.starts[static_cast<std::size_t>(k)]); ++k) {
+            m_main->emitChunk(in, batch.out, false, *m_pool);
+            batch.tallies.push_back(std::exchange(m_main->tally, {}));
+            ++m_segmentStats.recomputed;
+        }
+        if (k < perSegment) {
+            const Frames from = k > 0 ? spec.ends[static_cast<std::size_t>(k - 1)] : 0;
+            batch.out.append(spec.out, from, spec.out.frames() - from);
+            for (; k < perSegment; ++k) {
+                batch.tallies.push_back(std::move(spec.tallies[static_cast<std::size_t>(k)]));
+            }
+            m_main->carry = m_speculative[s]->carry;
+        }
+    }
+    LATHE_EXPECTS(m_main->carry.next == batch.end, "a batch ends where its last segment does");
+    m_segmentStats.segments += batch.segments;
+    m_segmentStats.chunks += batch.segments * perSegment;
 }
 
 bool LimiterStage::emitOnBackend(AudioBuffer& out, bool final) {
     const Frames before = m_pass->before();
     const Frames after = m_pass->after();
-    const Frames a = m_next;
+    const Frames a = m_main->carry.next;
     const Frames held = m_inputFrames - a; // frames from a on that have arrived
     if (!final && held - after < kBackendCall) {
         return false; // wait for a whole call: the device pays per call, not per frame
@@ -390,12 +738,12 @@ bool LimiterStage::emitOnBackend(AudioBuffer& out, bool final) {
     m_passIn.reset(m_channels, span);
     m_passIn.setFrames(span);
     for (int c = 0; c < m_channels; ++c) {
-        heldInput(c, a - before, span, m_passIn.channel(c));
+        this->held().copy(c, a - before, span, m_passIn.channel(c));
     }
-    // The report's statistics in the pieces tally() takes, reduced where the pass ran.
+    // The report's statistics in the pieces tallyInto() takes, reduced where the pass ran.
     LimiterPassCall call = statsPieces(a, count);
     call.x = &m_passIn;
-    m_backend->limiterPass(*m_pass, call, m_rHistory, m_passOut, m_passPieces);
+    m_backend->limiterPass(*m_pass, call, m_main->carry.rHistory, m_passOut, m_passPieces);
     LATHE_EXPECTS(static_cast<Frames>(m_passPieces.size()) == call.pieces(),
                   "limiter pass: one statistics entry a piece");
     // Emit (without the lead-in before frame 0) and tally.
@@ -408,12 +756,12 @@ bool LimiterStage::emitOnBackend(AudioBuffer& out, bool final) {
     for (Frames k = 0; k < call.pieces(); ++k) {
         tallyPiece(a + call.pieceBegin(k), m_passPieces[static_cast<std::size_t>(k)]);
     }
-    m_next = a + count;
+    m_main->carry.next = a + count;
     return true;
 }
 
-Frames LimiterStage::computeGain(Frames a, Frames e, Frames from, bool first, Frames boostedEnd) {
-    const Frames L = m_lookahead;
+Frames LimiterStage::Chunker::computeGain(Frames a, Frames e, Frames from, bool first, Frames boostedEnd) {
+    const Frames L = s.m_lookahead;
     const auto Ls = static_cast<std::size_t>(L);
     const auto i0 = static_cast<std::size_t>(from - a);
     // Tiles of [i0, end) for parallelFor.
@@ -427,7 +775,8 @@ Frames LimiterStage::computeGain(Frames a, Frames e, Frames from, bool first, Fr
     // itself, and H can only have changed up to the last raised frame.
     auto hEnd = static_cast<std::size_t>(e);
     if (first) {
-        for (auto it = m_boost.lower_bound(from); it != m_boost.end() && it->first < a + e + L - 1; ++it) {
+        for (auto it = carry.boost.lower_bound(from); it != carry.boost.end() && it->first < a + e + L - 1;
+             ++it) {
             m_d[static_cast<std::size_t>(it->first - a)] += it->second;
         }
     } else {
@@ -464,7 +813,7 @@ Frames LimiterStage::computeGain(Frames a, Frames e, Frames from, bool first, Fr
     double rPrev = r[static_cast<std::ptrdiff_t>(i0) - 1];
     auto rEnd = static_cast<std::size_t>(e);
     for (auto i = i0; i < static_cast<std::size_t>(e); ++i) {
-        const double rn = math::limiterReleaseStep(m_h[i], rPrev, m_releaseCoeff); // 0 once released
+        const double rn = math::limiterReleaseStep(m_h[i], rPrev, s.m_releaseCoeff); // 0 once released
         if (!first && i >= hEnd && rn == r[i]) {
             rEnd = i;
             break;
@@ -511,7 +860,7 @@ Frames LimiterStage::computeGain(Frames a, Frames e, Frames from, bool first, Fr
         }
         changedEnd[t] = changed > 0 ? t0 + changed : 0;
         std::copy(gain.begin(), gain.end(), m_gain.begin() + static_cast<std::ptrdiff_t>(t0));
-        for (int c = 0; c < m_channels; ++c) {
+        for (int c = 0; c < s.m_channels; ++c) {
             const float* x = m_xw[static_cast<std::size_t>(c)].data() + at;
             float* y = m_yw[static_cast<std::size_t>(c)].data() + kVerify;
             for (std::size_t i = t0; i < t1; ++i) {
@@ -522,7 +871,7 @@ Frames LimiterStage::computeGain(Frames a, Frames e, Frames from, bool first, Fr
     return a + static_cast<Frames>(*std::max_element(changedEnd.begin(), changedEnd.end()));
 }
 
-Frames LimiterStage::verify(Frames a, Frames from, Frames to) {
+Frames LimiterStage::Chunker::verify(Frames a, Frames from, Frames to) {
     const Frames count = to - from;
     if (count <= 0) {
         return to;
@@ -530,13 +879,13 @@ Frames LimiterStage::verify(Frames a, Frames from, Frames to) {
     // The estimates go straight into m_verified (per interval of the chunk), which the emission's
     // true-peak tally reads; intervals outside [from, to) keep what the last pass found.
     float* const verified = m_verified.data() + (from - a);
-    const auto& S = *m_search;
+    const auto& S = *s.m_search;
     const int reach = S.taps / 2 - 1; // the ×4 window of interval n is frames [n − reach, n + reach + 1]
     // The ×4 search under-reads content above 0.8·Nyquist (its kernel rolls off there), so every
     // interval within 3 dB of the ceiling by the search is measured with the ×16 kernel, and
     // with the meter's where that comes within kMeterWithinDb.
-    const auto nearLinear = static_cast<float>(m_ceilingLinear * math::dbToLinear(-kRefineWithinDb));
-    const auto meterNear = static_cast<float>(m_ceilingLinear * math::dbToLinear(-kMeterWithinDb));
+    const auto nearLinear = static_cast<float>(s.m_ceilingLinear * math::dbToLinear(-kRefineWithinDb));
+    const auto meterNear = static_cast<float>(s.m_ceilingLinear * math::dbToLinear(-kMeterWithinDb));
     m_pool->parallelFor(tilesOf(count), [&](std::size_t t, unsigned) {
         const Frames t0 = static_cast<Frames>(t) * kTile;
         const Frames t1 = std::min(count, t0 + kTile);
@@ -553,7 +902,7 @@ Frames LimiterStage::verify(Frames a, Frames from, Frames to) {
         //    First per block of kScreenBlock intervals, from the block's extremes (most blocks of
         //    a master lie well below the ceiling and clear at once), then per interval.
         const Frames b0 = std::max(t0, a + reach - from); // first interval index with the bound
-        const double spread = m_searchAbsSum * (1.0 + kBoundRounding);
+        const double spread = s.m_searchAbsSum * (1.0 + kBoundRounding);
         const double scale = 1.0 + kBoundRounding;
         std::vector<Frames> interpolate;
         std::vector<float> gMax;
@@ -608,7 +957,7 @@ Frames LimiterStage::verify(Frames a, Frames from, Frames to) {
             const Frames j0 = interpolate[k];
             const auto run = static_cast<Frames>(end - k);
             other.resize(static_cast<std::size_t>(run));
-            for (int c = 0; c < m_channels; ++c) {
+            for (int c = 0; c < s.m_channels; ++c) {
                 float* dst = c == 0 ? est + j0 : other.data();
                 intervalPeaks(yAt(c, from + t0 + j0) - reach, S, dst, run);
                 for (Frames j = 0; c > 0 && j < run; ++j) {
@@ -619,9 +968,9 @@ Frames LimiterStage::verify(Frames a, Frames from, Frames to) {
         }
         // 3. ×16 where the search comes within 3 dB (kRefineGroup windows at a time, every
         //    channel); the meter's kernel where that comes within kMeterWithinDb.
-        for (const auto* kernel : {m_refine, m_meterRefine}) {
-            const float threshold = kernel == m_refine ? nearLinear : meterNear;
-            const float* byTapKernel = (kernel == m_refine ? m_refineByTap : m_meterRefineByTap).data();
+        for (const auto* kernel : {s.m_refine, s.m_meterRefine}) {
+            const float threshold = kernel == s.m_refine ? nearLinear : meterNear;
+            const float* byTapKernel = (kernel == s.m_refine ? s.m_refineByTap : s.m_meterRefineByTap).data();
             std::vector<Frames> near;
             for (const Frames j : interpolate) {
                 if (est[j] > threshold) {
@@ -631,7 +980,7 @@ Frames LimiterStage::verify(Frames a, Frames from, Frames to) {
             for (std::size_t k = 0; k < near.size(); k += kRefineGroup) {
                 const int group = static_cast<int>(std::min<std::size_t>(kRefineGroup, near.size() - k));
                 float peaks[kRefineGroup];
-                for (int c = 0; c < m_channels; ++c) {
+                for (int c = 0; c < s.m_channels; ++c) {
                     const float* windows[kRefineGroup];
                     for (int g = 0; g < group; ++g) {
                         windows[g] = yAt(c, from + t0 + near[k + static_cast<std::size_t>(g)]) -
@@ -649,7 +998,7 @@ Frames LimiterStage::verify(Frames a, Frames from, Frames to) {
     Frames first = to;
     for (Frames j = 0; j < count; ++j) {
         const double tp = verified[j];
-        if (tp <= m_ceilingLinear) {
+        if (tp <= s.m_ceilingLinear) {
             continue;
         }
         // Ask for the attenuation the gain already had at both samples of the interval plus the
@@ -657,53 +1006,54 @@ Frames LimiterStage::verify(Frames a, Frames from, Frames to) {
         // mean G — the interval comes down by the excess in one pass (up to the change in the
         // neighbouring samples' gains, which the next pass measures).
         const Frames n = from + j;
-        const double excess = math::linearToDb(tp / m_ceilingLinear) + kExcessMarginDb;
+        const double excess = math::linearToDb(tp / s.m_ceilingLinear) + kExcessMarginDb;
         for (const Frames m : {n, n + 1}) {
             const auto i = static_cast<std::size_t>(m - a);
             const double need = m_g[i] + excess;
             if (need > m_d[i]) {
-                m_boost[m] += need - m_d[i];
+                carry.boost[m] += need - m_d[i];
                 m_d[i] = need;
             }
         }
         first = std::min(first, n);
         m_boostedEnd = std::max(m_boostedEnd, n + 2);
-        ++m_regionsRerun;
+        ++tally.regionsRerun;
     }
     return first;
 }
 
-bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
-    const Frames L = m_lookahead;
-    const Frames need = kVerify + L + 12; // input beyond the chunk that its frames depend on
-    const Frames a = m_next;
-    Frames chunk = final ? m_inputFrames - a : std::min(kChunk, m_inputFrames - a - need);
-    if (final) {
-        chunk = std::min(chunk, kChunk);
+bool LimiterStage::Chunker::emitChunk(const Held& in, AudioBuffer& out, bool final,
+                                      detail::ThreadPool& pool) {
+    const Frames L = s.m_lookahead;
+    const Frames a = carry.next;
+    // Every chunk but the last ones is kChunk long and starts where the last emitted up to, and
+    // waits until all the input it reads (after()) has arrived: where chunks start, and what they
+    // read, does not depend on how the input arrived — the schedule the segments run ahead on.
+    const Frames chunk = final ? std::min(in.end - a, kChunk) : kChunk;
+    if (!final && in.end - a < kChunk + s.after()) {
+        return false;
     }
-    // Frames a later chunk's verification can still change: its boosts reach 2L back (through the
-    // look-ahead maximum and the attack average) and the ×16 window 32 more. Those are computed
-    // and verified here but emitted (frozen) only by the next chunk, with every boost known.
-    const Frames overlap = 2 * L + kVerify + 64;
+    const Frames overlap = s.overlap();
     if (chunk <= 0 || (!final && chunk <= overlap)) {
         return false;
     }
+    m_pool = &pool;
     const Frames emit = final ? chunk : chunk - overlap;
     const Frames e = chunk + kVerify;              // frames of y computed (the tail is provisional)
     m_origin = a - kHistory;                       // absolute frame of working index 0
-    const Frames span = kHistory + e + L + 12 + 1; // working length
+    const Frames span = kHistory + e + L + 12 + 1; // working length: after() past the chunk
     // Working copies of the input (zeros outside what exists) and of y (the last emitted frames first).
-    for (int c = 0; c < m_channels; ++c) {
+    for (int c = 0; c < s.m_channels; ++c) {
         auto& xw = m_xw[static_cast<std::size_t>(c)];
         xw.resize(static_cast<std::size_t>(span));
-        heldInput(c, m_origin, span, xw.data());
+        in.copy(c, m_origin, span, xw.data());
         auto& yw = m_yw[static_cast<std::size_t>(c)];
         yw.resize(static_cast<std::size_t>(kVerify + e));
-        std::copy(m_yHistory[static_cast<std::size_t>(c)].begin(),
-                  m_yHistory[static_cast<std::size_t>(c)].end(), yw.begin());
+        std::copy(carry.yHistory[static_cast<std::size_t>(c)].begin(),
+                  carry.yHistory[static_cast<std::size_t>(c)].end(), yw.begin());
     }
     // p[n] for n in [a−1, a+e+L): the peak of the interval [n, n+1] (×4), the largest channel's.
-    const auto& S = *m_search;
+    const auto& S = *s.m_search;
     const Frames pCount = e + L + 1;
     for (auto& pk : m_peaks) {
         pk.resize(static_cast<std::size_t>(pCount));
@@ -716,7 +1066,7 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
     // instead of the interpolation (D is 0 either way, verify's bound only needs p ≥ the ×4 peak,
     // and where the gain is steady it still clears). Decided per kLanes block. Alternating runs:
     // 0.549 s against 0.559 with the threshold at −6 dB.
-    const double exactAbove = m_ceilingLinear * math::dbToLinear(-kRefineWithinDb) / m_searchAbsSum;
+    const double exactAbove = s.m_ceilingLinear * math::dbToLinear(-kRefineWithinDb) / s.m_searchAbsSum;
     m_pool->parallelFor(tilesOf(pCount), [&](std::size_t t, unsigned) {
         const Frames t0 = static_cast<Frames>(t) * kTile;
         const Frames t1 = std::min(pCount, t0 + kTile);
@@ -734,7 +1084,7 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
             const float blockMax = *std::max_element(wmax + (j0 - t0), wmax + (j1 - t0));
             if (static_cast<double>(blockMax) <= exactAbove) {
                 for (Frames j = j0; j < j1; ++j) {
-                    m_p[static_cast<std::size_t>(j)] = m_searchAbsSum * static_cast<double>(wmax[j - t0]);
+                    m_p[static_cast<std::size_t>(j)] = s.m_searchAbsSum * static_cast<double>(wmax[j - t0]);
                 }
                 continue;
             }
@@ -760,7 +1110,7 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
         const std::size_t t1 = std::min(dCount, t0 + static_cast<std::size_t>(kTile));
         for (std::size_t i = t0; i < t1; ++i) {
             const double q = std::max(m_p[i], m_p[i + 1]);
-            m_d[i] = math::limiterAttenuationDb(q, m_ceilingLinear);
+            m_d[i] = math::limiterAttenuationDb(q, s.m_ceilingLinear);
         }
     });
     m_h.resize(dCount);
@@ -768,7 +1118,7 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
     m_r.resize(static_cast<std::size_t>(L + e));
     m_verified.resize(static_cast<std::size_t>(chunk)); // the first pass verifies every interval
     m_measured.resize(static_cast<std::size_t>(chunk));
-    std::copy(m_rHistory.begin(), m_rHistory.end(), m_r.begin());
+    std::copy(carry.rHistory.begin(), carry.rHistory.end(), m_r.begin());
     m_gain.resize(static_cast<std::size_t>(e));
     // Compute, verify, raise the attenuation where an interval exceeds the ceiling, and compute
     // again from where that can change G (L−1 frames before the boost), until every interval holds.
@@ -779,7 +1129,7 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
         // Intervals whose ×16 window (kVerify each side) holds a frame whose gain changed.
         const Frames changedEnd = computeGain(a, e, from, passes == 1, m_boostedEnd);
         m_boostedEnd = a;
-        if (!m_spec.verify) {
+        if (!s.m_spec.verify) {
             break;
         }
         const Frames first = changedEnd > from ? verify(a, std::max(a, from - kVerify),
@@ -789,20 +1139,20 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
             break;
         }
         if (passes >= kMaxPasses) {
-            ++m_unconvergedChunks; // reported as a warning: never a silent miss
+            ++tally.unconverged; // reported as a warning: never a silent miss
             break;
         }
         from = std::max(a, first - L + 1);
     }
-    m_maxPasses = std::max(m_maxPasses, passes);
+    tally.maxPasses = std::max(tally.maxPasses, passes);
     // Emit [a, a+emit) (without the lead-in before frame 0) and carry the state.
     const Frames skip = std::clamp<Frames>(-a, 0, emit);
     const Frames start = out.frames();
     out.setFrames(start + emit - skip);
-    for (int c = 0; c < m_channels; ++c) {
+    for (int c = 0; c < s.m_channels; ++c) {
         const auto& y = m_yw[static_cast<std::size_t>(c)];
         std::copy(y.begin() + kVerify + skip, y.begin() + kVerify + emit, out.channel(c) + start);
-        auto& h = m_yHistory[static_cast<std::size_t>(c)];
+        auto& h = carry.yHistory[static_cast<std::size_t>(c)];
         std::copy(y.begin() + emit, y.begin() + emit + kVerify, h.begin());
     }
     // The output's true peak as verification measured it (×16, both kernels, where the ×4 search
@@ -810,13 +1160,13 @@ bool LimiterStage::emitChunk(AudioBuffer& out, bool final) {
     if (a + emit > 0) {
         const Frames n0 = std::max<Frames>(a, 0);
         largestMeasured(m_verified.data() + (n0 - a), m_measured.data() + (n0 - a), a + emit - n0,
-                        &m_truePeak, &m_truePeakBound);
+                        &tally.truePeak, &tally.truePeakBound);
     }
-    tally(m_g.data(), a, emit);
+    s.tallyInto(tally, m_g.data(), a, emit);
     // R of the last L frames emitted (some from the previous chunk when this one is shorter).
-    std::copy(m_r.begin() + emit, m_r.begin() + emit + L, m_rHistory.begin());
-    m_boost.erase(m_boost.begin(), m_boost.lower_bound(a + emit));
-    m_next = a + emit;
+    std::copy(m_r.begin() + emit, m_r.begin() + emit + L, carry.rHistory.begin());
+    carry.boost.erase(carry.boost.begin(), carry.boost.lower_bound(a + emit));
+    carry.next = a + emit;
     return true;
 }
 
@@ -833,12 +1183,24 @@ LimiterPassCall LimiterStage::statsPieces(Frames a, Frames count) const {
     return call;
 }
 
-void LimiterStage::tally(const double* g, Frames a, Frames emit) {
+void LimiterStage::tallyInto(Tally& t, const double* g, Frames a, Frames emit) const {
     const LimiterPassCall pieces = statsPieces(a, emit);
     for (Frames k = 0; k < pieces.pieces(); ++k) {
         const Frames begin = pieces.pieceBegin(k);
-        tallyPiece(a + begin, reductionStats(g + begin, pieces.pieceEnd(k) - begin));
+        t.pieces.emplace_back(a + begin, reductionStats(g + begin, pieces.pieceEnd(k) - begin));
     }
+}
+
+void LimiterStage::commit(Tally& t) {
+    for (const auto& [n, st] : t.pieces) {
+        tallyPiece(n, st);
+    }
+    m_truePeak = std::max(m_truePeak, t.truePeak);
+    m_truePeakBound = std::max(m_truePeakBound, t.truePeakBound);
+    m_regionsRerun += t.regionsRerun;
+    m_unconvergedChunks += t.unconverged;
+    m_maxPasses = std::max(m_maxPasses, t.maxPasses);
+    t = {};
 }
 
 void LimiterStage::tallyPiece(Frames n, const ReductionStats& st) {
