@@ -57,7 +57,8 @@ struct LimiterSpec {
 /// arrived), no tail. A signal whose true peak is below the ceiling passes bit-exactly.
 class LimiterStage final : public Stage {
 public:
-    /// `threads`: participants in the interpolation passes (0 = one per hardware thread).
+    /// `threads`: segments computed at once, and participants in a chunk's tiles (0 = one per
+    /// hardware thread).
     /// `backend`: where an unverified limiter runs its pass, when it has Capability::LimiterPass.
     explicit LimiterStage(LimiterSpec spec, unsigned threads = 0, Backend* backend = nullptr);
     ~LimiterStage() override;
