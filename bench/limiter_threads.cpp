@@ -2,7 +2,8 @@
 // The limiter stage alone, in memory, at several thread counts: how much its parallel passes give
 // (or cost) on a machine. Usage: limiter_threads FILE DRIVE_DB THREADS...
 // Prints, per thread count, the seconds of process + flush over the whole file (the file is read
-// into memory first, so no I/O is timed), and whether the output equals the one-thread output.
+// into memory first, so no I/O is timed), a hash of the output and whether it equals the first
+// run's, and the stage's parallel segments (how many, and the chunks the merge computed again).
 #include <lathe/AudioReader.h>
 #include <lathe/LimiterStage.h>
 

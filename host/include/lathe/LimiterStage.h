@@ -106,7 +106,10 @@ private:
     /// all here; `final`: waits for the one in flight, runs what whole batches are left. True
     /// when it emitted or started something.
     bool emitBatches(AudioBuffer& out, bool final);
-    /// Starts a batch of `segments` segments from scheduled(), on its own thread unless `inLine`.
+    /// True when segments run in parallel (more than one thread, room for whole chunks).
+    bool segmented() const;
+    /// Starts a batch of `segments` segments from scheduled(), on its own thread unless `inLine`
+    /// (then collectBatch computes it).
     void startBatch(Frames segments, bool inLine);
     /// Waits for the batch in flight and moves its output into `out`, its tallies into the report.
     void collectBatch(AudioBuffer& out);

@@ -408,17 +408,12 @@ LimiterStage::LimiterStage(LimiterSpec spec, unsigned threads, Backend* backend)
     : m_spec(spec), m_backend(backend),
       m_threads(threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency())) {}
 
-LimiterStage::~LimiterStage() {
-    if (m_batch && m_batch->done.valid()) {
-        m_batch->done.wait(); // its error, if any, goes with it: the render has already failed
-    }
-}
+// A batch in flight is waited for by its future's destructor (std::async's), m_batch being
+// destroyed first; its error, if any, goes with it: the render has already failed.
+LimiterStage::~LimiterStage() = default;
 
 StreamFormat LimiterStage::prepare(const StreamFormat& input, Frames) {
-    if (m_batch && m_batch->done.valid()) {
-        m_batch->done.wait();
-    }
-    m_batch.reset();
+    m_batch.reset(); // waits for one in flight
     m_rate = input.sampleRate;
     m_channels = input.channels;
     m_lookahead = std::max<Frames>(1, static_cast<Frames>(std::llround(m_spec.lookaheadMs * 1e-3 * m_rate)));
@@ -512,6 +507,10 @@ Frames LimiterStage::segmentChunks() const {
     return std::clamp(perSegment, kMinSegmentChunks, kMaxSegmentChunks);
 }
 
+bool LimiterStage::segmented() const {
+    return m_threads > 1 && step() > 0;
+}
+
 Frames LimiterStage::scheduled() const {
     return m_batch ? m_batch->end : m_main->carry.next;
 }
@@ -522,7 +521,7 @@ void LimiterStage::process(const AudioBuffer& in, AudioBuffer& out) {
     if (m_pass) {
         while (emitOnBackend(out, false)) {
         }
-    } else if (m_threads > 1 && step() > 0) {
+    } else if (segmented()) {
         emitBatches(out, false);
     } else {
         emitInLine(out, false);
@@ -542,7 +541,7 @@ void LimiterStage::flush(AudioBuffer& out) {
     out.reset(m_channels, 0);
     if (m_pass) {
         emitOnBackend(out, true);
-    } else if (!(m_threads > 1 && step() > 0 && emitBatches(out, true))) {
+    } else if (!(segmented() && emitBatches(out, true))) {
         emitInLine(out, true);
     }
 }
@@ -618,22 +617,17 @@ void LimiterStage::startBatch(Frames segments, bool inLine) {
     }
     Batch& b = *batch;
     m_batch = std::move(batch);
+    // In line (or with no thread to be had): deferred, computed by collectBatch's get().
+    const auto run = [this, &b] { runBatch(b); };
     if (!inLine) {
         try {
-            b.done = std::async(std::launch::async, [this, &b] { runBatch(b); });
+            b.done = std::async(std::launch::async, run);
             return;
         } catch (const std::system_error&) {
-            // No thread to be had: compute it here, the same batch.
+            // No thread to be had: the same batch, deferred.
         }
     }
-    std::promise<void> done;
-    b.done = done.get_future();
-    try {
-        runBatch(b);
-        done.set_value();
-    } catch (...) {
-        done.set_exception(std::current_exception());
-    }
+    b.done = std::async(std::launch::deferred, run);
 }
 
 void LimiterStage::collectBatch(AudioBuffer& out) {
@@ -663,16 +657,15 @@ void LimiterStage::runBatch(Batch& batch) {
     const auto warmupFrames = static_cast<Frames>(std::ceil(kWarmupSeconds * m_rate));
     const Frames warmup = std::min(perSegment / 2, (warmupFrames + step() - 1) / step());
     std::vector<Speculation> later(static_cast<std::size_t>(batch.segments - 1));
-    std::vector<Tally> first;
-    AudioBuffer firstOut(m_channels, batch.segments * perSegment * step()); // the batch's output
+    batch.out.reset(m_channels, batch.segments * perSegment * step()); // room for all of it
     // Every segment on a thread of the pool: the first continues the stream (m_main), each later
     // one from silence `warmup` chunks before its first chunk.
     m_pool->parallelFor(static_cast<std::size_t>(batch.segments), [&](std::size_t s, unsigned) {
         if (s == 0) {
             for (Frames k = 0; k < perSegment; ++k) {
-                const bool emitted = m_main->emitChunk(in, firstOut, false, *m_inLinePool);
+                const bool emitted = m_main->emitChunk(in, batch.out, false, *m_inLinePool);
                 LATHE_EXPECTS(emitted, "a batch's chunks have all their input");
-                first.push_back(std::exchange(m_main->tally, {}));
+                batch.tallies.push_back(std::exchange(m_main->tally, {}));
             }
             return;
         }
@@ -697,8 +690,6 @@ void LimiterStage::runBatch(Batch& batch) {
     });
     // The merge: each later segment's chunks from the first that began from the true carry (the
     // one m_main holds); the chunks before that are computed again from it, on the whole pool.
-    batch.out = std::move(firstOut);
-    batch.tallies = std::move(first);
     for (std::size_t s = 0; s < later.size(); ++s) {
         Speculation& spec = later[s];
         Frames k = 0;
