@@ -30,17 +30,18 @@ TEST_P(GpuFault, FailsCleanlyWithCudaAndRerunsOnTheCpuWithAuto) {
     }
     const Fault f = GetParam();
     TempDir d;
-    // 8 s = 6 blocks of 65536 frames: a convert to 24 bits launches one quantisation kernel per
-    // block (the statistics are taken on the host), so kernel:4 falls mid-render. With 4 s there
-    // were only 3 launches and kernel:4 never fired (first run on an H200).
+    // 8 s = 6 blocks of 65536 frames through the `warm` preset's linear-phase EQ (one convolution
+    // on the device; the statistics and the quantisation are the host's): its filters' transform is
+    // the first launch, and every block takes six more, so kernel:4 falls inside the render; the
+    // third allocation is a cuFFT plan's work area (as run on an H200, 2026-11-26).
     writeRawFloat(d / "in.wav", Planar{noise(8 * 48000, 0.3, 1), noise(8 * 48000, 0.3, 2)}, 48000,
                   SF_FORMAT_WAV | SF_FORMAT_FLOAT);
     writeBytes(d / "out.wav", {'o', 'l', 'd'});
     ProcessOptions env;
     env.env["LATHE_TEST_CUDA_FAULT"] = f.spec;
     const ProcessResult hard = runProcess(latheBinary(),
-                                          {"--backend", "cuda", "convert", (d / "in.wav").string(), "-o",
-                                           (d / "out.wav").string(), "--bits", "24"},
+                                          {"--backend", "cuda", "master", (d / "in.wav").string(), "-o",
+                                           (d / "out.wav").string(), "--preset", "warm", "--bits", "24"},
                                           env);
     EXPECT_EQ(hard.exitCode, kExitDevice) << hard.err;
     EXPECT_NE(hard.err.find(f.call), std::string::npos) << hard.err;
@@ -49,10 +50,11 @@ TEST_P(GpuFault, FailsCleanlyWithCudaAndRerunsOnTheCpuWithAuto) {
     for (const auto& name : d.entries()) {
         EXPECT_NE(name.rfind(".", 0), 0u) << "left behind: " << name;
     }
-    const ProcessResult soft = runProcess(latheBinary(),
-                                          {"--backend", "auto", "convert", (d / "in.wav").string(), "-o",
-                                           (d / "out.wav").string(), "--bits", "24", "--json"},
-                                          env);
+    const ProcessResult soft =
+        runProcess(latheBinary(),
+                   {"--backend", "auto", "master", (d / "in.wav").string(), "-o", (d / "out.wav").string(),
+                    "--preset", "warm", "--bits", "24", "--json"},
+                   env);
     ASSERT_EQ(soft.exitCode, 0) << soft.err;
     // Mid-job the job is rerun on the CPU; a fault while the backend starts (malloc:1, its first
     // allocation) makes "auto" pick the CPU at once. Either way the reason names the failure.
@@ -65,16 +67,17 @@ TEST_P(GpuFault, FailsCleanlyWithCudaAndRerunsOnTheCpuWithAuto) {
         << reason;
     // The CPU's output is the reference: the same file as a plain CPU run.
     const ProcessResult cpu =
-        runProcess(latheBinary(), {"--backend", "cpu", "convert", (d / "in.wav").string(), "-o",
-                                   (d / "cpu.wav").string(), "--bits", "24"});
+        runProcess(latheBinary(), {"--backend", "cpu", "master", (d / "in.wav").string(), "-o",
+                                   (d / "cpu.wav").string(), "--preset", "warm", "--bits", "24"});
     ASSERT_EQ(cpu.exitCode, 0) << cpu.err;
     EXPECT_EQ(readBytes(d / "out.wav"), readBytes(d / "cpu.wav"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Faults, GpuFault,
                          ::testing::Values(Fault{"malloc:1", "cudaMalloc", "cudaErrorMemoryAllocation"},
-                                           Fault{"malloc:3", "cudaMalloc", "cudaErrorMemoryAllocation"},
-                                           Fault{"kernel:1", "launchQuantize", "cudaErrorLaunchFailure"},
+                                           Fault{"malloc:3", "cufftMakePlanMany", "CUFFT_ALLOC_FAILED"},
+                                           Fault{"kernel:1", "cufftExecR2C (filters)",
+                                                 "cudaErrorLaunchFailure"},
                                            Fault{"kernel:4", "launch", "cudaErrorLaunchFailure"}),
                          [](const auto& param) {
                              std::string n = param.param.spec;

@@ -18,20 +18,14 @@ public:
         note(m_stats);
         CpuForwardingBackend::accumulateStats(b, first, s);
     }
-    Frames quantize(const AudioBuffer& b, Frames first, const math::QuantizeParams& p,
-                    std::int32_t* out) override {
-        note(m_quantize);
-        return CpuForwardingBackend::quantize(b, first, p, out);
-    }
     void measureLoudnessChunk(const LoudnessParams& p, const LoudnessChunk& c,
                               LoudnessRecords& out) override {
         note(m_loudness);
         CpuForwardingBackend::measureLoudnessChunk(p, c, out);
     }
-    /// The threads that measured loudness chunks / took block statistics / quantised output.
+    /// The threads that measured loudness chunks / took block statistics.
     std::set<std::thread::id> loudnessThreads() const { return copy(m_loudness); }
     std::set<std::thread::id> statsThreads() const { return copy(m_stats); }
-    std::set<std::thread::id> quantizeThreads() const { return copy(m_quantize); }
 
 private:
     void note(std::set<std::thread::id>& where) {
@@ -46,7 +40,6 @@ private:
     mutable std::mutex m_mutex;
     std::set<std::thread::id> m_loudness;
     std::set<std::thread::id> m_stats;
-    std::set<std::thread::id> m_quantize;
 };
 
 } // namespace lathe::test

@@ -7,10 +7,12 @@
 #include <lathe/Error.h>
 #include <lathe/RenderJob.h>
 #include <lathe/ResampleStage.h>
+#include <lathe/math/Quantize.h>
 
 #include <gtest/gtest.h>
 #include <sndfile.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <set>
@@ -255,69 +257,113 @@ TEST(RenderJob, AOneThreadBudgetTakesTheStatisticsOnTheCallingThread) {
     EXPECT_EQ(bytes[0], bytes[1]);
 }
 
+/// An OutputTap noting the threads it is called from and keeping what it sees; optionally throws
+/// from its `failAt`-th block on (an error at the output's end).
+class NotingTap final : public OutputTap {
+public:
+    explicit NotingTap(int failAt = 0) : m_failAt(failAt) {}
+    void begin(SampleRate, int channels, const ChannelLayout&, Frames) override { seen.assign(channels, {}); }
+    void write(const AudioBuffer& block) override {
+        threads.insert(std::this_thread::get_id());
+        if (m_failAt > 0 && ++m_blocks >= m_failAt) {
+            throw GpuError("measureLoudnessChunk", "cudaErrorLaunchFailure", "test", __FILE__, __LINE__);
+        }
+        for (int c = 0; c < block.channels(); ++c) {
+            seen[static_cast<std::size_t>(c)].insert(seen[static_cast<std::size_t>(c)].end(),
+                                                     block.channel(c), block.channel(c) + block.frames());
+        }
+    }
+    void finish() override {}
+
+    std::set<std::thread::id> threads; ///< written from the sink's thread only: no lock
+    Planar seen;
+
+private:
+    int m_failAt;
+    int m_blocks = 0;
+};
+
 // With stages and a budget above one thread, the output's end of the line (statistics,
-// quantisation, the hand-over to the writer) runs on a thread beside the stages; with one thread,
-// on the caller's. The file is the same to the byte.
+// quantisation, the tap, the hand-over to the writer) runs on a thread beside the stages, its
+// blocks shared out in slices; with one thread, all on the caller's. The file and the report's
+// statistics are the same to the bit whatever the thread count, and every code is the shared
+// math's quantisation of its sample (TPDF dither depends only on channel and frame); the tap sees
+// the codes as libsndfile reads them.
 TEST(RenderJob, TheOutputEndRunsBesideTheStagesAndChangesNothing) {
     const TempDir dir;
-    const Planar x = {test::noise(300000, 0.5, 7), test::noise(300000, 0.5, 8)};
-    std::vector<std::uint8_t> bytes[2];
-    for (const unsigned threads : {1u, 2u}) {
-        test::ThreadNotingBackend backend;
+    constexpr Frames kFrames = 300001; // not a multiple of the block or of the sink's slice
+    const Planar x = {test::noise(kFrames, 0.5, 7), test::noise(kFrames, 0.5, 8)};
+    std::vector<std::uint8_t> first;
+    std::vector<math::SampleStats> firstStats;
+    for (const unsigned threads : {1u, 2u, 3u, 8u}) {
+        SCOPED_TRACE(std::to_string(threads) + " thread(s)");
+        auto backend = makeCpuBackend();
         test::MemorySource src(x, 48000);
         std::vector<std::unique_ptr<Stage>> stages;
         stages.push_back(std::make_unique<test::DelayStage>(1000));
+        NotingTap tap;
         RenderOptions o;
         o.format = SampleFormat::Pcm24;
         o.dither = DitherMode::Tpdf;
-        o.blockFrames = 4096;
+        o.blockFrames = 40000;
         o.threads = threads;
+        o.tap = &tap;
         const std::filesystem::path out = dir / ("o" + std::to_string(threads) + ".wav");
-        const RenderReport r = render(src, std::move(stages), out, o, backend);
-        // The report's breakdown: the output's end took some of the job's time; no tap, no tap time.
+        const RenderReport r = render(src, std::move(stages), out, o, *backend);
+        // The report's breakdown: the output's end took some of the job's time, the tap part of it.
         EXPECT_GT(r.outputSeconds, 0.0);
         EXPECT_LE(r.outputSeconds, r.seconds);
-        EXPECT_EQ(r.tapSeconds, 0.0);
-        ASSERT_FALSE(backend.quantizeThreads().empty());
+        EXPECT_LE(r.tapSeconds, r.outputSeconds);
         if (threads == 1) {
-            EXPECT_EQ(backend.quantizeThreads(), std::set{std::this_thread::get_id()});
+            EXPECT_EQ(tap.threads, std::set{std::this_thread::get_id()});
         } else {
-            EXPECT_FALSE(backend.quantizeThreads().contains(std::this_thread::get_id()));
+            EXPECT_FALSE(tap.threads.contains(std::this_thread::get_id()));
         }
-        bytes[threads - 1] = test::readBytes(out);
+        const auto codes = test::readRawInt(out);
+        const auto read = test::readRawFloat(out);
+        ASSERT_EQ(codes.size(), 2u);
+        const math::QuantizeParams q = math::makeQuantizeParams(24, true, o.ditherSeed);
+        for (std::size_t c = 0; c < 2; ++c) {
+            ASSERT_EQ(codes[c].size(), static_cast<std::size_t>(kFrames));
+            std::size_t wrong = 0;
+            for (std::size_t i = 0; i < codes[c].size(); ++i) {
+                wrong +=
+                    codes[c][i] !=
+                    math::quantizeSampleT<true>(x[c][i], q, static_cast<std::uint32_t>(c), i).leftJustified;
+            }
+            EXPECT_EQ(wrong, 0u) << "channel " << c;
+            EXPECT_EQ(tap.seen[c], read[c]) << "channel " << c;
+            // The statistics of the chain's output (before quantisation): the input, delayed.
+            const auto peak = std::max_element(x[c].begin(), x[c].end(),
+                                               [](float u, float v) { return std::fabs(u) < std::fabs(v); });
+            EXPECT_EQ(r.outputStats[c].peakAbs, std::fabs(*peak));
+            EXPECT_EQ(r.outputStats[c].peakFrame, peak - x[c].begin());
+            EXPECT_EQ(r.outputStats[c].finiteCount, kFrames);
+        }
+        if (first.empty()) {
+            first = test::readBytes(out);
+            firstStats = r.outputStats;
+            continue;
+        }
+        EXPECT_EQ(test::readBytes(out), first);
+        for (std::size_t c = 0; c < 2; ++c) {
+            EXPECT_EQ(r.outputStats[c].sum, firstStats[c].sum);
+            EXPECT_EQ(r.outputStats[c].sumSquares, firstStats[c].sumSquares);
+        }
     }
-    EXPECT_FALSE(bytes[0].empty());
-    EXPECT_EQ(bytes[0], bytes[1]);
 }
 
-/// The CPU backend whose quantisation fails from its third block on (a device failing mid-render).
-class FailingQuantizeBackend final : public test::CpuForwardingBackend {
-public:
-    Frames quantize(const AudioBuffer& b, Frames first, const math::QuantizeParams& p,
-                    std::int32_t* out) override {
-        if (++m_calls > 2) {
-            throw GpuError("launchQuantize", "cudaErrorLaunchFailure", "test", __FILE__, __LINE__);
-        }
-        return CpuForwardingBackend::quantize(b, first, p, out);
-    }
-
-private:
-    std::atomic<int> m_calls{0};
-};
-
-// An error at the output's end — the backend's quantisation or a full disk — reaches the caller
-// with its own type and words whichever thread met it, and the previous file stays whole.
+// An error at the output's end — its tap failing, or a full disk — reaches the caller with its own
+// type and words whichever thread met it, and the previous file stays whole.
 TEST(RenderJob, AnErrorAtTheOutputEndFailsTheRenderCleanly) {
     const Planar x = {test::noise(200000, 0.5, 3), test::noise(200000, 0.5, 4)};
     for (const unsigned threads : {1u, 2u}) {
         for (const bool diskFull : {false, true}) {
-            SCOPED_TRACE(std::to_string(threads) + " thread(s), " +
-                         (diskFull ? "disk full" : "quantisation"));
+            SCOPED_TRACE(std::to_string(threads) + " thread(s), " + (diskFull ? "disk full" : "tap"));
             TempDir dir;
             test::writeBytes(dir / "o.wav", {'o', 'l', 'd'});
-            FailingQuantizeBackend failing;
-            auto cpu = makeCpuBackend();
-            Backend& backend = diskFull ? *cpu : failing;
+            auto backend = makeCpuBackend();
+            NotingTap failing(3);
             test::MemorySource src(x, 48000);
             std::vector<std::unique_ptr<Stage>> stages;
             stages.push_back(std::make_unique<test::DelayStage>(10));
@@ -327,13 +373,15 @@ TEST(RenderJob, AnErrorAtTheOutputEndFailsTheRenderCleanly) {
             o.threads = threads;
             if (diskFull) {
                 o.faults.failAfterBytes = 300'000; // about a quarter of the output
+            } else {
+                o.tap = &failing;
             }
             try {
-                render(src, std::move(stages), dir / "o.wav", o, backend);
+                render(src, std::move(stages), dir / "o.wav", o, *backend);
                 ADD_FAILURE() << "no error";
             } catch (const GpuError& e) {
                 EXPECT_FALSE(diskFull);
-                EXPECT_NE(std::string(e.what()).find("launchQuantize"), std::string::npos) << e.what();
+                EXPECT_NE(std::string(e.what()).find("measureLoudnessChunk"), std::string::npos) << e.what();
             } catch (const OutputError& e) {
                 EXPECT_TRUE(diskFull);
                 EXPECT_NE(std::string(e.what()).find("disk full"), std::string::npos) << e.what();

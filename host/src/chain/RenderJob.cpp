@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "../core/Prefetcher.h"
+#include "../core/ThreadPool.h"
 #include "../core/WorkBehind.h"
+#include "../dsp/cpu/HostLoops.h"
 
 #include <lathe/ChannelStats.h>
 #include <lathe/Error.h>
@@ -76,16 +78,30 @@ WriteBehind::Work writeTo(AudioWriter& writer) {
     };
 }
 
+/// Frames of a block the sink's threads take at a time. Fixed, so that the statistics (summed
+/// slice by slice, in order) do not depend on the thread count; long enough that a slice's loop
+/// dwarfs the pool's hand-out (about 2 µs a call on the H200 machine, bench/pool_overhead).
+constexpr Frames kSinkSlice = 8192;
+/// Threads the sink shares a block's slices out to, its own included (a 65536-frame block has
+/// eight slices).
+constexpr unsigned kSinkThreads = 8;
+
 /// Streams blocks from the end of the stage chain into the writer: removes latency, stops at the
 /// output length, gathers output statistics, quantises and writes.
+///
+/// Everything is computed on the host, whatever the backend: the block is here, and a device would
+/// take a synchronous round trip per block for arithmetic done at memory speed here (the output's
+/// codes cross the bus twice: 2.8 GB an hour of stereo). The statistics, the quantisation (the
+/// shared math/Quantize.h, the CPU backend's loop) and the tap's read-back share each block's
+/// slices out across `threads`; the codes are the same whoever computes them (each sample's
+/// dither depends only on its channel and frame).
 class Sink {
 public:
-    /// `stats` takes the output statistics (the host's: see render()), `backend` quantises.
-    Sink(WriteBehind& writer, Backend& backend, Backend& stats, const RenderOptions& options,
-         const math::QuantizeParams& quant, Frames latency, Frames length, int channels)
-        : m_writer(writer), m_backend(backend), m_statsBackend(stats), m_options(options), m_quant(quant),
-          m_skip(latency), m_length(length), m_stats(static_cast<std::size_t>(channels), math::emptyStats()) {
-    }
+    Sink(WriteBehind& writer, const RenderOptions& options, const math::QuantizeParams& quant, Frames latency,
+         Frames length, int channels, unsigned threads)
+        : m_writer(writer), m_options(options), m_quant(quant), m_skip(latency), m_length(length),
+          m_channels(channels), m_stats(static_cast<std::size_t>(channels), math::emptyStats()),
+          m_pool(threads) {}
 
     /// With no stages the output samples are the input samples: the caller's input statistics are
     /// the output statistics, and scanning them twice would only cost time.
@@ -116,77 +132,108 @@ private:
             return;
         }
         block.setFrames(n);
-        if (!m_reuseInputStats) {
-            m_statsBackend.accumulateStats(block, m_written, m_stats);
-        }
-        const std::size_t samples = static_cast<std::size_t>(n) * static_cast<std::size_t>(block.channels());
+        const std::size_t samples = static_cast<std::size_t>(n) * static_cast<std::size_t>(m_channels);
         WriteBlock out = m_writer.take();
         out.frames = n;
-        if (isInteger(m_options.format) && m_quant.dither && m_options.dither == DitherMode::Shaped) {
-            // Noise shaping feeds each sample's error into the next: sequential per channel, on
-            // the CPU whatever the backend (one implementation, the same file either way).
+        const bool integer = isInteger(m_options.format);
+        const bool shaped = integer && m_quant.dither && m_options.dither == DitherMode::Shaped;
+        const bool readBack = integer && m_options.tap != nullptr;
+        if (integer) {
             out.ints.resize(samples);
-            m_shape.resize(static_cast<std::size_t>(block.channels()));
-            for (int c = 0; c < block.channels(); ++c) {
-                const float* x = block.channel(c);
-                math::ShapeState& st = m_shape[static_cast<std::size_t>(c)];
-                for (Frames i = 0; i < n; ++i) {
-                    const math::QuantizedSample q =
-                        math::quantizeShaped(x[i], m_quant, static_cast<std::uint32_t>(c),
-                                             static_cast<std::uint64_t>(m_written + i), st);
-                    out.ints[static_cast<std::size_t>(i * block.channels() + c)] = q.leftJustified;
-                    m_clipped += q.clipped ? 1 : 0;
-                }
-            }
-        } else if (isInteger(m_options.format)) {
-            out.ints.resize(samples);
-            m_clipped += m_backend.quantize(block, m_written, m_quant, out.ints.data());
         } else {
             out.floats.resize(samples);
-            interleave(block, 0, n, out.floats.data());
+        }
+        if (readBack) {
+            m_readBack.reset(m_channels, n);
+            m_readBack.setFrames(n);
+        }
+        if (shaped) {
+            // Noise shaping feeds each sample's error into the next: sequential per channel (one
+            // implementation, the same file whatever the backend and the thread count).
+            shape(block, out);
+        }
+        const auto slices = static_cast<std::size_t>((n + kSinkSlice - 1) / kSinkSlice);
+        m_sliceStats.assign(m_reuseInputStats ? 0 : slices * static_cast<std::size_t>(m_channels),
+                            math::emptyStats());
+        m_sliceClipped.assign(slices, 0);
+        m_pool.parallelFor(slices, [&](std::size_t k, unsigned) {
+            const Frames from = static_cast<Frames>(k) * kSinkSlice;
+            const Frames count = std::min(kSinkSlice, n - from);
+            const auto at = static_cast<std::size_t>(from) * static_cast<std::size_t>(m_channels);
+            if (!m_reuseInputStats) {
+                for (int c = 0; c < m_channels; ++c) {
+                    m_sliceStats[k * static_cast<std::size_t>(m_channels) + static_cast<std::size_t>(c)] =
+                        detail::blockStats(block.channel(c) + from, count, m_written + from);
+                }
+            }
+            if (!integer) {
+                interleave(block, from, count, out.floats.data() + at);
+                return;
+            }
+            if (!shaped) {
+                m_sliceClipped[k] =
+                    detail::quantizeFrames(block, from, count, m_written, m_quant, out.ints.data() + at);
+            }
+            if (readBack) {
+                // What the file will hold, as libsndfile reads it: float(code) · 2^−31 (exact for
+                // up to 24 bits).
+                constexpr float kScale = 1.0f / 2147483648.0f;
+                for (int c = 0; c < m_channels; ++c) {
+                    float* y = m_readBack.channel(c) + from;
+                    const std::int32_t* code = out.ints.data() + at + c;
+                    for (Frames i = 0; i < count; ++i) {
+                        y[i] = static_cast<float>(code[static_cast<std::size_t>(i * m_channels)]) * kScale;
+                    }
+                }
+            }
+        });
+        for (std::size_t k = 0; k < m_sliceStats.size(); ++k) { // slice by slice, in order
+            const std::size_t c = k % static_cast<std::size_t>(m_channels);
+            m_stats[c] = math::combineStats(m_stats[c], m_sliceStats[k]);
+        }
+        for (const Frames c : m_sliceClipped) {
+            m_clipped += c;
         }
         if (m_options.tap != nullptr) {
             const auto started = Clock::now();
-            tap(block, out);
+            m_options.tap->write(readBack ? m_readBack : block);
             m_tapSeconds += secondsSince(started);
         }
         m_writer.submit(std::move(out));
         m_written += n;
     }
 
-    /// Hands the tap what the file will hold: the float block itself, or the integer codes read
-    /// back as libsndfile reads them (float(code) · 2^−31: exact for up to 24 bits).
-    void tap(const AudioBuffer& block, const WriteBlock& out) {
-        if (out.ints.empty()) {
-            m_options.tap->write(block);
-            return;
-        }
-        const int channels = block.channels();
-        m_readBack.reset(channels, out.frames);
-        m_readBack.setFrames(out.frames);
-        constexpr float kScale = 1.0f / 2147483648.0f;
-        for (int c = 0; c < channels; ++c) {
-            float* y = m_readBack.channel(c);
+    /// Quantises `block` with F-weighted noise shaping into out.ints (frame-major).
+    void shape(const AudioBuffer& block, WriteBlock& out) {
+        m_shape.resize(static_cast<std::size_t>(m_channels));
+        for (int c = 0; c < m_channels; ++c) {
+            const float* x = block.channel(c);
+            math::ShapeState& st = m_shape[static_cast<std::size_t>(c)];
             for (Frames i = 0; i < out.frames; ++i) {
-                y[i] = static_cast<float>(out.ints[static_cast<std::size_t>(i * channels + c)]) * kScale;
+                const math::QuantizedSample q =
+                    math::quantizeShaped(x[i], m_quant, static_cast<std::uint32_t>(c),
+                                         static_cast<std::uint64_t>(m_written + i), st);
+                out.ints[static_cast<std::size_t>(i * m_channels + c)] = q.leftJustified;
+                m_clipped += q.clipped ? 1 : 0;
             }
         }
-        m_options.tap->write(m_readBack);
     }
 
     WriteBehind& m_writer;
-    Backend& m_backend;
-    Backend& m_statsBackend;
     const RenderOptions& m_options;
     math::QuantizeParams m_quant;
     Frames m_skip;
     Frames m_length;
+    int m_channels;
     Frames m_written = 0;
     Frames m_clipped = 0;
     bool m_reuseInputStats = false;
     std::vector<math::SampleStats> m_stats;
-    std::vector<math::ShapeState> m_shape; ///< noise-shaping feedback, per channel
-    AudioBuffer m_readBack;                ///< integer output as the tap sees it
+    std::vector<math::SampleStats> m_sliceStats; ///< a block's, per slice and channel
+    std::vector<Frames> m_sliceClipped;          ///< a block's samples clipped, per slice
+    std::vector<math::ShapeState> m_shape;       ///< noise-shaping feedback, per channel
+    AudioBuffer m_readBack;                      ///< integer output as the tap sees it
+    detail::ThreadPool m_pool;
     double m_seconds = 0;
     double m_tapSeconds = 0;
 };
@@ -281,7 +328,12 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
         statsBackend = reference.get();
     }
     WriteBehind writeBehind(kWriteDepth, writeTo(writer));
-    Sink sink(writeBehind, backend, *statsBackend, options, quant, latency, length, format.channels);
+    const unsigned sinkThreads =
+        options.threads == 1
+            ? 1u
+            : std::min(kSinkThreads, options.threads > 0 ? options.threads
+                                                         : std::max(1u, std::thread::hardware_concurrency()));
+    Sink sink(writeBehind, options, quant, latency, length, format.channels, sinkThreads);
     sink.reuseInputStats(stages.empty());
     if (options.tap != nullptr) {
         options.tap->begin(format.sampleRate, format.channels, format.layout, length);

@@ -2,6 +2,7 @@
 // The reference backend: straight loops over the shared lathe/math functions. Kept deliberately
 // plain; it is the oracle every accelerated path is tested against.
 #include "../../core/Simd.h"
+#include "HostLoops.h"
 
 #include <lathe/Backend.h>
 #include <lathe/Error.h>
@@ -13,12 +14,11 @@
 #include <thread>
 
 namespace lathe {
-namespace {
+namespace detail {
 
-/// Statistics of one channel's block. Same result as math::accumulateSample over the block (peak,
-/// its first position and every count exactly; the sums in a different but fixed order), but
-/// written so that the compiler can vectorise it: it is the hottest loop of `lathe info` and of
-/// every render (tests/math/SampleStatsTest checks it against the per-sample definition).
+// Same result as math::accumulateSample over the block, but written so that the compiler can
+// vectorise it: it is the hottest loop of `lathe info` and of every render
+// (tests/math/SampleStatsTest checks it against the per-sample definition).
 LATHE_TARGET_CLONES math::SampleStats blockStats(const float* x, Frames n, Frames firstFrame) {
     // |x| as bits: for non-negative floats the integer order is the value order, and every NaN/Inf
     // is >= 0x7f800000. One integer max therefore gives the peak and says whether all are finite.
@@ -74,6 +74,52 @@ LATHE_TARGET_CLONES math::SampleStats blockStats(const float* x, Frames n, Frame
     return s;
 }
 
+namespace {
+
+/// Frame-major so that the interleaved stores are sequential; the dither switch is hoisted out.
+template <bool Dither>
+Frames quantizeLoop(const AudioBuffer& block, Frames from, Frames count, Frames firstFrame,
+                    const math::QuantizeParams& params, std::int32_t* out) {
+    const int channels = block.channels();
+    Frames clipped = 0;
+    if (channels == 2) {
+        const float* l = block.channel(0) + from;
+        const float* r = block.channel(1) + from;
+        for (Frames i = 0; i < count; ++i) {
+            const auto frame = static_cast<std::uint64_t>(firstFrame + from + i);
+            const math::QuantizedSample a = math::quantizeSampleT<Dither>(l[i], params, 0, frame);
+            const math::QuantizedSample b = math::quantizeSampleT<Dither>(r[i], params, 1, frame);
+            out[2 * i] = a.leftJustified;
+            out[2 * i + 1] = b.leftJustified;
+            clipped += (a.clipped ? 1 : 0) + (b.clipped ? 1 : 0);
+        }
+        return clipped;
+    }
+    for (Frames i = 0; i < count; ++i) {
+        const auto frame = static_cast<std::uint64_t>(firstFrame + from + i);
+        for (int c = 0; c < channels; ++c) {
+            const math::QuantizedSample q = math::quantizeSampleT<Dither>(
+                block.channel(c)[from + i], params, static_cast<std::uint32_t>(c), frame);
+            out[i * channels + c] = q.leftJustified;
+            clipped += q.clipped ? 1 : 0;
+        }
+    }
+    return clipped;
+}
+
+} // namespace
+
+Frames quantizeFrames(const AudioBuffer& block, Frames from, Frames count, Frames firstFrame,
+                      const math::QuantizeParams& params, std::int32_t* out) {
+    LATHE_EXPECTS(from >= 0 && count >= 0 && from + count <= block.frames(), "frames within the block");
+    return params.dither ? quantizeLoop<true>(block, from, count, firstFrame, params, out)
+                         : quantizeLoop<false>(block, from, count, firstFrame, params, out);
+}
+
+} // namespace detail
+
+namespace {
+
 class CpuBackend final : public Backend {
 public:
     std::string_view name() const override { return "cpu"; }
@@ -105,7 +151,7 @@ public:
         LATHE_EXPECTS(stats.size() == static_cast<std::size_t>(block.channels()), "stats per channel");
         for (int c = 0; c < block.channels(); ++c) {
             math::SampleStats& s = stats[static_cast<std::size_t>(c)];
-            s = math::combineStats(s, blockStats(block.channel(c), block.frames(), firstFrame));
+            s = math::combineStats(s, detail::blockStats(block.channel(c), block.frames(), firstFrame));
         }
     }
 
@@ -125,41 +171,7 @@ public:
 
     Frames quantize(const AudioBuffer& block, Frames firstFrame, const math::QuantizeParams& params,
                     std::int32_t* out) override {
-        return params.dither ? quantizeLoop<true>(block, firstFrame, params, out)
-                             : quantizeLoop<false>(block, firstFrame, params, out);
-    }
-
-private:
-    /// Frame-major so that the interleaved stores are sequential; the dither switch is hoisted out.
-    template <bool Dither>
-    static Frames quantizeLoop(const AudioBuffer& block, Frames firstFrame,
-                               const math::QuantizeParams& params, std::int32_t* out) {
-        const int channels = block.channels();
-        const Frames frames = block.frames();
-        Frames clipped = 0;
-        if (channels == 2) {
-            const float* l = block.channel(0);
-            const float* r = block.channel(1);
-            for (Frames i = 0; i < frames; ++i) {
-                const auto frame = static_cast<std::uint64_t>(firstFrame + i);
-                const math::QuantizedSample a = math::quantizeSampleT<Dither>(l[i], params, 0, frame);
-                const math::QuantizedSample b = math::quantizeSampleT<Dither>(r[i], params, 1, frame);
-                out[2 * i] = a.leftJustified;
-                out[2 * i + 1] = b.leftJustified;
-                clipped += (a.clipped ? 1 : 0) + (b.clipped ? 1 : 0);
-            }
-            return clipped;
-        }
-        for (Frames i = 0; i < frames; ++i) {
-            const auto frame = static_cast<std::uint64_t>(firstFrame + i);
-            for (int c = 0; c < channels; ++c) {
-                const math::QuantizedSample q = math::quantizeSampleT<Dither>(
-                    block.channel(c)[i], params, static_cast<std::uint32_t>(c), frame);
-                out[i * channels + c] = q.leftJustified;
-                clipped += q.clipped ? 1 : 0;
-            }
-        }
-        return clipped;
+        return detail::quantizeFrames(block, 0, block.frames(), firstFrame, params, out);
     }
 };
 

@@ -1,0 +1,25 @@
+// Lathe (private): the CPU backend's per-sample loops, for code that shares a block's frames out
+// across threads itself (the render's sink) — one implementation, the reference's.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <lathe/AudioBuffer.h>
+#include <lathe/math/Quantize.h>
+#include <lathe/math/SampleStats.h>
+
+#include <cstdint>
+
+namespace lathe::detail {
+
+/// Statistics of `n` samples of one channel whose first is frame `firstFrame`: math::accumulateSample
+/// over them (peak, its first position and every count exactly; the sums in a fixed order of
+/// their own, the same on every CPU).
+math::SampleStats blockStats(const float* x, Frames n, Frames firstFrame);
+
+/// Quantises frames [from, from + count) of `block`, whose frame 0 is stream frame `firstFrame`,
+/// into `out` (interleaved, left-justified codes; out[0] is frame `from`'s first channel).
+/// Returns how many samples clipped.
+Frames quantizeFrames(const AudioBuffer& block, Frames from, Frames count, Frames firstFrame,
+                      const math::QuantizeParams& params, std::int32_t* out);
+
+} // namespace lathe::detail
