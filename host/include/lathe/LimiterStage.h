@@ -83,6 +83,7 @@ private:
     struct Tally;
     struct Held;
     class Chunker;
+    struct Speculation;
     struct Batch;
 
     void append(const AudioBuffer& in);
@@ -161,6 +162,8 @@ private:
     /// One per later segment of a batch, each starting from silence ahead of its segment.
     std::vector<std::unique_ptr<Chunker>> m_speculative;
     SegmentStats m_segmentStats;
+    /// The last batch collected, kept for its buffers (the next one's are then already mapped).
+    std::unique_ptr<Batch> m_spareBatch;
     // Report.
     double m_maxReductionDb = 0;
     double m_sumReductionDb = 0;

@@ -321,9 +321,11 @@ struct LimiterStage::Tally {
     int maxPasses = 1;
 };
 
-/// Input (driven) held from absolute frame `start` up to `end`, zeros elsewhere.
+/// Input (driven) held from absolute frame `start` up to `end`, zeros elsewhere; element 0 of x's
+/// channels is frame `origin` (≤ start).
 struct LimiterStage::Held {
     const std::vector<std::vector<float>>* x = nullptr;
+    Frames origin = 0;
     Frames start = 0;
     Frames end = 0;
 
@@ -334,7 +336,7 @@ struct LimiterStage::Held {
         std::fill(dst, dst + (have0 - first), 0.0f);
         if (have1 > have0) {
             const auto& ch = (*x)[static_cast<std::size_t>(c)];
-            std::copy(ch.begin() + (have0 - start), ch.begin() + (have1 - start), dst + (have0 - first));
+            std::copy(ch.begin() + (have0 - origin), ch.begin() + (have1 - origin), dst + (have0 - first));
         }
         std::fill(dst + (have1 - first), dst + span, 0.0f);
     }
@@ -387,21 +389,35 @@ private:
     std::vector<std::uint8_t> m_measured; ///< 1 where m_verified is a measurement, 0 a bound
 };
 
-/// Segments computed together from `first` on: its own copy of their input, and after the merge
-/// their output and what they add to the report.
+/// A later segment of a batch as computed from its warm-up: the carry each chunk started from,
+/// where its output ends, and what it adds to the report.
+struct LimiterStage::Speculation {
+    std::vector<Carry> starts;
+    std::vector<Frames> ends;
+    std::vector<Tally> tallies;
+    AudioBuffer out;
+    AudioBuffer warmup; ///< the warm-up's output (discarded)
+};
+
+/// Segments computed together from `first` on: the input they read (the stage's, handed over),
+/// and after the merge their output and what they add to the report. Kept for the next batch once
+/// collected, with its buffers: a batch's 32 MB taken fresh from the system each time cost more
+/// (page faults, zeroing) than its merge.
 struct LimiterStage::Batch {
     Frames first = 0;
     Frames segments = 0;
     Frames segmentChunks = 0;
     Frames end = 0; ///< where the chunk after its last starts
     std::vector<std::vector<float>> x;
+    Frames xOrigin = 0; ///< the frame of x's element 0
     Frames xStart = 0;
     Frames xEnd = 0;
     AudioBuffer out;
     std::vector<Tally> tallies;
+    std::vector<Speculation> later; ///< segments 1, 2, …
     std::future<void> done;
 
-    Held held() const { return {&x, xStart, xEnd}; }
+    Held held() const { return {&x, xOrigin, xStart, xEnd}; }
 };
 
 LimiterStage::LimiterStage(LimiterSpec spec, unsigned threads, Backend* backend)
@@ -479,7 +495,7 @@ void LimiterStage::append(const AudioBuffer& in) {
 }
 
 LimiterStage::Held LimiterStage::held() const {
-    return {&m_x, m_xStart, m_inputFrames};
+    return {&m_x, m_xStart, m_xStart, m_inputFrames};
 }
 
 Frames LimiterStage::after() const {
@@ -594,24 +610,31 @@ bool LimiterStage::emitBatches(AudioBuffer& out, bool final) {
 }
 
 void LimiterStage::startBatch(Frames segments, bool inLine) {
-    auto batch = std::make_unique<Batch>();
+    std::unique_ptr<Batch> batch = m_spareBatch ? std::move(m_spareBatch) : std::make_unique<Batch>();
+    batch->tallies.clear();
     batch->first = m_main->carry.next;
     batch->segments = segments;
     batch->segmentChunks = segmentChunks();
     batch->end = batch->first + segments * batch->segmentChunks * step();
-    // Its own copy of the input its chunks read (the stage's goes on growing meanwhile).
+    // The input its chunks read: the stage's own, handed over (the stage goes on growing its
+    // next batch's input meanwhile, in the vectors the last batch had, from a copy of what the
+    // two share: kHistory frames and those the batch's last chunk reads past its end).
     // (Before the stream's frame 0 nothing is held: zeros, for the batch as for the stage.)
     batch->xStart = std::max(batch->first - kHistory, m_xStart);
     batch->xEnd = batch->end - step() + kChunk + after();
     LATHE_EXPECTS(batch->xStart <= std::max<Frames>(0, batch->first - kHistory) &&
                       batch->xEnd <= m_inputFrames,
                   "a batch's input is all held");
+    batch->xOrigin = m_xStart;
     batch->x.resize(static_cast<std::size_t>(m_channels));
+    const Frames keep = std::max(m_xStart, batch->end - kHistory); // the stage's next m_xStart
     for (int c = 0; c < m_channels; ++c) {
-        const auto& x = m_x[static_cast<std::size_t>(c)];
-        batch->x[static_cast<std::size_t>(c)].assign(x.begin() + (batch->xStart - m_xStart),
-                                                     x.begin() + (batch->xEnd - m_xStart));
+        auto& mine = batch->x[static_cast<std::size_t>(c)];
+        auto& stages = m_x[static_cast<std::size_t>(c)];
+        std::swap(mine, stages);
+        stages.assign(mine.begin() + (keep - m_xStart), mine.end());
     }
+    m_xStart = keep;
     while (static_cast<Frames>(m_speculative.size()) < segments - 1) {
         m_speculative.push_back(std::make_unique<Chunker>(*this));
     }
@@ -631,7 +654,7 @@ void LimiterStage::startBatch(Frames segments, bool inLine) {
 }
 
 void LimiterStage::collectBatch(AudioBuffer& out) {
-    const std::unique_ptr<Batch> batch = std::move(m_batch);
+    std::unique_ptr<Batch> batch = std::move(m_batch);
     batch->done.get(); // rethrows what the batch threw
     if (out.frames() == 0) {
         std::swap(out, batch->out);
@@ -641,22 +664,16 @@ void LimiterStage::collectBatch(AudioBuffer& out) {
     for (Tally& t : batch->tallies) {
         commit(t);
     }
+    m_spareBatch = std::move(batch);
 }
 
 void LimiterStage::runBatch(Batch& batch) {
-    // A later segment as computed from its warm-up: the carry each chunk started from, where its
-    // output ends, and what it adds to the report.
-    struct Speculation {
-        std::vector<Carry> starts;
-        std::vector<Frames> ends;
-        std::vector<Tally> tallies;
-        AudioBuffer out;
-    };
     const Held in = batch.held();
     const Frames perSegment = batch.segmentChunks;
     const auto warmupFrames = static_cast<Frames>(std::ceil(kWarmupSeconds * m_rate));
     const Frames warmup = std::min(perSegment / 2, (warmupFrames + step() - 1) / step());
-    std::vector<Speculation> later(static_cast<std::size_t>(batch.segments - 1));
+    std::vector<Speculation>& later = batch.later;
+    later.resize(static_cast<std::size_t>(batch.segments - 1));
     batch.out.reset(m_channels, batch.segments * perSegment * step()); // room for all of it
     // Every segment on a thread of the pool: the first continues the stream (m_main), each later
     // one from silence `warmup` chunks before its first chunk.
@@ -673,11 +690,14 @@ void LimiterStage::runBatch(Batch& batch) {
         Speculation& spec = later[s - 1];
         const Frames begin = batch.first + static_cast<Frames>(s) * perSegment * step();
         ch.reset(begin - warmup * step());
-        AudioBuffer discard(m_channels, warmup * step());
+        spec.warmup.reset(m_channels, warmup * step());
         for (Frames k = 0; k < warmup; ++k) {
-            ch.emitChunk(in, discard, false, *m_inLinePool);
+            ch.emitChunk(in, spec.warmup, false, *m_inLinePool);
         }
         LATHE_EXPECTS(ch.carry.next == begin, "a warm-up ends where its segment begins");
+        spec.starts.clear();
+        spec.ends.clear();
+        spec.tallies.clear();
         spec.out.reset(m_channels, perSegment * step());
         for (Frames k = 0; k < perSegment; ++k) {
             spec.starts.push_back(ch.carry);
@@ -690,6 +710,12 @@ void LimiterStage::runBatch(Batch& batch) {
     });
     // The merge: each later segment's chunks from the first that began from the true carry (the
     // one m_main holds); the chunks before that are computed again from it, on the whole pool.
+    // The speculative output kept is copied into place afterwards, all segments' at once.
+    struct Kept {
+        const AudioBuffer* from;
+        Frames offset, count, at;
+    };
+    std::vector<Kept> kept;
     for (std::size_t s = 0; s < later.size(); ++s) {
         Speculation& spec = later[s];
         Frames k = 0;
@@ -700,13 +726,19 @@ void LimiterStage::runBatch(Batch& batch) {
         }
         if (k < perSegment) {
             const Frames from = k > 0 ? spec.ends[static_cast<std::size_t>(k - 1)] : 0;
-            batch.out.append(spec.out, from, spec.out.frames() - from);
+            kept.push_back({&spec.out, from, spec.out.frames() - from, batch.out.frames()});
+            batch.out.setFrames(batch.out.frames() + (spec.out.frames() - from)); // within its room
             for (; k < perSegment; ++k) {
                 batch.tallies.push_back(std::move(spec.tallies[static_cast<std::size_t>(k)]));
             }
             m_main->carry = m_speculative[s]->carry;
         }
     }
+    m_pool->parallelFor(kept.size() * static_cast<std::size_t>(m_channels), [&](std::size_t i, unsigned) {
+        const Kept& piece = kept[i / static_cast<std::size_t>(m_channels)];
+        const int c = static_cast<int>(i % static_cast<std::size_t>(m_channels));
+        std::copy_n(piece.from->channel(c) + piece.offset, piece.count, batch.out.channel(c) + piece.at);
+    });
     LATHE_EXPECTS(m_main->carry.next == batch.end, "a batch ends where its last segment does");
     m_segmentStats.segments += batch.segments;
     m_segmentStats.chunks += batch.segments * perSegment;
