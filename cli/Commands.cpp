@@ -799,6 +799,15 @@ void printStages(const RenderReport& r) {
     }
 }
 
+/// Where one render of a targeted master spent its time (TargetingReport::RenderTimes).
+nlohmann::json timesJson(const TargetingReport::RenderTimes& t) {
+    return {{"decode_s", t.decode},
+            {"stages_s", t.stages},
+            {"output_s", t.output},
+            {"tap_s", t.tap},
+            {"encode_s", t.encode}};
+}
+
 } // namespace
 
 /// The master settings the options describe: preset with overrides, output format, tail, and the
@@ -911,12 +920,14 @@ int runMaster(const GlobalOptions& g, const MasterOptions& o) {
                 tj["passes"].push_back({{"input_gain_db", p.inputGainDb},
                                         {"integrated_lufs", dbOrNull(p.lufs)},
                                         {"true_peak_dbtp", dbOrNull(p.truePeakDbtp)},
-                                        {"seconds", p.seconds}});
+                                        {"seconds", p.seconds},
+                                        {"times", timesJson(p.times)}});
             }
             tj["trial"] = targeting.trial ? nlohmann::json{{"input_gain_db", targeting.trial->inputGainDb},
                                                            {"integrated_lufs", targeting.trial->lufs}}
                                           : nlohmann::json();
             tj["pre_limiter_render_s"] = targeting.preLimiterRenderSeconds;
+            tj["pre_limiter_times"] = timesJson(targeting.preLimiterTimes);
             tj["pre_limiter_measure_s"] = targeting.preLimiterMeasureSeconds;
             tj["trial_s"] = targeting.trialSeconds;
             tj["note"] = targeting.note.empty() ? nlohmann::json() : nlohmann::json(targeting.note);

@@ -342,8 +342,9 @@ TEST_F(Cli, CudaHoldLeavesTheNamedCapabilitiesToTheCpu) {
     test::ProcessOptions hold;
     hold.env["LATHE_CUDA_HOLD"] = "spectrum,limiter-pass";
     const auto j = nlohmann::json::parse(lathe({"info", "--devices", "--json"}, hold).out);
-    EXPECT_EQ(j["backends"][0]["capabilities"],
-              (nlohmann::json{"rendering", "loudness analysis", "convolution (EQ, reverb)", "multiband dynamics"}));
+    EXPECT_EQ(
+        j["backends"][0]["capabilities"],
+        (nlohmann::json{"rendering", "loudness analysis", "convolution (EQ, reverb)", "multiband dynamics"}));
     const auto text = lathe({"info", "--devices"}, hold);
     EXPECT_NE(text.out.find("left to the CPU by LATHE_CUDA_HOLD: limiter pass (the loudness trial's, without "
                             "verification), spectrum and spectrogram"),
@@ -353,7 +354,8 @@ TEST_F(Cli, CudaHoldLeavesTheNamedCapabilitiesToTheCpu) {
     bad.env["LATHE_CUDA_HOLD"] = "render";
     const auto refused = lathe({"--backend", "auto", "convert", path("in.wav"), "-o", path("held.wav")}, bad);
     EXPECT_EQ(refused.exitCode, 2) << refused.err;
-    EXPECT_NE(refused.err.find("LATHE_CUDA_HOLD: unknown or unsupported capability 'render'"), std::string::npos)
+    EXPECT_NE(refused.err.find("LATHE_CUDA_HOLD: unknown or unsupported capability 'render'"),
+              std::string::npos)
         << refused.err;
     EXPECT_FALSE(std::filesystem::exists(m_dir / "held.wav"));
 }
@@ -707,8 +709,20 @@ TEST_F(Cli, MasterDefaultReachesMinus14LufsUnderMinus1Dbtp) {
                    tg["trial_s"].get<double>();
     EXPECT_GT(tg["pre_limiter_render_s"].get<double>(), 0.0);
     EXPECT_GT(tg["trial_s"].get<double>(), 0.0); // the default chain ends with its limiter: a trial
+    // Each render's own breakdown (its threads overlap: each part within its render's time).
+    auto within = [](const nlohmann::json& times, double seconds) {
+        for (const char* key : {"decode_s", "stages_s", "output_s", "tap_s", "encode_s"}) {
+            EXPECT_GE(times[key].get<double>(), 0.0) << key;
+            EXPECT_LE(times[key].get<double>(), seconds) << key;
+        }
+        EXPECT_LE(times["tap_s"].get<double>(), times["output_s"].get<double>());
+    };
+    within(tg["pre_limiter_times"], tg["pre_limiter_render_s"].get<double>());
+    EXPECT_GT(tg["pre_limiter_times"]["stages_s"].get<double>(), 0.0);
     for (const auto& p : tg["passes"]) {
         EXPECT_GT(p["seconds"].get<double>(), 0.0);
+        within(p["times"], p["seconds"].get<double>());
+        EXPECT_GT(p["times"]["stages_s"].get<double>(), 0.0);
         steps += p["seconds"].get<double>();
     }
     EXPECT_LE(steps, j["seconds"].get<double>());

@@ -68,11 +68,22 @@ RenderOptions resolveMasterOptions(const AudioFileInfo& input, const std::filesy
 struct TargetingReport {
     LoudnessTarget target;
     std::optional<double> preLimiterLufs;
+    /// Where one render's time went (RenderReport's figures): reading, the stages, the output's
+    /// end (of which the tap), writing. Each runs on threads of its own, so they overlap: the
+    /// largest bounds the render.
+    struct RenderTimes {
+        double decode = 0;
+        double stages = 0;
+        double output = 0;
+        double tap = 0;
+        double encode = 0;
+    };
     struct Pass {
         double inputGainDb = 0;
         std::optional<double> lufs;
         std::optional<double> truePeakDbtp;
         double seconds = 0; ///< this pass's render and its measurement, wall time
+        RenderTimes times;  ///< its render's
     };
     std::vector<Pass> passes;
     /// The trial before the passes: the limiter alone at the drive that would reach the target
@@ -86,6 +97,7 @@ struct TargetingReport {
     /// Wall time of each step (where a master's time goes, in the report): the chain before the
     /// limiter rendered to the intermediate, that file's measurement, the trial (0 when none).
     double preLimiterRenderSeconds = 0;
+    RenderTimes preLimiterTimes; ///< the render of the chain before the limiter
     double preLimiterMeasureSeconds = 0;
     double trialSeconds = 0;
     bool reached = false;

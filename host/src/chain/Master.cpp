@@ -110,6 +110,22 @@ std::optional<LoudnessTarget> presetTarget(const Preset& preset) {
     return t;
 }
 
+namespace {
+
+TargetingReport::RenderTimes timesOf(const RenderReport& r) {
+    TargetingReport::RenderTimes t;
+    t.decode = r.decodeSeconds;
+    for (const StageRecord& st : r.stages) {
+        t.stages += st.seconds;
+    }
+    t.output = r.outputSeconds;
+    t.tap = r.tapSeconds;
+    t.encode = r.encodeSeconds;
+    return t;
+}
+
+} // namespace
+
 RenderReport masterFile(const std::filesystem::path& input, const std::filesystem::path& output,
                         const MasterSettings& settings, Backend& backend, const JobControl& control,
                         TargetingReport* targeting) {
@@ -187,6 +203,7 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
     const RenderReport preReport =
         render(reader, std::move(preStages), pre.path, preOptions, backend, control);
     t.preLimiterRenderSeconds = since(step);
+    t.preLimiterTimes = timesOf(preReport);
     step = std::chrono::steady_clock::now();
     const LoudnessResult measured =
         tapped ? preTap->result() : measureFile(pre.path, false, threads, backend, control);
@@ -265,6 +282,7 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
             }
             TargetingReport::Pass p;
             p.seconds = since(passStarted);
+            p.times = timesOf(soFar);
             p.inputGainDb = gainDb;
             p.lufs = got.integratedLufs;
             p.truePeakDbtp = peak;
