@@ -27,6 +27,13 @@ print("  stages", [(s["name"], round(s["seconds"], 3)) for s in d["stages"]],
                                                               d.get("output_seconds", 0), d.get("tap_seconds", 0)))
 print("  targeting: render %.3f measurement %.3f trial %.3f passes %s" % (
     t["pre_limiter_render_s"], t["pre_limiter_measure_s"], t["trial_s"], [round(p["seconds"], 3) for p in t["passes"]]))
+def times(x):
+    return x and "decode %.3f stages %.3f output %.3f (tap %.3f) encode %.3f" % (
+        x["decode_s"], x["stages_s"], x["output_s"], x["tap_s"], x["encode_s"])
+if "pre_limiter_times" in t:
+    print("  pre-limiter render:", times(t["pre_limiter_times"]))
+    for p in t["passes"]:
+        print("  pass:", times(p["times"]))
 dt = d.get("device_timing")
 if dt:
     print("  device: H2D %.3f s (%.0f MB), kernels %.3f s, D2H %.3f s (%.0f MB)" % (
@@ -36,8 +43,10 @@ PY
 }
 builds=(lathe); [[ -x "$D/bin/lathe-base" ]] && builds=(lathe-base lathe)
 for round in 1 2; do
-  for b in cuda cpu; do
-    echo "convert --bits 16 --backend $b: $(tm "$D/bin/lathe" --quiet --backend "$b" convert "$W/h.wav" -o "$W/c.wav" --bits 16)"
+  for v in "${builds[@]}"; do
+    for b in cuda cpu; do
+      echo "convert --bits 16 --backend $b ($v): $(tm "$D/bin/$v" --quiet --backend "$b" convert "$W/h.wav" -o "$W/c.wav" --bits 16)"
+    done
   done
   for v in "${builds[@]}"; do
     echo "master --backend cuda ($v): $(tm "$D/bin/$v" --quiet --backend cuda master "$W/h.wav" -o "$W/m-$v.wav" --report "$W/r.json")"
@@ -49,4 +58,9 @@ if [[ ${#builds[@]} == 2 ]]; then
 fi
 echo "master --backend cpu: $(tm "$D/bin/lathe" --quiet --backend cpu master "$W/h.wav" -o "$W/m.wav" --report "$W/r.json")"
 breakdown "$W/r.json"
+# The limiter stage alone on the hour, at 1-16 threads (its parallel segments: seconds, output hash,
+# chunks the merge computed again); another commit's beside it when the bundle has one.
+for lt in limiter_threads-base limiter_threads; do
+  [[ -x "$D/bin/$lt" ]] && echo "$lt:" && "$D/bin/$lt" "$W/h.wav" 6 1 4 8 16
+done
 rm -f "$W"/*.wav
