@@ -801,11 +801,8 @@ void printStages(const RenderReport& r) {
 
 /// Where one render of a targeted master spent its time (TargetingReport::RenderTimes).
 nlohmann::json timesJson(const TargetingReport::RenderTimes& t) {
-    return {{"decode_s", t.decode},
-            {"stages_s", t.stages},
-            {"output_s", t.output},
-            {"tap_s", t.tap},
-            {"encode_s", t.encode}};
+    return {{"decode_s", t.decode}, {"stages_s", t.stages}, {"output_s", t.output}, {"tap_s", t.tap},
+            {"encode_s", t.encode}, {"setup_s", t.setup},   {"drain_s", t.drain}};
 }
 
 } // namespace
@@ -921,7 +918,8 @@ int runMaster(const GlobalOptions& g, const MasterOptions& o) {
                                         {"integrated_lufs", dbOrNull(p.lufs)},
                                         {"true_peak_dbtp", dbOrNull(p.truePeakDbtp)},
                                         {"seconds", p.seconds},
-                                        {"times", timesJson(p.times)}});
+                                        {"times", timesJson(p.times)},
+                                        {"measure_s", p.measureSeconds}});
             }
             tj["trial"] = targeting.trial ? nlohmann::json{{"input_gain_db", targeting.trial->inputGainDb},
                                                            {"integrated_lufs", targeting.trial->lufs}}

@@ -711,7 +711,8 @@ TEST_F(Cli, MasterDefaultReachesMinus14LufsUnderMinus1Dbtp) {
     EXPECT_GT(tg["trial_s"].get<double>(), 0.0); // the default chain ends with its limiter: a trial
     // Each render's own breakdown (its threads overlap: each part within its render's time).
     auto within = [](const nlohmann::json& times, double seconds) {
-        for (const char* key : {"decode_s", "stages_s", "output_s", "tap_s", "encode_s"}) {
+        for (const char* key :
+             {"decode_s", "stages_s", "output_s", "tap_s", "encode_s", "setup_s", "drain_s"}) {
             EXPECT_GE(times[key].get<double>(), 0.0) << key;
             EXPECT_LE(times[key].get<double>(), seconds) << key;
         }
@@ -722,6 +723,8 @@ TEST_F(Cli, MasterDefaultReachesMinus14LufsUnderMinus1Dbtp) {
     for (const auto& p : tg["passes"]) {
         EXPECT_GT(p["seconds"].get<double>(), 0.0);
         within(p["times"], p["seconds"].get<double>());
+        EXPECT_GE(p["measure_s"].get<double>(), 0.0);
+        EXPECT_LE(p["measure_s"].get<double>(), p["seconds"].get<double>());
         EXPECT_GT(p["times"]["stages_s"].get<double>(), 0.0);
         steps += p["seconds"].get<double>();
     }

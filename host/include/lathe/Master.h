@@ -69,21 +69,25 @@ struct TargetingReport {
     LoudnessTarget target;
     std::optional<double> preLimiterLufs;
     /// Where one render's time went (RenderReport's figures): reading, the stages, the output's
-    /// end (of which the tap), writing. Each runs on threads of its own, so they overlap: the
-    /// largest bounds the render.
+    /// end (of which the tap), writing — each on threads of its own, so they overlap: the largest
+    /// bounds the render's streaming — and, on the caller's thread before and after the stream,
+    /// its setup and drain.
     struct RenderTimes {
         double decode = 0;
         double stages = 0;
         double output = 0;
         double tap = 0;
         double encode = 0;
+        double setup = 0;
+        double drain = 0;
     };
     struct Pass {
         double inputGainDb = 0;
         std::optional<double> lufs;
         std::optional<double> truePeakDbtp;
-        double seconds = 0; ///< this pass's render and its measurement, wall time
-        RenderTimes times;  ///< its render's
+        double seconds = 0;        ///< this pass's render and its measurement, wall time
+        RenderTimes times;         ///< its render's
+        double measureSeconds = 0; ///< of `seconds`, waiting for the output's loudness
     };
     std::vector<Pass> passes;
     /// The trial before the passes: the limiter alone at the drive that would reach the target

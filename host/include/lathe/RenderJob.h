@@ -126,6 +126,11 @@ struct RenderReport {
     /// (its read-back and hand-over, waiting for its consumer included). Summed like the above.
     double outputSeconds = 0;
     double tapSeconds = 0;
+    /// Wall time on the caller's thread before the first block is read (the stages' prepare: their
+    /// filters designed, their devices' buffers and plans made; the output opened) and after the
+    /// last (the stages flushed, the sink and the writer caught up), of the last render.
+    double setupSeconds = 0;
+    double drainSeconds = 0;
     std::vector<std::string> warnings;
 };
 

@@ -121,6 +121,8 @@ TargetingReport::RenderTimes timesOf(const RenderReport& r) {
     t.output = r.outputSeconds;
     t.tap = r.tapSeconds;
     t.encode = r.encodeSeconds;
+    t.setup = r.setupSeconds;
+    t.drain = r.drainSeconds;
     return t;
 }
 
@@ -274,6 +276,7 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
             // or more below the ceiling: then the file is read again for it).
             std::optional<double> peak = limiterTruePeak(soFar);
             const bool tapSuffices = tapped && (peak.has_value() || !after.stages.empty());
+            const auto measuring = std::chrono::steady_clock::now();
             const LoudnessResult got =
                 tapSuffices ? tap->result()
                             : measureFile(temporary, !peak.has_value(), threads, backend, control);
@@ -283,6 +286,7 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
             TargetingReport::Pass p;
             p.seconds = since(passStarted);
             p.times = timesOf(soFar);
+            p.measureSeconds = since(measuring);
             p.inputGainDb = gainDb;
             p.lufs = got.integratedLufs;
             p.truePeakDbtp = peak;

@@ -382,6 +382,7 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
         };
     }
     const bool statsRead = static_cast<bool>(statsHook);
+    report.setupSeconds = secondsSince(t0);
     std::optional<detail::Prefetcher> prefetch(std::in_place, source, options.blockFrames, 2,
                                                std::move(statsHook));
     {
@@ -419,6 +420,7 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     }
     report.decodeSeconds = prefetch->readSeconds();
     prefetch.reset(); // the reader thread stops before the source is asked for its warnings
+    const auto drained = Clock::now();
     // End of input: flush each stage in order, pushing what it releases through the stages after it.
     AudioBuffer released;
     for (std::size_t k = 0; k < stages.size(); ++k) {
@@ -442,6 +444,7 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     report.encodeSeconds = writeBehind.busySeconds();
     report.outputSeconds = sink.seconds(); // the sink's thread has finished (above)
     report.tapSeconds = sink.tapSeconds();
+    report.drainSeconds = secondsSince(drained);
     checkCancel(control);
     // A promise checked before the output replaces anything: the chain's output is finite (a
     // stage that produced NaN/Inf — a bug or a pathological filter — is an error, never a file

@@ -123,6 +123,8 @@ nlohmann::json toJson(const RenderReport& r) {
     j["encode_seconds"] = r.encodeSeconds;
     j["output_seconds"] = r.outputSeconds;
     j["tap_seconds"] = r.tapSeconds;
+    j["setup_seconds"] = r.setupSeconds;
+    j["drain_seconds"] = r.drainSeconds;
     const double audioSeconds = framesToSeconds(r.inputFrames, r.inputRate);
     j["realtime_factor"] = r.seconds > 0 ? nlohmann::json(audioSeconds / r.seconds) : nlohmann::json();
     j["warnings"] = r.warnings;
