@@ -28,9 +28,10 @@ print("  stages", [(s["name"], round(s["seconds"], 3)) for s in d["stages"]],
 print("  targeting: render %.3f measurement %.3f trial %.3f passes %s" % (
     t["pre_limiter_render_s"], t["pre_limiter_measure_s"], t["trial_s"], [round(p["seconds"], 3) for p in t["passes"]]))
 def times(x):
-    return x and "decode %.3f stages %.3f output %.3f (tap %.3f) encode %.3f; setup %.3f drain %.3f" % (
+    return x and ("decode %.3f stages %.3f output %.3f (tap %.3f) encode %.3f; setup %.3f drain %.3f; "
+                  "waits: read %.3f sink %.3f write %.3f") % (
         x["decode_s"], x["stages_s"], x["output_s"], x["tap_s"], x["encode_s"], x.get("setup_s", 0),
-        x.get("drain_s", 0))
+        x.get("drain_s", 0), x.get("read_wait_s", 0), x.get("sink_wait_s", 0), x.get("write_wait_s", 0))
 if "pre_limiter_times" in t:
     print("  pre-limiter render:", times(t["pre_limiter_times"]))
     for p in t["passes"]:

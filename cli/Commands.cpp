@@ -801,8 +801,11 @@ void printStages(const RenderReport& r) {
 
 /// Where one render of a targeted master spent its time (TargetingReport::RenderTimes).
 nlohmann::json timesJson(const TargetingReport::RenderTimes& t) {
-    return {{"decode_s", t.decode}, {"stages_s", t.stages}, {"output_s", t.output}, {"tap_s", t.tap},
-            {"encode_s", t.encode}, {"setup_s", t.setup},   {"drain_s", t.drain}};
+    return {{"decode_s", t.decode},      {"stages_s", t.stages},
+            {"output_s", t.output},      {"tap_s", t.tap},
+            {"encode_s", t.encode},      {"setup_s", t.setup},
+            {"drain_s", t.drain},        {"read_wait_s", t.readWait},
+            {"sink_wait_s", t.sinkWait}, {"write_wait_s", t.writeWait}};
 }
 
 } // namespace

@@ -80,6 +80,9 @@ struct TargetingReport {
         double encode = 0;
         double setup = 0;
         double drain = 0;
+        double readWait = 0; ///< RenderReport::readWaitSeconds, and so on
+        double sinkWait = 0;
+        double writeWait = 0;
     };
     struct Pass {
         double inputGainDb = 0;

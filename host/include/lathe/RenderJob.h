@@ -131,6 +131,11 @@ struct RenderReport {
     /// last (the stages flushed, the sink and the writer caught up), of the last render.
     double setupSeconds = 0;
     double drainSeconds = 0;
+    /// Where the hand-overs waited, of the last render: the caller's thread for the reader's next
+    /// block and for a free place in the sink's queue; the sink for the writer's.
+    double readWaitSeconds = 0;
+    double sinkWaitSeconds = 0;
+    double writeWaitSeconds = 0;
     std::vector<std::string> warnings;
 };
 

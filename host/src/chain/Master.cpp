@@ -123,6 +123,9 @@ TargetingReport::RenderTimes timesOf(const RenderReport& r) {
     t.encode = r.encodeSeconds;
     t.setup = r.setupSeconds;
     t.drain = r.drainSeconds;
+    t.readWait = r.readWaitSeconds;
+    t.sinkWait = r.sinkWaitSeconds;
+    t.writeWait = r.writeWaitSeconds;
     return t;
 }
 

@@ -80,7 +80,9 @@ WriteBehind::Work writeTo(AudioWriter& writer) {
 
 /// Frames of a block the sink's threads take at a time. Fixed, so that the statistics (summed
 /// slice by slice, in order) do not depend on the thread count; long enough that a slice's loop
-/// dwarfs the pool's hand-out (about 2 µs a call on the H200 machine, bench/pool_overhead).
+/// dwarfs the pool's hand-out (1.6 µs a call of 8 indices on 16 threads of the H200 machine,
+/// bench/pool_overhead; a slice of stereo is about 0.2 ms of work there: the output end took
+/// 3.9-4.7 s an hour on one thread).
 constexpr Frames kSinkSlice = 8192;
 /// Threads the sink shares a block's slices out to, its own included (a 65536-frame block has
 /// eight slices).
@@ -119,6 +121,8 @@ public:
     /// Time spent in consume() / of which in the tap.
     double seconds() const { return m_seconds; }
     double tapSeconds() const { return m_tapSeconds; }
+    /// Of seconds(), waiting for the writer to take a block.
+    double writeWaitSeconds() const { return m_writeWaitSeconds; }
 
 private:
     void consumeBlock(AudioBuffer& block) {
@@ -133,7 +137,9 @@ private:
         }
         block.setFrames(n);
         const std::size_t samples = static_cast<std::size_t>(n) * static_cast<std::size_t>(m_channels);
+        const auto waiting = Clock::now();
         WriteBlock out = m_writer.take();
+        m_writeWaitSeconds += secondsSince(waiting);
         out.frames = n;
         const bool integer = isInteger(m_options.format);
         const bool shaped = integer && m_quant.dither && m_options.dither == DitherMode::Shaped;
@@ -236,6 +242,7 @@ private:
     detail::ThreadPool m_pool;
     double m_seconds = 0;
     double m_tapSeconds = 0;
+    double m_writeWaitSeconds = 0;
 };
 
 void checkCancel(const JobControl& control) {
@@ -361,7 +368,9 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
             sink.consume(*current);
             return;
         }
+        const auto waiting = Clock::now();
         AudioBuffer handed = sinkBehind->take();
+        report.sinkWaitSeconds += secondsSince(waiting);
         std::swap(handed, *current);
         sinkBehind->submit(std::move(handed));
     };
@@ -388,7 +397,9 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     {
         for (;;) {
             checkCancel(control);
+            const auto waiting = Clock::now();
             const Frames n = prefetch->next(input, &blockStats);
+            report.readWaitSeconds += secondsSince(waiting);
             if (n == 0) {
                 break;
             }
@@ -444,6 +455,7 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     report.encodeSeconds = writeBehind.busySeconds();
     report.outputSeconds = sink.seconds(); // the sink's thread has finished (above)
     report.tapSeconds = sink.tapSeconds();
+    report.writeWaitSeconds = sink.writeWaitSeconds();
     report.drainSeconds = secondsSince(drained);
     checkCancel(control);
     // A promise checked before the output replaces anything: the chain's output is finite (a

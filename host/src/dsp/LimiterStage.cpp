@@ -49,7 +49,8 @@ constexpr Frames kScreenBlock = 64;
 constexpr Frames kBackendCall = Frames{1} << 20;
 /// A batch's input, in samples (all channels): its segments' chunks split this between the
 /// threads, within [kMinSegmentChunks, kMaxSegmentChunks] each — 32 MB of floats (84 s of 48 kHz
-/// stereo on 16 threads), held as the batch's copy, again as the next batch's input, and as output.
+/// stereo on 16 threads), held by the batch, again as the next batch's input, and as output twice
+/// (the segments' and the batch's); the last batch's buffers are kept for the next one's.
 constexpr Frames kBatchSamples = Frames{1} << 23;
 constexpr Frames kMinSegmentChunks = 8;
 constexpr Frames kMaxSegmentChunks = 32;

@@ -125,6 +125,9 @@ nlohmann::json toJson(const RenderReport& r) {
     j["tap_seconds"] = r.tapSeconds;
     j["setup_seconds"] = r.setupSeconds;
     j["drain_seconds"] = r.drainSeconds;
+    j["read_wait_seconds"] = r.readWaitSeconds;
+    j["sink_wait_seconds"] = r.sinkWaitSeconds;
+    j["write_wait_seconds"] = r.writeWaitSeconds;
     const double audioSeconds = framesToSeconds(r.inputFrames, r.inputRate);
     j["realtime_factor"] = r.seconds > 0 ? nlohmann::json(audioSeconds / r.seconds) : nlohmann::json();
     j["warnings"] = r.warnings;
