@@ -4,6 +4,7 @@
 // from the records. See lathe/Loudness.h for what is measured and lathe/LoudnessKernel.h for the
 // records.
 #include "../core/Prefetcher.h"
+#include "../core/ThreadPool.h"
 
 #include <lathe/ChannelStats.h>
 #include <lathe/Error.h>
@@ -366,8 +367,7 @@ LoudnessResult measureLoudness(AudioSource& source, const LoudnessOptions& optio
     const int channels = source.channelCount();
     const Frames warm = params.warmupFrames;
     const Frames ahead = params.lookaheadFrames;
-    const unsigned budget =
-        options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+    const unsigned budget = detail::threadBudget(options.threads);
     const Backend::LoudnessFeed feed = meter.loudnessFeed(channels, params.stepFrames, budget);
     const Frames chunkFrames =
         (options.chunkSteps > 0 ? options.chunkSteps : feed.chunkSteps) * params.stepFrames;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "../core/Prefetcher.h"
+#include "../core/ThreadPool.h"
 #include "LoudnessTap.h"
 
 #include <lathe/ChainSource.h>
@@ -137,8 +138,7 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
     const auto started = std::chrono::steady_clock::now();
     AudioReader reader(input, settings.reader);
     const RenderOptions options = resolveMasterOptions(reader.info(), output, settings);
-    const unsigned threads =
-        settings.threads > 0 ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
+    const unsigned threads = detail::threadBudget(settings.threads);
     const bool resample = settings.sampleRate && *settings.sampleRate != reader.info().sampleRate;
     if (!settings.target) {
         std::vector<std::unique_ptr<Stage>> stages = buildStages(settings.preset, backend, threads);

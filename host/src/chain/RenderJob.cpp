@@ -335,12 +335,8 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
         statsBackend = reference.get();
     }
     WriteBehind writeBehind(kWriteDepth, writeTo(writer));
-    const unsigned sinkThreads =
-        options.threads == 1
-            ? 1u
-            : std::min(kSinkThreads, options.threads > 0 ? options.threads
-                                                         : std::max(1u, std::thread::hardware_concurrency()));
-    Sink sink(writeBehind, options, quant, latency, length, format.channels, sinkThreads);
+    Sink sink(writeBehind, options, quant, latency, length, format.channels,
+              std::min(kSinkThreads, detail::threadBudget(options.threads)));
     sink.reuseInputStats(stages.empty());
     if (options.tap != nullptr) {
         options.tap->begin(format.sampleRate, format.channels, format.layout, length);
@@ -567,9 +563,8 @@ RenderReport convertFile(const std::filesystem::path& input, const std::filesyst
     const RenderOptions options = resolveConvertOptions(reader.info(), output, settings);
     std::vector<std::unique_ptr<Stage>> stages;
     if (settings.sampleRate && *settings.sampleRate != reader.info().sampleRate) {
-        const unsigned threads =
-            settings.threads > 0 ? settings.threads : std::max(1u, std::thread::hardware_concurrency());
-        stages.push_back(std::make_unique<ResampleStage>(*settings.sampleRate, threads));
+        stages.push_back(
+            std::make_unique<ResampleStage>(*settings.sampleRate, detail::threadBudget(settings.threads)));
     }
     return render(reader, std::move(stages), output, options, backend, control);
 }

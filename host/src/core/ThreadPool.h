@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +14,12 @@
 #include <vector>
 
 namespace lathe::detail {
+
+/// A job's thread budget: `requested`, or every hardware thread when it is 0 (the meaning of 0 in
+/// every `threads` option).
+inline unsigned threadBudget(unsigned requested) {
+    return requested > 0 ? requested : std::max(1u, std::thread::hardware_concurrency());
+}
 
 /// Flushes subnormal floats to zero (FTZ) and treats subnormal inputs as zero (DAZ) on the calling
 /// thread while in scope, then restores the previous mode. Reverb tails decay into subnormals,

@@ -422,8 +422,7 @@ struct LimiterStage::Batch {
 };
 
 LimiterStage::LimiterStage(LimiterSpec spec, unsigned threads, Backend* backend)
-    : m_spec(spec), m_backend(backend),
-      m_threads(threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency())) {}
+    : m_spec(spec), m_backend(backend), m_threads(detail::threadBudget(threads)) {}
 
 // A batch in flight is waited for by its future's destructor (std::async's), m_batch being
 // destroyed first; its error, if any, goes with it: the render has already failed.

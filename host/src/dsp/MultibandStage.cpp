@@ -137,7 +137,7 @@ void detectTogether(const float* const* x, std::size_t frames, bool rms, double 
 
 MultibandStage::MultibandStage(MultibandSpec spec, Backend& backend, ConvolverOptions options)
     : ConvolutionStage(backend, options), m_spec(std::move(spec)),
-      m_threads(options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency())) {}
+      m_threads(detail::threadBudget(options.threads)) {}
 
 MultibandStage::~MultibandStage() = default;
 

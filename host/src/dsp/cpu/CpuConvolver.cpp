@@ -181,7 +181,7 @@ public:
         : m_inputs(m.inputs), m_outputs(m.outputs), m_paths(m.paths), m_block(o.blockFrames),
           m_n(2 * static_cast<std::size_t>(o.blockFrames)),
           m_bins(static_cast<std::size_t>(o.blockFrames) + 1), m_stride(padded(m_bins)),
-          m_pool(o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency())) {
+          m_pool(detail::threadBudget(o.threads)) {
         validateConvolverSetup(m, o);
         makePlans();
         for (unsigned w = 0; w < m_pool.size(); ++w) {
@@ -406,7 +406,8 @@ FilterMatrix FilterMatrix::diagonal(int channels, std::vector<float> filter) {
 void validateConvolverSetup(const FilterMatrix& matrix, const ConvolverOptions& options) {
     validate(matrix);
     LATHE_EXPECTS(options.blockFrames >= 16 && (options.blockFrames & (options.blockFrames - 1)) == 0,
-                  "convolution block must be a power of two ≥ 16, got " + std::to_string(options.blockFrames));
+                  "convolution block must be a power of two ≥ 16, got " +
+                      std::to_string(options.blockFrames));
 }
 
 void prepareConvolverOutput(const Convolver& c, const AudioBuffer& in, AudioBuffer& out) {
