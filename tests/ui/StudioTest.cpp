@@ -40,6 +40,7 @@
 #include <QDropEvent>
 #include <QImage>
 #include <QMimeData>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTabWidget>
@@ -749,7 +750,12 @@ int main(int argc, char** argv) {
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) {
         qputenv("QT_QPA_PLATFORM", "offscreen");
     }
-    QStandardPaths::setTestModeEnabled(true); // settings (recent files) go to a test location
+    QStandardPaths::setTestModeEnabled(true);
+    // Settings (recent files) in a folder of this process's own: ctest runs each test as a process
+    // of its own, in parallel, and a shared store let one test's opened file come first in another
+    // test's recent list (Studio.ASessionRestores… failed so in a fresh clone's scripts/test).
+    const QTemporaryDir settings;
+    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, settings.path());
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("LatheTests"));
     lathe::ui::applyStudioTheme(app);
