@@ -392,6 +392,55 @@ TEST(RenderJob, AnErrorAtTheOutputEndFailsTheRenderCleanly) {
     }
 }
 
+// A render without a file (a targeted master's intermediate held in memory): the tap sees exactly
+// what a file render's reader would get, with the same statistics, and nothing is written or
+// touched at the output's path — in float and in dithered integer, on one thread and beside the
+// stages. Without a tap such a render is refused before it starts.
+TEST(RenderJob, WithoutAFileTheTapAloneSeesTheOutput) {
+    const Planar x = {test::noise(150001, 0.7, 11), test::noise(150001, 0.7, 12)};
+    for (const SampleFormat format : {SampleFormat::Float32, SampleFormat::Pcm24}) {
+        for (const unsigned threads : {1u, 2u}) {
+            SCOPED_TRACE(std::string(format == SampleFormat::Float32 ? "float" : "24-bit") + ", " +
+                         std::to_string(threads) + " thread(s)");
+            TempDir dir;
+            auto backend = makeCpuBackend();
+            RenderOptions o;
+            o.format = format;
+            o.dither = DitherMode::Tpdf;
+            o.blockFrames = 20000;
+            o.threads = threads;
+            auto chain = [] {
+                std::vector<std::unique_ptr<Stage>> stages;
+                stages.push_back(std::make_unique<test::DelayStage>(333));
+                return stages;
+            };
+            test::MemorySource fileSrc(x, 48000);
+            const RenderReport written = render(fileSrc, chain(), dir / "file.wav", o, *backend);
+            test::writeBytes(dir / "o.wav", {'o', 'l', 'd'});
+            NotingTap tap;
+            o.tap = &tap;
+            o.writeFile = false;
+            test::MemorySource tapSrc(x, 48000);
+            const RenderReport tapped = render(tapSrc, chain(), dir / "o.wav", o, *backend);
+            EXPECT_EQ(tap.seen, test::readRawFloat(dir / "file.wav"));
+            EXPECT_EQ(tapped.outputFrames, written.outputFrames);
+            EXPECT_EQ(tapped.clippedSamples, written.clippedSamples);
+            EXPECT_EQ(tapped.encodeSeconds, 0.0);
+            for (std::size_t c = 0; c < 2; ++c) {
+                EXPECT_EQ(tapped.outputStats[c].sum, written.outputStats[c].sum);
+                EXPECT_EQ(tapped.outputStats[c].peakAbs, written.outputStats[c].peakAbs);
+            }
+            auto entries = dir.entries();
+            std::sort(entries.begin(), entries.end());
+            EXPECT_EQ(entries, (std::vector<std::string>{"file.wav", "o.wav"}));
+            EXPECT_EQ(test::readBytes(dir / "o.wav"), (std::vector<std::uint8_t>{'o', 'l', 'd'}));
+            o.tap = nullptr;
+            test::MemorySource untapped(x, 48000);
+            EXPECT_THROW(render(untapped, chain(), dir / "o.wav", o, *backend), Error);
+        }
+    }
+}
+
 TEST(RenderJob, NoAudioIsRefused) {
     TempDir dir;
     test::MemorySource src({std::vector<float>{}}, 48000);

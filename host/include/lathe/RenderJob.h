@@ -65,6 +65,10 @@ struct RenderOptions {
     /// Sees the output as it is written (not owned; none when null), e.g. to measure it while the
     /// render runs instead of reading the file again afterwards.
     OutputTap* tap = nullptr;
+    /// false: no file is written (`output` only names the output in messages) and the output
+    /// exists only as `tap`, which is then required, sees it — a targeted master's intermediate
+    /// held in memory. No BeforeCommit then.
+    bool writeFile = true;
 };
 
 /// The output of a render, block by block, as a reader of the finished file would get it: planar

@@ -99,7 +99,9 @@ constexpr unsigned kSinkThreads = 8;
 /// dither depends only on its channel and frame).
 class Sink {
 public:
-    Sink(WriteBehind& writer, const RenderOptions& options, const math::QuantizeParams& quant, Frames latency,
+    /// `writer`: null when no file is written (RenderOptions::writeFile): the blocks then go to the
+    /// tap alone.
+    Sink(WriteBehind* writer, const RenderOptions& options, const math::QuantizeParams& quant, Frames latency,
          Frames length, int channels, unsigned threads)
         : m_writer(writer), m_options(options), m_quant(quant), m_skip(latency), m_length(length),
           m_channels(channels), m_stats(static_cast<std::size_t>(channels), math::emptyStats()),
@@ -137,16 +139,22 @@ private:
         }
         block.setFrames(n);
         const std::size_t samples = static_cast<std::size_t>(n) * static_cast<std::size_t>(m_channels);
-        const auto waiting = Clock::now();
-        WriteBlock out = m_writer.take();
-        m_writeWaitSeconds += secondsSince(waiting);
+        WriteBlock out;
+        if (m_writer != nullptr) {
+            const auto waiting = Clock::now();
+            out = m_writer->take();
+            m_writeWaitSeconds += secondsSince(waiting);
+        } else {
+            out = std::move(m_unwritten);
+        }
         out.frames = n;
         const bool integer = isInteger(m_options.format);
         const bool shaped = integer && m_quant.dither && m_options.dither == DitherMode::Shaped;
         const bool readBack = integer && m_options.tap != nullptr;
+        const bool interleaved = !integer && m_writer != nullptr; // float samples for the file
         if (integer) {
             out.ints.resize(samples);
-        } else {
+        } else if (interleaved) {
             out.floats.resize(samples);
         }
         if (readBack) {
@@ -173,7 +181,9 @@ private:
                 }
             }
             if (!integer) {
-                interleave(block, from, count, out.floats.data() + at);
+                if (interleaved) {
+                    interleave(block, from, count, out.floats.data() + at);
+                }
                 return;
             }
             if (!shaped) {
@@ -205,7 +215,11 @@ private:
             m_options.tap->write(readBack ? m_readBack : block);
             m_tapSeconds += secondsSince(started);
         }
-        m_writer.submit(std::move(out));
+        if (m_writer != nullptr) {
+            m_writer->submit(std::move(out));
+        } else {
+            m_unwritten = std::move(out); // its buffers, for the next block
+        }
         m_written += n;
     }
 
@@ -225,7 +239,8 @@ private:
         }
     }
 
-    WriteBehind& m_writer;
+    WriteBehind* m_writer;
+    WriteBlock m_unwritten; ///< without a writer: the block's codes, kept for the next block
     const RenderOptions& m_options;
     math::QuantizeParams m_quant;
     Frames m_skip;
@@ -269,8 +284,10 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
         throw AudioContentError(source.sourceName(), "no audio (0 frames); nothing to render");
     }
     LATHE_EXPECTS(options.blockFrames > 0, "block size must be positive");
+    LATHE_EXPECTS(options.writeFile || (options.tap != nullptr && !beforeCommit),
+                  "a render without a file needs a tap and has no file to check before a commit");
 
-    if (const auto inputPath = source.filePath()) {
+    if (const auto inputPath = source.filePath(); inputPath && options.writeFile) {
         ensureDistinctFiles(*inputPath, output);
     }
 
@@ -321,8 +338,13 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     spec.layout = format.layout;
     spec.expectedFrames = length;
     spec.durable = options.durable;
-    AudioWriter writer(output, spec, options.faults);
-    report.container = writer.effectiveContainer();
+    std::optional<AudioWriter> writer;
+    if (options.writeFile) {
+        writer.emplace(output, spec, options.faults);
+        report.container = writer->effectiveContainer();
+    } else {
+        report.container = options.container;
+    }
 
     // The statistics of every block (the NaN/Inf scan, peaks, DC) are taken on the host whatever
     // renders: the block is there already, and a device takes a synchronous round trip per block
@@ -334,8 +356,11 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
         reference = makeCpuBackend();
         statsBackend = reference.get();
     }
-    WriteBehind writeBehind(kWriteDepth, writeTo(writer));
-    Sink sink(writeBehind, options, quant, latency, length, format.channels,
+    std::optional<WriteBehind> writeBehind;
+    if (writer) {
+        writeBehind.emplace(kWriteDepth, writeTo(*writer));
+    }
+    Sink sink(writeBehind ? &*writeBehind : nullptr, options, quant, latency, length, format.channels,
               std::min(kSinkThreads, detail::threadBudget(options.threads)));
     sink.reuseInputStats(stages.empty());
     if (options.tap != nullptr) {
@@ -447,8 +472,10 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     }
     LATHE_EXPECTS(sink.written() == length, "the chain produced " + std::to_string(sink.written()) +
                                                 " frames where " + std::to_string(length) + " were due");
-    writeBehind.finish();
-    report.encodeSeconds = writeBehind.busySeconds();
+    if (writeBehind) {
+        writeBehind->finish();
+        report.encodeSeconds = writeBehind->busySeconds();
+    }
     report.outputSeconds = sink.seconds(); // the sink's thread has finished (above)
     report.tapSeconds = sink.tapSeconds();
     report.writeWaitSeconds = sink.writeWaitSeconds();
@@ -487,8 +514,10 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
             }
         }
     }
-    for (const auto& w : writer.warnings()) {
-        report.warnings.push_back(w);
+    if (writer) {
+        for (const auto& w : writer->warnings()) {
+            report.warnings.push_back(w);
+        }
     }
     if (report.sanitizedSamples > 0) {
         report.warnings.push_back(std::to_string(report.sanitizedSamples) +
@@ -503,11 +532,13 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
         options.tap->finish();
     }
     if (beforeCommit) {
-        writer.finish();
-        beforeCommit(writer.temporaryPath(), report);
+        writer->finish();
+        beforeCommit(writer->temporaryPath(), report);
         checkCancel(control);
     }
-    writer.commit();
+    if (writer) {
+        writer->commit();
+    }
     report.seconds = secondsSince(t0);
     return report;
 }
