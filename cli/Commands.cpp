@@ -931,6 +931,8 @@ int runMaster(const GlobalOptions& g, const MasterOptions& o) {
             tj["pre_limiter_times"] = timesJson(targeting.preLimiterTimes);
             tj["pre_limiter_measure_s"] = targeting.preLimiterMeasureSeconds;
             tj["trial_s"] = targeting.trialSeconds;
+            tj["intermediate"] = {{"held_in", targeting.intermediateInMemory ? "memory" : "file"},
+                                  {"bytes", targeting.intermediateBytes}};
             tj["note"] = targeting.note.empty() ? nlohmann::json() : nlohmann::json(targeting.note);
             j["targeting"] = tj;
         }

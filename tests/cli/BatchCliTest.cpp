@@ -162,12 +162,16 @@ TEST(BatchCli, AKilledRunLeavesNoPartialOutputAndTheRerunRedoesOnlyUnfinishedFil
     // track0 is done by an earlier run (of that file alone: the manifest knows it by its path).
     ASSERT_EQ(lathe({"batch", (d / "in/track0.wav").string(), "-o", (d / "out").string()}).exitCode, 0);
     // Then the whole catalogue, slowed down (a sleep per block), killed with SIGKILL — no chance
-    // to clean up — in the middle of the first render it starts (track1's: track0 is skipped).
+    // to clean up — in the middle of the first output it writes (track1's: track0 is skipped):
+    // its first limiter pass, after the three blocks of the chain before the limiter (3 s of
+    // stereo). One file at a time, so that the blocks come in that order (the outputs do not
+    // depend on the job count).
     test::ProcessOptions slow;
     slow.env["LATHE_TEST_BLOCK_DELAY_MS"] = "100";
     slow.signalWhenStderrContains = "test hook: render block";
+    slow.signalOnOccurrence = 4;
     slow.signal = SIGKILL;
-    const auto killed = lathe({"batch", (d / "in").string(), "-o", (d / "out").string()}, slow);
+    const auto killed = lathe({"batch", (d / "in").string(), "-o", (d / "out").string(), "-j", "1"}, slow);
     ASSERT_EQ(killed.exitCode, 128 + SIGKILL) << killed.err;
     EXPECT_NE(killed.err.find("skipped track0"), std::string::npos) << killed.err;
     EXPECT_FALSE(hiddenFiles(d / "out").empty()) << "the kill came when no temporary file existed";
@@ -177,6 +181,10 @@ TEST(BatchCli, AKilledRunLeavesNoPartialOutputAndTheRerunRedoesOnlyUnfinishedFil
     for (int k = 1; k < 4; ++k) {
         EXPECT_FALSE(fs::exists(d / "out" / ("track" + std::to_string(k) + ".wav"))) << k;
     }
+    // What a kill leaves of an intermediate too long for memory (a float file beside the output,
+    // and that file's own temporary): the rerun removes those as well.
+    test::writeBytes(d / "out/.track2.lathe-prelimiter.4242.wav", {'x'});
+    test::writeBytes(d / "out/..track2.lathe-prelimiter.4242.wav.lathe-4242-1", {'x'});
     const auto r = lathe({"batch", (d / "in").string(), "-o", (d / "out").string()});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     EXPECT_NE(r.err.find("3 done, 1 already done (skipped), 0 failed"), std::string::npos) << r.err;

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <regex>
+#include <thread>
 
 namespace lathe {
 namespace {
@@ -709,6 +710,11 @@ TEST_F(Cli, MasterDefaultReachesMinus14LufsUnderMinus1Dbtp) {
                    tg["trial_s"].get<double>();
     EXPECT_GT(tg["pre_limiter_render_s"].get<double>(), 0.0);
     EXPECT_GT(tg["trial_s"].get<double>(), 0.0); // the default chain ends with its limiter: a trial
+    // Eight seconds of stereo fit the memory budget: the intermediate was held there where the
+    // master has 4 threads or more (all the machine's: EQ and the multiband add no tail: 8 s ×
+    // 48000 × 2 floats).
+    EXPECT_EQ(tg["intermediate"]["held_in"], std::thread::hardware_concurrency() >= 4 ? "memory" : "file");
+    EXPECT_EQ(tg["intermediate"]["bytes"].get<std::uint64_t>(), std::uint64_t{8 * 48000 * 2 * 4});
     // Each render's own breakdown (its threads overlap: each part within its render's time).
     auto within = [](const nlohmann::json& times, double seconds) {
         for (const char* key : {"decode_s", "stages_s", "output_s", "tap_s", "encode_s", "setup_s", "drain_s",

@@ -16,6 +16,18 @@
 extern char** environ;
 
 namespace lathe::test {
+namespace {
+
+/// How many times `text` occurs in `s` (not overlapping).
+int occurrences(const std::string& s, const std::string& text) {
+    int n = 0;
+    for (auto at = s.find(text); at != std::string::npos; at = s.find(text, at + text.size())) {
+        ++n;
+    }
+    return n;
+}
+
+} // namespace
 
 std::string latheBinary() {
     // LATHE_CLI overrides the build-time path (the GPU machine runs a relocated bundle:
@@ -83,7 +95,7 @@ ProcessResult runProcess(const std::string& program, const std::vector<std::stri
             }
         }
         if (!signalled && options.signal != 0 && !options.signalWhenStderrContains.empty() &&
-            r.err.find(options.signalWhenStderrContains) != std::string::npos) {
+            occurrences(r.err, options.signalWhenStderrContains) >= options.signalOnOccurrence) {
             ::kill(pid, options.signal);
             signalled = true;
         }

@@ -16,8 +16,10 @@ struct ProcessResult {
 
 struct ProcessOptions {
     std::map<std::string, std::string> env; ///< added to the parent's environment
-    /// When stderr first contains this text, send `signal` to the child (0: never).
+    /// When stderr contains this text for the `signalOnOccurrence`-th time, send `signal` to the
+    /// child (0: never).
     std::string signalWhenStderrContains;
+    int signalOnOccurrence = 1;
     int signal = 0;
     double timeoutSeconds = 120;
 };

@@ -2,6 +2,7 @@
 // Loudness targeting (issue 7): programmes from −30 to −8 LUFS mastered to −14 LUFS land within
 // ±0.1 LU with the true peak under the ceiling (independent ×16 reference); silence is refused; a
 // target that needs more than 20 dB of gain is reached with a warning.
+#include "../../host/src/chain/HeldAudio.h"
 #include "TestFiles.h"
 #include "TestSignals.h"
 #include "Tolerances.h"
@@ -15,6 +16,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace lathe {
 namespace {
@@ -148,23 +150,97 @@ TEST(Targeting, MeasuringAsItWritesEqualsReadingBack) {
     }
 }
 
+// The intermediate (the chain before the limiter) held in memory when the programme fits the
+// budget and the master has 4 threads or more, or in a temporary float file: the same master to
+// the bit and the same figures, through an EQ and a reverb whose tail comes on top, in stereo and
+// 5.1, at the input's rate and converted. The budget decides at the programme's exact size: its
+// float samples at the output rate.
+TEST(Targeting, AnIntermediateInMemoryEqualsOneInAFile) {
+    test::TempDir dir;
+    auto backend = makeCpuBackend();
+    const Planar stereo = programme(-20.0, 21);
+    Planar surround = stereo;
+    for (int c = 0; c < 4; ++c) {
+        surround.push_back(programme(-26.0, 30 + static_cast<std::uint64_t>(c))[0]);
+    }
+    test::writeRawFloat(dir.path() / "stereo.wav", stereo, kFs, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    test::writeRawFloat(dir.path() / "surround.wav", surround, kFs, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    for (const char* name : {"stereo", "surround"}) {
+        for (const std::optional<SampleRate> rate :
+             {std::optional<SampleRate>{}, std::optional<SampleRate>{44100}}) {
+            for (const unsigned threads : {3u, 4u}) {
+                const std::string what = std::string(name) + (rate ? " at 44.1 kHz, " : ", ") +
+                                         std::to_string(threads) + " thread(s)";
+                SCOPED_TRACE(what);
+                MasterSettings s = limiterOnly(-14.0);
+                s.preset = parsePreset(loadPresetDocument("glue-room")); // EQ, reverb; no limiter
+                s.format = SampleFormat::Pcm24;
+                s.sampleRate = rate;
+                s.threads = threads;
+                const auto in = dir.path() / (std::string(name) + ".wav");
+                const int channels = std::string(name) == "stereo" ? 2 : 6;
+                if (channels == 6) {
+                    s.reader.layout = parseChannelLayout("5.1"); // the test file carries no mask
+                }
+                const std::uint64_t exact =
+                    detail::floatBytes(convertedFrames(4 * kFs, kFs, rate.value_or(kFs)), channels);
+                std::vector<TargetingReport> reports;
+                std::vector<std::vector<std::uint8_t>> outputs;
+                for (const std::uint64_t budget : {exact, exact - 1}) {
+                    s.intermediateMemoryBytes = budget;
+                    TargetingReport t;
+                    const auto out = dir.path() / "out.wav";
+                    masterFile(in, out, s, *backend, {}, &t);
+                    ASSERT_TRUE(t.reached) << t.note;
+                    EXPECT_EQ(t.intermediateInMemory, threads >= 4 && budget == exact);
+                    EXPECT_GT(t.intermediateBytes, exact); // the reverb's tail on top
+                    reports.push_back(t);
+                    outputs.push_back(test::readBytes(out));
+                }
+                EXPECT_EQ(outputs[0], outputs[1]);
+                EXPECT_EQ(reports[0].intermediateBytes, reports[1].intermediateBytes);
+                EXPECT_EQ(*reports[0].preLimiterLufs, *reports[1].preLimiterLufs);
+                ASSERT_TRUE(reports[0].trial && reports[1].trial);
+                EXPECT_EQ(reports[0].trial->lufs, reports[1].trial->lufs);
+                ASSERT_EQ(reports[0].passes.size(), reports[1].passes.size());
+                for (std::size_t k = 0; k < reports[0].passes.size(); ++k) {
+                    EXPECT_EQ(*reports[0].passes[k].lufs, *reports[1].passes[k].lufs) << k;
+                    EXPECT_EQ(reports[0].passes[k].truePeakDbtp, reports[1].passes[k].truePeakDbtp) << k;
+                }
+                // Nothing left beside the output either way.
+                auto entries = dir.entries();
+                std::sort(entries.begin(), entries.end());
+                EXPECT_EQ(entries, (std::vector<std::string>{"out.wav", "stereo.wav", "surround.wav"}));
+            }
+        }
+    }
+}
+
 // Cancellation at every point a targeted master checks for it (every block of every phase: the
 // pre-limiter render, its measurement, the trial, the passes and their measurements): each one
-// ends in CancelledError with the old output intact and no file of ours left in the folder.
+// ends in CancelledError with the old output intact and no file of ours left in the folder,
+// whether the intermediate is held in memory or in a file.
 TEST(Targeting, CancellingAtAnyPointLeavesNothingBehind) {
     test::TempDir dir;
     const auto in = dir.path() / "in.wav";
     test::writeRawFloat(in, programme(-20.0, 7), kFs, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
     auto backend = makeCpuBackend();
-    for (const unsigned threads : {1u, 4u}) { // the measurements read back, and tapped
-        SCOPED_TRACE(std::to_string(threads) + " threads");
+    for (const auto& [threads, inMemory] :
+         {std::pair{1u, false}, std::pair{4u, false}, std::pair{4u, true}}) { // read back, and tapped
+        SCOPED_TRACE(std::to_string(threads) + " threads, intermediate " +
+                     (inMemory ? "in memory" : "in a file"));
         MasterSettings s = limiterOnly(-14.0);
         s.threads = threads;
+        if (!inMemory) {
+            s.intermediateMemoryBytes = 0;
+        }
         // How many progress calls a whole master makes.
         int total = 0;
         JobControl counting;
         counting.progress = [&](const Progress&) { ++total; };
-        masterFile(in, dir.path() / "full.wav", s, *backend, counting);
+        TargetingReport whole;
+        masterFile(in, dir.path() / "full.wav", s, *backend, counting, &whole);
+        ASSERT_EQ(whole.intermediateInMemory, inMemory);
         ASSERT_GT(total, 5);
         RecordProperty("progress_calls", total);
         for (int at = 1; at <= total; ++at) {

@@ -6,6 +6,7 @@
 #include <lathe/Preset.h>
 #include <lathe/RenderJob.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 
@@ -31,12 +32,12 @@ inline constexpr double kTargetLargeGainDb = 20.0;
 
 struct MasterSettings {
     Preset preset;
-    /// When set: the chain without its limiter is rendered once (to a temporary float file beside
-    /// the output) and measured; the limiter's input gain is then set to reach the target, the
-    /// limiter renders the output, the output is measured, and the gain is corrected until the
-    /// integrated loudness is within kTargetToleranceLu (at most kTargetMaxPasses passes). The
-    /// preset's limiter is used (its ceiling replaced by the target's); without one, a limiter with
-    /// default settings ends the chain.
+    /// When set: the chain without its limiter is rendered once (held in memory, or in a temporary
+    /// float file beside the output: intermediateMemoryBytes) and measured; the limiter's input gain is then
+    /// set to reach the target, the limiter renders the output, the output is measured, and the gain is
+    /// corrected until the integrated loudness is within kTargetToleranceLu (at most kTargetMaxPasses
+    /// passes). The preset's limiter is used (its ceiling replaced by the target's); without one, a limiter
+    /// with default settings ends the chain.
     std::optional<LoudnessTarget> target;
     std::optional<SampleFormat>
         format; ///< default: 32-bit float for float input (24-bit in FLAC), else 24-bit
@@ -50,7 +51,19 @@ struct MasterSettings {
     AudioReader::Options reader;
     unsigned threads = 0; ///< worker threads for convolution and resampling; 0 = all hardware threads
     WriterFaults faults;
+    /// With a target and a budget of 4 threads or more: the most memory the intermediate (the chain
+    /// before the limiter, float) may be held in; a longer programme, or a smaller budget, goes
+    /// through a temporary float file beside the output. Unset: kIntermediateMemoryBytes, at most
+    /// half the memory available when the master starts. 0: the file always. The programme's
+    /// length decides (a reverb's tail, seconds, comes on top).
+    std::optional<std::uint64_t> intermediateMemoryBytes;
 };
+
+/// Default of MasterSettings::intermediateMemoryBytes: an hour of 48 kHz stereo (1.38 GB), or 80
+/// minutes of 44.1 kHz stereo, is held in memory — it is then neither written to a file nor
+/// decoded back for the trial and each pass; three hours (4.1 GB) go through the file, so that
+/// memory stays bounded whatever the length.
+inline constexpr std::uint64_t kIntermediateMemoryBytes = std::uint64_t{2} << 30;
 
 /// The preset's own loudness target ("target_lufs") with its limiter's ceiling (−1 dBTP without
 /// one), as `lathe master` and Lathe Studio apply it; nullopt when the preset sets none.
@@ -107,6 +120,10 @@ struct TargetingReport {
     RenderTimes preLimiterTimes; ///< the render of the chain before the limiter
     double preLimiterMeasureSeconds = 0;
     double trialSeconds = 0;
+    /// Where the intermediate was held: in memory (MasterSettings::intermediateMemoryBytes) or a
+    /// temporary float file; its size either way.
+    bool intermediateInMemory = false;
+    std::uint64_t intermediateBytes = 0;
     bool reached = false;
     std::string note; ///< why not, or what to know
 };

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "../chain/HeldAudio.h"
 #include "../report/Svg.h"
 
 #include <lathe/Analysis.h>
@@ -888,6 +889,11 @@ Summary run(const Settings& settings, Backend& backend, const JobControl& contro
     const unsigned cores = settings.jobs > 0 ? settings.jobs : availableCpus();
     const unsigned jobs = std::max(1u, std::min<unsigned>(cores, static_cast<unsigned>(items.size())));
     const unsigned threadsEach = std::max(1u, cores / jobs);
+    // The files side by side share the memory a targeted master may hold its intermediate in.
+    const std::uint64_t intermediateEach =
+        settings.master.intermediateMemoryBytes.value_or(
+            std::min(kIntermediateMemoryBytes, detail::availableMemoryBytes() / 2)) /
+        jobs;
     Summary summary;
     summary.items.resize(items.size());
     auto finish = [&] {
@@ -948,6 +954,7 @@ Summary run(const Settings& settings, Backend& backend, const JobControl& contro
             } else {
                 MasterSettings m = settings.master;
                 m.threads = threadsEach;
+                m.intermediateMemoryBytes = intermediateEach;
                 TargetingReport targeting;
                 const RenderReport r = masterFile(item.input, output, m, backend, jc, &targeting);
                 LoudnessOptions lo;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "../core/Prefetcher.h"
 #include "../core/ThreadPool.h"
+#include "HeldAudio.h"
 #include "LoudnessTap.h"
 
 #include <lathe/ChainSource.h>
@@ -13,6 +14,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <new>
 #include <optional>
 #include <thread>
 #include <unistd.h>
@@ -49,6 +51,13 @@ namespace {
 /// The meter needs about a core of its own: on 2 vCPUs the tapped hour master took 19.12 s
 /// against 18.58 s reading back (the meter competed with the render), the same output.
 constexpr unsigned kTapMinThreads = 4;
+/// The intermediate is held in memory (within MasterSettings::intermediateMemoryBytes) from this
+/// thread budget on; with fewer it goes through a file. Fresh memory costs the kernel's zeroing
+/// of every page (0.4 s per 0.69 GB on the 2-vCPU development machine), which competes with the
+/// render on few cores — there the 10-minute mix's master took 8.48–8.91 s held against 7.96–8.60
+/// s through the page cache (bench/intermediate, two threads), and 8.13–8.67 s against 8.06–9.22
+/// s with four (bench/RESULTS.md). A batch's files on one thread each go through files.
+constexpr unsigned kHoldMinThreads = 4;
 /// The trial reads the intermediate in blocks of this many frames (ChainSource's own size).
 constexpr Frames kTrialReadFrames = 65536;
 
@@ -179,7 +188,8 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
         t.note = "the preset has no limiter: one with default settings ends the chain";
     }
     limiter.ceilingDbtp = target.ceilingDbtp;
-    // 1. The chain up to the limiter, once, into a float file beside the output; measured.
+    // 1. The chain up to the limiter, once, held in memory when it fits (else into a float file
+    //    beside the output); measured.
     const std::filesystem::path dir =
         output.parent_path().empty() ? std::filesystem::path(".") : output.parent_path();
     RemoveOnExit pre{
@@ -204,14 +214,38 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
         preTap.emplace(pre.path.string(), loudnessOptions(false, threads), backend, control);
         preOptions.tap = &*preTap;
     }
+    const Frames programme = convertedFrames(reader.info().frames, reader.info().sampleRate,
+                                             settings.sampleRate.value_or(reader.info().sampleRate));
+    const std::uint64_t memoryBudget = settings.intermediateMemoryBytes.value_or(
+        std::min(kIntermediateMemoryBytes, detail::availableMemoryBytes() / 2));
+    std::optional<detail::HeldAudio> held;
+    if (threads >= kHoldMinThreads && detail::floatBytes(programme, reader.info().channels) <= memoryBudget) {
+        try {
+            held.emplace(output.string() + " (the chain before its limiter, in memory)",
+                         reader.info().channels, programme, preOptions.tap);
+            preOptions.tap = &*held;
+            preOptions.writeFile = false;
+        } catch (const std::bad_alloc&) {
+            held.reset(); // the address space is limited (ulimit -v): the file, then
+        }
+    }
+    // The intermediate, from its first frame.
+    auto openIntermediate = [&]() -> std::unique_ptr<AudioSource> {
+        if (held) {
+            return held->source();
+        }
+        return std::make_unique<AudioReader>(pre.path);
+    };
     auto step = std::chrono::steady_clock::now();
     const RenderReport preReport =
         render(reader, std::move(preStages), pre.path, preOptions, backend, control);
     t.preLimiterRenderSeconds = since(step);
     t.preLimiterTimes = timesOf(preReport);
+    t.intermediateInMemory = held.has_value();
+    t.intermediateBytes = detail::floatBytes(preReport.outputFrames, preReport.channels);
     step = std::chrono::steady_clock::now();
     const LoudnessResult measured =
-        tapped ? preTap->result() : measureFile(pre.path, false, threads, backend, control);
+        tapped ? preTap->result() : measure(*openIntermediate(), false, threads, backend, control);
     t.preLimiterMeasureSeconds = since(step);
     if (!measured.integratedLufs) {
         throw AudioContentError(input.string(),
@@ -235,10 +269,13 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
         trialSpec.inputGainDb = gainDb;
         trialSpec.verify = false;
         LimiterStage trialStage(trialSpec, threads, &backend); // its pass on the device, if it has one
-        AudioReader intermediate(pre.path);
-        // Decoded ahead on a worker: the limiter's pass then overlaps the file's reading.
-        detail::ReadAheadSource ahead(intermediate, kTrialReadFrames);
-        ChainSource trialSource(ahead, {&trialStage});
+        const std::unique_ptr<AudioSource> intermediate = openIntermediate();
+        // A file is decoded ahead on a worker: the limiter's pass then overlaps its reading.
+        std::optional<detail::ReadAheadSource> ahead;
+        if (!held) {
+            ahead.emplace(*intermediate, kTrialReadFrames);
+        }
+        ChainSource trialSource(ahead ? *ahead : *intermediate, {&trialStage});
         const LoudnessResult tried = measure(trialSource, false, threads, backend, control);
         if (tried.integratedLufs) {
             t.trial = TargetingReport::Trial{gainDb, *tried.integratedLufs};
@@ -262,7 +299,7 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
         Preset chain = after;
         chain.stages.insert(chain.stages.begin(), limiterStage);
         std::vector<std::unique_ptr<Stage>> stages = buildStages(chain, backend, threads);
-        AudioReader intermediate(pre.path); // already at the output rate
+        const std::unique_ptr<AudioSource> intermediate = openIntermediate(); // at the output rate
         RenderOptions o = options;
         o.tail = TailPolicy::Keep; // the intermediate already has the length the tail policy gave it
         // The output's loudness, measured as it is written (the file's own samples) — with the
@@ -321,7 +358,7 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
             }
         };
         try {
-            last = render(intermediate, std::move(stages), output, o, backend, control, check);
+            last = render(*intermediate, std::move(stages), output, o, backend, control, check);
         } catch (const RetryPass&) {
             continue;
         }
