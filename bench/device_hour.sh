@@ -26,7 +26,8 @@ print("  stages", [(s["name"], round(s["seconds"], 3)) for s in d["stages"]],
       "decode %.3f encode %.3f output end %.3f (tap %.3f)" % (d["decode_seconds"], d["encode_seconds"],
                                                               d.get("output_seconds", 0), d.get("tap_seconds", 0)))
 print("  targeting: render %.3f measurement %.3f trial %.3f passes %s" % (
-    t["pre_limiter_render_s"], t["pre_limiter_measure_s"], t["trial_s"], [round(p["seconds"], 3) for p in t["passes"]]))
+    t["pre_limiter_render_s"], t["pre_limiter_measure_s"], t["trial_s"], [round(p["seconds"], 3) for p in t["passes"]]),
+    "intermediate", t.get("intermediate"))
 def times(x):
     return x and ("decode %.3f stages %.3f output %.3f (tap %.3f) encode %.3f; setup %.3f drain %.3f; "
                   "waits: read %.3f sink %.3f write %.3f") % (
@@ -65,4 +66,7 @@ breakdown "$W/r.json"
 for lt in limiter_threads-base limiter_threads; do
   [[ -x "$D/bin/$lt" ]] && echo "$lt:" && "$D/bin/$lt" "$W/h.wav" 6 1 4 8 16
 done
+# The master with its intermediate held in memory against one in a temporary file, alternating
+# (two rounds each, cuda).
+[[ -x "$D/bin/intermediate" ]] && "$D/bin/intermediate" "$W/h.wav" 2 cuda
 rm -f "$W"/*.wav
