@@ -353,6 +353,129 @@ TEST(RenderJob, TheOutputEndRunsBesideTheStagesAndChangesNothing) {
     }
 }
 
+/// A DelayStage noting the threads that call it into `*threads` (which outlives it: render()
+/// destroys its stages); optionally throws a GpuError from its `failAt`-th process() call (or,
+/// with failAt < 0, from its flush()), as a device stage can.
+class NotingStage final : public Stage {
+public:
+    NotingStage(Frames latency, Frames tail, std::set<std::thread::id>* threads, int failAt = 0)
+        : m_inner(latency, tail), m_threads(threads), m_failAt(failAt) {}
+    std::string name() const override { return "noting"; }
+    StreamFormat prepare(const StreamFormat& input, Frames block) override {
+        return m_inner.prepare(input, block);
+    }
+    Frames latency() const override { return m_inner.latency(); }
+    Frames tail() const override { return m_inner.tail(); }
+    void process(const AudioBuffer& in, AudioBuffer& out) override {
+        note();
+        if (m_failAt > 0 && ++m_calls == m_failAt) {
+            throw GpuError("multibandDynamics", "cudaErrorLaunchFailure", "test", __FILE__, __LINE__);
+        }
+        m_inner.process(in, out);
+    }
+    void flush(AudioBuffer& out) override {
+        note();
+        if (m_failAt < 0) {
+            throw GpuError("cufftExecC2R", "CUFFT_EXEC_FAILED", "test", __FILE__, __LINE__);
+        }
+        m_inner.flush(out);
+    }
+
+private:
+    void note() {
+        const bool entered = !m_inside.exchange(true);
+        EXPECT_TRUE(entered) << "two threads in one stage at once";
+        m_threads->insert(std::this_thread::get_id());
+        m_inside = false;
+    }
+    test::DelayStage m_inner;
+    std::set<std::thread::id>* m_threads; ///< called from one thread at a time: read after the render
+    int m_failAt;
+    int m_calls = 0;
+    std::atomic<bool> m_inside{false};
+};
+
+// Three stages and a budget above one thread: the first stage runs on the render's thread and
+// each later one on a thread of its own, each called from one thread only; the file (latencies
+// removed, tails kept through the flushes of every stage) and the statistics are the same to the
+// bit as with every stage on the caller's thread.
+TEST(RenderJob, LaterStagesRunOnThreadsOfTheirOwnAndChangeNothing) {
+    const TempDir dir;
+    const Planar x = {test::noise(250001, 0.5, 21), test::noise(250001, 0.5, 22)};
+    std::vector<std::uint8_t> first;
+    for (const unsigned threads : {1u, 2u, 4u}) {
+        SCOPED_TRACE(std::to_string(threads) + " thread(s)");
+        auto backend = makeCpuBackend();
+        test::MemorySource src(x, 48000);
+        std::vector<std::set<std::thread::id>> noted(3);
+        std::vector<std::unique_ptr<Stage>> stages;
+        for (const auto& [latency, tail] : {std::pair<Frames, Frames>{300, 7000}, {0, 50000}, {4097, 0}}) {
+            stages.push_back(std::make_unique<NotingStage>(latency, tail, &noted[stages.size()]));
+        }
+        RenderOptions o = floatOutput(16384);
+        o.threads = threads;
+        const std::filesystem::path out = dir / ("o" + std::to_string(threads) + ".wav");
+        const RenderReport r = render(src, std::move(stages), out, o, *backend);
+        EXPECT_EQ(r.outputFrames, 250001 + 7000 + 50000);
+        std::set<std::thread::id> all;
+        for (std::size_t k = 0; k < noted.size(); ++k) {
+            EXPECT_EQ(noted[k].size(), 1u) << "stage " << k;
+            const bool onCaller = noted[k].contains(std::this_thread::get_id());
+            EXPECT_EQ(onCaller, threads == 1 || k == 0) << "stage " << k;
+            all.insert(noted[k].begin(), noted[k].end());
+            EXPECT_GE(r.stages[k].seconds, 0.0);
+        }
+        EXPECT_EQ(all.size(), threads == 1 ? 1u : 3u);
+        const auto read = test::readRawFloat(out);
+        for (std::size_t c = 0; c < 2; ++c) { // the input, then the tails (DelayStage's: 0.25)
+            ASSERT_EQ(read[c].size(), 307001u);
+            EXPECT_TRUE(std::equal(x[c].begin(), x[c].end(), read[c].begin())) << "channel " << c;
+            EXPECT_TRUE(
+                std::all_of(read[c].begin() + 250001, read[c].end(), [](float v) { return v == 0.25f; }));
+        }
+        if (first.empty()) {
+            first = test::readBytes(out);
+        } else {
+            EXPECT_EQ(test::readBytes(out), first);
+        }
+    }
+}
+
+// An error in a stage on a thread of its own — in a block, or in its flush — reaches the caller
+// as the same GpuError (a --backend auto rerun on the CPU depends on its type), and nothing is
+// left at the destination.
+TEST(RenderJob, AnErrorOnAStagesThreadFailsTheRenderCleanly) {
+    const Planar x = {test::noise(200000, 0.5, 5), test::noise(200000, 0.5, 6)};
+    for (const int failAt : {1, 5, -1}) {
+        for (const std::size_t failing : {std::size_t{1}, std::size_t{2}}) {
+            SCOPED_TRACE("stage " + std::to_string(failing) + ", " +
+                         (failAt < 0 ? std::string("in its flush") : "block " + std::to_string(failAt)));
+            TempDir dir;
+            test::writeBytes(dir / "o.wav", {'o', 'l', 'd'});
+            auto backend = makeCpuBackend();
+            test::MemorySource src(x, 48000);
+            std::vector<std::set<std::thread::id>> noted(3);
+            std::vector<std::unique_ptr<Stage>> stages;
+            for (std::size_t k = 0; k < 3; ++k) {
+                stages.push_back(
+                    std::make_unique<NotingStage>(100, 1000, &noted[k], k == failing ? failAt : 0));
+            }
+            RenderOptions o = floatOutput(4096);
+            o.threads = 2;
+            try {
+                render(src, std::move(stages), dir / "o.wav", o, *backend);
+                ADD_FAILURE() << "no error";
+            } catch (const GpuError& e) {
+                EXPECT_NE(std::string(e.what()).find(failAt < 0 ? "cufftExecC2R" : "multibandDynamics"),
+                          std::string::npos)
+                    << e.what();
+            }
+            EXPECT_EQ(dir.entries(), std::vector<std::string>{"o.wav"});
+            EXPECT_EQ(test::readBytes(dir / "o.wav"), (std::vector<std::uint8_t>{'o', 'l', 'd'}));
+        }
+    }
+}
+
 // An error at the output's end — its tap failing, or a full disk — reaches the caller with its own
 // type and words whichever thread met it, and the previous file stays whole.
 TEST(RenderJob, AnErrorAtTheOutputEndFailsTheRenderCleanly) {

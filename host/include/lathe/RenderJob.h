@@ -136,7 +136,8 @@ struct RenderReport {
     double setupSeconds = 0;
     double drainSeconds = 0;
     /// Where the hand-overs waited, of the last render: the caller's thread for the reader's next
-    /// block and for a free place in the sink's queue; the sink for the writer's.
+    /// block, the last stage's (the caller's, or its own) for a free place in the sink's queue;
+    /// the sink for the writer's.
     double readWaitSeconds = 0;
     double sinkWaitSeconds = 0;
     double writeWaitSeconds = 0;
@@ -150,8 +151,9 @@ struct RenderReport {
 /// read → non-finite check → stages → latency trim → stats → quantise/dither → write, with
 /// progress after every block and a cancellation check before every block. Reading, the output's
 /// end of that line (from the latency trim on, when stages compute and the budget is not one
-/// thread) and writing each run on a thread of their own, a bounded number of blocks apart, so
-/// memory stays O(blockFrames). On success the output is committed atomically; on any exception
+/// thread), every stage after the first (when the budget is not one thread) and writing each run
+/// on a thread of their own, a bounded number of blocks apart, so memory stays O(blockFrames);
+/// each stage sees the same blocks in the same order whatever the threads, so the output is too. On success the output is committed atomically; on any exception
 /// nothing is left at the destination that was not there before.
 ///
 /// Throws InputError, AudioContentError (NaN/Inf, no audio), OutputError, CancelledError,

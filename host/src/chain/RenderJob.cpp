@@ -266,6 +266,123 @@ void checkCancel(const JobControl& control) {
     }
 }
 
+/// Blocks waiting for a stage's thread (StageLine).
+constexpr std::size_t kStageDepth = 2;
+
+/// The stages between the reader and the sink. Unthreaded, every stage runs on the render's
+/// thread, each block through the whole chain in turn. Threaded, the first stage runs on the
+/// render's thread and every later one on a thread of its own, a bounded number of blocks behind
+/// the stage before it: on the GPU each stage's device work and copies (its own stream) then
+/// overlap the others' instead of following them, and on the CPU a stage's serial parts overlap
+/// the others' parallel ones. Each stage still sees the same blocks in the same order and is
+/// called from one thread at a time, so the output is the same to the bit; blocks are handed
+/// over by swapping buffers, not copied. An error on any stage's thread reaches the render's
+/// thread with its own type (WorkBehind rethrows it upstream).
+class StageLine {
+public:
+    using Deliver = std::function<void(AudioBuffer&)>;
+
+    StageLine(std::vector<std::unique_ptr<Stage>>& stages, std::vector<StageRecord>& records, bool threaded,
+              const JobControl& control, Deliver toSink)
+        : m_stages(stages), m_records(records), m_control(control), m_toSink(std::move(toSink)),
+          m_out(stages.size()), m_released(stages.size()), m_behind(stages.size()) {
+        for (std::size_t k = 1; threaded && k < stages.size(); ++k) {
+            m_behind[k] = std::make_unique<detail::WorkBehind<Item>>(kStageDepth, [this, k](Item& item) {
+                if (item.flush) {
+                    flushFrom(k);
+                } else {
+                    run(k, item.block);
+                }
+            });
+        }
+    }
+
+    /// Upstream threads first: a stage's thread may be handing a block to the next one's.
+    ~StageLine() {
+        for (auto& behind : m_behind) {
+            behind.reset();
+        }
+    }
+
+    StageLine(const StageLine&) = delete;
+    StageLine& operator=(const StageLine&) = delete;
+
+    /// The next input block, from the render's thread (its buffer may be swapped for another).
+    void push(AudioBuffer& block) { deliver(0, block); }
+
+    /// End of input: every stage flushed in order, what each releases pushed through the stages
+    /// after it; returns when the last stage has handed its last block to the sink.
+    void finish() {
+        flushFrom(0);
+        for (auto& behind : m_behind) {
+            if (behind) {
+                behind->finish(); // in order: each has then passed its flush on to the next
+            }
+        }
+    }
+
+private:
+    struct Item {
+        AudioBuffer block;
+        bool flush = false; ///< no block: flush the stage
+    };
+
+    /// Hands `block` (stage k's input) to stage k, or to the sink after the last stage.
+    void deliver(std::size_t k, AudioBuffer& block) {
+        if (k == m_stages.size()) {
+            m_toSink(block);
+        } else if (m_behind[k]) {
+            Item item = m_behind[k]->take();
+            item.flush = false;
+            std::swap(item.block, block);
+            m_behind[k]->submit(std::move(item));
+        } else {
+            run(k, block);
+        }
+    }
+
+    /// Stage k over one block, on the thread that runs it.
+    void run(std::size_t k, AudioBuffer& block) {
+        const auto t = Clock::now();
+        m_stages[k]->process(block, m_out[k]);
+        m_records[k].seconds += secondsSince(t);
+        deliver(k + 1, m_out[k]);
+    }
+
+    /// Flushes stage k (on its thread), then the stages after it.
+    void flushFrom(std::size_t k) {
+        if (k == m_stages.size()) {
+            return;
+        }
+        for (;;) {
+            checkCancel(m_control);
+            const auto t = Clock::now();
+            m_stages[k]->flush(m_released[k]);
+            m_records[k].seconds += secondsSince(t);
+            if (m_released[k].empty()) {
+                break;
+            }
+            deliver(k + 1, m_released[k]);
+        }
+        if (k + 1 < m_stages.size() && m_behind[k + 1]) {
+            Item item = m_behind[k + 1]->take();
+            item.flush = true;
+            item.block.setFrames(0);
+            m_behind[k + 1]->submit(std::move(item));
+        } else {
+            flushFrom(k + 1);
+        }
+    }
+
+    std::vector<std::unique_ptr<Stage>>& m_stages;
+    std::vector<StageRecord>& m_records; ///< record k's seconds: written by stage k's thread only
+    const JobControl& m_control;
+    Deliver m_toSink;
+    std::vector<AudioBuffer> m_out;      ///< stage k's output, on its thread
+    std::vector<AudioBuffer> m_released; ///< stage k's flushed frames, on its thread
+    std::vector<std::unique_ptr<detail::WorkBehind<Item>>> m_behind; ///< [k ≥ 1] when threaded
+};
+
 } // namespace
 
 RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> stages,
@@ -375,26 +492,22 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     if (options.threads != 1 && !stages.empty()) {
         sinkBehind.emplace(kSinkDepth, [&sink](AudioBuffer& block) { sink.consume(block); });
     }
-    std::vector<AudioBuffer> buffers(stages.size());
-    // Passes `block` through stages [first, end) and into the sink.
-    auto runFrom = [&](std::size_t first, AudioBuffer& block) {
-        AudioBuffer* current = &block;
-        for (std::size_t k = first; k < stages.size(); ++k) {
-            const auto t = Clock::now();
-            stages[k]->process(*current, buffers[k]);
-            report.stages[k].seconds += secondsSince(t);
-            current = &buffers[k];
-        }
+    // Hands a block from the end of the chain to the sink (from the last stage's thread): on
+    // that thread, or swapped into the sink's queue.
+    auto toSink = [&](AudioBuffer& block) {
         if (!sinkBehind) {
-            sink.consume(*current);
+            sink.consume(block);
             return;
         }
         const auto waiting = Clock::now();
         AudioBuffer handed = sinkBehind->take();
         report.sinkWaitSeconds += secondsSince(waiting);
-        std::swap(handed, *current);
+        std::swap(handed, block);
         sinkBehind->submit(std::move(handed));
     };
+    // With more than one stage and a budget above one thread, the stages after the first run on
+    // threads of their own (StageLine). Declared after the sink's queue: destroyed before it.
+    StageLine line(stages, report.stages, options.threads != 1 && stages.size() > 1, control, toSink);
 
     report.inputStats.assign(static_cast<std::size_t>(source.channelCount()), math::emptyStats());
     std::vector<math::SampleStats> blockStats;
@@ -444,7 +557,7 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
                 report.inputStats[c] = math::combineStats(report.inputStats[c], blockStats[c]);
             }
             position += n;
-            runFrom(0, input);
+            line.push(input);
             if (control.progress) {
                 control.progress(Progress{"render", position, source.totalFrames(), secondsSince(t0)});
             }
@@ -454,19 +567,7 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     prefetch.reset(); // the reader thread stops before the source is asked for its warnings
     const auto drained = Clock::now();
     // End of input: flush each stage in order, pushing what it releases through the stages after it.
-    AudioBuffer released;
-    for (std::size_t k = 0; k < stages.size(); ++k) {
-        for (;;) {
-            checkCancel(control);
-            const auto t = Clock::now();
-            stages[k]->flush(released);
-            report.stages[k].seconds += secondsSince(t);
-            if (released.empty()) {
-                break;
-            }
-            runFrom(k + 1, released);
-        }
-    }
+    line.finish();
     if (sinkBehind) {
         sinkBehind->finish();
     }
