@@ -268,15 +268,35 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
         LimiterSpec trialSpec = limiter;
         trialSpec.inputGainDb = gainDb;
         trialSpec.verify = false;
-        LimiterStage trialStage(trialSpec, threads, &backend); // its pass on the device, if it has one
+        // Its pass on the device, if it has one.
+        auto trialStage = std::make_unique<LimiterStage>(trialSpec, threads, &backend);
         const std::unique_ptr<AudioSource> intermediate = openIntermediate();
-        // A file is decoded ahead on a worker: the limiter's pass then overlaps its reading.
-        std::optional<detail::ReadAheadSource> ahead;
-        if (!held) {
-            ahead.emplace(*intermediate, kTrialReadFrames);
+        LoudnessResult tried;
+        if (tapped) {
+            // A render without a file: the intermediate read ahead, the limiter on this thread
+            // and the meter (a tap) on its own, overlapping — the same samples as below (the
+            // tails cut, as ChainSource cuts them), so the same figures to the bit.
+            detail::LoudnessTap trialTap(output.string() + " (trial)", loudnessOptions(false, threads),
+                                         backend, control);
+            RenderOptions trialOptions;
+            trialOptions.format = SampleFormat::Float32;
+            trialOptions.tail = TailPolicy::Cut;
+            trialOptions.threads = threads;
+            trialOptions.writeFile = false;
+            trialOptions.tap = &trialTap;
+            std::vector<std::unique_ptr<Stage>> trialChain;
+            trialChain.push_back(std::move(trialStage));
+            render(*intermediate, std::move(trialChain), output, trialOptions, backend, control);
+            tried = trialTap.result();
+        } else {
+            // A file is decoded ahead on a worker: the limiter's pass then overlaps its reading.
+            std::optional<detail::ReadAheadSource> ahead;
+            if (!held) {
+                ahead.emplace(*intermediate, kTrialReadFrames);
+            }
+            ChainSource trialSource(ahead ? *ahead : *intermediate, {trialStage.get()});
+            tried = measure(trialSource, false, threads, backend, control);
         }
-        ChainSource trialSource(ahead ? *ahead : *intermediate, {&trialStage});
-        const LoudnessResult tried = measure(trialSource, false, threads, backend, control);
         if (tried.integratedLufs) {
             t.trial = TargetingReport::Trial{gainDb, *tried.integratedLufs};
             gainDb += target.lufs - *tried.integratedLufs;
