@@ -32,6 +32,7 @@
 #include <iostream>
 #include <optional>
 #include <sstream>
+#include <sys/resource.h>
 #include <thread>
 #include <utility>
 
@@ -79,11 +80,18 @@ JobControl makeControl(const GlobalOptions& g, ProgressPrinter& printer) {
     return control;
 }
 
-/// Why the backend that ran was chosen (backend_reason), and the device's share of the command's
+/// Why the backend that ran was chosen (backend_reason), the device's share of the command's
 /// work (device_timing, CUDA events; a CPU backend has none): with the reports' decode_seconds and
-/// encode_seconds, where the time of a GPU job went.
+/// encode_seconds, where the time of a GPU job went — and the most host memory the process has
+/// held so far (peak_memory_bytes: its largest resident set, libraries and buffers included; a
+/// render's stays O(block) whatever the length, a targeted master's adds its intermediate when
+/// held in memory, an analysis its history).
 void addBackendFacts(nlohmann::json& j, const BackendRegistry::Selection& sel) {
     j["backend_reason"] = sel.reason;
+    rusage usage{};
+    if (::getrusage(RUSAGE_SELF, &usage) == 0) {
+        j["peak_memory_bytes"] = static_cast<std::int64_t>(usage.ru_maxrss) * 1024; // Linux: KiB
+    }
     if (const std::optional<DeviceTiming> t = sel.backend->deviceTiming()) {
         j["device_timing"] = {{"host_to_device_seconds", t->hostToDeviceSeconds},
                               {"kernel_seconds", t->kernelSeconds},

@@ -160,6 +160,33 @@ TEST_F(Cli, ConvertToSixteenBitWithJsonReport) {
     }
 }
 
+// A render streams in blocks, so its memory does not grow with the length: converting two minutes
+// takes no more than a few blocks beyond what ten seconds take, where holding the file would take
+// its 46 MB of float samples. peak_memory_bytes (the process's largest resident set) says so.
+TEST_F(Cli, ConvertMemoryDoesNotGrowWithTheLength) {
+#if defined(__SANITIZE_ADDRESS__)
+    GTEST_SKIP()
+        << "ASan's quarantine keeps freed blocks resident: the peak grows with the work (asan build)";
+#endif
+    constexpr Frames kLong = 120 * 48000;
+    // Half the long file's float samples: far above the blocks in flight (about ten of 0.5 MB)
+    // and the allocator's slack, far below a whole-file buffer.
+    constexpr std::int64_t kGrowthBytes = kLong * 2 * 4 / 2;
+    std::int64_t peak[2] = {0, 0};
+    for (const Frames frames : {Frames{10 * 48000}, kLong}) {
+        const std::string name = "n" + std::to_string(frames) + ".wav";
+        test::writeRawFloat(m_dir / name, {test::noise(frames, 0.5, 1), test::noise(frames, 0.5, 2)}, 48000,
+                            SF_FORMAT_WAV | SF_FORMAT_PCM_24);
+        const auto r = lathe({"convert", path(name), "-o", path("c.wav"), "--bits", "16", "--json"});
+        ASSERT_EQ(r.exitCode, 0) << r.err;
+        peak[frames == kLong ? 1 : 0] = nlohmann::json::parse(r.out)["peak_memory_bytes"].get<std::int64_t>();
+    }
+    EXPECT_GT(peak[0], 1 << 20); // the process's own: libraries, buffers
+    EXPECT_LT(peak[1] - peak[0], kGrowthBytes) << "10 s: " << peak[0] << " bytes, 120 s: " << peak[1];
+    RecordProperty("peak_memory_bytes_10s", std::to_string(peak[0]));
+    RecordProperty("peak_memory_bytes_120s", std::to_string(peak[1]));
+}
+
 TEST_F(Cli, ConvertResamplesToTheRequestedRate) {
     const auto r = lathe({"convert", path("in.wav"), "-o", path("out.wav"), "--rate", "44100"});
     ASSERT_EQ(r.exitCode, 0) << r.err;
