@@ -891,9 +891,7 @@ Summary run(const Settings& settings, Backend& backend, const JobControl& contro
     const unsigned threadsEach = std::max(1u, cores / jobs);
     // The files side by side share the memory a targeted master may hold its intermediate in.
     const std::uint64_t intermediateEach =
-        settings.master.intermediateMemoryBytes.value_or(
-            std::min(kIntermediateMemoryBytes, detail::availableMemoryBytes() / 2)) /
-        jobs;
+        detail::intermediateMemoryBudget(settings.master.intermediateMemoryBytes) / jobs;
     Summary summary;
     summary.items.resize(items.size());
     auto finish = [&] {

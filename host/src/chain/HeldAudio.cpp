@@ -227,4 +227,8 @@ std::uint64_t availableMemoryBytes() {
     return *available;
 }
 
+std::uint64_t intermediateMemoryBudget(const std::optional<std::uint64_t>& setting) {
+    return setting ? *setting : std::min(kIntermediateMemoryBytes, availableMemoryBytes() / 2);
+}
+
 } // namespace lathe::detail

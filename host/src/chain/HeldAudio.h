@@ -3,6 +3,7 @@
 #pragma once
 
 #include <lathe/AudioSource.h>
+#include <lathe/Master.h>
 #include <lathe/RenderJob.h>
 
 #include <atomic>
@@ -72,6 +73,11 @@ std::uint64_t floatBytes(Frames frames, int channels);
 /// where that cannot be read), at most what its memory cgroup's limit leaves (a container's, or a
 /// batch scheduler's job: v1 and v2).
 std::uint64_t availableMemoryBytes();
+
+/// The memory a targeted master may hold its intermediate in: `setting`
+/// (MasterSettings::intermediateMemoryBytes) when given, else kIntermediateMemoryBytes at most
+/// half of availableMemoryBytes() — read only then.
+std::uint64_t intermediateMemoryBudget(const std::optional<std::uint64_t>& setting);
 
 /// What the memory cgroups named in `selfCgroup` (/proc/self/cgroup's format) still allow, with
 /// the hierarchies mounted at `root` (/sys/fs/cgroup): the limit less the usage (the page cache

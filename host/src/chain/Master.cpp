@@ -216,10 +216,10 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
     }
     const Frames programme = convertedFrames(reader.info().frames, reader.info().sampleRate,
                                              settings.sampleRate.value_or(reader.info().sampleRate));
-    const std::uint64_t memoryBudget = settings.intermediateMemoryBytes.value_or(
-        std::min(kIntermediateMemoryBytes, detail::availableMemoryBytes() / 2));
     std::optional<detail::HeldAudio> held;
-    if (threads >= kHoldMinThreads && detail::floatBytes(programme, reader.info().channels) <= memoryBudget) {
+    if (threads >= kHoldMinThreads &&
+        detail::floatBytes(programme, reader.info().channels) <=
+            detail::intermediateMemoryBudget(settings.intermediateMemoryBytes)) {
         try {
             held.emplace(output.string() + " (the chain before its limiter, in memory)",
                          reader.info().channels, programme, preOptions.tap);
@@ -289,12 +289,10 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
             render(*intermediate, std::move(trialChain), output, trialOptions, backend, control);
             tried = trialTap.result();
         } else {
-            // A file is decoded ahead on a worker: the limiter's pass then overlaps its reading.
-            std::optional<detail::ReadAheadSource> ahead;
-            if (!held) {
-                ahead.emplace(*intermediate, kTrialReadFrames);
-            }
-            ChainSource trialSource(ahead ? *ahead : *intermediate, {trialStage.get()});
+            // The intermediate is a file here (held only from kHoldMinThreads on), decoded ahead
+            // on a worker: the limiter's pass then overlaps its reading.
+            detail::ReadAheadSource ahead(*intermediate, kTrialReadFrames);
+            ChainSource trialSource(ahead, {trialStage.get()});
             tried = measure(trialSource, false, threads, backend, control);
         }
         if (tried.integratedLufs) {
