@@ -88,6 +88,19 @@ TEST(Crossover, EverySplitIsAtMinusSixDbBetweenTheBandsBelowAndAbove) {
     }
 }
 
+// The splits' low-passes are designed one a thread: the design must not depend on how many
+// (the one-thread design is the truth; each split's arithmetic is the same on any thread).
+TEST(Crossover, ADesignOnSeveralThreadsIsTheSameToTheBit) {
+    const CrossoverDesign one = designCrossover(kSplits, 24, 48000, 0, 1);
+    for (unsigned threads : {2u, 3u, 8u}) {
+        const CrossoverDesign many = designCrossover(kSplits, 24, 48000, 0, threads);
+        EXPECT_EQ(many.taps, one.taps) << threads;
+        EXPECT_EQ(many.bands, one.bands) << threads << " threads";
+        EXPECT_EQ(many.maxErrorDb, one.maxErrorDb) << threads;
+    }
+    EXPECT_THROW(designCrossover({500, 200}, 24, 48000, 0, 4), UsageError);
+}
+
 TEST(Crossover, BadSplitsAreRefused) {
     EXPECT_THROW(designCrossover({}, 24, 48000), UsageError);
     EXPECT_THROW(designCrossover({500, 200}, 24, 48000), UsageError);

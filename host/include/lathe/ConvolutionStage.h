@@ -54,6 +54,8 @@ protected:
 
     /// Input frames received so far (the stream's length once flushing has begun).
     Frames inputFrames() const { return m_inputFrames; }
+    /// The options the stage was made with (its thread budget, for a design on several threads).
+    const ConvolverOptions& convolverOptions() const { return m_options; }
     /// Stages whose matrix has more outputs than the stream has channels (a crossover: one output
     /// per band and channel) return true and reduce them in combine().
     virtual bool combines() const { return false; }

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "../core/ThreadPool.h"
+
 #include <lathe/AudioReader.h>
 #include <lathe/ConvolutionStage.h>
 #include <lathe/Error.h>
@@ -165,7 +167,7 @@ ConvolutionStage::Design EqStage::design(const StreamFormat& input) {
                     " left out";
         }
     }
-    m_design = design::designEq(spec, input.sampleRate);
+    m_design = design::designEq(spec, input.sampleRate, detail::threadBudget(convolverOptions().threads));
     if (!note.empty()) {
         m_design.warnings.insert(m_design.warnings.begin(), note);
     }

@@ -146,8 +146,8 @@ ConvolutionStage::Design MultibandStage::design(const StreamFormat& input) {
     LATHE_EXPECTS(m_spec.bands.size() == bands, "one dynamics setting per band");
     m_rate = input.sampleRate;
     m_channels = input.channels;
-    m_crossover =
-        design::designCrossover(m_spec.splitsHz, m_spec.slopeDbPerOctave, input.sampleRate, m_spec.taps);
+    m_crossover = design::designCrossover(m_spec.splitsHz, m_spec.slopeDbPerOctave, input.sampleRate,
+                                          m_spec.taps, m_threads);
     Design d;
     d.latency = m_crossover.delay;
     d.matrix.inputs = input.channels;

@@ -29,7 +29,9 @@ struct CrossoverDesign {
 
 /// Splits must increase and lie in (10 Hz, fs/2). 1–5 splits (2–6 bands). `taps` = 0 chooses the
 /// length like the EQ (doubling until 0.01 dB, up to 65535). Throws UsageError for bad splits.
+/// The splits' low-passes are designed on up to `threads` threads (this one among them); the
+/// design is the same to the bit on any number.
 CrossoverDesign designCrossover(const std::vector<double>& splitsHz, int slopeDbPerOctave, SampleRate fs,
-                                int taps = 0);
+                                int taps = 0, unsigned threads = 1);
 
 } // namespace lathe::design

@@ -117,6 +117,7 @@ struct EqDesign {
 /// until the error is ≤ kEqGoalDb or kEqMaxTaps is reached; a design that stays above
 /// kEqToleranceDb gets a warning naming the error and its frequency. A band at or above Nyquist is
 /// designed like any other (its analog prototype's skirt below Nyquist applies) with a warning.
-EqDesign designEq(const EqSpec& spec, SampleRate fs);
+/// Mid and side are designed on two threads when `threads` ≥ 2 (the same design to the bit).
+EqDesign designEq(const EqSpec& spec, SampleRate fs, unsigned threads = 1);
 
 } // namespace lathe::design

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "Concurrent.h"
+
 #include <lathe/Error.h>
 #include <lathe/Text.h>
 #include <lathe/design/Crossover.h>
@@ -10,7 +12,7 @@
 namespace lathe::design {
 
 CrossoverDesign designCrossover(const std::vector<double>& splitsHz, int slopeDbPerOctave, SampleRate fs,
-                                int taps) {
+                                int taps, unsigned threads) {
     if (splitsHz.empty() || splitsHz.size() > 5) {
         throw UsageError("a crossover has 1 to 5 split frequencies (2 to 6 bands), not " +
                          std::to_string(splitsHz.size()));
@@ -40,11 +42,14 @@ CrossoverDesign designCrossover(const std::vector<double>& splitsHz, int slopeDb
     CrossoverDesign d;
     std::vector<FirDesign> lps;
     auto designAt = [&](int n) {
-        lps.clear();
+        // The splits' low-passes are independent: one a thread.
+        lps.assign(splitsHz.size(), FirDesign{});
+        detail::forEachIndex(splitsHz.size(), threads, [&](std::size_t i) {
+            lps[i] = designLinearPhaseFir(lowPass(splitsHz[i]), fs, n);
+        });
         d.maxErrorDb = 0.0;
-        for (double split : splitsHz) {
-            lps.push_back(designLinearPhaseFir(lowPass(split), fs, n));
-            d.maxErrorDb = std::max(d.maxErrorDb, lps.back().maxErrorDb);
+        for (const FirDesign& lp : lps) {
+            d.maxErrorDb = std::max(d.maxErrorDb, lp.maxErrorDb);
         }
         d.taps = n;
     };
