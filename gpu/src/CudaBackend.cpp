@@ -582,6 +582,20 @@ private:
             m_specPlans.erase(m_specPlans.begin());
         }
         m_specPlans.emplace_back(std::pair{n, batch}, detail::CufftPlan(n, batch, CUFFT_R2C, nullptr));
+        // One work area for them all (they run one at a time, under m_mutex, on one stream): it
+        // grows for the new plan if it must, and every kept plan is given it again.
+        std::vector<const detail::CufftPlan*> kept;
+        for (const auto& entry : m_specPlans) {
+            kept.push_back(&entry.second);
+        }
+        try {
+            m_specWorkArea.shareAll(kept);
+        } catch (...) {
+            // The area may have been freed for a larger one that could not be had: no kept plan
+            // may point into it.
+            m_specPlans.clear();
+            throw;
+        }
         return m_specPlans.back().second;
     }
 
@@ -629,6 +643,7 @@ private:
     DeviceBuffer<float> m_specSpectra;  ///< interleaved re/im
     DeviceBuffer<double> m_specFigures; ///< frame powers, power sums, row maxima and means
     std::vector<std::pair<std::pair<int, int>, detail::CufftPlan>> m_specPlans; ///< by (n, batch)
+    detail::CufftWorkArea m_specWorkArea;                                       ///< m_specPlans' own
     // The limiter's pass (limiterPass).
     DeviceBuffer<float> m_limPeaks;
     DeviceBuffer<double> m_limD; ///< d, then h

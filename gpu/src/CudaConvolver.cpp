@@ -54,9 +54,11 @@ public:
         const std::size_t cap = static_cast<std::size_t>(m_capacity);
         const std::size_t B = static_cast<std::size_t>(m_block);
 
-        // Plans first (cuFFT's advice: before the big allocations).
+        // Plans first (cuFFT's advice: before the big allocations). Both run on this stream, one
+        // after the other: one work area for the two.
         m_forward = CufftPlan(n, m_inputs * m_capacity, CUFFT_R2C, m_stream.get());
         m_inverse = CufftPlan(n, m_outputs * m_capacity, CUFFT_C2R, m_stream.get());
+        m_workArea.share({&m_forward, &m_inverse});
 
         // Filter spectra, every partition of every filter in one batch.
         std::vector<int> first(m.filters.size());
@@ -86,9 +88,11 @@ public:
                                            cudaMemcpyHostToDevice, m_stream.get()));
             m_filters.reserve(static_cast<std::size_t>(total) * bins * 2);
             CufftPlan plan(n, total, CUFFT_R2C, m_stream.get());
+            CufftWorkArea area; // its own: the filters' batch may be far larger than a call's
+            area.share({&plan});
             exec(cufft().execR2C(plan.get(), time.get(), reinterpret_cast<cufftComplex*>(m_filters.get())),
                  "cufftExecR2C (filters)");
-            m_stream.synchronize(); // `padded` and `time` go out of scope
+            m_stream.synchronize(); // `padded`, `time` and `area` go out of scope
         }
 
         // The paths, grouped by output in matrix order (the reference's summation order).
@@ -256,6 +260,7 @@ private:
     DeviceStream m_stream;
     CufftPlan m_forward;
     CufftPlan m_inverse;
+    CufftWorkArea m_workArea;      // m_forward's and m_inverse's
     DeviceBuffer<float> m_filters; // [partition][bin] complex
     DeviceBuffer<kernels::MacPath> m_paths;
     DeviceBuffer<int> m_pathStart;

@@ -40,6 +40,8 @@ CufftApi load() {
     bind(lib, "cufftCreate", api.create);
     bind(lib, "cufftMakePlanMany", api.makePlanMany);
     bind(lib, "cufftSetStream", api.setStream);
+    bind(lib, "cufftSetAutoAllocation", api.setAutoAllocation);
+    bind(lib, "cufftSetWorkArea", api.setWorkArea);
     bind(lib, "cufftExecR2C", api.execR2C);
     bind(lib, "cufftExecC2R", api.execC2R);
     bind(lib, "cufftDestroy", api.destroy);
@@ -111,10 +113,13 @@ CufftPlan::CufftPlan(int n, int batch, cufftType type, cudaStream_t stream) {
         if (injectedFault(FaultSite::Malloc) != cudaSuccess) {
             throwCufftError(CUFFT_ALLOC_FAILED, "cufftMakePlanMany (injected)", __FILE__, __LINE__);
         }
+        // The work area comes from a CufftWorkArea (shared between plans), not from cuFFT.
+        LATHE_CUFFT_TRY(api.setAutoAllocation(m_plan, 0));
         LATHE_CUFFT_TRY(api.makePlanMany(m_plan, 1, size, forward ? real : complex, 1, forward ? n : bins,
                                          forward ? complex : real, 1, forward ? bins : n, type, batch,
                                          &work));
         LATHE_CUFFT_TRY(api.setStream(m_plan, stream));
+        m_workBytes = work;
     } catch (...) {
         api.destroy(m_plan);
         throw;
@@ -125,6 +130,20 @@ CufftPlan::CufftPlan(int n, int batch, cufftType type, cudaStream_t stream) {
 CufftPlan::~CufftPlan() {
     if (m_valid) {
         cufft().destroy(m_plan);
+    }
+}
+
+void CufftWorkArea::share(std::initializer_list<const CufftPlan*> plans) {
+    shareAll(plans);
+}
+
+void CufftWorkArea::grow(std::size_t bytes) {
+    m_bytes.reserve(bytes); // keeps the area when it is large enough
+}
+
+void CufftWorkArea::give(const CufftPlan& plan) const {
+    if (plan.workBytes() > 0) {
+        LATHE_CUFFT_TRY(cufft().setWorkArea(plan.get(), m_bytes.get()));
     }
 }
 

@@ -33,7 +33,8 @@ TEST_P(GpuFault, FailsCleanlyWithCudaAndRerunsOnTheCpuWithAuto) {
     // 8 s = 6 blocks of 65536 frames through the `warm` preset's linear-phase EQ (one convolution
     // on the device; the statistics and the quantisation are the host's): its filters' transform is
     // the first launch, and every block takes six more, so kernel:4 falls inside the render; the
-    // third allocation is a cuFFT plan's work area (as run on an H200, 2026-11-26).
+    // third allocation is a cuFFT plan's (its failure injected where the plan is made, before the
+    // work area its convolver then shares between its plans; as run on an H200, 2026-11-26).
     writeRawFloat(d / "in.wav", Planar{noise(8 * 48000, 0.3, 1), noise(8 * 48000, 0.3, 2)}, 48000,
                   SF_FORMAT_WAV | SF_FORMAT_FLOAT);
     writeBytes(d / "out.wav", {'o', 'l', 'd'});

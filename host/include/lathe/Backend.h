@@ -73,8 +73,8 @@ struct DeviceTiming {
     double deviceToHostSeconds = 0.0;
     std::int64_t hostToDeviceBytes = 0;
     std::int64_t deviceToHostBytes = 0;
-    /// The most device memory Lathe's own buffers held at once in this process (cuFFT's plans and
-    /// work areas and the CUDA context not included).
+    /// The most device memory Lathe's own buffers held at once in this process, cuFFT's work
+    /// areas among them (its plans' own state and the CUDA context not included).
     std::int64_t peakBufferBytes = 0;
 };
 
