@@ -55,6 +55,10 @@ for round in 1 2; do
     echo "master --backend cuda ($v): $(tm "$D/bin/$v" --quiet --backend cuda master "$W/h.wav" -o "$W/m-$v.wav" --report "$W/r.json")"
     breakdown "$W/r.json"
   done
+  # The meters (pre-limiter tap, trial, pass) on the CPU with the job's threads instead of taking
+  # turns with the stages for the device backend's lock: where should they run?
+  echo "master --backend cuda, LATHE_CUDA_HOLD=loudness: $(LATHE_CUDA_HOLD=loudness tm "$D/bin/lathe" --quiet --backend cuda master "$W/h.wav" -o "$W/m-held.wav" --report "$W/r.json")"
+  breakdown "$W/r.json"
 done
 if [[ ${#builds[@]} == 2 ]]; then
   cmp -s "$W/m-lathe-base.wav" "$W/m-lathe.wav" && echo "masters byte-identical" || echo "masters differ"

@@ -80,8 +80,11 @@ public:
         m_events = std::make_unique<detail::PhaseTimer::Events>();
         // What the user asks to leave to the CPU: only capabilities whose stages have host code.
         if (const char* hold = std::getenv("LATHE_CUDA_HOLD"); hold != nullptr) {
-            static constexpr Capability kHoldable[] = {Capability::Dynamics, Capability::LimiterPass,
-                                                       Capability::Spectrum};
+            // Loudness too: every meter then measures on the CPU reference with the job's threads
+            // (measureLoudness's fallback) instead of taking turns with the stages for this
+            // backend's lock — the A/B that decides where the targeting's meters belong.
+            static constexpr Capability kHoldable[] = {Capability::Loudness, Capability::Dynamics,
+                                                       Capability::LimiterPass, Capability::Spectrum};
             m_held = parseCapabilityKeys("LATHE_CUDA_HOLD", hold, kHoldable);
         }
     }

@@ -167,9 +167,10 @@ BackendRegistry::Selection BackendRegistry::select(std::string_view choice, Capa
     if (choice != "auto") {
         sel.backend = makeBackend(choice);
         if (!sel.backend->supports(needed)) {
-            throw BackendUnavailableError("backend '" + std::string(choice) + "' does not implement " +
+            throw BackendUnavailableError("backend '" + std::string(choice) + "' does not run " +
                                           std::string(capabilityName(needed)) +
-                                          " yet; use --backend auto or cpu");
+                                          " (not implemented, or left to the CPU by a setting such as "
+                                          "LATHE_CUDA_HOLD); use --backend auto or cpu");
         }
         sel.reason = std::string(choice) + " (requested)";
         return sel;
