@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # GPU-machine timing of issue 8's benchmark alone (scripts/device-bundle copies it into the bundle
-# as hour.sh): one hour of 48 kHz/24-bit stereo, convert on both backends and the default master,
-# each master's breakdown from its report. About 90 s there, where run.sh with LATHE_BENCH_HOUR=1
-# takes 270 s. With a second build in the bundle as bin/lathe-base (another commit's lathe, built
-# with the device-sm90 preset and stripped), its masters alternate with this one's in the same
-# call — the only fair A/B: the lent machines' CPUs differ by 20–30 % from call to call.
+# as hour.sh): one hour of 48 kHz/24-bit stereo, convert on both backends, the default master and
+# the issue's full chain (the glue-master preset with --html: the reverb and the analysis before
+# and after included), each master's breakdown from its report. About 150 s there. With a second
+# build in the bundle as bin/lathe-base (another commit's lathe, built with the device-sm90 preset
+# and stripped), its masters alternate with this one's in the same call — the only fair A/B: the
+# lent machines' CPUs differ by 20–30 % from call to call.
 # Usage (there): bash .device/hour.sh
 set -uo pipefail
 D="$(cd "$(dirname "$0")" && pwd)"
@@ -55,6 +56,10 @@ for round in 1 2; do
     echo "master --backend cuda ($v): $(tm "$D/bin/$v" --quiet --backend cuda master "$W/h.wav" -o "$W/m-$v.wav" --report "$W/r.json")"
     breakdown "$W/r.json"
   done
+  # Issue 8's own definition of the benchmark: EQ, reverb, 4-band multiband, the verified limiter,
+  # loudness targeting and the analysis of the mix and the master (--html), all on cuda.
+  echo "master --preset glue-master --html --backend cuda: $(tm "$D/bin/lathe" --quiet --backend cuda master "$W/h.wav" -o "$W/m-full.wav" --preset glue-master --html "$W/h.html" --report "$W/r.json")"
+  breakdown "$W/r.json"
   # The meters (pre-limiter tap, trial, pass) on the CPU with the job's threads instead of taking
   # turns with the stages for the device backend's lock: where should they run?
   echo "master --backend cuda, LATHE_CUDA_HOLD=loudness: $(LATHE_CUDA_HOLD=loudness tm "$D/bin/lathe" --quiet --backend cuda master "$W/h.wav" -o "$W/m-held.wav" --report "$W/r.json")"

@@ -817,7 +817,7 @@ TEST_F(Cli, PresetsListAndShow) {
         EXPECT_FALSE(p["description"].get<std::string>().empty());
     }
     EXPECT_EQ(sorted(names),
-              sorted({"bright-air", "default", "gentle-polish", "glue-room", "transparent", "warm"}));
+              sorted({"bright-air", "default", "gentle-polish", "glue-master", "glue-room", "transparent", "warm"}));
     const auto show = lathe({"presets", "--show", "glue-room"});
     ASSERT_EQ(show.exitCode, 0);
     EXPECT_EQ(nlohmann::json::parse(show.out)["stages"][1]["room"], "glue-room");

@@ -649,6 +649,21 @@ TEST(Presets, AResolvedPresetReadsBackAsTheSamePreset) {
     }
 }
 
+// glue-master is issue 8's benchmark chain (EQ, reverb, multiband, limiter, target): the default
+// master with glue-room's room after its EQ. It must stay exactly that when either changes.
+TEST(Presets, GlueMasterIsTheDefaultMasterWithTheGlueRoom) {
+    const nlohmann::json glue = toJson(parsePreset(loadPresetDocument("glue-master")));
+    const nlohmann::json master = toJson(parsePreset(loadPresetDocument("default")));
+    const nlohmann::json room = toJson(parsePreset(loadPresetDocument("glue-room")));
+    ASSERT_EQ(glue["stages"].size(), 4u);
+    ASSERT_EQ(master["stages"].size(), 3u);
+    EXPECT_EQ(glue["stages"][0], master["stages"][0]); // the EQ
+    EXPECT_EQ(glue["stages"][1], room["stages"][1]);   // the room
+    EXPECT_EQ(glue["stages"][2], master["stages"][1]); // the multiband
+    EXPECT_EQ(glue["stages"][3], master["stages"][2]); // the limiter
+    EXPECT_EQ(glue["target_lufs"], master["target_lufs"]);
+}
+
 TEST(Presets, ValidationErrorsNameTheField) {
     const std::string head = R"({"schema": "lathe.preset/1", "name": "p", "stages": )";
     EXPECT_NE(
