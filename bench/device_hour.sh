@@ -2,7 +2,7 @@
 # GPU-machine timing of issue 8's benchmark alone (scripts/device-bundle copies it into the bundle
 # as hour.sh): one hour of 48 kHz/24-bit stereo, convert on both backends, the default master and
 # the issue's full chain (the glue-master preset with --html: the reverb and the analysis before
-# and after included), each master's breakdown from its report. About 150 s there. With a second
+# and after included), each master's breakdown from its report. About 150 s there (estimated). With a second
 # build in the bundle as bin/lathe-base (another commit's lathe, built with the device-sm90 preset
 # and stripped), its masters alternate with this one's in the same call — the only fair A/B: the
 # lent machines' CPUs differ by 20–30 % from call to call.

@@ -152,13 +152,23 @@ def chain_cases(lathe, cache, out, ten, sixty, runs):
             ["ffmpeg", "-v", "error", "-y", "-i", ten, "-af",
              "alimiter=level_in=2:limit=0.891251:attack=5:release=50:level=false", "-c:a", "pcm_f32le",
              str(out / "f-lim.wav")], 600, runs),
+        # The peer chains do what each preset does: the default has no reverb (the row compared it
+        # with a chain that had one until 2026-11-27); glue-master, issue 8's benchmark chain, has.
         compare("default master (EQ + 4-band glue + limiter + -14 LUFS target), 10 min → 24-bit", m + [
-            ten, "-o", str(out / "l-default.wav")], "ffmpeg afir EQ + afir reverb + mcompand + alimiter + ebur128",
+            ten, "-o", str(out / "l-default.wav")], "ffmpeg afir EQ + mcompand + alimiter + ebur128",
+            ["ffmpeg", "-v", "error", "-y", "-i", ten, "-i", str(fir_wav), "-filter_complex",
+             "[1:a]aformat=channel_layouts=mono[eq];[0:a][eq]afir=gtype=none:irgain=0.5:irfmt=mono,"
+             "aformat=channel_layouts=stereo," + mcompand +
+             ",alimiter=level_in=1:limit=0.891251:attack=5:release=50:level=false,ebur128=peak=true",
+             "-c:a", "pcm_s24le", str(out / "f-default.wav")], 600, runs),
+        compare("glue-master (EQ + room + 4-band glue + limiter + -14 LUFS target), 10 min → 24-bit", m + [
+            ten, "-o", str(out / "l-glue.wav"), "--preset", "glue-master"],
+            "ffmpeg afir EQ + afir reverb + mcompand + alimiter + ebur128",
             ["ffmpeg", "-v", "error", "-y", "-i", ten, "-i", str(fir_wav), "-i", str(ir8), "-filter_complex",
              "[1:a]aformat=channel_layouts=mono[eq];[0:a][eq]afir=gtype=none:irgain=0.5:irfmt=mono,"
              "aformat=channel_layouts=stereo[e];[e][2:a]afir=dry=1:wet=1:length=1:gtype=none:irgain=0.5:maxir=30,"
              + mcompand + ",alimiter=level_in=1:limit=0.891251:attack=5:release=50:level=false,ebur128=peak=true",
-             "-c:a", "pcm_s24le", str(out / "f-default.wav")], 600, runs),
+             "-c:a", "pcm_s24le", str(out / "f-glue.wav")], 600, runs),
     ]
     singles = []
     if sixty is not None:
