@@ -77,8 +77,10 @@ private:
 };
 
 /// One device work area for cuFFT plans that never run at the same time (one stream, or one lock
-/// around them): cuFFT's idiom for several plans. Its bytes are Lathe's own buffer, so they count
-/// in DeviceTiming::peakBufferBytes.
+/// around them). cuFFT's reference asks that a plan's area overlap no other plan's while it runs;
+/// transforms queued on one stream never run together, which is how NVIDIA's own MatX shares one
+/// area per stream between its plans. Its bytes are Lathe's own buffer, so they count in
+/// DeviceTiming::peakBufferBytes.
 class CufftWorkArea {
 public:
     /// Grows to the largest need of `plans` and gives the area to each of them. Whenever it has to
