@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Linear-phase EQ design against closed-form analog prototypes, evaluated independently here.
+#include "../../host/src/core/ParallelJobs.h"
 #include "../../host/src/dsp/design/Bessel.h"
-#include "../../host/src/dsp/design/Concurrent.h"
 #include "Tolerances.h"
 
 #include <lathe/Error.h>

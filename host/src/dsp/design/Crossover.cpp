@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "Concurrent.h"
+#include "../../core/ParallelJobs.h"
 
 #include <lathe/Error.h>
 #include <lathe/Text.h>

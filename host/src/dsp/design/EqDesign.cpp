@@ -5,8 +5,8 @@
 // method with an explicit check beats an optimal-but-fragile one (Parks–McClellan does not
 // converge at 64k taps).
 #include "../../core/Fftw.h"
+#include "../../core/ParallelJobs.h"
 #include "Bessel.h"
-#include "Concurrent.h"
 
 #include <lathe/Error.h>
 #include <lathe/Text.h>
