@@ -11,6 +11,7 @@
 #include <lathe/RenderJob.h>
 #include <lathe/Speakers.h>
 #include <lathe/Translation.h>
+#include <lathe/design/EqDesign.h>
 
 #include <gtest/gtest.h>
 #include <sndfile.h>
@@ -69,7 +70,7 @@ std::vector<float> impulseResponse(const SpeakerModel& model, SampleRate fs, Fra
     MemorySource source(in, fs);
     SpeakerStageStats stats;
     auto cpu = makeCpuBackend();
-    auto stages = buildSpeakerStages(linear, fs, -14.0, *cpu, 1, stats);
+    auto stages = buildSpeakerStages(linear, -14.0, *cpu, 1, stats);
     std::vector<Stage*> chain;
     for (auto& s : stages) {
         chain.push_back(s.get());
@@ -133,6 +134,49 @@ TEST_P(BuiltinModel, RendersItsCurveWithinHalfADecibel) {
     EXPECT_GT(checked, 20);
 }
 
+/// The FIR length the model's EQ stage chose at `fs` (0: no FIR, a flat response), checked to be
+/// the shortest of the automatic rule's lengths (autoTapCount, then doubled) whose design follows
+/// this test's own curve within half the bound: each length checked with a design of its own,
+/// independent of the one the stage made.
+int checkShortestFir(const SpeakerModel& m, SampleRate fs) {
+    SpeakerStageStats stats;
+    auto cpu = makeCpuBackend();
+    auto stages = buildSpeakerStages(m, -14.0, *cpu, 1, stats);
+    Stage* eq = nullptr;
+    for (auto& s : stages) {
+        if (s->name() == "eq") {
+            eq = s.get();
+        }
+    }
+    if (eq == nullptr) {
+        return 0;
+    }
+    StreamFormat format;
+    format.sampleRate = fs;
+    format.channels = 1;
+    format.layout = ChannelLayout::fromConvention(1);
+    eq->prepare(format, 4096);
+    const int taps = eq->report()["taps"].get<int>();
+    const auto curve = [&](double hz) { return std::pow(10.0, curveDb(m, hz) / 20.0); };
+    const double goal = kSpeakerFitDb / 2;
+    EXPECT_TRUE(design::designLinearPhaseFir(curve, fs, taps).maxErrorDb <= goal ||
+                taps == design::kEqMaxTaps)
+        << m.id << ": " << taps << " taps";
+    if (int shorter = design::autoTapCount(speakerEqSpec(m), fs); shorter < taps) {
+        while (design::nextTapCount(shorter) < taps) { // the length tried before `taps`
+            shorter = design::nextTapCount(shorter);
+        }
+        EXPECT_GT(design::designLinearPhaseFir(curve, fs, shorter).maxErrorDb, goal)
+            << m.id << ": " << shorter;
+    }
+    return taps;
+}
+
+TEST_P(BuiltinModel, ItsFirIsTheShortestLengthThatFollowsTheCurve) {
+    const auto& [id, fs] = GetParam();
+    checkShortestFir(selectSpeakers(id).back(), fs);
+}
+
 INSTANTIATE_TEST_SUITE_P(AllModels, BuiltinModel,
                          ::testing::Combine(::testing::Values("monitors", "phone", "laptop", "earbuds",
                                                               "headphones", "tv", "bluetooth-speaker", "car",
@@ -144,6 +188,22 @@ INSTANTIATE_TEST_SUITE_P(AllModels, BuiltinModel,
                              std::replace(n.begin(), n.end(), '-', '_');
                              return n;
                          });
+
+// A measured response with kinks (±6 dB every third of an octave from 500 Hz): the length stops
+// at half the bound (kSpeakerFitDb/2), well short of the longest FIR a 0.01 dB goal would chase.
+TEST(SpeakerModels, AMeasuredResponseWithKinksStopsAtHalfTheBound) {
+    SpeakerModel m;
+    m.id = "kinked";
+    int i = 0;
+    for (double f = 500.0; f < 20000.0; f *= std::cbrt(2.0)) {
+        m.response.push_back({f, i++ % 2 == 0 ? -6.0 : 6.0});
+    }
+    for (SampleRate fs : {44100, 48000}) {
+        const int taps = checkShortestFir(m, fs);
+        EXPECT_GT(taps, design::autoTapCount(speakerEqSpec(m), fs)) << fs << " Hz: the search went on";
+        EXPECT_LT(taps, design::kEqMaxTaps) << fs << " Hz";
+    }
+}
 
 TEST(Speakers, BuiltinsAreNineWithTheReferenceFirstAndRoundTripThroughJson) {
     const auto& all = builtinSpeakers();
@@ -181,7 +241,7 @@ TEST(Speakers, AFlatModelNullsBitExactly) {
     MemorySource source(in, 48000);
     SpeakerStageStats stats;
     auto cpu = makeCpuBackend();
-    auto stages = buildSpeakerStages(m, 48000, -14.0, *cpu, 1, stats);
+    auto stages = buildSpeakerStages(m, -14.0, *cpu, 1, stats);
     std::vector<Stage*> chain;
     for (auto& s : stages) {
         chain.push_back(s.get());
@@ -213,7 +273,7 @@ TEST(Speakers, DriverProtectionReachesTheStaticCurveOnASteadyLevel) {
     MemorySource source(in, 48000);
     SpeakerStageStats stats;
     auto cpu = makeCpuBackend();
-    auto stages = buildSpeakerStages(m, 48000, -18.0, *cpu, 1, stats);
+    auto stages = buildSpeakerStages(m, -18.0, *cpu, 1, stats);
     ASSERT_EQ(stages.size(), 1u);
     std::vector<Stage*> chain{stages[0].get()};
     ChainSource out(source, chain);

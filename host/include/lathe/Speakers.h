@@ -90,11 +90,10 @@ std::vector<SpeakerModel> selectSpeakers(const std::string& list);
 /// The model's response in dB at hz (points × cuts); 0 dB for an IR model (its response is
 /// whatever the file holds).
 double speakerResponseDb(const SpeakerModel& model, double hz);
-/// The response as an EQ specification (curve + high-/low-pass bands) with `taps` (0: automatic).
+/// The response as an EQ specification (curve + high-/low-pass bands) with `taps`. With 0, the
+/// automatic length is the shortest 2^k + 1 whose design follows the response within
+/// kSpeakerFitDb/2 (a margin under the bound; EqSpec::goalDb), at most design::kEqMaxTaps.
 design::EqSpec speakerEqSpec(const SpeakerModel& model, int taps = 0);
-/// FIR length for `fs`: the shortest 2^k + 1 whose design follows the response within
-/// kSpeakerFitDb/2 (a margin under the bound), at most design::kEqMaxTaps.
-int speakerTapCount(const SpeakerModel& model, SampleRate fs);
 /// The lowest frequency (20 Hz … 20 kHz) from which the response stays within 10 dB of its level
 /// at 1 kHz — where the bass is "gone"; 20 Hz when it reaches down that far. Not defined for IR
 /// models (nullopt).
@@ -111,11 +110,11 @@ struct SpeakerStageStats {
 /// Gain reduction above which the driver protection counts as working.
 inline constexpr double kDriverActiveDb = 1.0;
 
-/// The stages of a model for a stream at `fs` whose programme has integrated loudness
-/// `programmeLufs` (sets the driver threshold). `stats` must outlive the stages. `threads`: the
-/// convolution's workers (0 = all hardware threads).
-std::vector<std::unique_ptr<Stage>> buildSpeakerStages(const SpeakerModel& model, SampleRate fs,
-                                                       double programmeLufs, Backend& backend,
-                                                       unsigned threads, SpeakerStageStats& stats);
+/// The stages of a model for a programme of integrated loudness `programmeLufs` (sets the driver
+/// threshold); the FIR is designed for the stream's rate when the render prepares it. `stats`
+/// must outlive the stages. `threads`: the convolution's workers (0 = all hardware threads).
+std::vector<std::unique_ptr<Stage>> buildSpeakerStages(const SpeakerModel& model, double programmeLufs,
+                                                       Backend& backend, unsigned threads,
+                                                       SpeakerStageStats& stats);
 
 } // namespace lathe

@@ -452,6 +452,9 @@ design::EqSpec speakerEqSpec(const SpeakerModel& m, int taps) {
         spec.bands.push_back(b);
     }
     spec.taps = taps;
+    // The EQ's automatic length rule gives the first length; responses drawn through points have
+    // kinks that a 0.01 dB goal would chase to the longest FIR, so the goal here is half the bound.
+    spec.goalDb = kSpeakerFitDb / 2;
     return spec;
 }
 
@@ -460,23 +463,6 @@ double speakerResponseDb(const SpeakerModel& m, double hz) {
         return 0.0;
     }
     return 20.0 * std::log10(design::targetMagnitude(speakerEqSpec(m), design::EqPlacement::Stereo, hz));
-}
-
-int speakerTapCount(const SpeakerModel& m, SampleRate fs) {
-    const design::EqSpec spec = speakerEqSpec(m);
-    const auto target = [&](double hz) {
-        return design::targetMagnitude(spec, design::EqPlacement::Stereo, hz);
-    };
-    // The EQ's automatic rule gives the first length; responses drawn through points have kinks
-    // that a 0.01 dB goal would chase to the longest FIR, so the goal here is half the bound.
-    int n = design::autoTapCount(spec, fs);
-    for (;;) {
-        const design::FirDesign d = design::designLinearPhaseFir(target, fs, n);
-        if (d.maxErrorDb <= kSpeakerFitDb / 2 || n >= design::kEqMaxTaps) {
-            return n;
-        }
-        n = design::nextTapCount(n);
-    }
 }
 
 std::optional<double> speakerBassLimitHz(const SpeakerModel& m) {
@@ -493,9 +479,9 @@ std::optional<double> speakerBassLimitHz(const SpeakerModel& m) {
     return hz * step < 20.0 ? 20.0 : hz;
 }
 
-std::vector<std::unique_ptr<Stage>> buildSpeakerStages(const SpeakerModel& m, SampleRate fs,
-                                                       double programmeLufs, Backend& backend,
-                                                       unsigned threads, SpeakerStageStats& stats) {
+std::vector<std::unique_ptr<Stage>> buildSpeakerStages(const SpeakerModel& m, double programmeLufs,
+                                                       Backend& backend, unsigned threads,
+                                                       SpeakerStageStats& stats) {
     std::vector<std::unique_ptr<Stage>> stages;
     ConvolverOptions conv;
     conv.threads = threads;
@@ -512,10 +498,9 @@ std::vector<std::unique_ptr<Stage>> buildSpeakerStages(const SpeakerModel& m, Sa
     } else if (std::any_of(m.response.begin(), m.response.end(),
                            [](const auto& p) { return p.gainDb != 0.0; }) ||
                m.lowCut || m.highCut) {
-        // (A flat response is no stage at all: the samples pass bit-exactly.)
-        // The EQ stage's own automatic length chases a 0.01 dB goal; a response drawn through points
-        // needs only kSpeakerFitDb, so the length is chosen here for the stream's rate.
-        stages.push_back(std::make_unique<EqStage>(speakerEqSpec(m, speakerTapCount(m, fs)), backend, conv));
+        // (A flat response is no stage at all: the samples pass bit-exactly.) The stage chooses the
+        // length for the stream's rate itself, to speakerEqSpec's goal, and designs each length once.
+        stages.push_back(std::make_unique<EqStage>(speakerEqSpec(m), backend, conv));
     }
     if (m.driver && m.driver->ratio > 1.0) {
         stages.push_back(

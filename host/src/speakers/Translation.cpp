@@ -46,7 +46,7 @@ Measured measureModel(const std::filesystem::path& input, const SpeakerModel& mo
                       const TranslationOptions& options, Backend& backend, const JobControl& control) {
     AudioReader reader(input, options.reader);
     Measured m;
-    auto stages = buildSpeakerStages(model, reader.info().sampleRate, programmeLufs, backend, 1, m.stats);
+    auto stages = buildSpeakerStages(model, programmeLufs, backend, 1, m.stats);
     std::vector<Stage*> chain;
     for (auto& s : stages) {
         chain.push_back(s.get());
@@ -331,8 +331,7 @@ TranslationResult measureTranslation(const std::filesystem::path& input, const T
         for (std::size_t k = 0; k < count; ++k) {
             AudioReader reader(input, options.reader);
             SpeakerStageStats stats;
-            auto stages = buildSpeakerStages(options.models[k], reader.info().sampleRate,
-                                             result.programmeLufs, backend, 0, stats);
+            auto stages = buildSpeakerStages(options.models[k], result.programmeLufs, backend, 0, stats);
             stages.push_back(std::make_unique<GainStage>(result.models[k].levelMatchDb, "level-match"));
             RenderOptions ro;
             ro.tail = TailPolicy::Cut;

@@ -467,7 +467,7 @@ EqDesign designEq(const EqSpec& spec, SampleRate fs, unsigned threads) {
     } else {
         int n = autoTapCount(spec, fs);
         designAt(n);
-        while (e.maxErrorDb > kEqGoalDb && n < kEqMaxTaps) {
+        while (e.maxErrorDb > spec.goalDb && n < kEqMaxTaps) {
             n = nextTapCount(n);
             designAt(n);
         }
