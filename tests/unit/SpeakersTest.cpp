@@ -483,5 +483,39 @@ TEST(Translation, SilenceIsAClearError) {
     }
 }
 
+// A measured response with ±1 dB every twelfth of an octave from 20 Hz: the longest FIR follows it
+// within the bound at 48 kHz but not at 96 kHz (its resolution in Hz halves), and the comparison
+// says so there, naming the model — and only there. Both sides checked here with an independent
+// design of this test's own curve at the longest length.
+TEST(Translation, AResponseTheLongestFirCannotFollowIsNamedInTheWarnings) {
+    SpeakerModel jagged;
+    jagged.id = "jagged";
+    jagged.name = "Jagged measurement";
+    int i = 0;
+    for (double f = 20.0; f < 20000.0; f *= std::pow(2.0, 1.0 / 12.0)) {
+        jagged.response.push_back({f, i++ % 2 == 0 ? -1.0 : 1.0});
+    }
+    const auto curve = [&](double hz) { return std::pow(10.0, curveDb(jagged, hz) / 20.0); };
+    for (const SampleRate fs : {48000, 96000}) {
+        const bool loose =
+            design::designLinearPhaseFir(curve, fs, design::kEqMaxTaps).maxErrorDb > kSpeakerFitDb;
+        ASSERT_EQ(loose, fs == 96000) << "the case no longer straddles the bound at " << fs << " Hz";
+        TempDir dir;
+        writeRawFloat(dir / "mix.wav", mixWith(0.2, false, 0.5, 2 * fs, fs), fs,
+                      SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+        TranslationOptions o;
+        o.models = selectSpeakers("monitors");
+        o.models.push_back(jagged);
+        auto cpu = makeCpuBackend();
+        const TranslationResult t = measureTranslation(dir / "mix.wav", o, *cpu);
+        const auto named = std::count_if(t.warnings.begin(), t.warnings.end(), [](const std::string& w) {
+            return w.starts_with("Jagged measurement: its 65535-tap FIR follows the response within");
+        });
+        EXPECT_EQ(named, loose ? 1 : 0) << fs << " Hz";
+        EXPECT_EQ(t.warnings.size(), static_cast<std::size_t>(named))
+            << fs << " Hz: the monitors are never named";
+    }
+}
+
 } // namespace
 } // namespace lathe::test

@@ -16,6 +16,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
+#include <utility>
 
 namespace lathe {
 namespace {
@@ -28,6 +30,10 @@ struct Measured {
     LoudnessResult loudness;
     LongTermSpectrum spectrum;
     SpeakerStageStats stats;
+    /// The model's FIR, where it follows the response less closely than kSpeakerFitDb: its largest
+    /// deviation (dB) and where, and its length.
+    std::optional<std::pair<double, double>> looseFit;
+    int taps = 0;
 };
 
 double powerDbOrNan(double ratio) {
@@ -67,6 +73,15 @@ Measured measureModel(const std::filesystem::path& input, const SpeakerModel& mo
     m.loudness = measureLoudness(source, lo, backend, control);
     spectral.finish();
     m.spectrum = spectral.spectrum();
+    for (const auto& stage : stages) {
+        if (stage->name() == "eq") { // the response's FIR, designed for this rate when prepared
+            const Json r = stage->report();
+            if (r.value("max_error_db", 0.0) > kSpeakerFitDb) {
+                m.looseFit = std::pair{r["max_error_db"].get<double>(), r.value("max_error_hz", 0.0)};
+                m.taps = r.value("taps", 0);
+            }
+        }
+    }
     return m;
 }
 
@@ -324,6 +339,14 @@ TranslationResult measureTranslation(const std::filesystem::path& input, const T
             result.warnings.push_back(options.models[k].name +
                                       ": the render has no loudness (the model removes "
                                       "everything this file has); not level-matched");
+        }
+        if (const auto& fit = measured[k].looseFit) {
+            result.warnings.push_back(
+                options.models[k].name + ": its " + std::to_string(measured[k].taps) +
+                "-tap FIR follows the response within " + formatFixed(fit->first, 2) + " dB (at " +
+                formatFixed(fit->second, 0) + " Hz), not the " + formatFixed(kSpeakerFitDb, 1) +
+                " dB models are held to: the response has detail finer than the longest FIR resolves at " +
+                formatFixed(result.sampleRate / 1000.0, 1) + " kHz");
         }
     }
     if (options.renderDir) {
