@@ -556,21 +556,25 @@ TEST(MultibandStage, StereoFastPathsEqualTheGeneralPath) {
     // Stereo runs both channels' detectors in one loop, and with a 100 % link runs one detector
     // for both; more channels take the general path (a pass per channel). [L, R, R] through the
     // general path has the same loudest level every sample as [L, R], so its first two channels
-    // must be the stereo result bit for bit — for a full link, a partial one, and none.
+    // must be the stereo result bit for bit — for a full link, a partial one, and none, with either
+    // detector (a linked RMS pair takes the square root of the larger mean square only).
     MultibandSpec spec;
-    spec.detector = DetectorKind::Rms;
     spec.bands[1].thresholdDb = -30.0;
     spec.bands[1].ratio = 3.0;
     spec.bands[2].mode = DynamicsMode::Expander;
     spec.bands[2].thresholdDb = -40.0;
     const Planar stereo = {test::noise(2 * kFs, 0.4, 41), test::noise(2 * kFs, 0.1, 42)};
     const Planar three = {stereo[0], stereo[1], stereo[1]};
-    for (double link : {100.0, 60.0, 0.0}) {
-        spec.stereoLinkPercent = link;
-        const Rendered a = renderMultiband(stereo, spec);
-        const Rendered b = renderMultiband(three, spec);
-        for (std::size_t c = 0; c < 2; ++c) {
-            ASSERT_EQ(a.audio[c], b.audio[c]) << "link " << link << ", channel " << c;
+    for (DetectorKind detector : {DetectorKind::Rms, DetectorKind::Peak}) {
+        spec.detector = detector;
+        for (double link : {100.0, 60.0, 0.0}) {
+            spec.stereoLinkPercent = link;
+            const Rendered a = renderMultiband(stereo, spec);
+            const Rendered b = renderMultiband(three, spec);
+            for (std::size_t c = 0; c < 2; ++c) {
+                ASSERT_EQ(a.audio[c], b.audio[c])
+                    << "detector " << static_cast<int>(detector) << ", link " << link << ", channel " << c;
+            }
         }
     }
 }

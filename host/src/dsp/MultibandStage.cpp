@@ -98,38 +98,68 @@ LATHE_TARGET_CLONES double applyGains(const float* x, const double* gain, const 
 /// (the only sequential work) run side by side in the pipeline instead of one after the other.
 /// Linked (a 100 % stereo link): every channel's detector input is the loudest level exactly
 /// (1·loudest + 0·level), so their recursions are one — run once, written to smoothed[0] only.
+/// And the loudest RMS level is √ of the larger mean square (√ is correctly rounded and monotone:
+/// the same value to the bit), so a linked pair takes one square root a frame, not two (the loop
+/// is bound by the square roots more than by the recursions: 7.7 → 5.4 ns a frame measured, 3.5
+/// with none).
 template <int C, bool Linked>
 void detectTogether(const float* const* x, std::size_t frames, bool rms, double aRms, double link, double aR,
                     double aA, double* ms, double* y1, double* yL, double* const* smoothed) {
-    double m[C], r1[C], rL[C], level[C];
+    double m[C], r1[C], rL[C];
     for (int c = 0; c < C; ++c) {
         m[c] = ms[c];
         r1[c] = y1[c];
         rL[c] = yL[c];
     }
-    for (std::size_t n = 0; n < frames; ++n) {
-        double loudest = 0.0;
-        for (int c = 0; c < C; ++c) {
-            const double v = x[c][n];
-            if (rms) {
-                m[c] = math::apply(math::onePoleStep(v * v, aRms), m[c]);
-                level[c] = std::sqrt(m[c]);
-            } else {
-                level[c] = std::abs(v);
+    if constexpr (Linked) {
+        for (std::size_t n = 0; n < frames; ++n) {
+            double loudest = 0.0;
+            for (int c = 0; c < C; ++c) {
+                const double v = x[c][n];
+                if (rms) {
+                    m[c] = math::apply(math::onePoleStep(v * v, aRms), m[c]);
+                    loudest = std::max(loudest, m[c]);
+                } else {
+                    loudest = std::max(loudest, std::abs(v));
+                }
             }
-            loudest = std::max(loudest, level[c]);
+            if (rms) {
+                loudest = std::sqrt(loudest);
+            }
+            r1[0] = math::apply(math::releaseStep(loudest, aR), r1[0]);
+            rL[0] = math::apply(math::onePoleStep(r1[0], aA), rL[0]);
+            smoothed[0][n] = rL[0];
         }
-        for (int c = 0; c < (Linked ? 1 : C); ++c) {
-            const double det = link * loudest + (1.0 - link) * level[c];
-            r1[c] = math::apply(math::releaseStep(det, aR), r1[c]);
-            rL[c] = math::apply(math::onePoleStep(r1[c], aA), rL[c]);
-            smoothed[c][n] = rL[c];
+        for (int c = 0; c < C; ++c) {
+            r1[c] = r1[0];
+            rL[c] = rL[0];
+        }
+    } else {
+        double level[C];
+        for (std::size_t n = 0; n < frames; ++n) {
+            double loudest = 0.0;
+            for (int c = 0; c < C; ++c) {
+                const double v = x[c][n];
+                if (rms) {
+                    m[c] = math::apply(math::onePoleStep(v * v, aRms), m[c]);
+                    level[c] = std::sqrt(m[c]);
+                } else {
+                    level[c] = std::abs(v);
+                }
+                loudest = std::max(loudest, level[c]);
+            }
+            for (int c = 0; c < C; ++c) {
+                const double det = link * loudest + (1.0 - link) * level[c];
+                r1[c] = math::apply(math::releaseStep(det, aR), r1[c]);
+                rL[c] = math::apply(math::onePoleStep(r1[c], aA), rL[c]);
+                smoothed[c][n] = rL[c];
+            }
         }
     }
     for (int c = 0; c < C; ++c) {
         ms[c] = m[c];
-        y1[c] = r1[Linked ? 0 : c];
-        yL[c] = rL[Linked ? 0 : c];
+        y1[c] = r1[c];
+        yL[c] = rL[c];
     }
 }
 
