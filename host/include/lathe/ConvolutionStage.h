@@ -5,6 +5,7 @@
 #include <lathe/Backend.h>
 #include <lathe/Convolution.h>
 #include <lathe/Stage.h>
+#include <lathe/design/DesignCache.h>
 #include <lathe/design/EqDesign.h>
 
 #include <nlohmann/json.hpp>
@@ -94,7 +95,9 @@ private:
 /// bit-exact.
 class EqStage final : public ConvolutionStage {
 public:
-    EqStage(design::EqSpec spec, Backend& backend, ConvolverOptions options = {});
+    /// `designs` (not owned, may be null): where the design comes from when other renders share it.
+    EqStage(design::EqSpec spec, Backend& backend, ConvolverOptions options = {},
+            design::DesignCache* designs = nullptr);
     std::string name() const override { return "eq"; }
     /// After prepare(): the design's figures (taps, latency, pre-ring, error vs the target).
     const design::EqDesign& result() const { return m_design; }
@@ -104,6 +107,7 @@ private:
     Design design(const StreamFormat& input) override;
     design::EqSpec m_spec;
     design::EqDesign m_design;
+    design::DesignCache* m_designs;
     SampleRate m_rate = 0;
 };
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 
 namespace lathe {
@@ -57,6 +58,9 @@ struct MasterSettings {
     /// half the memory available when the master starts. 0: the file always. The programme's
     /// length decides (a reverb's tail, seconds, comes on top).
     std::optional<std::uint64_t> intermediateMemoryBytes;
+    /// Filter designs shared with other masters of the same preset (lathe batch makes one for all
+    /// its files); null: this master designs its own. The output is the same to the bit either way.
+    std::shared_ptr<design::DesignCache> designs;
 };
 
 /// Default of MasterSettings::intermediateMemoryBytes: an hour of 48 kHz stereo (1.38 GB), or 80

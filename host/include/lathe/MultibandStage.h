@@ -5,6 +5,7 @@
 #include <lathe/ConvolutionStage.h>
 #include <lathe/MultibandKernel.h>
 #include <lathe/design/Crossover.h>
+#include <lathe/design/DesignCache.h>
 
 #include <optional>
 #include <vector>
@@ -65,7 +66,9 @@ struct MultibandSpec {
 /// expressions, the recursions as scans on the device) and the stage keeps states and reports.
 class MultibandStage final : public ConvolutionStage {
 public:
-    MultibandStage(MultibandSpec spec, Backend& backend, ConvolverOptions options = {});
+    /// `designs` (not owned, may be null): where the crossover comes from when other renders share it.
+    MultibandStage(MultibandSpec spec, Backend& backend, ConvolverOptions options = {},
+                   design::DesignCache* designs = nullptr);
     ~MultibandStage() override;
     std::string name() const override { return "multiband"; }
     nlohmann::json report() const override;
@@ -79,6 +82,7 @@ private:
 
     MultibandSpec m_spec;
     design::CrossoverDesign m_crossover;
+    design::DesignCache* m_designs;
     SampleRate m_rate = 0;
     int m_channels = 0;
     struct BandState { // what the report says of a band and channel

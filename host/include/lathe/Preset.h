@@ -26,6 +26,7 @@
 #include <lathe/LimiterStage.h>
 #include <lathe/MultibandStage.h>
 #include <lathe/Stage.h>
+#include <lathe/design/DesignCache.h>
 #include <lathe/design/EqDesign.h>
 
 #include <nlohmann/json.hpp>
@@ -86,7 +87,9 @@ Preset parsePreset(const PresetDocument& doc);
 /// The chain with every parameter resolved (defaults filled in): what the report records.
 nlohmann::json toJson(const Preset& preset);
 
-/// The stages of the preset (bypassed ones left out), sharing `backend` for their convolutions.
-std::vector<std::unique_ptr<Stage>> buildStages(const Preset& preset, Backend& backend, unsigned threads);
+/// The stages of the preset (bypassed ones left out), sharing `backend` for their convolutions;
+/// their EQ and crossover designs from `designs` when given (renders that share them: a batch).
+std::vector<std::unique_ptr<Stage>> buildStages(const Preset& preset, Backend& backend, unsigned threads,
+                                                design::DesignCache* designs = nullptr);
 
 } // namespace lathe

@@ -629,7 +629,7 @@ std::vector<ItemResult>
 runAlbum(const Settings& settings, const std::vector<Item>& items,
          const std::map<std::string, json>& previous, const std::string& settingsSha,
          ManifestWriter& manifest, const std::string& host, unsigned jobs, unsigned threadsEach,
-         Backend& backend, const JobControl& control,
+         const std::shared_ptr<design::DesignCache>& designs, Backend& backend, const JobControl& control,
          const std::function<void(const ItemResult&, std::size_t, std::size_t)>& onItem) {
     const std::size_t n = items.size();
     std::vector<ItemResult> results(n);
@@ -737,6 +737,7 @@ runAlbum(const Settings& settings, const std::vector<Item>& items,
             m.container = Container::Wav;
             m.dither = DitherMode::Off;
             m.threads = threadsEach;
+            m.designs = designs;
             s.scratchFile = scratch / (std::to_string(k) + ".wav");
             masterFile(item.input, s.scratchFile, m, backend, jc);
             LoudnessOptions lo;
@@ -892,6 +893,8 @@ Summary run(const Settings& settings, Backend& backend, const JobControl& contro
     // The files side by side share the memory a targeted master may hold its intermediate in.
     const std::uint64_t intermediateEach =
         detail::intermediateMemoryBudget(settings.master.intermediateMemoryBytes) / jobs;
+    // Every file's master designs the preset's EQ and crossover at its rate: each is made once.
+    const auto designs = std::make_shared<design::DesignCache>();
     Summary summary;
     summary.items.resize(items.size());
     auto finish = [&] {
@@ -905,7 +908,7 @@ Summary run(const Settings& settings, Backend& backend, const JobControl& contro
     };
     if (settings.album) {
         summary.items = runAlbum(settings, items, previous, settingsSha, manifest, host, jobs, threadsEach,
-                                 backend, control, onItem);
+                                 designs, backend, control, onItem);
         return finish();
     }
     std::mutex reportMutex;
@@ -953,6 +956,7 @@ Summary run(const Settings& settings, Backend& backend, const JobControl& contro
                 MasterSettings m = settings.master;
                 m.threads = threadsEach;
                 m.intermediateMemoryBytes = intermediateEach;
+                m.designs = designs;
                 TargetingReport targeting;
                 const RenderReport r = masterFile(item.input, output, m, backend, jc, &targeting);
                 LoudnessOptions lo;

@@ -150,7 +150,8 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
     const unsigned threads = detail::threadBudget(settings.threads);
     const bool resample = settings.sampleRate && *settings.sampleRate != reader.info().sampleRate;
     if (!settings.target) {
-        std::vector<std::unique_ptr<Stage>> stages = buildStages(settings.preset, backend, threads);
+        std::vector<std::unique_ptr<Stage>> stages =
+            buildStages(settings.preset, backend, threads, settings.designs.get());
         if (resample) {
             // Rate conversion first: every stage then works at the delivery rate, and a limiter's
             // ceiling is verified there (resampling after it could raise inter-sample peaks).
@@ -199,7 +200,8 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
     preOptions.format = SampleFormat::Float32;
     preOptions.durable =
         false; // removed when the master is done: forcing it to disk costs 115 MB of writes per 10 min
-    std::vector<std::unique_ptr<Stage>> preStages = buildStages(before, backend, threads);
+    std::vector<std::unique_ptr<Stage>> preStages =
+        buildStages(before, backend, threads, settings.designs.get());
     if (resample) { // first, as above: the limiter then works, and is verified, at the output rate
         preStages.insert(preStages.begin(), std::make_unique<ResampleStage>(*settings.sampleRate, threads));
     }
@@ -316,7 +318,8 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
         limiterStage.spec = limiter;
         Preset chain = after;
         chain.stages.insert(chain.stages.begin(), limiterStage);
-        std::vector<std::unique_ptr<Stage>> stages = buildStages(chain, backend, threads);
+        std::vector<std::unique_ptr<Stage>> stages =
+            buildStages(chain, backend, threads, settings.designs.get());
         const std::unique_ptr<AudioSource> intermediate = openIntermediate(); // at the output rate
         RenderOptions o = options;
         o.tail = TailPolicy::Keep; // the intermediate already has the length the tail policy gave it

@@ -488,7 +488,8 @@ nlohmann::json toJson(const Preset& p) {
     return j;
 }
 
-std::vector<std::unique_ptr<Stage>> buildStages(const Preset& preset, Backend& backend, unsigned threads) {
+std::vector<std::unique_ptr<Stage>> buildStages(const Preset& preset, Backend& backend, unsigned threads,
+                                                design::DesignCache* designs) {
     std::vector<std::unique_ptr<Stage>> stages;
     ConvolverOptions options;
     options.threads = threads;
@@ -497,11 +498,11 @@ std::vector<std::unique_ptr<Stage>> buildStages(const Preset& preset, Backend& b
             continue;
         }
         if (const auto* eq = std::get_if<design::EqSpec>(&s.spec)) {
-            stages.push_back(std::make_unique<EqStage>(*eq, backend, options));
+            stages.push_back(std::make_unique<EqStage>(*eq, backend, options, designs));
         } else if (const auto* reverb = std::get_if<ReverbSpec>(&s.spec)) {
             stages.push_back(std::make_unique<ReverbStage>(*reverb, backend, options));
         } else if (const auto* multiband = std::get_if<MultibandSpec>(&s.spec)) {
-            stages.push_back(std::make_unique<MultibandStage>(*multiband, backend, options));
+            stages.push_back(std::make_unique<MultibandStage>(*multiband, backend, options, designs));
         } else {
             stages.push_back(std::make_unique<LimiterStage>(std::get<LimiterSpec>(s.spec), threads));
         }

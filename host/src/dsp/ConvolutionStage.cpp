@@ -142,8 +142,9 @@ void ConvolutionStage::flush(AudioBuffer& out) {
 // ---------------------------------------------------------------------------------------------
 // EqStage
 
-EqStage::EqStage(design::EqSpec spec, Backend& backend, ConvolverOptions options)
-    : ConvolutionStage(backend, options), m_spec(std::move(spec)) {}
+EqStage::EqStage(design::EqSpec spec, Backend& backend, ConvolverOptions options,
+                 design::DesignCache* designs)
+    : ConvolutionStage(backend, options), m_spec(std::move(spec)), m_designs(designs) {}
 
 ConvolutionStage::Design EqStage::design(const StreamFormat& input) {
     m_rate = input.sampleRate;
@@ -167,7 +168,9 @@ ConvolutionStage::Design EqStage::design(const StreamFormat& input) {
                     " left out";
         }
     }
-    m_design = design::designEq(spec, input.sampleRate, detail::threadBudget(convolverOptions().threads));
+    const unsigned threads = detail::threadBudget(convolverOptions().threads);
+    m_design = m_designs != nullptr ? *m_designs->eq(spec, input.sampleRate, threads)
+                                    : design::designEq(spec, input.sampleRate, threads);
     if (!note.empty()) {
         m_design.warnings.insert(m_design.warnings.begin(), note);
     }

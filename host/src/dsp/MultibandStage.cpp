@@ -165,8 +165,9 @@ void detectTogether(const float* const* x, std::size_t frames, bool rms, double 
 
 } // namespace
 
-MultibandStage::MultibandStage(MultibandSpec spec, Backend& backend, ConvolverOptions options)
-    : ConvolutionStage(backend, options), m_spec(std::move(spec)),
+MultibandStage::MultibandStage(MultibandSpec spec, Backend& backend, ConvolverOptions options,
+                               design::DesignCache* designs)
+    : ConvolutionStage(backend, options), m_spec(std::move(spec)), m_designs(designs),
       m_threads(detail::threadBudget(options.threads)) {}
 
 MultibandStage::~MultibandStage() = default;
@@ -176,8 +177,10 @@ ConvolutionStage::Design MultibandStage::design(const StreamFormat& input) {
     LATHE_EXPECTS(m_spec.bands.size() == bands, "one dynamics setting per band");
     m_rate = input.sampleRate;
     m_channels = input.channels;
-    m_crossover = design::designCrossover(m_spec.splitsHz, m_spec.slopeDbPerOctave, input.sampleRate,
-                                          m_spec.taps, m_threads);
+    m_crossover = m_designs != nullptr ? *m_designs->crossover(m_spec.splitsHz, m_spec.slopeDbPerOctave,
+                                                               input.sampleRate, m_spec.taps, m_threads)
+                                       : design::designCrossover(m_spec.splitsHz, m_spec.slopeDbPerOctave,
+                                                                 input.sampleRate, m_spec.taps, m_threads);
     Design d;
     d.latency = m_crossover.delay;
     d.matrix.inputs = input.channels;
