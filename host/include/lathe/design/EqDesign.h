@@ -73,8 +73,9 @@ bool usesMidSide(const EqSpec& spec);
 /// The verification band of every design: 20 Hz to min(20 kHz, 0.499·fs).
 inline constexpr double kEqCheckLowHz = 20.0;
 inline constexpr double kEqCheckHighHz = 20000.0;
-/// Where the target is below −40 dB, the deviation is measured relative to −40 dB (0.05 dB of a
-/// −90 dB stop band is not a meaningful requirement).
+/// The bound on a design's deviation from its target (above it, a warning). Where the
+/// target is below −40 dB, the deviation is measured relative to −40 dB (0.05 dB of a −90 dB stop
+/// band is not a meaningful requirement).
 inline constexpr double kEqToleranceDb = 0.05;
 inline constexpr double kEqFloorLinear = 0.01;
 /// Longest FIR (odd, so the delay is a whole number of samples).
