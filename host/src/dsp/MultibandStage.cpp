@@ -111,17 +111,20 @@ void detectTogether(const float* const* x, std::size_t frames, bool rms, double 
         r1[c] = y1[c];
         rL[c] = yL[c];
     }
+    // The channel's detector input at frame n: its mean square (advanced) or |x|.
+    auto input = [&](int c, std::size_t n) {
+        const double v = x[c][n];
+        if (rms) {
+            m[c] = math::apply(math::onePoleStep(v * v, aRms), m[c]);
+            return m[c];
+        }
+        return std::abs(v);
+    };
     if constexpr (Linked) {
         for (std::size_t n = 0; n < frames; ++n) {
             double loudest = 0.0;
             for (int c = 0; c < C; ++c) {
-                const double v = x[c][n];
-                if (rms) {
-                    m[c] = math::apply(math::onePoleStep(v * v, aRms), m[c]);
-                    loudest = std::max(loudest, m[c]);
-                } else {
-                    loudest = std::max(loudest, std::abs(v));
-                }
+                loudest = std::max(loudest, input(c, n));
             }
             if (rms) {
                 loudest = std::sqrt(loudest);
@@ -139,13 +142,7 @@ void detectTogether(const float* const* x, std::size_t frames, bool rms, double 
         for (std::size_t n = 0; n < frames; ++n) {
             double loudest = 0.0;
             for (int c = 0; c < C; ++c) {
-                const double v = x[c][n];
-                if (rms) {
-                    m[c] = math::apply(math::onePoleStep(v * v, aRms), m[c]);
-                    level[c] = std::sqrt(m[c]);
-                } else {
-                    level[c] = std::abs(v);
-                }
+                level[c] = rms ? std::sqrt(input(c, n)) : input(c, n);
                 loudest = std::max(loudest, level[c]);
             }
             for (int c = 0; c < C; ++c) {
