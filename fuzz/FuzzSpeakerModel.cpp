@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             m = lathe::parseSpeakerCsv(text, "fuzz.csv");
         }
         lathe::SpeakerStageStats stats;
-        auto stages = lathe::buildSpeakerStages(m, 48000, -14.0, *cpu, 1, stats);
+        auto stages = lathe::buildSpeakerStages(m, -14.0, *cpu, 1, stats);
         lathe::fuzz::runStages(stages, 4096, [](int c, lathe::Frames i) {
             return static_cast<float>((i * 7919 + c * 104729) % 2001 - 1000) / 1000.0f; // a fixed noise
         });
