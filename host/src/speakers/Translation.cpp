@@ -4,6 +4,7 @@
 
 #include <lathe/Batch.h>
 #include <lathe/ChainSource.h>
+#include <lathe/ConvolutionStage.h>
 #include <lathe/Error.h>
 #include <lathe/GainStage.h>
 #include <lathe/JsonReport.h>
@@ -17,7 +18,6 @@
 #include <chrono>
 #include <cmath>
 #include <optional>
-#include <utility>
 
 namespace lathe {
 namespace {
@@ -31,9 +31,13 @@ struct Measured {
     LongTermSpectrum spectrum;
     SpeakerStageStats stats;
     /// The model's FIR, where it follows the response less closely than kSpeakerFitDb: its largest
-    /// deviation (dB) and where, and its length.
-    std::optional<std::pair<double, double>> looseFit;
-    int taps = 0;
+    /// deviation (dB), where, and its length.
+    struct LooseFit {
+        double errorDb;
+        double atHz;
+        int taps;
+    };
+    std::optional<LooseFit> looseFit;
 };
 
 double powerDbOrNan(double ratio) {
@@ -74,11 +78,11 @@ Measured measureModel(const std::filesystem::path& input, const SpeakerModel& mo
     spectral.finish();
     m.spectrum = spectral.spectrum();
     for (const auto& stage : stages) {
-        if (stage->name() == "eq") { // the response's FIR, designed for this rate when prepared
-            const Json r = stage->report();
-            if (r.value("max_error_db", 0.0) > kSpeakerFitDb) {
-                m.looseFit = std::pair{r["max_error_db"].get<double>(), r.value("max_error_hz", 0.0)};
-                m.taps = r.value("taps", 0);
+        // The response's FIR, designed for this rate when the render prepared it.
+        if (const auto* eq = dynamic_cast<const EqStage*>(stage.get()); eq != nullptr) {
+            const design::EqDesign& d = eq->result();
+            if (d.maxErrorDb > kSpeakerFitDb) {
+                m.looseFit = Measured::LooseFit{d.maxErrorDb, d.maxErrorHz, d.taps};
             }
         }
     }
@@ -342,9 +346,9 @@ TranslationResult measureTranslation(const std::filesystem::path& input, const T
         }
         if (const auto& fit = measured[k].looseFit) {
             result.warnings.push_back(
-                options.models[k].name + ": its " + std::to_string(measured[k].taps) +
-                "-tap FIR follows the response within " + formatFixed(fit->first, 2) + " dB (at " +
-                formatFixed(fit->second, 0) + " Hz), not the " + formatFixed(kSpeakerFitDb, 1) +
+                options.models[k].name + ": its " + std::to_string(fit->taps) +
+                "-tap FIR follows the response within " + formatFixed(fit->errorDb, 2) + " dB (at " +
+                formatFixed(fit->atHz, 0) + " Hz), not the " + formatFixed(kSpeakerFitDb, 1) +
                 " dB models are held to: the response has detail finer than the longest FIR resolves at " +
                 formatFixed(result.sampleRate / 1000.0, 1) + " kHz");
         }
