@@ -35,9 +35,10 @@ constexpr int kSumLanes = 8;
 
 /// The static curve's gain for each smoothed level (math::bandGainDb) and its linear value. The
 /// curve's constants in a local (a store to gainDb could alias a field), so the loop vectorises.
+/// Always inlined, so that each of bandGains' target_clones versions has a loop of its own.
 template <math::CurveKind Kind>
-inline void gainsOf(const math::BandCurve curve, const double* level, Frames count, double* gainDb,
-                    double* gain) {
+[[gnu::always_inline]] inline void gainsOf(const math::BandCurve curve, const double* level, Frames count,
+                                           double* gainDb, double* gain) {
     for (Frames n = 0; n < count; ++n) {
         const double db = math::bandGainDb<Kind>(curve, level[n]);
         gainDb[n] = db;

@@ -77,7 +77,7 @@ LATHE_HD inline double onePoleCoefficient(double seconds, double fs) {
 }
 
 /// The bits of a double (and back): the exponent field is how log2/exp2 split off powers of 2.
-LATHE_HD inline std::uint64_t bitsOf(double x) {
+LATHE_HD_INLINE std::uint64_t bitsOf(double x) {
 #if defined(__CUDA_ARCH__)
     return static_cast<std::uint64_t>(__double_as_longlong(x));
 #else
@@ -87,7 +87,7 @@ LATHE_HD inline std::uint64_t bitsOf(double x) {
 #endif
 }
 
-LATHE_HD inline double doubleOf(std::uint64_t u) {
+LATHE_HD_INLINE double doubleOf(std::uint64_t u) {
 #if defined(__CUDA_ARCH__)
     return __longlong_as_double(static_cast<long long>(u));
 #else
@@ -101,7 +101,7 @@ LATHE_HD inline double doubleOf(std::uint64_t u) {
 /// no int↔double conversion instruction), so a loop of them vectorises and the GPU computes the
 /// same expression: x = 2^e·m with m in [√½, √2), log(m) = 2·atanh(s), s = (m−1)/(m+1), |s| ≤ 0.1716,
 /// by its series to s²¹ (the next term is < 1e-16 of the sum).
-LATHE_HD inline double log2Poly(double x) {
+LATHE_HD_INLINE double log2Poly(double x) {
     const std::uint64_t bits = bitsOf(x);
     // m in [1, 2); above √2 (positive doubles order as their bits) halve it and count one more
     // power of 2 — in integer operations, as a select of arithmetic is not vectorised.
@@ -130,7 +130,7 @@ LATHE_HD inline double log2Poly(double x) {
 /// |f| ≤ ½, 2^f by its Taylor series to f¹³ (the next term is < 1e-16), 2^k built in the exponent
 /// field. Below −1022 it returns 0, from 1024 on +∞ (selected at the end, not clamped first: a
 /// clamp followed by arithmetic is not vectorised).
-LATHE_HD inline double exp2Poly(double x) {
+LATHE_HD_INLINE double exp2Poly(double x) {
     constexpr double kShifter = 6755399441055744.0; // 1.5·2^52: adding it rounds to an integer
     const double t = x + kShifter;
     const double k = t - kShifter;
@@ -154,12 +154,12 @@ LATHE_HD inline double exp2Poly(double x) {
 }
 
 /// 20·log10(x) through log2Poly (x > 0, normal).
-LATHE_HD inline double linearToDb(double x) {
+LATHE_HD_INLINE double linearToDb(double x) {
     return 6.020599913279624 * log2Poly(x); // 20·log10(2)
 }
 
 /// 10^(dB/20) through exp2Poly.
-LATHE_HD inline double dbToLinear(double db) {
+LATHE_HD_INLINE double dbToLinear(double db) {
     return exp2Poly(0.16609640474436813 * db); // log2(10)/20
 }
 
@@ -170,7 +170,7 @@ LATHE_HD inline double dbToLinear(double db) {
 /// A zero-width knee divides by 0 in the unselected quadratic, harmlessly.
 ///
 /// Compressor (downward, ratio ≥ 1): above the threshold the level rises 1/ratio dB per dB.
-LATHE_HD inline double compressorCurveDb(double xDb, double thresholdDb, double ratio, double kneeDb) {
+LATHE_HD_INLINE double compressorCurveDb(double xDb, double thresholdDb, double ratio, double kneeDb) {
     const double over = xDb - thresholdDb;
     const double t = over + 0.5 * kneeDb;
     const double knee = xDb + (1.0 / ratio - 1.0) * t * t / (2.0 * kneeDb);
@@ -180,7 +180,7 @@ LATHE_HD inline double compressorCurveDb(double xDb, double thresholdDb, double 
 }
 
 /// Expander (downward, ratio ≥ 1): below the threshold the level falls `ratio` dB per dB.
-LATHE_HD inline double expanderCurveDb(double xDb, double thresholdDb, double ratio, double kneeDb) {
+LATHE_HD_INLINE double expanderCurveDb(double xDb, double thresholdDb, double ratio, double kneeDb) {
     const double under = xDb - thresholdDb;
     const double t = under - 0.5 * kneeDb;
     const double knee = xDb + (1.0 - ratio) * t * t / (2.0 * kneeDb);
@@ -191,7 +191,7 @@ LATHE_HD inline double expanderCurveDb(double xDb, double thresholdDb, double ra
 
 /// Upward compressor (ratio ≥ 1): below the threshold quiet material is raised, the level rising
 /// only 1/ratio dB per dB, i.e. the mirror image of the compressor about the threshold.
-LATHE_HD inline double upwardCompressorCurveDb(double xDb, double thresholdDb, double ratio, double kneeDb) {
+LATHE_HD_INLINE double upwardCompressorCurveDb(double xDb, double thresholdDb, double ratio, double kneeDb) {
     const double under = xDb - thresholdDb;
     const double t = under - 0.5 * kneeDb;
     const double knee = xDb + (1.0 - 1.0 / ratio) * t * t / (2.0 * kneeDb);
@@ -223,7 +223,7 @@ LATHE_HD inline BandCurve bandCurveOf(CurveKind kind, double thresholdDb, double
 /// L = dB(level); on the identity side of the knee (most samples of a gentle setting) just the
 /// makeup. Branch-free, so a loop of them vectorises. A level of 0 reads as −6159 dB
 /// (log2Poly(0) = −1023): far below any threshold, and the clamp bounds the gain.
-template <CurveKind Kind> LATHE_HD inline double bandGainDb(const BandCurve& b, double level) {
+template <CurveKind Kind> LATHE_HD_INLINE double bandGainDb(const BandCurve& b, double level) {
     bool identity;
     double curveDb;
     const double levelDb = linearToDb(level);
