@@ -78,4 +78,7 @@ done
 # The master with its intermediate held in memory against one in a temporary file, alternating
 # (two rounds each, cuda).
 [[ -x "$D/bin/intermediate" ]] && "$D/bin/intermediate" "$W/h.wav" 2 cuda
+# glue-master with the analyses of the mix and the master taken while it renders, against reading
+# both files after it (what `master --html` did before 2026-11-27), alternating (cuda).
+[[ -x "$D/bin/master_analyses" ]] && "$D/bin/master_analyses" "$W/h.wav" 2 glue-master cuda
 rm -f "$W"/*.wav

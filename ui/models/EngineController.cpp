@@ -134,12 +134,19 @@ bool EngineController::master(const QString& input, const QString& output, const
         settings.target = presetTarget(settings.preset);
         auto sel = m_registry.select("auto", Capability::Convolution);
         TargetingReport targeting;
+        // The master's analysis as it is written (where the threads allow; else read back after).
+        MasterAnalyses analyses;
+        analyses.withInput = false; // the input's is on screen already
         // A GPU failure mid-render reruns the job on the CPU, as the CLI's --backend auto does.
         const RenderReport report = runWithCpuRerun(sel, true, [&](Backend& b) {
             targeting = {};
-            return masterFile(input.toStdString(), output.toStdString(), settings, b, control, &targeting);
+            return masterFile(input.toStdString(), output.toStdString(), settings, b, control, &targeting,
+                              &analyses);
         });
-        std::shared_ptr<AnalysisSnapshot> measured = analyzeNow(output, control);
+        auto measured = std::make_shared<AnalysisSnapshot>();
+        measured->path = output;
+        measured->analysis = std::move(analyses.after);
+        measured->platforms = previewPlatforms(measured->analysis.loudness, builtinPlatforms());
         measured->gainReduction = gainReductionSeries(report);
         measured->backend = QString::fromStdString(sel.reason);
         std::shared_ptr<const AnalysisSnapshot> snap = measured;

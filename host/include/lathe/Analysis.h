@@ -4,6 +4,7 @@
 #pragma once
 
 #include <lathe/AudioFormat.h>
+#include <lathe/AudioSource.h>
 #include <lathe/Backend.h>
 #include <lathe/Loudness.h>
 #include <lathe/Progress.h>
@@ -63,6 +64,13 @@ struct AnalysisResult {
 /// Reads `path` once and runs every analysis. Throws as measureLoudness.
 AnalysisResult analyzeFile(const std::filesystem::path& path, const AnalysisOptions& options,
                            Backend& backend, const JobControl& control = {});
+
+/// analyzeFile's analyses of any source, read to its end — all but `file` and the findings, which
+/// need the file's facts (assessReadiness of the result once `file` is set). A stream a render
+/// reads or writes (a master's input and output, AnalysisTap) gives analyzeFile's figures for its
+/// file exactly.
+AnalysisResult analyzeSource(AudioSource& source, const AnalysisOptions& options, Backend& backend,
+                             const JobControl& control = {});
 
 /// The mix-readiness findings for a result (also run by analyzeFile). Thresholds and their reasons
 /// are in analysis/Readiness.cpp.

@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <lathe/Analysis.h>
 #include <lathe/AudioReader.h>
 #include <lathe/Preset.h>
 #include <lathe/RenderJob.h>
@@ -132,8 +133,28 @@ struct TargetingReport {
     std::string note; ///< why not, or what to know
 };
 
+/// The mix and its master analysed as `lathe analyze` analyses a file (`lathe master --html`, the
+/// before/after of issue 8's benchmark chain): the figures of analyzeFile(input) and of
+/// analyzeFile(output) exactly. From a budget of kAnalysisTapMinThreads threads on they are taken
+/// as the master reads its input and writes its output (AnalysisTap: neither file is read again,
+/// and the analyses overlap the renders), else by reading both files after the master.
+struct MasterAnalyses {
+    AnalysisOptions options; ///< in: both analyses'
+    bool withInput = true;   ///< in: false: the output's alone (`before` stays empty)
+    AnalysisResult before;   ///< the input
+    AnalysisResult after;    ///< the output, as delivered (the kept pass of a targeted master)
+    bool tapped = false;     ///< taken from the master's own reading and writing
+    double waitSeconds = 0;  ///< after the master's output was complete, waiting for (or running) them
+};
+
+/// The budget from which MasterAnalyses are taken from the master's streams: each analysis wants
+/// about a core of its own beside the render (as the targeting's meters, kTapMinThreads).
+inline constexpr unsigned kAnalysisTapMinThreads = 4;
+
+/// `analyses`, when given, also gets the input's and the output's analyses (see MasterAnalyses);
+/// an error of theirs is thrown after the output is complete (it is then in place).
 RenderReport masterFile(const std::filesystem::path& input, const std::filesystem::path& output,
                         const MasterSettings& settings, Backend& backend, const JobControl& control = {},
-                        TargetingReport* targeting = nullptr);
+                        TargetingReport* targeting = nullptr, MasterAnalyses* analyses = nullptr);
 
 } // namespace lathe

@@ -84,19 +84,17 @@ private:
 
 } // namespace
 
-AnalysisResult analyzeFile(const std::filesystem::path& path, const AnalysisOptions& options,
-                           Backend& backend, const JobControl& control) {
-    AudioReader reader(path, options.loudness.reader);
+AnalysisResult analyzeSource(AudioSource& source, const AnalysisOptions& options, Backend& backend,
+                             const JobControl& control) {
     AnalysisResult a;
-    a.file = reader.info();
     a.spectral = options.spectral;
     a.smoothingFraction = options.smoothingFraction;
     std::unique_ptr<SpectralAnalyzer> spectral;
     if (options.spectral) {
-        spectral = std::make_unique<SpectralAnalyzer>(a.file.sampleRate, a.file.layout, a.file.frames,
-                                                      options.spectrum, &backend);
+        spectral = std::make_unique<SpectralAnalyzer>(source.sampleRate(), source.channelLayout(),
+                                                      source.totalFrames(), options.spectrum, &backend);
     }
-    SampleScanner scanner(a.file.channels, a.file.sampleRate);
+    SampleScanner scanner(source.channelCount(), source.sampleRate());
     LoudnessOptions lo = options.loudness;
     const auto userTap = options.loudness.blockTap;
     lo.blockTap = [&](const AudioBuffer& block, Frames position, std::span<const math::SampleStats> stats) {
@@ -108,8 +106,7 @@ AnalysisResult analyzeFile(const std::filesystem::path& path, const AnalysisOpti
             userTap(block, position, stats);
         }
     };
-    a.loudness = measureLoudness(reader, lo, backend, control);
-    a.file = reader.info(); // the reader may have learnt more while reading (an early end)
+    a.loudness = measureLoudness(source, lo, backend, control);
     if (spectral) {
         spectral->finish();
         a.spectrum = spectral->spectrum();
@@ -121,6 +118,14 @@ AnalysisResult analyzeFile(const std::filesystem::path& path, const AnalysisOpti
         a.scan.on16BitGrid = false; // no samples: no evidence of anything
         a.scan.on8BitGrid = false;
     }
+    return a;
+}
+
+AnalysisResult analyzeFile(const std::filesystem::path& path, const AnalysisOptions& options,
+                           Backend& backend, const JobControl& control) {
+    AudioReader reader(path, options.loudness.reader);
+    AnalysisResult a = analyzeSource(reader, options, backend, control);
+    a.file = reader.info(); // as read: the reader may have learnt more while reading (an early end)
     a.findings = assessReadiness(a);
     return a;
 }

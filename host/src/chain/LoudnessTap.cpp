@@ -18,10 +18,10 @@ constexpr Frames kLagFrames = 4 * 65536;
 
 } // namespace
 
-/// The output as an AudioSource for the meter: blocks from the render's thread, reads from the
-/// meter's. A read fills all it asks for unless the output has ended, as a file reader does, so
+/// The output as an AudioSource for the consumer: blocks from the render's thread, reads from the
+/// consumer's. A read fills all it asks for unless the output has ended, as a file reader does, so
 /// the meter sees the blocks it would see reading the file.
-class LoudnessTap::Pipe final : public AudioSource {
+class SourceTap::Pipe final : public AudioSource {
 public:
     Pipe(std::string name, SampleRate rate, int channels, ChannelLayout layout, Frames length)
         : m_name(std::move(name)), m_rate(rate), m_channels(channels), m_layout(std::move(layout)),
@@ -116,25 +116,22 @@ private:
     bool m_consumerDone = false;
 };
 
-LoudnessTap::LoudnessTap(std::string name, LoudnessOptions options, Backend& backend,
-                         const JobControl& control)
-    : m_name(std::move(name)), m_options(std::move(options)), m_backend(backend) {
-    m_control.cancel = control.cancel;
-}
+SourceTap::SourceTap(std::string name, Consume consume)
+    : m_name(std::move(name)), m_consume(std::move(consume)) {}
 
-LoudnessTap::~LoudnessTap() {
+SourceTap::~SourceTap() {
     if (m_thread.joinable()) {
         m_pipe->stop();
         m_thread.join();
     }
 }
 
-void LoudnessTap::begin(SampleRate rate, int channels, const ChannelLayout& layout, Frames length) {
-    LATHE_EXPECTS(!m_pipe, "a LoudnessTap measures one render");
+void SourceTap::begin(SampleRate rate, int channels, const ChannelLayout& layout, Frames length) {
+    LATHE_EXPECTS(!m_pipe, "a tap sees one render");
     m_pipe = std::make_unique<Pipe>(m_name, rate, channels, layout, length);
     m_thread = std::thread([this] {
         try {
-            m_result = measureLoudness(*m_pipe, m_options, m_backend, m_control);
+            m_consume(*m_pipe);
         } catch (...) {
             m_error = std::current_exception();
         }
@@ -142,23 +139,72 @@ void LoudnessTap::begin(SampleRate rate, int channels, const ChannelLayout& layo
     });
 }
 
-void LoudnessTap::write(const AudioBuffer& block) {
+void SourceTap::write(const AudioBuffer& block) {
     m_pipe->push(block);
 }
 
-void LoudnessTap::finish() {
+void SourceTap::finish() {
     m_pipe->end();
 }
 
-LoudnessResult LoudnessTap::result() {
-    LATHE_EXPECTS(m_pipe, "LoudnessTap::result() before the render began");
+void SourceTap::wait() {
+    LATHE_EXPECTS(m_pipe, "a tap's result before the render began");
     if (m_thread.joinable()) {
         m_thread.join();
     }
     if (m_error) {
         std::rethrow_exception(m_error);
     }
+}
+
+LoudnessTap::LoudnessTap(std::string name, LoudnessOptions options, Backend& backend,
+                         const JobControl& control)
+    : m_options(std::move(options)), m_backend(backend), m_control{{}, control.cancel},
+      m_tap(std::move(name), [this](AudioSource& output) {
+          m_result = measureLoudness(output, m_options, m_backend, m_control);
+      }) {}
+
+LoudnessResult LoudnessTap::result() {
+    m_tap.wait();
     return *m_result;
+}
+
+AnalysisTap::AnalysisTap(std::string name, AnalysisOptions options, Backend& backend,
+                         const JobControl& control)
+    : m_options(std::move(options)), m_backend(backend), m_control{{}, control.cancel},
+      m_tap(std::move(name), [this](AudioSource& stream) {
+          m_result = analyzeSource(stream, m_options, m_backend, m_control);
+      }) {}
+
+AnalysisResult AnalysisTap::result(const AudioFileInfo& file) {
+    m_tap.wait();
+    AnalysisResult a = std::move(*m_result);
+    m_result.reset();
+    a.file = file;
+    a.findings = assessReadiness(a);
+    return a;
+}
+
+TeeSource::TeeSource(AudioSource& source, OutputTap& tap) : m_source(source), m_tap(tap) {
+    m_tap.begin(source.sampleRate(), source.channelCount(), source.channelLayout(), source.totalFrames());
+}
+
+Frames TeeSource::read(AudioBuffer& dst, Frames maxFrames) {
+    const Frames n = m_source.read(dst, maxFrames);
+    if (n == 0) {
+        finish();
+        return 0;
+    }
+    LATHE_EXPECTS(dst.frames() == n, "a source's read holds the frames it returns");
+    m_tap.write(dst);
+    return n;
+}
+
+void TeeSource::finish() {
+    if (!m_finished) {
+        m_finished = true;
+        m_tap.finish();
+    }
 }
 
 } // namespace lathe::detail

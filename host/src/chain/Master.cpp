@@ -143,12 +143,53 @@ TargetingReport::RenderTimes timesOf(const RenderReport& r) {
 
 RenderReport masterFile(const std::filesystem::path& input, const std::filesystem::path& output,
                         const MasterSettings& settings, Backend& backend, const JobControl& control,
-                        TargetingReport* targeting) {
+                        TargetingReport* targeting, MasterAnalyses* analyses) {
     const auto started = std::chrono::steady_clock::now();
     AudioReader reader(input, settings.reader);
     const RenderOptions options = resolveMasterOptions(reader.info(), output, settings);
     const unsigned threads = detail::threadBudget(settings.threads);
     const bool resample = settings.sampleRate && *settings.sampleRate != reader.info().sampleRate;
+    // The analyses of the input and the output (MasterAnalyses): with the budget for it, the input
+    // as the master reads it and the output as the kept render writes it, each on a thread of its
+    // own; else both files read again at the end.
+    const bool tapAnalyses = analyses != nullptr && threads >= kAnalysisTapMinThreads;
+    std::optional<detail::AnalysisTap> beforeTap;
+    std::optional<detail::TeeSource> teeInput;
+    if (tapAnalyses && analyses->withInput) {
+        beforeTap.emplace(input.string(), analyses->options, backend, control);
+        teeInput.emplace(reader, *beforeTap);
+    }
+    AudioSource& source = teeInput ? static_cast<AudioSource&>(*teeInput) : reader;
+    std::optional<detail::AnalysisTap> afterTap; // the output's (a targeted master: the kept pass's)
+    auto newAfterTap = [&]() -> OutputTap* {
+        afterTap.reset(); // a dropped pass's: stopped
+        if (!tapAnalyses) {
+            return nullptr;
+        }
+        afterTap.emplace(output.string(), analyses->options, backend, control);
+        return &*afterTap;
+    };
+    auto completeAnalyses = [&] {
+        if (analyses == nullptr) {
+            return;
+        }
+        const auto waiting = std::chrono::steady_clock::now();
+        if (tapAnalyses) {
+            if (teeInput) {
+                teeInput->finish(); // read to its end already: the render has drained its source
+                analyses->before = beforeTap->result(reader.info());
+            }
+            analyses->after = afterTap->result(AudioReader(output, analyses->options.loudness.reader).info());
+        } else {
+            if (analyses->withInput) {
+                analyses->before = analyzeFile(input, analyses->options, backend, control);
+            }
+            analyses->after = analyzeFile(output, analyses->options, backend, control);
+        }
+        analyses->tapped = tapAnalyses;
+        analyses->waitSeconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - waiting).count();
+    };
     if (!settings.target) {
         std::vector<std::unique_ptr<Stage>> stages =
             buildStages(settings.preset, backend, threads, settings.designs.get());
@@ -157,7 +198,11 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
             // ceiling is verified there (resampling after it could raise inter-sample peaks).
             stages.insert(stages.begin(), std::make_unique<ResampleStage>(*settings.sampleRate, threads));
         }
-        return render(reader, std::move(stages), output, options, backend, control);
+        RenderOptions o = options;
+        o.tap = newAfterTap();
+        const RenderReport report = render(source, std::move(stages), output, o, backend, control);
+        completeAnalyses();
+        return report;
     }
     ensureDistinctFiles(input, output);
     // The target is measured in loudness, which needs each channel's weight: a layout the meter
@@ -240,7 +285,10 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
     };
     auto step = std::chrono::steady_clock::now();
     const RenderReport preReport =
-        render(reader, std::move(preStages), pre.path, preOptions, backend, control);
+        render(source, std::move(preStages), pre.path, preOptions, backend, control);
+    if (teeInput) {
+        teeInput->finish(); // the input's analysis goes on beside what follows
+    }
     t.preLimiterRenderSeconds = since(step);
     t.preLimiterTimes = timesOf(preReport);
     t.intermediateInMemory = held.has_value();
@@ -330,6 +378,11 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
             tap.emplace(output.string(), loudnessOptions(!after.stages.empty(), threads), backend, control);
             o.tap = &*tap;
         }
+        // And its analysis (MasterAnalyses), beside the meter.
+        std::optional<detail::TeeTap> both;
+        if (OutputTap* analysis = newAfterTap(); analysis != nullptr) {
+            o.tap = o.tap != nullptr ? &both.emplace(*o.tap, *analysis) : analysis;
+        }
         const bool lastChance = pass + 1 == kTargetMaxPasses;
         auto check = [&](const std::filesystem::path& temporary, const RenderReport& soFar) {
             // The true peak is the limiter's own ×16 verification of what it wrote when nothing
@@ -417,6 +470,7 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
     if (!t.note.empty()) {
         last.warnings.push_back("loudness target: " + t.note);
     }
+    completeAnalyses();
     return last;
 }
 
