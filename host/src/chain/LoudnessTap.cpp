@@ -16,6 +16,13 @@ namespace {
 /// blocks (about 2 MB of stereo), at least one meter read.
 constexpr Frames kLagFrames = 4 * 65536;
 
+/// A tap's job control: the cancel flag alone (the render reports progress).
+JobControl cancelOnly(const JobControl& control) {
+    JobControl c;
+    c.cancel = control.cancel;
+    return c;
+}
+
 } // namespace
 
 /// The output as an AudioSource for the consumer: blocks from the render's thread, reads from the
@@ -159,27 +166,20 @@ void SourceTap::wait() {
 
 LoudnessTap::LoudnessTap(std::string name, LoudnessOptions options, Backend& backend,
                          const JobControl& control)
-    : m_options(std::move(options)), m_backend(backend), m_control{{}, control.cancel},
-      m_tap(std::move(name), [this](AudioSource& output) {
-          m_result = measureLoudness(output, m_options, m_backend, m_control);
-      }) {}
-
-LoudnessResult LoudnessTap::result() {
-    m_tap.wait();
-    return *m_result;
-}
+    : ResultTap(std::move(name),
+                [options = std::move(options), &backend, control = cancelOnly(control)](AudioSource& output) {
+                    return measureLoudness(output, options, backend, control);
+                }) {}
 
 AnalysisTap::AnalysisTap(std::string name, AnalysisOptions options, Backend& backend,
                          const JobControl& control)
-    : m_options(std::move(options)), m_backend(backend), m_control{{}, control.cancel},
-      m_tap(std::move(name), [this](AudioSource& stream) {
-          m_result = analyzeSource(stream, m_options, m_backend, m_control);
-      }) {}
+    : ResultTap(std::move(name),
+                [options = std::move(options), &backend, control = cancelOnly(control)](AudioSource& stream) {
+                    return analyzeSource(stream, options, backend, control);
+                }) {}
 
 AnalysisResult AnalysisTap::result(const AudioFileInfo& file) {
-    m_tap.wait();
-    AnalysisResult a = std::move(*m_result);
-    m_result.reset();
+    AnalysisResult a = computed();
     a.file = file;
     a.findings = assessReadiness(a);
     return a;

@@ -50,54 +50,54 @@ private:
     std::exception_ptr m_error;
 };
 
+/// A SourceTap whose consumer computes one result: the base of the taps below.
+template <typename Result> class ResultTap : public OutputTap {
+public:
+    void begin(SampleRate rate, int channels, const ChannelLayout& layout, Frames length) override {
+        m_tap.begin(rate, channels, layout, length);
+    }
+    void write(const AudioBuffer& block) override { m_tap.write(block); }
+    void finish() override { m_tap.finish(); }
+
+protected:
+    /// `compute` owns what it needs (it runs on the tap's thread until the tap is destroyed).
+    ResultTap(std::string name, std::function<Result(AudioSource&)> compute)
+        : m_tap(std::move(name),
+                [this, compute = std::move(compute)](AudioSource& stream) { m_result = compute(stream); }) {}
+
+    /// The result, once finish() has been called; rethrows the consumer's error.
+    const Result& computed() {
+        m_tap.wait();
+        return *m_result;
+    }
+
+private:
+    std::optional<Result> m_result;
+    SourceTap m_tap; // last: its thread is stopped before the result it writes goes
+};
+
 /// The loudness of a render's output, measured while it is written (the loudness targeting
 /// measures every file it writes: on the H200 machine each reading of an hour took 0.87 s). The
 /// figures are the file's. `control`'s cancel flag is honoured (its progress is not called: the
 /// render reports progress).
-class LoudnessTap final : public OutputTap {
+class LoudnessTap final : public ResultTap<LoudnessResult> {
 public:
     LoudnessTap(std::string name, LoudnessOptions options, Backend& backend, const JobControl& control);
 
-    void begin(SampleRate rate, int channels, const ChannelLayout& layout, Frames length) override {
-        m_tap.begin(rate, channels, layout, length);
-    }
-    void write(const AudioBuffer& block) override { m_tap.write(block); }
-    void finish() override { m_tap.finish(); }
-
     /// The measurement, once finish() has been called; rethrows the meter's error.
-    LoudnessResult result();
-
-private:
-    LoudnessOptions m_options;
-    Backend& m_backend;
-    JobControl m_control;
-    std::optional<LoudnessResult> m_result;
-    SourceTap m_tap; // last: its thread is stopped before the members it writes go
+    LoudnessResult result() { return computed(); }
 };
 
 /// The whole analysis (analyzeSource) of a stream while it is rendered — a master's input as it
 /// is read (through TeeSource) or its output as it is written — equal to analyzeFile of that
-/// file but for `file` and the findings, which need the file's facts (completeWith).
-class AnalysisTap final : public OutputTap {
+/// file once result() has added the file's facts and the findings.
+class AnalysisTap final : public ResultTap<AnalysisResult> {
 public:
     AnalysisTap(std::string name, AnalysisOptions options, Backend& backend, const JobControl& control);
-
-    void begin(SampleRate rate, int channels, const ChannelLayout& layout, Frames length) override {
-        m_tap.begin(rate, channels, layout, length);
-    }
-    void write(const AudioBuffer& block) override { m_tap.write(block); }
-    void finish() override { m_tap.finish(); }
 
     /// The analysis with `file` (the finished file's facts, as AudioReader::info() gives them
     /// after reading it) and the findings, once finish() has been called; rethrows its error.
     AnalysisResult result(const AudioFileInfo& file);
-
-private:
-    AnalysisOptions m_options;
-    Backend& m_backend;
-    JobControl m_control;
-    std::optional<AnalysisResult> m_result;
-    SourceTap m_tap; // last, as above
 };
 
 /// Two taps seeing one output (a targeted master's pass: its meter and its analysis).
