@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // CpuBackend's vectorisable block statistics against the per-sample definition in lathe/math.
+#include "../../host/src/dsp/cpu/HostLoops.h"
 #include "TestSignals.h"
 #include "Tolerances.h"
 
 #include <lathe/Backend.h>
 #include <lathe/Error.h>
+#include <lathe/design/LoudnessDesign.h>
+#include <lathe/math/Loudness.h>
 #include <lathe/math/Random.h>
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -70,6 +74,27 @@ TEST(CpuBackendStats, EqualsThePerSampleDefinition) {
             cpu->accumulateStats(b, 5000, got);
             expectSame(got[0], definition(b, 0, 5000),
                        "n " + std::to_string(n) + " variant " + std::to_string(variant));
+        }
+    }
+}
+
+// The true-peak search's ×4 phases (the CPU meter's firPhase, blocks of 32 outputs in registers)
+// equal math::interpolateAt — the per-output definition the device's kernels use — to the bit, at
+// every length around a block's edge, for each phase of the search interpolator.
+TEST(CpuLoudnessSearch, PhasesEqualTheInterpolatorsDefinition) {
+    const design::Interpolator& search = design::truePeakSearchInterpolator();
+    const int taps = search.taps;
+    for (const Frames n : {0, 1, 31, 32, 33, 64, 100, 4410, 4800}) {
+        const auto x = test::noise(n + taps, 0.9, 300 + static_cast<std::uint64_t>(n));
+        std::vector<float> got(static_cast<std::size_t>(n));
+        for (int phase = 1; phase < 4; ++phase) {
+            detail::firPhase(x.data(), search.coeffs.data() + phase * taps, taps, n, got.data());
+            for (Frames i = 0; i < n; ++i) {
+                const float want = math::interpolateAt(x.data() + i, search.coeffs.data(), taps, phase);
+                ASSERT_EQ(std::bit_cast<std::uint32_t>(got[static_cast<std::size_t>(i)]),
+                          std::bit_cast<std::uint32_t>(want))
+                    << n << " outputs, phase " << phase << ", output " << i;
+            }
         }
     }
 }
@@ -155,15 +180,15 @@ TEST(BackendCapabilities, AHoldListNamesOnlyTheCapabilitiesItMayHold) {
             parseCapabilityKeys("HOLD", bad, kHoldable);
             ADD_FAILURE() << bad << " was accepted";
         } catch (const UsageError& e) {
-            EXPECT_NE(std::string(e.what()).find("HOLD: unknown or unsupported capability"), std::string::npos)
+            EXPECT_NE(std::string(e.what()).find("HOLD: unknown or unsupported capability"),
+                      std::string::npos)
                 << e.what();
             EXPECT_NE(std::string(e.what()).find("dynamics, limiter-pass, spectrum"), std::string::npos)
                 << e.what();
         }
     }
     for (const Capability c : kCapabilities) { // every key reads back as its capability
-        EXPECT_EQ(parseCapabilityKeys("HOLD", capabilityKey(c), kCapabilities),
-                  (std::vector<Capability>{c}));
+        EXPECT_EQ(parseCapabilityKeys("HOLD", capabilityKey(c), kCapabilities), (std::vector<Capability>{c}));
     }
 }
 

@@ -22,4 +22,8 @@ math::SampleStats blockStats(const float* x, Frames n, Frames firstFrame);
 Frames quantizeFrames(const AudioBuffer& block, Frames from, Frames count, Frames firstFrame,
                       const math::QuantizeParams& params, std::int32_t* out);
 
+/// out[n] = Σ_i c[i]·base[n + i] for n in [0, count): one phase of the true-peak search's ×4
+/// interpolation, each output equal to math::interpolateAt over the same taps exactly.
+void firPhase(const float* base, const float* c, int taps, Frames count, float* out);
+
 } // namespace lathe::detail
