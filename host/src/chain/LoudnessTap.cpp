@@ -185,7 +185,7 @@ AnalysisResult AnalysisTap::result(const AudioFileInfo& file) {
     return a;
 }
 
-TeeSource::TeeSource(AudioSource& source, OutputTap& tap) : m_source(source), m_tap(tap) {
+TeeSource::TeeSource(AudioSource& source, OutputTap& tap) : ForwardingSource(source), m_tap(tap) {
     m_tap.begin(source.sampleRate(), source.channelCount(), source.channelLayout(), source.totalFrames());
 }
 

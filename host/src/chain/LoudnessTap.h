@@ -3,6 +3,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "../core/ForwardingSource.h"
+
 #include <lathe/Analysis.h>
 #include <lathe/AudioSource.h>
 #include <lathe/Loudness.h>
@@ -125,27 +127,17 @@ private:
 /// A source that shows a tap every block read from it, as it is read (a master's input, to its
 /// analysis): begin() at construction, each block's frames as read() returns them, finish() at
 /// the end (a read of 0 frames, or finish() by the caller when reading stops early). Everything
-/// else is the source's own, so a render reading it decides as it would reading the source
-/// (dither, the input's path, its warnings).
-class TeeSource final : public AudioSource {
+/// else is the source's own (ForwardingSource).
+class TeeSource final : public ForwardingSource {
 public:
     TeeSource(AudioSource& source, OutputTap& tap);
 
-    std::string sourceName() const override { return m_source.sourceName(); }
-    SampleRate sampleRate() const override { return m_source.sampleRate(); }
-    int channelCount() const override { return m_source.channelCount(); }
-    ChannelLayout channelLayout() const override { return m_source.channelLayout(); }
-    Frames totalFrames() const override { return m_source.totalFrames(); }
-    int integerBits() const override { return m_source.integerBits(); }
-    std::optional<std::filesystem::path> filePath() const override { return m_source.filePath(); }
-    std::vector<std::string> warnings() const override { return m_source.warnings(); }
     Frames read(AudioBuffer& dst, Frames maxFrames) override;
 
     /// The tap's finish(), once (a later read of 0 frames does not repeat it).
     void finish();
 
 private:
-    AudioSource& m_source;
     OutputTap& m_tap;
     bool m_finished = false;
 };

@@ -2,6 +2,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "ForwardingSource.h"
+
 #include <lathe/AudioSource.h>
 #include <lathe/math/SampleStats.h>
 
@@ -146,20 +148,12 @@ private:
 /// A source read ahead on a worker (Prefetcher) and delivered in whatever sizes its reader asks
 /// for: what a computing consumer of a file reads through, so that the decoding overlaps its work
 /// (the targeting's trial limiter pulls the intermediate through it). Reading starts at
-/// construction; the frames are the source's, in order.
-class ReadAheadSource final : public AudioSource {
+/// construction; the frames are the source's, in order. Ask for its warnings (the source's) once
+/// read() has returned 0: the worker has then stopped reading.
+class ReadAheadSource final : public ForwardingSource {
 public:
     ReadAheadSource(AudioSource& source, Frames blockFrames, int depth = 2)
-        : m_source(source), m_prefetch(source, blockFrames, depth) {}
-    std::string sourceName() const override { return m_source.sourceName(); }
-    SampleRate sampleRate() const override { return m_source.sampleRate(); }
-    int channelCount() const override { return m_source.channelCount(); }
-    ChannelLayout channelLayout() const override { return m_source.channelLayout(); }
-    Frames totalFrames() const override { return m_source.totalFrames(); }
-    int integerBits() const override { return m_source.integerBits(); }
-    std::optional<std::filesystem::path> filePath() const override { return m_source.filePath(); }
-    /// The source's warnings: ask once read() has returned 0 (the worker has then stopped reading).
-    std::vector<std::string> warnings() const override { return m_source.warnings(); }
+        : ForwardingSource(source), m_prefetch(source, blockFrames, depth) {}
     Frames read(AudioBuffer& dst, Frames maxFrames) override {
         if (m_used == m_block.frames()) { // the next block
             if (m_ended || m_prefetch.next(m_block) == 0) {
@@ -177,7 +171,6 @@ public:
     }
 
 private:
-    AudioSource& m_source;
     Prefetcher m_prefetch;
     AudioBuffer m_block; ///< the block being delivered, from frame m_used on
     Frames m_used = 0;
