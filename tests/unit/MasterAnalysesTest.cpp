@@ -4,7 +4,6 @@
 // analyses of the two files as `lathe analyze` makes them — analyzeFile of the input and of the
 // delivered output is the reference, every figure compared through the JSON report (17 digits:
 // equal JSON is equal doubles).
-#include "../../host/src/chain/LoudnessTap.h"
 #include "TestFiles.h"
 #include "TestSignals.h"
 
@@ -137,7 +136,9 @@ TEST(MasterAnalyses, AFailedMasterStopsThem) {
         SCOPED_TRACE(std::to_string(threads) + " threads");
         MasterSettings s = settingsFrom(R"([{"type": "limiter", "ceiling_dbtp": -1}])", threads);
         s.target = LoudnessTarget{-14.0, -1.0, "-14"};
-        s.faults.failAfterBytes = 300'000; // the disk fills during the first pass
+        // The disk fills: in the intermediate's file with 2 threads, in the first pass with 4 (the
+        // intermediate is then held in memory).
+        s.faults.failAfterBytes = 300'000;
         MasterAnalyses a;
         EXPECT_THROW(masterFile(in, dir.path() / "master.wav", s, *backend, {}, nullptr, &a), OutputError);
         s.faults = {};
