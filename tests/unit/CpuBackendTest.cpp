@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// CpuBackend's vectorisable block statistics against the per-sample definition in lathe/math.
+// CpuBackend's vectorised loops (block statistics, peaks, the meter's K-weighting and search)
+// against the per-sample definitions in lathe/math.
 #include "../../host/src/dsp/cpu/HostLoops.h"
 #include "TestSignals.h"
 #include "Tolerances.h"
 
 #include <lathe/Backend.h>
 #include <lathe/Error.h>
+#include <lathe/LoudnessKernel.h>
 #include <lathe/design/LoudnessDesign.h>
 #include <lathe/math/Loudness.h>
 #include <lathe/math/Random.h>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <string>
@@ -94,6 +97,80 @@ TEST(CpuLoudnessSearch, PhasesEqualTheInterpolatorsDefinition) {
                 ASSERT_EQ(std::bit_cast<std::uint32_t>(got[static_cast<std::size_t>(i)]),
                           std::bit_cast<std::uint32_t>(want))
                     << n << " outputs, phase " << phase << ", output " << i;
+            }
+        }
+    }
+}
+
+// The peak search (blocks of 64 samples, an integer max each) against the scan that keeps the
+// first strictly larger |x|: the same bits and the same first position, at lengths around a
+// block's edge, with ties, zeros and a NaN.
+TEST(CpuPeakBits, EqualsTheFirstLargestScan) {
+    for (const Frames n : {0, 1, 2, 63, 64, 65, 127, 128, 129, 4800}) {
+        for (int variant = 0; variant < 5; ++variant) {
+            auto x = test::noise(n, 0.6, 500 + static_cast<std::uint64_t>(n) * 7 + variant);
+            if (variant == 1 && n > 3) { // a tie across blocks: the first wins
+                x[static_cast<std::size_t>(n - 1)] = 0.95f;
+                x[static_cast<std::size_t>(n / 3)] = -0.95f;
+            } else if (variant == 2) {
+                std::fill(x.begin(), x.end(), variant == 2 && n % 2 == 0 ? -0.0f : 0.0f);
+            } else if (variant == 3 && n > 0) {
+                x[static_cast<std::size_t>(n / 2)] = NAN;
+            } else if (variant == 4 && n > 1) { // the largest in the last sample (the tail)
+                x[static_cast<std::size_t>(n - 1)] = 2.0f;
+            }
+            std::uint32_t bits = 0;
+            Frames first = -1;
+            for (Frames i = 0; i < n; ++i) {
+                const std::uint32_t b =
+                    std::bit_cast<std::uint32_t>(x[static_cast<std::size_t>(i)]) & 0x7fffffffu;
+                if (b > bits) {
+                    bits = b;
+                    first = i;
+                }
+            }
+            const detail::PeakBits got = detail::peakBits(x.data(), n);
+            EXPECT_EQ(got.bits, bits) << n << " samples, variant " << variant;
+            EXPECT_EQ(got.first, first) << n << " samples, variant " << variant;
+        }
+    }
+}
+
+// The meter's K-weighting, two channels a vector, equals math::kWeightSample on each channel
+// alone, in doubles, to the bit: every sub-block's energy, for 1, 2, 3 and 6 channels (an odd
+// channel fills both lanes), over the warm-up and a chunk that ends in a partial sub-block.
+TEST(CpuLoudnessWeighting, EnergiesEqualTheOneChannelDefinition) {
+    const LoudnessParams params = LoudnessParams::forRate(48000);
+    const Frames warm = params.warmupFrames;
+    const Frames frames = 3 * params.stepFrames + 17;
+    const Frames sub = params.subBlockFrames;
+    for (const int channels : {1, 2, 3, 6}) {
+        AudioBuffer audio(channels, warm + frames + params.lookaheadFrames);
+        audio.setFrames(warm + frames + params.lookaheadFrames);
+        for (int c = 0; c < channels; ++c) {
+            const auto x = test::noise(audio.frames(), 0.5, 700 + static_cast<std::uint64_t>(c));
+            std::copy(x.begin(), x.end(), audio.channel(c));
+        }
+        LoudnessRecords got;
+        measureLoudnessChunkCpu(params, LoudnessChunk{&audio, 0, frames}, got);
+        ASSERT_EQ(got.subBlockEnergy.size(), static_cast<std::size_t>(channels));
+        for (int c = 0; c < channels; ++c) {
+            const float* x = audio.channel(c);
+            math::KWeightingState state{};
+            for (Frames i = 0; i < warm; ++i) {
+                math::kWeightSample(params.kWeighting, state, x[i]);
+            }
+            const auto& energy = got.subBlockEnergy[static_cast<std::size_t>(c)];
+            ASSERT_EQ(energy.size(), static_cast<std::size_t>((frames + sub - 1) / sub));
+            for (std::size_t k = 0; k < energy.size(); ++k) {
+                double want = 0.0;
+                const Frames end = warm + std::min(frames, static_cast<Frames>(k + 1) * sub);
+                for (Frames i = warm + static_cast<Frames>(k) * sub; i < end; ++i) {
+                    const double v = math::kWeightSample(params.kWeighting, state, x[i]);
+                    want += v * v;
+                }
+                ASSERT_EQ(std::bit_cast<std::uint64_t>(energy[k]), std::bit_cast<std::uint64_t>(want))
+                    << channels << " channels, channel " << c << ", sub-block " << k;
             }
         }
     }

@@ -11,15 +11,20 @@ struct BiquadD {
     double b0, b1, b2, a1, a2;
 };
 
-/// Transposed direct form II state.
-struct BiquadStateD {
-    double s1, s2;
-};
+/// Transposed direct form II state, of one channel (`T` = double) or of several processed side by
+/// side (on the host, `T` a GNU vector of doubles, one channel a lane).
+template <class T> struct BiquadStateOf { T s1, s2; };
+using BiquadStateD = BiquadStateOf<double>;
+
+/// `T` as a parameter that takes no part in deducing it (a float sample into a double section).
+template <class T> struct NotDeduced { using type = T; };
 
 /// One sample through one section (transposed direct form II, double state: near-unit poles at
-/// 192 kHz make float states noisy; see ../shared/reference/gpu-and-speed.md §2.1).
-LATHE_HD inline double biquadTdf2(const BiquadD& c, BiquadStateD& s, double x) {
-    const double y = c.b0 * x + s.s1;
+/// 192 kHz make float states noisy; see ../shared/reference/gpu-and-speed.md §2.1). Over lanes of
+/// a vector type it performs, in each lane, exactly the operations it performs on one double.
+template <class T>
+LATHE_HD_INLINE T biquadTdf2(const BiquadD& c, BiquadStateOf<T>& s, typename NotDeduced<T>::type x) {
+    const T y = c.b0 * x + s.s1;
     s.s1 = c.b1 * x - c.a1 * y + s.s2;
     s.s2 = c.b2 * x - c.a2 * y;
     return y;

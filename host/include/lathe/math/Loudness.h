@@ -19,14 +19,17 @@ struct KWeighting {
     BiquadD highpass; ///< stage 2: RLB high-pass at ~38 Hz
 };
 
-struct KWeightingState {
-    BiquadStateD shelf;
-    BiquadStateD highpass;
+template <class T> struct KWeightingStateOf {
+    BiquadStateOf<T> shelf;
+    BiquadStateOf<T> highpass;
 };
+using KWeightingState = KWeightingStateOf<double>;
 
-/// K-weights one sample.
-LATHE_HD inline double kWeightSample(const KWeighting& k, KWeightingState& s, double x) {
-    return biquadTdf2(k.highpass, s.highpass, biquadTdf2(k.shelf, s.shelf, x));
+/// K-weights one sample (of one channel, or of one channel per lane: see biquadTdf2).
+template <class T>
+LATHE_HD_INLINE T kWeightSample(const KWeighting& k, KWeightingStateOf<T>& s,
+                                typename NotDeduced<T>::type x) {
+    return biquadTdf2<T>(k.highpass, s.highpass, biquadTdf2<T>(k.shelf, s.shelf, x));
 }
 
 /// K-weighting in segments, in parallel (the CUDA backend's scan). The two sections are linear:

@@ -26,6 +26,10 @@ using FirLanes = float __attribute__((vector_size(8 * sizeof(float))));
 constexpr int kFirSums = 4;
 constexpr Frames kFirBlock = kFirSums * 8;
 
+/// Two channels' K-weighting side by side, one a lane (SSE2's vector of two doubles, in every
+/// target; a GNU vector type, whose operators act lane by lane).
+using DoublePair = double __attribute__((vector_size(2 * sizeof(double))));
+
 } // namespace
 
 /// out[n] = Σ_i c[i]·base[n + i] for n in [0, count), each output's taps added in order from the
@@ -93,6 +97,76 @@ void searchPhases(const float* x, Frames begin, Frames end, const design::Interp
     }
 }
 
+/// The largest envelope value: what `m = std::max(m, v)` from m = 0 gives (a NaN never enters
+/// m), eight running maxima at once in two SSE vectors, each lane as that loop (the maximum of
+/// numbers does not depend on how they are grouped). GCC did not vectorise the loop of scalars,
+/// and lowered a vector of eight floats to scalars where AVX is not assumed.
+float envelopeMax(const std::vector<float>& envelope) {
+    using FloatQuad = float __attribute__((vector_size(4 * sizeof(float))));
+    const std::size_t count = envelope.size();
+    FloatQuad lanes[2] = {};
+    std::size_t n = 0;
+    for (; n + 8 <= count; n += 8) {
+        for (int k = 0; k < 2; ++k) {
+            FloatQuad v;
+            std::memcpy(&v, envelope.data() + n + 4 * k, sizeof v);
+            lanes[k] = lanes[k] < v ? v : lanes[k];
+        }
+    }
+    float m = 0.0f;
+    for (; n < count; ++n) {
+        m = std::max(m, envelope[n]);
+    }
+    for (const FloatQuad& l : lanes) {
+        for (int k = 0; k < 4; ++k) {
+            m = std::max(m, l[k]);
+        }
+    }
+    return m;
+}
+
+/// The candidate scan skips blocks of this many ×4 points in which no envelope value reaches the
+/// threshold, found by a vectorised count (most of a step's points lie below it).
+constexpr Frames kSkipBlock = 32;
+
+/// Whether any of kSkipBlock envelope values is not below `threshold` (a NaN counts, as it does
+/// in the per-point test `envelope < threshold`).
+bool anyAtLeast(const float* envelope, float threshold) {
+    int hits = 0;
+    for (Frames k = 0; k < kSkipBlock; ++k) {
+        hits += envelope[k] < threshold ? 0 : 1;
+    }
+    return hits != 0;
+}
+
+/// The ×16 refinement's points around a candidate: d = −3..3 (math::refinePoint).
+constexpr int kRefinePoints = 7;
+
+/// The ×16 values at the refinement's seven points around the ×4 point (n, p): their samples in
+/// `m`, their phases in `phases`, their values (signed) in `values`. Each value is
+/// math::interpolateAt's (its taps added in order from 0), the seven sums interleaved so that
+/// they do not wait on each other's additions (one sum alone is a chain of 48 dependent adds).
+void refineAround(const float* x, Frames n, int p, const design::Interpolator& refine, long long* m,
+                  int* phases, float* values) {
+    const int taps = refine.taps;
+    const float* window[kRefinePoints];
+    const float* coeffs[kRefinePoints];
+    for (int d = 0; d < kRefinePoints; ++d) {
+        phases[d] = math::refinePoint(n, p, d - 3, &m[d]);
+        window[d] = x + m[d] - taps / 2 + 1;
+        coeffs[d] = refine.coeffs.data() + phases[d] * taps;
+    }
+    float acc[kRefinePoints] = {};
+    for (int i = 0; i < taps; ++i) {
+        for (int d = 0; d < kRefinePoints; ++d) {
+            acc[d] += coeffs[d][i] * window[d][i];
+        }
+    }
+    for (int d = 0; d < kRefinePoints; ++d) {
+        values[d] = acc[d];
+    }
+}
+
 } // namespace
 
 float truePeakCandidateRatio() {
@@ -145,15 +219,17 @@ void measureLoudnessChunkCpu(const LoudnessParams& params, const LoudnessChunk& 
     std::vector<float> envelope;
 
     // 1. K-weighting: settle over the warm-up, then sum y² per sub-block (double throughout). Two
-    //    channels in one loop: each filter is a recursion, so one channel alone waits on latency.
+    //    channels at once, one in each lane of a vector of two doubles: the same operations on
+    //    each channel as math::kWeightSample on a double (lane by lane), in half the instructions
+    //    (the loop of one channel pair at a time, in scalars, was bound by their issue, not by
+    //    the recursion's latency). An odd last channel fills both lanes.
     for (int c0 = 0; c0 < channels; c0 += 2) {
         const int pair = std::min(2, channels - c0);
-        const float* x[2] = {audio.channel(c0), audio.channel(c0 + pair - 1)};
-        math::KWeightingState state[2]{};
+        const float* x0 = audio.channel(c0);
+        const float* x1 = audio.channel(c0 + pair - 1);
+        math::KWeightingStateOf<DoublePair> state{};
         for (Frames i = 0; i < warm; ++i) {
-            for (int c = 0; c < pair; ++c) {
-                math::kWeightSample(params.kWeighting, state[c], x[c][i]);
-            }
+            math::kWeightSample<DoublePair>(params.kWeighting, state, DoublePair{x0[i], x1[i]});
         }
         double* energy[2];
         for (int c = 0; c < pair; ++c) {
@@ -164,19 +240,11 @@ void measureLoudnessChunkCpu(const LoudnessParams& params, const LoudnessChunk& 
         for (Frames k = 0; k < subs; ++k) {
             const Frames begin = warm + k * sub;
             const Frames end = warm + std::min(frames, (k + 1) * sub);
-            double e[2] = {0.0, 0.0};
-            if (pair == 2) {
-                for (Frames i = begin; i < end; ++i) {
-                    const double v0 = math::kWeightSample(params.kWeighting, state[0], x[0][i]);
-                    const double v1 = math::kWeightSample(params.kWeighting, state[1], x[1][i]);
-                    e[0] += v0 * v0;
-                    e[1] += v1 * v1;
-                }
-            } else {
-                for (Frames i = begin; i < end; ++i) {
-                    const double v = math::kWeightSample(params.kWeighting, state[0], x[0][i]);
-                    e[0] += v * v;
-                }
+            DoublePair e{0.0, 0.0};
+            for (Frames i = begin; i < end; ++i) {
+                const DoublePair v =
+                    math::kWeightSample<DoublePair>(params.kWeighting, state, DoublePair{x0[i], x1[i]});
+                e += v * v;
             }
             for (int c = 0; c < pair; ++c) {
                 energy[c][k] = e[c];
@@ -198,26 +266,16 @@ void measureLoudnessChunkCpu(const LoudnessParams& params, const LoudnessChunk& 
             const Frames begin = warm + s * step;
             const Frames end = warm + std::min(frames, (s + 1) * step);
             // Sample peak (and its position, the fallback true-peak position).
-            std::uint32_t peakBits = 0;
-            Frames peakAt = -1;
-            for (Frames n = begin; n < end; ++n) {
-                const std::uint32_t b = std::bit_cast<std::uint32_t>(x[n]) & 0x7fffffffu;
-                if (b > peakBits) {
-                    peakBits = b;
-                    peakAt = n;
-                }
-            }
-            const float sp = std::bit_cast<float>(peakBits);
+            const detail::PeakBits peak = detail::peakBits(x + begin, end - begin);
+            const Frames peakAt = peak.first >= 0 ? begin + peak.first : -1;
+            const float sp = std::bit_cast<float>(peak.bits);
             samplePeak[static_cast<std::size_t>(s)] = sp;
             float best = sp;
             double bestAt = peakAt >= 0 ? static_cast<double>(chunk.firstFrame + (peakAt - warm)) : -1.0;
             if (sp > 0.0f && params.truePeak) {
                 // ×4 search: phase 0 is x itself.
                 searchPhases(x, begin, end, search, y, envelope);
-                float max4 = 0.0f;
-                for (float v : envelope) {
-                    max4 = std::max(max4, v);
-                }
+                const float max4 = envelopeMax(envelope);
                 auto at = [&](Frames n, int phase) {
                     return phase == 0 ? std::fabs(x[n])
                                       : std::fabs(y[phase - 1][static_cast<std::size_t>(n - begin)]);
@@ -229,24 +287,32 @@ void measureLoudnessChunkCpu(const LoudnessParams& params, const LoudnessChunk& 
                 // earlier "largest first, stop when none can win" order skipped candidates whose
                 // ±3 points reach past the step's edge, where the margin argument does not hold.
                 const float threshold = max4 * kCandidateRatio;
-                for (Frames n = begin; n < end; ++n) {
-                    if (envelope[static_cast<std::size_t>(n - begin)] < threshold) {
-                        continue;
+                for (Frames b = begin; b < end; b += kSkipBlock) {
+                    const Frames blockEnd = std::min(end, b + kSkipBlock);
+                    if (blockEnd - b == kSkipBlock && !anyAtLeast(envelope.data() + (b - begin), threshold)) {
+                        continue; // no candidate in this block
                     }
-                    for (int p = 0; p < 4; ++p) {
-                        const float v = at(n, p);
-                        if (v < threshold || !math::isSearchLocalMax(at, n, p, begin, end, v)) {
+                    for (Frames n = b; n < blockEnd; ++n) {
+                        if (envelope[static_cast<std::size_t>(n - begin)] < threshold) {
                             continue;
                         }
-                        for (int d = -3; d <= 3; ++d) {
-                            long long m = 0;
-                            const int ph = math::refinePoint(n, p, d, &m);
-                            const float r = std::fabs(math::interpolateAt(
-                                x + m - refine.taps / 2 + 1, refine.coeffs.data(), refine.taps, ph));
-                            const double rAt = static_cast<double>(chunk.firstFrame + (m - warm)) + ph / 16.0;
-                            if (r > best || (r == best && rAt < bestAt)) {
-                                best = r;
-                                bestAt = rAt;
+                        for (int p = 0; p < 4; ++p) {
+                            const float v = at(n, p);
+                            if (v < threshold || !math::isSearchLocalMax(at, n, p, begin, end, v)) {
+                                continue;
+                            }
+                            long long ms[kRefinePoints];
+                            int phases[kRefinePoints];
+                            float values[kRefinePoints];
+                            refineAround(x, n, p, refine, ms, phases, values);
+                            for (int d = 0; d < kRefinePoints; ++d) {
+                                const float r = std::fabs(values[d]);
+                                const double rAt =
+                                    static_cast<double>(chunk.firstFrame + (ms[d] - warm)) + phases[d] / 16.0;
+                                if (r > best || (r == best && rAt < bestAt)) {
+                                    best = r;
+                                    bestAt = rAt;
+                                }
                             }
                         }
                     }

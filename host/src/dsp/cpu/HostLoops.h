@@ -11,6 +11,16 @@
 
 namespace lathe::detail {
 
+/// The largest |x[i]| of `n` samples, as the bits of |x[i]| (for non-negative floats the integer
+/// order is the value order, and every NaN/Inf is >= 0x7f800000), and the first i at which it
+/// occurs: -1 when `n` is 0 or every sample is ±0 (bits 0). Equal to a scan that keeps the first
+/// strictly larger value.
+struct PeakBits {
+    std::uint32_t bits = 0;
+    Frames first = -1;
+};
+PeakBits peakBits(const float* x, Frames n);
+
 /// Statistics of `n` samples of one channel whose first is frame `firstFrame`: math::accumulateSample
 /// over them (peak, its first position and every count exactly; the sums in a fixed order of
 /// their own, the same on every CPU).
