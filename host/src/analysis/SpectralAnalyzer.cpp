@@ -199,6 +199,7 @@ struct SpectralAnalyzer::Impl {
     std::int64_t framesInColumn = 0;
     std::vector<double> colMax, colSum, frameRowMax, frameRowSum;
     std::vector<int> rowBinCount;
+    std::vector<int> rowFirstBin; // a row's bins are consecutive (binRow never decreases)
     std::vector<double> framePower;
     // The frames on a backend (Capability::Spectrum): its parameters, and the batch being filled.
     Backend* backend = nullptr;
@@ -302,24 +303,24 @@ struct SpectralAnalyzer::Impl {
 
     /// The frame's rows from framePower (its largest and mean power, or the fallback bin's), pooled.
     void poolFrame() {
-        std::fill(frameRowMax.begin(), frameRowMax.end(), 0.0);
-        std::fill(frameRowSum.begin(), frameRowSum.end(), 0.0);
-        for (int k = 0; k < bins; ++k) {
-            const int r = binRow[static_cast<std::size_t>(k)];
-            if (r < 0) {
-                continue;
-            }
-            const double p = framePower[static_cast<std::size_t>(k)];
-            frameRowMax[static_cast<std::size_t>(r)] = std::max(frameRowMax[static_cast<std::size_t>(r)], p);
-            frameRowSum[static_cast<std::size_t>(r)] += p;
-        }
+        // Row by row over its consecutive bins, the largest and the sum kept in registers (a
+        // scatter by bin into the rows' sums waited on each store), in the same order.
         for (int r = 0; r < gram.rows; ++r) {
             const auto ri = static_cast<std::size_t>(r);
-            if (rowBinCount[ri] == 0) {
+            const int count = rowBinCount[ri];
+            if (count == 0) {
                 frameRowMax[ri] = frameRowSum[ri] = framePower[static_cast<std::size_t>(rowFallbackBin[ri])];
-            } else {
-                frameRowSum[ri] /= rowBinCount[ri]; // the mean
+                continue;
             }
+            const double* p = framePower.data() + rowFirstBin[ri];
+            double largest = 0.0;
+            double sum = 0.0;
+            for (int j = 0; j < count; ++j) {
+                largest = std::max(largest, p[j]);
+                sum += p[j];
+            }
+            frameRowMax[ri] = largest;
+            frameRowSum[ri] = sum / count; // the mean
         }
         poolRows(frameRowMax.data(), frameRowSum.data());
     }
@@ -498,6 +499,19 @@ SpectralAnalyzer::SpectralAnalyzer(SampleRate fs, const ChannelLayout& layout, F
             g.rows - 1, static_cast<int>(std::floor(std::log(f / low) / std::log(high / low) * g.rows)));
         d.binRow[static_cast<std::size_t>(k)] = r;
         ++d.rowBinCount[static_cast<std::size_t>(r)];
+    }
+    d.rowFirstBin.assign(static_cast<std::size_t>(g.rows), 0);
+    for (int k = d.bins - 1; k >= 0; --k) {
+        if (const int r = d.binRow[static_cast<std::size_t>(k)]; r >= 0) {
+            d.rowFirstBin[static_cast<std::size_t>(r)] = k;
+        }
+    }
+    for (int r = 0; r < g.rows; ++r) { // poolFrame relies on it
+        const auto ri = static_cast<std::size_t>(r);
+        for (int j = 0; j < d.rowBinCount[ri]; ++j) {
+            LATHE_EXPECTS(d.binRow[static_cast<std::size_t>(d.rowFirstBin[ri] + j)] == r,
+                          "a spectrogram row's bins are consecutive");
+        }
     }
     for (int r = 0; r < g.rows; ++r) {
         const double centre =
