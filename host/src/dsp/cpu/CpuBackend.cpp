@@ -16,9 +16,6 @@
 namespace lathe {
 namespace detail {
 
-// Same result as math::accumulateSample over the block, but written so that the compiler can
-// vectorise it: it is the hottest loop of `lathe info` and of every render
-// (tests/math/SampleStatsTest checks it against the per-sample definition).
 LATHE_TARGET_CLONES PeakBits peakBits(const float* x, Frames n) {
     // The maximum of each block of kBlock samples is a vectorised integer max; the first block
     // whose maximum beats every earlier one holds the first occurrence of the largest, which is
@@ -60,6 +57,9 @@ LATHE_TARGET_CLONES PeakBits peakBits(const float* x, Frames n) {
     return p;
 }
 
+// Same result as math::accumulateSample over the block, but written so that the compiler can
+// vectorise it: it is the hottest loop of `lathe info` and of every render
+// (tests/unit/CpuBackendTest checks it against the per-sample definition).
 LATHE_TARGET_CLONES math::SampleStats blockStats(const float* x, Frames n, Frames firstFrame) {
     // |x| as bits: one integer max gives the peak and says whether all are finite.
     const PeakBits peak = peakBits(x, n);
