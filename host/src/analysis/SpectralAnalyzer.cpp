@@ -201,6 +201,7 @@ struct SpectralAnalyzer::Impl {
     std::vector<int> rowBinCount;
     std::vector<int> rowFirstBin; // a row's bins are consecutive (binRow never decreases)
     std::vector<double> framePower;
+    std::vector<double> scaleOfBin; // binScale(k) for every bin
     // The frames on a backend (Capability::Spectrum): its parameters, and the batch being filled.
     Backend* backend = nullptr;
     std::optional<SpectrumParams> device;
@@ -273,13 +274,14 @@ struct SpectralAnalyzer::Impl {
             }
             fftwf_execute_dft_r2c(plan, buf, out[static_cast<std::size_t>(c)].get());
             const fftwf_complex* X = out[static_cast<std::size_t>(c)].get();
-            std::vector<double>& acc = spectrum.power[static_cast<std::size_t>(c)];
-            for (int k = 0; k < bins; ++k) {
-                const double p =
-                    (static_cast<double>(X[k][0]) * X[k][0] + static_cast<double>(X[k][1]) * X[k][1]) *
-                    binScale(k);
-                acc[static_cast<std::size_t>(k)] += p;
-                framePower[static_cast<std::size_t>(k)] += p / channels;
+            double* acc = spectrum.power[static_cast<std::size_t>(c)].data();
+            // A channel's share of the frame's power: p / channels, which for 1, 2, 4 … channels
+            // is p times the exact reciprocal (the same rounding of the same quotient) — a
+            // multiplication instead of a division per bin.
+            if ((channels & (channels - 1)) == 0) {
+                addPower(X, acc, 1.0 / channels, [](double p, double share) { return p * share; });
+            } else {
+                addPower(X, acc, channels, [](double p, double count) { return p / count; });
             }
         }
         if (stereo) {
@@ -292,14 +294,30 @@ struct SpectralAnalyzer::Impl {
                 const double mi = 0.5 * (static_cast<double>(L[k][1]) + R[k][1]);
                 const double sr = 0.5 * (static_cast<double>(L[k][0]) - R[k][0]);
                 const double si = 0.5 * (static_cast<double>(L[k][1]) - R[k][1]);
-                mid[static_cast<std::size_t>(k)] += (mr * mr + mi * mi) * binScale(k);
-                side[static_cast<std::size_t>(k)] += (sr * sr + si * si) * binScale(k);
+                mid[static_cast<std::size_t>(k)] +=
+                    (mr * mr + mi * mi) * scaleOfBin[static_cast<std::size_t>(k)];
+                side[static_cast<std::size_t>(k)] +=
+                    (sr * sr + si * si) * scaleOfBin[static_cast<std::size_t>(k)];
             }
         }
         poolFrame();
     }
 
     double binScale(int k) const { return (k == 0 || k == n / 2) ? sineScale / 4.0 : sineScale; }
+
+    /// Each bin's power into `acc` (the channel's sum) and its share into framePower: the loop
+    /// has no branch (the bins' scales come from scaleOfBin), so that it vectorises.
+    template <typename Share>
+    void addPower(const fftwf_complex* X, double* __restrict acc, double by, Share share) {
+        const double* __restrict scale = scaleOfBin.data();
+        double* __restrict frameSum = framePower.data();
+        for (int k = 0; k < bins; ++k) {
+            const double p =
+                (static_cast<double>(X[k][0]) * X[k][0] + static_cast<double>(X[k][1]) * X[k][1]) * scale[k];
+            acc[k] += p;
+            frameSum[k] += share(p, by);
+        }
+    }
 
     /// The frame's rows from framePower (its largest and mean power, or the fallback bin's), pooled.
     void poolFrame() {
@@ -454,6 +472,9 @@ SpectralAnalyzer::SpectralAnalyzer(SampleRate fs, const ChannelLayout& layout, F
         d.windowEnergyPrefix.push_back(d.windowEnergyPrefix.back() + static_cast<double>(wf) * wf);
     }
     d.sineScale = (2.0 / sum) * (2.0 / sum);
+    for (int k = 0; k < d.bins; ++k) {
+        d.scaleOfBin.push_back(d.binScale(k));
+    }
     d.in.reset(fftwf_alloc_real(static_cast<std::size_t>(d.n)));
     for (int c = 0; c < d.channels; ++c) {
         d.out.emplace_back(fftwf_alloc_complex(static_cast<std::size_t>(d.bins)));
