@@ -125,6 +125,10 @@ inline constexpr double kImpulseNeighbourAbs = 1e-6;
 /// wrong coefficient, offset or sub-block is off by more than 1e-3. (0.01 LU, the issue's bound
 /// on loudness, is a relative energy of 2.3e-3.)
 inline constexpr double kLoudnessEnergyParityRelative = 1e-9;
+/// A mono file counted twice (dual mono) against once: every block's energy doubles, so the gates
+/// pass the same blocks and the integrated loudness moves by 10·log10(2) up to double rounding
+/// (1e-14 LU); 1e-9 LU leaves margin while a gate or count that differed would be off by far more.
+inline constexpr double kDualMonoOffsetLu = 1e-9;
 /// True peak on another backend (issue 8): 0.02 dB, the issue's bound. The search and the ×16
 /// values are the same float expressions, but nvcc fuses a·b + c into one rounding by default
 /// (LATHE_CUDA_NO_FMAD turns that off), which moves a value by an ulp or two (1e-6 dB). Both

@@ -6,6 +6,7 @@
 // equal JSON is equal doubles).
 #include "TestFiles.h"
 #include "TestSignals.h"
+#include "Tolerances.h"
 
 #include <lathe/Error.h>
 #include <lathe/JsonReport.h>
@@ -154,6 +155,36 @@ TEST(MasterAnalyses, AFailedMasterStopsThem) {
         EXPECT_THROW(masterFile(in, dir.path() / "master.wav", s, *backend, control, nullptr, &a),
                      CancelledError);
         EXPECT_EQ(dir.entries(), std::vector<std::string>{"mix.wav"});
+    }
+}
+
+// From 4 threads a targeted pass's check reads the loudness of the output's analysis instead of
+// a meter of its own — only when that analysis measures what the meter would. An analysis that
+// counts a mono file twice (dual mono, +3.01 dB) must not steer the targeting: the master still
+// reaches the target as BS.1770 reads the file, and its analysis still counts it twice.
+TEST(MasterAnalyses, TheTargetingReadsTheAnalysisOnlyWhenItMeasuresTheSame) {
+    test::TempDir dir;
+    const auto in = dir.path() / "mono.wav";
+    test::writeRawFloat(in, {mix()[0]}, kFs, SF_FORMAT_WAV | SF_FORMAT_PCM_24);
+    auto backend = makeCpuBackend();
+    for (const bool dualMono : {false, true}) {
+        SCOPED_TRACE(dualMono ? "dual mono" : "mono");
+        MasterSettings s = settingsFrom(R"([{"type": "limiter", "ceiling_dbtp": -1}])", 4);
+        s.target = LoudnessTarget{-10.0, -1.0, "-10"};
+        const auto out = dir.path() / "master.wav";
+        MasterAnalyses got;
+        got.options.loudness.dualMono = dualMono;
+        TargetingReport t;
+        masterFile(in, out, s, *backend, {}, &t, &got);
+        ASSERT_TRUE(got.tapped);
+        ASSERT_TRUE(t.reached) << t.note;
+        AudioReader reader(out);
+        const LoudnessResult file = measureLoudness(reader, LoudnessOptions{}, *backend);
+        ASSERT_TRUE(file.integratedLufs && got.after.loudness.integratedLufs && t.passes.back().lufs);
+        EXPECT_EQ(*t.passes.back().lufs, *file.integratedLufs); // the kept pass's check: the file's
+        EXPECT_NEAR(*file.integratedLufs, -10.0, kTargetToleranceLu);
+        EXPECT_NEAR(*got.after.loudness.integratedLufs - *file.integratedLufs,
+                    dualMono ? 10.0 * std::log10(2.0) : 0.0, test::kDualMonoOffsetLu);
     }
 }
 

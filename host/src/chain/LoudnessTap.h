@@ -100,6 +100,11 @@ public:
     /// The analysis with `file` (the finished file's facts, as AudioReader::info() gives them
     /// after reading it) and the findings, once finish() has been called; rethrows its error.
     AnalysisResult result(const AudioFileInfo& file);
+
+    /// The analysis's loudness, once finish() has been called (what a LoudnessTap with the
+    /// analysis's loudness options measures: a targeted pass's check reads it instead of a meter
+    /// of its own); rethrows its error. result() may follow.
+    const LoudnessResult& loudness() { return computed().loudness; }
 };
 
 /// Two taps seeing one output (a targeted master's pass: its meter and its analysis).

@@ -81,6 +81,13 @@ LoudnessOptions loudnessOptions(bool truePeak, unsigned threads) {
     return options;
 }
 
+/// Whether a meter with `options` (a MasterAnalyses analysis's) gives the figures a targeted
+/// pass's check reads from loudnessOptions(truePeak, ·): the same integrated loudness (no dual-mono
+/// count, the backend's chunks) and, when the check needs it, the true peak.
+bool sameMeasurement(const LoudnessOptions& options, bool truePeak) {
+    return !options.dualMono && options.chunkSteps == 0 && (options.truePeak || !truePeak);
+}
+
 LoudnessResult measure(AudioSource& source, bool truePeak, unsigned threads, Backend& backend,
                        const JobControl& control) {
     return measureLoudness(source, loudnessOptions(truePeak, threads), backend, control);
@@ -373,16 +380,21 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
         o.tail = TailPolicy::Keep; // the intermediate already has the length the tail policy gave it
         // The output's loudness, measured as it is written (the file's own samples) — with the
         // true peak only when stages follow the limiter (its ×16 verification decides otherwise).
+        // With its analysis (MasterAnalyses) tapped too, the analysis's measurement is the check's
+        // when it measures what this meter would: one meter over the output, not two.
+        detail::AnalysisTap* analysis = newAfterTap() != nullptr ? &*afterTap : nullptr;
+        const bool analysisMeasures =
+            analysis != nullptr && sameMeasurement(analyses->options.loudness, !after.stages.empty());
         std::optional<detail::LoudnessTap> tap;
-        if (tapped) {
+        if (tapped && !analysisMeasures) {
             tap.emplace(output.string(), loudnessOptions(!after.stages.empty(), threads), backend, control);
             o.tap = &*tap;
         }
-        // And its analysis (MasterAnalyses), beside the meter.
         std::optional<detail::TeeTap> both;
-        if (OutputTap* analysis = newAfterTap(); analysis != nullptr) {
-            o.tap = o.tap != nullptr ? &both.emplace(*o.tap, *analysis) : analysis;
+        if (analysis != nullptr) {
+            o.tap = o.tap != nullptr ? static_cast<OutputTap*>(&both.emplace(*o.tap, *analysis)) : analysis;
         }
+
         const bool lastChance = pass + 1 == kTargetMaxPasses;
         auto check = [&](const std::filesystem::path& temporary, const RenderReport& soFar) {
             // The true peak is the limiter's own ×16 verification of what it wrote when nothing
@@ -391,9 +403,24 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
             std::optional<double> peak = limiterTruePeak(soFar);
             const bool tapSuffices = tapped && (peak.has_value() || !after.stages.empty());
             const auto measuring = std::chrono::steady_clock::now();
-            const LoudnessResult got =
-                tapSuffices ? tap->result()
-                            : measureFile(temporary, !peak.has_value(), threads, backend, control);
+            auto readFile = [&] {
+                return measureFile(temporary, !peak.has_value(), threads, backend, control);
+            };
+            auto tappedLoudness = [&]() -> LoudnessResult {
+                if (!analysisMeasures) {
+                    return tap->result();
+                }
+                try {
+                    return analysis->loudness();
+                } catch (const CancelledError&) {
+                    throw;
+                } catch (...) {
+                    // The analysis failed: its error is thrown once the output is in place
+                    // (completeAnalyses, as MasterAnalyses promises); the check reads the file.
+                    return readFile();
+                }
+            };
+            const LoudnessResult got = tapSuffices ? tappedLoudness() : readFile();
             if (!peak && got.truePeakDbtp) {
                 peak = got.truePeakDbtp->value;
             }
