@@ -394,7 +394,6 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
         if (analysis != nullptr) {
             o.tap = o.tap != nullptr ? static_cast<OutputTap*>(&both.emplace(*o.tap, *analysis)) : analysis;
         }
-
         const bool lastChance = pass + 1 == kTargetMaxPasses;
         auto check = [&](const std::filesystem::path& temporary, const RenderReport& soFar) {
             // The true peak is the limiter's own ×16 verification of what it wrote when nothing
