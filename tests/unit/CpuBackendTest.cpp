@@ -112,8 +112,8 @@ TEST(CpuPeakBits, EqualsTheFirstLargestScan) {
             if (variant == 1 && n > 3) { // a tie across blocks: the first wins
                 x[static_cast<std::size_t>(n - 1)] = 0.95f;
                 x[static_cast<std::size_t>(n / 3)] = -0.95f;
-            } else if (variant == 2) {
-                std::fill(x.begin(), x.end(), variant == 2 && n % 2 == 0 ? -0.0f : 0.0f);
+            } else if (variant == 2) { // zeros (of either sign): no peak, no position
+                std::fill(x.begin(), x.end(), n % 2 == 0 ? -0.0f : 0.0f);
             } else if (variant == 3 && n > 0) {
                 x[static_cast<std::size_t>(n / 2)] = NAN;
             } else if (variant == 4 && n > 1) { // the largest in the last sample (the tail)
