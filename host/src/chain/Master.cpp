@@ -168,7 +168,7 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
     }
     AudioSource& source = teeInput ? static_cast<AudioSource&>(*teeInput) : reader;
     std::optional<detail::AnalysisTap> afterTap; // the output's (a targeted master: the kept pass's)
-    auto newAfterTap = [&]() -> OutputTap* {
+    auto newAfterTap = [&]() -> detail::AnalysisTap* {
         afterTap.reset(); // a dropped pass's: stopped
         if (!tapAnalyses) {
             return nullptr;
@@ -382,7 +382,7 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
         // true peak only when stages follow the limiter (its ×16 verification decides otherwise).
         // With its analysis (MasterAnalyses) tapped too, the analysis's measurement is the check's
         // when it measures what this meter would: one meter over the output, not two.
-        detail::AnalysisTap* analysis = newAfterTap() != nullptr ? &*afterTap : nullptr;
+        detail::AnalysisTap* analysis = newAfterTap();
         const bool analysisMeasures =
             analysis != nullptr && sameMeasurement(analyses->options.loudness, !after.stages.empty());
         std::optional<detail::LoudnessTap> tap;
