@@ -98,7 +98,8 @@ void addBackendFacts(nlohmann::json& j, const BackendRegistry::Selection& sel) {
                               {"device_to_host_seconds", t->deviceToHostSeconds},
                               {"host_to_device_bytes", t->hostToDeviceBytes},
                               {"device_to_host_bytes", t->deviceToHostBytes},
-                              {"peak_buffer_bytes", t->peakBufferBytes}};
+                              {"peak_buffer_bytes", t->peakBufferBytes},
+                              {"peak_pinned_bytes", t->peakPinnedBytes}};
     }
 }
 

@@ -15,10 +15,11 @@ namespace lathe::gpu::detail {
     throw GpuError(call, cudaGetErrorName(e), cudaGetErrorString(e), file, line);
 }
 
-/// Test hook (issue 12's fault injection on a GPU machine): LATHE_TEST_CUDA_FAULT=malloc:N or
-/// kernel:N makes the N-th device allocation (cudaErrorMemoryAllocation) or kernel launch
-/// (cudaErrorLaunchFailure) of the process fail as the runtime would report it. Unset: no effect.
-enum class FaultSite { Malloc, Kernel };
+/// Test hook (issue 12's fault injection on a GPU machine): LATHE_TEST_CUDA_FAULT=malloc:N,
+/// kernel:N or pinned:N makes the N-th device allocation (cudaErrorMemoryAllocation), kernel launch
+/// (cudaErrorLaunchFailure) or page-locked host allocation (cudaErrorMemoryAllocation) of the
+/// process fail as the runtime would report it. Unset: no effect.
+enum class FaultSite { Malloc, Kernel, HostAlloc };
 cudaError_t injectedFault(FaultSite site);
 
 } // namespace lathe::gpu::detail

@@ -1,8 +1,10 @@
-// Lathe (private to gpu/src): RAII device memory and streams.
+// Lathe (private to gpu/src): RAII device memory, page-locked host memory and streams.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 #include "CudaCheck.h"
+
+#include <lathe/HostMemory.h>
 
 #include <atomic>
 #include <cstddef>
@@ -11,16 +13,51 @@
 
 namespace lathe::gpu::detail {
 
-/// Bytes held by every DeviceBuffer of the process, now and at most (Backend::deviceTiming reports
-/// the peak: memory use is bounded by the chunk sizes, not by the file's length).
-inline std::atomic<std::int64_t> g_bufferBytes{0};
-inline std::atomic<std::int64_t> g_bufferBytesPeak{0};
+/// Bytes held now and at most in this process, by the buffers of one kind.
+struct ByteCount {
+    std::atomic<std::int64_t> now{0};
+    std::atomic<std::int64_t> peak{0};
 
-inline void countBufferBytes(std::int64_t delta) {
-    const std::int64_t now = g_bufferBytes.fetch_add(delta) + delta;
-    std::int64_t peak = g_bufferBytesPeak.load();
-    while (now > peak && !g_bufferBytesPeak.compare_exchange_weak(peak, now)) {
+    void add(std::int64_t delta) noexcept {
+        const std::int64_t held = now.fetch_add(delta) + delta;
+        std::int64_t most = peak.load();
+        while (held > most && !peak.compare_exchange_weak(most, held)) {
+        }
     }
+};
+
+/// Every DeviceBuffer's bytes (Backend::deviceTiming reports the peak: memory use is bounded by the
+/// chunk sizes, not by the file's length), and every page-locked host buffer's.
+inline ByteCount g_deviceBytes;
+inline ByteCount g_pinnedBytes;
+
+/// Page-locked host memory, the same for every buffer and device (cudaHostAllocPortable), counted
+/// in g_pinnedBytes. Stateless: one for the process (pinnedHostMemory()), so a buffer in it may
+/// outlive the backend that asked for it.
+class PinnedHostMemory final : public HostMemory {
+public:
+    void* allocate(std::size_t bytes) override {
+        void* p = nullptr;
+        cudaError_t e = injectedFault(FaultSite::HostAlloc);
+        if (e == cudaSuccess) {
+            e = cudaHostAlloc(&p, bytes, cudaHostAllocPortable);
+        }
+        if (e != cudaSuccess) {
+            throwCudaError(e, "cudaHostAlloc(&p, bytes, cudaHostAllocPortable)", __FILE__, __LINE__);
+        }
+        g_pinnedBytes.add(static_cast<std::int64_t>(bytes));
+        return p;
+    }
+    void release(void* p, std::size_t bytes) noexcept override {
+        cudaFreeHost(p); // after the runtime has gone (the process's end) the memory goes with it
+        g_pinnedBytes.add(-static_cast<std::int64_t>(bytes));
+    }
+};
+
+/// The process's page-locked host memory.
+inline PinnedHostMemory& pinnedHostMemory() {
+    static PinnedHostMemory memory;
+    return memory;
 }
 
 /// Owns `count` elements of T in device memory; grows (never shrinks) with reserve().
@@ -49,7 +86,7 @@ public:
         }
         m_ptr = static_cast<T*>(p);
         m_count = count;
-        countBufferBytes(static_cast<std::int64_t>(count * sizeof(T)));
+        g_deviceBytes.add(static_cast<std::int64_t>(count * sizeof(T)));
     }
 
     T* get() const noexcept { return m_ptr; }
@@ -59,7 +96,7 @@ private:
     void release() noexcept {
         if (m_ptr != nullptr) {
             cudaFree(m_ptr); // cannot fail meaningfully in a destructor; errors surface on the next call
-            countBufferBytes(-static_cast<std::int64_t>(m_count * sizeof(T)));
+            g_deviceBytes.add(-static_cast<std::int64_t>(m_count * sizeof(T)));
             m_ptr = nullptr;
             m_count = 0;
         }

@@ -34,7 +34,9 @@ TEST_P(GpuFault, FailsCleanlyWithCudaAndRerunsOnTheCpuWithAuto) {
     // on the device; the statistics and the quantisation are the host's): its filters' transform is
     // the first launch, and every block takes six more, so kernel:4 falls inside the render; the
     // third allocation is a cuFFT plan's (its failure injected where the plan is made, before the
-    // work area its convolver then shares between its plans; as run on an H200, 2026-11-26).
+    // work area its convolver then shares between its plans; as run on an H200, 2026-11-26). The
+    // first page-locked allocation is a buffer of the render's (the EQ's pending input, or the
+    // first block), after the backend has started: the job fails there.
     writeRawFloat(d / "in.wav", Planar{noise(8 * 48000, 0.3, 1), noise(8 * 48000, 0.3, 2)}, 48000,
                   SF_FORMAT_WAV | SF_FORMAT_FLOAT);
     writeBytes(d / "out.wav", {'o', 'l', 'd'});
@@ -79,7 +81,8 @@ INSTANTIATE_TEST_SUITE_P(Faults, GpuFault,
                                            Fault{"malloc:3", "cufftMakePlanMany", "CUFFT_ALLOC_FAILED"},
                                            Fault{"kernel:1", "cufftExecR2C (filters)",
                                                  "cudaErrorLaunchFailure"},
-                                           Fault{"kernel:4", "launch", "cudaErrorLaunchFailure"}),
+                                           Fault{"kernel:4", "launch", "cudaErrorLaunchFailure"},
+                                           Fault{"pinned:1", "cudaHostAlloc", "cudaErrorMemoryAllocation"}),
                          [](const auto& param) {
                              std::string n = param.param.spec;
                              std::replace(n.begin(), n.end(), ':', '_');

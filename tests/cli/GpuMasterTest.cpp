@@ -66,6 +66,11 @@ TEST_F(GpuMaster, TheDefaultChainOnCudaEqualsTheCpuReference) {
     // their sizes, so more than 1 MB and less than 1 GB.
     EXPECT_GT(dt["peak_buffer_bytes"].get<double>(), 1e6);
     EXPECT_LT(dt["peak_buffer_bytes"].get<double>(), 1e9);
+    // The host buffers copied to and from the device are page-locked (Backend::hostMemory): the
+    // render's blocks, the stages', the meters' chunks — sized by the calls too, so more than one
+    // block of 65536 stereo frames (0.5 MB) and less than 1 GB.
+    EXPECT_GT(dt["peak_pinned_bytes"].get<double>(), 65536.0 * 2 * 4);
+    EXPECT_LT(dt["peak_pinned_bytes"].get<double>(), 1e9);
     EXPECT_FALSE(nlohmann::json::parse(cpu.out).contains("device_timing"));
     const Planar a = readRawFloat(m_dir / "gpu.wav");
     const Planar b = readRawFloat(m_dir / "cpu.wav");

@@ -9,6 +9,7 @@
 #include "CpuForwardingBackend.h"
 #include "KernelPlans.h"
 #include "LaunchGrid.h"
+#include "LedgerMemory.h"
 #include "MultibandRender.h"
 #include "StageRender.h"
 #include "TestFiles.h"
@@ -28,12 +29,14 @@
 #include <sndfile.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <limits>
+#include <mutex>
 #include <string>
 #include <ucontext.h>
 #include <vector>
@@ -181,18 +184,41 @@ std::vector<float> uploaded(const AudioBuffer& b) {
     return x;
 }
 
+/// What a device backend copies, and which of it a test backend found outside its host memory.
+struct CopyLedger {
+    test::LedgerMemory* memory = nullptr; ///< none: nothing is checked
+    std::atomic<int> copied[5] = {};      ///< buffers copied, by CopyLedger::Op
+    std::atomic<int> elsewhere = 0;       ///< of them, outside `memory`
+    enum Op { Loudness, Dynamics, Limiter, Spectrum, Convolver };
+
+    /// Notes a buffer `op` copies to or from the device; true when it lives in the memory.
+    bool note(Op op, const AudioBuffer& b) {
+        if (memory == nullptr || b.frames() == 0) {
+            return true;
+        }
+        ++copied[op];
+        const bool inside = b.memory() == memory && memory->holds(b.channel(0));
+        if (!inside) {
+            ++elsewhere;
+        }
+        return inside;
+    }
+};
+
 /// A convolver that keeps its output "on the device" (ConvolverOptions::outputOnDevice) as the
 /// CUDA one does: the CPU convolver's output stays here, and the caller's buffer gets the shape
 /// and NaN samples, so a host read of what should stay on the device shows in the output.
 class ResidentConvolver final : public Convolver {
 public:
-    explicit ResidentConvolver(std::unique_ptr<Convolver> cpu) : m_cpu(std::move(cpu)) {}
+    ResidentConvolver(std::unique_ptr<Convolver> cpu, CopyLedger& ledger)
+        : m_cpu(std::move(cpu)), m_ledger(ledger) {}
     Frames blockFrames() const override { return m_cpu->blockFrames(); }
     Frames preferredFrames() const override { return m_cpu->preferredFrames(); }
     int inputs() const override { return m_cpu->inputs(); }
     int outputs() const override { return m_cpu->outputs(); }
     bool outputOnDevice() const override { return true; }
     void process(const AudioBuffer& in, AudioBuffer& out) override {
+        EXPECT_TRUE(m_ledger.note(CopyLedger::Convolver, in)) << "a convolver's input"; // its output stays
         m_cpu->process(in, m_device);
         prepareConvolverOutput(*this, in, out);
         for (int c = 0; c < out.channels(); ++c) {
@@ -207,33 +233,67 @@ public:
 
 private:
     std::unique_ptr<Convolver> m_cpu;
+    CopyLedger& m_ledger;
     AudioBuffer m_device;
+};
+
+/// A convolver whose input and output (CudaConvolver copies both) are checked against a ledger.
+class LedgerConvolver final : public Convolver {
+public:
+    LedgerConvolver(std::unique_ptr<Convolver> inner, CopyLedger& ledger)
+        : m_inner(std::move(inner)), m_ledger(ledger) {}
+    Frames blockFrames() const override { return m_inner->blockFrames(); }
+    Frames preferredFrames() const override { return m_inner->preferredFrames(); }
+    int inputs() const override { return m_inner->inputs(); }
+    int outputs() const override { return m_inner->outputs(); }
+    bool outputOnDevice() const override { return false; }
+    void process(const AudioBuffer& in, AudioBuffer& out) override {
+        EXPECT_TRUE(m_ledger.note(CopyLedger::Convolver, in)) << "a convolver's input";
+        m_inner->process(in, out);
+        EXPECT_TRUE(m_ledger.note(CopyLedger::Convolver, out)) << "a convolver's output";
+    }
+
+private:
+    std::unique_ptr<Convolver> m_inner;
+    CopyLedger& m_ledger;
 };
 
 /// The CPU reference for everything, and Capability::Dynamics by the emulated kernels, with the
 /// same geometry, order of launches and buffers as CudaBackend::multibandDynamics (the crossover's
-/// bands left "on the device" between the two, as there).
+/// bands left "on the device" between the two, as there). With a ledger's memory it is its
+/// hostMemory(), as the page-locked memory is CudaBackend's, and every buffer an operation would
+/// copy to or from the device is checked to live there.
 class EmulatedKernelsBackend final : public test::CpuForwardingBackend {
 public:
+    EmulatedKernelsBackend() = default;
+    explicit EmulatedKernelsBackend(test::LedgerMemory& memory) { m_ledger.memory = &memory; }
+
     bool supports(Capability) const override { return true; }
     std::string_view name() const override { return "emulated"; }
     std::string description() const override { return "CUDA kernels run serially on the host"; }
+    HostMemory* hostMemory() const override { return m_ledger.memory; }
     std::unique_ptr<Convolver> makeConvolver(const FilterMatrix& m, const ConvolverOptions& o) override {
         std::unique_ptr<Convolver> cpu = CpuForwardingBackend::makeConvolver(m, o);
         if (o.outputOnDevice) {
             ++m_residentConvolvers;
-            return std::make_unique<ResidentConvolver>(std::move(cpu));
+            return std::make_unique<ResidentConvolver>(std::move(cpu), m_ledger);
+        }
+        if (m_ledger.memory != nullptr) {
+            return std::make_unique<LedgerConvolver>(std::move(cpu), m_ledger);
         }
         return cpu;
     }
     /// Convolvers made with their output left on the device, and dynamics calls that read one.
     int residentConvolvers() const { return m_residentConvolvers; }
     int residentCalls() const { return m_residentCalls; }
+    const CopyLedger& ledger() const { return m_ledger; }
 
     /// As CudaBackend::measureLoudnessChunk: the K-weighting scan, the ×4 grid, the step peaks.
     void measureLoudnessChunk(const LoudnessParams& params, const LoudnessChunk& chunk,
                               LoudnessRecords& out) override {
+        const std::lock_guard one(m_oneAtATime);
         const AudioBuffer& audio = *chunk.audio;
+        EXPECT_TRUE(m_ledger.note(CopyLedger::Loudness, audio)) << "a loudness chunk";
         const int channels = audio.channels();
         const auto ch = static_cast<std::size_t>(channels);
         const std::vector<float> samples = uploaded(audio);
@@ -287,9 +347,13 @@ public:
     void multibandDynamics(const MultibandParams& params, const MultibandCall& call,
                            std::vector<BandDetectorState>& state, AudioBuffer& out,
                            MultibandCallStats& stats) override {
+        const std::lock_guard one(m_oneAtATime);
         const Frames frames = call.filtered->frames();
         if (call.bandsOn != nullptr) {
             ++m_residentCalls;
+        }
+        if (call.bandsOn == nullptr) {
+            EXPECT_TRUE(m_ledger.note(CopyLedger::Dynamics, *call.filtered)) << "the dynamics' bands";
         }
         const AudioBuffer& in = call.bandsOn != nullptr
                                     ? dynamic_cast<const ResidentConvolver&>(*call.bandsOn).resident(frames)
@@ -300,6 +364,7 @@ public:
         const auto n = static_cast<std::size_t>(frames);
         out.reset(channels, frames);
         out.setFrames(frames);
+        EXPECT_TRUE(m_ledger.note(CopyLedger::Dynamics, out)) << "the dynamics' output";
         stats.sumGainDb.assign(cells, 0.0);
         stats.minGainDb.assign(cells, 0.0);
         stats.stepReductionDb.assign(static_cast<std::size_t>(bands), {});
@@ -383,7 +448,9 @@ public:
     void limiterPass(const LimiterPassParams& params, const LimiterPassCall& call,
                      std::vector<double>& rHistory, AudioBuffer& y,
                      std::vector<ReductionStats>& pieces) override {
+        const std::lock_guard one(m_oneAtATime);
         const AudioBuffer& in = *call.x;
+        EXPECT_TRUE(m_ledger.note(CopyLedger::Limiter, in)) << "the limiter pass's input";
         const Frames frames = call.frames;
         const int channels = params.channels;
         const auto n = static_cast<std::size_t>(frames);
@@ -391,6 +458,7 @@ public:
         const auto P = static_cast<std::size_t>(call.pieces());
         y.reset(channels, frames);
         y.setFrames(frames);
+        EXPECT_TRUE(m_ledger.note(CopyLedger::Limiter, y)) << "the limiter pass's output";
         pieces.assign(P, ReductionStats{});
         if (frames == 0) {
             return;
@@ -451,7 +519,9 @@ public:
     /// As CudaBackend::spectrumFrames, FFTW's single-precision transforms standing in for cuFFT's.
     void spectrumFrames(const SpectrumParams& params, const SpectrumCall& call,
                         SpectrumCallResult& out) override {
+        const std::lock_guard one(m_oneAtATime);
         const AudioBuffer& in = *call.audio;
+        EXPECT_TRUE(m_ledger.note(CopyLedger::Spectrum, in)) << "a spectrum batch";
         const int frames = call.frames;
         const auto bins = static_cast<std::size_t>(params.bins);
         const auto curves = static_cast<std::size_t>(params.curves());
@@ -498,6 +568,9 @@ public:
 private:
     int m_residentConvolvers = 0;
     int m_residentCalls = 0;
+    CopyLedger m_ledger;
+    /// One operation at a time, as CudaBackend's lock (the emulation's launch state is shared).
+    std::mutex m_oneAtATime;
 };
 
 // Loudness records — sub-block energies, sample and true peaks with their positions — from the
@@ -717,6 +790,50 @@ TEST(EmulatedKernels, TheDefaultMasterOnTheKernelsEqualsTheReference) {
     EXPECT_LE(worst, test::kEmulatedLimiterMaxAbs);
     std::printf("[ MASTER   ] trial at %+.2f dB: %.12f vs %.12f LUFS, %zu pass(es), max |Δ| %.2g\n",
                 want.trial->inputGainDb, got.trial->lufs, want.trial->lufs, want.passes.size(), worst);
+}
+
+// Every buffer a device backend copies to or from its device lives in the backend's host memory
+// (Backend::hostMemory: page-locked on CudaBackend, whose copies then run at the bus's speed): a
+// render's blocks through the EQ, the room and the crossover, the dynamics' output, the limiter's
+// calls, the meters' chunks and the analyses' spectrum batches, in a targeted master with its
+// analyses beside it. All of it goes back when the master is done, and the master is the same
+// file as with ordinary memory.
+TEST(EmulatedKernels, TheBuffersADeviceCopiesLiveInItsHostMemory) {
+    test::TempDir dir;
+    const auto in = dir.path() / "in.wav";
+    test::LimiterCase bursts = test::limiterPassCases().front();
+    bursts.frames = 4 * 48000;
+    test::writeRawFloat(in, test::limiterCaseSignal(bursts), 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    MasterSettings settings;
+    settings.preset = parsePreset(loadPresetDocument("glue-master")); // EQ, room, 4 bands, limiter
+    LoudnessTarget loud;
+    loud.lufs = -10.0;
+    loud.ceilingDbtp = -1.0;
+    settings.target = loud;
+    settings.format = SampleFormat::Float32;
+    settings.threads = 4; // the meters and analyses tapped, the stages on threads of their own
+    test::LedgerMemory memory;
+    {
+        EmulatedKernelsBackend pinned(memory);
+        MasterAnalyses analyses;
+        masterFile(in, dir.path() / "pinned.wav", settings, pinned, {}, nullptr, &analyses);
+        EXPECT_TRUE(analyses.tapped);
+        const CopyLedger& ledger = pinned.ledger();
+        const char* names[] = {"loudness chunks", "dynamics", "limiter calls", "spectrum batches",
+                               "convolutions"};
+        for (int op = 0; op < 5; ++op) {
+            EXPECT_GT(ledger.copied[op].load(), 0) << names[op] << ": none copied, none checked";
+            std::printf("[ MEMORY   ] %s: %d buffers\n", names[op], ledger.copied[op].load());
+        }
+        EXPECT_EQ(ledger.elsewhere.load(), 0) << "buffers copied from or to ordinary memory";
+        EXPECT_GT(pinned.residentCalls(), 0) << "the crossover's bands stayed on the device";
+    }
+    EXPECT_GT(memory.allocations(), 0);
+    EXPECT_EQ(memory.outstanding(), 0u) << "page-locked buffers left behind";
+    EmulatedKernelsBackend plain;
+    MasterAnalyses analyses;
+    masterFile(in, dir.path() / "plain.wav", settings, plain, {}, nullptr, &analyses);
+    EXPECT_EQ(test::readBytes(dir.path() / "pinned.wav"), test::readBytes(dir.path() / "plain.wav"));
 }
 
 } // namespace

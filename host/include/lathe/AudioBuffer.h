@@ -6,9 +6,10 @@
 
 #include <cstddef>
 #include <span>
-#include <vector>
 
 namespace lathe {
+
+class HostMemory;
 
 /// Planar (one contiguous array per channel) 32-bit float audio, 1.0 = digital full scale.
 /// Values above 1.0 are legal (float files, gain stages); NaN/Inf are rejected at the reader's
@@ -16,10 +17,19 @@ namespace lathe {
 ///
 /// Capacity grows on demand and never shrinks, so a buffer reused across blocks allocates only
 /// while the first blocks pass. Not thread-safe; move it between threads, do not share it.
+///
+/// The samples live in ordinary heap memory unless useMemory() puts them in a HostMemory's (the
+/// page-locked memory a device backend copies at the bus's speed). Moving or swapping a buffer
+/// takes its memory along; a copy lives in ordinary memory. New storage is zeroed.
 class AudioBuffer {
 public:
     AudioBuffer() = default;
     AudioBuffer(int channels, Frames capacityFrames) { reset(channels, capacityFrames); }
+    ~AudioBuffer() { release(); }
+    AudioBuffer(const AudioBuffer& other);
+    AudioBuffer& operator=(const AudioBuffer& other);
+    AudioBuffer(AudioBuffer&& other) noexcept;
+    AudioBuffer& operator=(AudioBuffer&& other) noexcept;
 
     /// Sets the channel count and makes room for `capacityFrames`; frames() becomes 0.
     void reset(int channels, Frames capacityFrames);
@@ -33,10 +43,8 @@ public:
     /// New frames are uninitialised from the caller's point of view (they hold old or zero data).
     void setFrames(Frames frames);
 
-    float* channel(int c) noexcept { return m_data.data() + static_cast<std::size_t>(c) * m_capacity; }
-    const float* channel(int c) const noexcept {
-        return m_data.data() + static_cast<std::size_t>(c) * m_capacity;
-    }
+    float* channel(int c) noexcept { return m_data + static_cast<std::size_t>(c) * m_capacity; }
+    const float* channel(int c) const noexcept { return m_data + static_cast<std::size_t>(c) * m_capacity; }
     std::span<float> span(int c) noexcept { return {channel(c), static_cast<std::size_t>(m_frames)}; }
     std::span<const float> span(int c) const noexcept {
         return {channel(c), static_cast<std::size_t>(m_frames)};
@@ -51,13 +59,24 @@ public:
     /// Removes the first `count` frames, moving the rest to the front.
     void dropFront(Frames count);
 
+    /// Keeps the samples in `memory`'s allocations from now on (nullptr: ordinary heap memory).
+    /// The content is kept: storage elsewhere moves there once; the same memory is a no-op.
+    void useMemory(HostMemory* memory);
+    /// Where the samples live (nullptr: ordinary heap memory).
+    HostMemory* memory() const noexcept { return m_memory; }
+
 private:
     void grow(Frames capacityFrames);
+    /// Storage for `count` floats from `memory` (nullptr: the heap), zeroed; none for 0.
+    static float* allocate(HostMemory* memory, std::size_t count);
+    void release() noexcept;
 
     int m_channels = 0;
     Frames m_frames = 0;
     Frames m_capacity = 0;
-    std::vector<float> m_data;
+    float* m_data = nullptr; ///< m_channels × m_capacity floats (m_size of them), or none
+    std::size_t m_size = 0;  ///< floats allocated
+    HostMemory* m_memory = nullptr;
 };
 
 /// Planar → interleaved (frame-major, as libsndfile writes) for `frames` frames from `offset`.

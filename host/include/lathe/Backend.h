@@ -19,6 +19,7 @@
 #include <lathe/AudioBuffer.h>
 #include <lathe/Convolution.h>
 #include <lathe/Error.h>
+#include <lathe/HostMemory.h>
 #include <lathe/LimiterKernel.h>
 #include <lathe/LoudnessKernel.h>
 #include <lathe/MultibandKernel.h>
@@ -76,6 +77,9 @@ struct DeviceTiming {
     /// The most device memory Lathe's own buffers held at once in this process, cuFFT's work
     /// areas among them (its plans' own state and the CUDA context not included).
     std::int64_t peakBufferBytes = 0;
+    /// The most page-locked host memory (Backend::hostMemory) its buffers held at once in this
+    /// process.
+    std::int64_t peakPinnedBytes = 0;
 };
 
 class Backend {
@@ -142,6 +146,13 @@ public:
     /// Capability::Spectrum; the default throws BackendUnavailableError.
     virtual void spectrumFrames(const SpectrumParams& params, const SpectrumCall& call,
                                 SpectrumCallResult& out);
+
+    /// The memory for the sample buffers handed to this backend's operations, in and out
+    /// (AudioBuffer::useMemory; lathe/HostMemory.h): page-locked for a device backend, which then
+    /// copies them at the bus's speed; nullptr (ordinary memory) for the CPU. The callers put the
+    /// buffers they pass there first (a render's blocks, a stage's, a meter's or an analyzer's
+    /// own); the operations take what they are given either way.
+    virtual HostMemory* hostMemory() const { return nullptr; }
 
     /// The device time so far (this backend and its convolvers); none for the CPU.
     virtual std::optional<DeviceTiming> deviceTiming() const { return std::nullopt; }

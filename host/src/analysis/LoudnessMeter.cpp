@@ -416,6 +416,7 @@ LoudnessResult measureLoudness(AudioSource& source, const LoudnessOptions& optio
             spare.pop_back();
         }
         const Frames length = warm + frames + ahead;
+        chunk.useMemory(meter.hostMemory()); // the meter's device copies it from there fastest
         chunk.reset(channels, length);
         chunk.setFrames(length);
         // The stream's frames, zeros before the file's first and after its last.

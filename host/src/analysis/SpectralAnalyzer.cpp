@@ -359,6 +359,7 @@ struct SpectralAnalyzer::Impl {
     /// by half: after the first, each adds its second half).
     void batchFrame(const AudioBuffer& frame) {
         if (batchFrames == 0) {
+            batch.useMemory(backend->hostMemory()); // the device copies it from there fastest
             batch.reset(channels, static_cast<Frames>(n) + static_cast<Frames>(batchLimit - 1) * hop);
             batch.append(frame, 0, n);
         } else {

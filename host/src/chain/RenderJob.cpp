@@ -282,10 +282,12 @@ class StageLine {
 public:
     using Deliver = std::function<void(AudioBuffer&)>;
 
+    /// `memory`: where the blocks live (Backend::hostMemory: page-locked for a device's copies).
     StageLine(std::vector<std::unique_ptr<Stage>>& stages, std::vector<StageRecord>& records, bool threaded,
-              const JobControl& control, Deliver toSink)
-        : m_stages(stages), m_records(records), m_control(control), m_toSink(std::move(toSink)),
-          m_out(stages.size()), m_released(stages.size()), m_behind(stages.size()) {
+              const JobControl& control, HostMemory* memory, Deliver toSink)
+        : m_stages(stages), m_records(records), m_control(control), m_memory(memory),
+          m_toSink(std::move(toSink)), m_out(stages.size()), m_released(stages.size()),
+          m_behind(stages.size()) {
         for (std::size_t k = 1; threaded && k < stages.size(); ++k) {
             m_behind[k] = std::make_unique<detail::WorkBehind<Item>>(kStageDepth, [this, k](Item& item) {
                 if (item.flush) {
@@ -308,7 +310,12 @@ public:
     StageLine& operator=(const StageLine&) = delete;
 
     /// The next input block, from the render's thread (its buffer may be swapped for another).
-    void push(AudioBuffer& block) { deliver(0, block); }
+    /// Every buffer a stage reads or writes is in the line's memory: the blocks are swapped along
+    /// the line and back to the reader, so each moves there once.
+    void push(AudioBuffer& block) {
+        block.useMemory(m_memory);
+        deliver(0, block);
+    }
 
     /// End of input: every stage flushed in order, what each releases pushed through the stages
     /// after it; returns when the last stage has handed its last block to the sink.
@@ -344,6 +351,7 @@ private:
     /// Stage k over one block, on the thread that runs it.
     void run(std::size_t k, AudioBuffer& block) {
         const auto t = Clock::now();
+        m_out[k].useMemory(m_memory);
         m_stages[k]->process(block, m_out[k]);
         m_records[k].seconds += secondsSince(t);
         deliver(k + 1, m_out[k]);
@@ -357,6 +365,7 @@ private:
         for (;;) {
             checkCancel(m_control);
             const auto t = Clock::now();
+            m_released[k].useMemory(m_memory);
             m_stages[k]->flush(m_released[k]);
             m_records[k].seconds += secondsSince(t);
             if (m_released[k].empty()) {
@@ -377,6 +386,7 @@ private:
     std::vector<std::unique_ptr<Stage>>& m_stages;
     std::vector<StageRecord>& m_records; ///< record k's seconds: written by stage k's thread only
     const JobControl& m_control;
+    HostMemory* m_memory;
     Deliver m_toSink;
     std::vector<AudioBuffer> m_out;      ///< stage k's output, on its thread
     std::vector<AudioBuffer> m_released; ///< stage k's flushed frames, on its thread
@@ -507,7 +517,8 @@ RenderReport render(AudioSource& source, std::vector<std::unique_ptr<Stage>> sta
     };
     // With more than one stage and a budget above one thread, the stages after the first run on
     // threads of their own (StageLine). Declared after the sink's queue: destroyed before it.
-    StageLine line(stages, report.stages, options.threads != 1 && stages.size() > 1, control, toSink);
+    StageLine line(stages, report.stages, options.threads != 1 && stages.size() > 1, control,
+                   backend.hostMemory(), toSink);
 
     report.inputStats.assign(static_cast<std::size_t>(source.channelCount()), math::emptyStats());
     std::vector<math::SampleStats> blockStats;

@@ -1,18 +1,75 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <lathe/AudioBuffer.h>
 #include <lathe/Error.h>
+#include <lathe/HostMemory.h>
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace lathe {
+
+AudioBuffer::AudioBuffer(const AudioBuffer& other)
+    : m_channels(other.m_channels), m_frames(other.m_frames), m_capacity(other.m_capacity),
+      m_data(allocate(nullptr, other.m_size)), m_size(other.m_size) {
+    std::copy_n(other.m_data, m_size, m_data);
+}
+
+AudioBuffer& AudioBuffer::operator=(const AudioBuffer& other) {
+    if (this != &other) {
+        AudioBuffer copy(other);
+        *this = std::move(copy);
+    }
+    return *this;
+}
+
+AudioBuffer::AudioBuffer(AudioBuffer&& other) noexcept
+    : m_channels(std::exchange(other.m_channels, 0)), m_frames(std::exchange(other.m_frames, 0)),
+      m_capacity(std::exchange(other.m_capacity, 0)), m_data(std::exchange(other.m_data, nullptr)),
+      m_size(std::exchange(other.m_size, 0)), m_memory(std::exchange(other.m_memory, nullptr)) {}
+
+AudioBuffer& AudioBuffer::operator=(AudioBuffer&& other) noexcept {
+    if (this != &other) {
+        release();
+        m_channels = std::exchange(other.m_channels, 0);
+        m_frames = std::exchange(other.m_frames, 0);
+        m_capacity = std::exchange(other.m_capacity, 0);
+        m_data = std::exchange(other.m_data, nullptr);
+        m_size = std::exchange(other.m_size, 0);
+        m_memory = std::exchange(other.m_memory, nullptr);
+    }
+    return *this;
+}
+
+float* AudioBuffer::allocate(HostMemory* memory, std::size_t count) {
+    if (count == 0) {
+        return nullptr;
+    }
+    float* p =
+        memory != nullptr ? static_cast<float*>(memory->allocate(count * sizeof(float))) : new float[count];
+    std::fill_n(p, count, 0.0f);
+    return p;
+}
+
+void AudioBuffer::release() noexcept {
+    if (m_data == nullptr) {
+        return;
+    }
+    if (m_memory != nullptr) {
+        m_memory->release(m_data, m_size * sizeof(float));
+    } else {
+        delete[] m_data;
+    }
+    m_data = nullptr;
+    m_size = 0;
+}
 
 void AudioBuffer::reset(int channels, Frames capacityFrames) {
     LATHE_EXPECTS(channels >= 0 && capacityFrames >= 0, "AudioBuffer::reset with negative size");
     if (channels != m_channels) {
+        release();
         m_channels = channels;
         m_capacity = 0;
-        m_data.clear();
     }
     m_frames = 0;
     if (capacityFrames > m_capacity) {
@@ -22,13 +79,29 @@ void AudioBuffer::reset(int channels, Frames capacityFrames) {
 
 void AudioBuffer::grow(Frames capacityFrames) {
     // Channels are laid out at multiples of the capacity, so growing re-lays them out.
-    std::vector<float> data(static_cast<std::size_t>(capacityFrames) * static_cast<std::size_t>(m_channels));
+    const std::size_t size = static_cast<std::size_t>(capacityFrames) * static_cast<std::size_t>(m_channels);
+    float* data = allocate(m_memory, size);
     for (int c = 0; c < m_channels; ++c) {
-        std::copy_n(m_data.data() + static_cast<std::size_t>(c) * m_capacity, m_frames,
-                    data.data() + static_cast<std::size_t>(c) * capacityFrames);
+        std::copy_n(m_data + static_cast<std::size_t>(c) * m_capacity, m_frames,
+                    data + static_cast<std::size_t>(c) * capacityFrames);
     }
-    m_data.swap(data);
+    release();
+    m_data = data;
+    m_size = size;
     m_capacity = capacityFrames;
+}
+
+void AudioBuffer::useMemory(HostMemory* memory) {
+    if (memory == m_memory) {
+        return;
+    }
+    float* data = allocate(memory, m_size);
+    std::copy_n(m_data, m_size, data);
+    const std::size_t size = m_size;
+    release(); // to the memory it came from
+    m_data = data;
+    m_size = size;
+    m_memory = memory;
 }
 
 void AudioBuffer::setFrames(Frames frames) {

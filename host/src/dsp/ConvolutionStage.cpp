@@ -46,6 +46,9 @@ StreamFormat ConvolutionStage::prepare(const StreamFormat& input, Frames maxBloc
         ConvolverOptions options = m_options;
         options.outputOnDevice = d.outputOnDevice;
         m_convolver = m_backend.makeConvolver(d.matrix, options);
+        // What the convolver reads and writes lives where the backend copies it fastest.
+        m_pending.useMemory(m_backend.hostMemory());
+        m_filtered.useMemory(m_backend.hostMemory());
         m_pending.reset(input.channels, m_convolver->preferredFrames() + maxBlockFrames);
     }
     return input;
@@ -53,6 +56,7 @@ StreamFormat ConvolutionStage::prepare(const StreamFormat& input, Frames maxBloc
 
 void ConvolutionStage::run(const AudioBuffer& in, AudioBuffer& out) {
     // Convolve `in` (whole partitions) and add the dry path.
+    out.useMemory(m_backend.hostMemory()); // a render's is already (StageLine); another driver's
     if (combines()) {
         m_convolver->process(in, m_filtered);
         combine(m_filtered, in, out);

@@ -758,6 +758,8 @@ bool LimiterStage::emitOnBackend(AudioBuffer& out, bool final) {
     }
     // The call's input with its margins, zeros before the start and past the end.
     const Frames span = before + count + after;
+    m_passIn.useMemory(m_backend->hostMemory());  // where the device copies from and to fastest
+    m_passOut.useMemory(m_backend->hostMemory()); // (it may have been swapped for the output's)
     m_passIn.reset(m_channels, span);
     m_passIn.setFrames(span);
     for (int c = 0; c < m_channels; ++c) {
