@@ -40,9 +40,13 @@ if "pre_limiter_times" in t:
         print("  pass:", times(p["times"]), "measurement %.3f" % p.get("measure_s", 0))
 dt = d.get("device_timing")
 if dt:
-    print("  device: H2D %.3f s (%.0f MB), kernels %.3f s, D2H %.3f s (%.0f MB)" % (
-        dt["host_to_device_seconds"], dt["host_to_device_bytes"] / 1e6, dt["kernel_seconds"],
-        dt["device_to_host_seconds"], dt["device_to_host_bytes"] / 1e6))
+    rate = lambda b, s: b / s / 1e9 if s > 0 else 0.0
+    print("  device: H2D %.3f s (%.0f MB, %.1f GB/s), kernels %.3f s, D2H %.3f s (%.0f MB, %.1f GB/s); "
+          "page-locked at most %.0f MB" % (
+        dt["host_to_device_seconds"], dt["host_to_device_bytes"] / 1e6,
+        rate(dt["host_to_device_bytes"], dt["host_to_device_seconds"]), dt["kernel_seconds"],
+        dt["device_to_host_seconds"], dt["device_to_host_bytes"] / 1e6,
+        rate(dt["device_to_host_bytes"], dt["device_to_host_seconds"]), dt.get("peak_pinned_bytes", 0) / 1e6))
 PY
 }
 builds=(lathe); [[ -x "$D/bin/lathe-base" ]] && builds=(lathe-base lathe)

@@ -12,9 +12,11 @@ device_timing() { # the report's device_timing (CUDA events), one line
 import json, sys
 d = json.load(open(sys.argv[1])).get("device_timing")
 if d:
-    print("  device: H2D %.3f s (%.0f MB), kernels %.3f s, D2H %.3f s (%.0f MB), buffers at most %.0f MB" % (
+    print("  device: H2D %.3f s (%.0f MB), kernels %.3f s, D2H %.3f s (%.0f MB), buffers at most %.0f MB, "
+          "page-locked at most %.0f MB" % (
         d["host_to_device_seconds"], d["host_to_device_bytes"] / 1e6, d["kernel_seconds"],
-        d["device_to_host_seconds"], d["device_to_host_bytes"] / 1e6, d.get("peak_buffer_bytes", 0) / 1e6))
+        d["device_to_host_seconds"], d["device_to_host_bytes"] / 1e6, d.get("peak_buffer_bytes", 0) / 1e6,
+        d.get("peak_pinned_bytes", 0) / 1e6))
 PY
 }
 master_breakdown() { # a master report's stages, decode/encode and the targeting's steps, one line each
