@@ -205,21 +205,36 @@ struct CopyLedger {
     }
 };
 
-/// A convolver that keeps its output "on the device" (ConvolverOptions::outputOnDevice) as the
-/// CUDA one does: the CPU convolver's output stays here, and the caller's buffer gets the shape
-/// and NaN samples, so a host read of what should stay on the device shows in the output.
-class ResidentConvolver final : public Convolver {
+/// A convolver standing in for a CUDA one: the CPU convolver's work, the copies it would make
+/// noted in the ledger.
+class EmulatedConvolver : public Convolver {
 public:
-    ResidentConvolver(std::unique_ptr<Convolver> cpu, CopyLedger& ledger)
+    EmulatedConvolver(std::unique_ptr<Convolver> cpu, CopyLedger& ledger)
         : m_cpu(std::move(cpu)), m_ledger(ledger) {}
     Frames blockFrames() const override { return m_cpu->blockFrames(); }
     Frames preferredFrames() const override { return m_cpu->preferredFrames(); }
     int inputs() const override { return m_cpu->inputs(); }
     int outputs() const override { return m_cpu->outputs(); }
+
+protected:
+    Convolver& cpu() { return *m_cpu; }
+    CopyLedger& ledger() { return m_ledger; }
+
+private:
+    std::unique_ptr<Convolver> m_cpu;
+    CopyLedger& m_ledger;
+};
+
+/// A convolver that keeps its output "on the device" (ConvolverOptions::outputOnDevice) as the
+/// CUDA one does: the CPU convolver's output stays here, and the caller's buffer gets the shape
+/// and NaN samples, so a host read of what should stay on the device shows in the output.
+class ResidentConvolver final : public EmulatedConvolver {
+public:
+    using EmulatedConvolver::EmulatedConvolver;
     bool outputOnDevice() const override { return true; }
     void process(const AudioBuffer& in, AudioBuffer& out) override {
-        EXPECT_TRUE(m_ledger.note(CopyLedger::Convolver, in)) << "a convolver's input"; // its output stays
-        m_cpu->process(in, m_device);
+        EXPECT_TRUE(ledger().note(CopyLedger::Convolver, in)) << "a convolver's input"; // its output stays
+        cpu().process(in, m_device);
         prepareConvolverOutput(*this, in, out);
         for (int c = 0; c < out.channels(); ++c) {
             std::fill_n(out.channel(c), out.frames(), std::numeric_limits<float>::quiet_NaN());
@@ -232,30 +247,19 @@ public:
     }
 
 private:
-    std::unique_ptr<Convolver> m_cpu;
-    CopyLedger& m_ledger;
     AudioBuffer m_device;
 };
 
-/// A convolver whose input and output (CudaConvolver copies both) are checked against a ledger.
-class LedgerConvolver final : public Convolver {
+/// A convolver whose input and output (CudaConvolver copies both) are noted in the ledger.
+class CopyingConvolver final : public EmulatedConvolver {
 public:
-    LedgerConvolver(std::unique_ptr<Convolver> inner, CopyLedger& ledger)
-        : m_inner(std::move(inner)), m_ledger(ledger) {}
-    Frames blockFrames() const override { return m_inner->blockFrames(); }
-    Frames preferredFrames() const override { return m_inner->preferredFrames(); }
-    int inputs() const override { return m_inner->inputs(); }
-    int outputs() const override { return m_inner->outputs(); }
+    using EmulatedConvolver::EmulatedConvolver;
     bool outputOnDevice() const override { return false; }
     void process(const AudioBuffer& in, AudioBuffer& out) override {
-        EXPECT_TRUE(m_ledger.note(CopyLedger::Convolver, in)) << "a convolver's input";
-        m_inner->process(in, out);
-        EXPECT_TRUE(m_ledger.note(CopyLedger::Convolver, out)) << "a convolver's output";
+        EXPECT_TRUE(ledger().note(CopyLedger::Convolver, in)) << "a convolver's input";
+        cpu().process(in, out);
+        EXPECT_TRUE(ledger().note(CopyLedger::Convolver, out)) << "a convolver's output";
     }
-
-private:
-    std::unique_ptr<Convolver> m_inner;
-    CopyLedger& m_ledger;
 };
 
 /// The CPU reference for everything, and Capability::Dynamics by the emulated kernels, with the
@@ -279,7 +283,7 @@ public:
             return std::make_unique<ResidentConvolver>(std::move(cpu), m_ledger);
         }
         if (m_ledger.memory != nullptr) {
-            return std::make_unique<LedgerConvolver>(std::move(cpu), m_ledger);
+            return std::make_unique<CopyingConvolver>(std::move(cpu), m_ledger);
         }
         return cpu;
     }
