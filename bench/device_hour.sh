@@ -68,10 +68,16 @@ for round in 1 2; do
   # turns with the stages for the device backend's lock: where should they run?
   echo "master --backend cuda, LATHE_CUDA_HOLD=loudness: $(LATHE_CUDA_HOLD=loudness tm "$D/bin/lathe" --quiet --backend cuda master "$W/h.wav" -o "$W/m-held.wav" --report "$W/r.json")"
   breakdown "$W/r.json"
+  # The buffers the backend copies in ordinary (pageable) memory, as before they were page-locked
+  # (2026-11-27, thirteenth session): that memory's own A/B, in one build.
+  echo "master --backend cuda, LATHE_CUDA_PAGEABLE=1: $(LATHE_CUDA_PAGEABLE=1 tm "$D/bin/lathe" --quiet --backend cuda master "$W/h.wav" -o "$W/m-pageable.wav" --report "$W/r.json")"
+  breakdown "$W/r.json"
 done
 if [[ ${#builds[@]} == 2 ]]; then
   cmp -s "$W/m-lathe-base.wav" "$W/m-lathe.wav" && echo "masters byte-identical" || echo "masters differ"
 fi
+cmp -s "$W/m-pageable.wav" "$W/m-lathe.wav" && echo "page-locked and pageable masters byte-identical" ||
+  echo "page-locked and pageable masters differ"
 echo "master --backend cpu: $(tm "$D/bin/lathe" --quiet --backend cpu master "$W/h.wav" -o "$W/m.wav" --report "$W/r.json")"
 breakdown "$W/r.json"
 # The limiter stage alone on the hour, at 1-16 threads (its parallel segments: seconds, output hash,

@@ -88,6 +88,15 @@ public:
                                                        Capability::LimiterPass, Capability::Spectrum};
             m_held = parseCapabilityKeys("LATHE_CUDA_HOLD", hold, kHoldable);
         }
+        // LATHE_CUDA_PAGEABLE=1: the buffers this backend copies stay in ordinary memory, as
+        // before they were page-locked — the benchmark's A/B of that memory in one build.
+        if (const char* pageable = std::getenv("LATHE_CUDA_PAGEABLE"); pageable != nullptr) {
+            const std::string v(pageable);
+            if (v != "0" && v != "1") {
+                throw UsageError("LATHE_CUDA_PAGEABLE must be 0 or 1, not \"" + v + "\"");
+            }
+            m_pageable = v == "1";
+        }
     }
 
     std::optional<DeviceTiming> deviceTiming() const override {
@@ -102,7 +111,7 @@ public:
     /// Page-locked: the copies of the buffers handed to this backend (cudaMemcpy*, whose host side
     /// the copy engine then reads or writes itself) run at the bus's speed, not through the
     /// driver's own staging (7.5 GB/s up, 8 GB/s down for the hour's master on the H200).
-    HostMemory* hostMemory() const override { return &detail::pinnedHostMemory(); }
+    HostMemory* hostMemory() const override { return m_pageable ? nullptr : &detail::pinnedHostMemory(); }
 
     /// Every capability, each verified by the parity suite against the CPU on an H200: loudness
     /// (records and whole measurements) and the multiband dynamics first, the limiter pass and the
@@ -646,6 +655,7 @@ private:
     DeviceBuffer<double> m_mbStats;
     /// The capabilities LATHE_CUDA_HOLD leaves to the CPU.
     std::vector<Capability> m_held;
+    bool m_pageable = false; ///< LATHE_CUDA_PAGEABLE=1
     // The spectral analysis (spectrumFrames).
     DeviceBuffer<float> m_specWindow;
     DeviceBuffer<int> m_specRows; ///< first bin, bin count and fallback bin of every row
