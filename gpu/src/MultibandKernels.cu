@@ -11,23 +11,6 @@
 #include <cmath>
 
 namespace lathe::gpu::kernels {
-namespace {
-
-std::int64_t sequencesOf(const MultibandLayout& m) {
-    const std::int64_t perChannel = static_cast<std::int64_t>(m.channels) * m.bands;
-    const std::int64_t perDetector = static_cast<std::int64_t>(m.bands) * m.detectors;
-    return perChannel > perDetector ? perChannel : perDetector;
-}
-
-} // namespace
-
-std::size_t multibandMapBytes(const MultibandLayout& m) {
-    return static_cast<std::size_t>(sequencesOf(m) * m.segments) * sizeof(math::MaxAffine);
-}
-
-std::size_t multibandStartCount(const MultibandLayout& m) {
-    return static_cast<std::size_t>(sequencesOf(m) * m.segments);
-}
 
 int launchMultiband(const MultibandLayout& m, void* stream) {
     if (m.frames <= 0) {

@@ -41,9 +41,17 @@ struct MultibandLayout {
     float* out;                      ///< [c][frames]: the sum of the bands
 };
 
-/// Bytes of the maps buffer and doubles of each start buffer for a layout's geometry.
-std::size_t multibandMapBytes(const MultibandLayout& m);
-std::size_t multibandStartCount(const MultibandLayout& m);
+/// Bytes of the maps buffer and doubles of each start buffer for a layout's geometry: one per
+/// segment of the longer of the sequence kinds (per channel and band, per band and detector).
+/// Inline: the kernels' host emulation (tests/parity) links without the .cu files.
+inline std::size_t multibandStartCount(const MultibandLayout& m) {
+    const std::int64_t perChannel = static_cast<std::int64_t>(m.channels) * m.bands;
+    const std::int64_t perDetector = static_cast<std::int64_t>(m.bands) * m.detectors;
+    return static_cast<std::size_t>((perChannel > perDetector ? perChannel : perDetector) * m.segments);
+}
+inline std::size_t multibandMapBytes(const MultibandLayout& m) {
+    return multibandStartCount(m) * sizeof(math::MaxAffine);
+}
 
 /// Encodes mid/side (when set), runs the detectors, gains and band sum for the call.
 int launchMultiband(const MultibandLayout& m, void* stream);
