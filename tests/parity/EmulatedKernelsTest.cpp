@@ -355,8 +355,7 @@ public:
         const Frames frames = call.filtered->frames();
         if (call.bandsOn != nullptr) {
             ++m_residentCalls;
-        }
-        if (call.bandsOn == nullptr) {
+        } else {
             EXPECT_TRUE(m_ledger.note(CopyLedger::Dynamics, *call.filtered)) << "the dynamics' bands";
         }
         const AudioBuffer& in = call.bandsOn != nullptr

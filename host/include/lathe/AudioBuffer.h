@@ -67,7 +67,8 @@ public:
 
 private:
     void grow(Frames capacityFrames);
-    /// Storage for `count` floats from `memory` (nullptr: the heap), zeroed; none for 0.
+    /// Storage for `count` floats from `memory` (nullptr: the heap), uninitialised; none for 0.
+    /// grow() zeroes what it allocates; a copy and useMemory() overwrite all of it.
     static float* allocate(HostMemory* memory, std::size_t count);
     void release() noexcept;
 

@@ -45,10 +45,8 @@ float* AudioBuffer::allocate(HostMemory* memory, std::size_t count) {
     if (count == 0) {
         return nullptr;
     }
-    float* p =
-        memory != nullptr ? static_cast<float*>(memory->allocate(count * sizeof(float))) : new float[count];
-    std::fill_n(p, count, 0.0f);
-    return p;
+    return memory != nullptr ? static_cast<float*>(memory->allocate(count * sizeof(float)))
+                             : new float[count];
 }
 
 void AudioBuffer::release() noexcept {
@@ -81,6 +79,7 @@ void AudioBuffer::grow(Frames capacityFrames) {
     // Channels are laid out at multiples of the capacity, so growing re-lays them out.
     const std::size_t size = static_cast<std::size_t>(capacityFrames) * static_cast<std::size_t>(m_channels);
     float* data = allocate(m_memory, size);
+    std::fill_n(data, size, 0.0f);
     for (int c = 0; c < m_channels; ++c) {
         std::copy_n(m_data + static_cast<std::size_t>(c) * m_capacity, m_frames,
                     data + static_cast<std::size_t>(c) * capacityFrames);

@@ -56,7 +56,7 @@ StreamFormat ConvolutionStage::prepare(const StreamFormat& input, Frames maxBloc
 
 void ConvolutionStage::run(const AudioBuffer& in, AudioBuffer& out) {
     // Convolve `in` (whole partitions) and add the dry path.
-    out.useMemory(m_backend.hostMemory()); // a render's is already (StageLine); another driver's
+    out.useMemory(m_backend.hostMemory()); // a render's is there already (StageLine); not every driver's
     if (combines()) {
         m_convolver->process(in, m_filtered);
         combine(m_filtered, in, out);
