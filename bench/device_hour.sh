@@ -64,15 +64,24 @@ for round in 1 2; do
   # loudness targeting and the analysis of the mix and the master (--html), all on cuda.
   echo "master --preset glue-master --html --backend cuda: $(tm "$D/bin/lathe" --quiet --backend cuda master "$W/h.wav" -o "$W/m-full.wav" --preset glue-master --html "$W/h.html" --report "$W/r.json")"
   breakdown "$W/r.json"
-  # The meters (pre-limiter tap, trial, pass) on the CPU with the job's threads instead of taking
-  # turns with the stages for the device backend's lock: where should they run?
+  # The meters (pre-limiter tap, trial, pass) on the CPU with the job's threads instead of sharing
+  # the device with the stages: where should they run?
   echo "master --backend cuda, LATHE_CUDA_HOLD=loudness: $(LATHE_CUDA_HOLD=loudness tm "$D/bin/lathe" --quiet --backend cuda master "$W/h.wav" -o "$W/m-held.wav" --report "$W/r.json")"
   breakdown "$W/r.json"
   # The buffers the backend copies in ordinary (pageable) memory, as before they were page-locked
   # (2026-11-27, thirteenth session): that memory's own A/B, in one build.
   echo "master --backend cuda, LATHE_CUDA_PAGEABLE=1: $(LATHE_CUDA_PAGEABLE=1 tm "$D/bin/lathe" --quiet --backend cuda master "$W/h.wav" -o "$W/m-pageable.wav" --report "$W/r.json")"
   breakdown "$W/r.json"
+  # One lane: the operations take turns on the device, as under the backend's one lock before the
+  # lanes (2026-11-27, fourteenth session) — the lanes' own A/B, in one build, on the default master
+  # and on glue-master with its analyses (where the most calls come at once).
+  echo "master --backend cuda, LATHE_CUDA_LANES=1: $(LATHE_CUDA_LANES=1 tm "$D/bin/lathe" --quiet --backend cuda master "$W/h.wav" -o "$W/m-one-lane.wav" --report "$W/r.json")"
+  breakdown "$W/r.json"
+  echo "master --preset glue-master --html --backend cuda, LATHE_CUDA_LANES=1: $(LATHE_CUDA_LANES=1 tm "$D/bin/lathe" --quiet --backend cuda master "$W/h.wav" -o "$W/m-full-one-lane.wav" --preset glue-master --html "$W/h.html" --report "$W/r.json")"
+  breakdown "$W/r.json"
 done
+cmp -s "$W/m-one-lane.wav" "$W/m-lathe.wav" && cmp -s "$W/m-full-one-lane.wav" "$W/m-full.wav" &&
+  echo "one-lane and default masters byte-identical" || echo "one-lane and default masters differ"
 if [[ ${#builds[@]} == 2 ]]; then
   cmp -s "$W/m-lathe-base.wav" "$W/m-lathe.wav" && echo "masters byte-identical" || echo "masters differ"
 fi

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The CUDA backend. Blocks are copied to the device, processed by kernels over lathe/math and
-// copied back. Keeping audio resident across stages (and overlapping copies with compute) comes
-// with the mastering chain (issue F); for the foundation's per-sample work the point is parity.
+// copied back. Each operation runs on a lane of its own (LanePool.h: a stream, its events and
+// buffers), so calls from several threads overlap — one's copies beside another's kernels — and
+// each waits for its own stream only. The convolvers have their own streams (CudaConvolver.cpp).
 #include "CudaCheck.h"
 #include "CudaConvolver.h"
 #include "Cufft.h"
@@ -9,6 +10,7 @@
 #include "DeviceTiming.h"
 #include "KernelPlans.h"
 #include "Kernels.h"
+#include "LanePool.h"
 #include "LimiterKernels.h"
 #include "MultibandKernels.h"
 #include "SpectrumKernels.h"
@@ -21,7 +23,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <cstdlib>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -67,9 +71,139 @@ cudaError_t launched(int status) {
     return injected != cudaSuccess ? injected : static_cast<cudaError_t>(status);
 }
 
+/// What one operation uses while it runs (LanePool.h): a non-blocking stream, the events that time
+/// the call on it, and the buffers and plans of every operation's kernels, each grown to the
+/// largest call this lane has served. Everything a call queues goes on the lane's stream: its
+/// copies (page-locked host memory makes them asynchronous) overlap the kernels of calls on other
+/// lanes, and the call waits for its own stream only.
+struct Lane {
+    explicit Lane(int device) : stream(device) { counter.reserve(1); }
+
+    /// Copies the planar block into channel-major device memory (pitch = frames).
+    void upload(const AudioBuffer& block) {
+        const std::size_t frames = static_cast<std::size_t>(block.frames());
+        samples.reserve(frames * static_cast<std::size_t>(block.channels()));
+        LATHE_CUDA_TRY(cudaMemcpy2DAsync(samples.get(), frames * sizeof(float), block.channel(0),
+                                         static_cast<std::size_t>(block.capacity()) * sizeof(float),
+                                         frames * sizeof(float), static_cast<std::size_t>(block.channels()),
+                                         cudaMemcpyHostToDevice, stream.get()));
+    }
+
+    void download(AudioBuffer& block) {
+        const std::size_t frames = static_cast<std::size_t>(block.frames());
+        LATHE_CUDA_TRY(cudaMemcpy2DAsync(
+            block.channel(0), static_cast<std::size_t>(block.capacity()) * sizeof(float), samples.get(),
+            frames * sizeof(float), frames * sizeof(float), static_cast<std::size_t>(block.channels()),
+            cudaMemcpyDeviceToHost, stream.get()));
+    }
+
+    /// The interpolator's coefficients on the device (uploaded again only for another one).
+    void uploadInterpolator(const design::Interpolator& it, DeviceBuffer<float>& buffer,
+                            const design::Interpolator*& uploaded) {
+        if (uploaded == &it) {
+            return;
+        }
+        buffer.reserve(it.coeffs.size());
+        LATHE_CUDA_TRY(cudaMemcpyAsync(buffer.get(), it.coeffs.data(), it.coeffs.size() * sizeof(float),
+                                       cudaMemcpyHostToDevice, stream.get()));
+        uploaded = &it;
+    }
+
+    /// A batched R2C plan of `batch` transforms of `n` points on this lane's stream, made once.
+    const detail::CufftPlan& spectrumPlan(int n, int batch) {
+        for (const auto& [key, plan] : specPlans) {
+            if (key == std::pair{n, batch}) {
+                return plan;
+            }
+        }
+        // Full batches share one plan; the last batch of each file has its own size: a few kept.
+        constexpr std::size_t kKept = 4;
+        if (specPlans.size() >= kKept) {
+            specPlans.erase(specPlans.begin());
+        }
+        specPlans.emplace_back(std::pair{n, batch}, detail::CufftPlan(n, batch, CUFFT_R2C, stream.get()));
+        // One work area for them all (they run one at a time, on this lane's stream): it grows for
+        // the new plan if it must, and every kept plan is given it again.
+        std::vector<const detail::CufftPlan*> kept;
+        for (const auto& entry : specPlans) {
+            kept.push_back(&entry.second);
+        }
+        try {
+            specWorkArea.shareAll(kept);
+        } catch (...) {
+            // The area may have been freed for a larger one that could not be had: no kept plan
+            // may point into it.
+            specPlans.clear();
+            throw;
+        }
+        return specPlans.back().second;
+    }
+
+    /// The counter's value, once everything queued before it on the stream has run.
+    unsigned long long readCounter() {
+        unsigned long long v = 0;
+        LATHE_CUDA_TRY(cudaMemcpyAsync(&v, counter.get(), sizeof v, cudaMemcpyDeviceToHost, stream.get()));
+        stream.synchronize();
+        return v;
+    }
+
+    detail::DeviceStream stream; ///< first: makes the device current for the events
+    detail::PhaseTimer::Events events;
+    DeviceBuffer<float> samples;
+    DeviceBuffer<std::int32_t> codes;
+    DeviceBuffer<math::SampleStats> partials;
+    DeviceBuffer<unsigned long long> counter;
+    // Loudness records (measureLoudnessChunk).
+    DeviceBuffer<float> searchCoeffs;
+    DeviceBuffer<float> refineCoeffs;
+    const design::Interpolator* searchFor = nullptr; ///< whose coefficients searchCoeffs holds
+    const design::Interpolator* refineFor = nullptr;
+    DeviceBuffer<double> energy;
+    DeviceBuffer<math::KWeightingState> kStates; ///< the K-weighting scan's segment states
+    DeviceBuffer<float> grid;
+    DeviceBuffer<float> peaks; ///< sample peaks, then true peaks
+    DeviceBuffer<double> peakFrames;
+    // Multiband dynamics (multibandDynamics).
+    DeviceBuffer<MultibandBandParams> mbBands;
+    DeviceBuffer<BandDetectorState> mbState;
+    DeviceBuffer<float> mbEncoded;
+    DeviceBuffer<double> mbLevel;
+    DeviceBuffer<unsigned char> mbMaps;
+    DeviceBuffer<double> mbStart;
+    DeviceBuffer<double> mbGainDb;
+    DeviceBuffer<float> mbBandOut;
+    DeviceBuffer<float> mbOut;
+    DeviceBuffer<double> mbStats;
+    // The spectral analysis (spectrumFrames).
+    DeviceBuffer<float> specWindow;
+    DeviceBuffer<int> specRows; ///< first bin, bin count and fallback bin of every row
+    DeviceBuffer<float> specWindowed;
+    DeviceBuffer<float> specSpectra;  ///< interleaved re/im
+    DeviceBuffer<double> specFigures; ///< frame powers, power sums, row maxima and means
+    std::vector<std::pair<std::pair<int, int>, detail::CufftPlan>> specPlans; ///< by (n, batch)
+    detail::CufftWorkArea specWorkArea;                                       ///< specPlans' own
+    // The limiter's pass (limiterPass).
+    DeviceBuffer<float> limPeaks;
+    DeviceBuffer<double> limD; ///< d, then h
+    DeviceBuffer<math::MaxAffine> limMaps;
+    DeviceBuffer<double> limStart;
+    DeviceBuffer<double> limR;
+    DeviceBuffer<double> limG;
+    DeviceBuffer<float> limY;
+    DeviceBuffer<double> limPieceSums;         ///< G's largest, then its sum, a piece each
+    DeviceBuffer<std::int64_t> limPieceCounts; ///< frames of G above 0, a piece each
+};
+
+/// Operations on the device at once, by default. A master's busiest moment has the render's stage
+/// (the multiband's dynamics or the limiter's pass), the meters beside it (up to two chunks each)
+/// and the analyses' spectra calling together; more lanes than that would only hold more memory.
+constexpr unsigned kDefaultLanes = 4;
+constexpr unsigned kMaxLanes = 16;
+
 class CudaBackend final : public Backend {
 public:
-    explicit CudaBackend(int device) : m_device(device) {
+    explicit CudaBackend(int device)
+        : m_device(device), m_lanes(laneLimit(), [device] { return std::make_unique<Lane>(device); }) {
         LATHE_CUDA_TRY(cudaSetDevice(device));
         const ProbeResult& p = probe();
         const DeviceInfo& d = p.devices.at(static_cast<std::size_t>(device));
@@ -77,13 +211,14 @@ public:
             "CUDA: " + d.name + " (sm_" + std::to_string(d.computeMajor) + std::to_string(d.computeMinor) +
             ", " + std::to_string(d.totalMemoryBytes / (1024ull * 1024ull * 1024ull)) + " GiB, driver " +
             cudaVersionText(p.driverVersion) + ", runtime " + cudaVersionText(p.runtimeVersion) + ")";
-        m_counter.reserve(1);
-        m_events = std::make_unique<detail::PhaseTimer::Events>();
+        // The first lane now (its stream, events and first buffer): a device that cannot hold one
+        // fails here, where "auto" still picks the CPU at once.
+        { const auto first = m_lanes.take(); }
         // What the user asks to leave to the CPU: only capabilities whose stages have host code.
         if (const char* hold = std::getenv("LATHE_CUDA_HOLD"); hold != nullptr) {
             // Loudness too: every meter then measures on the CPU reference with the job's threads
-            // (measureLoudness's fallback) instead of taking turns with the stages for this
-            // backend's lock — the A/B that decides where the targeting's meters belong.
+            // (measureLoudness's fallback) instead of sharing the device with the stages — the
+            // A/B that decides where the targeting's meters belong.
             static constexpr Capability kHoldable[] = {Capability::Loudness, Capability::Dynamics,
                                                        Capability::LimiterPass, Capability::Spectrum};
             m_held = parseCapabilityKeys("LATHE_CUDA_HOLD", hold, kHoldable);
@@ -140,48 +275,50 @@ public:
             return;
         }
         DeviceCall held = begin();
+        Lane& lane = *held.lane;
+        const cudaStream_t stream = lane.stream.get();
         detail::PhaseTimer& timer = held.timer;
-        upload(x);
-        m_specWindow.reserve(params.window.size());
-        LATHE_CUDA_TRY(cudaMemcpy(m_specWindow.get(), params.window.data(),
-                                  params.window.size() * sizeof(float), cudaMemcpyHostToDevice));
-        m_specRows.reserve(3 * rows);
+        lane.upload(x);
+        lane.specWindow.reserve(params.window.size());
+        LATHE_CUDA_TRY(cudaMemcpyAsync(lane.specWindow.get(), params.window.data(),
+                                       params.window.size() * sizeof(float), cudaMemcpyHostToDevice, stream));
+        lane.specRows.reserve(3 * rows);
         for (const auto* table : {&params.rowFirstBin, &params.rowBinCount, &params.rowFallbackBin}) {
             const std::size_t at = table == &params.rowFirstBin   ? 0
                                    : table == &params.rowBinCount ? rows
                                                                   : 2 * rows;
-            LATHE_CUDA_TRY(
-                cudaMemcpy(m_specRows.get() + at, table->data(), rows * sizeof(int), cudaMemcpyHostToDevice));
+            LATHE_CUDA_TRY(cudaMemcpyAsync(lane.specRows.get() + at, table->data(), rows * sizeof(int),
+                                           cudaMemcpyHostToDevice, stream));
         }
         timer.mark(detail::Phase::HostToDevice, bytesOf(x) + params.window.size() * sizeof(float));
 
         kernels::SpectrumLayout s = kernels::spectrumLayout(params, F, x.frames());
-        s.rowFirstBin = m_specRows.get();
-        s.rowBinCount = m_specRows.get() + rows;
-        s.rowFallbackBin = m_specRows.get() + 2 * rows;
-        s.window = m_specWindow.get();
-        s.x = m_samples.get();
+        s.rowFirstBin = lane.specRows.get();
+        s.rowBinCount = lane.specRows.get() + rows;
+        s.rowFallbackBin = lane.specRows.get() + 2 * rows;
+        s.window = lane.specWindow.get();
+        s.x = lane.samples.get();
         const auto transforms = static_cast<std::size_t>(C) * static_cast<std::size_t>(F);
-        m_specWindowed.reserve(transforms * static_cast<std::size_t>(params.n));
-        s.windowed = m_specWindowed.get();
-        m_specSpectra.reserve(transforms * bins * 2);
-        s.spectra = m_specSpectra.get();
-        m_specFigures.reserve(static_cast<std::size_t>(F) * bins + curves * bins +
-                              2 * static_cast<std::size_t>(F) * rows);
-        s.framePower = m_specFigures.get();
+        lane.specWindowed.reserve(transforms * static_cast<std::size_t>(params.n));
+        s.windowed = lane.specWindowed.get();
+        lane.specSpectra.reserve(transforms * bins * 2);
+        s.spectra = lane.specSpectra.get();
+        lane.specFigures.reserve(static_cast<std::size_t>(F) * bins + curves * bins +
+                                 2 * static_cast<std::size_t>(F) * rows);
+        s.framePower = lane.specFigures.get();
         s.powerSum = s.framePower + static_cast<std::size_t>(F) * bins;
         s.rowMax = s.powerSum + curves * bins;
         s.rowMean = s.rowMax + static_cast<std::size_t>(F) * rows;
-        LATHE_CUDA_TRY(launched(kernels::launchSpectrumWindow(s, nullptr)));
-        const detail::CufftPlan& plan = spectrumPlan(params.n, static_cast<int>(transforms));
+        LATHE_CUDA_TRY(launched(kernels::launchSpectrumWindow(s, stream)));
+        const detail::CufftPlan& plan = lane.spectrumPlan(params.n, static_cast<int>(transforms));
         LATHE_CUFFT_TRY(
             detail::cufft().execR2C(plan.get(), s.windowed, reinterpret_cast<cufftComplex*>(s.spectra)));
-        LATHE_CUDA_TRY(launched(kernels::launchSpectrumPower(s, nullptr)));
+        LATHE_CUDA_TRY(launched(kernels::launchSpectrumPower(s, stream)));
         timer.mark(detail::Phase::Kernels);
 
         std::vector<double> figures(curves * bins + 2 * static_cast<std::size_t>(F) * rows);
-        LATHE_CUDA_TRY(
-            cudaMemcpy(figures.data(), s.powerSum, figures.size() * sizeof(double), cudaMemcpyDeviceToHost));
+        LATHE_CUDA_TRY(cudaMemcpyAsync(figures.data(), s.powerSum, figures.size() * sizeof(double),
+                                       cudaMemcpyDeviceToHost, stream));
         timer.mark(detail::Phase::DeviceToHost, figures.size() * sizeof(double));
         timer.finish(*m_timing);
         for (std::size_t c = 0; c < curves; ++c) {
@@ -213,55 +350,60 @@ public:
             return;
         }
         DeviceCall held = begin();
+        Lane& lane = *held.lane;
+        const cudaStream_t stream = lane.stream.get();
         detail::PhaseTimer& timer = held.timer;
-        upload(x);
-        uploadInterpolator(*params.search, m_searchCoeffs, m_searchFor);
+        lane.upload(x);
+        lane.uploadInterpolator(*params.search, lane.searchCoeffs, lane.searchFor);
         const auto frames = static_cast<std::size_t>(F);
-        m_limR.reserve(L + frames);
-        LATHE_CUDA_TRY(cudaMemcpy(m_limR.get(), rHistory.data(), L * sizeof(double), cudaMemcpyHostToDevice));
+        lane.limR.reserve(L + frames);
+        LATHE_CUDA_TRY(cudaMemcpyAsync(lane.limR.get(), rHistory.data(), L * sizeof(double),
+                                       cudaMemcpyHostToDevice, stream));
         timer.mark(detail::Phase::HostToDevice, bytesOf(x) + L * sizeof(double));
 
         kernels::LimiterLayout l = kernels::limiterLayout(params, F, x.frames());
-        l.coeffs = m_searchCoeffs.get();
-        l.x = m_samples.get();
-        m_limPeaks.reserve(frames + L);
-        l.p = m_limPeaks.get();
-        m_limD.reserve(2 * (frames + L));
-        l.d = m_limD.get();
-        l.h = m_limD.get() + frames + L;
-        m_limMaps.reserve(static_cast<std::size_t>(l.segments));
-        l.maps = m_limMaps.get();
-        m_limStart.reserve(static_cast<std::size_t>(l.segments));
-        l.start = m_limStart.get();
-        l.r = m_limR.get();
-        m_limG.reserve(frames);
-        l.gainDb = m_limG.get();
-        m_limY.reserve(frames * static_cast<std::size_t>(params.channels));
-        l.y = m_limY.get();
+        l.coeffs = lane.searchCoeffs.get();
+        l.x = lane.samples.get();
+        lane.limPeaks.reserve(frames + L);
+        l.p = lane.limPeaks.get();
+        lane.limD.reserve(2 * (frames + L));
+        l.d = lane.limD.get();
+        l.h = lane.limD.get() + frames + L;
+        lane.limMaps.reserve(static_cast<std::size_t>(l.segments));
+        l.maps = lane.limMaps.get();
+        lane.limStart.reserve(static_cast<std::size_t>(l.segments));
+        l.start = lane.limStart.get();
+        l.r = lane.limR.get();
+        lane.limG.reserve(frames);
+        l.gainDb = lane.limG.get();
+        lane.limY.reserve(frames * static_cast<std::size_t>(params.channels));
+        l.y = lane.limY.get();
         l.statsFrom = call.statsFrom;
         l.firstPiece = call.firstPiece;
         l.pieceFrames = call.pieceFrames;
         l.pieces = call.pieces();
-        m_limPieceSums.reserve(2 * std::max<std::size_t>(P, 1));
-        l.pieceMax = m_limPieceSums.get();
-        l.pieceSum = m_limPieceSums.get() + P;
-        m_limPieceCounts.reserve(std::max<std::size_t>(P, 1));
-        l.pieceCount = m_limPieceCounts.get();
-        LATHE_CUDA_TRY(launched(kernels::launchLimiterPass(l, nullptr)));
+        lane.limPieceSums.reserve(2 * std::max<std::size_t>(P, 1));
+        l.pieceMax = lane.limPieceSums.get();
+        l.pieceSum = lane.limPieceSums.get() + P;
+        lane.limPieceCounts.reserve(std::max<std::size_t>(P, 1));
+        l.pieceCount = lane.limPieceCounts.get();
+        LATHE_CUDA_TRY(launched(kernels::launchLimiterPass(l, stream)));
         timer.mark(detail::Phase::Kernels);
 
-        LATHE_CUDA_TRY(cudaMemcpy2D(y.channel(0), static_cast<std::size_t>(y.capacity()) * sizeof(float), l.y,
-                                    frames * sizeof(float), frames * sizeof(float),
-                                    static_cast<std::size_t>(params.channels), cudaMemcpyDeviceToHost));
+        LATHE_CUDA_TRY(cudaMemcpy2DAsync(y.channel(0), static_cast<std::size_t>(y.capacity()) * sizeof(float),
+                                         l.y, frames * sizeof(float), frames * sizeof(float),
+                                         static_cast<std::size_t>(params.channels), cudaMemcpyDeviceToHost,
+                                         stream));
         std::vector<double> sums(2 * P);
         std::vector<std::int64_t> counts(P);
         if (P > 0) {
-            LATHE_CUDA_TRY(
-                cudaMemcpy(sums.data(), l.pieceMax, sums.size() * sizeof(double), cudaMemcpyDeviceToHost));
-            LATHE_CUDA_TRY(cudaMemcpy(counts.data(), l.pieceCount, counts.size() * sizeof(std::int64_t),
-                                      cudaMemcpyDeviceToHost));
+            LATHE_CUDA_TRY(cudaMemcpyAsync(sums.data(), l.pieceMax, sums.size() * sizeof(double),
+                                           cudaMemcpyDeviceToHost, stream));
+            LATHE_CUDA_TRY(cudaMemcpyAsync(counts.data(), l.pieceCount, counts.size() * sizeof(std::int64_t),
+                                           cudaMemcpyDeviceToHost, stream));
         }
-        LATHE_CUDA_TRY(cudaMemcpy(rHistory.data(), l.r + frames, L * sizeof(double), cudaMemcpyDeviceToHost));
+        LATHE_CUDA_TRY(cudaMemcpyAsync(rHistory.data(), l.r + frames, L * sizeof(double),
+                                       cudaMemcpyDeviceToHost, stream));
         timer.mark(detail::Phase::DeviceToHost,
                    frames * static_cast<std::size_t>(params.channels) * sizeof(float) +
                        P * (2 * sizeof(double) + sizeof(std::int64_t)) + L * sizeof(double));
@@ -291,39 +433,42 @@ public:
             return;
         }
         DeviceCall held = begin();
+        Lane& lane = *held.lane;
+        const cudaStream_t stream = lane.stream.get();
         detail::PhaseTimer& timer = held.timer;
-        upload(audio);
-        l.audio = m_samples.get();
-        uploadInterpolator(*params.search, m_searchCoeffs, m_searchFor);
-        uploadInterpolator(*params.refine, m_refineCoeffs, m_refineFor);
+        lane.upload(audio);
+        l.audio = lane.samples.get();
+        lane.uploadInterpolator(*params.search, lane.searchCoeffs, lane.searchFor);
+        lane.uploadInterpolator(*params.refine, lane.refineCoeffs, lane.refineFor);
         timer.mark(detail::Phase::HostToDevice, bytesOf(audio));
         const std::size_t subsAll = ch * static_cast<std::size_t>(l.subs);
         const std::size_t stepsAll = ch * static_cast<std::size_t>(l.steps);
-        m_energy.reserve(subsAll);
-        m_grid.reserve(ch * 4 * static_cast<std::size_t>(l.frames));
-        m_peaks.reserve(2 * stepsAll);
-        m_peakFrames.reserve(stepsAll);
+        lane.energy.reserve(subsAll);
+        lane.grid.reserve(ch * 4 * static_cast<std::size_t>(l.frames));
+        lane.peaks.reserve(2 * stepsAll);
+        lane.peakFrames.reserve(stepsAll);
         const std::int64_t segmentSubs = kernels::kScanSegmentSubs(l);
-        m_kStates.reserve(kernels::kWeightScanStates(l, segmentSubs));
-        LATHE_CUDA_TRY(launched(kernels::launchKWeightedEnergy(l, params.kWeighting, segmentSubs,
-                                                               m_kStates.get(), m_energy.get(), nullptr)));
+        lane.kStates.reserve(kernels::kWeightScanStates(l, segmentSubs));
+        LATHE_CUDA_TRY(launched(kernels::launchKWeightedEnergy(
+            l, params.kWeighting, segmentSubs, lane.kStates.get(), lane.energy.get(), stream)));
         if (params.truePeak) {
-            LATHE_CUDA_TRY(launched(kernels::launchSearchGrid(l, m_searchCoeffs.get(), params.search->taps,
-                                                              m_grid.get(), nullptr)));
+            LATHE_CUDA_TRY(launched(kernels::launchSearchGrid(l, lane.searchCoeffs.get(), params.search->taps,
+                                                              lane.grid.get(), stream)));
         }
-        LATHE_CUDA_TRY(launched(kernels::launchStepPeaks(
-            l, m_grid.get(), params.truePeak, truePeakCandidateRatio(), m_refineCoeffs.get(),
-            params.refine->taps, m_peaks.get(), m_peaks.get() + stepsAll, m_peakFrames.get(), nullptr)));
+        LATHE_CUDA_TRY(
+            launched(kernels::launchStepPeaks(l, lane.grid.get(), params.truePeak, truePeakCandidateRatio(),
+                                              lane.refineCoeffs.get(), params.refine->taps, lane.peaks.get(),
+                                              lane.peaks.get() + stepsAll, lane.peakFrames.get(), stream)));
         timer.mark(detail::Phase::Kernels);
         std::vector<double> energy(subsAll);
         std::vector<float> peaks(2 * stepsAll);
         std::vector<double> frames(stepsAll);
-        LATHE_CUDA_TRY(
-            cudaMemcpy(energy.data(), m_energy.get(), subsAll * sizeof(double), cudaMemcpyDeviceToHost));
-        LATHE_CUDA_TRY(
-            cudaMemcpy(peaks.data(), m_peaks.get(), 2 * stepsAll * sizeof(float), cudaMemcpyDeviceToHost));
-        LATHE_CUDA_TRY(
-            cudaMemcpy(frames.data(), m_peakFrames.get(), stepsAll * sizeof(double), cudaMemcpyDeviceToHost));
+        LATHE_CUDA_TRY(cudaMemcpyAsync(energy.data(), lane.energy.get(), subsAll * sizeof(double),
+                                       cudaMemcpyDeviceToHost, stream));
+        LATHE_CUDA_TRY(cudaMemcpyAsync(peaks.data(), lane.peaks.get(), 2 * stepsAll * sizeof(float),
+                                       cudaMemcpyDeviceToHost, stream));
+        LATHE_CUDA_TRY(cudaMemcpyAsync(frames.data(), lane.peakFrames.get(), stepsAll * sizeof(double),
+                                       cudaMemcpyDeviceToHost, stream));
         timer.mark(detail::Phase::DeviceToHost,
                    subsAll * sizeof(double) + stepsAll * (2 * sizeof(float) + sizeof(double)));
         timer.finish(*m_timing);
@@ -369,67 +514,70 @@ public:
         stats.firstStep = history.first;
         const Frames steps = history.count;
         DeviceCall held = begin();
+        Lane& lane = *held.lane;
+        const cudaStream_t stream = lane.stream.get();
         detail::PhaseTimer& timer = held.timer;
         // The bands: where the crossover left them on the device, else from the host.
         const float* bands = nullptr;
         if (call.bandsOn != nullptr) {
             bands = detail::residentOutput(*call.bandsOn, F);
         } else {
-            upload(bandsIn);
-            bands = m_samples.get();
+            lane.upload(bandsIn);
+            bands = lane.samples.get();
         }
-        m_mbBands.reserve(params.band.size());
-        LATHE_CUDA_TRY(cudaMemcpy(m_mbBands.get(), params.band.data(),
-                                  params.band.size() * sizeof(MultibandBandParams), cudaMemcpyHostToDevice));
-        m_mbState.reserve(cells);
-        LATHE_CUDA_TRY(cudaMemcpy(m_mbState.get(), state.data(), cells * sizeof(BandDetectorState),
-                                  cudaMemcpyHostToDevice));
+        lane.mbBands.reserve(params.band.size());
+        LATHE_CUDA_TRY(cudaMemcpyAsync(lane.mbBands.get(), params.band.data(),
+                                       params.band.size() * sizeof(MultibandBandParams),
+                                       cudaMemcpyHostToDevice, stream));
+        lane.mbState.reserve(cells);
+        LATHE_CUDA_TRY(cudaMemcpyAsync(lane.mbState.get(), state.data(), cells * sizeof(BandDetectorState),
+                                       cudaMemcpyHostToDevice, stream));
         timer.mark(detail::Phase::HostToDevice, call.bandsOn != nullptr ? 0 : bytesOf(bandsIn));
 
         kernels::MultibandLayout m = kernels::multibandLayout(params, F);
-        m.band = m_mbBands.get();
+        m.band = lane.mbBands.get();
         m.x = bands;
         const std::size_t samples = cells * static_cast<std::size_t>(F);
         if (m.midSide) {
-            m_mbEncoded.reserve(samples);
-            m.encoded = m_mbEncoded.get();
+            lane.mbEncoded.reserve(samples);
+            m.encoded = lane.mbEncoded.get();
         }
         if (m.rms) {
-            m_mbLevel.reserve(samples);
-            m.level = m_mbLevel.get();
+            lane.mbLevel.reserve(samples);
+            m.level = lane.mbLevel.get();
         }
-        m_mbMaps.reserve(kernels::multibandMapBytes(m));
-        m.maps = m_mbMaps.get();
-        m_mbStart.reserve(2 * kernels::multibandStartCount(m));
-        m.start = m_mbStart.get();
-        m.start2 = m_mbStart.get() + kernels::multibandStartCount(m);
-        m.state = m_mbState.get();
-        m_mbGainDb.reserve(samples);
-        m.gainDb = m_mbGainDb.get();
-        m_mbBandOut.reserve(samples);
-        m.bandOut = m_mbBandOut.get();
-        m_mbOut.reserve(static_cast<std::size_t>(C) * static_cast<std::size_t>(F));
-        m.out = m_mbOut.get();
-        m_mbStats.reserve(2 * cells +
-                          static_cast<std::size_t>(K) * static_cast<std::size_t>(std::max<Frames>(1, steps)));
-        double* sums = m_mbStats.get();
+        lane.mbMaps.reserve(kernels::multibandMapBytes(m));
+        m.maps = lane.mbMaps.get();
+        lane.mbStart.reserve(2 * kernels::multibandStartCount(m));
+        m.start = lane.mbStart.get();
+        m.start2 = lane.mbStart.get() + kernels::multibandStartCount(m);
+        m.state = lane.mbState.get();
+        lane.mbGainDb.reserve(samples);
+        m.gainDb = lane.mbGainDb.get();
+        lane.mbBandOut.reserve(samples);
+        m.bandOut = lane.mbBandOut.get();
+        lane.mbOut.reserve(static_cast<std::size_t>(C) * static_cast<std::size_t>(F));
+        m.out = lane.mbOut.get();
+        lane.mbStats.reserve(2 * cells + static_cast<std::size_t>(K) *
+                                             static_cast<std::size_t>(std::max<Frames>(1, steps)));
+        double* sums = lane.mbStats.get();
         double* mins = sums + cells;
         double* stepMax = mins + cells;
-        LATHE_CUDA_TRY(launched(kernels::launchMultiband(m, nullptr)));
+        LATHE_CUDA_TRY(launched(kernels::launchMultiband(m, stream)));
         LATHE_CUDA_TRY(launched(kernels::launchMultibandStats(
-            m, call.outputFrame, params.historyStep, stats.firstStep, steps, sums, mins, stepMax, nullptr)));
+            m, call.outputFrame, params.historyStep, stats.firstStep, steps, sums, mins, stepMax, stream)));
         timer.mark(detail::Phase::Kernels);
 
-        LATHE_CUDA_TRY(cudaMemcpy2D(out.channel(0), static_cast<std::size_t>(out.capacity()) * sizeof(float),
-                                    m.out, static_cast<std::size_t>(F) * sizeof(float),
-                                    static_cast<std::size_t>(F) * sizeof(float), static_cast<std::size_t>(C),
-                                    cudaMemcpyDeviceToHost));
-        LATHE_CUDA_TRY(cudaMemcpy(state.data(), m_mbState.get(), cells * sizeof(BandDetectorState),
-                                  cudaMemcpyDeviceToHost));
+        LATHE_CUDA_TRY(cudaMemcpy2DAsync(
+            out.channel(0), static_cast<std::size_t>(out.capacity()) * sizeof(float), m.out,
+            static_cast<std::size_t>(F) * sizeof(float), static_cast<std::size_t>(F) * sizeof(float),
+            static_cast<std::size_t>(C), cudaMemcpyDeviceToHost, stream));
+        LATHE_CUDA_TRY(cudaMemcpyAsync(state.data(), lane.mbState.get(), cells * sizeof(BandDetectorState),
+                                       cudaMemcpyDeviceToHost, stream));
         std::vector<double> figures(2 * cells +
                                     static_cast<std::size_t>(K) * static_cast<std::size_t>(steps));
-        LATHE_CUDA_TRY(
-            cudaMemcpy(figures.data(), sums, figures.size() * sizeof(double), cudaMemcpyDeviceToHost));
+        LATHE_CUDA_TRY(cudaMemcpyAsync(figures.data(), sums, figures.size() * sizeof(double),
+                                       cudaMemcpyDeviceToHost, stream));
         timer.mark(detail::Phase::DeviceToHost,
                    static_cast<std::size_t>(C) * static_cast<std::size_t>(F) * sizeof(float) +
                        figures.size() * sizeof(double));
@@ -448,7 +596,7 @@ public:
     }
 
     /// Long chunks (a launch covers a whole chunk; up to a minute, at most 2^23 samples ≈ 32 MB),
-    /// two in flight: one measured while the next is read. The device serialises them anyway.
+    /// two in flight: one measured while the next is read (each on a lane of its own).
     LoudnessFeed loudnessFeed(int channels, Frames stepFrames, unsigned threads) const override {
         constexpr Frames kMaxSamples = Frames{1} << 23;
         const Frames steps =
@@ -470,21 +618,24 @@ public:
             return;
         }
         DeviceCall held = begin();
+        Lane& lane = *held.lane;
+        const cudaStream_t stream = lane.stream.get();
         detail::PhaseTimer& timer = held.timer;
-        upload(block);
+        lane.upload(block);
         timer.mark(detail::Phase::HostToDevice, bytesOf(block));
         // Enough blocks to fill the device, few enough that the host combine is negligible.
         const int blocks =
             static_cast<int>(std::clamp<Frames>(block.frames() / (kernels::kStatsThreads * 16), 1, 256));
         const std::size_t partialCount =
             static_cast<std::size_t>(blocks) * static_cast<std::size_t>(block.channels());
-        m_partials.reserve(partialCount);
-        LATHE_CUDA_TRY(launched(kernels::launchStats(m_samples.get(), block.channels(), block.frames(),
-                                                     firstFrame, m_partials.get(), blocks)));
+        lane.partials.reserve(partialCount);
+        LATHE_CUDA_TRY(launched(kernels::launchStats(lane.samples.get(), block.channels(), block.frames(),
+                                                     firstFrame, lane.partials.get(), blocks, stream)));
         timer.mark(detail::Phase::Kernels);
         std::vector<math::SampleStats> host(partialCount);
-        LATHE_CUDA_TRY(cudaMemcpy(host.data(), m_partials.get(), partialCount * sizeof(math::SampleStats),
-                                  cudaMemcpyDeviceToHost));
+        LATHE_CUDA_TRY(cudaMemcpyAsync(host.data(), lane.partials.get(),
+                                       partialCount * sizeof(math::SampleStats), cudaMemcpyDeviceToHost,
+                                       stream));
         timer.mark(detail::Phase::DeviceToHost, partialCount * sizeof(math::SampleStats));
         timer.finish(*m_timing);
         for (int c = 0; c < block.channels(); ++c) {
@@ -500,15 +651,18 @@ public:
             return 0;
         }
         DeviceCall held = begin();
+        Lane& lane = *held.lane;
+        const cudaStream_t stream = lane.stream.get();
         detail::PhaseTimer& timer = held.timer;
-        upload(block);
+        lane.upload(block);
         timer.mark(detail::Phase::HostToDevice, bytesOf(block));
-        LATHE_CUDA_TRY(cudaMemset(m_counter.get(), 0, sizeof(unsigned long long)));
+        LATHE_CUDA_TRY(cudaMemsetAsync(lane.counter.get(), 0, sizeof(unsigned long long), stream));
         const std::int64_t count = block.frames() * block.channels();
-        LATHE_CUDA_TRY(launched(kernels::launchSanitize(m_samples.get(), count, m_counter.get())));
+        LATHE_CUDA_TRY(
+            launched(kernels::launchSanitize(lane.samples.get(), count, lane.counter.get(), stream)));
         timer.mark(detail::Phase::Kernels);
-        download(block);
-        const auto replaced = static_cast<Frames>(readCounter());
+        lane.download(block);
+        const auto replaced = static_cast<Frames>(lane.readCounter());
         timer.mark(detail::Phase::DeviceToHost, bytesOf(block) + sizeof(unsigned long long));
         timer.finish(*m_timing);
         return replaced;
@@ -520,163 +674,88 @@ public:
             return 0;
         }
         DeviceCall held = begin();
+        Lane& lane = *held.lane;
+        const cudaStream_t stream = lane.stream.get();
         detail::PhaseTimer& timer = held.timer;
-        upload(block);
+        lane.upload(block);
         timer.mark(detail::Phase::HostToDevice, bytesOf(block));
         const std::size_t count =
             static_cast<std::size_t>(block.frames()) * static_cast<std::size_t>(block.channels());
-        m_codes.reserve(count);
-        LATHE_CUDA_TRY(cudaMemset(m_counter.get(), 0, sizeof(unsigned long long)));
-        LATHE_CUDA_TRY(launched(kernels::launchQuantize(m_samples.get(), block.channels(), block.frames(),
-                                                        firstFrame, params, m_codes.get(), m_counter.get())));
+        lane.codes.reserve(count);
+        LATHE_CUDA_TRY(cudaMemsetAsync(lane.counter.get(), 0, sizeof(unsigned long long), stream));
+        LATHE_CUDA_TRY(
+            launched(kernels::launchQuantize(lane.samples.get(), block.channels(), block.frames(), firstFrame,
+                                             params, lane.codes.get(), lane.counter.get(), stream)));
         timer.mark(detail::Phase::Kernels);
-        LATHE_CUDA_TRY(cudaMemcpy(out, m_codes.get(), count * sizeof(std::int32_t), cudaMemcpyDeviceToHost));
-        const auto clipped = static_cast<Frames>(readCounter());
+        LATHE_CUDA_TRY(cudaMemcpyAsync(out, lane.codes.get(), count * sizeof(std::int32_t),
+                                       cudaMemcpyDeviceToHost, stream));
+        const auto clipped = static_cast<Frames>(lane.readCounter());
         timer.mark(detail::Phase::DeviceToHost, count * sizeof(std::int32_t) + sizeof(unsigned long long));
         timer.finish(*m_timing);
         return clipped;
     }
 
 private:
-    /// One operation's hold on the device, in this order: the backend's lock (its buffers and
-    /// events are shared), the device current on this thread, then the timer's first event.
+    /// One operation's hold on the device, in this order: a lane of its own (LanePool.h: the
+    /// buffers, plans and events no other operation uses meanwhile), the device current on this
+    /// thread, then the timer's first event on the lane's stream.
     struct DeviceCall {
-        DeviceCall(std::mutex& mutex, int device, const detail::PhaseTimer::Events& events)
-            : lock(mutex), current(makeCurrent(device)), timer(events, nullptr) {}
+        DeviceCall(detail::LanePool<Lane>& pool, int device)
+            : lane(pool.take()), current(makeCurrent(device)), timer(lane->events, lane->stream.get()),
+              unwinding(std::uncaught_exceptions()) {}
+        /// A call that throws may leave copies queued from the caller's host buffers, which are
+        /// about to go: they are waited for before the lane and the buffers are given back (a
+        /// call that returns has waited for its last mark already).
+        ~DeviceCall() {
+            if (std::uncaught_exceptions() > unwinding) {
+                (void)cudaStreamSynchronize(lane->stream.get());
+                (void)cudaGetLastError(); // the error already thrown; not the next launch's
+            }
+        }
+        DeviceCall(const DeviceCall&) = delete;
+        DeviceCall& operator=(const DeviceCall&) = delete;
         static bool makeCurrent(int device) {
             LATHE_CUDA_TRY(cudaSetDevice(device));
             return true;
         }
-        std::lock_guard<std::mutex> lock;
+        detail::LanePool<Lane>::Held lane;
         bool current;
         detail::PhaseTimer timer;
+        int unwinding;
     };
-    DeviceCall begin() { return DeviceCall(m_mutex, m_device, *m_events); }
+    DeviceCall begin() { return DeviceCall(m_lanes, m_device); }
+
+    /// LATHE_CUDA_LANES: how many operations may run on the device at once, each on its own lane
+    /// (1 makes them take turns, as one lock did until the lanes came; a usage error outside 1–16).
+    static unsigned laneLimit() {
+        const char* v = std::getenv("LATHE_CUDA_LANES");
+        if (v == nullptr) {
+            return kDefaultLanes;
+        }
+        const std::string text(v);
+        unsigned n = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+        if (ec != std::errc{} || end != text.data() + text.size() || n < 1 || n > kMaxLanes) {
+            throw UsageError("LATHE_CUDA_LANES must be a whole number from 1 to " +
+                             std::to_string(kMaxLanes) + ", not \"" + text + "\"");
+        }
+        return n;
+    }
 
     static std::size_t bytesOf(const AudioBuffer& block) {
         return static_cast<std::size_t>(block.frames()) * static_cast<std::size_t>(block.channels()) *
                sizeof(float);
     }
 
-    /// Copies the planar block into channel-major device memory (pitch = frames).
-    void upload(const AudioBuffer& block) {
-        const std::size_t frames = static_cast<std::size_t>(block.frames());
-        m_samples.reserve(frames * static_cast<std::size_t>(block.channels()));
-        LATHE_CUDA_TRY(cudaMemcpy2D(m_samples.get(), frames * sizeof(float), block.channel(0),
-                                    static_cast<std::size_t>(block.capacity()) * sizeof(float),
-                                    frames * sizeof(float), static_cast<std::size_t>(block.channels()),
-                                    cudaMemcpyHostToDevice));
-    }
-
-    void download(AudioBuffer& block) {
-        const std::size_t frames = static_cast<std::size_t>(block.frames());
-        LATHE_CUDA_TRY(cudaMemcpy2D(block.channel(0),
-                                    static_cast<std::size_t>(block.capacity()) * sizeof(float),
-                                    m_samples.get(), frames * sizeof(float), frames * sizeof(float),
-                                    static_cast<std::size_t>(block.channels()), cudaMemcpyDeviceToHost));
-    }
-
-    /// The interpolator's coefficients on the device (uploaded again only for another one).
-    static void uploadInterpolator(const design::Interpolator& it, DeviceBuffer<float>& buffer,
-                                   const design::Interpolator*& uploaded) {
-        if (uploaded == &it) {
-            return;
-        }
-        buffer.reserve(it.coeffs.size());
-        LATHE_CUDA_TRY(cudaMemcpy(buffer.get(), it.coeffs.data(), it.coeffs.size() * sizeof(float),
-                                  cudaMemcpyHostToDevice));
-        uploaded = &it;
-    }
-
-    /// A batched R2C plan of `batch` transforms of `n` points on the default stream, made once.
-    const detail::CufftPlan& spectrumPlan(int n, int batch) {
-        for (const auto& [key, plan] : m_specPlans) {
-            if (key == std::pair{n, batch}) {
-                return plan;
-            }
-        }
-        // Full batches share one plan; the last batch of each file has its own size: a few kept.
-        constexpr std::size_t kKept = 4;
-        if (m_specPlans.size() >= kKept) {
-            m_specPlans.erase(m_specPlans.begin());
-        }
-        m_specPlans.emplace_back(std::pair{n, batch}, detail::CufftPlan(n, batch, CUFFT_R2C, nullptr));
-        // One work area for them all (they run one at a time, under m_mutex, on one stream): it
-        // grows for the new plan if it must, and every kept plan is given it again.
-        std::vector<const detail::CufftPlan*> kept;
-        for (const auto& entry : m_specPlans) {
-            kept.push_back(&entry.second);
-        }
-        try {
-            m_specWorkArea.shareAll(kept);
-        } catch (...) {
-            // The area may have been freed for a larger one that could not be had: no kept plan
-            // may point into it.
-            m_specPlans.clear();
-            throw;
-        }
-        return m_specPlans.back().second;
-    }
-
-    unsigned long long readCounter() {
-        unsigned long long v = 0;
-        LATHE_CUDA_TRY(cudaMemcpy(&v, m_counter.get(), sizeof v, cudaMemcpyDeviceToHost));
-        return v;
-    }
-
     int m_device;
     std::string m_description;
-    /// The per-block operations share the buffers below; parallel jobs (batch) take turns.
-    std::mutex m_mutex;
-    DeviceBuffer<float> m_samples;
-    DeviceBuffer<std::int32_t> m_codes;
-    DeviceBuffer<math::SampleStats> m_partials;
-    DeviceBuffer<unsigned long long> m_counter;
-    // Loudness records (measureLoudnessChunk).
-    DeviceBuffer<float> m_searchCoeffs;
-    DeviceBuffer<float> m_refineCoeffs;
-    const design::Interpolator* m_searchFor = nullptr; ///< whose coefficients m_searchCoeffs holds
-    const design::Interpolator* m_refineFor = nullptr;
-    DeviceBuffer<double> m_energy;
-    DeviceBuffer<math::KWeightingState> m_kStates; ///< the K-weighting scan's segment states
-    DeviceBuffer<float> m_grid;
-    DeviceBuffer<float> m_peaks; ///< sample peaks, then true peaks
-    DeviceBuffer<double> m_peakFrames;
-    // Multiband dynamics (multibandDynamics).
-    DeviceBuffer<MultibandBandParams> m_mbBands;
-    DeviceBuffer<BandDetectorState> m_mbState;
-    DeviceBuffer<float> m_mbEncoded;
-    DeviceBuffer<double> m_mbLevel;
-    DeviceBuffer<unsigned char> m_mbMaps;
-    DeviceBuffer<double> m_mbStart;
-    DeviceBuffer<double> m_mbGainDb;
-    DeviceBuffer<float> m_mbBandOut;
-    DeviceBuffer<float> m_mbOut;
-    DeviceBuffer<double> m_mbStats;
     /// The capabilities LATHE_CUDA_HOLD leaves to the CPU.
     std::vector<Capability> m_held;
     bool m_pageable = false; ///< LATHE_CUDA_PAGEABLE=1
-    // The spectral analysis (spectrumFrames).
-    DeviceBuffer<float> m_specWindow;
-    DeviceBuffer<int> m_specRows; ///< first bin, bin count and fallback bin of every row
-    DeviceBuffer<float> m_specWindowed;
-    DeviceBuffer<float> m_specSpectra;  ///< interleaved re/im
-    DeviceBuffer<double> m_specFigures; ///< frame powers, power sums, row maxima and means
-    std::vector<std::pair<std::pair<int, int>, detail::CufftPlan>> m_specPlans; ///< by (n, batch)
-    detail::CufftWorkArea m_specWorkArea;                                       ///< m_specPlans' own
-    // The limiter's pass (limiterPass).
-    DeviceBuffer<float> m_limPeaks;
-    DeviceBuffer<double> m_limD; ///< d, then h
-    DeviceBuffer<math::MaxAffine> m_limMaps;
-    DeviceBuffer<double> m_limStart;
-    DeviceBuffer<double> m_limR;
-    DeviceBuffer<double> m_limG;
-    DeviceBuffer<float> m_limY;
-    DeviceBuffer<double> m_limPieceSums;         ///< G's largest, then its sum, a piece each
-    DeviceBuffer<std::int64_t> m_limPieceCounts; ///< frames of G above 0, a piece each
     /// Device time of the calls above and of every convolver made here.
     std::shared_ptr<detail::TimingTotals> m_timing = std::make_shared<detail::TimingTotals>();
-    std::unique_ptr<detail::PhaseTimer::Events> m_events;
+    /// The operations' lanes (LATHE_CUDA_LANES of them at most), made as calls first need them.
+    detail::LanePool<Lane> m_lanes;
 };
 
 } // namespace

@@ -166,30 +166,33 @@ int launchProbe(int* deviceFlag) {
 }
 
 int launchStats(const float* samples, int channels, std::int64_t frames, std::int64_t firstFrame,
-                math::SampleStats* partials, int blocksPerChannel) {
+                math::SampleStats* partials, int blocksPerChannel, void* stream) {
     if (frames <= 0 || channels <= 0) {
         return 0;
     }
     const dim3 grid(static_cast<unsigned>(blocksPerChannel), static_cast<unsigned>(channels));
-    statsKernel<<<grid, kStatsThreads>>>(samples, frames, firstFrame, partials);
+    statsKernel<<<grid, kStatsThreads, 0, static_cast<cudaStream_t>(stream)>>>(samples, frames, firstFrame,
+                                                                               partials);
     return static_cast<int>(cudaGetLastError());
 }
 
-int launchSanitize(float* samples, std::int64_t count, unsigned long long* counter) {
+int launchSanitize(float* samples, std::int64_t count, unsigned long long* counter, void* stream) {
     if (count <= 0) {
         return 0;
     }
-    sanitizeKernel<<<blocksOf(count, 256), 256>>>(samples, count, counter);
+    sanitizeKernel<<<blocksOf(count, 256), 256, 0, static_cast<cudaStream_t>(stream)>>>(samples, count,
+                                                                                        counter);
     return static_cast<int>(cudaGetLastError());
 }
 
 int launchQuantize(const float* samples, int channels, std::int64_t frames, std::int64_t firstFrame,
-                   math::QuantizeParams params, std::int32_t* out, unsigned long long* clipped) {
+                   math::QuantizeParams params, std::int32_t* out, unsigned long long* clipped,
+                   void* stream) {
     if (frames <= 0 || channels <= 0) {
         return 0;
     }
-    quantizeKernel<<<blocksOf(frames * channels, 256), 256>>>(samples, channels, frames, firstFrame, params,
-                                                              out, clipped);
+    quantizeKernel<<<blocksOf(frames * channels, 256), 256, 0, static_cast<cudaStream_t>(stream)>>>(
+        samples, channels, frames, firstFrame, params, out, clipped);
     return static_cast<int>(cudaGetLastError());
 }
 

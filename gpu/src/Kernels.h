@@ -18,15 +18,15 @@ int launchProbe(int* deviceFlag);
 /// Per-channel statistics. `samples` is channel-major with `frames` per channel; writes
 /// `blocksPerChannel` partial results per channel to `partials` (channel-major).
 int launchStats(const float* samples, int channels, std::int64_t frames, std::int64_t firstFrame,
-                math::SampleStats* partials, int blocksPerChannel);
+                math::SampleStats* partials, int blocksPerChannel, void* stream);
 
 /// Replaces NaN/Inf by 0 in place; adds the number replaced to *counter.
-int launchSanitize(float* samples, std::int64_t count, unsigned long long* counter);
+int launchSanitize(float* samples, std::int64_t count, unsigned long long* counter, void* stream);
 
 /// Quantises channel-major `samples` into interleaved left-justified codes `out`; adds clipped
 /// samples to *clipped.
 int launchQuantize(const float* samples, int channels, std::int64_t frames, std::int64_t firstFrame,
-                   math::QuantizeParams params, std::int32_t* out, unsigned long long* clipped);
+                   math::QuantizeParams params, std::int32_t* out, unsigned long long* clipped, void* stream);
 
 // Partitioned convolution (CudaConvolver.cpp). Spectra are interleaved complex floats (re, im),
 // `bins` = B + 1 per block; every launcher takes the stream as a void* (a cudaStream_t).

@@ -24,7 +24,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace lathe {
 namespace {
@@ -282,6 +286,58 @@ TEST_P(BackendParity, SmallCallsAndAPureDelayAreExact) {
     }
 }
 
+/// Where a chunk's loudness records differ from the reference's beyond the parity tolerances (the
+/// energies relatively, the true peaks in dB; the sample peaks, and the true peaks' frames where
+/// the peaks are equal, exactly): the first difference, or nothing.
+std::string recordsMismatch(const LoudnessRecords& got, const LoudnessRecords& want) {
+    if (got.subBlockEnergy.size() != want.subBlockEnergy.size()) {
+        return "channel count";
+    }
+    for (std::size_t c = 0; c < want.subBlockEnergy.size(); ++c) {
+        const std::string at = "channel " + std::to_string(c);
+        if (got.subBlockEnergy[c].size() != want.subBlockEnergy[c].size()) {
+            return at + ": sub-block count";
+        }
+        for (std::size_t b = 0; b < want.subBlockEnergy[c].size(); ++b) {
+            const double w = want.subBlockEnergy[c][b];
+            if (!(std::fabs(got.subBlockEnergy[c][b] - w) <= test::kLoudnessEnergyParityRelative * w)) {
+                return at + ", sub-block " + std::to_string(b) + ": energy " +
+                       std::to_string(got.subBlockEnergy[c][b]) + " against " + std::to_string(w);
+            }
+        }
+        if (got.stepSamplePeak[c] != want.stepSamplePeak[c]) {
+            return at + ": sample peaks";
+        }
+        if (got.stepTruePeak[c].size() != want.stepTruePeak[c].size()) {
+            return at + ": true-peak step count";
+        }
+        for (std::size_t s = 0; s < want.stepTruePeak[c].size(); ++s) {
+            const double w = want.stepTruePeak[c][s];
+            const double g = got.stepTruePeak[c][s];
+            const std::string step = at + ", step " + std::to_string(s);
+            if (w == 0.0 ? g != 0.0 : !(std::fabs(20.0 * std::log10(g / w)) <= test::kTruePeakParityDb)) {
+                return step + ": true peak " + std::to_string(g) + " against " + std::to_string(w);
+            }
+            if (g == w && got.stepTruePeakFrame[c][s] != want.stepTruePeakFrame[c][s]) {
+                return step + ": true peak's frame";
+            }
+        }
+    }
+    return {};
+}
+
+/// A chunk of 10 s of stereo noise at `fs` with its margins, `seed` apart.
+AudioBuffer loudnessChunkAudio(const LoudnessParams& params, Frames frames, std::uint64_t seed) {
+    const Frames total = params.warmupFrames + frames + params.lookaheadFrames;
+    AudioBuffer audio(2, total);
+    audio.setFrames(total);
+    for (int c = 0; c < 2; ++c) {
+        const auto x = test::noise(total, 0.5, seed + static_cast<std::uint64_t>(c));
+        std::copy(x.begin(), x.end(), audio.channel(c));
+    }
+    return audio;
+}
+
 // Loudness records of one chunk — sub-block energies, sample peaks, true peaks and where they are
 // — equal the reference's over rates, odd lengths, silence and a near-Nyquist tone (the true-peak
 // search's hardest case), with and without true peak. Called directly, whatever the backend claims.
@@ -325,31 +381,8 @@ TEST_P(BackendParity, LoudnessRecordsMatchTheReference) {
                 m_backend->measureLoudnessChunk(params, chunk, got);
                 const std::string what =
                     std::string(k.what) + ", " + signal + (truePeak ? ", true peak" : "");
-                ASSERT_EQ(got.subBlockEnergy.size(), want.subBlockEnergy.size()) << what;
-                for (std::size_t c = 0; c < want.subBlockEnergy.size(); ++c) {
-                    ASSERT_EQ(got.subBlockEnergy[c].size(), want.subBlockEnergy[c].size()) << what;
-                    for (std::size_t b = 0; b < want.subBlockEnergy[c].size(); ++b) {
-                        const double w = want.subBlockEnergy[c][b];
-                        ASSERT_NEAR(got.subBlockEnergy[c][b], w, test::kLoudnessEnergyParityRelative * w)
-                            << what << ", channel " << c << ", sub-block " << b;
-                    }
-                    ASSERT_EQ(got.stepSamplePeak[c], want.stepSamplePeak[c]) << what;
-                    ASSERT_EQ(got.stepTruePeak[c].size(), want.stepTruePeak[c].size()) << what;
-                    for (std::size_t s = 0; s < want.stepTruePeak[c].size(); ++s) {
-                        const double w = want.stepTruePeak[c][s];
-                        const double g = got.stepTruePeak[c][s];
-                        if (w == 0.0) {
-                            ASSERT_EQ(g, 0.0) << what << ", step " << s;
-                            continue;
-                        }
-                        ASSERT_NEAR(20.0 * std::log10(g / w), 0.0, test::kTruePeakParityDb)
-                            << what << ", channel " << c << ", step " << s;
-                        if (g == w) {
-                            EXPECT_EQ(got.stepTruePeakFrame[c][s], want.stepTruePeakFrame[c][s])
-                                << what << ", channel " << c << ", step " << s;
-                        }
-                    }
-                }
+                const std::string mismatch = recordsMismatch(got, want);
+                ASSERT_TRUE(mismatch.empty()) << what << ": " << mismatch;
             }
         }
     }
@@ -525,6 +558,90 @@ TEST_P(BackendParity, TheSpectrumMatchesTheReference) {
         std::printf("[ SPECTRUM ] %s: spectra %.2g, spectrogram %.2g (relative L2)\n", c.what, p.spectra,
                     p.cells);
     }
+}
+
+// Operations from several threads at once on one backend — the render's stages, the meters beside
+// them and the analyses, as a master calls them — each equal the reference as if alone. On the
+// CUDA backend each call runs on a lane of its own (stream, buffers, plans: gpu/src/LanePool.h);
+// with more threads than lanes and several rounds, lanes pass between operations of every kind
+// and size, so a buffer, plan or stream shared by mistake shows here.
+TEST_P(BackendParity, OperationsFromSeveralThreadsAtOnceMatchTheReference) {
+    constexpr int kRounds = 3;
+    std::vector<std::function<std::string()>> work; // each returns its first mismatch, or nothing
+    // Two meters at different rates (buffers of different sizes), their references made first.
+    for (const SampleRate fs : {48000, 96000}) {
+        const LoudnessParams params = LoudnessParams::forRate(fs);
+        auto audio = std::make_shared<AudioBuffer>(loudnessChunkAudio(params, 10 * fs, 500 + fs));
+        auto want = std::make_shared<LoudnessRecords>();
+        m_reference->measureLoudnessChunk(params, LoudnessChunk{audio.get(), 0, 10 * fs}, *want);
+        work.emplace_back([this, params, audio, want, fs]() -> std::string {
+            LoudnessRecords got;
+            m_backend->measureLoudnessChunk(params, LoudnessChunk{audio.get(), 0, 10 * fs}, got);
+            const std::string mismatch = recordsMismatch(got, *want);
+            return mismatch.empty() ? mismatch : "loudness at " + std::to_string(fs) + " Hz: " + mismatch;
+        });
+    }
+    {
+        const test::LimiterCase c = test::limiterPassCases()[1]; // past one backend call
+        work.emplace_back([this, c]() -> std::string {
+            const test::LimiterRuns r = test::renderLimiterCase(c, *m_backend, 1);
+            const Difference d = difference(r.got, r.want);
+            return r.got.frames() == r.want.frames() && d.relativeDb <= test::kConvolutionParityDb &&
+                           d.maxAbs <= test::kConvolutionParityMaxAbs
+                       ? std::string()
+                       : std::string("limiter: ") + c.what;
+        });
+    }
+    {
+        const test::SpectrumCase c = test::spectrumCases()[0]; // several batches and a part
+        work.emplace_back([this, c]() -> std::string {
+            const test::SpectrumParity p = test::spectrumParity(c, *m_backend);
+            return p.sameShape && p.spectra <= test::kSpectrumParityRelativeL2 &&
+                           p.cells <= test::kSpectrumParityRelativeL2
+                       ? std::string()
+                       : std::string("spectrum: ") + c.what;
+        });
+    }
+    {
+        const test::MultibandCase k = test::multibandCases()[1]; // RMS, mid/side: every buffer
+        MultibandSpec spec;
+        k.set(spec);
+        const test::Planar x = test::sectionedProgramme(k.fs, k.channels, k.seconds, 2.0);
+        nlohmann::json report;
+        auto want = std::make_shared<AudioBuffer>(
+            test::renderMultiband(*m_reference, spec, x, k.fs, test::layoutFor(k.channels), 30011, report));
+        work.emplace_back([this, k, spec, x, want]() -> std::string {
+            nlohmann::json gotReport;
+            const AudioBuffer got = test::renderMultiband(*m_backend, spec, x, k.fs,
+                                                          test::layoutFor(k.channels), 30011, gotReport);
+            const Difference d = difference(got, *want);
+            return got.frames() == want->frames() && d.relativeDb <= test::kConvolutionParityDb &&
+                           d.maxAbs <= test::kConvolutionParityMaxAbs
+                       ? std::string()
+                       : std::string("multiband: ") + k.what;
+        });
+    }
+    std::vector<std::string> mismatches(work.size());
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < work.size(); ++i) {
+        threads.emplace_back([&, i] {
+            try {
+                for (int round = 0; round < kRounds && mismatches[i].empty(); ++round) {
+                    mismatches[i] = work[i]();
+                }
+            } catch (const std::exception& e) {
+                mismatches[i] = e.what();
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    for (const std::string& m : mismatches) {
+        EXPECT_TRUE(m.empty()) << m;
+    }
+    std::printf("[ THREADS  ] %s: %zu operations at once, %d rounds each\n", GetParam().c_str(), work.size(),
+                kRounds);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BackendParity, ::testing::ValuesIn(compiledBackends()),

@@ -11,9 +11,11 @@
 // of size N produce N/2+1 bins; neither forward nor inverse transform is scaled (FFTW and cuFFT
 // agree); callers apply 1/N where they need it.
 //
-// Threading: the jobs of batch, compare and preview-codecs share one backend. The CPU backend holds
-// no state; the CUDA backend serialises its per-block operations and gives every convolver its own
-// stream and buffers. A Convolver itself is used by one thread at a time.
+// Threading: the jobs of batch, compare and preview-codecs share one backend, and a render's stages,
+// meters and analyses call it from their own threads. The CPU backend holds no state; the CUDA
+// backend runs each operation on a lane of its own (a stream and buffers; a few at once, the rest
+// wait for one) and gives every convolver its own stream and buffers. A Convolver itself is used
+// by one thread at a time.
 #pragma once
 
 #include <lathe/AudioBuffer.h>
