@@ -23,7 +23,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <cstdlib>
 #include <exception>
 #include <memory>
@@ -728,18 +727,8 @@ private:
     /// LATHE_CUDA_LANES: how many operations may run on the device at once, each on its own lane
     /// (1 makes them take turns, as one lock did until the lanes came; a usage error outside 1–16).
     static unsigned laneLimit() {
-        const char* v = std::getenv("LATHE_CUDA_LANES");
-        if (v == nullptr) {
-            return kDefaultLanes;
-        }
-        const std::string text(v);
-        unsigned n = 0;
-        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-        if (ec != std::errc{} || end != text.data() + text.size() || n < 1 || n > kMaxLanes) {
-            throw UsageError("LATHE_CUDA_LANES must be a whole number from 1 to " +
-                             std::to_string(kMaxLanes) + ", not \"" + text + "\"");
-        }
-        return n;
+        return detail::parseLaneLimit("LATHE_CUDA_LANES", std::getenv("LATHE_CUDA_LANES"), kDefaultLanes,
+                                      kMaxLanes);
     }
 
     static std::size_t bytesOf(const AudioBuffer& block) {

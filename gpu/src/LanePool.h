@@ -10,14 +10,35 @@
 // Free of CUDA, so that the host tests cover it (tests/parity/LanePoolTest.cpp).
 #pragma once
 
+#include <lathe/Error.h>
+
 #include <algorithm>
+#include <charconv>
 #include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 namespace lathe::gpu::detail {
+
+/// A lane limit from the setting `name` (an environment variable's value, nullptr when unset):
+/// `fallback` when unset, else a whole number from 1 to `most`; anything else is a UsageError
+/// naming the setting.
+inline unsigned parseLaneLimit(const char* name, const char* value, unsigned fallback, unsigned most) {
+    if (value == nullptr) {
+        return fallback;
+    }
+    const std::string text(value);
+    unsigned n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc{} || end != text.data() + text.size() || n < 1 || n > most) {
+        throw UsageError(std::string(name) + " must be a whole number from 1 to " + std::to_string(most) +
+                         ", not \"" + text + "\"");
+    }
+    return n;
+}
 
 template <typename Lane> class LanePool {
 public:

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -156,6 +157,24 @@ TEST(LanePool, AtLeastOneLane) {
     EXPECT_EQ(pool.limit(), 1u);
     const auto held = pool.take();
     EXPECT_EQ(pool.made(), 1u);
+}
+
+// LATHE_CUDA_LANES: unset gives the default; a whole number within the bounds is taken; zero, too
+// many, signs, spaces, fractions and words are usage errors naming the setting.
+TEST(LanePool, TheLimitSettingTakesWholeNumbersWithinItsBounds) {
+    EXPECT_EQ(parseLaneLimit("LATHE_CUDA_LANES", nullptr, 4, 16), 4u);
+    EXPECT_EQ(parseLaneLimit("LATHE_CUDA_LANES", "1", 4, 16), 1u);
+    EXPECT_EQ(parseLaneLimit("LATHE_CUDA_LANES", "16", 4, 16), 16u);
+    for (const char* bad : {"", "0", "17", "-1", "+2", " 2", "2 ", "2.5", "four", "99999999999"}) {
+        try {
+            (void)parseLaneLimit("LATHE_CUDA_LANES", bad, 4, 16);
+            ADD_FAILURE() << "accepted \"" << bad << "\"";
+        } catch (const UsageError& e) {
+            EXPECT_NE(std::string(e.what()).find("LATHE_CUDA_LANES must be a whole number from 1 to 16"),
+                      std::string::npos)
+                << e.what();
+        }
+    }
 }
 
 } // namespace
