@@ -2,6 +2,7 @@
 // ChainSource: a source through stages, aligned as a render aligns a file — whatever sizes the
 // stages emit in and the reader asks for.
 #include "../../host/src/core/Prefetcher.h"
+#include "LedgerMemory.h"
 #include "TestSignals.h"
 
 #include <lathe/ChainSource.h>
@@ -139,6 +140,72 @@ Planar readAll(AudioSource& source, std::span<const Frames> reads) {
 
 // The read-ahead adapter (the trial reads the intermediate through it): the source's frames,
 // in order, whatever sizes it reads ahead in and is asked for.
+/// Passes its input on and notes whether every buffer it was handed, in and out, lay in `memory`.
+class MemoryNotingStage final : public Stage {
+public:
+    explicit MemoryNotingStage(const test::LedgerMemory& memory) : m_memory(memory) {}
+    std::string name() const override { return "noting"; }
+    StreamFormat prepare(const StreamFormat& input, Frames) override { return input; }
+    void process(const AudioBuffer& in, AudioBuffer& out) override {
+        out.reset(in.channels(), in.frames());
+        out.append(in, 0, in.frames());
+        note(in);
+        note(out);
+    }
+    void flush(AudioBuffer& out) override {
+        out.reset(out.channels(), 0);
+        note(out);
+    }
+    int calls = 0;
+    int outside = 0; ///< buffers not in the memory
+
+private:
+    void note(const AudioBuffer& b) {
+        ++calls;
+        if (b.memory() != &m_memory || (b.frames() > 0 && !m_memory.holds(b.channel(0)))) {
+            ++outside;
+        }
+    }
+    const test::LedgerMemory& m_memory;
+};
+
+// Given a backend's host memory, every buffer ChainSource hands its stages or has them fill lies
+// there (a device stage then copies page-locked blocks: the trial below 4 threads, compare's
+// speaker renders), the audio is the same as with ordinary memory, and all of it comes back.
+TEST(ChainSource, TheBuffersItHandsTheStagesLiveInTheMemoryItIsGiven) {
+    const Frames frames = 3 * 65536 + 999;
+    const Planar x = ramp(2, frames);
+    test::LedgerMemory memory;
+    Planar got[2];
+    for (const bool given : {false, true}) {
+        test::MemorySource source(x, 48000);
+        MemoryNotingStage first(memory);
+        MemoryNotingStage second(memory);
+        {
+            ChainSource chain(source, {&first, &second}, given ? &memory : nullptr);
+            AudioBuffer block;
+            got[given] = Planar(2);
+            while (chain.read(block, 40000) > 0) {
+                for (int c = 0; c < 2; ++c) {
+                    got[given][static_cast<std::size_t>(c)].insert(
+                        got[given][static_cast<std::size_t>(c)].end(), block.channel(c),
+                        block.channel(c) + block.frames());
+                }
+            }
+        }
+        EXPECT_GE(first.calls, 8); // four blocks, in and out
+        if (given) {
+            EXPECT_EQ(first.outside + second.outside, 0);
+            EXPECT_GT(memory.allocations(), 0);
+        } else {
+            EXPECT_EQ(first.outside, first.calls); // the test can tell
+        }
+        EXPECT_EQ(memory.outstanding(), 0u);
+    }
+    EXPECT_EQ(got[1], got[0]);
+    EXPECT_EQ(got[1], x);
+}
+
 TEST(ReadAheadSource, DeliversTheSourceExactlyInAnySizes) {
     const Planar x = ramp(2, 3 * 65536 + 101);
     const Frames reads[] = {1, 777, 65536, 300000, 4095, 65537};

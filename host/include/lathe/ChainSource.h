@@ -3,6 +3,7 @@
 #pragma once
 
 #include <lathe/AudioSource.h>
+#include <lathe/HostMemory.h>
 #include <lathe/Stage.h>
 
 #include <memory>
@@ -17,11 +18,12 @@ namespace lathe {
 /// targeting's trial, speaker renders) without a file in between.
 ///
 /// The stages are prepared in the constructor (UsageError when one refuses the format). Memory:
-/// one input block plus what the stages emit for it. Not thread-safe; `source` and the stages
-/// must outlive it.
+/// one input block plus what the stages emit for it, in `memory` when given (the stages' backend's
+/// Backend::hostMemory: a device stage then copies its blocks in and out of page-locked memory).
+/// Not thread-safe; `source`, the stages and `memory` must outlive it.
 class ChainSource final : public AudioSource {
 public:
-    ChainSource(AudioSource& source, std::vector<Stage*> stages);
+    ChainSource(AudioSource& source, std::vector<Stage*> stages, HostMemory* memory = nullptr);
     std::string sourceName() const override { return m_source.sourceName(); }
     SampleRate sampleRate() const override { return m_format.sampleRate; }
     int channelCount() const override { return m_format.channels; }

@@ -7,8 +7,12 @@
 
 namespace lathe {
 
-ChainSource::ChainSource(AudioSource& source, std::vector<Stage*> stages)
+ChainSource::ChainSource(AudioSource& source, std::vector<Stage*> stages, HostMemory* memory)
     : m_source(source), m_stages(std::move(stages)) {
+    // Every buffer a stage is handed or fills (they pass between the four by swaps): in `memory`.
+    for (AudioBuffer* b : {&m_in, &m_a, &m_b, &m_pending}) {
+        b->useMemory(memory);
+    }
     m_format = StreamFormat{source.sampleRate(), source.channelCount(), source.channelLayout()};
     // Latencies are in each stage's own output frames: expressed at the final rate, as render().
     std::vector<SampleRate> rates;

@@ -349,7 +349,7 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
             // The intermediate is a file here (held only from kHoldMinThreads on), decoded ahead
             // on a worker: the limiter's pass then overlaps its reading.
             detail::ReadAheadSource ahead(*intermediate, kTrialReadFrames);
-            ChainSource trialSource(ahead, {trialStage.get()});
+            ChainSource trialSource(ahead, {trialStage.get()}, backend.hostMemory());
             tried = measure(trialSource, false, threads, backend, control);
         }
         if (tried.integratedLufs) {

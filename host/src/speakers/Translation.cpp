@@ -61,7 +61,7 @@ Measured measureModel(const std::filesystem::path& input, const SpeakerModel& mo
     for (auto& s : stages) {
         chain.push_back(s.get());
     }
-    ChainSource source(reader, chain);
+    ChainSource source(reader, chain, backend.hostMemory());
     SpectrumSettings settings;
     settings.columns = 1; // only the long-term spectrum is used
     settings.rows = 1;
