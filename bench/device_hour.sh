@@ -100,4 +100,8 @@ done
 # glue-master with the analyses of the mix and the master taken while it renders, against reading
 # both files after it (what `master --html` did before 2026-11-27), alternating (cuda).
 [[ -x "$D/bin/master_analyses" ]] && "$D/bin/master_analyses" "$W/h.wav" 2 glue-master cuda
+# The host's floor: the default master with every device operation free, beside a convert and the
+# cuda master, alternating (bench/host_floor.cpp): how much of the master's wall time the host alone
+# takes on this machine, whatever the GPU does.
+[[ -x "$D/bin/host_floor" ]] && "$D/bin/host_floor" "$W/h.wav" 2 default cuda
 rm -f "$W"/*.wav
