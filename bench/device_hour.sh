@@ -26,8 +26,9 @@ d = json.load(open(sys.argv[1])); t = d["targeting"]
 print("  stages", [(s["name"], round(s["seconds"], 3)) for s in d["stages"]],
       "decode %.3f encode %.3f output end %.3f (tap %.3f)" % (d["decode_seconds"], d["encode_seconds"],
                                                               d.get("output_seconds", 0), d.get("tap_seconds", 0)))
-print("  targeting: render %.3f measurement %.3f trial %.3f passes %s" % (
-    t["pre_limiter_render_s"], t["pre_limiter_measure_s"], t["trial_s"], [round(p["seconds"], 3) for p in t["passes"]]),
+print("  targeting: render %.3f measurement %.3f trial %.3f (on device: %s) passes %s" % (
+    t["pre_limiter_render_s"], t["pre_limiter_measure_s"], t["trial_s"], (t.get("trial") or {}).get("on_device"),
+    [round(p["seconds"], 3) for p in t["passes"]]),
     "intermediate", t.get("intermediate"))
 def times(x):
     return x and ("decode %.3f stages %.3f output %.3f (tap %.3f) encode %.3f; setup %.3f drain %.3f; "
@@ -72,6 +73,10 @@ for round in 1 2; do
   # (2026-11-27, thirteenth session): that memory's own A/B, in one build.
   echo "master --backend cuda, LATHE_CUDA_PAGEABLE=1: $(LATHE_CUDA_PAGEABLE=1 tm "$D/bin/lathe" --quiet --backend cuda master "$W/h.wav" -o "$W/m-pageable.wav" --report "$W/r.json")"
   breakdown "$W/r.json"
+  # The trial rendered block by block (its limiter's calls and its meter's chunks going up and
+  # down) instead of on the intermediate held on the device (2026-11-27, fourteenth session).
+  echo "master --backend cuda, LATHE_CUDA_HOLD=resident-trial: $(LATHE_CUDA_HOLD=resident-trial tm "$D/bin/lathe" --quiet --backend cuda master "$W/h.wav" -o "$W/m-rendered-trial.wav" --report "$W/r.json")"
+  breakdown "$W/r.json"
   # One lane: the operations take turns on the device, as under the backend's one lock before the
   # lanes (2026-11-27, fourteenth session) — the lanes' own A/B, in one build, on the default master
   # and on glue-master with its analyses (where the most calls come at once).
@@ -80,6 +85,8 @@ for round in 1 2; do
   echo "master --preset glue-master --html --backend cuda, LATHE_CUDA_LANES=1: $(LATHE_CUDA_LANES=1 tm "$D/bin/lathe" --quiet --backend cuda master "$W/h.wav" -o "$W/m-full-one-lane.wav" --preset glue-master --html "$W/h.html" --report "$W/r.json")"
   breakdown "$W/r.json"
 done
+cmp -s "$W/m-rendered-trial.wav" "$W/m-lathe.wav" && echo "held-trial and rendered-trial masters byte-identical" ||
+  echo "held-trial and rendered-trial masters differ"
 cmp -s "$W/m-one-lane.wav" "$W/m-lathe.wav" && cmp -s "$W/m-full-one-lane.wav" "$W/m-full.wav" &&
   echo "one-lane and default masters byte-identical" || echo "one-lane and default masters differ"
 if [[ ${#builds[@]} == 2 ]]; then

@@ -943,7 +943,8 @@ int runMaster(const GlobalOptions& g, const MasterOptions& o) {
                                         {"measure_s", p.measureSeconds}});
             }
             tj["trial"] = targeting.trial ? nlohmann::json{{"input_gain_db", targeting.trial->inputGainDb},
-                                                           {"integrated_lufs", targeting.trial->lufs}}
+                                                           {"integrated_lufs", targeting.trial->lufs},
+                                                           {"on_device", targeting.trial->onDevice}}
                                           : nlohmann::json();
             tj["pre_limiter_render_s"] = targeting.preLimiterRenderSeconds;
             tj["pre_limiter_times"] = timesJson(targeting.preLimiterTimes);

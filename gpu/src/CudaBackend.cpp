@@ -193,6 +193,89 @@ struct Lane {
     DeviceBuffer<std::int64_t> limPieceCounts; ///< frames of G above 0, a piece each
 };
 
+/// Audio held on the device for the loudness targeting's trial (Backend::makeResident):
+/// channel-major, `capacity` frames a channel, appended through a page-locked staging block that
+/// goes up kStagingFrames at a time on a stream of its own.
+class CudaResident final : public ResidentAudio {
+public:
+    static constexpr Frames kStagingFrames = Frames{1} << 20;
+
+    CudaResident(int device, int channels, Frames capacity, HostMemory* memory,
+                 std::shared_ptr<detail::TimingTotals> timing)
+        : m_device(device), m_channels(channels), m_capacity(capacity), m_stream(device),
+          m_timing(std::move(timing)) {
+        m_samples.reserve(static_cast<std::size_t>(channels) * static_cast<std::size_t>(capacity));
+        m_staging.useMemory(memory);
+        m_staging.reset(channels, std::min(kStagingFrames, std::max<Frames>(1, capacity)));
+    }
+
+    int channels() const override { return m_channels; }
+    Frames frames() const override { return m_frames + m_staging.frames(); }
+    void append(const AudioBuffer& block) override {
+        LATHE_EXPECTS(block.channels() == m_channels && frames() + block.frames() <= m_capacity &&
+                          !m_finished,
+                      "resident audio: the channels and at most the length it was made for");
+        for (Frames at = 0; at < block.frames();) {
+            const Frames n = std::min(block.frames() - at, m_staging.capacity() - m_staging.frames());
+            m_staging.append(block, at, n);
+            at += n;
+            if (m_staging.frames() == m_staging.capacity()) {
+                upload();
+            }
+        }
+    }
+    void finish() override {
+        upload();
+        m_finished = true;
+    }
+
+    bool finished() const { return m_finished; }
+    const float* samples() const { return m_samples.get(); }
+    Frames pitch() const { return m_capacity; }
+
+private:
+    /// The staged frames up, after those already there; the staging block is free again after.
+    void upload() {
+        if (m_staging.frames() == 0) {
+            return;
+        }
+        LATHE_CUDA_TRY(cudaSetDevice(m_device));
+        try {
+            copyUp();
+        } catch (...) {
+            // A copy may still read the staging block, which is about to be refilled or freed.
+            (void)cudaStreamSynchronize(m_stream.get());
+            (void)cudaGetLastError();
+            throw;
+        }
+        m_frames += m_staging.frames();
+        m_staging.setFrames(0);
+    }
+
+    void copyUp() {
+        detail::PhaseTimer timer(m_events, m_stream.get());
+        LATHE_CUDA_TRY(cudaMemcpy2DAsync(
+            m_samples.get() + m_frames, static_cast<std::size_t>(m_capacity) * sizeof(float),
+            m_staging.channel(0), static_cast<std::size_t>(m_staging.capacity()) * sizeof(float),
+            static_cast<std::size_t>(m_staging.frames()) * sizeof(float),
+            static_cast<std::size_t>(m_channels), cudaMemcpyHostToDevice, m_stream.get()));
+        timer.mark(detail::Phase::HostToDevice, static_cast<std::size_t>(m_staging.frames()) *
+                                                    static_cast<std::size_t>(m_channels) * sizeof(float));
+        timer.finish(*m_timing);
+    }
+
+    int m_device;
+    int m_channels;
+    Frames m_capacity;
+    Frames m_frames = 0; ///< on the device
+    bool m_finished = false;
+    detail::DeviceStream m_stream; ///< before the events: makes the device current
+    detail::PhaseTimer::Events m_events;
+    DeviceBuffer<float> m_samples;
+    AudioBuffer m_staging;
+    std::shared_ptr<detail::TimingTotals> m_timing;
+};
+
 /// Operations on the device at once, by default. A master's busiest moment has the render's stage
 /// (the multiband's dynamics or the limiter's pass), the meters beside it (up to two chunks each)
 /// and the analyses' spectra calling together; more lanes than that would only hold more memory.
@@ -219,7 +302,8 @@ public:
             // (measureLoudness's fallback) instead of sharing the device with the stages — the
             // A/B that decides where the targeting's meters belong.
             static constexpr Capability kHoldable[] = {Capability::Loudness, Capability::Dynamics,
-                                                       Capability::LimiterPass, Capability::Spectrum};
+                                                       Capability::LimiterPass, Capability::Spectrum,
+                                                       Capability::ResidentTrial};
             m_held = parseCapabilityKeys("LATHE_CUDA_HOLD", hold, kHoldable);
         }
         // LATHE_CUDA_PAGEABLE=1: the buffers this backend copies stay in ordinary memory, as
@@ -249,10 +333,18 @@ public:
 
     /// Every capability, each verified by the parity suite against the CPU on an H200: loudness
     /// (records and whole measurements) and the multiband dynamics first, the limiter pass and the
-    /// spectrum two sessions later (all on 2026-11-26; bench/RESULTS.md). Those named
-    /// in LATHE_CUDA_HOLD are left to the CPU (to compare timings, or to work around a device).
+    /// spectrum two sessions later (all on 2026-11-26; bench/RESULTS.md) — all but the trial on
+    /// held audio (2026-11-27, not yet run on a GPU). Those named in LATHE_CUDA_HOLD are left to
+    /// the CPU (to compare timings, or to work around a device); the trial on held audio runs the
+    /// limiter pass and the meter, so it goes with either.
     bool supports(Capability c) const override {
-        return std::find(m_held.begin(), m_held.end(), c) == m_held.end();
+        auto held = [this](Capability h) {
+            return std::find(m_held.begin(), m_held.end(), h) != m_held.end();
+        };
+        if (c == Capability::ResidentTrial && (held(Capability::LimiterPass) || held(Capability::Loudness))) {
+            return false;
+        }
+        return !held(c);
     }
 
     /// A batch of the spectral analysis's frames on the device: the audio goes up, the frames are
@@ -471,19 +563,7 @@ public:
         timer.mark(detail::Phase::DeviceToHost,
                    subsAll * sizeof(double) + stepsAll * (2 * sizeof(float) + sizeof(double)));
         timer.finish(*m_timing);
-        for (std::size_t c = 0; c < ch; ++c) {
-            const auto subs = static_cast<std::ptrdiff_t>(l.subs);
-            const auto steps = static_cast<std::ptrdiff_t>(l.steps);
-            std::copy_n(energy.begin() + static_cast<std::ptrdiff_t>(c) * subs, subs,
-                        out.subBlockEnergy[c].begin());
-            std::copy_n(peaks.begin() + static_cast<std::ptrdiff_t>(c) * steps, steps,
-                        out.stepSamplePeak[c].begin());
-            std::copy_n(peaks.begin() + static_cast<std::ptrdiff_t>(stepsAll) +
-                            static_cast<std::ptrdiff_t>(c) * steps,
-                        steps, out.stepTruePeak[c].begin());
-            std::copy_n(frames.begin() + static_cast<std::ptrdiff_t>(c) * steps, steps,
-                        out.stepTruePeakFrame[c].begin());
-        }
+        kernels::splitRecords(l, energy.data(), peaks.data(), peaks.data() + stepsAll, frames.data(), out);
     }
     std::string description() const override { return m_description; }
 
@@ -592,6 +672,180 @@ public:
             stats.stepReductionDb[static_cast<std::size_t>(k)].assign(
                 first, first + static_cast<std::ptrdiff_t>(steps));
         }
+    }
+
+    /// Room for the programme and for the trial's output beside it, within half the device memory
+    /// free now (the rest is the stages', the meters' and cuFFT's); else nullptr — the trial then
+    /// renders on the host, calling the device a block at a time. An hour of stereo at 48 kHz
+    /// takes 2 × 1.4 GB.
+    std::unique_ptr<ResidentAudio> makeResident(int channels, Frames frames) override {
+        if (!supports(Capability::ResidentTrial) || channels <= 0 || frames < 0) {
+            return nullptr;
+        }
+        LATHE_CUDA_TRY(cudaSetDevice(m_device));
+        std::size_t free = 0;
+        std::size_t total = 0;
+        LATHE_CUDA_TRY(cudaMemGetInfo(&free, &total));
+        constexpr double kMarginSeconds = 1.0; // the trial output's margins: 250 ms at most, at any rate
+        const double samples =
+            static_cast<double>(channels) * (2.0 * static_cast<double>(frames) + kMarginSeconds * 384000.0);
+        if (samples * sizeof(float) > 0.5 * static_cast<double>(free)) {
+            return nullptr;
+        }
+        return std::make_unique<CudaResident>(m_device, channels, frames, hostMemory(), m_timing);
+    }
+
+    /// The trial on the device (Backend::trialLoudness): each call's input driven from the held
+    /// audio, the limiter's pass kernels, its output kept on the device with the meter's margins
+    /// (zeros); then the loudness kernels over it chunk by chunk, only the records coming back.
+    /// The same kernels, calls and chunks as the stage and the meter run block by block.
+    std::vector<ChunkRecords> trialLoudness(const ResidentAudio& audio, const LimiterTrialPass& pass,
+                                            const LoudnessParams& loudness, Frames chunkFrames) override {
+        const auto* held = dynamic_cast<const CudaResident*>(&audio);
+        LATHE_EXPECTS(held != nullptr && held->finished(),
+                      "trialLoudness: finished audio this backend holds");
+        const int C = audio.channels();
+        const Frames N = audio.frames();
+        const LimiterPassParams& lp = pass.params;
+        const Frames L = lp.lookahead;
+        LATHE_EXPECTS(lp.channels == C && chunkFrames > 0 && pass.callFrames >= L,
+                      "trialLoudness: the audio's channels, calls longer than the look-ahead");
+        std::vector<ChunkRecords> chunks = kernels::loudnessChunks(N, chunkFrames);
+        const std::vector<kernels::TrialCall> calls = kernels::trialCalls(pass, N);
+        const auto ch = static_cast<std::size_t>(C);
+        DeviceCall call = begin();
+        Lane& lane = *call.lane;
+        const cudaStream_t stream = lane.stream.get();
+        detail::PhaseTimer& timer = call.timer;
+        lane.uploadInterpolator(*lp.search, lane.searchCoeffs, lane.searchFor);
+        timer.mark(detail::Phase::HostToDevice, lp.search->coeffs.size() * sizeof(float));
+
+        // The limiter's output, frame f at index warm + f of each channel, zeros around it.
+        const Frames warm = loudness.warmupFrames;
+        const Frames pitchY = warm + N + loudness.lookaheadFrames;
+        DeviceBuffer<float> y;
+        y.reserve(ch * static_cast<std::size_t>(pitchY));
+        LATHE_CUDA_TRY(
+            cudaMemsetAsync(y.get(), 0, ch * static_cast<std::size_t>(pitchY) * sizeof(float), stream));
+        lane.limR.reserve(static_cast<std::size_t>(L + pass.callFrames));
+        LATHE_CUDA_TRY(
+            cudaMemsetAsync(lane.limR.get(), 0, static_cast<std::size_t>(L) * sizeof(double), stream));
+        for (std::size_t k = 0; k < calls.size(); ++k) {
+            const kernels::TrialCall& c = calls[k];
+            const auto frames = static_cast<std::size_t>(c.frames);
+            const Frames span = lp.before() + c.frames + lp.after();
+            lane.samples.reserve(ch * static_cast<std::size_t>(span));
+            const kernels::LimiterDriveLayout d{C,
+                                                N,
+                                                held->pitch(),
+                                                c.a - lp.before(),
+                                                span,
+                                                pass.inputGain,
+                                                held->samples(),
+                                                lane.samples.get()};
+            LATHE_CUDA_TRY(launched(kernels::launchLimiterDrive(d, stream)));
+            kernels::LimiterLayout l = kernels::limiterLayout(lp, c.frames, span);
+            l.coeffs = lane.searchCoeffs.get();
+            l.x = lane.samples.get();
+            lane.limPeaks.reserve(frames + static_cast<std::size_t>(L));
+            l.p = lane.limPeaks.get();
+            lane.limD.reserve(2 * (frames + static_cast<std::size_t>(L)));
+            l.d = lane.limD.get();
+            l.h = lane.limD.get() + frames + static_cast<std::size_t>(L);
+            lane.limMaps.reserve(static_cast<std::size_t>(l.segments));
+            l.maps = lane.limMaps.get();
+            lane.limStart.reserve(static_cast<std::size_t>(l.segments));
+            l.start = lane.limStart.get();
+            l.r = lane.limR.get();
+            lane.limG.reserve(frames);
+            l.gainDb = lane.limG.get();
+            lane.limY.reserve(frames * ch);
+            l.y = lane.limY.get();
+            l.statsFrom = c.frames; // no report statistics: the trial keeps only the loudness
+            l.pieces = 0;
+            LATHE_CUDA_TRY(launched(kernels::launchLimiterPass(l, stream)));
+            // The call's frames from 0 on (the first call starts L before the programme).
+            const Frames skip = std::clamp<Frames>(-c.a, 0, c.frames);
+            if (c.frames > skip) {
+                LATHE_CUDA_TRY(cudaMemcpy2DAsync(
+                    y.get() + warm + c.a + skip, static_cast<std::size_t>(pitchY) * sizeof(float), l.y + skip,
+                    frames * sizeof(float), static_cast<std::size_t>(c.frames - skip) * sizeof(float), ch,
+                    cudaMemcpyDeviceToDevice, stream));
+            }
+            if (k + 1 < calls.size()) { // R of the call's last L frames: the next call's history
+                LATHE_CUDA_TRY(cudaMemcpyAsync(l.r, l.r + c.frames,
+                                               static_cast<std::size_t>(L) * sizeof(double),
+                                               cudaMemcpyDeviceToDevice, stream));
+            }
+        }
+
+        // The meter over y, every chunk's records into one array of each kind.
+        std::size_t subsAll = 0;
+        std::size_t stepsAll = 0;
+        for (const ChunkRecords& r : chunks) {
+            const kernels::LoudnessChunkLayout l =
+                kernels::loudnessLayout(loudness, C, pitchY, r.start, r.frames);
+            subsAll += ch * static_cast<std::size_t>(l.subs);
+            stepsAll += ch * static_cast<std::size_t>(l.steps);
+        }
+        lane.energy.reserve(std::max<std::size_t>(1, subsAll));
+        lane.peaks.reserve(std::max<std::size_t>(1, 2 * stepsAll));
+        lane.peakFrames.reserve(std::max<std::size_t>(1, stepsAll));
+        if (loudness.truePeak) {
+            lane.uploadInterpolator(*loudness.search, lane.searchCoeffs, lane.searchFor);
+        }
+        lane.uploadInterpolator(*loudness.refine, lane.refineCoeffs, lane.refineFor);
+        std::size_t subsAt = 0;
+        std::size_t stepsAt = 0;
+        for (const ChunkRecords& r : chunks) {
+            kernels::LoudnessChunkLayout l = kernels::loudnessLayout(loudness, C, pitchY, r.start, r.frames);
+            l.audio = y.get() + r.start; // its warm-up's first frame: index warm + start − warm
+            const std::int64_t segmentSubs = kernels::kScanSegmentSubs(l);
+            lane.kStates.reserve(kernels::kWeightScanStates(l, segmentSubs));
+            LATHE_CUDA_TRY(launched(kernels::launchKWeightedEnergy(l, loudness.kWeighting, segmentSubs,
+                                                                   lane.kStates.get(),
+                                                                   lane.energy.get() + subsAt, stream)));
+            if (loudness.truePeak) {
+                lane.grid.reserve(ch * 4 * static_cast<std::size_t>(l.frames));
+                LATHE_CUDA_TRY(launched(kernels::launchSearchGrid(
+                    l, lane.searchCoeffs.get(), loudness.search->taps, lane.grid.get(), stream)));
+            }
+            const std::size_t steps = ch * static_cast<std::size_t>(l.steps);
+            LATHE_CUDA_TRY(launched(kernels::launchStepPeaks(
+                l, lane.grid.get(), loudness.truePeak, truePeakCandidateRatio(), lane.refineCoeffs.get(),
+                loudness.refine->taps, lane.peaks.get() + stepsAt, lane.peaks.get() + stepsAll + stepsAt,
+                lane.peakFrames.get() + stepsAt, stream)));
+            subsAt += ch * static_cast<std::size_t>(l.subs);
+            stepsAt += steps;
+        }
+        timer.mark(detail::Phase::Kernels);
+        std::vector<double> energy(subsAll);
+        std::vector<float> peaks(2 * stepsAll);
+        std::vector<double> peakFrames(stepsAll);
+        if (subsAll > 0) {
+            LATHE_CUDA_TRY(cudaMemcpyAsync(energy.data(), lane.energy.get(), subsAll * sizeof(double),
+                                           cudaMemcpyDeviceToHost, stream));
+        }
+        if (stepsAll > 0) {
+            LATHE_CUDA_TRY(cudaMemcpyAsync(peaks.data(), lane.peaks.get(), 2 * stepsAll * sizeof(float),
+                                           cudaMemcpyDeviceToHost, stream));
+            LATHE_CUDA_TRY(cudaMemcpyAsync(peakFrames.data(), lane.peakFrames.get(),
+                                           stepsAll * sizeof(double), cudaMemcpyDeviceToHost, stream));
+        }
+        timer.mark(detail::Phase::DeviceToHost,
+                   subsAll * sizeof(double) + stepsAll * (2 * sizeof(float) + sizeof(double)));
+        timer.finish(*m_timing);
+        subsAt = 0;
+        stepsAt = 0;
+        for (ChunkRecords& r : chunks) {
+            const kernels::LoudnessChunkLayout l =
+                kernels::loudnessLayout(loudness, C, pitchY, r.start, r.frames);
+            kernels::splitRecords(l, energy.data() + subsAt, peaks.data() + stepsAt,
+                                  peaks.data() + stepsAll + stepsAt, peakFrames.data() + stepsAt, r.records);
+            subsAt += ch * static_cast<std::size_t>(l.subs);
+            stepsAt += ch * static_cast<std::size_t>(l.steps);
+        }
+        return chunks;
     }
 
     /// Long chunks (a launch covers a whole chunk; up to a minute, at most 2^23 samples ≈ 32 MB),

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 namespace lathe::gpu::kernels {
 
@@ -27,20 +28,77 @@ inline constexpr std::int64_t kScanSegmentFrames = 1024;
 /// chain is 8192 threads per pass.
 inline constexpr std::int64_t kDynamicsSegmentFrames = 256;
 
+/// The loudness layout of a chunk of `frames` frames from absolute frame `firstFrame`, its audio
+/// channel-major with `pitch` frames a channel from warmupFrames before its first frame; `audio` is
+/// left for the caller.
+inline LoudnessChunkLayout loudnessLayout(const LoudnessParams& params, int channels, Frames pitch,
+                                          Frames firstFrame, Frames frames) {
+    LoudnessChunkLayout l{};
+    l.pitch = pitch;
+    l.channels = channels;
+    l.warm = params.warmupFrames;
+    l.frames = frames;
+    l.subFrames = params.subBlockFrames;
+    l.subs = (frames + l.subFrames - 1) / l.subFrames;
+    l.stepFrames = params.stepFrames;
+    l.steps = (frames + l.stepFrames - 1) / l.stepFrames;
+    l.firstFrame = firstFrame;
+    return l;
+}
+
 /// A chunk's loudness layout; `audio` is left for the caller (the chunk's samples, channel-major
 /// with a pitch of the buffer's frames).
 inline LoudnessChunkLayout loudnessLayout(const LoudnessParams& params, const LoudnessChunk& chunk) {
-    LoudnessChunkLayout l{};
-    l.pitch = chunk.audio->frames();
-    l.channels = chunk.audio->channels();
-    l.warm = params.warmupFrames;
-    l.frames = chunk.frames;
-    l.subFrames = params.subBlockFrames;
-    l.subs = (chunk.frames + l.subFrames - 1) / l.subFrames;
-    l.stepFrames = params.stepFrames;
-    l.steps = (chunk.frames + l.stepFrames - 1) / l.stepFrames;
-    l.firstFrame = chunk.firstFrame;
-    return l;
+    return loudnessLayout(params, chunk.audio->channels(), chunk.audio->frames(), chunk.firstFrame,
+                          chunk.frames);
+}
+
+/// A chunk's records from the kernels' arrays (channel-major: energy[c·subs + k], the peaks and
+/// the true peaks' frames [c·steps + s]) into `out`.
+inline void splitRecords(const LoudnessChunkLayout& l, const double* energy, const float* samplePeak,
+                         const float* truePeak, const double* truePeakFrame, LoudnessRecords& out) {
+    const auto ch = static_cast<std::size_t>(l.channels);
+    out.subBlockEnergy.assign(ch, {});
+    out.stepSamplePeak.assign(ch, {});
+    out.stepTruePeak.assign(ch, {});
+    out.stepTruePeakFrame.assign(ch, {});
+    for (std::size_t c = 0; c < ch; ++c) {
+        const std::int64_t s0 = static_cast<std::int64_t>(c) * l.subs;
+        const std::int64_t p0 = static_cast<std::int64_t>(c) * l.steps;
+        out.subBlockEnergy[c].assign(energy + s0, energy + s0 + l.subs);
+        out.stepSamplePeak[c].assign(samplePeak + p0, samplePeak + p0 + l.steps);
+        out.stepTruePeak[c].assign(truePeak + p0, truePeak + p0 + l.steps);
+        out.stepTruePeakFrame[c].assign(truePeakFrame + p0, truePeakFrame + p0 + l.steps);
+    }
+}
+
+/// measureLoudness's chunks of a programme of `frames` frames: from frame 0, `chunkFrames` each,
+/// the last cut at the end (their records left empty).
+inline std::vector<ChunkRecords> loudnessChunks(Frames frames, Frames chunkFrames) {
+    std::vector<ChunkRecords> chunks;
+    for (Frames start = 0; start < frames; start += chunkFrames) {
+        ChunkRecords c;
+        c.start = start;
+        c.frames = std::min(chunkFrames, frames - start);
+        chunks.push_back(std::move(c));
+    }
+    return chunks;
+}
+
+/// One call of the trial's limiter (Backend::trialLoudness): output frames [a, a + frames).
+struct TrialCall {
+    Frames a;
+    Frames frames;
+};
+
+/// The calls LimiterStage makes on a backend over a programme of `frames` frames (LimiterTrialPass:
+/// from pass.firstFrame on, pass.callFrames each, the last cut at the programme's end).
+inline std::vector<TrialCall> trialCalls(const LimiterTrialPass& pass, Frames frames) {
+    std::vector<TrialCall> calls;
+    for (Frames a = pass.firstFrame; a < frames; a += pass.callFrames) {
+        calls.push_back(TrialCall{a, std::min(pass.callFrames, frames - a)});
+    }
+    return calls;
 }
 
 /// Sub-blocks per segment of the K-weighting scan.

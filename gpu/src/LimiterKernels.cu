@@ -34,4 +34,13 @@ int launchLimiterPass(const LimiterLayout& l, void* stream) {
     return static_cast<int>(cudaGetLastError());
 }
 
+int launchLimiterDrive(const LimiterDriveLayout& d, void* stream) {
+    if (d.span <= 0 || d.channels <= 0) {
+        return 0;
+    }
+    const dim3 grid(limiterBlocks(d.span), static_cast<unsigned>(d.channels));
+    limiterDriveKernel<<<grid, kLimiterThreads, 0, static_cast<cudaStream_t>(stream)>>>(d);
+    return static_cast<int>(cudaGetLastError());
+}
+
 } // namespace lathe::gpu::kernels

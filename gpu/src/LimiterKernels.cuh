@@ -54,6 +54,17 @@ __global__ void limiterPeaksKernel(LimiterLayout l) {
     l.p[j] = peak;
 }
 
+/// A trial call's driven input (LimiterDriveLayout): one thread a frame, blockIdx.y the channel.
+__global__ void limiterDriveKernel(LimiterDriveLayout d) {
+    const std::int64_t i = limiterIndex();
+    if (i >= d.span) {
+        return;
+    }
+    const std::int64_t c = blockIdx.y;
+    const std::int64_t f = d.first + i;
+    d.out[c * d.span + i] = f >= 0 && f < d.frames ? d.x[c * d.pitch + f] * d.gain : 0.0f;
+}
+
 /// d[i] = the attenuation max(p[i], p[i + 1]) asks for.
 __global__ void limiterAttenuationKernel(LimiterLayout l) {
     const std::int64_t i = limiterIndex();

@@ -57,4 +57,21 @@ struct LimiterLayout {
 /// Runs the pass for the call.
 int launchLimiterPass(const LimiterLayout& l, void* stream);
 
+/// A trial call's input from audio held on the device (CudaBackend::trialLoudness):
+/// out[c·span + i] = frame first + i of channel c, driven — x·gain, the float product
+/// LimiterStage::append forms — and 0 outside the `frames` frames held (channel-major, `pitch`
+/// frames a channel).
+struct LimiterDriveLayout {
+    int channels;
+    std::int64_t frames;
+    std::int64_t pitch;
+    std::int64_t first;
+    std::int64_t span;
+    float gain;
+    const float* x;
+    float* out;
+};
+
+int launchLimiterDrive(const LimiterDriveLayout& d, void* stream);
+
 } // namespace lathe::gpu::kernels

@@ -342,7 +342,8 @@ TEST_F(Cli, DevicesAndBackendChoice) {
                                        "convolution (EQ, reverb)",
                                        "multiband dynamics",
                                        "limiter pass (the loudness trial's, without verification)",
-                                       "spectrum and spectrogram"};
+                                       "spectrum and spectrogram",
+                                       "the loudness trial on audio held on the device"};
     EXPECT_EQ(j["backends"][0]["capabilities"],
               j["backends"][0]["available"].get<bool>() ? everything : nlohmann::json::array());
     EXPECT_EQ(j["cuda"]["compiled"], true);
@@ -737,6 +738,7 @@ TEST_F(Cli, MasterDefaultReachesMinus14LufsUnderMinus1Dbtp) {
                    tg["trial_s"].get<double>();
     EXPECT_GT(tg["pre_limiter_render_s"].get<double>(), 0.0);
     EXPECT_GT(tg["trial_s"].get<double>(), 0.0); // the default chain ends with its limiter: a trial
+    EXPECT_EQ(tg["trial"]["on_device"], false);  // on the CPU, rendered (no device to hold audio on)
     // Eight seconds of stereo fit the memory budget: the intermediate was held there where the
     // master has 4 threads or more (all the machine's: EQ and the multiband add no tail: 8 s ×
     // 48000 × 2 floats).
@@ -816,8 +818,8 @@ TEST_F(Cli, PresetsListAndShow) {
         names.push_back(p["name"]);
         EXPECT_FALSE(p["description"].get<std::string>().empty());
     }
-    EXPECT_EQ(sorted(names),
-              sorted({"bright-air", "default", "gentle-polish", "glue-master", "glue-room", "transparent", "warm"}));
+    EXPECT_EQ(sorted(names), sorted({"bright-air", "default", "gentle-polish", "glue-master", "glue-room",
+                                     "transparent", "warm"}));
     const auto show = lathe({"presets", "--show", "glue-room"});
     ASSERT_EQ(show.exitCode, 0);
     EXPECT_EQ(nlohmann::json::parse(show.out)["stages"][1]["room"], "glue-room");

@@ -53,6 +53,10 @@ TEST_F(GpuMaster, TheDefaultChainOnCudaEqualsTheCpuReference) {
     ASSERT_EQ(cpu.exitCode, 0) << cpu.err;
     const auto gj = nlohmann::json::parse(gpu.out);
     EXPECT_EQ(gj["backend"], "cuda");
+    // The trial ran on the device over the intermediate held there (20 s of stereo: room enough);
+    // the CPU renders it.
+    EXPECT_EQ(gj["targeting"]["trial"]["on_device"], true) << gpu.out;
+    EXPECT_EQ(nlohmann::json::parse(cpu.out)["targeting"]["trial"]["on_device"], false);
     // Where the device time went: every input sample crossed to the device at least once (20 s of
     // stereo float: 7.68 MB), kernels ran, results came back. The CPU has no device time.
     ASSERT_TRUE(gj.contains("device_timing")) << gpu.out;

@@ -560,6 +560,35 @@ TEST_P(BackendParity, TheSpectrumMatchesTheReference) {
     }
 }
 
+// The loudness targeting's trial on audio the backend holds (Capability::ResidentTrial:
+// Backend::trialLoudness) equals the same backend's trial rendered block by block (the limiter
+// stage through ChainSource, measured by measureLoudness: the same kernels on the same samples,
+// to the bit) and the CPU reference's within the loudness parity: three calls and a part at
+// 48 kHz, 44.1 kHz mono, 5.1 at 192 kHz, one frame, none.
+TEST_P(BackendParity, TheTrialOnHeldAudioMatchesTheRenderedTrial) {
+    if (!m_backend->supports(Capability::ResidentTrial)) {
+        GTEST_SKIP() << GetParam() << ": holds no audio (the trial renders block by block)";
+    }
+    for (const test::LimiterCase& c : test::trialCases()) {
+        const LoudnessResult blocks = test::renderedTrial(c, *m_backend);
+        const LoudnessResult reference = test::renderedTrial(c, *m_reference);
+        const std::optional<LoudnessResult> got = test::heldTrial(c, *m_backend);
+        ASSERT_TRUE(got.has_value()) << c.what;
+        EXPECT_EQ(got->integratedLufs, blocks.integratedLufs) << c.what;
+        EXPECT_EQ(got->gatedBlockMeanSquares, blocks.gatedBlockMeanSquares) << c.what;
+        ASSERT_EQ(got->integratedLufs.has_value(), reference.integratedLufs.has_value()) << c.what;
+        if (reference.integratedLufs) {
+            EXPECT_NEAR(*got->integratedLufs, *reference.integratedLufs, test::kLoudnessParityLu) << c.what;
+        }
+        auto text = [](const std::optional<double>& v) {
+            return v ? std::to_string(*v) : std::string("none");
+        };
+        std::printf("[ TRIAL    ] %s: held %s, rendered %s, reference %s LUFS\n", c.what,
+                    text(got->integratedLufs).c_str(), text(blocks.integratedLufs).c_str(),
+                    text(reference.integratedLufs).c_str());
+    }
+}
+
 // Operations from several threads at once on one backend — the render's stages, the meters beside
 // them and the analyses, as a master calls them — each equal the reference as if alone. On the
 // CUDA backend each call runs on a lane of its own (stream, buffers, plans: gpu/src/LanePool.h);

@@ -17,7 +17,9 @@
 #include "Tolerances.h"
 
 #include <lathe/Backend.h>
+#include <lathe/ChainSource.h>
 #include <lathe/LimiterStage.h>
+#include <lathe/Loudness.h>
 #include <lathe/LoudnessKernel.h>
 #include <lathe/Master.h>
 #include <lathe/MultibandStage.h>
@@ -267,12 +269,93 @@ public:
 /// bands left "on the device" between the two, as there). With a ledger's memory it is its
 /// hostMemory(), as the page-locked memory is CudaBackend's, and every buffer an operation would
 /// copy to or from the device is checked to live there.
+/// As launchKWeightedEnergy, launchSearchGrid (with true peak) and launchStepPeaks for one chunk.
+void runLoudness(const LoudnessParams& params, const k::LoudnessChunkLayout& l, double* energy, float* grid,
+                 float* samplePeak, float* truePeak, double* truePeakFrame) {
+    const int channels = l.channels;
+    const k::KScan g = k::kScanOf(l, k::kScanSegmentSubs(l));
+    std::vector<math::KWeightingState> states(2 * static_cast<std::size_t>(g.segments) *
+                                              static_cast<std::size_t>(channels));
+    math::KWeightingState* rest = states.data();
+    math::KWeightingState* start = rest + g.segments * channels;
+    const math::KWeightingTransition t = math::kWeightingTransition(params.kWeighting, g.length);
+    launch(blocksOf(g.segments * channels, 128), 1, 128,
+           [&] { k::kWeightFromRestKernel(l, params.kWeighting, g, rest); });
+    launch(blocksOf(channels, 32), 1, 32, [&] { k::kWeightCarryKernel(l, t, g, rest, start); });
+    launch(blocksOf((g.segments - g.lead) * channels, 128), 1, 128,
+           [&] { k::kWeightEnergyKernel(l, params.kWeighting, g, start, energy); });
+    if (params.truePeak) {
+        launch(blocksOf(l.frames, 256), static_cast<unsigned>(channels), 256,
+               [&] { k::searchGridKernel(l, params.search->coeffs.data(), params.search->taps, grid); });
+    }
+    launchSynchronised(static_cast<unsigned>(l.steps), static_cast<unsigned>(channels), k::kPeakThreads, [&] {
+        k::stepPeaksKernel(l, grid, params.truePeak, truePeakCandidateRatio(), params.refine->coeffs.data(),
+                           params.refine->taps, samplePeak, truePeak, truePeakFrame);
+    });
+}
+
+/// As launchLimiterPass.
+void runLimiterPass(const k::LimiterLayout& l) {
+    const std::int64_t frames = l.frames;
+    const std::int64_t lookahead = l.lookahead;
+    launch(blocksOf(frames + lookahead, k::kLimiterThreads), 1, k::kLimiterThreads,
+           [&] { k::limiterPeaksKernel(l); });
+    launch(blocksOf(frames + lookahead - 1, k::kLimiterThreads), 1, k::kLimiterThreads,
+           [&] { k::limiterAttenuationKernel(l); });
+    launch(blocksOf(frames, k::kLimiterThreads), 1, k::kLimiterThreads,
+           [&] { k::limiterLookaheadKernel(l); });
+    launch(blocksOf(l.segments, k::kLimiterThreads), 1, k::kLimiterThreads,
+           [&] { k::limiterReleaseComposeKernel(l); });
+    launch(1, 1, 1, [&] { k::limiterReleaseCarryKernel(l); });
+    launch(blocksOf(l.segments, k::kLimiterThreads), 1, k::kLimiterThreads,
+           [&] { k::limiterReleaseKernel(l); });
+    launch(blocksOf(frames, k::kLimiterThreads), 1, k::kLimiterThreads, [&] { k::limiterGainKernel(l); });
+    if (l.pieces > 0) {
+        launch(blocksOf(l.pieces, k::kLimiterThreads), 1, k::kLimiterThreads,
+               [&] { k::limiterPieceStatsKernel(l); });
+    }
+}
+
+/// Audio "held on the device" as CudaResident lays it out: channel-major, a pitch of the length it
+/// was made for.
+class EmulatedResident final : public ResidentAudio {
+public:
+    EmulatedResident(int channels, Frames capacity)
+        : m_channels(channels), m_capacity(capacity),
+          m_samples(static_cast<std::size_t>(channels) * static_cast<std::size_t>(capacity)) {}
+    int channels() const override { return m_channels; }
+    Frames frames() const override { return m_frames; }
+    void append(const AudioBuffer& block) override {
+        LATHE_EXPECTS(block.channels() == m_channels && m_frames + block.frames() <= m_capacity &&
+                          !m_finished,
+                      "resident audio: the channels and at most the length it was made for");
+        for (int c = 0; c < m_channels; ++c) {
+            std::copy_n(block.channel(c), block.frames(),
+                        m_samples.begin() + static_cast<std::ptrdiff_t>(c * m_capacity + m_frames));
+        }
+        m_frames += block.frames();
+    }
+    void finish() override { m_finished = true; }
+    bool finished() const { return m_finished; }
+    const float* samples() const { return m_samples.data(); }
+    Frames pitch() const { return m_capacity; }
+
+private:
+    int m_channels;
+    Frames m_capacity;
+    Frames m_frames = 0;
+    bool m_finished = false;
+    std::vector<float> m_samples;
+};
+
 class EmulatedKernelsBackend final : public test::CpuForwardingBackend {
 public:
     EmulatedKernelsBackend() = default;
     explicit EmulatedKernelsBackend(test::LedgerMemory& memory) { m_ledger.memory = &memory; }
 
-    bool supports(Capability) const override { return true; }
+    /// Everything; the trial on resident audio unless `residentTrial` is off.
+    bool supports(Capability c) const override { return c != Capability::ResidentTrial || m_residentTrial; }
+    void setResidentTrial(bool on) { m_residentTrial = on; }
     std::string_view name() const override { return "emulated"; }
     std::string description() const override { return "CUDA kernels run serially on the host"; }
     HostMemory* hostMemory() const override { return m_ledger.memory; }
@@ -310,42 +393,10 @@ public:
         std::vector<float> peaks(2 * stepsAll);
         std::vector<double> frames(stepsAll);
         if (chunk.frames > 0 && channels > 0) {
-            // As launchKWeightedEnergy.
-            const k::KScan g = k::kScanOf(l, k::kScanSegmentSubs(l));
-            std::vector<math::KWeightingState> states(2 * static_cast<std::size_t>(g.segments) * ch);
-            math::KWeightingState* rest = states.data();
-            math::KWeightingState* start = rest + g.segments * channels;
-            const math::KWeightingTransition t = math::kWeightingTransition(params.kWeighting, g.length);
-            launch(blocksOf(g.segments * channels, 128), 1, 128,
-                   [&] { k::kWeightFromRestKernel(l, params.kWeighting, g, rest); });
-            launch(blocksOf(channels, 32), 1, 32, [&] { k::kWeightCarryKernel(l, t, g, rest, start); });
-            launch(blocksOf((g.segments - g.lead) * channels, 128), 1, 128,
-                   [&] { k::kWeightEnergyKernel(l, params.kWeighting, g, start, energy.data()); });
-            if (params.truePeak) {
-                launch(blocksOf(l.frames, 256), static_cast<unsigned>(channels), 256, [&] {
-                    k::searchGridKernel(l, params.search->coeffs.data(), params.search->taps, grid.data());
-                });
-            }
-            launchSynchronised(
-                static_cast<unsigned>(l.steps), static_cast<unsigned>(channels), k::kPeakThreads, [&] {
-                    k::stepPeaksKernel(l, grid.data(), params.truePeak, truePeakCandidateRatio(),
-                                       params.refine->coeffs.data(), params.refine->taps, peaks.data(),
-                                       peaks.data() + stepsAll, frames.data());
-                });
+            runLoudness(params, l, energy.data(), grid.data(), peaks.data(), peaks.data() + stepsAll,
+                        frames.data());
         }
-        out.subBlockEnergy.assign(ch, {});
-        out.stepSamplePeak.assign(ch, {});
-        out.stepTruePeak.assign(ch, {});
-        out.stepTruePeakFrame.assign(ch, {});
-        for (std::size_t c = 0; c < ch; ++c) {
-            const auto s0 = static_cast<std::ptrdiff_t>(c * static_cast<std::size_t>(l.subs));
-            const auto p0 = static_cast<std::ptrdiff_t>(c * static_cast<std::size_t>(l.steps));
-            out.subBlockEnergy[c].assign(energy.begin() + s0, energy.begin() + s0 + l.subs);
-            out.stepSamplePeak[c].assign(peaks.begin() + p0, peaks.begin() + p0 + l.steps);
-            out.stepTruePeak[c].assign(peaks.begin() + static_cast<std::ptrdiff_t>(stepsAll) + p0,
-                                       peaks.begin() + static_cast<std::ptrdiff_t>(stepsAll) + p0 + l.steps);
-            out.stepTruePeakFrame[c].assign(frames.begin() + p0, frames.begin() + p0 + l.steps);
-        }
+        k::splitRecords(l, energy.data(), peaks.data(), peaks.data() + stepsAll, frames.data(), out);
     }
 
     void multibandDynamics(const MultibandParams& params, const MultibandCall& call,
@@ -447,6 +498,91 @@ public:
         }
     }
 
+    /// As CudaBackend::makeResident, without its memory check.
+    std::unique_ptr<ResidentAudio> makeResident(int channels, Frames frames) override {
+        if (!m_residentTrial) {
+            return nullptr;
+        }
+        ++m_residentTrials;
+        return std::make_unique<EmulatedResident>(channels, frames);
+    }
+    int residentTrials() const { return m_residentTrials; }
+
+    /// As CudaBackend::trialLoudness: the same calls, layouts, margins and order of launches.
+    std::vector<ChunkRecords> trialLoudness(const ResidentAudio& audio, const LimiterTrialPass& pass,
+                                            const LoudnessParams& loudness, Frames chunkFrames) override {
+        const std::lock_guard one(m_oneAtATime);
+        const auto* held = dynamic_cast<const EmulatedResident*>(&audio);
+        LATHE_EXPECTS(held != nullptr && held->finished(),
+                      "trialLoudness: finished audio this backend holds");
+        const int C = audio.channels();
+        const Frames N = audio.frames();
+        const LimiterPassParams& lp = pass.params;
+        const Frames L = lp.lookahead;
+        LATHE_EXPECTS(lp.channels == C && chunkFrames > 0 && pass.callFrames >= L,
+                      "trialLoudness: the audio's channels, calls longer than the look-ahead");
+        std::vector<ChunkRecords> chunks = k::loudnessChunks(N, chunkFrames);
+        const auto ch = static_cast<std::size_t>(C);
+        const Frames warm = loudness.warmupFrames;
+        const Frames pitchY = warm + N + loudness.lookaheadFrames;
+        std::vector<float> y(ch * static_cast<std::size_t>(pitchY), 0.0f);
+        std::vector<double> r(static_cast<std::size_t>(L + pass.callFrames), 0.0);
+        const std::vector<k::TrialCall> calls = k::trialCalls(pass, N);
+        for (std::size_t i = 0; i < calls.size(); ++i) {
+            const k::TrialCall& c = calls[i];
+            const auto frames = static_cast<std::size_t>(c.frames);
+            const Frames span = lp.before() + c.frames + lp.after();
+            std::vector<float> x(ch * static_cast<std::size_t>(span));
+            const k::LimiterDriveLayout d{
+                C, N, held->pitch(), c.a - lp.before(), span, pass.inputGain, held->samples(), x.data()};
+            launch(blocksOf(span, k::kLimiterThreads), static_cast<unsigned>(C), k::kLimiterThreads,
+                   [&] { k::limiterDriveKernel(d); });
+            k::LimiterLayout l = k::limiterLayout(lp, c.frames, span);
+            std::vector<float> p(frames + static_cast<std::size_t>(L)), out(ch * frames);
+            std::vector<double> dd(frames + static_cast<std::size_t>(L)), h(frames), gain(frames),
+                start(static_cast<std::size_t>(l.segments));
+            std::vector<math::MaxAffine> maps(static_cast<std::size_t>(l.segments));
+            l.coeffs = lp.search->coeffs.data();
+            l.x = x.data();
+            l.p = p.data();
+            l.d = dd.data();
+            l.h = h.data();
+            l.maps = maps.data();
+            l.start = start.data();
+            l.r = r.data();
+            l.gainDb = gain.data();
+            l.y = out.data();
+            l.statsFrom = c.frames;
+            l.pieces = 0;
+            runLimiterPass(l);
+            const Frames skip = std::clamp<Frames>(-c.a, 0, c.frames);
+            for (std::size_t ci = 0; ci < ch; ++ci) {
+                std::copy(
+                    out.begin() + static_cast<std::ptrdiff_t>(ci * frames + static_cast<std::size_t>(skip)),
+                    out.begin() + static_cast<std::ptrdiff_t>((ci + 1) * frames),
+                    y.begin() + static_cast<std::ptrdiff_t>(ci * static_cast<std::size_t>(pitchY) +
+                                                            static_cast<std::size_t>(warm + c.a + skip)));
+            }
+            if (i + 1 < calls.size()) {
+                std::copy_n(r.begin() + static_cast<std::ptrdiff_t>(c.frames), L, r.begin());
+            }
+        }
+        for (ChunkRecords& rec : chunks) {
+            k::LoudnessChunkLayout l = k::loudnessLayout(loudness, C, pitchY, rec.start, rec.frames);
+            l.audio = y.data() + rec.start;
+            const std::size_t subs = ch * static_cast<std::size_t>(l.subs);
+            const std::size_t steps = ch * static_cast<std::size_t>(l.steps);
+            std::vector<double> energy(subs), peakFrames(steps);
+            std::vector<float> grid(loudness.truePeak ? ch * 4 * static_cast<std::size_t>(l.frames) : 1);
+            std::vector<float> peaks(2 * steps);
+            runLoudness(loudness, l, energy.data(), grid.data(), peaks.data(), peaks.data() + steps,
+                        peakFrames.data());
+            k::splitRecords(l, energy.data(), peaks.data(), peaks.data() + steps, peakFrames.data(),
+                            rec.records);
+        }
+        return chunks;
+    }
+
     /// As CudaBackend::limiterPass: the same layout, buffers and order of launches.
     void limiterPass(const LimiterPassParams& params, const LimiterPassCall& call,
                      std::vector<double>& rHistory, AudioBuffer& y,
@@ -491,24 +627,7 @@ public:
         l.pieceMax = pieceMax.data();
         l.pieceSum = pieceSum.data();
         l.pieceCount = pieceCount.data();
-        // As launchLimiterPass.
-        const std::int64_t lookahead = l.lookahead;
-        launch(blocksOf(frames + lookahead, k::kLimiterThreads), 1, k::kLimiterThreads,
-               [&] { k::limiterPeaksKernel(l); });
-        launch(blocksOf(frames + lookahead - 1, k::kLimiterThreads), 1, k::kLimiterThreads,
-               [&] { k::limiterAttenuationKernel(l); });
-        launch(blocksOf(frames, k::kLimiterThreads), 1, k::kLimiterThreads,
-               [&] { k::limiterLookaheadKernel(l); });
-        launch(blocksOf(l.segments, k::kLimiterThreads), 1, k::kLimiterThreads,
-               [&] { k::limiterReleaseComposeKernel(l); });
-        launch(1, 1, 1, [&] { k::limiterReleaseCarryKernel(l); });
-        launch(blocksOf(l.segments, k::kLimiterThreads), 1, k::kLimiterThreads,
-               [&] { k::limiterReleaseKernel(l); });
-        launch(blocksOf(frames, k::kLimiterThreads), 1, k::kLimiterThreads, [&] { k::limiterGainKernel(l); });
-        if (l.pieces > 0) {
-            launch(blocksOf(l.pieces, k::kLimiterThreads), 1, k::kLimiterThreads,
-                   [&] { k::limiterPieceStatsKernel(l); });
-        }
+        runLimiterPass(l);
         for (std::size_t k = 0; k < P; ++k) {
             pieces[k] = ReductionStats{pieceMax[k], pieceSum[k], static_cast<Frames>(pieceCount[k])};
         }
@@ -571,8 +690,11 @@ public:
 private:
     int m_residentConvolvers = 0;
     int m_residentCalls = 0;
+    bool m_residentTrial = true;
+    int m_residentTrials = 0;
     CopyLedger m_ledger;
-    /// One operation at a time, as CudaBackend's lock (the emulation's launch state is shared).
+    /// One operation at a time (the emulation's launch state is shared; CudaBackend's operations
+    /// run at once on lanes of their own).
     std::mutex m_oneAtATime;
 };
 
@@ -818,6 +940,7 @@ TEST(EmulatedKernels, TheBuffersADeviceCopiesLiveInItsHostMemory) {
     test::LedgerMemory memory;
     {
         EmulatedKernelsBackend pinned(memory);
+        pinned.setResidentTrial(false); // the trial through the limiter's calls, as on a full device
         MasterAnalyses analyses;
         masterFile(in, dir.path() / "pinned.wav", settings, pinned, {}, nullptr, &analyses);
         EXPECT_TRUE(analyses.tapped);
@@ -834,9 +957,75 @@ TEST(EmulatedKernels, TheBuffersADeviceCopiesLiveInItsHostMemory) {
     EXPECT_GT(memory.allocations(), 0);
     EXPECT_EQ(memory.outstanding(), 0u) << "page-locked buffers left behind";
     EmulatedKernelsBackend plain;
+    plain.setResidentTrial(false);
     MasterAnalyses analyses;
     masterFile(in, dir.path() / "plain.wav", settings, plain, {}, nullptr, &analyses);
     EXPECT_EQ(test::readBytes(dir.path() / "pinned.wav"), test::readBytes(dir.path() / "plain.wav"));
+}
+
+// The loudness targeting's trial on audio held on the device (Backend::trialLoudness: the
+// limiter's calls driven from the held programme, its output kept there with the meter's
+// margins, the meter's chunks over it) equals the trial rendered block by block — the limiter
+// stage on the same backend, read through ChainSource and measured by measureLoudness: the same
+// records, so the same integrated loudness, momentary history and gated blocks to the bit. Three
+// calls and a part, odd rates and lengths, shorter than the look-ahead, one frame, none.
+TEST(EmulatedKernels, TheTrialOnHeldAudioEqualsTheTrialRenderedBlockByBlock) {
+    for (const test::LimiterCase& c : test::trialCases()) {
+        EmulatedKernelsBackend device;
+        const LoudnessResult want = test::renderedTrial(c, device);
+        const std::optional<LoudnessResult> got = test::heldTrial(c, device);
+        ASSERT_TRUE(got.has_value()) << c.what;
+        EXPECT_EQ(got->integratedLufs, want.integratedLufs) << c.what;
+        EXPECT_EQ(got->gatedBlockMeanSquares, want.gatedBlockMeanSquares) << c.what;
+        ASSERT_EQ(got->history.momentaryLufs.size(), want.history.momentaryLufs.size()) << c.what;
+        for (std::size_t i = 0; i < want.history.momentaryLufs.size(); ++i) {
+            const double w = want.history.momentaryLufs[i];
+            const double g = got->history.momentaryLufs[i];
+            ASSERT_TRUE(g == w || (std::isnan(g) && std::isnan(w))) << c.what << ", step " << i;
+        }
+        ASSERT_EQ(got->samplePeakDbfs.has_value(), want.samplePeakDbfs.has_value()) << c.what;
+        if (want.samplePeakDbfs) {
+            EXPECT_EQ(got->samplePeakDbfs->value, want.samplePeakDbfs->value) << c.what;
+        }
+        std::printf("[ TRIAL    ] %s: %s LUFS\n", c.what,
+                    want.integratedLufs ? std::to_string(*want.integratedLufs).c_str() : "none");
+    }
+}
+
+// A targeted master on a backend that can run the trial on audio it holds runs it there (the
+// report says so) and delivers the same file, to the byte, as with the trial rendered on the host
+// — the intermediate held in memory (4 threads) or in a file (2).
+TEST(EmulatedKernels, ATargetedMasterRunsItsTrialOnTheDevice) {
+    test::TempDir dir;
+    const auto in = dir.path() / "in.wav";
+    test::LimiterCase bursts = test::limiterPassCases().front();
+    bursts.frames = 5 * 48000 + 7;
+    test::writeRawFloat(in, test::limiterCaseSignal(bursts), 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    MasterSettings settings;
+    settings.preset = parsePreset(loadPresetDocument("default"));
+    LoudnessTarget loud; // the trial limits by several dB
+    loud.lufs = -8.0;
+    loud.ceilingDbtp = -1.0;
+    settings.target = loud;
+    settings.format = SampleFormat::Float32;
+    for (const unsigned threads : {2u, 4u}) {
+        settings.threads = threads;
+        EmulatedKernelsBackend resident;
+        EmulatedKernelsBackend blocks;
+        blocks.setResidentTrial(false);
+        TargetingReport onDevice;
+        TargetingReport onHost;
+        masterFile(in, dir.path() / "resident.wav", settings, resident, {}, &onDevice);
+        masterFile(in, dir.path() / "blocks.wav", settings, blocks, {}, &onHost);
+        ASSERT_TRUE(onDevice.trial && onHost.trial) << threads;
+        EXPECT_TRUE(onDevice.trial->onDevice) << threads;
+        EXPECT_FALSE(onHost.trial->onDevice) << threads;
+        EXPECT_EQ(resident.residentTrials(), 1) << threads;
+        EXPECT_EQ(onDevice.trial->lufs, onHost.trial->lufs) << threads;
+        EXPECT_EQ(onDevice.passes.size(), onHost.passes.size()) << threads;
+        EXPECT_EQ(test::readBytes(dir.path() / "resident.wav"), test::readBytes(dir.path() / "blocks.wav"))
+            << threads;
+    }
 }
 
 } // namespace

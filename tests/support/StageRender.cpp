@@ -3,6 +3,8 @@
 
 #include "MultibandRender.h"
 
+#include <lathe/ChainSource.h>
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -90,6 +92,73 @@ LimiterRuns renderLimiterCase(const LimiterCase& c, Backend& backend, unsigned t
     r.got = renderStage(onBackend, x, c.fs, layout, block, r.gotReport);
     r.want = renderStage(reference, x, c.fs, layout, block, r.wantReport);
     return r;
+}
+
+std::vector<LimiterCase> trialCases() {
+    const std::vector<LimiterCase> all = limiterPassCases();
+    std::vector<LimiterCase> cases;
+    for (const std::size_t pick :
+         {std::size_t{1}, std::size_t{2}, std::size_t{4}, std::size_t{6}, std::size_t{7}}) {
+        LimiterCase c = all[pick];
+        if (pick == 1) {
+            c.what = "48 kHz stereo, three backend calls and a part";
+            c.frames = 3 * (Frames{1} << 20) + 4801;
+        }
+        c.spec.verify = false;
+        c.spec.inputGainDb = 4.5; // the drive is applied where the trial runs
+        cases.push_back(c);
+    }
+    return cases;
+}
+
+namespace {
+
+LoudnessOptions trialMeter() {
+    LoudnessOptions o;
+    o.truePeak = false;
+    o.threads = 1;
+    return o;
+}
+
+} // namespace
+
+LoudnessResult renderedTrial(const LimiterCase& c, Backend& backend) {
+    LimiterStage stage(c.spec, 1, &backend);
+    MemorySource source(limiterCaseSignal(c), c.fs, layoutFor(c.channels));
+    ChainSource chain(source, {&stage});
+    return measureLoudness(chain, trialMeter(), backend);
+}
+
+std::optional<LoudnessResult> heldTrial(const LimiterCase& c, Backend& backend) {
+    const Planar x = limiterCaseSignal(c);
+    const ChannelLayout layout = layoutFor(c.channels);
+    const std::unique_ptr<ResidentAudio> held = backend.makeResident(c.channels, c.frames);
+    if (!held) {
+        return std::nullopt;
+    }
+    constexpr Frames kBlock = 30011; // odd: appends cross the device's staging blocks anywhere
+    AudioBuffer block(c.channels, kBlock);
+    for (Frames at = 0; at < c.frames; at += kBlock) {
+        const Frames n = std::min(kBlock, c.frames - at);
+        block.setFrames(n);
+        for (int ch = 0; ch < c.channels; ++ch) {
+            std::copy_n(x[static_cast<std::size_t>(ch)].begin() + at, n, block.channel(ch));
+        }
+        held->append(block);
+    }
+    held->finish();
+    LimiterStage stage(c.spec, 1, &backend);
+    stage.prepare(StreamFormat{c.fs, c.channels, layout, 0}, kBlock);
+    const std::optional<LimiterTrialPass> pass = stage.backendPass();
+    if (!pass) {
+        return std::nullopt;
+    }
+    LoudnessParams params = LoudnessParams::forRate(c.fs);
+    params.truePeak = false;
+    const Frames chunkFrames =
+        backend.loudnessFeed(c.channels, params.stepFrames, 1).chunkSteps * params.stepFrames;
+    return loudnessFromRecords(params, channelWeights(layout, false, c.what),
+                               backend.trialLoudness(*held, *pass, params, chunkFrames), c.frames);
 }
 
 std::vector<SpectrumCase> spectrumCases() {

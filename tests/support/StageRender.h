@@ -9,11 +9,13 @@
 #include <lathe/Backend.h>
 #include <lathe/ChannelLayout.h>
 #include <lathe/LimiterStage.h>
+#include <lathe/Loudness.h>
 #include <lathe/Spectrum.h>
 #include <lathe/Stage.h>
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <vector>
 
 namespace lathe::test {
@@ -48,6 +50,17 @@ struct LimiterRuns {
     nlohmann::json wantReport;
 };
 LimiterRuns renderLimiterCase(const LimiterCase& c, Backend& backend, unsigned threads, Frames block = 65536);
+
+/// The loudness targeting's trial over material it works hard on: limiterPassCases()' limiter,
+/// unverified and driven by 4.5 dB, over three whole backend calls and a part at 48 kHz, a
+/// near-Nyquist tone at 44.1 kHz mono, 5.1 at 192 kHz, one frame and none.
+std::vector<LimiterCase> trialCases();
+/// The trial of `c` on `backend` rendered block by block: the limiter stage through ChainSource,
+/// measured by measureLoudness (no true peak, one thread), as the master's trial below 4 threads.
+LoudnessResult renderedTrial(const LimiterCase& c, Backend& backend);
+/// The trial of `c` on audio `backend` holds (makeResident, filled in odd blocks; trialLoudness in
+/// measureLoudness's chunks; loudnessFromRecords). nullopt when it holds none.
+std::optional<LoudnessResult> heldTrial(const LimiterCase& c, Backend& backend);
 
 /// The spectral analyzer over signals that reach every path: several backend batches (128 frames
 /// at 48 kHz stereo, fewer at higher rates and more channels) and a partial one, files shorter than a frame

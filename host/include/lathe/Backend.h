@@ -51,11 +51,14 @@ enum class Capability {
     Dynamics,    ///< multibandDynamics (else MultibandStage computes them on the host)
     LimiterPass, ///< limiterPass (else LimiterStage computes its first pass on the host)
     Spectrum,    ///< spectrumFrames (else SpectralAnalyzer computes its frames on the host)
+    /// makeResident, trialLoudness (else the loudness targeting's trial renders on the host, its
+    /// limiter pass and meter calling the device a block at a time)
+    ResidentTrial,
 };
 
-inline constexpr Capability kCapabilities[] = {Capability::Render,      Capability::Loudness,
-                                               Capability::Convolution, Capability::Dynamics,
-                                               Capability::LimiterPass, Capability::Spectrum};
+inline constexpr Capability kCapabilities[] = {
+    Capability::Render,      Capability::Loudness, Capability::Convolution,  Capability::Dynamics,
+    Capability::LimiterPass, Capability::Spectrum, Capability::ResidentTrial};
 
 std::string_view capabilityName(Capability c);
 /// A short name for settings and environment variables: "render", "loudness", "convolution",
@@ -82,6 +85,23 @@ struct DeviceTiming {
     /// The most page-locked host memory (Backend::hostMemory) its buffers held at once in this
     /// process.
     std::int64_t peakPinnedBytes = 0;
+};
+
+/// Audio a device backend holds in its own memory between the passes of a job — the loudness
+/// targeting's intermediate, appended as the chain before the limiter renders it and read by the
+/// trial (Backend::trialLoudness) without coming back to the host. One writer; read only by the
+/// backend that made it, after finish(); it must not outlive that backend.
+class ResidentAudio {
+public:
+    virtual ~ResidentAudio() = default;
+    virtual int channels() const = 0;
+    /// Frames appended so far.
+    virtual Frames frames() const = 0;
+    /// The next frames (block.channels() == channels()). Throws Error(Internal) past the length
+    /// it was made for, GpuError when the device fails.
+    virtual void append(const AudioBuffer& block) = 0;
+    /// Everything has been appended (copies still in flight are waited for).
+    virtual void finish() = 0;
 };
 
 class Backend {
@@ -148,6 +168,20 @@ public:
     /// Capability::Spectrum; the default throws BackendUnavailableError.
     virtual void spectrumFrames(const SpectrumParams& params, const SpectrumCall& call,
                                 SpectrumCallResult& out);
+
+    /// Room on the device for `frames` of `channels` (Capability::ResidentTrial), or nullptr when
+    /// that and the trial's own output would take more than the device can spare (the trial
+    /// then runs as without the capability). The default returns nullptr.
+    virtual std::unique_ptr<ResidentAudio> makeResident(int channels, Frames frames);
+
+    /// The loudness targeting's trial over `audio` (made by this backend's makeResident, finished):
+    /// the unverified limiter of `pass` run over it, as LimiterStage would run it on this backend,
+    /// and its output's loudness records in chunks of `chunkFrames` (measureLoudness's, from frame
+    /// 0; zeros before and after the programme) — only the records come back (loudnessFromRecords
+    /// turns them into the measurement). `loudness` must be for the audio's rate. The default
+    /// throws BackendUnavailableError.
+    virtual std::vector<ChunkRecords> trialLoudness(const ResidentAudio& audio, const LimiterTrialPass& pass,
+                                                    const LoudnessParams& loudness, Frames chunkFrames);
 
     /// The memory for the sample buffers handed to this backend's operations, in and out
     /// (AudioBuffer::useMemory; lathe/HostMemory.h): page-locked for a device backend, which then

@@ -64,6 +64,18 @@ struct LimiterPassCall {
     }
 };
 
+/// The whole unverified limiter as its stage runs it on a backend (LimiterStage::backendPass), for
+/// a backend to run it over audio it holds (Backend::trialLoudness) with the stage's own output:
+/// the input driven by `inputGain` (the float product x·gain the stage forms), the pass over
+/// output frames from `firstFrame` on (−lookahead: the gain is down by frame 0) in calls of
+/// `callFrames` (the last one cut at the programme's end), the frames before 0 not emitted.
+struct LimiterTrialPass {
+    LimiterPassParams params;
+    float inputGain = 1.0f;
+    Frames firstFrame = 0;
+    Frames callFrames = 1;
+};
+
 /// The gain reductions G (dB, ≥ 0) of a run of frames: the largest, their sum and how many are
 /// above 0 (LimiterStage's report: the largest, the mean while limiting, the time limited).
 struct ReductionStats {

@@ -78,6 +78,11 @@ public:
     };
     SegmentStats segmentStats() const { return m_segmentStats; }
 
+    /// After prepare(): how this stage runs on its backend when it does (unverified, on a backend
+    /// with Capability::LimiterPass) — for that backend to run the same limiter over audio it
+    /// holds (Backend::trialLoudness), output equal to this stage's; nullopt otherwise.
+    std::optional<LimiterTrialPass> backendPass() const;
+
 private:
     struct Carry;
     struct Tally;

@@ -28,6 +28,7 @@
 #include <lathe/AudioReader.h>
 #include <lathe/AudioSource.h>
 #include <lathe/Backend.h>
+#include <lathe/LoudnessKernel.h>
 #include <lathe/Progress.h>
 #include <lathe/math/SampleStats.h>
 
@@ -124,6 +125,13 @@ LoudnessResult measureLoudness(const std::filesystem::path& file, const Loudness
 /// Measures any source (for tests and generated audio).
 LoudnessResult measureLoudness(AudioSource& source, const LoudnessOptions& options, Backend& backend,
                                const JobControl& control = {});
+
+/// The measurement of `frames` frames from records measured elsewhere (Backend::trialLoudness: a
+/// device's, over audio it holds): `chunks` in order from frame 0, as measureLoudness would have
+/// read them, with `weights` (channelWeights). The loudness figures are measureLoudness's for
+/// the same records; the sample statistics, source, layout and backend are left for the caller.
+LoudnessResult loudnessFromRecords(const LoudnessParams& params, std::vector<double> weights,
+                                   std::span<const ChunkRecords> chunks, Frames frames);
 
 /// The BS.1770 weight of each channel of `layout` (see the header comment). Throws InputError for
 /// an unknown multichannel layout.

@@ -63,6 +63,14 @@ struct LoudnessRecords {
     std::vector<std::vector<double>> stepTruePeakFrame; ///< where (absolute, fractional frame)
 };
 
+/// One chunk's records, where the chunk lies: a measurement made elsewhere (a device's, over audio
+/// it holds: Backend::trialLoudness), in the chunks measureLoudness would have read.
+struct ChunkRecords {
+    LoudnessRecords records;
+    Frames start = 0;  ///< absolute frame of the chunk's start
+    Frames frames = 0; ///< its length
+};
+
 /// The reference implementation (CpuBackend uses it; tests compare other backends with it).
 void measureLoudnessChunkCpu(const LoudnessParams& params, const LoudnessChunk& chunk, LoudnessRecords& out);
 

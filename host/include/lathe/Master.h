@@ -117,6 +117,9 @@ struct TargetingReport {
     struct Trial {
         double inputGainDb = 0;
         double lufs = 0;
+        /// Run on the device over the intermediate held there too (Capability::ResidentTrial:
+        /// only the loudness records came back), not rendered on the host.
+        bool onDevice = false;
     };
     std::optional<Trial> trial;
     /// Wall time of each step (where a master's time goes, in the report): the chain before the

@@ -68,6 +68,8 @@ public:
           m_ring(static_cast<std::size_t>(m_shortSubs), 0.0), m_channelTp(m_weights.size(), 0.0f),
           m_channelSp(m_weights.size(), 0.0f) {}
 
+    std::size_t channels() const { return m_weights.size(); }
+
     void add(const LoudnessRecords& r, Frames chunkStart, Frames chunkFrames) {
         const Frames sub = m_p.subBlockFrames;
         const std::size_t subs = r.subBlockEnergy.front().size();
@@ -342,6 +344,36 @@ std::vector<double> channelWeights(const ChannelLayout& layout, bool dualMono, c
     return w;
 }
 
+namespace {
+
+/// The aggregator's measurement of `frames` frames; with `truePeak` false what was recorded as the
+/// true peak is the sample peak: no true-peak figures then.
+LoudnessResult finishMeasurement(Aggregator& aggregator, Frames frames, bool truePeak) {
+    LoudnessResult r = aggregator.finish(frames);
+    if (!truePeak) {
+        r.truePeakDbtp.reset();
+        r.truePeakChannel = -1;
+        r.channelTruePeakDbtp.clear();
+        r.plrDb.reset();
+        r.psrDb.reset();
+        r.history.truePeakDbtp.clear();
+    }
+    return r;
+}
+
+} // namespace
+
+LoudnessResult loudnessFromRecords(const LoudnessParams& params, std::vector<double> weights,
+                                   std::span<const ChunkRecords> chunks, Frames frames) {
+    Aggregator aggregator(params, std::move(weights));
+    for (const ChunkRecords& c : chunks) {
+        LATHE_EXPECTS(c.records.subBlockEnergy.size() == aggregator.channels(),
+                      "records of every weighted channel");
+        aggregator.add(c.records, c.start, c.frames);
+    }
+    return finishMeasurement(aggregator, frames, params.truePeak);
+}
+
 LoudnessResult measureLoudness(const std::filesystem::path& file, const LoudnessOptions& options,
                                Backend& backend, const JobControl& control) {
     AudioReader reader(file, options.reader);
@@ -508,15 +540,7 @@ LoudnessResult measureLoudness(AudioSource& source, const LoudnessOptions& optio
         collect();
     }
 
-    LoudnessResult r = aggregator.finish(total);
-    if (!options.truePeak) { // what was recorded is the sample peak: no true-peak figures
-        r.truePeakDbtp.reset();
-        r.truePeakChannel = -1;
-        r.channelTruePeakDbtp.clear();
-        r.plrDb.reset();
-        r.psrDb.reset();
-        r.history.truePeakDbtp.clear();
-    }
+    LoudnessResult r = finishMeasurement(aggregator, total, options.truePeak);
     r.source = source.sourceName();
     r.sampleRate = source.sampleRate();
     r.channels = channels;

@@ -61,6 +61,72 @@ constexpr unsigned kHoldMinThreads = 4;
 /// The trial reads the intermediate in blocks of this many frames (ChainSource's own size).
 constexpr Frames kTrialReadFrames = 65536;
 
+/// Holds the output on the render's device as it is written (Backend::makeResident, made at
+/// begin() for the output's exact length; none when the device has no room) and passes every block
+/// on to `next`: the intermediate for the trial on the device.
+class ResidentTap final : public OutputTap {
+public:
+    ResidentTap(Backend& backend, OutputTap* next) : m_backend(backend), m_next(next) {}
+    void begin(SampleRate rate, int channels, const ChannelLayout& layout, Frames length) override {
+        m_audio = m_backend.makeResident(channels, length);
+        if (m_next != nullptr) {
+            m_next->begin(rate, channels, layout, length);
+        }
+    }
+    void write(const AudioBuffer& block) override {
+        if (m_audio) {
+            m_audio->append(block);
+        }
+        if (m_next != nullptr) {
+            m_next->write(block);
+        }
+    }
+    void finish() override {
+        if (m_audio) {
+            m_audio->finish();
+        }
+        if (m_next != nullptr) {
+            m_next->finish();
+        }
+    }
+    /// The held audio once finish() has run (nullptr when the device had no room); the memory goes
+    /// with it.
+    std::unique_ptr<ResidentAudio> take() { return std::move(m_audio); }
+
+private:
+    Backend& m_backend;
+    OutputTap* m_next;
+    std::unique_ptr<ResidentAudio> m_audio;
+};
+
+/// The trial on the device over the intermediate it holds: the limiter `stage` as it would run
+/// there, and its output's loudness as measure(·, false, threads, …) would take it (the same
+/// kernels, calls and chunks; only the records come back). nullopt when the stage would not run on
+/// the device.
+std::optional<LoudnessResult> trialOnDevice(LimiterStage& stage, const ResidentAudio& audio, SampleRate rate,
+                                            const ChannelLayout& layout, unsigned threads, Backend& backend,
+                                            const std::string& name) {
+    stage.prepare(StreamFormat{rate, audio.channels(), layout, 0}, kTrialReadFrames);
+    const std::optional<LimiterTrialPass> pass = stage.backendPass();
+    if (!pass) {
+        return std::nullopt;
+    }
+    LoudnessParams params = LoudnessParams::forRate(rate);
+    params.truePeak = false; // loudnessOptions(false, ·)
+    const Backend::LoudnessFeed feed =
+        backend.loudnessFeed(audio.channels(), params.stepFrames, detail::threadBudget(threads));
+    const std::vector<ChunkRecords> records =
+        backend.trialLoudness(audio, *pass, params, feed.chunkSteps * params.stepFrames);
+    LoudnessResult r =
+        loudnessFromRecords(params, channelWeights(layout, false, name), records, audio.frames());
+    r.source = name;
+    r.sampleRate = rate;
+    r.channels = audio.channels();
+    r.layout = layout;
+    r.backend = std::string(backend.name());
+    return r;
+}
+
 /// Removes a file when it goes out of scope (the pre-limiter intermediate).
 struct RemoveOnExit {
     std::filesystem::path path;
@@ -268,6 +334,13 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
         preTap.emplace(pre.path.string(), loudnessOptions(false, threads), backend, control);
         preOptions.tap = &*preTap;
     }
+    // With the trial to come (nothing after the limiter) on a device that can run it over audio
+    // it holds, the intermediate goes there too as it is written: the trial then stays there.
+    std::optional<ResidentTap> residentTap;
+    if (after.stages.empty() && backend.supports(Capability::ResidentTrial) &&
+        backend.supports(Capability::LimiterPass) && backend.supports(Capability::Loudness)) {
+        preOptions.tap = &residentTap.emplace(backend, preOptions.tap);
+    }
     const Frames programme = convertedFrames(reader.info().frames, reader.info().sampleRate,
                                              settings.sampleRate.value_or(reader.info().sampleRate));
     std::optional<detail::HeldAudio> held;
@@ -329,7 +402,15 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
         auto trialStage = std::make_unique<LimiterStage>(trialSpec, threads, &backend);
         const std::unique_ptr<AudioSource> intermediate = openIntermediate();
         LoudnessResult tried;
-        if (tapped) {
+        std::optional<LoudnessResult> onDevice;
+        if (std::unique_ptr<ResidentAudio> resident = residentTap ? residentTap->take() : nullptr) {
+            onDevice =
+                trialOnDevice(*trialStage, *resident, intermediate->sampleRate(),
+                              intermediate->channelLayout(), threads, backend, output.string() + " (trial)");
+        } // the device memory goes back here: the passes do not read it
+        if (onDevice) {
+            tried = std::move(*onDevice);
+        } else if (tapped) {
             // A render without a file: the intermediate read ahead, the limiter on this thread
             // and the meter (a tap) on its own, overlapping — the same samples as below (the
             // tails cut, as ChainSource cuts them), so the same figures to the bit.
@@ -353,7 +434,7 @@ RenderReport masterFile(const std::filesystem::path& input, const std::filesyste
             tried = measure(trialSource, false, threads, backend, control);
         }
         if (tried.integratedLufs) {
-            t.trial = TargetingReport::Trial{gainDb, *tried.integratedLufs};
+            t.trial = TargetingReport::Trial{gainDb, *tried.integratedLufs, onDevice.has_value()};
             gainDb += target.lufs - *tried.integratedLufs;
         }
         t.trialSeconds = since(step);

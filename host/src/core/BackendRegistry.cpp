@@ -78,6 +78,7 @@ constexpr CapabilityText kCapabilityTexts[] = {
     {Capability::Dynamics, "dynamics", "multiband dynamics"},
     {Capability::LimiterPass, "limiter-pass", "limiter pass (the loudness trial's, without verification)"},
     {Capability::Spectrum, "spectrum", "spectrum and spectrogram"},
+    {Capability::ResidentTrial, "resident-trial", "the loudness trial on audio held on the device"},
 };
 
 const CapabilityText& textOf(Capability c) {
@@ -136,6 +137,15 @@ namespace {
 
 void Backend::measureLoudnessChunk(const LoudnessParams&, const LoudnessChunk&, LoudnessRecords&) {
     notImplemented(*this, Capability::Loudness);
+}
+
+std::unique_ptr<ResidentAudio> Backend::makeResident(int, Frames) {
+    return nullptr;
+}
+
+std::vector<ChunkRecords> Backend::trialLoudness(const ResidentAudio&, const LimiterTrialPass&,
+                                                 const LoudnessParams&, Frames) {
+    notImplemented(*this, Capability::ResidentTrial);
 }
 
 void Backend::multibandDynamics(const MultibandParams&, const MultibandCall&, std::vector<BandDetectorState>&,

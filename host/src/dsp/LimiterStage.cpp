@@ -744,6 +744,15 @@ void LimiterStage::runBatch(Batch& batch) {
     m_segmentStats.chunks += batch.segments * perSegment;
 }
 
+std::optional<LimiterTrialPass> LimiterStage::backendPass() const {
+    if (!m_pass) {
+        return std::nullopt;
+    }
+    // As emitOnBackend runs it: the input driven as append() drives it, the calls from the
+    // Chunker's first frame (prepare: −L) kBackendCall long.
+    return LimiterTrialPass{*m_pass, m_inputGain, -m_lookahead, kBackendCall};
+}
+
 bool LimiterStage::emitOnBackend(AudioBuffer& out, bool final) {
     const Frames before = m_pass->before();
     const Frames after = m_pass->after();

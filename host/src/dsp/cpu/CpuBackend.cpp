@@ -155,11 +155,12 @@ class CpuBackend final : public Backend {
 public:
     std::string_view name() const override { return "cpu"; }
 
-    /// Everything but Capability::Dynamics, LimiterPass and Spectrum: on the CPU the multiband and
-    /// limiter stages and the spectral analyzer compute those themselves (that code is the
-    /// reference the device's is tested against).
+    /// Everything but Capability::Dynamics, LimiterPass, Spectrum and ResidentTrial: on the CPU the
+    /// multiband and limiter stages and the spectral analyzer compute those themselves (that code
+    /// is the reference the device's is tested against), and there is no device to hold audio on.
     bool supports(Capability c) const override {
-        return c != Capability::Dynamics && c != Capability::LimiterPass && c != Capability::Spectrum;
+        return c != Capability::Dynamics && c != Capability::LimiterPass && c != Capability::Spectrum &&
+               c != Capability::ResidentTrial;
     }
 
     void measureLoudnessChunk(const LoudnessParams& params, const LoudnessChunk& chunk,
