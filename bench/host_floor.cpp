@@ -59,12 +59,47 @@ private:
     Frames m_block;
 };
 
+/// "Held on the device": every kStride-th frame kept on the host (what the stand-in meter reads;
+/// a device's upload costs the host little more than a copy into a reused page-locked block).
+class FreeResident final : public ResidentAudio {
+public:
+    static constexpr Frames kStride = 40; // FreeDeviceBackend::kMeterStride
+    FreeResident(int channels, Frames frames)
+        : m_x(static_cast<std::size_t>(channels),
+              std::vector<float>(static_cast<std::size_t>((frames + kStride - 1) / kStride))) {}
+    int channels() const override { return static_cast<int>(m_x.size()); }
+    Frames frames() const override { return m_frames; }
+    void append(const AudioBuffer& block) override {
+        for (int c = 0; c < block.channels(); ++c) {
+            auto& x = m_x[static_cast<std::size_t>(c)];
+            for (Frames n = (kStride - m_frames % kStride) % kStride; n < block.frames(); n += kStride) {
+                x[static_cast<std::size_t>((m_frames + n) / kStride)] = block.channel(c)[n];
+            }
+        }
+        m_frames += block.frames();
+    }
+    void finish() override {}
+    /// Frame f (a multiple of kStride) of channel c.
+    float at(int c, Frames f) const {
+        return m_x[static_cast<std::size_t>(c)][static_cast<std::size_t>(f / kStride)];
+    }
+
+private:
+    std::vector<std::vector<float>> m_x;
+    Frames m_frames = 0;
+};
+
 /// Every capability, each device operation replaced by the cheapest host work of its shape; the
 /// per-block render work (statistics, sanitising, quantising) on the CPU reference, as the CUDA
 /// backend's output end does it on the host too.
 class FreeDeviceBackend final : public Backend {
 public:
-    bool supports(Capability) const override { return true; }
+    /// The stand-in meter reads every kMeterStride-th frame: divides every sub-block (120 frames
+    /// at 48 kHz).
+    static constexpr Frames kMeterStride = 40;
+    /// `residentTrial`: the trial on "held" audio (Capability::ResidentTrial), else rendered.
+    explicit FreeDeviceBackend(bool residentTrial) : m_residentTrial(residentTrial) {}
+    bool supports(Capability c) const override { return c != Capability::ResidentTrial || m_residentTrial; }
     std::string_view name() const override { return "free-device"; }
     std::string description() const override { return "every device operation free (host_floor)"; }
     void accumulateStats(const AudioBuffer& block, Frames firstFrame,
@@ -88,7 +123,6 @@ public:
     /// the stand-in reads as little as the targeting needs to converge.
     void measureLoudnessChunk(const LoudnessParams& params, const LoudnessChunk& chunk,
                               LoudnessRecords& out) override {
-        constexpr Frames kMeterStride = 40; // divides every sub-block (120 frames at 48 kHz)
         const AudioBuffer& a = *chunk.audio;
         const auto ch = static_cast<std::size_t>(a.channels());
         const Frames subs = (chunk.frames + params.subBlockFrames - 1) / params.subBlockFrames;
@@ -152,6 +186,34 @@ public:
         }
         pieces.assign(static_cast<std::size_t>(call.pieces()), ReductionStats{});
     }
+    std::unique_ptr<ResidentAudio> makeResident(int channels, Frames frames) override {
+        return std::make_unique<FreeResident>(channels, frames);
+    }
+    /// The trial's records as measureLoudnessChunk's above, of the held audio driven and clipped
+    /// to the ceiling (the limiter's pass here): the host's share of a trial on the device is nil.
+    std::vector<ChunkRecords> trialLoudness(const ResidentAudio& audio, const LimiterTrialPass& pass,
+                                            const LoudnessParams& params, Frames chunkFrames) override {
+        const auto& held = static_cast<const FreeResident&>(audio);
+        static_assert(FreeResident::kStride == kMeterStride);
+        const auto ceiling = static_cast<float>(pass.params.ceilingLinear);
+        std::vector<ChunkRecords> chunks;
+        for (Frames start = 0; start < audio.frames(); start += chunkFrames) {
+            ChunkRecords r;
+            r.start = start;
+            r.frames = std::min(chunkFrames, audio.frames() - start);
+            AudioBuffer chunk(audio.channels(), params.warmupFrames + r.frames + params.lookaheadFrames);
+            chunk.setFrames(params.warmupFrames + r.frames + params.lookaheadFrames);
+            for (int c = 0; c < audio.channels(); ++c) {
+                float* out = chunk.channel(c) + params.warmupFrames;
+                for (Frames n = 0; n < r.frames; n += kMeterStride) { // only what the meter reads
+                    out[n] = std::clamp(held.at(c, start + n) * pass.inputGain, -ceiling, ceiling);
+                }
+            }
+            measureLoudnessChunk(params, LoudnessChunk{&chunk, start, r.frames}, r.records);
+            chunks.push_back(std::move(r));
+        }
+        return chunks;
+    }
     void spectrumFrames(const SpectrumParams& params, const SpectrumCall& call,
                         SpectrumCallResult& out) override {
         out.reset(params, call.frames);
@@ -163,6 +225,7 @@ public:
     }
 
 private:
+    bool m_residentTrial;
     std::unique_ptr<Backend> m_cpu = makeCpuBackend();
 };
 
@@ -191,7 +254,8 @@ int main(int argc, char** argv) {
                         sel.reason.c_str());
             realBackend = std::move(sel.backend);
         }
-        FreeDeviceBackend free;
+        FreeDeviceBackend free(false);
+        FreeDeviceBackend freeHeld(true);
         std::unique_ptr<Backend> cpu = makeCpuBackend();
         MasterSettings s;
         s.preset = parsePreset(loadPresetDocument(preset));
@@ -221,7 +285,7 @@ int main(int argc, char** argv) {
                     passes += p.seconds;
                 }
                 std::printf(
-                    "master on %-11s %.3f s (%.0fx real time, %.2f× the convert) = pre-limiter %.3f "
+                    "master on %s: %.3f s (%.0fx real time, %.2f× the convert) = pre-limiter %.3f "
                     "(decode %.3f, stages %.3f, output %.3f) + measure %.3f + trial %.3f + %zu pass(es) "
                     "%.3f\n",
                     what, wall, programme / wall, wall / convert, t.preLimiterRenderSeconds,
@@ -238,6 +302,7 @@ int main(int argc, char** argv) {
                 (void)r;
             };
             master(free, "free device");
+            master(freeHeld, "free device, trial on held audio");
             if (realBackend) {
                 master(*realBackend, std::string(realBackend->name()).c_str());
             }
