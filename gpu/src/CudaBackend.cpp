@@ -138,6 +138,35 @@ struct Lane {
         return specPlans.back().second;
     }
 
+    /// The limiter pass's working buffers for a call of `l` (limiterLayout: its frames and
+    /// segments), `pieces` statistics pieces: grown as needed and given to `l` with the search
+    /// kernel's coefficients (uploadInterpolator first) and R's history buffer (limR, which the
+    /// caller fills: its first L are the history).
+    void limiterBuffers(kernels::LimiterLayout& l, std::size_t pieces) {
+        const auto frames = static_cast<std::size_t>(l.frames);
+        const auto L = static_cast<std::size_t>(l.lookahead);
+        l.coeffs = searchCoeffs.get();
+        limPeaks.reserve(frames + L);
+        l.p = limPeaks.get();
+        limD.reserve(2 * (frames + L));
+        l.d = limD.get();
+        l.h = limD.get() + frames + L;
+        limMaps.reserve(static_cast<std::size_t>(l.segments));
+        l.maps = limMaps.get();
+        limStart.reserve(static_cast<std::size_t>(l.segments));
+        l.start = limStart.get();
+        l.r = limR.get();
+        limG.reserve(frames);
+        l.gainDb = limG.get();
+        limY.reserve(frames * static_cast<std::size_t>(l.channels));
+        l.y = limY.get();
+        limPieceSums.reserve(2 * std::max<std::size_t>(pieces, 1));
+        l.pieceMax = limPieceSums.get();
+        l.pieceSum = limPieceSums.get() + pieces;
+        limPieceCounts.reserve(std::max<std::size_t>(pieces, 1));
+        l.pieceCount = limPieceCounts.get();
+    }
+
     /// The counter's value, once everything queued before it on the stream has run.
     unsigned long long readCounter() {
         unsigned long long v = 0;
@@ -453,31 +482,12 @@ public:
         timer.mark(detail::Phase::HostToDevice, bytesOf(x) + L * sizeof(double));
 
         kernels::LimiterLayout l = kernels::limiterLayout(params, F, x.frames());
-        l.coeffs = lane.searchCoeffs.get();
+        lane.limiterBuffers(l, P);
         l.x = lane.samples.get();
-        lane.limPeaks.reserve(frames + L);
-        l.p = lane.limPeaks.get();
-        lane.limD.reserve(2 * (frames + L));
-        l.d = lane.limD.get();
-        l.h = lane.limD.get() + frames + L;
-        lane.limMaps.reserve(static_cast<std::size_t>(l.segments));
-        l.maps = lane.limMaps.get();
-        lane.limStart.reserve(static_cast<std::size_t>(l.segments));
-        l.start = lane.limStart.get();
-        l.r = lane.limR.get();
-        lane.limG.reserve(frames);
-        l.gainDb = lane.limG.get();
-        lane.limY.reserve(frames * static_cast<std::size_t>(params.channels));
-        l.y = lane.limY.get();
         l.statsFrom = call.statsFrom;
         l.firstPiece = call.firstPiece;
         l.pieceFrames = call.pieceFrames;
         l.pieces = call.pieces();
-        lane.limPieceSums.reserve(2 * std::max<std::size_t>(P, 1));
-        l.pieceMax = lane.limPieceSums.get();
-        l.pieceSum = lane.limPieceSums.get() + P;
-        lane.limPieceCounts.reserve(std::max<std::size_t>(P, 1));
-        l.pieceCount = lane.limPieceCounts.get();
         LATHE_CUDA_TRY(launched(kernels::launchLimiterPass(l, stream)));
         timer.mark(detail::Phase::Kernels);
 
@@ -708,10 +718,9 @@ public:
         const Frames N = audio.frames();
         const LimiterPassParams& lp = pass.params;
         const Frames L = lp.lookahead;
-        LATHE_EXPECTS(lp.channels == C && chunkFrames > 0 && pass.callFrames >= L,
-                      "trialLoudness: the audio's channels, calls longer than the look-ahead");
-        std::vector<ChunkRecords> chunks = kernels::loudnessChunks(N, chunkFrames);
-        const std::vector<kernels::TrialCall> calls = kernels::trialCalls(pass, N);
+        kernels::TrialPlan plan = kernels::trialPlan(C, N, pass, chunkFrames);
+        std::vector<ChunkRecords>& chunks = plan.chunks;
+        const std::vector<kernels::TrialCall>& calls = plan.calls;
         const auto ch = static_cast<std::size_t>(C);
         DeviceCall call = begin();
         Lane& lane = *call.lane;
@@ -745,22 +754,8 @@ public:
                                                 lane.samples.get()};
             LATHE_CUDA_TRY(launched(kernels::launchLimiterDrive(d, stream)));
             kernels::LimiterLayout l = kernels::limiterLayout(lp, c.frames, span);
-            l.coeffs = lane.searchCoeffs.get();
+            lane.limiterBuffers(l, 0);
             l.x = lane.samples.get();
-            lane.limPeaks.reserve(frames + static_cast<std::size_t>(L));
-            l.p = lane.limPeaks.get();
-            lane.limD.reserve(2 * (frames + static_cast<std::size_t>(L)));
-            l.d = lane.limD.get();
-            l.h = lane.limD.get() + frames + static_cast<std::size_t>(L);
-            lane.limMaps.reserve(static_cast<std::size_t>(l.segments));
-            l.maps = lane.limMaps.get();
-            lane.limStart.reserve(static_cast<std::size_t>(l.segments));
-            l.start = lane.limStart.get();
-            l.r = lane.limR.get();
-            lane.limG.reserve(frames);
-            l.gainDb = lane.limG.get();
-            lane.limY.reserve(frames * ch);
-            l.y = lane.limY.get();
             l.statsFrom = c.frames; // no report statistics: the trial keeps only the loudness
             l.pieces = 0;
             LATHE_CUDA_TRY(launched(kernels::launchLimiterPass(l, stream)));
@@ -845,7 +840,7 @@ public:
             subsAt += ch * static_cast<std::size_t>(l.subs);
             stepsAt += ch * static_cast<std::size_t>(l.steps);
         }
-        return chunks;
+        return std::move(plan.chunks);
     }
 
     /// Long chunks (a launch covers a whole chunk; up to a minute, at most 2^23 samples ≈ 32 MB),

@@ -9,6 +9,7 @@
 #include "MultibandKernels.h"
 #include "SpectrumKernels.h"
 
+#include <lathe/Error.h>
 #include <lathe/LimiterKernel.h>
 #include <lathe/LoudnessKernel.h>
 #include <lathe/MultibandKernel.h>
@@ -99,6 +100,20 @@ inline std::vector<TrialCall> trialCalls(const LimiterTrialPass& pass, Frames fr
         calls.push_back(TrialCall{a, std::min(pass.callFrames, frames - a)});
     }
     return calls;
+}
+
+/// Backend::trialLoudness's work over `channels` × `frames` held: the limiter's calls and the
+/// meter's chunks (their records to fill). Throws Error(Internal) for a pass of other channels,
+/// calls shorter than the look-ahead (the next call's history is the last L of R) or no chunks.
+struct TrialPlan {
+    std::vector<TrialCall> calls;
+    std::vector<ChunkRecords> chunks;
+};
+inline TrialPlan trialPlan(int channels, Frames frames, const LimiterTrialPass& pass, Frames chunkFrames) {
+    LATHE_EXPECTS(pass.params.channels == channels && chunkFrames > 0 &&
+                      pass.callFrames >= pass.params.lookahead,
+                  "trialLoudness: the audio's channels, calls longer than the look-ahead");
+    return TrialPlan{trialCalls(pass, frames), loudnessChunks(frames, chunkFrames)};
 }
 
 /// Sub-blocks per segment of the K-weighting scan.

@@ -316,6 +316,36 @@ void runLimiterPass(const k::LimiterLayout& l) {
     }
 }
 
+/// The limiter pass's working arrays for a call of `l`, given to it with the search kernel's
+/// coefficients, as Lane::limiterBuffers gives the device's (`r`: R, its first L the history).
+struct LimiterArrays {
+    LimiterArrays(k::LimiterLayout& l, const LimiterPassParams& params, std::size_t pieces)
+        : p(frames(l) + lookahead(l)), out(static_cast<std::size_t>(l.channels) * frames(l)),
+          d(frames(l) + lookahead(l)), h(frames(l)), gain(frames(l)), r(lookahead(l) + frames(l)),
+          start(static_cast<std::size_t>(l.segments)), maps(static_cast<std::size_t>(l.segments)),
+          pieceMax(pieces), pieceSum(pieces), pieceCount(pieces) {
+        l.coeffs = params.search->coeffs.data();
+        l.p = p.data();
+        l.d = d.data();
+        l.h = h.data();
+        l.maps = maps.data();
+        l.start = start.data();
+        l.r = r.data();
+        l.gainDb = gain.data();
+        l.y = out.data();
+        l.pieceMax = pieceMax.data();
+        l.pieceSum = pieceSum.data();
+        l.pieceCount = pieceCount.data();
+    }
+    static std::size_t frames(const k::LimiterLayout& l) { return static_cast<std::size_t>(l.frames); }
+    static std::size_t lookahead(const k::LimiterLayout& l) { return static_cast<std::size_t>(l.lookahead); }
+    std::vector<float> p, out;
+    std::vector<double> d, h, gain, r, start;
+    std::vector<math::MaxAffine> maps;
+    std::vector<double> pieceMax, pieceSum;
+    std::vector<std::int64_t> pieceCount;
+};
+
 /// Audio "held on the device" as CudaResident lays it out: channel-major, a pitch of the length it
 /// was made for.
 class EmulatedResident final : public ResidentAudio {
@@ -519,15 +549,14 @@ public:
         const Frames N = audio.frames();
         const LimiterPassParams& lp = pass.params;
         const Frames L = lp.lookahead;
-        LATHE_EXPECTS(lp.channels == C && chunkFrames > 0 && pass.callFrames >= L,
-                      "trialLoudness: the audio's channels, calls longer than the look-ahead");
-        std::vector<ChunkRecords> chunks = k::loudnessChunks(N, chunkFrames);
+        k::TrialPlan plan = k::trialPlan(C, N, pass, chunkFrames);
+        std::vector<ChunkRecords>& chunks = plan.chunks;
+        const std::vector<k::TrialCall>& calls = plan.calls;
         const auto ch = static_cast<std::size_t>(C);
         const Frames warm = loudness.warmupFrames;
         const Frames pitchY = warm + N + loudness.lookaheadFrames;
         std::vector<float> y(ch * static_cast<std::size_t>(pitchY), 0.0f);
         std::vector<double> r(static_cast<std::size_t>(L + pass.callFrames), 0.0);
-        const std::vector<k::TrialCall> calls = k::trialCalls(pass, N);
         for (std::size_t i = 0; i < calls.size(); ++i) {
             const k::TrialCall& c = calls[i];
             const auto frames = static_cast<std::size_t>(c.frames);
@@ -538,20 +567,10 @@ public:
             launch(blocksOf(span, k::kLimiterThreads), static_cast<unsigned>(C), k::kLimiterThreads,
                    [&] { k::limiterDriveKernel(d); });
             k::LimiterLayout l = k::limiterLayout(lp, c.frames, span);
-            std::vector<float> p(frames + static_cast<std::size_t>(L)), out(ch * frames);
-            std::vector<double> dd(frames + static_cast<std::size_t>(L)), h(frames), gain(frames),
-                start(static_cast<std::size_t>(l.segments));
-            std::vector<math::MaxAffine> maps(static_cast<std::size_t>(l.segments));
-            l.coeffs = lp.search->coeffs.data();
+            LimiterArrays arrays(l, lp, 0);
+            const std::vector<float>& out = arrays.out;
             l.x = x.data();
-            l.p = p.data();
-            l.d = dd.data();
-            l.h = h.data();
-            l.maps = maps.data();
-            l.start = start.data();
-            l.r = r.data();
-            l.gainDb = gain.data();
-            l.y = out.data();
+            l.r = r.data(); // carried from call to call
             l.statsFrom = c.frames;
             l.pieces = 0;
             runLimiterPass(l);
@@ -580,7 +599,7 @@ public:
             k::splitRecords(l, energy.data(), peaks.data(), peaks.data() + steps, peakFrames.data(),
                             rec.records);
         }
-        return chunks;
+        return std::move(plan.chunks);
     }
 
     /// As CudaBackend::limiterPass: the same layout, buffers and order of launches.
@@ -593,7 +612,6 @@ public:
         const Frames frames = call.frames;
         const int channels = params.channels;
         const auto n = static_cast<std::size_t>(frames);
-        const auto L = static_cast<std::size_t>(params.lookahead);
         const auto P = static_cast<std::size_t>(call.pieces());
         y.reset(channels, frames);
         y.setFrames(frames);
@@ -602,40 +620,24 @@ public:
         if (frames == 0) {
             return;
         }
-        std::vector<double> reductionDb(n), pieceMax(P), pieceSum(P);
-        std::vector<std::int64_t> pieceCount(P);
         const std::vector<float> x = uploaded(in);
         k::LimiterLayout l = k::limiterLayout(params, frames, in.frames());
-        std::vector<float> p(n + L), out(static_cast<std::size_t>(channels) * n);
-        std::vector<double> d(n + L), h(n), r(L + n), start(static_cast<std::size_t>(l.segments));
-        std::vector<math::MaxAffine> maps(static_cast<std::size_t>(l.segments));
-        std::copy(rHistory.begin(), rHistory.end(), r.begin());
-        l.coeffs = params.search->coeffs.data();
+        LimiterArrays a(l, params, P);
+        std::copy(rHistory.begin(), rHistory.end(), a.r.begin());
         l.x = x.data();
-        l.p = p.data();
-        l.d = d.data();
-        l.h = h.data();
-        l.maps = maps.data();
-        l.start = start.data();
-        l.r = r.data();
-        l.gainDb = reductionDb.data();
-        l.y = out.data();
         l.statsFrom = call.statsFrom;
         l.firstPiece = call.firstPiece;
         l.pieceFrames = call.pieceFrames;
         l.pieces = call.pieces();
-        l.pieceMax = pieceMax.data();
-        l.pieceSum = pieceSum.data();
-        l.pieceCount = pieceCount.data();
         runLimiterPass(l);
         for (std::size_t k = 0; k < P; ++k) {
-            pieces[k] = ReductionStats{pieceMax[k], pieceSum[k], static_cast<Frames>(pieceCount[k])};
+            pieces[k] = ReductionStats{a.pieceMax[k], a.pieceSum[k], static_cast<Frames>(a.pieceCount[k])};
         }
         for (int c = 0; c < channels; ++c) {
-            std::copy_n(out.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(c) * n), frames,
+            std::copy_n(a.out.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(c) * n), frames,
                         y.channel(c));
         }
-        std::copy(r.begin() + static_cast<std::ptrdiff_t>(n), r.end(), rHistory.begin());
+        std::copy(a.r.begin() + static_cast<std::ptrdiff_t>(n), a.r.end(), rHistory.begin());
     }
 
     /// As CudaBackend::spectrumFrames, FFTW's single-precision transforms standing in for cuFFT's.

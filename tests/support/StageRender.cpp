@@ -94,6 +94,29 @@ LimiterRuns renderLimiterCase(const LimiterCase& c, Backend& backend, unsigned t
     return r;
 }
 
+namespace {
+
+/// Blocks of this many frames: odd, so that they cross every other block size (a batch, a staging
+/// block) anywhere.
+constexpr Frames kOddBlock = 30011;
+
+/// `x` handed to `take` in blocks of kOddBlock frames (the last shorter).
+template <typename Take> void inOddBlocks(const Planar& x, Take take) {
+    const int channels = static_cast<int>(x.size());
+    const auto frames = channels > 0 ? static_cast<Frames>(x[0].size()) : Frames{0};
+    AudioBuffer block(channels, kOddBlock);
+    for (Frames at = 0; at < frames; at += kOddBlock) {
+        const Frames n = std::min(kOddBlock, frames - at);
+        block.setFrames(n);
+        for (int ch = 0; ch < channels; ++ch) {
+            std::copy_n(x[static_cast<std::size_t>(ch)].begin() + at, n, block.channel(ch));
+        }
+        take(block);
+    }
+}
+
+} // namespace
+
 std::vector<LimiterCase> trialCases() {
     const std::vector<LimiterCase> all = limiterPassCases();
     std::vector<LimiterCase> cases;
@@ -136,19 +159,10 @@ std::optional<LoudnessResult> heldTrial(const LimiterCase& c, Backend& backend) 
     if (!held) {
         return std::nullopt;
     }
-    constexpr Frames kBlock = 30011; // odd: appends cross the device's staging blocks anywhere
-    AudioBuffer block(c.channels, kBlock);
-    for (Frames at = 0; at < c.frames; at += kBlock) {
-        const Frames n = std::min(kBlock, c.frames - at);
-        block.setFrames(n);
-        for (int ch = 0; ch < c.channels; ++ch) {
-            std::copy_n(x[static_cast<std::size_t>(ch)].begin() + at, n, block.channel(ch));
-        }
-        held->append(block);
-    }
+    inOddBlocks(x, [&](const AudioBuffer& block) { held->append(block); });
     held->finish();
     LimiterStage stage(c.spec, 1, &backend);
-    stage.prepare(StreamFormat{c.fs, c.channels, layout, 0}, kBlock);
+    stage.prepare(StreamFormat{c.fs, c.channels, layout, 0}, kOddBlock);
     const std::optional<LimiterTrialPass> pass = stage.backendPass();
     if (!pass) {
         return std::nullopt;
@@ -185,16 +199,7 @@ SpectrumRun analyzeSpectrumCase(const SpectrumCase& c, Backend* backend) {
             v[i] += tone[i];
         }
     }
-    constexpr Frames kBlock = 30011;
-    AudioBuffer block(c.channels, kBlock);
-    for (Frames at = 0; at < c.frames; at += kBlock) {
-        const Frames n = std::min(kBlock, c.frames - at);
-        block.setFrames(n);
-        for (int ch = 0; ch < c.channels; ++ch) {
-            std::copy_n(x[static_cast<std::size_t>(ch)].begin() + at, n, block.channel(ch));
-        }
-        analyzer.add(block);
-    }
+    inOddBlocks(x, [&](const AudioBuffer& block) { analyzer.add(block); });
     analyzer.finish();
     return {analyzer.spectrum(), analyzer.spectrogram()};
 }
