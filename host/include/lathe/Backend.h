@@ -72,7 +72,8 @@ std::vector<Capability> parseCapabilityKeys(std::string_view setting, std::strin
 
 /// Where a device backend's time went since it was made (CUDA events on its streams): copies to
 /// the device, kernels (cuFFT's included), copies back. Host work (decode, encode, the CPU stages)
-/// is not in it.
+/// is not in it. Calls on different streams (lanes, convolvers, held audio) run at once, so each
+/// sum is device time summed over them and may exceed the wall time.
 struct DeviceTiming {
     double hostToDeviceSeconds = 0.0;
     double kernelSeconds = 0.0;
