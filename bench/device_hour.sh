@@ -6,7 +6,8 @@
 # build in the bundle as bin/lathe-base (another commit's lathe, built with the device-sm90 preset
 # and stripped), its masters alternate with this one's in the same call — the only fair A/B: the
 # lent machines' CPUs differ by 20–30 % from call to call.
-# Usage (there): bash .device/hour.sh
+# Usage (there): bash .device/hour.sh; HOUR_ROUNDS=1 for one round of the alternating masters
+# (about half the time: for a short device budget).
 set -uo pipefail
 D="$(cd "$(dirname "$0")" && pwd)"
 L=$(mktemp -d); tar -C "$L" -xJf "$D/lib.tar.xz"
@@ -51,7 +52,7 @@ if dt:
 PY
 }
 builds=(lathe); [[ -x "$D/bin/lathe-base" ]] && builds=(lathe-base lathe)
-for round in 1 2; do
+for round in $(seq 1 "${HOUR_ROUNDS:-2}"); do
   for v in "${builds[@]}"; do
     for b in cuda cpu; do
       echo "convert --bits 16 --backend $b ($v): $(tm "$D/bin/$v" --quiet --backend "$b" convert "$W/h.wav" -o "$W/c.wav" --bits 16)"
@@ -110,5 +111,5 @@ done
 # The host's floor: the default master with every device operation free, beside a convert and the
 # cuda master, alternating (bench/host_floor.cpp): how much of the master's wall time the host alone
 # takes on this machine, whatever the GPU does.
-[[ -x "$D/bin/host_floor" ]] && "$D/bin/host_floor" "$W/h.wav" 2 default cuda
+[[ -x "$D/bin/host_floor" ]] && "$D/bin/host_floor" "$W/h.wav" "${HOUR_ROUNDS:-2}" default cuda
 rm -f "$W"/*.wav
