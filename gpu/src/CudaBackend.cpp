@@ -167,6 +167,59 @@ struct Lane {
         l.pieceCount = limPieceCounts.get();
     }
 
+    /// Room for loudness records of `subs` sub-blocks and `steps` steps in all (every channel, and
+    /// every chunk of a call): the energies, the peaks (the sample peaks, then the true peaks) and
+    /// the true peaks' frames.
+    void reserveRecords(std::size_t subs, std::size_t steps) {
+        energy.reserve(std::max<std::size_t>(1, subs));
+        peaks.reserve(std::max<std::size_t>(1, 2 * steps));
+        peakFrames.reserve(std::max<std::size_t>(1, steps));
+    }
+
+    /// One chunk's loudness kernels over its audio on the device (`l.audio`): the K-weighted
+    /// sub-block energies from sub-block `subsAt`, the ×4 search grid (with the true peak: the step
+    /// peaks read it only then), the step peaks from step `stepsAt` of the arrays reserveRecords
+    /// made room for (`steps` in all). The interpolators must be up (uploadInterpolator: the
+    /// search with the true peak, the refine always).
+    void loudnessKernels(const LoudnessParams& params, const kernels::LoudnessChunkLayout& l,
+                         std::size_t subsAt, std::size_t stepsAt, std::size_t steps) {
+        const auto ch = static_cast<std::size_t>(l.channels);
+        const std::int64_t segmentSubs = kernels::kScanSegmentSubs(l);
+        kStates.reserve(kernels::kWeightScanStates(l, segmentSubs));
+        grid.reserve(params.truePeak ? ch * 4 * static_cast<std::size_t>(l.frames) : 1);
+        LATHE_CUDA_TRY(launched(kernels::launchKWeightedEnergy(
+            l, params.kWeighting, segmentSubs, kStates.get(), energy.get() + subsAt, stream.get())));
+        if (params.truePeak) {
+            LATHE_CUDA_TRY(launched(kernels::launchSearchGrid(l, searchCoeffs.get(), params.search->taps,
+                                                              grid.get(), stream.get())));
+        }
+        LATHE_CUDA_TRY(launched(kernels::launchStepPeaks(
+            l, grid.get(), params.truePeak, truePeakCandidateRatio(), refineCoeffs.get(), params.refine->taps,
+            peaks.get() + stepsAt, peaks.get() + steps + stepsAt, peakFrames.get() + stepsAt, stream.get())));
+    }
+
+    /// The records reserveRecords made room for, on their way back (queued; valid once the stream
+    /// has reached them).
+    struct Records {
+        std::vector<double> energy;
+        std::vector<float> peaks; ///< the sample peaks, then the true peaks
+        std::vector<double> peakFrames;
+    };
+    Records downloadRecords(std::size_t subs, std::size_t steps) {
+        Records r{std::vector<double>(subs), std::vector<float>(2 * steps), std::vector<double>(steps)};
+        if (subs > 0) {
+            LATHE_CUDA_TRY(cudaMemcpyAsync(r.energy.data(), energy.get(), subs * sizeof(double),
+                                           cudaMemcpyDeviceToHost, stream.get()));
+        }
+        if (steps > 0) {
+            LATHE_CUDA_TRY(cudaMemcpyAsync(r.peaks.data(), peaks.get(), 2 * steps * sizeof(float),
+                                           cudaMemcpyDeviceToHost, stream.get()));
+            LATHE_CUDA_TRY(cudaMemcpyAsync(r.peakFrames.data(), peakFrames.get(), steps * sizeof(double),
+                                           cudaMemcpyDeviceToHost, stream.get()));
+        }
+        return r;
+    }
+
     /// The counter's value, once everything queued before it on the stream has run.
     unsigned long long readCounter() {
         unsigned long long v = 0;
@@ -535,7 +588,6 @@ public:
         }
         DeviceCall held = begin();
         Lane& lane = *held.lane;
-        const cudaStream_t stream = lane.stream.get();
         detail::PhaseTimer& timer = held.timer;
         lane.upload(audio);
         l.audio = lane.samples.get();
@@ -544,36 +596,15 @@ public:
         timer.mark(detail::Phase::HostToDevice, bytesOf(audio));
         const std::size_t subsAll = ch * static_cast<std::size_t>(l.subs);
         const std::size_t stepsAll = ch * static_cast<std::size_t>(l.steps);
-        lane.energy.reserve(subsAll);
-        lane.grid.reserve(ch * 4 * static_cast<std::size_t>(l.frames));
-        lane.peaks.reserve(2 * stepsAll);
-        lane.peakFrames.reserve(stepsAll);
-        const std::int64_t segmentSubs = kernels::kScanSegmentSubs(l);
-        lane.kStates.reserve(kernels::kWeightScanStates(l, segmentSubs));
-        LATHE_CUDA_TRY(launched(kernels::launchKWeightedEnergy(
-            l, params.kWeighting, segmentSubs, lane.kStates.get(), lane.energy.get(), stream)));
-        if (params.truePeak) {
-            LATHE_CUDA_TRY(launched(kernels::launchSearchGrid(l, lane.searchCoeffs.get(), params.search->taps,
-                                                              lane.grid.get(), stream)));
-        }
-        LATHE_CUDA_TRY(
-            launched(kernels::launchStepPeaks(l, lane.grid.get(), params.truePeak, truePeakCandidateRatio(),
-                                              lane.refineCoeffs.get(), params.refine->taps, lane.peaks.get(),
-                                              lane.peaks.get() + stepsAll, lane.peakFrames.get(), stream)));
+        lane.reserveRecords(subsAll, stepsAll);
+        lane.loudnessKernels(params, l, 0, 0, stepsAll);
         timer.mark(detail::Phase::Kernels);
-        std::vector<double> energy(subsAll);
-        std::vector<float> peaks(2 * stepsAll);
-        std::vector<double> frames(stepsAll);
-        LATHE_CUDA_TRY(cudaMemcpyAsync(energy.data(), lane.energy.get(), subsAll * sizeof(double),
-                                       cudaMemcpyDeviceToHost, stream));
-        LATHE_CUDA_TRY(cudaMemcpyAsync(peaks.data(), lane.peaks.get(), 2 * stepsAll * sizeof(float),
-                                       cudaMemcpyDeviceToHost, stream));
-        LATHE_CUDA_TRY(cudaMemcpyAsync(frames.data(), lane.peakFrames.get(), stepsAll * sizeof(double),
-                                       cudaMemcpyDeviceToHost, stream));
+        const Lane::Records records = lane.downloadRecords(subsAll, stepsAll);
         timer.mark(detail::Phase::DeviceToHost,
                    subsAll * sizeof(double) + stepsAll * (2 * sizeof(float) + sizeof(double)));
         timer.finish(*m_timing);
-        kernels::splitRecords(l, energy.data(), peaks.data(), peaks.data() + stepsAll, frames.data(), out);
+        kernels::splitRecords(l, records.energy.data(), records.peaks.data(), records.peaks.data() + stepsAll,
+                              records.peakFrames.data(), out);
     }
     std::string description() const override { return m_description; }
 
@@ -783,9 +814,7 @@ public:
             subsAll += ch * static_cast<std::size_t>(l.subs);
             stepsAll += ch * static_cast<std::size_t>(l.steps);
         }
-        lane.energy.reserve(std::max<std::size_t>(1, subsAll));
-        lane.peaks.reserve(std::max<std::size_t>(1, 2 * stepsAll));
-        lane.peakFrames.reserve(std::max<std::size_t>(1, stepsAll));
+        lane.reserveRecords(subsAll, stepsAll);
         if (loudness.truePeak) {
             lane.uploadInterpolator(*loudness.search, lane.searchCoeffs, lane.searchFor);
         }
@@ -795,38 +824,12 @@ public:
         for (const ChunkRecords& r : chunks) {
             kernels::LoudnessChunkLayout l = kernels::loudnessLayout(loudness, C, pitchY, r.start, r.frames);
             l.audio = y.get() + r.start; // its warm-up's first frame: index warm + start − warm
-            const std::int64_t segmentSubs = kernels::kScanSegmentSubs(l);
-            lane.kStates.reserve(kernels::kWeightScanStates(l, segmentSubs));
-            LATHE_CUDA_TRY(launched(kernels::launchKWeightedEnergy(l, loudness.kWeighting, segmentSubs,
-                                                                   lane.kStates.get(),
-                                                                   lane.energy.get() + subsAt, stream)));
-            if (loudness.truePeak) {
-                lane.grid.reserve(ch * 4 * static_cast<std::size_t>(l.frames));
-                LATHE_CUDA_TRY(launched(kernels::launchSearchGrid(
-                    l, lane.searchCoeffs.get(), loudness.search->taps, lane.grid.get(), stream)));
-            }
-            const std::size_t steps = ch * static_cast<std::size_t>(l.steps);
-            LATHE_CUDA_TRY(launched(kernels::launchStepPeaks(
-                l, lane.grid.get(), loudness.truePeak, truePeakCandidateRatio(), lane.refineCoeffs.get(),
-                loudness.refine->taps, lane.peaks.get() + stepsAt, lane.peaks.get() + stepsAll + stepsAt,
-                lane.peakFrames.get() + stepsAt, stream)));
+            lane.loudnessKernels(loudness, l, subsAt, stepsAt, stepsAll);
             subsAt += ch * static_cast<std::size_t>(l.subs);
-            stepsAt += steps;
+            stepsAt += ch * static_cast<std::size_t>(l.steps);
         }
         timer.mark(detail::Phase::Kernels);
-        std::vector<double> energy(subsAll);
-        std::vector<float> peaks(2 * stepsAll);
-        std::vector<double> peakFrames(stepsAll);
-        if (subsAll > 0) {
-            LATHE_CUDA_TRY(cudaMemcpyAsync(energy.data(), lane.energy.get(), subsAll * sizeof(double),
-                                           cudaMemcpyDeviceToHost, stream));
-        }
-        if (stepsAll > 0) {
-            LATHE_CUDA_TRY(cudaMemcpyAsync(peaks.data(), lane.peaks.get(), 2 * stepsAll * sizeof(float),
-                                           cudaMemcpyDeviceToHost, stream));
-            LATHE_CUDA_TRY(cudaMemcpyAsync(peakFrames.data(), lane.peakFrames.get(),
-                                           stepsAll * sizeof(double), cudaMemcpyDeviceToHost, stream));
-        }
+        const Lane::Records records = lane.downloadRecords(subsAll, stepsAll);
         timer.mark(detail::Phase::DeviceToHost,
                    subsAll * sizeof(double) + stepsAll * (2 * sizeof(float) + sizeof(double)));
         timer.finish(*m_timing);
@@ -835,8 +838,9 @@ public:
         for (ChunkRecords& r : chunks) {
             const kernels::LoudnessChunkLayout l =
                 kernels::loudnessLayout(loudness, C, pitchY, r.start, r.frames);
-            kernels::splitRecords(l, energy.data() + subsAt, peaks.data() + stepsAt,
-                                  peaks.data() + stepsAll + stepsAt, peakFrames.data() + stepsAt, r.records);
+            kernels::splitRecords(l, records.energy.data() + subsAt, records.peaks.data() + stepsAt,
+                                  records.peaks.data() + stepsAll + stepsAt,
+                                  records.peakFrames.data() + stepsAt, r.records);
             subsAt += ch * static_cast<std::size_t>(l.subs);
             stepsAt += ch * static_cast<std::size_t>(l.steps);
         }
