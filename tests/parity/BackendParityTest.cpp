@@ -326,7 +326,7 @@ std::string recordsMismatch(const LoudnessRecords& got, const LoudnessRecords& w
     return {};
 }
 
-/// A chunk of 10 s of stereo noise at `fs` with its margins, `seed` apart.
+/// A chunk of `frames` frames of stereo noise with the meter's margins, each channel from its own seed.
 AudioBuffer loudnessChunkAudio(const LoudnessParams& params, Frames frames, std::uint64_t seed) {
     const Frames total = params.warmupFrames + frames + params.lookaheadFrames;
     AudioBuffer audio(2, total);
